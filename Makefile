@@ -1,0 +1,41 @@
+# Two commands on a fresh machine: `make run` and `make test`. Everything else is optional.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# Rasa 3.6 needs Python 3.8-3.10: take python3.10 from PATH, else from pyenv.
+PYTHON310 ?= $(shell for p in python3.10 $$HOME/.pyenv/versions/3.10*/bin/python3.10 /usr/bin/python3.10; do \
+	$$p -c 'import sys; assert sys.version_info[:2] == (3, 10)' 2>/dev/null && { echo $$p; break; }; done)
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+
+help:
+	@echo "make run    train if needed, seed demo customers, start local Stripe + action server + Rasa"
+	@echo "make test   the whole test suite (what CI runs)"
+	@echo "make bench  benchmarks, figures as ratios against a baseline measured in the same run"
+	@echo "make lock   re-resolve requirements.lock from pyproject.toml (deliberate upgrades only)"
+
+$(INSTALLED): requirements.lock pyproject.toml
+	@test -n "$(PYTHON310)" || { echo "Python 3.10 not found: install it (pyenv install 3.10) or set PYTHON310=/path/to/python3.10" >&2; exit 1; }
+	@test -x $(BIN)/python || { echo "creating $(VENV) with $(PYTHON310)"; $(PYTHON310) -m venv $(VENV); }
+	$(BIN)/python -m pip install --quiet --upgrade "pip==24.2"
+	@echo "installing the locked dependency tree (first time: a few minutes) ..."
+	$(BIN)/python -m pip install --progress-bar on -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	@touch $@
+
+install: $(INSTALLED)
+
+run: $(INSTALLED)
+	$(BIN)/bot run
+
+test: $(INSTALLED)
+	$(BIN)/python -m tests.run_all
+
+bench: $(INSTALLED)
+	$(BIN)/python -m bench
+
+lock: $(INSTALLED)
+	$(BIN)/python -m pip freeze --exclude-editable > requirements.lock
+
+.PHONY: help install run test bench lock

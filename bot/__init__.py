@@ -1,0 +1,1 @@
+"""GroupTrack support assistant core: refund rules, billing, storage, CLI."""

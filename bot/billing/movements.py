@@ -1,0 +1,173 @@
+"""Money movements, exactly once.
+
+A movement is a ledger row written (status `pending`) before Stripe is called, keyed
+by a deterministic idempotency key. Exactly one caller claims it (`in_flight`) with a
+conditional update, calls Stripe with the same key, and records the outcome. A
+repeated request finds the row; a crashed caller's claim lapses after a lease and the
+next attempt asks Stripe whether the movement already happened (the gateway looks for
+the key in the object's metadata, which also covers servers that ignore the key).
+"""
+from __future__ import annotations
+
+import time
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.engine import Engine
+
+from bot.billing.gateway import GatewayError
+from bot.db import models
+from bot.db.session import unit_of_work
+
+CLAIM_LEASE = timedelta(minutes=5)  # longer than any Stripe call with its retries
+ACTIVE = ("pending", "in_flight", "succeeded")
+
+
+class MovementRefused(ValueError):
+    """Our own checks refuse the movement (for example it would over-refund)."""
+
+
+def now_utc() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def refund_key(charge: models.Charge, rule: str) -> str:
+    # One refund per charge per rule: a customer who asks twice gets the same refund.
+    return f"refund-{charge.external_id}-{rule}"
+
+
+def record_refund(session, *, charge: models.Charge, amount: int, rule: str,
+                  decision_id: int | None, key: str | None = None) -> models.LedgerEntry:
+    """The pending ledger row for a refund, or the existing one for the same key."""
+    key = key or refund_key(charge, rule)
+    existing = _by_key(session, key)
+    if existing is not None:
+        return existing
+    # Lock the charge so two different keys cannot both pass the remainder check.
+    locked = session.execute(
+        select(models.Charge).where(models.Charge.id == charge.id).with_for_update()
+    ).scalar_one()
+    in_progress = session.execute(
+        select(func.coalesce(func.sum(models.LedgerEntry.amount), 0)).where(
+            models.LedgerEntry.charge_id == charge.id, models.LedgerEntry.kind == "refund",
+            models.LedgerEntry.status.in_(("pending", "in_flight")))
+    ).scalar_one()
+    remaining = locked.amount - locked.refunded - in_progress
+    if amount <= 0 or amount > remaining:
+        raise MovementRefused(
+            f"refund of {amount} on charge {charge.external_id} exceeds what remains ({remaining})")
+    return _insert(session, models.LedgerEntry(
+        idempotency_key=key, kind="refund", status="pending", decision_id=decision_id,
+        customer_id=charge.customer_id, charge_id=charge.id, amount=amount,
+        currency=charge.currency,
+        params={"stripe_charge": charge.stripe_id, "rule": rule, "charge_ref": charge.external_id}))
+
+
+def record_cancellation(session, *, subscription: models.Subscription, at_period_end: bool,
+                        decision_id: int | None, key: str) -> models.LedgerEntry:
+    existing = _by_key(session, key)
+    if existing is not None:
+        return existing
+    return _insert(session, models.LedgerEntry(
+        idempotency_key=key, kind="cancel", status="pending", decision_id=decision_id,
+        customer_id=subscription.customer_id, amount=0,
+        params={"stripe_subscription": subscription.stripe_id, "at_period_end": at_period_end,
+                "subscription_id": subscription.id}))
+
+
+def _by_key(session, key: str) -> models.LedgerEntry | None:
+    return session.execute(
+        select(models.LedgerEntry).where(models.LedgerEntry.idempotency_key == key)
+    ).scalar_one_or_none()
+
+
+def _insert(session, entry: models.LedgerEntry) -> models.LedgerEntry:
+    try:
+        with session.begin_nested():
+            session.add(entry)
+            session.flush()
+    except IntegrityError:
+        # Another request wrote the same key first: that row is the movement.
+        existing = _by_key(session, entry.idempotency_key)
+        if existing is None:
+            raise
+        return existing
+    return entry
+
+
+def execute(engine: Engine, gateway, key: str, *, wait_seconds: float = 10.0) -> models.LedgerEntry:
+    """Carry out the movement `key` once; callers that lose the claim wait for its outcome."""
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        entry = _claim(engine, key)
+        if entry is not None:
+            return _perform(engine, gateway, entry)
+        with unit_of_work(engine) as session:
+            current = _by_key(session, key)
+        if current.status in ("succeeded", "failed") or time.monotonic() > deadline:
+            return current
+        time.sleep(0.05)
+
+
+def _claim(engine: Engine, key: str) -> models.LedgerEntry | None:
+    now = now_utc()
+    with unit_of_work(engine) as session:
+        claimed = session.execute(
+            update(models.LedgerEntry)
+            .where(models.LedgerEntry.idempotency_key == key)
+            .where((models.LedgerEntry.status == "pending")
+                   | ((models.LedgerEntry.status == "in_flight")
+                      & (models.LedgerEntry.updated_at < now - CLAIM_LEASE)))
+            .values(status="in_flight", attempts=models.LedgerEntry.attempts + 1, updated_at=now)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        return _by_key(session, key) if claimed == 1 else None
+
+
+def _perform(engine: Engine, gateway, entry: models.LedgerEntry) -> models.LedgerEntry:
+    try:
+        result = _call_stripe(gateway, entry)
+    except GatewayError as exc:
+        status = "pending" if exc.retryable else "failed"
+        with unit_of_work(engine) as session:
+            row = _by_key(session, entry.idempotency_key)
+            row.status, row.error, row.updated_at = status, str(exc), now_utc()
+            return row
+    with unit_of_work(engine) as session:
+        row = _by_key(session, entry.idempotency_key)
+        row.status, row.stripe_id, row.error, row.updated_at = "succeeded", result["id"], None, now_utc()
+        _apply_to_mirror(session, row, result)
+        return row
+
+
+def _call_stripe(gateway, entry: models.LedgerEntry) -> dict:
+    params = entry.params
+    metadata = {"ledger_id": str(entry.id), "decision_id": str(entry.decision_id or "")}
+    if entry.kind == "refund":
+        return gateway.refund(params["stripe_charge"], entry.amount,
+                              idempotency_key=entry.idempotency_key, metadata=metadata)
+    if entry.kind == "cancel":
+        return gateway.cancel_subscription(params["stripe_subscription"],
+                                           at_period_end=params["at_period_end"],
+                                           idempotency_key=entry.idempotency_key)
+    raise ValueError(f"unknown movement kind {entry.kind!r}")
+
+
+def _apply_to_mirror(session, entry: models.LedgerEntry, result: dict) -> None:
+    """Make the mirror show what Stripe now holds, in the same transaction as the ledger."""
+    if entry.kind == "refund":
+        charge = session.get(models.Charge, entry.charge_id)
+        charge.refunded += entry.amount
+        session.add(models.Refund(
+            customer_id=entry.customer_id, charge_ref=charge.external_id, amount=entry.amount,
+            rule=entry.params.get("rule"), created=now_utc(), stripe_id=result["id"], origin="ledger"))
+    elif entry.kind == "cancel":
+        sub = session.get(models.Subscription, entry.params["subscription_id"])
+        if entry.params["at_period_end"]:
+            sub.cancel_at_period_end = True
+        else:
+            sub.status, sub.canceled_at = "canceled", now_utc()
+    if entry.decision_id:
+        decision = session.get(models.DecisionRecord, entry.decision_id)
+        decision.executed = {**(decision.executed or {}), entry.kind: result["id"]}

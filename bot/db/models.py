@@ -1,0 +1,170 @@
+"""Tables: the mirror of Stripe, the product's own records, decisions and the ledger.
+
+SQLAlchemy 1.4 (pinned by Rasa) with 2.0-style usage: typed attributes, `select()`.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import (JSON, BigInteger, Boolean, Column, DateTime, ForeignKey, Integer,
+                        String, Text, UniqueConstraint)
+from sqlalchemy.orm import Mapped, declarative_base, relationship
+from sqlalchemy.types import TypeDecorator
+
+Base = declarative_base()
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware UTC datetimes in, aware UTC datetimes out, on SQLite and PostgreSQL alike."""
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Customer(Base):
+    __tablename__ = "customers"
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    email: Mapped[str] = Column(String(320), nullable=False, unique=True)
+    name: Mapped[str] = Column(String(200), nullable=False, default="")
+    created: Mapped[datetime] = Column(UTCDateTime, nullable=False)
+    stripe_id: Mapped[str | None] = Column(String(255), unique=True)
+
+    subscription = relationship("Subscription", uselist=False, back_populates="customer")
+    charges = relationship("Charge", back_populates="customer", order_by="Charge.created")
+    incidents = relationship("Incident", back_populates="customer", order_by="Incident.start")
+    refunds = relationship("Refund", back_populates="customer", order_by="Refund.created")
+
+
+class Subscription(Base):
+    __tablename__ = "subscriptions"
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    customer_id: Mapped[int] = Column(ForeignKey("customers.id"), nullable=False, unique=True)
+    plan: Mapped[str] = Column(String(100), nullable=False)
+    price: Mapped[int] = Column(BigInteger, nullable=False)
+    currency: Mapped[str] = Column(String(3), nullable=False)
+    interval: Mapped[str] = Column(String(10), nullable=False)
+    status: Mapped[str] = Column(String(20), nullable=False)
+    trial_end: Mapped[datetime | None] = Column(UTCDateTime)
+    current_period_start: Mapped[datetime] = Column(UTCDateTime, nullable=False)
+    current_period_end: Mapped[datetime] = Column(UTCDateTime, nullable=False)
+    cancel_at_period_end: Mapped[bool] = Column(Boolean, nullable=False, default=False)
+    canceled_at: Mapped[datetime | None] = Column(UTCDateTime)
+    stripe_id: Mapped[str | None] = Column(String(255), unique=True)
+
+    customer = relationship("Customer", back_populates="subscription")
+
+
+class Charge(Base):
+    __tablename__ = "charges"
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    customer_id: Mapped[int] = Column(ForeignKey("customers.id"), nullable=False)
+    external_id: Mapped[str] = Column(String(255), nullable=False, unique=True)  # seed id
+    stripe_id: Mapped[str | None] = Column(String(255), unique=True)
+    amount: Mapped[int] = Column(BigInteger, nullable=False)
+    currency: Mapped[str] = Column(String(3), nullable=False)
+    created: Mapped[datetime] = Column(UTCDateTime, nullable=False)
+    refunded: Mapped[int] = Column(BigInteger, nullable=False, default=0)
+
+    customer = relationship("Customer", back_populates="charges")
+
+
+class Refund(Base):
+    """A refund that happened (seeded history or executed by us), with the rule behind it.
+
+    `charge_ref` is the charge's external id: history may name a charge that is older
+    than the charges the mirror holds (contracts.md's own example does).
+    """
+    __tablename__ = "refunds"
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    customer_id: Mapped[int] = Column(ForeignKey("customers.id"), nullable=False)
+    charge_ref: Mapped[str] = Column(String(255), nullable=False)
+    amount: Mapped[int] = Column(BigInteger, nullable=False)
+    rule: Mapped[str | None] = Column(String(4))
+    created: Mapped[datetime] = Column(UTCDateTime, nullable=False)
+    stripe_id: Mapped[str | None] = Column(String(255), unique=True)
+    origin: Mapped[str] = Column(String(20), nullable=False, default="seed")  # seed | ledger
+
+    customer = relationship("Customer", back_populates="refunds")
+    __table_args__ = (UniqueConstraint("customer_id", "charge_ref", "created", name="uq_refund_history"),)
+
+
+class Incident(Base):
+    __tablename__ = "incidents"
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    customer_id: Mapped[int] = Column(ForeignKey("customers.id"), nullable=False)
+    feature: Mapped[str] = Column(String(100), nullable=False)
+    start: Mapped[datetime] = Column(UTCDateTime, nullable=False)
+    end: Mapped[datetime | None] = Column(UTCDateTime)
+
+    customer = relationship("Customer", back_populates="incidents")
+    __table_args__ = (UniqueConstraint("customer_id", "feature", "start", name="uq_incident"),)
+
+
+class DecisionRecord(Base):
+    """The audit trail of refund-rules.md: what was decided, on what, and what was done."""
+    __tablename__ = "decisions"
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    customer_id: Mapped[int] = Column(ForeignKey("customers.id"), nullable=False)
+    charge_id: Mapped[int | None] = Column(ForeignKey("charges.id"))
+    rule: Mapped[str] = Column(String(4), nullable=False)
+    reason: Mapped[str] = Column(String(40), nullable=False)
+    outcome: Mapped[str] = Column(String(30), nullable=False)
+    now: Mapped[datetime] = Column(UTCDateTime, nullable=False)
+    base: Mapped[int] = Column(BigInteger, nullable=False)
+    fee: Mapped[int] = Column(BigInteger, nullable=False)
+    refund: Mapped[int] = Column(BigInteger, nullable=False)
+    credit: Mapped[int] = Column(BigInteger, nullable=False)
+    currency: Mapped[str] = Column(String(3), nullable=False)
+    requires_cancellation: Mapped[bool] = Column(Boolean, nullable=False)
+    explanation: Mapped[str] = Column(Text, nullable=False)
+    facts: Mapped[dict] = Column(JSON, nullable=False, default=dict)
+    policy: Mapped[dict] = Column(JSON, nullable=False)
+    channel: Mapped[str | None] = Column(String(40))
+    conversation_id: Mapped[str | None] = Column(String(255))
+    executed: Mapped[dict] = Column(JSON, nullable=False, default=dict)  # Stripe ids
+    recorded_at: Mapped[datetime] = Column(UTCDateTime, nullable=False, default=utcnow)
+
+    customer = relationship("Customer")
+    charge = relationship("Charge")
+
+
+class LedgerEntry(Base):
+    """One money movement or plan change, written before Stripe is called.
+
+    `idempotency_key` is deterministic from the decision, is sent to Stripe, and is
+    unique here, so a repeated request finds the row instead of moving money again.
+    """
+    __tablename__ = "ledger"
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    idempotency_key: Mapped[str] = Column(String(255), nullable=False, unique=True)
+    kind: Mapped[str] = Column(String(30), nullable=False)  # refund | credit | cancel | plan_change
+    status: Mapped[str] = Column(String(20), nullable=False)  # pending | in_flight | succeeded | failed
+    decision_id: Mapped[int | None] = Column(ForeignKey("decisions.id"))
+    customer_id: Mapped[int] = Column(ForeignKey("customers.id"), nullable=False)
+    charge_id: Mapped[int | None] = Column(ForeignKey("charges.id"))
+    amount: Mapped[int] = Column(BigInteger, nullable=False, default=0)
+    currency: Mapped[str | None] = Column(String(3))
+    params: Mapped[dict] = Column(JSON, nullable=False, default=dict)
+    stripe_id: Mapped[str | None] = Column(String(255))
+    error: Mapped[str | None] = Column(Text)
+    attempts: Mapped[int] = Column(Integer, nullable=False, default=0)
+    created_at: Mapped[datetime] = Column(UTCDateTime, nullable=False, default=utcnow)
+    updated_at: Mapped[datetime] = Column(UTCDateTime, nullable=False, default=utcnow)

@@ -1,0 +1,67 @@
+"""Policy parameters: numbers the source texts leave to the operator.
+
+They live in `config/policy.yml` (or the file named by `POLICY_FILE`), never in code.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import yaml
+
+DEFAULT_POLICY_FILE = Path(__file__).resolve().parent.parent / "config" / "policy.yml"
+
+
+class PolicyError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Policy:
+    brand: str = "GroupTrack CRM"
+    support_email: str = "support@grouptrack.example"
+    refund_fee_percent: Fraction = Fraction(5)
+    late_cancel_window_hours: int = 24
+    trial_days: int = 12
+    extended_outage_hours: int = 72
+    review_response_hours: int = 48
+
+    def as_record(self) -> dict:
+        """JSON-safe snapshot stored with every decision."""
+        record = asdict(self)
+        record["refund_fee_percent"] = str(self.refund_fee_percent)
+        return record
+
+    @classmethod
+    def from_mapping(cls, data: dict) -> "Policy":
+        known = {f for f in cls.__dataclass_fields__}
+        unknown = set(data) - known
+        if unknown:
+            raise PolicyError(f"unknown policy keys: {', '.join(sorted(unknown))}")
+        values = dict(data)
+        try:
+            if "refund_fee_percent" in values:
+                values["refund_fee_percent"] = Fraction(str(values["refund_fee_percent"]))
+            for key in ("late_cancel_window_hours", "trial_days", "extended_outage_hours",
+                        "review_response_hours"):
+                if key in values:
+                    values[key] = int(values[key])
+        except (TypeError, ValueError) as exc:
+            raise PolicyError(f"bad policy value: {exc}") from None
+        policy = cls(**values)
+        if not 0 <= policy.refund_fee_percent < 100:
+            raise PolicyError("refund_fee_percent must be in [0, 100)")
+        return policy
+
+
+def load_policy(path: str | os.PathLike | None = None) -> Policy:
+    path = Path(path or os.environ.get("POLICY_FILE") or DEFAULT_POLICY_FILE)
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except FileNotFoundError:
+        raise PolicyError(f"policy file not found: {path}") from None
+    if not isinstance(data, dict):
+        raise PolicyError(f"policy file {path} must be a mapping")
+    return Policy.from_mapping(data)

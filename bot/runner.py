@@ -1,0 +1,190 @@
+"""Starts the local stack: Stripe stand-in, action server, Rasa server.
+
+Used by `bot run` (and so `make run`) and by the end-to-end tests, so the tests
+exercise exactly what a developer starts.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.config import ROOT, VAR
+
+BIN = Path(sys.executable).parent
+TRAINING_INPUTS = ("config.yml", "domain.yml", "data")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_http(url: str, timeout: float, process: subprocess.Popen | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"{url}: the process exited with code {process.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except urllib.error.HTTPError:
+            return  # it answered, which is all we wait for
+        except (urllib.error.URLError, OSError):
+            time.sleep(0.2)
+    raise RuntimeError(f"{url} did not answer within {timeout:.0f} s")
+
+
+def training_hash(root: Path = ROOT) -> str:
+    """Hash of everything training reads, plus the Rasa version: the model cache key."""
+    import rasa
+    digest = hashlib.sha256(f"rasa {rasa.__version__}\n".encode())
+    for name in TRAINING_INPUTS:
+        path = root / name
+        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+        for file in files:
+            digest.update(str(file.relative_to(root)).encode() + b"\0" + file.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def ensure_model(root: Path = ROOT, out: Path | None = None) -> Path:
+    """Train only when the training data changed; reuse the cached model otherwise."""
+    out = out or root / "models"
+    model = out / f"grouptrack-{training_hash(root)}.tar.gz"
+    if model.exists():
+        print(f"model {model.name} is up to date (training data unchanged)", flush=True)
+        return model
+    print("training the Rasa model (about a minute; Rasa prints its progress) ...", flush=True)
+    subprocess.run(
+        [str(BIN / "rasa"), "train", "--config", "config.yml", "--domain", "domain.yml",
+         "--data", "data", "--out", str(out), "--fixed-model-name", model.name.removesuffix(".tar.gz")],
+        cwd=root, check=True)
+    return model
+
+
+@dataclass
+class Stack:
+    """The running servers; `stop` ends every one of them."""
+    env: dict
+    processes: list = field(default_factory=list)
+    urls: dict = field(default_factory=dict)
+
+    def spawn(self, name: str, args: list[str], url: str, ready_url: str, timeout: float,
+              log: Path | None = None) -> None:
+        out = open(log, "ab") if log else None
+        process = subprocess.Popen(args, cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT if out else None,
+                                   start_new_session=True)
+        self.processes.append((name, process))
+        wait_for_http(ready_url, timeout, process)
+        self.urls[name] = url
+
+    def stop(self) -> None:
+        for _name, process in reversed(self.processes):
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        for _name, process in reversed(self.processes):
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+        self.processes.clear()
+
+
+def start_localstripe(stack: Stack, port: int, log: Path | None = None) -> str:
+    """localstripe (GPL) only ever runs as its own process, from an empty store."""
+    url = f"http://127.0.0.1:{port}"
+    stack.spawn("stripe", [str(BIN / "localstripe"), "--port", str(port), "--from-scratch"],
+                url, f"{url}/v1/customers", timeout=20, log=log)
+    return url
+
+
+def start_stack(*, model: Path, env: dict, rasa_port: int, actions_port: int,
+                stripe_port: int | None, logs: Path | None = None) -> Stack:
+    stack = Stack(env=dict(env))
+    try:
+        if stripe_port is not None:
+            stack.env["STRIPE_API_BASE"] = start_localstripe(
+                stack, stripe_port, logs / "stripe.log" if logs else None)
+        actions_url = f"http://127.0.0.1:{actions_port}"
+        stack.spawn("actions", [str(BIN / "rasa"), "run", "actions", "--port", str(actions_port),
+                                "--actions", "actions"],
+                    actions_url, f"{actions_url}/health", timeout=60,
+                    log=logs / "actions.log" if logs else None)
+        stack.env["ACTION_ENDPOINT_URL"] = f"{actions_url}/webhook"
+        rasa_url = f"http://127.0.0.1:{rasa_port}"
+        stack.spawn("rasa", [str(BIN / "rasa"), "run", "--model", str(model), "--port", str(rasa_port),
+                             "--enable-api", "--auth-token", stack.env["RASA_AUTH_TOKEN"],
+                             "--cors", "*", "--credentials", "credentials.yml",
+                             "--endpoints", "endpoints.yml"],
+                    rasa_url, f"{rasa_url}/", timeout=180, log=logs / "rasa.log" if logs else None)
+    except BaseException:
+        stack.stop()
+        raise
+    return stack
+
+
+def stack_environment() -> dict:
+    env = dict(os.environ)
+    env.setdefault("RASA_AUTH_TOKEN", "dev-only-rasa-token")
+    env.setdefault("CUSTOMER_TOKEN_SECRET", "dev-only-change-me")
+    env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
+    return env
+
+
+def cmd_run(args) -> int:
+    from bot.cli import cmd_seed
+    env = stack_environment()
+    os.environ.update({k: env[k] for k in ("RASA_AUTH_TOKEN", "CUSTOMER_TOKEN_SECRET")})
+    embedded_stripe = "STRIPE_API_BASE" not in os.environ
+    VAR.mkdir(exist_ok=True)
+    model = ensure_model()
+    stack = Stack(env=env)
+    try:
+        if embedded_stripe:
+            os.environ["STRIPE_API_BASE"] = env["STRIPE_API_BASE"] = start_localstripe(
+                stack, args.stripe_port, VAR / "stripe.log")
+            print(f"local Stripe (localstripe)  {env['STRIPE_API_BASE']}", flush=True)
+        print(f"seeding demo customers from {args.seed} ...", flush=True)
+        cmd_seed(argparse_namespace(file=args.seed, no_stripe=False))
+        started = start_stack(model=model, env=stack.env, rasa_port=args.port,
+                              actions_port=args.actions_port, stripe_port=None)
+        stack.processes.extend(started.processes)
+        print(f"action server               {started.urls['actions']}", flush=True)
+        print(f"Rasa server (REST channel)  {started.urls['rasa']}/webhooks/rest/webhook", flush=True)
+        print("ready. Try:  .venv/bin/bot token ana@example.com   then see README 'Talk to it'.",
+              flush=True)
+        print("Ctrl-C stops everything.", flush=True)
+        while all(p.poll() is None for _n, p in stack.processes):
+            time.sleep(0.5)
+        dead = [n for n, p in stack.processes if p.poll() is not None]
+        print(f"stopped: {', '.join(dead)} exited", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\nstopping ...", flush=True)
+        return 0
+    finally:
+        stack.stop()
+
+
+def argparse_namespace(**kwargs):
+    import argparse
+    return argparse.Namespace(**kwargs)
+
+
+def add_run_command(sub) -> None:
+    p = sub.add_parser("run", help="train if needed, seed the demo, start every server")
+    p.add_argument("--port", type=int, default=5005, help="Rasa server port")
+    p.add_argument("--actions-port", type=int, default=5055)
+    p.add_argument("--stripe-port", type=int, default=8420)
+    p.add_argument("--seed", default=str(ROOT / "seeds" / "demo.yml"))
+    p.set_defaults(func=cmd_run)

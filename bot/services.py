@@ -1,0 +1,121 @@
+"""Service layer: what the assistant, the CLI and (later) the agent console call.
+
+Each function is one use case: it opens a unit of work, loads the account, asks the
+pure rules, records the decision, and hands money movements to the ledger.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+
+from bot import repository, rules
+from bot.billing import movements
+from bot.db import models
+from bot.db.session import get_engine, unit_of_work
+from bot.domain import Decision, Outcome, Reason
+from bot.money import format_amount
+from bot.policy import Policy, load_policy
+
+
+class NotAllowed(PermissionError):
+    pass
+
+
+def record_decision(session, customer: models.Customer, decision: Decision, policy: Policy, *,
+                    channel: str | None = None, conversation_id: str | None = None) -> models.DecisionRecord:
+    charge = repository.charge_by_external_id(session, decision.charge_id) if decision.charge_id else None
+    row = models.DecisionRecord(
+        customer_id=customer.id, charge_id=charge.id if charge else None, rule=decision.rule,
+        reason=decision.reason.value, outcome=decision.outcome.value, now=decision.now,
+        base=decision.base, fee=decision.fee, refund=decision.refund, credit=decision.credit,
+        currency=decision.currency, requires_cancellation=decision.requires_cancellation,
+        explanation=decision.explanation, facts=decision.facts, policy=policy.as_record(),
+        channel=channel, conversation_id=conversation_id, executed={})
+    session.add(row)
+    session.flush()
+    return row
+
+
+def assess_refund(email: str, reason: str, *, now: datetime, channel: str | None = None,
+                  conversation_id: str | None = None, engine: Engine | None = None,
+                  policy: Policy | None = None) -> dict:
+    """Apply the rules for a verified customer and keep the decision record."""
+    policy = policy or load_policy()
+    with unit_of_work(engine) as session:
+        customer = repository.find_customer(session, email)
+        decision = rules.decide(repository.to_account(customer), Reason.parse(reason), now, policy)
+        row = record_decision(session, customer, decision, policy, channel=channel,
+                              conversation_id=conversation_id)
+        amount = decision.credit if decision.outcome is Outcome.REVIEW_CREDIT else decision.refund
+        return {"decision_id": row.id, **decision.contract_json(),
+                "amount_text": format_amount(amount, decision.currency),
+                "customer_name": customer.name, "facts": decision.facts}
+
+
+def carry_out_refund(decision_id: int, *, email: str, cancel_consent: bool,
+                     gateway=None, engine: Engine | None = None) -> dict:
+    """Execute an R1 decision the customer confirmed: cancel now if needed, then refund once."""
+    engine = engine or get_engine()
+    with unit_of_work(engine) as session:
+        decision = session.get(models.DecisionRecord, decision_id)
+        if decision is None or decision.customer.email != email.strip().lower():
+            raise NotAllowed("that decision does not belong to this customer")
+        if decision.outcome != Outcome.AUTO_REFUND.value:
+            return _result("not_allowed", decision, "This decision does not pay a refund by itself.")
+        sub = decision.customer.subscription
+        must_cancel = sub is not None and sub.status != "canceled"
+        if decision.requires_cancellation and not cancel_consent:
+            return _result("not_allowed", decision,
+                           "The refund needs the subscription to be cancelled, so nothing was changed.")
+        charge = decision.charge
+        if charge is None or charge.stripe_id is None:
+            return _result("not_allowed", decision, "That payment is not known to the payment processor.")
+        cancel_key = f"cancel-now-{sub.id}-d{decision.id}" if must_cancel else None
+        if cancel_key:
+            movements.record_cancellation(session, subscription=sub, at_period_end=False,
+                                          decision_id=decision.id, key=cancel_key)
+        try:
+            refund_entry = movements.record_refund(session, charge=charge, amount=decision.refund,
+                                                   rule=decision.rule, decision_id=decision.id)
+        except movements.MovementRefused as exc:
+            return _result("not_allowed", decision, f"The refund was refused: {exc}.")
+        refund_key = refund_entry.idempotency_key
+    if gateway is None:
+        from bot.billing.gateway import StripeGateway
+        gateway = StripeGateway.from_settings()
+    canceled = False
+    if cancel_key:
+        canceled = movements.execute(engine, gateway, cancel_key).status == "succeeded"
+        if not canceled:
+            return _result("pending", decision, "Cancelling the subscription did not go through "
+                           "yet; the refund waits for it and nothing was paid twice.")
+    entry = movements.execute(engine, gateway, refund_key)
+    return _refund_result(entry, decision, canceled)
+
+
+def _refund_result(entry: models.LedgerEntry, decision: models.DecisionRecord, canceled: bool) -> dict:
+    amount = format_amount(entry.amount, entry.currency)
+    if entry.status == "succeeded":
+        message = f"Refunded {amount} (refund {entry.stripe_id})."
+        return {**_result("refunded", decision, message), "refund_id": entry.stripe_id,
+                "amount_text": amount, "canceled": canceled}
+    if entry.status == "failed":
+        return {**_result("not_allowed", decision, f"The refund could not be made: {entry.error}"),
+                "canceled": canceled}
+    return {**_result("pending", decision, f"The refund of {amount} is recorded and will be "
+                      "completed as soon as the payment processor answers."), "canceled": canceled}
+
+
+def _result(status: str, decision: models.DecisionRecord, message: str) -> dict:
+    return {"status": status, "refund_id": None, "canceled": False, "message": message,
+            "amount_text": format_amount(decision.refund, decision.currency)}
+
+
+def decision_history(email: str, engine: Engine | None = None) -> list[models.DecisionRecord]:
+    with unit_of_work(engine) as session:
+        customer = repository.find_customer(session, email)
+        return list(session.execute(
+            select(models.DecisionRecord).where(models.DecisionRecord.customer_id == customer.id)
+            .order_by(models.DecisionRecord.id)).scalars())
