@@ -31,6 +31,16 @@ class SeedError(ValueError):
     pass
 
 
+class _SeedLoader(yaml.SafeLoader):
+    """Safe YAML with times left as text, so a bad time is reported by customer and field."""
+
+
+_SeedLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 @dataclass(frozen=True)
 class SeedCustomer:
     account: domain.Account
@@ -107,7 +117,7 @@ class _Fields:
 def parse_seed(text: str, *, now: datetime | None = None) -> list[SeedCustomer]:
     """Validate a whole seed file. `now` anchors files that declare `relative_to`."""
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_SeedLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
         raise SeedError(f"seed is not valid YAML: {str(exc).splitlines()[0]}") from None
     top = _Fields(data, "seed")
