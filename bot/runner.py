@@ -75,12 +75,12 @@ def ensure_model(root: Path = ROOT, out: Path | None = None) -> Path:
 class Stack:
     """The running servers; `stop` ends every one of them."""
     env: dict
+    logs: Path | None = None  # a folder for each server's output; None: this terminal
     processes: list = field(default_factory=list)
     urls: dict = field(default_factory=dict)
 
-    def spawn(self, name: str, args: list[str], url: str, ready_url: str, timeout: float,
-              log: Path | None = None) -> None:
-        out = open(log, "ab") if log else None
+    def spawn(self, name: str, args: list[str], url: str, ready_url: str, timeout: float) -> None:
+        out = open(self.logs / f"{name}.log", "ab") if self.logs else None
         process = subprocess.Popen(args, cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT if out else None,
                                    start_new_session=True)
         self.processes.append((name, process))
@@ -100,37 +100,33 @@ class Stack:
         self.processes.clear()
 
 
-def start_localstripe(stack: Stack, port: int, log: Path | None = None) -> str:
+def start_localstripe(stack: Stack, port: int) -> str:
     """localstripe (GPL) only ever runs as its own process, from an empty store."""
     url = f"http://127.0.0.1:{port}"
     stack.spawn("stripe", [str(BIN / "localstripe"), "--port", str(port), "--from-scratch"],
-                url, f"{url}/v1/customers", timeout=20, log=log)
+                url, f"{url}/v1/customers", timeout=20)
+    stack.env["STRIPE_API_BASE"] = url
     return url
 
 
-def start_stack(*, model: Path, env: dict, rasa_port: int, actions_port: int,
-                stripe_port: int | None, logs: Path | None = None) -> Stack:
-    stack = Stack(env=dict(env))
-    try:
-        if stripe_port is not None:
-            stack.env["STRIPE_API_BASE"] = start_localstripe(
-                stack, stripe_port, logs / "stripe.log" if logs else None)
-        actions_url = f"http://127.0.0.1:{actions_port}"
-        stack.spawn("actions", [str(BIN / "rasa"), "run", "actions", "--port", str(actions_port),
-                                "--actions", "actions"],
-                    actions_url, f"{actions_url}/health", timeout=60,
-                    log=logs / "actions.log" if logs else None)
-        stack.env["ACTION_ENDPOINT_URL"] = f"{actions_url}/webhook"
-        rasa_url = f"http://127.0.0.1:{rasa_port}"
-        stack.spawn("rasa", [str(BIN / "rasa"), "run", "--model", str(model), "--port", str(rasa_port),
-                             "--enable-api", "--auth-token", stack.env["RASA_AUTH_TOKEN"],
-                             "--cors", "*", "--credentials", "credentials.yml",
-                             "--endpoints", "endpoints.yml"],
-                    rasa_url, f"{rasa_url}/", timeout=180, log=logs / "rasa.log" if logs else None)
-    except BaseException:
-        stack.stop()
-        raise
-    return stack
+def start_assistant(stack: Stack, *, model: Path, rasa_port: int, actions_port: int) -> None:
+    """The action server, then the Rasa server that calls it."""
+    actions_url = f"http://127.0.0.1:{actions_port}"
+    stack.env["ACTION_ENDPOINT_URL"] = f"{actions_url}/webhook"
+    stack.spawn("actions", [str(BIN / "rasa"), "run", "actions", "--port", str(actions_port),
+                            "--actions", "actions"],
+                actions_url, f"{actions_url}/health", timeout=90)
+    rasa_url = f"http://127.0.0.1:{rasa_port}"
+    stack.spawn("rasa", [str(BIN / "rasa"), "run", "--model", str(model), "--port", str(rasa_port),
+                         "--enable-api", "--auth-token", stack.env["RASA_AUTH_TOKEN"],
+                         "--cors", "*", "--credentials", "credentials.yml",
+                         "--endpoints", "endpoints.yml"],
+                rasa_url, f"{rasa_url}/", timeout=240)
+
+
+def seed(stack: Stack, path: str) -> None:
+    """`bot seed` in its own process, with the stack's environment (database, Stripe)."""
+    subprocess.run([str(BIN / "bot"), "seed", path], cwd=ROOT, env=stack.env, check=True)
 
 
 def stack_environment() -> dict:
@@ -142,27 +138,19 @@ def stack_environment() -> dict:
 
 
 def cmd_run(args) -> int:
-    from bot.cli import cmd_seed
-    env = stack_environment()
-    os.environ.update({k: env[k] for k in ("RASA_AUTH_TOKEN", "CUSTOMER_TOKEN_SECRET")})
-    embedded_stripe = "STRIPE_API_BASE" not in os.environ
     VAR.mkdir(exist_ok=True)
     model = ensure_model()
-    stack = Stack(env=env)
+    stack = Stack(env=stack_environment(), logs=None)
     try:
-        if embedded_stripe:
-            os.environ["STRIPE_API_BASE"] = env["STRIPE_API_BASE"] = start_localstripe(
-                stack, args.stripe_port, VAR / "stripe.log")
-            print(f"local Stripe (localstripe)  {env['STRIPE_API_BASE']}", flush=True)
+        if "STRIPE_API_BASE" not in os.environ:
+            start_localstripe(stack, args.stripe_port)
+            print(f"local Stripe (localstripe)  {stack.env['STRIPE_API_BASE']}", flush=True)
         print(f"seeding demo customers from {args.seed} ...", flush=True)
-        cmd_seed(argparse_namespace(file=args.seed, no_stripe=False))
-        started = start_stack(model=model, env=stack.env, rasa_port=args.port,
-                              actions_port=args.actions_port, stripe_port=None)
-        stack.processes.extend(started.processes)
-        print(f"action server               {started.urls['actions']}", flush=True)
-        print(f"Rasa server (REST channel)  {started.urls['rasa']}/webhooks/rest/webhook", flush=True)
-        print("ready. Try:  .venv/bin/bot token ana@example.com   then see README 'Talk to it'.",
-              flush=True)
+        seed(stack, args.seed)
+        start_assistant(stack, model=model, rasa_port=args.port, actions_port=args.actions_port)
+        print(f"action server               {stack.urls['actions']}", flush=True)
+        print(f"Rasa server (REST channel)  {stack.urls['rasa']}/webhooks/rest/webhook", flush=True)
+        print("ready. Try:  .venv/bin/bot token ana@example.com   and README 'Talk to it'.", flush=True)
         print("Ctrl-C stops everything.", flush=True)
         while all(p.poll() is None for _n, p in stack.processes):
             time.sleep(0.5)
@@ -174,11 +162,6 @@ def cmd_run(args) -> int:
         return 0
     finally:
         stack.stop()
-
-
-def argparse_namespace(**kwargs):
-    import argparse
-    return argparse.Namespace(**kwargs)
 
 
 def add_run_command(sub) -> None:

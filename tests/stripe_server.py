@@ -1,0 +1,24 @@
+"""A pytest plugin: a fresh localstripe process for each test that asks, on a free port.
+
+localstripe is GPL: it only ever runs as a separate process (bot.runner starts it
+exactly as `make run` does), never imported.
+"""
+from __future__ import annotations
+
+import pytest
+
+from bot.runner import Stack, free_port, stack_environment, start_localstripe
+
+
+@pytest.fixture
+def localstripe(tmp_path):
+    """The base URL of a running local Stripe with an empty store.
+
+    One per test: seeding is idempotent against Stripe (it finds the objects an
+    earlier load made), so a shared store would carry one test's refunds into the next.
+    """
+    stack = Stack(env=stack_environment(), logs=tmp_path)
+    try:
+        yield start_localstripe(stack, free_port())
+    finally:
+        stack.stop()
