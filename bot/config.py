@@ -24,6 +24,6 @@ def settings() -> Settings:
         database_url=env.get("DATABASE_URL") or f"sqlite:///{VAR / 'grouptrack.db'}",
         stripe_api_key=env.get("STRIPE_API_KEY", "sk_test_local"),
         stripe_api_base=env.get("STRIPE_API_BASE", "http://127.0.0.1:8420") or None,
-        customer_token_secret=env.get("CUSTOMER_TOKEN_SECRET", "dev-only-change-me"),
+        customer_token_secret=env.get("CUSTOMER_TOKEN_SECRET", "dev-only-customer-token-secret-change-me"),
         policy_file=env.get("POLICY_FILE"),
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import asdict, dataclass
+from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 
@@ -27,6 +28,12 @@ class Policy:
     trial_days: int = 12
     extended_outage_hours: int = 72
     review_response_hours: int = 48
+
+    @property
+    def fee_percent_text(self) -> str:
+        """'5', '2.5': for people, exact (Decimal, not float)."""
+        value = Decimal(self.refund_fee_percent.numerator) / Decimal(self.refund_fee_percent.denominator)
+        return format(value.normalize(), "f")
 
     def as_record(self) -> dict:
         """JSON-safe snapshot stored with every decision."""

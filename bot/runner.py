@@ -132,7 +132,7 @@ def seed(stack: Stack, path: str) -> None:
 def stack_environment() -> dict:
     env = dict(os.environ)
     env.setdefault("RASA_AUTH_TOKEN", "dev-only-rasa-token")
-    env.setdefault("CUSTOMER_TOKEN_SECRET", "dev-only-change-me")
+    env.setdefault("CUSTOMER_TOKEN_SECRET", "dev-only-customer-token-secret-change-me")
     env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
     return env
 

@@ -1,0 +1,1 @@
+"""rasa-sdk actions: thin translations between the conversation and the `bot` core."""

@@ -1,0 +1,89 @@
+"""Refund requests: ask the core for a decision, confirm, carry it out."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.identity import verified_email
+
+REASON_BY_INTENT = {
+    "request_refund": "unspecified",
+    "late_cancellation": "late_cancellation",
+    "unused_account": "unused_account",
+    "technical_problem": "technical_problem",
+    "forgot_subscription": "forgot_subscription",
+}
+REVIEW_OUTCOMES = {"review_refund", "review_credit", "ticket"}
+
+
+def _reason(tracker: Tracker) -> str:
+    intent = (tracker.latest_message.get("intent") or {}).get("name")
+    return REASON_BY_INTENT.get(intent, "unspecified")
+
+
+class ActionAssessRefund(Action):
+    def name(self) -> str:
+        return "action_assess_refund"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
+        from bot.repository import UnknownCustomer
+        from bot.services import assess_refund
+
+        email = verified_email(tracker)
+        if email is None:
+            dispatcher.utter_message(response="utter_need_identity")
+            return [SlotSet("customer_email", None), SlotSet("awaiting_refund_confirmation", False)]
+        try:
+            decision = assess_refund(email, _reason(tracker), now=datetime.now(timezone.utc),
+                                     channel=tracker.get_latest_input_channel(),
+                                     conversation_id=tracker.sender_id)
+        except UnknownCustomer:
+            dispatcher.utter_message(response="utter_no_account")
+            return [SlotSet("customer_email", email), SlotSet("awaiting_refund_confirmation", False)]
+        dispatcher.utter_message(text=decision["explanation"])
+        events = [SlotSet("customer_email", email), SlotSet("decision_id", decision["decision_id"])]
+        if decision["outcome"] == "auto_refund":
+            response = ("utter_confirm_cancel_and_refund" if decision["requires_cancellation"]
+                        else "utter_confirm_refund")
+            dispatcher.utter_message(response=response, amount=decision["amount_text"])
+            return events + [SlotSet("awaiting_refund_confirmation", True)]
+        if decision["outcome"] in REVIEW_OUTCOMES:
+            dispatcher.utter_message(response="utter_person_will_decide")
+        return events + [SlotSet("awaiting_refund_confirmation", False)]
+
+
+class ActionCarryOutRefund(Action):
+    def name(self) -> str:
+        return "action_carry_out_refund"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
+        from bot.services import NotAllowed, carry_out_refund
+
+        done = [SlotSet("awaiting_refund_confirmation", False)]
+        email = verified_email(tracker)
+        decision_id = tracker.get_slot("decision_id")
+        if email is None or decision_id is None:
+            dispatcher.utter_message(response="utter_need_identity")
+            return done
+        try:
+            result = carry_out_refund(int(decision_id), email=email, cancel_consent=True)
+        except NotAllowed:
+            dispatcher.utter_message(response="utter_need_identity")
+            return done
+        if result["status"] == "refunded" and result["canceled"]:
+            dispatcher.utter_message(response="utter_cancelled_now")
+        dispatcher.utter_message(text=result["message"])
+        return done + [SlotSet("decision_id", None)]
+
+
+class ActionDeclineRefund(Action):
+    def name(self) -> str:
+        return "action_decline_refund"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
+        dispatcher.utter_message(response="utter_nothing_changed")
+        return [SlotSet("awaiting_refund_confirmation", False), SlotSet("decision_id", None)]

@@ -1,0 +1,112 @@
+"""The whole path: a REST message from a signed-in customer to a refund in Stripe.
+
+Starts the real servers (localstripe, the action server, Rasa) exactly as `make run`
+does, on free ports, with a throw-away database.
+"""
+from __future__ import annotations
+
+import json
+import os
+import urllib.request
+from pathlib import Path
+
+import pytest
+import stripe
+from sqlalchemy import select
+
+from bot.db import models
+from bot.db.session import make_engine, unit_of_work
+from bot.identity import issue_customer_token
+from bot.runner import (Stack, ensure_model, free_port, seed, stack_environment,
+                        start_assistant, start_localstripe)
+from tests.conftest import DEMO_SEED
+
+pytestmark = pytest.mark.e2e
+SECRET = "e2e-customer-token-secret-32-bytes-long"
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory):
+    model = Path(os.environ.get("GROUPTRACK_MODEL") or ensure_model())
+    tmp = tmp_path_factory.mktemp("e2e")
+    env = stack_environment()
+    env.update(DATABASE_URL=f"sqlite:///{tmp}/e2e.db", CUSTOMER_TOKEN_SECRET=SECRET,
+               STRIPE_API_KEY="sk_test_e2e")
+    stack = Stack(env=env, logs=tmp)
+    try:
+        start_localstripe(stack, free_port())
+        seed(stack, str(DEMO_SEED))
+        start_assistant(stack, model=model, rasa_port=free_port(), actions_port=free_port())
+        yield stack
+    except Exception:
+        for log in sorted(tmp.glob("*.log")):
+            print(f"--- {log.name}\n{log.read_text()[-3000:]}")
+        raise
+    finally:
+        stack.stop()
+
+
+def say(live: Stack, sender: str, text: str, token: str | None) -> list[dict]:
+    body = {"sender": sender, "message": text}
+    if token:
+        body["metadata"] = {"customer_token": token}
+    request = urllib.request.Request(
+        f"{live.urls['rasa']}/webhooks/rest/webhook", data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=60) as response:
+        return json.loads(response.read())
+
+
+def texts(replies: list[dict]) -> str:
+    return "\n".join(r.get("text", "") for r in replies)
+
+
+def stripe_refunds(live: Stack, charge_stripe_id: str) -> list:
+    client = stripe.StripeClient(live.env["STRIPE_API_KEY"],
+                                 base_addresses={"api": live.env["STRIPE_API_BASE"]})
+    return list(client.refunds.list(params={"charge": charge_stripe_id}).data)
+
+
+def mirror(live: Stack):
+    return make_engine(live.env["DATABASE_URL"])
+
+
+def test_signed_in_customer_cancelled_a_day_late_is_refunded_once(live):
+    token = issue_customer_token("ana@example.com", secret=SECRET)
+    first = say(live, "widget-ana", "I cancelled a day late, can I get a refund?", token)
+    reply = texts(first)
+    assert "46.55 USD" in reply and "2.45 USD" in reply, reply
+    assert "cancel" in reply.lower()
+    assert any(b.get("payload") == "/affirm" for r in first for b in r.get("buttons", [])), first
+
+    done = texts(say(live, "widget-ana", "yes", token))
+    engine = mirror(live)
+    with unit_of_work(engine) as session:
+        charge = session.execute(select(models.Charge).where(models.Charge.external_id == "ch_ana_2")).scalar_one()
+        ledger = session.execute(select(models.LedgerEntry).where(models.LedgerEntry.kind == "refund")).scalars().all()
+        sub = charge.customer.subscription
+        decision = session.execute(select(models.DecisionRecord)).scalars().all()
+    refunds = stripe_refunds(live, charge.stripe_id)
+    assert [(r.amount, r.id) for r in refunds] == [(4655, ledger[0].stripe_id)]
+    assert refunds[0].id in done and "46.55 USD" in done, done
+    assert [(e.status, e.amount) for e in ledger] == [("succeeded", 4655)]
+    assert charge.refunded == 4655 and sub.status == "canceled"
+    assert decision[-1].rule == "R1" and decision[-1].executed["refund"] == refunds[0].id
+
+    # Asking again cannot pay twice: the charge is settled, so the rules say R0.
+    again = texts(say(live, "widget-ana", "I want a refund", token))
+    assert "already been refunded" in again, again
+    assert len(stripe_refunds(live, charge.stripe_id)) == 1
+    engine.dispose()
+
+
+def test_without_a_token_nothing_is_revealed(live):
+    replies = texts(say(live, "anon-1", "I cancelled a day late, can I get a refund?", None))
+    assert "USD" not in replies and "ch_" not in replies
+    assert "verify" in replies.lower() or "sign" in replies.lower(), replies
+
+
+def test_a_forged_token_is_refused(live):
+    forged = issue_customer_token("ben@example.com", secret="a-forger-guessing-the-secret-wrongly")
+    replies = texts(say(live, "forger", "I cancelled a day late, can I get a refund?", forged))
+    assert "USD" not in replies and "ch_ben" not in replies, replies
