@@ -23,7 +23,7 @@ def decide(account: Account, reason: Reason, now: datetime, policy: Policy) -> D
     latest = latest_charge(account.charges, now)
     if latest is None or is_settled(latest, account):
         return _nothing_to_refund(account, reason, now, latest)
-    if within_late_window(latest, now, policy) and not used_courtesy(account):
+    if within_late_window(latest, now, policy) and latest.refunded == 0 and not used_courtesy(account):
         return _late_cancellation_courtesy(latest, sub, reason, now, policy)
     if reason in (Reason.LATE_CANCELLATION, Reason.UNSPECIFIED):
         return _prorated_review_or_no_refund(account, latest, sub, reason, now, policy)
