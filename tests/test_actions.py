@@ -1,0 +1,91 @@
+"""Actions translate only: identity from a verified token, everything else from the core."""
+from __future__ import annotations
+
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import refunds
+from actions.refunds import ActionAssessRefund, ActionCarryOutRefund
+from bot.identity import issue_customer_token
+
+SECRET = "actions-test-customer-token-secret-32b"
+
+
+@pytest.fixture(autouse=True)
+def secret(monkeypatch):
+    monkeypatch.setenv("CUSTOMER_TOKEN_SECRET", SECRET)
+
+
+def tracker(intent="late_cancellation", token=None, slots=None, sender="s1"):
+    metadata = {"customer_token": token} if token else {}
+    events = [{"event": "user", "text": "hi", "metadata": metadata,
+               "parse_data": {"intent": {"name": intent}}}]
+    return Tracker(sender, slots or {}, {"intent": {"name": intent}, "metadata": metadata}, events,
+                   False, None, {}, "")
+
+
+class Core:
+    """Stands in for bot.services and records what the actions asked of it."""
+
+    def __init__(self, outcome="auto_refund"):
+        self.calls, self.outcome = [], outcome
+
+    def assess_refund(self, email, reason, **kwargs):
+        self.calls.append(("assess", email, reason, kwargs["conversation_id"]))
+        return {"decision_id": 7, "outcome": self.outcome, "requires_cancellation": True,
+                "explanation": "R1 explained.", "amount_text": "46.55 USD"}
+
+    def carry_out_refund(self, decision_id, *, email, cancel_consent):
+        self.calls.append(("carry_out", decision_id, email, cancel_consent))
+        return {"status": "refunded", "canceled": True, "message": "Refunded 46.55 USD (refund re_1)."}
+
+
+@pytest.fixture
+def core(monkeypatch):
+    fake = Core()
+    import bot.services
+    monkeypatch.setattr(bot.services, "assess_refund", fake.assess_refund)
+    monkeypatch.setattr(bot.services, "carry_out_refund", fake.carry_out_refund)
+    return fake
+
+
+def run(action, t):
+    dispatcher = CollectingDispatcher()
+    events = action.run(dispatcher, t, {})
+    return dispatcher.messages, {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+
+
+def test_no_token_means_no_core_call(core):
+    messages, slots = run(ActionAssessRefund(), tracker())
+    assert core.calls == []
+    assert [m["response"] for m in messages] == ["utter_need_identity"]
+
+
+def test_forged_token_means_no_core_call(core):
+    forged = issue_customer_token("ana@example.com", secret="some-other-secret-that-is-32-bytes-x")
+    messages, _ = run(ActionAssessRefund(), tracker(token=forged))
+    assert core.calls == [] and messages[0]["response"] == "utter_need_identity"
+
+
+@pytest.mark.parametrize("intent, reason", sorted(refunds.REASON_BY_INTENT.items()))
+def test_verified_customer_is_assessed_with_the_reason_of_the_intent(core, intent, reason):
+    token = issue_customer_token("Ana@Example.com", secret=SECRET)
+    messages, slots = run(ActionAssessRefund(), tracker(intent=intent, token=token, sender="conv-9"))
+    assert core.calls == [("assess", "ana@example.com", reason, "conv-9")]
+    assert messages[0]["text"] == "R1 explained."
+    assert messages[1]["response"] == "utter_confirm_cancel_and_refund" and messages[1]["amount"] == "46.55 USD"
+    assert slots == {"customer_email": "ana@example.com", "decision_id": 7, "awaiting_refund_confirmation": True}
+
+
+def test_carry_out_acts_on_the_decision_for_the_verified_email(core):
+    token = issue_customer_token("ana@example.com", secret=SECRET)
+    messages, slots = run(ActionCarryOutRefund(), tracker("affirm", token, {"decision_id": 7}))
+    assert core.calls == [("carry_out", 7, "ana@example.com", True)]
+    assert messages[-1]["text"] == "Refunded 46.55 USD (refund re_1)."
+    assert slots["awaiting_refund_confirmation"] is False
+
+
+def test_carry_out_without_identity_moves_nothing(core):
+    messages, _ = run(ActionCarryOutRefund(), tracker("affirm", None, {"decision_id": 7}))
+    assert core.calls == [] and messages[0]["response"] == "utter_need_identity"
