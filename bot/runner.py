@@ -78,9 +78,14 @@ class Stack:
     logs: Path | None = None  # a folder for each server's output; None: this terminal
     processes: list = field(default_factory=list)
     urls: dict = field(default_factory=dict)
+    log_files: list = field(default_factory=list)
 
-    def spawn(self, name: str, args: list[str], url: str, ready_url: str, timeout: float) -> None:
-        out = open(self.logs / f"{name}.log", "ab") if self.logs else None
+    def spawn(self, name: str, args: list[str], url: str, ready_url: str, timeout: float,
+              log: Path | None = None) -> None:
+        log = log or (self.logs / f"{name}.log" if self.logs else None)
+        out = open(log, "ab") if log else None
+        if out:
+            self.log_files.append(out)
         process = subprocess.Popen(args, cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT if out else None,
                                    start_new_session=True)
         self.processes.append((name, process))
@@ -98,13 +103,16 @@ class Stack:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
         self.processes.clear()
+        for out in self.log_files:
+            out.close()
+        self.log_files.clear()
 
 
-def start_localstripe(stack: Stack, port: int) -> str:
+def start_localstripe(stack: Stack, port: int, log: Path | None = None) -> str:
     """localstripe (GPL) only ever runs as its own process, from an empty store."""
     url = f"http://127.0.0.1:{port}"
     stack.spawn("stripe", [str(BIN / "localstripe"), "--port", str(port), "--from-scratch"],
-                url, f"{url}/v1/customers", timeout=20)
+                url, f"{url}/v1/customers", timeout=20, log=log)
     stack.env["STRIPE_API_BASE"] = url
     return url
 
@@ -143,11 +151,14 @@ def cmd_run(args) -> int:
     stack = Stack(env=stack_environment(), logs=None)
     try:
         if "STRIPE_API_BASE" not in os.environ:
-            start_localstripe(stack, args.stripe_port)
-            print(f"local Stripe (localstripe)  {stack.env['STRIPE_API_BASE']}", flush=True)
+            start_localstripe(stack, args.stripe_port, log=VAR / "stripe.log")
+            print(f"local Stripe (localstripe)  {stack.env['STRIPE_API_BASE']}  (log: var/stripe.log)",
+                  flush=True)
         print(f"seeding demo customers from {args.seed} ...", flush=True)
         seed(stack, args.seed)
         start_assistant(stack, model=model, rasa_port=args.port, actions_port=args.actions_port)
+        if "stripe" in stack.urls:
+            print(f"local Stripe (localstripe)  {stack.urls['stripe']}", flush=True)
         print(f"action server               {stack.urls['actions']}", flush=True)
         print(f"Rasa server (REST channel)  {stack.urls['rasa']}/webhooks/rest/webhook", flush=True)
         print("ready. Try:  .venv/bin/bot token ana@example.com   and README 'Talk to it'.", flush=True)

@@ -71,15 +71,31 @@ def mirror(live: Stack):
     return make_engine(live.env["DATABASE_URL"])
 
 
+def test_a_customer_who_declines_keeps_the_subscription(live):
+    token = issue_customer_token("ana@example.com", secret=SECRET)
+    say(live, "widget-ana-undecided", "I cancelled a day late, can I get a refund?", token)
+    reply = texts(say(live, "widget-ana-undecided", "no, keep my subscription", token))
+    assert "haven't changed anything" in reply and "didn't quite get that" not in reply, reply
+    engine = mirror(live)
+    with unit_of_work(engine) as session:
+        assert session.execute(select(models.LedgerEntry)).scalars().all() == []
+        sub = session.execute(select(models.Subscription).join(models.Customer)
+                              .where(models.Customer.email == "ana@example.com")).scalar_one()
+    assert sub.status == "active"
+    engine.dispose()
+
+
 def test_signed_in_customer_cancelled_a_day_late_is_refunded_once(live):
     token = issue_customer_token("ana@example.com", secret=SECRET)
     first = say(live, "widget-ana", "I cancelled a day late, can I get a refund?", token)
     reply = texts(first)
     assert "46.55 USD" in reply and "2.45 USD" in reply, reply
+    assert "didn't quite get that" not in reply, reply
     assert "cancel" in reply.lower()
     assert any(b.get("payload") == "/affirm" for r in first for b in r.get("buttons", [])), first
 
     done = texts(say(live, "widget-ana", "yes", token))
+    assert "didn't quite get that" not in done, done
     engine = mirror(live)
     with unit_of_work(engine) as session:
         charge = session.execute(select(models.Charge).where(models.Charge.external_id == "ch_ana_2")).scalar_one()
@@ -97,6 +113,20 @@ def test_signed_in_customer_cancelled_a_day_late_is_refunded_once(live):
     again = texts(say(live, "widget-ana", "I want a refund", token))
     assert "already been refunded" in again, again
     assert len(stripe_refunds(live, charge.stripe_id)) == 1
+    engine.dispose()
+
+
+def test_outside_the_window_the_customer_is_told_why_and_nothing_moves(live):
+    token = issue_customer_token("dan@example.com", secret=SECRET)
+    reply = texts(say(live, "widget-dan", "I never used my account, refund please", token))
+    assert "access, not usage" in reply and "didn't quite get that" not in reply, reply
+    engine = mirror(live)
+    with unit_of_work(engine) as session:
+        dan = session.execute(select(models.Customer).where(models.Customer.email == "dan@example.com")).scalar_one()
+        moved = session.execute(select(models.LedgerEntry).where(models.LedgerEntry.customer_id == dan.id)).scalars().all()
+        rules = [d.rule for d in session.execute(
+            select(models.DecisionRecord).where(models.DecisionRecord.customer_id == dan.id)).scalars()]
+    assert moved == [] and rules == ["R3"]
     engine.dispose()
 
 
