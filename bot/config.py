@@ -7,6 +7,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 VAR = ROOT / "var"
+DEFAULT_DATABASE = VAR / "grouptrack.db"  # embedded default: SQLite under a git-ignored folder
 
 
 @dataclass(frozen=True)
@@ -21,7 +22,7 @@ class Settings:
 def settings() -> Settings:
     env = os.environ
     return Settings(
-        database_url=env.get("DATABASE_URL") or f"sqlite:///{VAR / 'grouptrack.db'}",
+        database_url=env.get("DATABASE_URL") or f"sqlite:///{DEFAULT_DATABASE}",
         stripe_api_key=env.get("STRIPE_API_KEY", "sk_test_local"),
         stripe_api_base=env.get("STRIPE_API_BASE", "http://127.0.0.1:8420") or None,
         customer_token_secret=env.get("CUSTOMER_TOKEN_SECRET", "dev-only-customer-token-secret-change-me"),

@@ -17,7 +17,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.config import ROOT, VAR
+from bot.config import DEFAULT_DATABASE, ROOT, VAR
 
 BIN = Path(sys.executable).parent
 TRAINING_INPUTS = ("config.yml", "domain.yml", "data")
@@ -145,12 +145,22 @@ def stack_environment() -> dict:
     return env
 
 
+def reset_default_database() -> None:
+    for suffix in ("", "-wal", "-shm"):
+        DEFAULT_DATABASE.with_name(DEFAULT_DATABASE.name + suffix).unlink(missing_ok=True)
+    print(f"fresh demo database {DEFAULT_DATABASE.relative_to(ROOT)} "
+          "(the local Stripe starts empty each run)", flush=True)
+
+
 def cmd_run(args) -> int:
     VAR.mkdir(exist_ok=True)
     model = ensure_model()
     stack = Stack(env=stack_environment(), logs=None)
     try:
         if "STRIPE_API_BASE" not in os.environ:
+            if "DATABASE_URL" not in os.environ:
+                # localstripe starts empty, so ids kept from an earlier run point nowhere.
+                reset_default_database()
             start_localstripe(stack, args.stripe_port, log=VAR / "stripe.log")
             print(f"local Stripe (localstripe)  {stack.env['STRIPE_API_BASE']}  (log: var/stripe.log)",
                   flush=True)
