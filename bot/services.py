@@ -119,3 +119,31 @@ def decision_history(email: str, engine: Engine | None = None) -> list[models.De
         return list(session.execute(
             select(models.DecisionRecord).where(models.DecisionRecord.customer_id == customer.id)
             .order_by(models.DecisionRecord.id)).scalars())
+
+
+def account_summary(email: str, *, now: datetime, engine: Engine | None = None) -> str:
+    """One paragraph a customer reads: plan, status, next and last payment."""
+    with unit_of_work(engine) as session:
+        account = repository.load_account(session, email)
+    sub = account.subscription
+    if sub is None:
+        return "There is no subscription on this account."
+    price = format_amount(sub.price, sub.currency)
+    parts = [f"You're on the {sub.plan} plan at {price} a {sub.interval}."]
+    if sub.status == "trialing" and sub.trial_end:
+        parts.append(f"Your free trial ends on {sub.trial_end:%d %B %Y}; cancel before then and you are never charged.")
+    elif sub.status == "canceled":
+        parts.append("The subscription is cancelled and will not renew.")
+    elif sub.cancel_at_period_end:
+        parts.append(f"It is cancelled from {sub.current_period_end:%d %B %Y} and will not renew; "
+                     "you keep access until then.")
+    else:
+        parts.append(f"It renews on {sub.current_period_end:%d %B %Y} for {price}.")
+        if sub.status == "past_due":
+            parts.append("Your last payment failed; please update your card to keep access.")
+    latest = rules.latest_charge(account.charges, now)
+    if latest:
+        refunded = f" ({format_amount(latest.refunded, latest.currency)} refunded)" if latest.refunded else ""
+        parts.append(f"Your last payment was {format_amount(latest.amount, latest.currency)} "
+                     f"on {latest.created:%d %B %Y}{refunded}.")
+    return " ".join(parts)

@@ -89,3 +89,23 @@ def test_carry_out_acts_on_the_decision_for_the_verified_email(core):
 def test_carry_out_without_identity_moves_nothing(core):
     messages, _ = run(ActionCarryOutRefund(), tracker("affirm", None, {"decision_id": 7}))
     assert core.calls == [] and messages[0]["response"] == "utter_need_identity"
+
+
+def _user(intent):
+    return {"event": "user", "text": "?", "parse_data": {"intent": {"name": intent}}}
+
+
+@pytest.mark.parametrize("intents, response", [
+    (["greet", "nlu_fallback"], "utter_please_rephrase"),
+    (["greet", "nlu_fallback", "nlu_fallback"], "utter_offer_human"),
+    (["nlu_fallback", "greet", "nlu_fallback"], "utter_please_rephrase"),  # a miss after understanding resets
+])
+def test_second_miss_in_a_row_offers_a_person(intents, response):
+    from actions.fallback import ActionRephraseOrOfferHuman
+    events = []
+    for intent in intents:
+        events += [_user(intent), {"event": "action", "name": "action_listen"}]
+    t = Tracker("s", {}, {"intent": {"name": intents[-1]}}, events, False, None, {}, "")
+    dispatcher = CollectingDispatcher()
+    ActionRephraseOrOfferHuman().run(dispatcher, t, {})
+    assert [m["response"] for m in dispatcher.messages] == [response]

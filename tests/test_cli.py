@@ -101,3 +101,18 @@ def test_seed_command_is_idempotent_without_stripe(tmp_path):
                   "--now", "2026-11-22T12:00:00Z", env=env)
     assert decided.returncode == 0, decided.stderr
     assert json.loads(decided.stdout)["rule"] in {"R5", "R6"}  # relative seed: depends on load time
+
+
+@pytest.mark.parametrize("email, expected", [
+    ("ana@example.com", ["pro-monthly plan at 49.00 USD a month", "renews on 22 December 2026",
+                         "last payment was 49.00 USD on 22 November 2026"]),
+    ("carla@example.com", ["free trial ends on 27 November 2026"]),
+    ("ben@example.com", ["cancelled from 12 December 2026", "keep access until then"]),
+    ("jon@example.com", ["cancelled and will not renew", "(19.00 USD refunded)"]),
+])
+def test_account_summary_reads_the_mirror(seeded_engine, email, expected):
+    from bot.services import account_summary
+    from tests.conftest import DEMO_NOW
+    text = account_summary(email, now=DEMO_NOW, engine=seeded_engine)
+    for fragment in expected:
+        assert fragment in text, text

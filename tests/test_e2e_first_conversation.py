@@ -140,3 +140,18 @@ def test_a_forged_token_is_refused(live):
     forged = issue_customer_token("ben@example.com", secret="a-forger-guessing-the-secret-wrongly")
     replies = texts(say(live, "forger", "I cancelled a day late, can I get a refund?", forged))
     assert "USD" not in replies and "ch_ben" not in replies, replies
+
+
+def test_a_signed_in_customer_can_ask_about_their_plan(live):
+    token = issue_customer_token("carla@example.com", secret=SECRET)
+    reply = texts(say(live, "widget-carla", "when does my trial end?", token)) + \
+        texts(say(live, "widget-carla", "what plan am I on", token))
+    assert "free trial" in reply and "pro-monthly" in reply, reply
+
+
+def test_two_misunderstandings_in_a_row_offer_a_person(live):
+    first = say(live, "confused", "asdfgh qwerty", None)
+    second = say(live, "confused", "zxcv bnm lkj", None)
+    assert "another way" in texts(first), first
+    assert "person" in texts(second) and any(
+        b.get("payload") == "/request_human" for r in second for b in r.get("buttons", [])), second
