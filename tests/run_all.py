@@ -32,6 +32,9 @@ def main() -> None:
     print("\n== model", flush=True)
     model = ensure_model()
     env["GROUPTRACK_MODEL"] = str(model)
+    step("rasa test (dialogue stories)", [
+        str(BIN / "rasa"), "test", "core", "--model", str(model), "--stories", "tests/test_stories.yml",
+        "--fail-on-prediction-errors", "--out", str(ROOT / "results"), "--endpoints", "endpoints.yml"])
     step("pytest", [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *sys.argv[1:]], env)
 
 
