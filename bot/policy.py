@@ -28,6 +28,9 @@ class Policy:
     trial_days: int = 12
     extended_outage_hours: int = 72
     review_response_hours: int = 48
+    code_ttl_minutes: int = 10
+    code_max_attempts: int = 5
+    identified_hours: int = 12
 
     @property
     def fee_percent_text(self) -> str:
@@ -52,7 +55,8 @@ class Policy:
             if "refund_fee_percent" in values:
                 values["refund_fee_percent"] = Fraction(str(values["refund_fee_percent"]))
             for key in ("late_cancel_window_hours", "trial_days", "extended_outage_hours",
-                        "review_response_hours"):
+                        "review_response_hours", "code_ttl_minutes", "code_max_attempts",
+                        "identified_hours"):
                 if key in values:
                     values[key] = int(values[key])
         except (TypeError, ValueError) as exc:

@@ -168,3 +168,20 @@ class LedgerEntry(Base):
     attempts: Mapped[int] = Column(Integer, nullable=False, default=0)
     created_at: Mapped[datetime] = Column(UTCDateTime, nullable=False, default=utcnow)
     updated_at: Mapped[datetime] = Column(UTCDateTime, nullable=False, default=utcnow)
+
+
+class VerificationCode(Base):
+    """A one-time code sent to an account's address to identify a conversation.
+
+    Only an HMAC of the code is kept; attempts are counted so the code cannot be
+    guessed, and a verified row identifies its conversation until it expires.
+    """
+    __tablename__ = "verification_codes"
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    conversation_id: Mapped[str] = Column(String(255), nullable=False, index=True)
+    email: Mapped[str] = Column(String(320), nullable=False)
+    code_hmac: Mapped[str] = Column(String(64), nullable=False)
+    created_at: Mapped[datetime] = Column(UTCDateTime, nullable=False)
+    expires_at: Mapped[datetime] = Column(UTCDateTime, nullable=False)
+    attempts: Mapped[int] = Column(Integer, nullable=False, default=0)
+    verified_at: Mapped[datetime | None] = Column(UTCDateTime)
