@@ -1,13 +1,25 @@
-"""Questions about the customer's own subscription, answered from their account."""
+"""Questions about the customer's own subscription, and resuming after identification."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
 from typing import Any
 
 from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.identity import verified_email
+from actions.refunds import REASON_BY_INTENT, assess, latest_intent, needs_identity
+
+
+def summarise(dispatcher: CollectingDispatcher, email: str) -> list[dict[str, Any]]:
+    from bot.repository import UnknownCustomer
+    from bot.services import account_summary
+    try:
+        dispatcher.utter_message(text=account_summary(email, now=datetime.now(timezone.utc)))
+    except UnknownCustomer:
+        dispatcher.utter_message(response="utter_no_account")
+    return []
 
 
 class ActionCheckSubscription(Action):
@@ -15,15 +27,29 @@ class ActionCheckSubscription(Action):
         return "action_check_subscription"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
-        from bot.repository import UnknownCustomer
-        from bot.services import account_summary
-
         email = verified_email(tracker)
         if email is None:
+            return needs_identity(latest_intent(tracker))
+        return [SlotSet("needs_identity", False)] + summarise(dispatcher, email)
+
+
+class ActionResumeRequest(Action):
+    """After the identification form: answer what the customer asked before it."""
+
+    def name(self) -> str:
+        return "action_resume_request"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
+        done = [SlotSet("needs_identity", False), SlotSet("pending_request", None),
+                SlotSet("identify_email", None), SlotSet("identify_code", None)]
+        email = verified_email(tracker)
+        if email is None:  # the form ended without a verified code
             dispatcher.utter_message(response="utter_need_identity")
-            return []
-        try:
-            dispatcher.utter_message(text=account_summary(email, now=datetime.now(timezone.utc)))
-        except UnknownCustomer:
-            dispatcher.utter_message(response="utter_no_account")
-        return []
+            return done
+        request = tracker.get_slot("pending_request")
+        if request in REASON_BY_INTENT:
+            return done + assess(dispatcher, tracker, email, request)
+        if request == "check_subscription":
+            return done + summarise(dispatcher, email)
+        dispatcher.utter_message(response="utter_identified_what_next")
+        return done

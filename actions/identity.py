@@ -1,9 +1,20 @@
-"""Who the customer is, from a verified token only (never the sender id or a slot)."""
+"""Who the customer is: a verified token, or a one-time code this conversation passed.
+
+Never the sender id or a slot on their own. A code binds the conversation id the
+widget generated to the address that received the code, for a limited time.
+"""
 from __future__ import annotations
 
-from rasa_sdk import Tracker
+import re
+from datetime import datetime, timezone
+from typing import Any
+
+from rasa_sdk import FormValidationAction, Tracker
+from rasa_sdk.executor import CollectingDispatcher
 
 from bot.identity import InvalidToken, verify_customer_token
+
+EMAIL = re.compile(r"[^@\s<>()\[\],;:\"']+@[^@\s<>()\[\],;:\"']+\.[A-Za-z]{2,}")
 
 
 def latest_customer_token(tracker: Tracker) -> str | None:
@@ -19,9 +30,41 @@ def latest_customer_token(tracker: Tracker) -> str | None:
 def verified_email(tracker: Tracker) -> str | None:
     """Checked again on every call that reveals data or moves money; None if not verified."""
     token = latest_customer_token(tracker)
-    if token is None:
-        return None
-    try:
-        return verify_customer_token(token)
-    except InvalidToken:
-        return None
+    if token is not None:
+        try:
+            return verify_customer_token(token)
+        except InvalidToken:
+            return None  # a bad token is never rescued by an earlier code
+    from bot.verification import verified_email as code_verified_email
+    return code_verified_email(tracker.sender_id, now=datetime.now(timezone.utc))
+
+
+class ValidateIdentifyForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_identify_form"
+
+    def validate_identify_email(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                domain: dict) -> dict[str, Any]:
+        from bot.verification import send_code
+        found = EMAIL.search(str(value or ""))
+        if not found:
+            dispatcher.utter_message(response="utter_not_an_email")
+            return {"identify_email": None}
+        email = found.group(0).lower()
+        send_code(tracker.sender_id, email, now=datetime.now(timezone.utc))
+        return {"identify_email": email}
+
+    def validate_identify_code(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                               domain: dict) -> dict[str, Any]:
+        from bot.verification import check_code
+        digits = re.sub(r"\D", "", str(value or ""))
+        result = check_code(tracker.sender_id, digits, now=datetime.now(timezone.utc))
+        if result.status == "verified":
+            dispatcher.utter_message(response="utter_identified")
+            return {"identify_code": "verified"}
+        if result.status == "wrong":
+            dispatcher.utter_message(response="utter_wrong_code", attempts_left=result.attempts_left)
+            return {"identify_code": None}
+        # Expired, locked or never sent: start again from the address, with a new code.
+        dispatcher.utter_message(response="utter_code_start_again")
+        return {"identify_code": None, "identify_email": None}

@@ -20,9 +20,40 @@ REASON_BY_INTENT = {
 REVIEW_OUTCOMES = {"review_refund", "review_credit", "ticket"}
 
 
-def _reason(tracker: Tracker) -> str:
-    intent = (tracker.latest_message.get("intent") or {}).get("name")
-    return REASON_BY_INTENT.get(intent, "unspecified")
+def latest_intent(tracker: Tracker) -> str | None:
+    return (tracker.latest_message.get("intent") or {}).get("name")
+
+
+def needs_identity(request: str | None) -> list[dict[str, Any]]:
+    """Remember what was asked and let the rules start the identification form."""
+    return [SlotSet("needs_identity", True), SlotSet("pending_request", request),
+            SlotSet("awaiting_refund_confirmation", False)]
+
+
+def assess(dispatcher: CollectingDispatcher, tracker: Tracker, email: str,
+           intent: str | None) -> list[dict[str, Any]]:
+    """Ask the core for a decision for a verified customer and put it in words."""
+    from bot.repository import UnknownCustomer
+    from bot.services import assess_refund
+
+    try:
+        decision = assess_refund(email, REASON_BY_INTENT.get(intent, "unspecified"),
+                                 now=datetime.now(timezone.utc),
+                                 channel=tracker.get_latest_input_channel(),
+                                 conversation_id=tracker.sender_id)
+    except UnknownCustomer:
+        dispatcher.utter_message(response="utter_no_account")
+        return [SlotSet("customer_email", email), SlotSet("awaiting_refund_confirmation", False)]
+    dispatcher.utter_message(text=decision["explanation"])
+    events = [SlotSet("customer_email", email), SlotSet("decision_id", decision["decision_id"])]
+    if decision["outcome"] == "auto_refund":
+        response = ("utter_confirm_cancel_and_refund" if decision["requires_cancellation"]
+                    else "utter_confirm_refund")
+        dispatcher.utter_message(response=response, amount=decision["amount_text"])
+        return events + [SlotSet("awaiting_refund_confirmation", True)]
+    if decision["outcome"] in REVIEW_OUTCOMES:
+        dispatcher.utter_message(response="utter_person_will_decide")
+    return events + [SlotSet("awaiting_refund_confirmation", False)]
 
 
 class ActionAssessRefund(Action):
@@ -30,30 +61,10 @@ class ActionAssessRefund(Action):
         return "action_assess_refund"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
-        from bot.repository import UnknownCustomer
-        from bot.services import assess_refund
-
         email = verified_email(tracker)
         if email is None:
-            dispatcher.utter_message(response="utter_need_identity")
-            return [SlotSet("customer_email", None), SlotSet("awaiting_refund_confirmation", False)]
-        try:
-            decision = assess_refund(email, _reason(tracker), now=datetime.now(timezone.utc),
-                                     channel=tracker.get_latest_input_channel(),
-                                     conversation_id=tracker.sender_id)
-        except UnknownCustomer:
-            dispatcher.utter_message(response="utter_no_account")
-            return [SlotSet("customer_email", email), SlotSet("awaiting_refund_confirmation", False)]
-        dispatcher.utter_message(text=decision["explanation"])
-        events = [SlotSet("customer_email", email), SlotSet("decision_id", decision["decision_id"])]
-        if decision["outcome"] == "auto_refund":
-            response = ("utter_confirm_cancel_and_refund" if decision["requires_cancellation"]
-                        else "utter_confirm_refund")
-            dispatcher.utter_message(response=response, amount=decision["amount_text"])
-            return events + [SlotSet("awaiting_refund_confirmation", True)]
-        if decision["outcome"] in REVIEW_OUTCOMES:
-            dispatcher.utter_message(response="utter_person_will_decide")
-        return events + [SlotSet("awaiting_refund_confirmation", False)]
+            return needs_identity(latest_intent(tracker))
+        return [SlotSet("needs_identity", False)] + assess(dispatcher, tracker, email, latest_intent(tracker))
 
 
 class ActionCarryOutRefund(Action):

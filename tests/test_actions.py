@@ -17,6 +17,13 @@ def secret(monkeypatch):
     monkeypatch.setenv("CUSTOMER_TOKEN_SECRET", SECRET)
 
 
+@pytest.fixture(autouse=True)
+def no_code_verified(monkeypatch):
+    """No conversation has passed a one-time code unless a test says so."""
+    import bot.verification
+    monkeypatch.setattr(bot.verification, "verified_email", lambda conversation_id, **kw: None)
+
+
 def tracker(intent="late_cancellation", token=None, slots=None, sender="s1"):
     metadata = {"customer_token": token} if token else {}
     events = [{"event": "user", "text": "hi", "metadata": metadata,
@@ -56,16 +63,29 @@ def run(action, t):
     return dispatcher.messages, {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
 
 
-def test_no_token_means_no_core_call(core):
+def test_no_identity_means_no_core_call_and_the_form_starts(core):
     messages, slots = run(ActionAssessRefund(), tracker())
-    assert core.calls == []
-    assert [m["response"] for m in messages] == ["utter_need_identity"]
+    assert core.calls == [] and messages == []
+    assert slots == {"needs_identity": True, "pending_request": "late_cancellation",
+                     "awaiting_refund_confirmation": False}
 
 
-def test_forged_token_means_no_core_call(core):
+def test_forged_token_means_no_core_call(core, monkeypatch):
+    import bot.verification
+    # Even a conversation that once passed a code is not rescued by a forged token.
+    monkeypatch.setattr(bot.verification, "verified_email", lambda conversation_id, **kw: "ben@example.com")
     forged = issue_customer_token("ana@example.com", secret="some-other-secret-that-is-32-bytes-x")
-    messages, _ = run(ActionAssessRefund(), tracker(token=forged))
-    assert core.calls == [] and messages[0]["response"] == "utter_need_identity"
+    messages, slots = run(ActionAssessRefund(), tracker(token=forged))
+    assert core.calls == [] and slots["needs_identity"] is True
+
+
+def test_a_conversation_that_passed_a_code_is_identified(core, monkeypatch):
+    import bot.verification
+    monkeypatch.setattr(bot.verification, "verified_email",
+                        lambda conversation_id, **kw: "ben@example.com" if conversation_id == "conv-ben" else None)
+    run(ActionAssessRefund(), tracker(sender="conv-ben"))
+    run(ActionAssessRefund(), tracker(sender="someone-else"))
+    assert [c[:2] for c in core.calls] == [("assess", "ben@example.com")]
 
 
 @pytest.mark.parametrize("intent, reason", sorted(refunds.REASON_BY_INTENT.items()))
@@ -75,7 +95,8 @@ def test_verified_customer_is_assessed_with_the_reason_of_the_intent(core, inten
     assert core.calls == [("assess", "ana@example.com", reason, "conv-9")]
     assert messages[0]["text"] == "R1 explained."
     assert messages[1]["response"] == "utter_confirm_cancel_and_refund" and messages[1]["amount"] == "46.55 USD"
-    assert slots == {"customer_email": "ana@example.com", "decision_id": 7, "awaiting_refund_confirmation": True}
+    assert slots == {"needs_identity": False, "customer_email": "ana@example.com", "decision_id": 7,
+                     "awaiting_refund_confirmation": True}
 
 
 def test_carry_out_acts_on_the_decision_for_the_verified_email(core):
