@@ -8,8 +8,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.identity import verified_email
-from actions.refunds import REASON_BY_INTENT, assess, latest_intent, needs_identity
+from actions.identity import answer_when_identified, verified_email
+from actions.refunds import REASON_BY_INTENT, assess
 
 
 def summarise(dispatcher: CollectingDispatcher, email: str) -> list[dict[str, Any]]:
@@ -27,10 +27,7 @@ class ActionCheckSubscription(Action):
         return "action_check_subscription"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
-        email = verified_email(tracker)
-        if email is None:
-            return needs_identity(latest_intent(tracker))
-        return [SlotSet("needs_identity", False)] + summarise(dispatcher, email)
+        return answer_when_identified(tracker, lambda email: summarise(dispatcher, email))
 
 
 class ActionResumeRequest(Action):

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Callable
 
 from rasa_sdk import FormValidationAction, Tracker
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.identity import InvalidToken, verify_customer_token
@@ -37,6 +38,20 @@ def verified_email(tracker: Tracker) -> str | None:
             return None  # a bad token is never rescued by an earlier code
     from bot.verification import verified_email as code_verified_email
     return code_verified_email(tracker.sender_id, now=datetime.now(timezone.utc))
+
+
+def latest_intent(tracker: Tracker) -> str | None:
+    return (tracker.latest_message.get("intent") or {}).get("name")
+
+
+def answer_when_identified(tracker: Tracker, answer: Callable[[str], list]) -> list[dict[str, Any]]:
+    """`answer(email)` for a verified customer; otherwise remember the request and let the
+    rules start identify_form (action_resume_request answers it afterwards)."""
+    email = verified_email(tracker)
+    if email is None:
+        return [SlotSet("needs_identity", True), SlotSet("pending_request", latest_intent(tracker)),
+                SlotSet("awaiting_refund_confirmation", False)]
+    return [SlotSet("needs_identity", False)] + answer(email)
 
 
 class ValidateIdentifyForm(FormValidationAction):

@@ -8,7 +8,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.identity import verified_email
+from actions.identity import answer_when_identified, latest_intent, verified_email
 
 REASON_BY_INTENT = {
     "request_refund": "unspecified",
@@ -18,16 +18,6 @@ REASON_BY_INTENT = {
     "forgot_subscription": "forgot_subscription",
 }
 REVIEW_OUTCOMES = {"review_refund", "review_credit", "ticket"}
-
-
-def latest_intent(tracker: Tracker) -> str | None:
-    return (tracker.latest_message.get("intent") or {}).get("name")
-
-
-def needs_identity(request: str | None) -> list[dict[str, Any]]:
-    """Remember what was asked and let the rules start the identification form."""
-    return [SlotSet("needs_identity", True), SlotSet("pending_request", request),
-            SlotSet("awaiting_refund_confirmation", False)]
 
 
 def assess(dispatcher: CollectingDispatcher, tracker: Tracker, email: str,
@@ -61,10 +51,8 @@ class ActionAssessRefund(Action):
         return "action_assess_refund"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
-        email = verified_email(tracker)
-        if email is None:
-            return needs_identity(latest_intent(tracker))
-        return [SlotSet("needs_identity", False)] + assess(dispatcher, tracker, email, latest_intent(tracker))
+        return answer_when_identified(
+            tracker, lambda email: assess(dispatcher, tracker, email, latest_intent(tracker)))
 
 
 class ActionCarryOutRefund(Action):
