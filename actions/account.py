@@ -48,5 +48,8 @@ class ActionResumeRequest(Action):
             return done + assess(dispatcher, tracker, email, request)
         if request == "check_subscription":
             return done + summarise(dispatcher, email)
+        if request == "cancel_subscription":
+            from actions.cancellation import offer_cancellation
+            return done + offer_cancellation(dispatcher, email)
         dispatcher.utter_message(response="utter_identified_what_next")
         return done

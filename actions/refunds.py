@@ -43,7 +43,11 @@ def assess(dispatcher: CollectingDispatcher, tracker: Tracker, email: str,
         return events + [SlotSet("awaiting_refund_confirmation", True)]
     if decision["outcome"] in REVIEW_OUTCOMES:
         dispatcher.utter_message(response="utter_person_will_decide")
-    return events + [SlotSet("awaiting_refund_confirmation", False)]
+    events.append(SlotSet("awaiting_refund_confirmation", False))
+    if decision["outcome"] == "no_refund":  # R3, R4, R8: offer to stop the next renewal
+        from actions.cancellation import offer_cancellation
+        events += offer_cancellation(dispatcher, email)
+    return events
 
 
 class ActionAssessRefund(Action):

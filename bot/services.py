@@ -147,3 +147,35 @@ def account_summary(email: str, *, now: datetime, engine: Engine | None = None) 
         parts.append(f"Your last payment was {format_amount(latest.amount, latest.currency)} "
                      f"on {latest.created:%d %B %Y}{refunded}.")
     return " ".join(parts)
+
+
+def cancel_at_period_end(email: str, *, gateway=None, engine: Engine | None = None) -> dict:
+    """Stop renewal (terms section 9: access continues to the end of the paid period), once."""
+    engine = engine or get_engine()
+    with unit_of_work(engine) as session:
+        customer = repository.find_customer(session, email)
+        sub = customer.subscription
+        if sub is None or sub.status == "canceled" or sub.cancel_at_period_end:
+            return {"status": "not_renewing", "access_until": sub.current_period_end if sub else None}
+        if sub.stripe_id is None:
+            return {"status": "not_allowed", "access_until": sub.current_period_end}
+        key = f"cancel-end-{sub.id}-{sub.current_period_end:%Y%m%d}"
+        movements.record_cancellation(session, subscription=sub, at_period_end=True,
+                                      decision_id=None, key=key)
+        access_until = sub.current_period_end
+    if gateway is None:
+        from bot.billing.gateway import StripeGateway
+        gateway = StripeGateway.from_settings()
+    entry = movements.execute(engine, gateway, key)
+    status = {"succeeded": "cancelled", "failed": "not_allowed"}.get(entry.status, "pending")
+    return {"status": status, "access_until": access_until}
+
+
+def renewal(email: str, *, engine: Engine | None = None) -> dict:
+    """Whether the subscription will bill again, and until when access runs."""
+    with unit_of_work(engine) as session:
+        sub = repository.find_customer(session, email).subscription
+        if sub is None:
+            return {"renews": False, "access_until": None}
+        return {"renews": sub.status != "canceled" and not sub.cancel_at_period_end,
+                "access_until": sub.current_period_end}

@@ -121,6 +121,9 @@ def test_outside_the_window_the_customer_is_told_why_and_nothing_moves(live):
     token = issue_customer_token("dan@example.com", secret=SECRET)
     reply = texts(say(live, "widget-dan", "I never used my account, refund please", token))
     assert "access, not usage" in reply and "didn't quite get that" not in reply, reply
+    assert "won't be charged again" in reply and "Shall I" in reply, reply  # R3 offers period-end cancel
+    kept = texts(say(live, "widget-dan", "no", token))
+    assert "haven't changed anything" in kept, kept
     engine = mirror(live)
     with unit_of_work(engine) as session:
         dan = session.execute(select(models.Customer).where(models.Customer.email == "dan@example.com")).scalar_one()
@@ -187,3 +190,22 @@ def test_two_misunderstandings_in_a_row_offer_a_person(live):
     assert "another way" in texts(first), first
     assert "person" in texts(second) and any(
         b.get("payload") == "/request_human" for r in second for b in r.get("buttons", [])), second
+
+
+def test_cancelling_stops_the_renewal_once_and_keeps_access(live):
+    token = issue_customer_token("eve@example.com", secret=SECRET)
+    offer = texts(say(live, "widget-eve", "please cancel my subscription", token))
+    assert "won't be charged again" in offer and "Shall I" in offer, offer
+    done = texts(say(live, "widget-eve", "yes", token))
+    assert "won't renew" in done and "didn't quite get that" not in done, done
+    engine = mirror(live)
+    with unit_of_work(engine) as session:
+        sub = session.execute(select(models.Subscription).join(models.Customer)
+                              .where(models.Customer.email == "eve@example.com")).scalar_one()
+        cancels = session.execute(select(models.LedgerEntry).where(
+            models.LedgerEntry.kind == "cancel", models.LedgerEntry.customer_id == sub.customer_id)).scalars().all()
+    engine.dispose()
+    assert sub.cancel_at_period_end and sub.status == "active"
+    assert [(c.status, c.params["at_period_end"]) for c in cancels] == [("succeeded", True)]
+    again = texts(say(live, "widget-eve", "cancel my plan", token))
+    assert "not set to renew" in again, again

@@ -141,3 +141,17 @@ def test_a_crash_after_stripe_answered_is_reconciled_without_a_second_refund(liv
     assert entry.status == "succeeded"
     assert len(stripe_refunds(gateway, ch.stripe_id)) == 1
     assert charge(live_engine, "ch_ben_1").refunded == decision["refund"]
+
+
+def test_cancel_at_period_end_happens_once_and_keeps_access(live_engine, gateway):
+    from bot.services import cancel_at_period_end
+    first = cancel_at_period_end("dan@example.com", gateway=gateway, engine=live_engine)
+    again = cancel_at_period_end("dan@example.com", gateway=gateway, engine=live_engine)
+    assert first["status"] == "cancelled" and again["status"] == "not_renewing"
+    with unit_of_work(live_engine) as session:
+        sub = session.execute(select(models.Subscription).join(models.Customer)
+                              .where(models.Customer.email == "dan@example.com")).scalar_one()
+        stripe_sub = gateway.client.subscriptions.retrieve(sub.stripe_id)
+    assert sub.cancel_at_period_end and sub.status == "active"
+    assert stripe_sub.cancel_at_period_end is True and stripe_sub.status != "canceled"
+    assert len(ledger_rows(live_engine, "cancel")) == 1
