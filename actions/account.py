@@ -43,13 +43,31 @@ class ActionResumeRequest(Action):
         if email is None:  # the form ended without a verified code
             dispatcher.utter_message(response="utter_need_identity")
             return done
-        request = tracker.get_slot("pending_request")
-        if request in REASON_BY_INTENT:
-            return done + assess(dispatcher, tracker, email, request)
-        if request == "check_subscription":
-            return done + summarise(dispatcher, email)
-        if request == "cancel_subscription":
-            from actions.cancellation import offer_cancellation
-            return done + offer_cancellation(dispatcher, email)
-        dispatcher.utter_message(response="utter_identified_what_next")
-        return done
+        answer = RESUMABLE.get(tracker.get_slot("pending_request"))
+        if answer is None:
+            dispatcher.utter_message(response="utter_identified_what_next")
+            return done
+        return done + answer(dispatcher, tracker, email)
+
+
+def _resume_refund(dispatcher, tracker, email):
+    return assess(dispatcher, tracker, email, tracker.get_slot("pending_request"))
+
+
+def _resume_cancel(dispatcher, tracker, email):
+    from actions.cancellation import offer_cancellation
+    return offer_cancellation(dispatcher, email)
+
+
+def _resume_plan_change(dispatcher, tracker, email):
+    from actions.plans import offer_plan_change
+    return offer_plan_change(dispatcher, tracker, email)
+
+
+# What each request that needs an identity does once the customer is identified.
+RESUMABLE = {
+    **{intent: _resume_refund for intent in REASON_BY_INTENT},
+    "check_subscription": lambda dispatcher, tracker, email: summarise(dispatcher, email),
+    "cancel_subscription": _resume_cancel,
+    "change_plan": _resume_plan_change,
+}

@@ -46,7 +46,7 @@ class ActionCancelAtPeriodEnd(Action):
             return done
         result = cancel_at_period_end(email)
         response = {"cancelled": "utter_cancelled_at_period_end", "not_renewing": "utter_not_renewing",
-                    "pending": "utter_cancel_pending"}.get(result["status"], "utter_human")
+                    "pending": "utter_cancel_pending"}.get(result["status"], "utter_cancel_failed")
         dispatcher.utter_message(response=response, access_until=_date(result["access_until"]))
         return done
 

@@ -44,13 +44,15 @@ def latest_intent(tracker: Tracker) -> str | None:
     return (tracker.latest_message.get("intent") or {}).get("name")
 
 
-def answer_when_identified(tracker: Tracker, answer: Callable[[str], list]) -> list[dict[str, Any]]:
-    """`answer(email)` for a verified customer; otherwise remember the request and let the
-    rules start identify_form (action_resume_request answers it afterwards)."""
+def answer_when_identified(tracker: Tracker, answer: Callable[[str], list],
+                           remember: list[dict[str, Any]] = ()) -> list[dict[str, Any]]:
+    """`answer(email)` for a verified customer; otherwise remember the request (and the
+    `remember` slot events) and let the rules start identify_form; action_resume_request
+    answers it afterwards."""
     email = verified_email(tracker)
     if email is None:
         return [SlotSet("needs_identity", True), SlotSet("pending_request", latest_intent(tracker)),
-                SlotSet("awaiting_refund_confirmation", False)]
+                SlotSet("awaiting_refund_confirmation", False), *remember]
     return [SlotSet("needs_identity", False)] + answer(email)
 
 

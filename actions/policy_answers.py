@@ -10,7 +10,7 @@ RESPONSE_BY_INTENT = {
     "ask_free_trial": "utter_free_trial",
     "ask_refund_fee": "utter_refund_fee",
     "cancel_subscription": "utter_cancel_terms",
-    "change_plan": "utter_change_plan_terms",
+    "chitchat": "utter_chitchat",
 }
 
 

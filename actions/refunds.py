@@ -1,13 +1,15 @@
 """Refund requests: ask the core for a decision, confirm, carry it out."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.cases import tell_about_case
+from actions.transcript import customer_entities, customer_words
 from actions.identity import answer_when_identified, latest_intent, verified_email
 
 REASON_BY_INTENT = {
@@ -30,24 +32,47 @@ def assess(dispatcher: CollectingDispatcher, tracker: Tracker, email: str,
         decision = assess_refund(email, REASON_BY_INTENT.get(intent, "unspecified"),
                                  now=datetime.now(timezone.utc),
                                  channel=tracker.get_latest_input_channel(),
-                                 conversation_id=tracker.sender_id)
+                                 conversation_id=tracker.sender_id,
+                                 note=customer_words(tracker, REASON_BY_INTENT))
     except UnknownCustomer:
         dispatcher.utter_message(response="utter_no_account")
         return [SlotSet("customer_email", email), SlotSet("awaiting_refund_confirmation", False)]
     dispatcher.utter_message(text=decision["explanation"])
+    note = _mismatch(tracker, decision)
+    if note:
+        dispatcher.utter_message(text=note)
     events = [SlotSet("customer_email", email), SlotSet("decision_id", decision["decision_id"])]
     if decision["outcome"] == "auto_refund":
         response = ("utter_confirm_cancel_and_refund" if decision["requires_cancellation"]
                     else "utter_confirm_refund")
         dispatcher.utter_message(response=response, amount=decision["amount_text"])
         return events + [SlotSet("awaiting_refund_confirmation", True)]
+    if decision["outcome"] == "ticket":
+        dispatcher.utter_message(response="utter_troubleshooting")
     if decision["outcome"] in REVIEW_OUTCOMES:
-        dispatcher.utter_message(response="utter_person_will_decide")
+        tell_about_case(dispatcher, decision)
     events.append(SlotSet("awaiting_refund_confirmation", False))
     if decision["outcome"] == "no_refund":  # R3, R4, R8: offer to stop the next renewal
         from actions.cancellation import offer_cancellation
         events += offer_cancellation(dispatcher, email)
     return events
+
+
+def _mismatch(tracker: Tracker, decision: dict) -> str | None:
+    """Say so when the amount or date the customer mentioned is not the charge decided on."""
+    from bot.mentions import mismatch_note, parse_amount, parse_date
+
+    if "charge_amount" not in decision:
+        return None
+    entities = customer_entities(tracker, REASON_BY_INTENT)
+    now = datetime.now(timezone.utc)
+    amounts = [a for a in (parse_amount(e, decision["currency"]) for e in entities.get("amount", [])) if a]
+    dates = [d for d in (parse_date(e, now) for e in entities.get("date", [])) if d]
+    return mismatch_note(mentioned_amount=amounts[0] if amounts else None,
+                         mentioned_date=dates[0] if dates else None,
+                         charge_amount=decision["charge_amount"],
+                         charge_date=date.fromisoformat(decision["charge_date"]),
+                         currency=decision["currency"])
 
 
 class ActionAssessRefund(Action):

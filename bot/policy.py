@@ -31,6 +31,10 @@ class Policy:
     code_ttl_minutes: int = 10
     code_max_attempts: int = 5
     identified_hours: int = 12
+    decision_valid_minutes: int = 30
+    support_days: str = "mon-fri"      # when people answer live (UTC)
+    support_open: str = "09:00"
+    support_close: str = "17:00"
 
     @property
     def fee_percent_text(self) -> str:
@@ -56,7 +60,7 @@ class Policy:
                 values["refund_fee_percent"] = Fraction(str(values["refund_fee_percent"]))
             for key in ("late_cancel_window_hours", "trial_days", "extended_outage_hours",
                         "review_response_hours", "code_ttl_minutes", "code_max_attempts",
-                        "identified_hours"):
+                        "identified_hours", "decision_valid_minutes"):
                 if key in values:
                     values[key] = int(values[key])
         except (TypeError, ValueError) as exc:

@@ -130,3 +130,15 @@ def test_second_miss_in_a_row_offers_a_person(intents, response):
     dispatcher = CollectingDispatcher()
     ActionRephraseOrOfferHuman().run(dispatcher, t, {})
     assert [m["response"] for m in dispatcher.messages] == [response]
+
+
+@pytest.mark.parametrize("live, paused", [(True, True), (False, False)])
+def test_a_new_session_stays_paused_while_a_person_is_chatting(monkeypatch, live, paused):
+    import bot.handoff
+    from actions.session import ActionSessionStart
+
+    monkeypatch.setattr(bot.handoff, "is_live", lambda conversation_id, **kw: live)
+    events = ActionSessionStart().run(CollectingDispatcher(), tracker(slots={"customer_email": "a@b.c"}), {})
+    kinds = [e["event"] for e in events]
+    assert kinds[0] == "session_started" and ("pause" in kinds) == paused
+    assert {"event": "slot", "name": "customer_email", "value": "a@b.c", "timestamp": None} in events

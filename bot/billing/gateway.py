@@ -198,17 +198,21 @@ class StripeGateway:
 
     # --- plan changes (R7) ---------------------------------------------------------------
 
+    def subscription(self, subscription_id: str) -> dict:
+        return self._subscription(self._call(self.client.subscriptions.retrieve, subscription_id))
+
     def preview_plan_change(self, subscription_id: str, new_plan_id: str) -> dict:
-        sub = self._subscription(self._call(self.client.subscriptions.retrieve, subscription_id))
+        sub = self.subscription(subscription_id)
         invoice = self._call(self.client.invoices.create_preview, params={
             "customer": sub["customer"], "subscription": subscription_id,
             "subscription_details": {"items": [{"id": sub["item_id"], "plan": new_plan_id}]}})
         return {"amount_due": invoice["amount_due"], "currency": invoice["currency"],
-                "lines": [{"amount": line["amount"], "description": line.get("description")}
+                "lines": [{"amount": line["amount"], "description": line.get("description"),
+                           "proration": bool(line.get("proration"))}
                           for line in invoice["lines"]["data"]]}
 
     def change_plan(self, subscription_id: str, new_plan_id: str, *, idempotency_key: str) -> dict:
-        sub = self._subscription(self._call(self.client.subscriptions.retrieve, subscription_id))
+        sub = self.subscription(subscription_id)
         if sub["plan"] == new_plan_id:  # a retry after the change went through
             return sub
         # `plan` items, not `price`: localstripe silently ignores price items.
