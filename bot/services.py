@@ -5,12 +5,12 @@ pure rules, records the decision, and hands money movements to the ledger.
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from bot import repository, rules
+from bot import cases, repository, rules
 from bot.billing import movements
 from bot.db import models
 from bot.db.session import get_engine, unit_of_work
@@ -39,9 +39,10 @@ def record_decision(session, customer: models.Customer, decision: Decision, poli
 
 
 def assess_refund(email: str, reason: str, *, now: datetime, channel: str | None = None,
-                  conversation_id: str | None = None, engine: Engine | None = None,
-                  policy: Policy | None = None) -> dict:
-    """Apply the rules for a verified customer and keep the decision record."""
+                  conversation_id: str | None = None, note: str = "",
+                  engine: Engine | None = None, policy: Policy | None = None) -> dict:
+    """Apply the rules for a verified customer, keep the decision record, and hand
+    discretionary outcomes (R2, R5, R6) to people as a review case."""
     policy = policy or load_policy()
     with unit_of_work(engine) as session:
         customer = repository.find_customer(session, email)
@@ -49,21 +50,78 @@ def assess_refund(email: str, reason: str, *, now: datetime, channel: str | None
         row = record_decision(session, customer, decision, policy, channel=channel,
                               conversation_id=conversation_id)
         amount = decision.credit if decision.outcome is Outcome.REVIEW_CREDIT else decision.refund
-        return {"decision_id": row.id, **decision.contract_json(),
-                "amount_text": format_amount(amount, decision.currency),
-                "customer_name": customer.name, "facts": decision.facts}
+        result = {"decision_id": row.id, **decision.contract_json(),
+                  "amount_text": format_amount(amount, decision.currency),
+                  "customer_name": customer.name, "facts": decision.facts}
+        if row.charge is not None:
+            result.update(charge_amount=row.charge.amount,
+                          charge_date=row.charge.created.date().isoformat())
+        kind = cases.KIND_BY_OUTCOME.get(decision.outcome.value)
+        if kind:
+            case, created = cases.open_case(
+                session, kind=kind, reason=decision.reason.value, now=now, policy=policy,
+                customer=customer, decision=row, channel=channel,
+                conversation_id=conversation_id, note=note)
+            result.update(cases.case_summary(case, created))
+    _announce_if_new(result)
+    return result
+
+
+def request_person(email: str | None, *, now: datetime, channel: str | None,
+                   conversation_id: str, note: str = "", engine: Engine | None = None,
+                   policy: Policy | None = None) -> dict:
+    """A customer asked for a person: one handoff case per conversation."""
+    policy = policy or load_policy()
+    with unit_of_work(engine) as session:
+        customer = None
+        if email:
+            try:
+                customer = repository.find_customer(session, email)
+            except repository.UnknownCustomer:
+                customer = None
+        case, created = cases.open_case(
+            session, kind="handoff", reason=cases.HANDOFF_REASON, now=now, policy=policy,
+            customer=customer, channel=channel, conversation_id=conversation_id, note=note)
+        from bot.handoff import people_answer_now
+        from bot.support_hours import next_opening
+        opening = next_opening(now, policy)
+        # live: someone can join now; after_hours: say when the team is back; else queued.
+        mode = ("live" if people_answer_now(session, now, policy)
+                else "after_hours" if opening > now else "queued")
+        result = {**cases.case_summary(case, created), "handoff": mode,
+                  "next_opening": opening.isoformat()}
+    _announce_if_new(result)
+    return result
+
+
+def _announce_if_new(result: dict) -> None:
+    """Tell the support channel about a case the moment it exists (after it is committed)."""
+    if result.get("case_created"):
+        from bot.slack_cases import announce
+        announce(result["announcement"])
 
 
 def carry_out_refund(decision_id: int, *, email: str, cancel_consent: bool,
-                     gateway=None, engine: Engine | None = None) -> dict:
-    """Execute an R1 decision the customer confirmed: cancel now if needed, then refund once."""
+                     now: datetime | None = None, gateway=None, engine: Engine | None = None,
+                     policy: Policy | None = None) -> dict:
+    """Execute an R1 decision the customer confirmed: cancel now if needed, then refund once.
+
+    An offer confirmed after `decision_valid_minutes` is not honoured: the facts (the
+    24-hour window, other refunds) may have changed, so the customer is asked to let the
+    rules look again.
+    """
     engine = engine or get_engine()
+    policy = policy or load_policy()
+    now = now or movements.now_utc()
     with unit_of_work(engine) as session:
         decision = session.get(models.DecisionRecord, decision_id)
         if decision is None or decision.customer.email != email.strip().lower():
             raise NotAllowed("that decision does not belong to this customer")
         if decision.outcome != Outcome.AUTO_REFUND.value:
             return _result("not_allowed", decision, "This decision does not pay a refund by itself.")
+        if now - decision.now > timedelta(minutes=policy.decision_valid_minutes):
+            return _result("expired", decision, "That refund offer has expired, so I haven't "
+                           "changed anything. Ask me again and I'll check your account afresh.")
         sub = decision.customer.subscription
         must_cancel = sub is not None and sub.status != "canceled"
         if decision.requires_cancellation and not cancel_consent:

@@ -76,6 +76,28 @@ def record_cancellation(session, *, subscription: models.Subscription, at_period
                 "subscription_id": subscription.id}))
 
 
+def record_credit(session, *, customer: models.Customer, amount: int, currency: str,
+                  decision_id: int | None, key: str, description: str) -> models.LedgerEntry:
+    existing = _by_key(session, key)
+    if existing is not None:
+        return existing
+    if amount <= 0:
+        raise MovementRefused("a credit must be a positive amount")
+    return _insert(session, models.LedgerEntry(
+        idempotency_key=key, kind="credit", status="pending", decision_id=decision_id,
+        customer_id=customer.id, amount=amount, currency=currency,
+        params={"stripe_customer": customer.stripe_id, "description": description}))
+
+
+def record_plan_change(session, *, customer_id: int, key: str, params: dict) -> models.LedgerEntry:
+    existing = _by_key(session, key)
+    if existing is not None:
+        return existing
+    return _insert(session, models.LedgerEntry(
+        idempotency_key=key, kind="plan_change", status="pending", customer_id=customer_id,
+        amount=0, currency=params["currency"], params=params))
+
+
 def _by_key(session, key: str) -> models.LedgerEntry | None:
     return session.execute(
         select(models.LedgerEntry).where(models.LedgerEntry.idempotency_key == key)
@@ -151,6 +173,13 @@ def _call_stripe(gateway, entry: models.LedgerEntry) -> dict:
         return gateway.cancel_subscription(params["stripe_subscription"],
                                            at_period_end=params["at_period_end"],
                                            idempotency_key=entry.idempotency_key)
+    if entry.kind == "credit":
+        return gateway.credit_balance(params["stripe_customer"], entry.amount, entry.currency,
+                                      description=params["description"],
+                                      idempotency_key=entry.idempotency_key)
+    if entry.kind == "plan_change":
+        return gateway.change_plan(params["stripe_subscription"], params["stripe_plan"],
+                                   idempotency_key=entry.idempotency_key)
     raise ValueError(f"unknown movement kind {entry.kind!r}")
 
 
@@ -168,6 +197,10 @@ def _apply_to_mirror(session, entry: models.LedgerEntry, result: dict) -> None:
             sub.cancel_at_period_end = True
         else:
             sub.status, sub.canceled_at = "canceled", now_utc()
+    elif entry.kind == "plan_change":
+        sub = session.get(models.Subscription, entry.params["subscription_id"])
+        sub.plan, sub.price = entry.params["plan_id"], entry.params["price"]
+        sub.currency, sub.interval = entry.params["currency"], entry.params["interval"]
     if entry.decision_id:
         decision = session.get(models.DecisionRecord, entry.decision_id)
         decision.executed = {**(decision.executed or {}), entry.kind: result["id"]}
