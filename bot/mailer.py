@@ -9,6 +9,7 @@ import os
 import smtplib
 import time
 from email.message import EmailMessage
+from email.utils import make_msgid
 from pathlib import Path
 
 from bot.config import VAR
@@ -18,10 +19,18 @@ def outbox_dir() -> Path:
     return Path(os.environ.get("OUTBOX_DIR") or VAR / "outbox")
 
 
-def send_mail(to: str, subject: str, body: str, *, sender: str) -> None:
+def send_mail(to: str, subject: str, body: str, *, sender: str, html: str | None = None,
+              in_reply_to: str | None = None, references: str | None = None) -> str:
+    """Send (or, without SMTP_HOST, file) one message; returns its Message-ID."""
     message = EmailMessage()
     message["From"], message["To"], message["Subject"] = sender, to, subject
+    message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or None)
+    if in_reply_to:
+        message["In-Reply-To"] = in_reply_to
+        message["References"] = references or in_reply_to
     message.set_content(body)
+    if html is not None:
+        message.add_alternative(html, subtype="html")
     host = os.environ.get("SMTP_HOST")
     if host:
         with smtplib.SMTP(host, int(os.environ.get("SMTP_PORT", "25")), timeout=30) as smtp:
@@ -29,7 +38,8 @@ def send_mail(to: str, subject: str, body: str, *, sender: str) -> None:
                 smtp.starttls()
                 smtp.login(os.environ["SMTP_USER"], os.environ.get("SMTP_PASSWORD", ""))
             smtp.send_message(message)
-        return
+        return message["Message-ID"]
     folder = outbox_dir()
     folder.mkdir(parents=True, exist_ok=True)
     (folder / f"{time.time_ns()}-{to}.eml").write_bytes(bytes(message))
+    return message["Message-ID"]

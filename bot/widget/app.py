@@ -1,0 +1,113 @@
+"""The widget's server: the embeddable script, a demo page, and a small API that relays
+messages to Rasa's REST channel and serves the conversation's history.
+
+Messages go through this server rather than straight to Rasa so that there is one
+place for the size limit and the per-sender rate limit, and so the history (which
+needs Rasa's API token) can be read without handing that token to browsers. A
+conversation id is a random UUID made in the browser: knowing it is what lets a
+browser read that conversation, and it never identifies a customer (the token does).
+"""
+from __future__ import annotations
+
+import asyncio
+import re
+from pathlib import Path
+
+from aiohttp import web
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from bot.conversations import ConversationError
+from bot.widget.limits import RateLimiter
+
+HERE = Path(__file__).resolve().parent
+MAX_MESSAGE = 2000  # characters; longer is refused with a clear message, nothing half-sent
+CONVERSATION_ID = re.compile(r"^[A-Za-z0-9-]{16,64}$")
+UNREACHABLE = "The assistant can't be reached right now. Your message wasn't sent; please try again in a moment."
+templates = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]))
+
+
+def _error(status: int, message: str) -> web.Response:
+    return web.json_response({"error": message}, status=status)
+
+
+async def post_message(request: web.Request) -> web.Response:
+    try:
+        body = await request.json()
+    except ValueError:
+        return _error(400, "Send JSON: {conversation_id, text, customer_token?}.")
+    conversation, text = str(body.get("conversation_id", "")), body.get("text")
+    if not CONVERSATION_ID.match(conversation):
+        return _error(400, "conversation_id must be 16-64 letters, digits or dashes.")
+    if not isinstance(text, str) or not text.strip():
+        return _error(400, "The message is empty.")
+    if len(text) > MAX_MESSAGE:
+        return _error(413, f"That message is too long ({len(text)} characters); please keep it under {MAX_MESSAGE}.")
+    limiter: RateLimiter = request.app["limiter"]
+    if not (limiter.allow(f"c:{conversation}") and limiter.allow(f"ip:{request.remote}")):
+        return _error(429, "You're sending messages very quickly; please wait a few seconds.")
+    token = body.get("customer_token")
+    metadata = {"customer_token": token} if isinstance(token, str) and token else {}
+    try:
+        replies = await asyncio.to_thread(request.app["conversations"].send, conversation, text.strip(), metadata)
+    except ConversationError:
+        return _error(502, UNREACHABLE)
+    return web.json_response({"replies": [{"text": r.get("text", ""), "buttons": [
+        {"title": b.get("title", ""), "payload": b.get("payload", "")} for b in r.get("buttons") or []]}
+        for r in replies]})
+
+
+async def history(request: web.Request) -> web.Response:
+    conversation = request.query.get("conversation_id", "")
+    if not CONVERSATION_ID.match(conversation):
+        return _error(400, "conversation_id must be 16-64 letters, digits or dashes.")
+    try:
+        lines = await asyncio.to_thread(request.app["conversations"].transcript, conversation)
+    except ConversationError:
+        return _error(502, UNREACHABLE)
+    return web.json_response({"messages": [{"who": line["who"], "text": line["text"],
+                                            "buttons": line.get("buttons", [])} for line in lines]})
+
+
+async def demo_page(request: web.Request) -> web.Response:
+    """A product page with the widget, for a signed-in demo customer or a visitor."""
+    if not request.app["demo"]:
+        raise web.HTTPNotFound()
+    email = request.query.get("customer", "")
+    token = None
+    if email:
+        from bot.identity import issue_customer_token
+        token = issue_customer_token(email)
+    page = templates.get_template("demo.html").render(customer=email, token=token, brand=request.app["brand"],
+                                                       customers=request.app["demo_customers"])
+    response = web.Response(text=page, content_type="text/html")
+    response.headers["Content-Security-Policy"] = "default-src 'self'; frame-ancestors 'none'"
+    return response
+
+
+async def health(request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
+@web.middleware
+async def cors(request: web.Request, handler):
+    """The widget runs on the company's own site, so its API answers other origins."""
+    if request.method == "OPTIONS":
+        response = web.Response(status=204)
+    else:
+        response = await handler(request)
+    response.headers.update({"Access-Control-Allow-Origin": "*", "Access-Control-Allow-Headers": "Content-Type",
+                             "Access-Control-Allow-Methods": "GET, POST, OPTIONS", "X-Content-Type-Options": "nosniff"})
+    return response
+
+
+def make_app(*, conversations, brand: str = "GroupTrack CRM", demo: bool = False,
+             demo_customers: tuple[str, ...] = (), limiter: RateLimiter | None = None) -> web.Application:
+    app = web.Application(middlewares=[cors], client_max_size=16 * 1024)
+    app.update(conversations=conversations, brand=brand, demo=demo, demo_customers=demo_customers,
+               limiter=limiter or RateLimiter())
+    app.add_routes([
+        web.post("/api/messages", post_message), web.route("OPTIONS", "/api/messages", post_message),
+        web.get("/api/history", history), web.get("/demo", demo_page), web.get("/health", health),
+        web.static("/static", HERE / "static"),
+    ])
+    return app

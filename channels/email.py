@@ -1,0 +1,107 @@
+"""The email input channel for Rasa: POST /webhooks/email/inbound takes Mailgun's route
+format. Each question in the email goes to the assistant as its own message in the
+thread's conversation, and all the answers go back as one reply in the thread.
+
+A sender whose address the mail provider verified (DKIM or SPF pass) is identified
+with a short-lived customer token, exactly as the web app identifies a signed-in
+customer; anyone else is treated as anonymous.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from datetime import datetime, timezone
+from typing import Any, Awaitable, Callable
+
+from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+
+log = logging.getLogger(__name__)
+TOKEN_SECONDS = 600
+
+
+class EmailInput(InputChannel):
+    @classmethod
+    def name(cls) -> str:
+        return "email"
+
+    @classmethod
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> "EmailInput":
+        credentials = credentials or {}
+        return cls(signing_key=credentials.get("signing_key") or os.environ.get("EMAIL_WEBHOOK_SIGNING_KEY"),
+                   reply_from=credentials.get("reply_from") or os.environ.get("EMAIL_REPLY_FROM"))
+
+    def __init__(self, signing_key: str | None, reply_from: str | None) -> None:
+        self.signing_key, self.reply_from = signing_key, reply_from
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        hook = Blueprint("email_webhook", __name__)
+
+        @hook.route("/", methods=["GET"])
+        async def health(_: Request):
+            return response.json({"status": "ok"})
+
+        @hook.route("/inbound", methods=["POST"])
+        async def inbound(request: Request):
+            from bot import email_channel
+            form = {key: request.form.get(key) for key in request.form}  # attachments: never read
+            now = datetime.now(timezone.utc)
+            try:
+                email_channel.verify_mailgun(self.signing_key, form.get("timestamp", ""), form.get("token", ""),
+                                             form.get("signature", ""), now)
+                await asyncio.to_thread(email_channel.remember_token, form.get("token", ""), now=now)
+                mail = email_channel.parse_mailgun(form)
+            except email_channel.ForgedMail as exc:
+                return response.json({"error": str(exc)}, status=406 if "replay" in str(exc) else 401)
+            except ValueError as exc:
+                return response.json({"error": str(exc)}, status=400)
+            answers = await self._ask(on_new_message, mail)
+            if answers:
+                await asyncio.to_thread(self._reply, mail, answers)
+            # 200 even for an email with no question in it: Mailgun would retry anything else.
+            return response.json({"conversation_id": mail.conversation_id, "answered": len(answers)})
+
+        @hook.route("/raw", methods=["POST"])
+        async def raw(request: Request):
+            """A whole RFC 822 message, from our IMAP poller, signed like Mailgun's webhooks."""
+            from bot import email_channel
+            headers, now = request.headers, datetime.now(timezone.utc)
+            try:
+                email_channel.verify_mailgun(self.signing_key, headers.get("X-Mail-Timestamp", ""),
+                                             headers.get("X-Mail-Token", ""), headers.get("X-Mail-Signature", ""), now)
+                await asyncio.to_thread(email_channel.remember_token, headers.get("X-Mail-Token", ""), now=now)
+                mail = email_channel.parse_raw(request.body)
+            except email_channel.ForgedMail as exc:
+                return response.json({"error": str(exc)}, status=406 if "replay" in str(exc) else 401)
+            except ValueError as exc:
+                return response.json({"error": str(exc)}, status=400)
+            answers = await self._ask(on_new_message, mail)
+            if answers:
+                await asyncio.to_thread(self._reply, mail, answers)
+            return response.json({"conversation_id": mail.conversation_id, "answered": len(answers)})
+
+        return hook
+
+    async def _ask(self, on_new_message, mail) -> list[tuple[str, list[dict]]]:
+        from bot import email_channel
+        from bot.identity import issue_customer_token
+        metadata = ({"customer_token": issue_customer_token(mail.sender, ttl_seconds=TOKEN_SECONDS)}
+                    if mail.sender_verified else {})
+        await asyncio.to_thread(email_channel.remember_thread, mail)
+        answers = []
+        for question in email_channel.questions(mail.text):
+            collector = CollectingOutputChannel()
+            await on_new_message(UserMessage(question, collector, mail.conversation_id,
+                                             input_channel=self.name(), metadata=metadata))
+            answers.append((question, collector.messages))
+        return answers
+
+    def _reply(self, mail, answers) -> None:
+        from bot import email_channel
+        from bot.policy import load_policy
+        policy = load_policy()
+        text, html_body = email_channel.compose_reply(answers, brand=policy.brand)
+        email_channel.send_in_thread(mail.conversation_id, text, html_body,
+                                     sender=self.reply_from or policy.support_email)

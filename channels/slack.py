@@ -1,0 +1,118 @@
+"""Rasa's Slack channel for customers (a shared channel or direct messages), with what
+a billing assistant needs on top:
+
+- the customer is identified by their Slack profile email (users.info), turned into a
+  short-lived customer token, the same path the web app uses;
+- every event is handled once: Slack retries (whatever the reason) carry the same
+  event id, which is remembered in the database, so no answer or action repeats;
+- the Web API's address is configurable (SLACK_API_URL), for a local stand-in.
+
+Settings: SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET, SLACK_CUSTOMER_CHANNEL (a shared
+channel; direct messages always work). Without a signing secret every request is
+refused.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import secrets
+import time
+from datetime import datetime, timezone
+from http import HTTPStatus
+from typing import Any, Optional
+
+from rasa.core.channels.slack import SlackBot, SlackInput
+from sanic import response
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackClientError
+from slack_sdk.web.async_client import AsyncWebClient
+
+log = logging.getLogger(__name__)
+TOKEN_SECONDS = 600
+EMAIL_CACHE_SECONDS = 600
+
+
+def _api_url() -> str:
+    return os.environ.get("SLACK_API_URL", "https://slack.com/api/")
+
+
+class CustomerSlackBot(SlackBot):
+    def __init__(self, token: str, slack_channel: Optional[str] = None, thread_id: Optional[str] = None,
+                 proxy: Optional[str] = None) -> None:
+        super().__init__(token, slack_channel, thread_id, proxy)
+        self.client = AsyncWebClient(token=token, base_url=_api_url(), proxy=proxy)
+
+
+class CustomerSlackInput(SlackInput):
+    @classmethod
+    def name(cls) -> str:
+        return "slack"
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[dict[str, Any]]) -> "CustomerSlackInput":
+        credentials = credentials or {}
+        secret = credentials.get("slack_signing_secret") or os.environ.get("SLACK_SIGNING_SECRET")
+        if not secret:
+            log.warning("Slack channel off: SLACK_SIGNING_SECRET is not set, so every request is refused")
+            secret = secrets.token_hex(32)  # nobody can sign with it
+        return cls(slack_token=credentials.get("slack_token") or os.environ.get("SLACK_BOT_TOKEN", ""),
+                   slack_channel=credentials.get("slack_channel") or os.environ.get("SLACK_CUSTOMER_CHANNEL"),
+                   slack_signing_secret=secret, conversation_granularity="sender",
+                   slack_retry_reason_header="x-slack-retry-reason",
+                   slack_retry_number_header="x-slack-retry-num")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._emails: dict[str, tuple[float, Optional[str]]] = {}
+
+    def get_output_channel(self, channel: Optional[str] = None, thread_id: Optional[str] = None) -> SlackBot:
+        return CustomerSlackBot(self.slack_token, channel or self.slack_channel, thread_id, self.proxy)
+
+    def get_metadata(self, request) -> dict[str, Any]:
+        metadata = super().get_metadata(request)
+        user, event_id = _user_and_event(request)
+        metadata["event_id"] = event_id
+        email = self._email_of(user) if user else None
+        if email:
+            from bot.identity import issue_customer_token
+            metadata["customer_token"] = issue_customer_token(email, ttl_seconds=TOKEN_SECONDS)
+        return metadata
+
+    async def process_message(self, request, on_new_message, text, sender_id, metadata) -> Any:
+        event_id = (metadata or {}).get("event_id")
+        if event_id:
+            from bot.inbound import AlreadyReceived, receive_once
+            try:
+                await asyncio.to_thread(receive_once, "slack", event_id, now=datetime.now(timezone.utc))
+            except AlreadyReceived:  # a retry of an event already handled: acknowledge, do nothing
+                return response.text("", status=HTTPStatus.OK, headers={"X-Slack-No-Retry": "1"})
+        return await super().process_message(request, on_new_message, text, sender_id, metadata)
+
+    def _email_of(self, user: str) -> Optional[str]:
+        """The Slack profile email of a user, cached for a few minutes."""
+        cached = self._emails.get(user)
+        if cached and cached[0] > time.monotonic():
+            return cached[1]
+        try:
+            profile = WebClient(token=self.slack_token, base_url=_api_url(), timeout=5).users_info(user=user)
+            email = (profile.get("user") or {}).get("profile", {}).get("email")
+        except (SlackClientError, OSError) as exc:
+            log.warning("users.info failed for %s: %s", user, exc)
+            email = None
+        self._emails[user] = (time.monotonic() + EMAIL_CACHE_SECONDS, email.lower() if email else None)
+        return self._emails[user][1]
+
+
+def _user_and_event(request) -> tuple[Optional[str], Optional[str]]:
+    """Who sent it, and an id that a retry of the same delivery repeats."""
+    if request.headers.get("content-type") == "application/json":
+        body = request.json or {}
+        return (body.get("event") or {}).get("user"), body.get("event_id")
+    try:
+        payload = json.loads(request.form["payload"][0])
+    except (KeyError, IndexError, ValueError):
+        return None, None
+    action = (payload.get("actions") or [{}])[0]
+    return (payload.get("user") or {}).get("id"), f"{payload.get('trigger_id')}:{action.get('action_ts')}"
