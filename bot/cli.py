@@ -99,6 +99,24 @@ def cmd_token(args) -> int:
     return 0
 
 
+def cmd_agent_create(args) -> int:
+    import getpass
+    import os
+
+    from bot.agents import create_agent
+    from bot.db.migrate import upgrade
+
+    password = os.environ.get("AGENT_PASSWORD")
+    if password is None:
+        password = getpass.getpass(f"password for {args.username}: ")
+        if getpass.getpass("again: ") != password:
+            raise UsageError("the two passwords differ")
+    upgrade(settings().database_url)
+    create_agent(args.username, password, args.name)
+    print(f"agent {args.username.strip().lower()} created")
+    return 0
+
+
 def _progress(done: int, total: int, label: str) -> None:
     width = 30
     filled = width * done // max(total, 1)
@@ -133,7 +151,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("email")
     p.add_argument("--ttl", type=int, default=3600)
     p.set_defaults(func=cmd_token)
+    p = sub.add_parser("agent", help="manage support agents for the console")
+    agent = p.add_subparsers(dest="agent_command", required=True, parser_class=_Parser)
+    p = agent.add_parser("create", help="create an agent; the password is read from the terminal "
+                         "or, for scripts, from AGENT_PASSWORD")
+    p.add_argument("username")
+    p.add_argument("--name", default="", help="display name")
+    p.set_defaults(func=cmd_agent_create)
+    from bot.console.serve import add_console_command
     from bot.runner import add_run_command
+    from bot.imap_poller import add_email_poll_command, add_email_try_command
+    from bot.widget.serve import add_widget_command
+    add_console_command(sub)
+    add_email_poll_command(sub)
+    add_email_try_command(sub)
+    add_widget_command(sub)
     add_run_command(sub)
     return parser
 
@@ -142,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         return args.func(args)
-    except (UsageError, SeedError, PolicyError, ValueError) as exc:
+    except (UsageError, SeedError, PolicyError, ValueError) as exc:  # AgentError is a ValueError
         print(f"bot: {exc}", file=sys.stderr)
         return 2
     except repository.UnknownCustomer as exc:

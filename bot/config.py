@@ -8,6 +8,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 VAR = ROOT / "var"
 DEFAULT_DATABASE = VAR / "grouptrack.db"  # embedded default: SQLite under a git-ignored folder
+DEV_EMAIL_SIGNING_KEY = "dev-only-email-signing-key"  # what `make run` signs local inbound mail with
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.config import DEFAULT_DATABASE, ROOT, VAR
+from bot.config import DEFAULT_DATABASE, DEV_EMAIL_SIGNING_KEY, ROOT, VAR
 
 BIN = Path(sys.executable).parent
 TRAINING_INPUTS = ("config.yml", "domain.yml", "data")
@@ -132,6 +132,36 @@ def start_assistant(stack: Stack, *, model: Path, rasa_port: int, actions_port: 
                 rasa_url, f"{rasa_url}/", timeout=240)
 
 
+def start_console(stack: Stack, port: int) -> str:
+    """The agent console, telling customers through the Rasa server started before it."""
+    stack.env["RASA_URL"] = stack.urls["rasa"]
+    url = f"http://127.0.0.1:{port}"
+    stack.spawn("console", [str(BIN / "bot"), "console", "--port", str(port)], url, f"{url}/health",
+                timeout=60)
+    return url
+
+
+def start_widget(stack: Stack, port: int, *, demo_customers: tuple[str, ...] = ()) -> str:
+    """The widget server; with demo customers it also serves the demo host page."""
+    stack.env["RASA_URL"] = stack.urls["rasa"]
+    url = f"http://127.0.0.1:{port}"
+    args = [str(BIN / "bot"), "widget", "--port", str(port)]
+    if demo_customers:
+        args += ["--demo", "--demo-customers", ",".join(demo_customers)]
+    stack.spawn("widget", args, url, f"{url}/health", timeout=60)
+    return url
+
+
+DEMO_CUSTOMERS = ("ana@example.com", "ben@example.com", "carla@example.com", "finn@example.com")
+DEMO_AGENT = ("demo", "demo-password")  # only ever created in the throw-away demo database
+
+
+def create_demo_agent(stack: Stack) -> None:
+    env = {**stack.env, "AGENT_PASSWORD": DEMO_AGENT[1]}
+    subprocess.run([str(BIN / "bot"), "agent", "create", DEMO_AGENT[0], "--name", "Demo agent"],
+                   cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
+
+
 def seed(stack: Stack, path: str) -> None:
     """`bot seed` in its own process, with the stack's environment (database, Stripe)."""
     subprocess.run([str(BIN / "bot"), "seed", path], cwd=ROOT, env=stack.env, check=True)
@@ -141,6 +171,7 @@ def stack_environment() -> dict:
     env = dict(os.environ)
     env.setdefault("RASA_AUTH_TOKEN", "dev-only-rasa-token")
     env.setdefault("CUSTOMER_TOKEN_SECRET", "dev-only-customer-token-secret-change-me")
+    env.setdefault("EMAIL_WEBHOOK_SIGNING_KEY", DEV_EMAIL_SIGNING_KEY)
     env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
     return env
 
@@ -166,11 +197,23 @@ def cmd_run(args) -> int:
                   flush=True)
         print(f"seeding demo customers from {args.seed} ...", flush=True)
         seed(stack, args.seed)
+        # Slack announcements link to the console, which starts after the action server.
+        stack.env.setdefault("CONSOLE_URL", f"http://127.0.0.1:{args.console_port}")
         start_assistant(stack, model=model, rasa_port=args.port, actions_port=args.actions_port)
+        start_console(stack, args.console_port)
+        start_widget(stack, args.widget_port, demo_customers=DEMO_CUSTOMERS)
+        demo_database = "DATABASE_URL" not in os.environ
+        if demo_database:
+            create_demo_agent(stack)
         if "stripe" in stack.urls:
             print(f"local Stripe (localstripe)  {stack.urls['stripe']}", flush=True)
         print(f"action server               {stack.urls['actions']}", flush=True)
         print(f"Rasa server (REST channel)  {stack.urls['rasa']}/webhooks/rest/webhook", flush=True)
+        print(f"help widget demo page       {stack.urls['widget']}/demo  "
+              f"(embed: <script src=\"{stack.urls['widget']}/static/widget.js\" defer>)", flush=True)
+        print(f"agent console               {stack.urls['console']}" +
+              (f"  (sign in as {DEMO_AGENT[0]} / {DEMO_AGENT[1]})" if demo_database else
+               "  (create an agent: bot agent create NAME)"), flush=True)
         print("ready. Try:  .venv/bin/bot token ana@example.com   and README 'Talk to it'.", flush=True)
         print("Ctrl-C stops everything.", flush=True)
         while all(p.poll() is None for _n, p in stack.processes):
@@ -190,5 +233,7 @@ def add_run_command(sub) -> None:
     p.add_argument("--port", type=int, default=5005, help="Rasa server port")
     p.add_argument("--actions-port", type=int, default=5055)
     p.add_argument("--stripe-port", type=int, default=8420)
+    p.add_argument("--console-port", type=int, default=5080)
+    p.add_argument("--widget-port", type=int, default=5090)
     p.add_argument("--seed", default=str(ROOT / "seeds" / "demo.yml"))
     p.set_defaults(func=cmd_run)

@@ -14,6 +14,7 @@ from sqlalchemy.engine import Engine
 
 from bot.db import models
 from bot.db.session import unit_of_work
+from bot.plans import stripe_plan_id
 from bot.policy import load_policy
 
 Progress = Callable[[int, int, str], None]
@@ -50,7 +51,7 @@ def _push_customer(gateway, customer: models.Customer) -> int:
     # Canceled subscriptions need no Stripe object: nothing will ever be done to them.
     if sub is not None and sub.stripe_id is None and sub.status != "canceled":
         plan_id = gateway.ensure_plan(
-            f"{sub.plan}-{sub.price}-{sub.currency}-{sub.interval}", sub.price, sub.currency,
+            stripe_plan_id(sub.plan, sub.price, sub.currency, sub.interval), sub.price, sub.currency,
             sub.interval, product_name=f"{load_policy().brand} {sub.plan}")
         # A trial until the mirrored period ends keeps Stripe from charging again now:
         # the history of payments comes from the seed's charges, not from Stripe's clock.

@@ -18,7 +18,8 @@ DEMO_SEED = ROOT / "seeds" / "demo.yml"
 DEMO_NOW = parse_utc("2026-11-22T12:00:00Z")  # the demo seed's relative_to: times as written
 POSTGRES_ADMIN_URL = os.environ.get("POSTGRES_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
-pytest_plugins = ["tests.stripe_server"]
+pytest_plugins = ["tests.stripe_server", "tests.slack_standin", "tests.smtp_server", "tests.imap_server",
+                  "tests.e2e_stack"]
 
 
 def _postgres_database():

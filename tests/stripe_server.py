@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import pytest
 
+from bot.billing.gateway import StripeGateway
 from bot.runner import Stack, free_port, stack_environment, start_localstripe
+from bot.stripe_sync import push_to_stripe
 
 
 @pytest.fixture
@@ -22,3 +24,15 @@ def localstripe(tmp_path):
         yield start_localstripe(stack, free_port())
     finally:
         stack.stop()
+
+
+@pytest.fixture
+def gateway(localstripe):
+    return StripeGateway("sk_test_local", api_base=localstripe)
+
+
+@pytest.fixture
+def live_engine(seeded_engine, gateway):
+    """The demo customers in the database and in the local Stripe."""
+    push_to_stripe(seeded_engine, gateway)
+    return seeded_engine

@@ -16,11 +16,6 @@ from bot.billing.gateway import GatewayError, OverRefund, StripeGateway
 
 
 @pytest.fixture
-def gateway(localstripe):
-    return StripeGateway("sk_test_gateway", api_base=localstripe)
-
-
-@pytest.fixture
 def customer(gateway):
     return gateway.ensure_customer("pat@example.com", "Pat", metadata={"mirror_id": "1"})
 

@@ -13,19 +13,7 @@ from bot.billing.gateway import StripeGateway
 from bot.db import models
 from bot.db.session import unit_of_work
 from bot.services import assess_refund, carry_out_refund
-from bot.stripe_sync import push_to_stripe
 from tests.conftest import DEMO_NOW
-
-
-@pytest.fixture
-def gateway(localstripe):
-    return StripeGateway("sk_test_money_once", api_base=localstripe)
-
-
-@pytest.fixture
-def live_engine(seeded_engine, gateway):
-    push_to_stripe(seeded_engine, gateway)
-    return seeded_engine
 
 
 def ledger_rows(engine, kind="refund"):
@@ -49,7 +37,7 @@ def test_twenty_identical_requests_make_one_refund(live_engine, gateway):
 
     def confirm(_):
         start.wait()
-        return carry_out_refund(decision["decision_id"], email="ana@example.com", cancel_consent=True,
+        return carry_out_refund(decision["decision_id"], now=DEMO_NOW, email="ana@example.com", cancel_consent=True,
                                 gateway=gateway, engine=live_engine)
 
     with ThreadPoolExecutor(max_workers=20) as pool:
@@ -70,9 +58,9 @@ def test_two_decisions_for_the_same_charge_share_one_refund(live_engine, gateway
     first = assess_refund("ana@example.com", "late_cancellation", now=DEMO_NOW, engine=live_engine)
     second = assess_refund("ana@example.com", "forgot_subscription", now=DEMO_NOW + timedelta(minutes=5),
                            engine=live_engine)
-    a = carry_out_refund(first["decision_id"], email="ana@example.com", cancel_consent=True,
+    a = carry_out_refund(first["decision_id"], now=DEMO_NOW, email="ana@example.com", cancel_consent=True,
                          gateway=gateway, engine=live_engine)
-    b = carry_out_refund(second["decision_id"], email="ana@example.com", cancel_consent=True,
+    b = carry_out_refund(second["decision_id"], now=DEMO_NOW, email="ana@example.com", cancel_consent=True,
                          gateway=gateway, engine=live_engine)
     assert a["refund_id"] == b["refund_id"] is not None
     assert len(stripe_refunds(gateway, charge(live_engine, "ch_ana_2").stripe_id)) == 1
@@ -94,7 +82,7 @@ def test_our_code_refuses_an_over_refund(live_engine, gateway):
 
 def test_declining_to_cancel_means_no_refund(live_engine, gateway):
     decision = assess_refund("ana@example.com", "late_cancellation", now=DEMO_NOW, engine=live_engine)
-    result = carry_out_refund(decision["decision_id"], email="ana@example.com", cancel_consent=False,
+    result = carry_out_refund(decision["decision_id"], now=DEMO_NOW, email="ana@example.com", cancel_consent=False,
                               gateway=gateway, engine=live_engine)
     assert result["status"] == "not_allowed" and result["refund_id"] is None
     assert ledger_rows(live_engine) == []
@@ -105,7 +93,7 @@ def test_another_customer_cannot_carry_out_a_decision(live_engine, gateway):
     decision = assess_refund("ana@example.com", "late_cancellation", now=DEMO_NOW, engine=live_engine)
     from bot.services import NotAllowed
     with pytest.raises(NotAllowed):
-        carry_out_refund(decision["decision_id"], email="ben@example.com", cancel_consent=True,
+        carry_out_refund(decision["decision_id"], now=DEMO_NOW, email="ben@example.com", cancel_consent=True,
                          gateway=gateway, engine=live_engine)
     assert ledger_rows(live_engine) == []
 
@@ -113,11 +101,11 @@ def test_another_customer_cannot_carry_out_a_decision(live_engine, gateway):
 def test_stripe_outage_keeps_the_movement_pending_and_a_retry_finishes_it_once(live_engine, gateway):
     decision = assess_refund("ana@example.com", "late_cancellation", now=DEMO_NOW, engine=live_engine)
     down = StripeGateway("sk_test_money_once", api_base="http://127.0.0.1:9", max_network_retries=0)
-    result = carry_out_refund(decision["decision_id"], email="ana@example.com", cancel_consent=True,
+    result = carry_out_refund(decision["decision_id"], now=DEMO_NOW, email="ana@example.com", cancel_consent=True,
                               gateway=down, engine=live_engine)
     assert result["status"] == "pending"
     assert [r.status for r in ledger_rows(live_engine, "cancel")] == ["pending"]
-    retry = carry_out_refund(decision["decision_id"], email="ana@example.com", cancel_consent=True,
+    retry = carry_out_refund(decision["decision_id"], now=DEMO_NOW, email="ana@example.com", cancel_consent=True,
                              gateway=gateway, engine=live_engine)
     assert retry["status"] == "refunded"
     assert len(stripe_refunds(gateway, charge(live_engine, "ch_ana_2").stripe_id)) == 1

@@ -1,0 +1,96 @@
+"""A pytest plugin: the real servers (localstripe, the action server, Rasa) started once
+for all end-to-end tests, exactly as `make run` starts them, on free ports, with a
+throw-away database; and helpers to talk to them over the REST channel."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import urllib.request
+from pathlib import Path
+
+import pytest
+import stripe
+
+from bot.db.session import make_engine
+from bot.runner import (BIN, ROOT, Stack, ensure_model, free_port, seed, stack_environment,
+                        start_assistant, start_console, start_localstripe, start_widget)
+from tests.conftest import DEMO_SEED, ROOT as TESTS_ROOT
+
+E2E_SEED = TESTS_ROOT / "tests" / "seeds" / "e2e.yml"
+
+SECRET = "e2e-customer-token-secret-32-bytes-long"
+AGENTS, AGENT_PASSWORD = ("alice", "bob"), "e2e agent password"
+
+
+SLACK_SIGNING_SECRET = "e2e-slack-signing-secret"
+EMAIL_SIGNING_KEY = "e2e-mailgun-signing-key"
+
+
+@pytest.fixture(scope="session")
+def live(tmp_path_factory, slack, smtp):
+    model = Path(os.environ.get("GROUPTRACK_MODEL") or ensure_model())
+    tmp = tmp_path_factory.mktemp("e2e")
+    env = stack_environment()
+    env.update(DATABASE_URL=f"sqlite:///{tmp}/e2e.db", CUSTOMER_TOKEN_SECRET=SECRET,
+               STRIPE_API_KEY="sk_test_e2e", OUTBOX_DIR=str(tmp / "outbox"),
+               POLICY_FILE=str(TESTS_ROOT / "tests" / "config" / "always-open.yml"),
+               SLACK_BOT_TOKEN="xoxb-e2e", SLACK_CASES_CHANNEL="C-support", SLACK_API_URL=f"{slack.url}/api/",
+               SLACK_SIGNING_SECRET=SLACK_SIGNING_SECRET,
+               SMTP_HOST=smtp.host, SMTP_PORT=str(smtp.port), EMAIL_WEBHOOK_SIGNING_KEY=EMAIL_SIGNING_KEY,
+               EMAIL_REPLY_FROM="support@grouptrack.example")
+    for name in ("SMTP_USER", "SMTP_PASSWORD"):
+        env.pop(name, None)
+    stack = Stack(env=env, logs=tmp)
+    try:
+        start_localstripe(stack, free_port())
+        seed(stack, str(DEMO_SEED))
+        seed(stack, str(E2E_SEED))
+        console_port = free_port()
+        stack.env["CONSOLE_URL"] = f"http://127.0.0.1:{console_port}"
+        start_assistant(stack, model=model, rasa_port=free_port(), actions_port=free_port())
+        start_console(stack, console_port)
+        start_widget(stack, free_port(), demo_customers=("rae@example.com",))
+        for agent in AGENTS:
+            subprocess.run([str(BIN / "bot"), "agent", "create", agent], cwd=ROOT, check=True,
+                           env={**stack.env, "AGENT_PASSWORD": AGENT_PASSWORD}, stdout=subprocess.DEVNULL)
+        stack.smtp = smtp
+        yield stack
+    except Exception:
+        for log in sorted(tmp.glob("*.log")):
+            print(f"--- {log.name}\n{log.read_text()[-3000:]}")
+        raise
+    finally:
+        stack.stop()
+
+
+def say(live: Stack, sender: str, text: str, token: str | None) -> list[dict]:
+    body = {"sender": sender, "message": text}
+    if token:
+        body["metadata"] = {"customer_token": token}
+    request = urllib.request.Request(
+        f"{live.urls['rasa']}/webhooks/rest/webhook", data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=60) as response:
+        return json.loads(response.read())
+
+
+def texts(replies: list[dict]) -> str:
+    return "\n".join(r.get("text", "") for r in replies)
+
+
+def stripe_refunds(live: Stack, charge_stripe_id: str) -> list:
+    client = stripe.StripeClient(live.env["STRIPE_API_KEY"],
+                                 base_addresses={"api": live.env["STRIPE_API_BASE"]})
+    return list(client.refunds.list(params={"charge": charge_stripe_id}).data)
+
+
+def mirror(live: Stack):
+    return make_engine(live.env["DATABASE_URL"])
+
+
+def latest_code(live: Stack, email: str) -> str:
+    from tests.smtp_server import plain_text
+    mails = live.smtp.to(email)
+    return re.search(r"Your code is (\d{6})", plain_text(mails[-1])).group(1)
