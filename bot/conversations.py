@@ -54,14 +54,19 @@ class RasaConversations:
         """[{"who": "customer"|"assistant"|"agent", "text", "at"}] in order."""
         tracker = self._request("GET", conversation_id, "tracker", None)
         lines = []
+        offered: dict[str, str] = {}  # payload -> title of the buttons last shown
         for event in tracker.get("events") or []:
             if event.get("event") == "user":
-                lines.append({"who": "customer", "text": event.get("text") or "", "at": event.get("timestamp")})
+                text = event.get("text") or ""
+                # A pressed button arrives as its payload ("/affirm"); show what the customer saw.
+                lines.append({"who": "customer", "text": offered.get(text, text), "at": event.get("timestamp")})
+                offered = {}
             elif event.get("event") == "bot" and event.get("text"):
                 sender = (event.get("metadata") or {}).get("from", "")
                 agent = sender.startswith("agent:") or sender == "support_agent"
                 buttons = [{"title": b.get("title", ""), "payload": b.get("payload", "")}
                            for b in (event.get("data") or {}).get("buttons") or []]
+                offered.update({b["payload"]: b["title"] for b in buttons if b["payload"] and b["title"]})
                 lines.append({"who": "agent" if agent else "assistant", "text": event["text"],
                               "at": event.get("timestamp"), "buttons": buttons})
         return lines
