@@ -158,11 +158,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("username")
     p.add_argument("--name", default="", help="display name")
     p.set_defaults(func=cmd_agent_create)
+    from bot.billing.reconcile import add_reconcile_command
     from bot.console.serve import add_console_command
     from bot.runner import add_run_command
     from bot.imap_poller import add_email_poll_command, add_email_try_command
     from bot.widget.serve import add_widget_command
     add_console_command(sub)
+    add_reconcile_command(sub)
     add_email_poll_command(sub)
     add_email_try_command(sub)
     add_widget_command(sub)

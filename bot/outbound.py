@@ -35,6 +35,14 @@ class CustomerChannels:
     def transcript(self, conversation_id: str) -> list[dict]:
         return self.conversations.transcript(conversation_id)
 
+    @classmethod
+    def from_env(cls) -> "CustomerChannels":
+        import os
+
+        from bot.policy import load_policy
+        return cls(RasaConversations.from_env(),
+                   email_from=os.environ.get("EMAIL_REPLY_FROM") or load_policy().support_email)
+
 
 def _tell_on_slack(conversation_id: str, text: str) -> None:
     """A Slack customer's conversation id is their user id: write to them directly."""

@@ -147,8 +147,9 @@ def carry_out_refund(decision_id: int, *, email: str, cancel_consent: bool,
     if cancel_key:
         canceled = movements.execute(engine, gateway, cancel_key).status == "succeeded"
         if not canceled:
-            return _result("pending", decision, "Cancelling the subscription did not go through "
-                           "yet; the refund waits for it and nothing was paid twice.")
+            return _result("pending", decision, "Our payment processor isn't answering right now, so "
+                           "I couldn't cancel and refund yet. Nothing has been paid or charged twice: "
+                           "I'll finish it as soon as it's back and tell you here.")
     entry = movements.execute(engine, gateway, refund_key)
     return _refund_result(entry, decision, canceled)
 
@@ -162,8 +163,9 @@ def _refund_result(entry: models.LedgerEntry, decision: models.DecisionRecord, c
     if entry.status == "failed":
         return {**_result("not_allowed", decision, f"The refund could not be made: {entry.error}"),
                 "canceled": canceled}
-    return {**_result("pending", decision, f"The refund of {amount} is recorded and will be "
-                      "completed as soon as the payment processor answers."), "canceled": canceled}
+    return {**_result("pending", decision, f"Our payment processor isn't answering right now. Your "
+                      f"refund of {amount} is recorded and will be paid once, as soon as it's back; "
+                      "I'll tell you here."), "canceled": canceled}
 
 
 def _result(status: str, decision: models.DecisionRecord, message: str) -> dict:

@@ -71,7 +71,10 @@ class StripeGateway:
 
     @staticmethod
     def _keyed(key: str) -> dict:
-        return {"idempotency_key": key}
+        # No blind in-process retries of a write: a reply lost after Stripe acted would be
+        # sent again, and a server that ignores idempotency keys (localstripe) acts twice.
+        # The ledger retries instead, after looking in Stripe for what the key already made.
+        return {"idempotency_key": key, "max_network_retries": 0}
 
     # --- customers, plans, subscriptions -------------------------------------------
 

@@ -41,7 +41,7 @@ def record_refund(session, *, charge: models.Charge, amount: int, rule: str,
                   decision_id: int | None, key: str | None = None) -> models.LedgerEntry:
     """The pending ledger row for a refund, or the existing one for the same key."""
     key = key or refund_key(charge, rule)
-    existing = _by_key(session, key)
+    existing = by_key(session, key)
     if existing is not None:
         return existing
     # Lock the charge so two different keys cannot both pass the remainder check.
@@ -66,7 +66,7 @@ def record_refund(session, *, charge: models.Charge, amount: int, rule: str,
 
 def record_cancellation(session, *, subscription: models.Subscription, at_period_end: bool,
                         decision_id: int | None, key: str) -> models.LedgerEntry:
-    existing = _by_key(session, key)
+    existing = by_key(session, key)
     if existing is not None:
         return existing
     return _insert(session, models.LedgerEntry(
@@ -78,7 +78,7 @@ def record_cancellation(session, *, subscription: models.Subscription, at_period
 
 def record_credit(session, *, customer: models.Customer, amount: int, currency: str,
                   decision_id: int | None, key: str, description: str) -> models.LedgerEntry:
-    existing = _by_key(session, key)
+    existing = by_key(session, key)
     if existing is not None:
         return existing
     if amount <= 0:
@@ -90,7 +90,7 @@ def record_credit(session, *, customer: models.Customer, amount: int, currency: 
 
 
 def record_plan_change(session, *, customer_id: int, key: str, params: dict) -> models.LedgerEntry:
-    existing = _by_key(session, key)
+    existing = by_key(session, key)
     if existing is not None:
         return existing
     return _insert(session, models.LedgerEntry(
@@ -98,7 +98,7 @@ def record_plan_change(session, *, customer_id: int, key: str, params: dict) -> 
         amount=0, currency=params["currency"], params=params))
 
 
-def _by_key(session, key: str) -> models.LedgerEntry | None:
+def by_key(session, key: str) -> models.LedgerEntry | None:
     return session.execute(
         select(models.LedgerEntry).where(models.LedgerEntry.idempotency_key == key)
     ).scalar_one_or_none()
@@ -111,7 +111,7 @@ def _insert(session, entry: models.LedgerEntry) -> models.LedgerEntry:
             session.flush()
     except IntegrityError:
         # Another request wrote the same key first: that row is the movement.
-        existing = _by_key(session, entry.idempotency_key)
+        existing = by_key(session, entry.idempotency_key)
         if existing is None:
             raise
         return existing
@@ -122,18 +122,26 @@ def execute(engine: Engine, gateway, key: str, *, wait_seconds: float = 10.0) ->
     """Carry out the movement `key` once; callers that lose the claim wait for its outcome."""
     deadline = time.monotonic() + wait_seconds
     while True:
-        entry = _claim(engine, key)
+        entry = try_execute(engine, gateway, key)
         if entry is not None:
-            return _perform(engine, gateway, entry)
+            return entry
         with unit_of_work(engine) as session:
-            current = _by_key(session, key)
+            current = by_key(session, key)
         if current.status in ("succeeded", "failed") or time.monotonic() > deadline:
             return current
         time.sleep(0.05)
 
 
-def _claim(engine: Engine, key: str) -> models.LedgerEntry | None:
-    now = now_utc()
+def try_execute(engine: Engine, gateway, key: str, *, now: datetime | None = None) -> models.LedgerEntry | None:
+    """Carry out `key` if this caller wins the claim; None if it is done or someone else has it.
+
+    `now` decides whether an abandoned claim has lapsed (reconciliation passes its own)."""
+    entry = _claim(engine, key, now)
+    return _perform(engine, gateway, entry) if entry is not None else None
+
+
+def _claim(engine: Engine, key: str, now: datetime | None = None) -> models.LedgerEntry | None:
+    now = now or now_utc()
     with unit_of_work(engine) as session:
         claimed = session.execute(
             update(models.LedgerEntry)
@@ -144,7 +152,7 @@ def _claim(engine: Engine, key: str) -> models.LedgerEntry | None:
             .values(status="in_flight", attempts=models.LedgerEntry.attempts + 1, updated_at=now)
             .execution_options(synchronize_session=False)
         ).rowcount
-        return _by_key(session, key) if claimed == 1 else None
+        return by_key(session, key) if claimed == 1 else None
 
 
 def _perform(engine: Engine, gateway, entry: models.LedgerEntry) -> models.LedgerEntry:
@@ -153,11 +161,11 @@ def _perform(engine: Engine, gateway, entry: models.LedgerEntry) -> models.Ledge
     except GatewayError as exc:
         status = "pending" if exc.retryable else "failed"
         with unit_of_work(engine) as session:
-            row = _by_key(session, entry.idempotency_key)
+            row = by_key(session, entry.idempotency_key)
             row.status, row.error, row.updated_at = status, str(exc), now_utc()
             return row
     with unit_of_work(engine) as session:
-        row = _by_key(session, entry.idempotency_key)
+        row = by_key(session, entry.idempotency_key)
         row.status, row.stripe_id, row.error, row.updated_at = "succeeded", result["id"], None, now_utc()
         _apply_to_mirror(session, row, result)
         return row

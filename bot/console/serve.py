@@ -9,7 +9,6 @@ from aiohttp import web
 def cmd_console(args) -> int:
     from bot.billing.gateway import StripeGateway
     from bot.console.app import make_app
-    from bot.conversations import RasaConversations
     from bot.outbound import CustomerChannels
     from bot.db.migrate import upgrade
     from bot.config import settings
@@ -18,8 +17,7 @@ def cmd_console(args) -> int:
 
     upgrade(settings().database_url)
     policy = load_policy()
-    channels = CustomerChannels(RasaConversations.from_env(),
-                                email_from=os.environ.get("EMAIL_REPLY_FROM") or policy.support_email)
+    channels = CustomerChannels.from_env()
     app = make_app(engine=get_engine(), gateway=StripeGateway.from_settings(),
                    conversations=channels, brand=policy.brand,
                    secure_cookies=os.environ.get("CONSOLE_SECURE_COOKIES") == "1",
