@@ -12,6 +12,7 @@ INSTALLED := $(VENV)/.installed
 help:
 	@echo "make run    train if needed, seed demo customers, start local Stripe + action server + Rasa"
 	@echo "make test   the whole test suite (what CI runs)"
+	@echo "make run-prod  two Rasa and action replicas behind nginx on PostgreSQL, Redis and RabbitMQ"
 	@echo "make bench  benchmarks, figures as ratios against a baseline measured in the same run"
 	@echo "make bench-nlu  NLU pipelines compared on a held-out 20 %: accuracy, macro F1, confusion matrices"
 	@echo "make lock   re-resolve requirements.lock from pyproject.toml (deliberate upgrades only)"
@@ -27,12 +28,12 @@ $(INSTALLED): requirements.lock pyproject.toml
 
 install: $(INSTALLED)
 
-# Debian packages the browser and IMAP tests drive for real. Installed only when missing, so a
+# Debian packages the browser, IMAP and replica tests drive for real (and run-prod's nginx). Installed only when missing, so a
 # machine that has them pays nothing; without root they are reported and those tests skip (or,
 # under CI, fail with the same message).
-TEST_DEBS := chromium chromium-driver dovecot-imapd
+TEST_DEBS := chromium chromium-driver dovecot-imapd nginx-light
 test-system-deps:
-	@if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ] && [ -x /usr/sbin/dovecot ]; then exit 0; fi; \
+	@if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ] && [ -x /usr/sbin/dovecot ] && [ -x /usr/sbin/nginx ]; then exit 0; fi; \
 	if [ "$$(id -u)" = 0 ]; then SUDO=; elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then SUDO=sudo; \
 	else echo "test tools missing: run 'sudo apt-get install $(TEST_DEBS)' (browser and IMAP tests skip without them)"; exit 0; fi; \
 	echo "installing the Debian packages the browser and IMAP tests use: $(TEST_DEBS) ..."; \
@@ -41,6 +42,10 @@ test-system-deps:
 
 run: $(INSTALLED)
 	$(BIN)/bot run
+
+# The production shape on this machine's PostgreSQL, Redis and RabbitMQ (README "Production").
+run-prod: $(INSTALLED) test-system-deps
+	$(BIN)/bot run-prod
 
 test: $(INSTALLED) test-system-deps
 	$(BIN)/python -m tests.run_all
@@ -54,4 +59,4 @@ bench-nlu: $(INSTALLED)
 lock: $(INSTALLED)
 	$(BIN)/python -m pip freeze --exclude-editable > requirements.lock
 
-.PHONY: help install test-system-deps run test bench bench-nlu lock
+.PHONY: help install test-system-deps run run-prod test bench bench-nlu lock

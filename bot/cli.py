@@ -160,6 +160,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_agent_create)
     from bot.billing.reconcile import add_reconcile_command
     from bot.console.serve import add_console_command
+    from bot.production import add_run_prod_command
     from bot.runner import add_run_command
     from bot.imap_poller import add_email_poll_command, add_email_try_command
     from bot.widget.serve import add_widget_command
@@ -169,6 +170,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_email_try_command(sub)
     add_widget_command(sub)
     add_run_command(sub)
+    add_run_prod_command(sub)
     return parser
 
 

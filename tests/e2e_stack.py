@@ -65,12 +65,13 @@ def live(tmp_path_factory, slack, smtp):
         stack.stop()
 
 
-def say(live: Stack, sender: str, text: str, token: str | None) -> list[dict]:
+def say(live: Stack, sender: str, text: str, token: str | None, *, rasa_url: str | None = None) -> list[dict]:
+    """A customer's message over the REST channel; `rasa_url` picks one replica."""
     body = {"sender": sender, "message": text}
     if token:
         body["metadata"] = {"customer_token": token}
     request = urllib.request.Request(
-        f"{live.urls['rasa']}/webhooks/rest/webhook", data=json.dumps(body).encode(),
+        f"{rasa_url or live.urls['rasa']}/webhooks/rest/webhook", data=json.dumps(body).encode(),
         headers={"Content-Type": "application/json"})
     with urllib.request.urlopen(request, timeout=60) as response:
         return json.loads(response.read())

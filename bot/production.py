@@ -1,0 +1,241 @@
+"""The production shape on one machine: `bot run-prod` (and `make run-prod`).
+
+Two or more Rasa servers and action servers behind nginx, with PostgreSQL as the
+tracker store and the app database, Redis as Rasa's lock store, and RabbitMQ carrying
+conversation events; the console, the widget and the reconciler beside them. The same
+topology for a real host is `deploy/docker-compose.yml`.
+
+Rasa's Redis lock store is not a correctness guarantee (pitfalls: non-atomic tickets
+that lapse after 60 s), so two replicas may run one conversation at once; money stays
+right because every movement goes through the ledger's exclusive claim, not the lock.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+import urllib.parse
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+
+from bot.config import ROOT, VAR
+from bot.runner import (BIN, Stack, ensure_model, free_port, seed, stack_environment, start_console,
+                        start_localstripe, start_widget, wait_for_http)
+
+PROD_ENDPOINTS = ROOT / "endpoints.prod.yml"
+NGINX = "/usr/sbin/nginx"
+
+
+@dataclass(frozen=True)
+class Services:
+    """Where the real services are; the standard local ports by default."""
+    postgres_url: str  # a server URL without a database: .../postgres is used for admin
+    app_database: str
+    tracker_database: str
+    redis_host: str
+    redis_port: int
+    rabbitmq_host: str
+    rabbitmq_port: int
+    rabbitmq_user: str
+    rabbitmq_password: str
+    events_queue: str
+
+    @classmethod
+    def from_env(cls) -> "Services":
+        env = os.environ
+        return cls(postgres_url=env.get("POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432"),
+                   app_database=env.get("APP_DATABASE", "grouptrack"),
+                   tracker_database=env.get("TRACKER_DATABASE", "grouptrack_tracker"),
+                   redis_host=env.get("REDIS_HOST", "127.0.0.1"), redis_port=int(env.get("REDIS_PORT", "6379")),
+                   rabbitmq_host=env.get("RABBITMQ_HOST", "127.0.0.1"),
+                   rabbitmq_port=int(env.get("RABBITMQ_PORT", "5672")),
+                   rabbitmq_user=env.get("RABBITMQ_USER", "guest"),
+                   rabbitmq_password=env.get("RABBITMQ_PASSWORD", "guest"),
+                   events_queue=env.get("RABBITMQ_QUEUE", "grouptrack_conversation_events"))
+
+    def database_url(self, name: str) -> str:
+        return f"{self.postgres_url.rstrip('/')}/{name}"
+
+    def environment(self) -> dict:
+        """What endpoints.prod.yml reads (Rasa substitutes ${VAR} from the environment)."""
+        pg = urllib.parse.urlsplit(self.postgres_url)
+        return {"DATABASE_URL": self.database_url(self.app_database),
+                "TRACKER_DB_HOST": pg.hostname or "127.0.0.1", "TRACKER_DB_PORT": str(pg.port or 5432),
+                "TRACKER_DB_NAME": self.tracker_database, "TRACKER_DB_USER": pg.username or "postgres",
+                "TRACKER_DB_PASSWORD": pg.password or "",
+                "REDIS_HOST": self.redis_host, "REDIS_PORT": str(self.redis_port),
+                "RABBITMQ_HOST": self.rabbitmq_host, "RABBITMQ_PORT": str(self.rabbitmq_port),
+                "RABBITMQ_USER": self.rabbitmq_user, "RABBITMQ_PASSWORD": self.rabbitmq_password,
+                "RABBITMQ_QUEUE": self.events_queue}
+
+
+def ensure_databases(services: Services) -> None:
+    """Create the app and tracker databases if missing (Rasa would only create its own)."""
+    admin = create_engine(services.database_url("postgres"), isolation_level="AUTOCOMMIT", future=True)
+    try:
+        with admin.connect() as conn:
+            present = set(conn.execute(text("SELECT datname FROM pg_database")).scalars())
+            for name in (services.app_database, services.tracker_database):
+                if name not in present:
+                    conn.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        admin.dispose()
+
+
+def drop_databases(services: Services) -> None:
+    admin = create_engine(services.database_url("postgres"), isolation_level="AUTOCOMMIT", future=True)
+    try:
+        with admin.connect() as conn:
+            for name in (services.app_database, services.tracker_database):
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        admin.dispose()
+
+
+def nginx_config(folder: Path, *, rasa_port: int, rasa_upstreams: list[int], actions_port: int,
+                 actions_upstreams: list[int]) -> Path:
+    """A self-contained nginx configuration: everything it writes stays in `folder`."""
+    for sub in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
+        (folder / "tmp" / sub).mkdir(parents=True, exist_ok=True)
+
+    def upstream(name: str, ports: list[int]) -> str:
+        # Rasa's REST webhook answers when the turn is done: no retry on another replica,
+        # which would run the same message twice.
+        servers = "".join(f"    server 127.0.0.1:{port} max_fails=0;\n" for port in ports)
+        return f"  upstream {name} {{\n{servers}  }}\n"
+
+    def server(port: int, name: str) -> str:
+        return (f"  server {{\n    listen 127.0.0.1:{port};\n    location / {{\n"
+                f"      proxy_pass http://{name};\n      proxy_set_header Host $host;\n"
+                f"      proxy_set_header X-Forwarded-For $remote_addr;\n"
+                f"      proxy_read_timeout 300s;\n      proxy_next_upstream off;\n    }}\n  }}\n")
+
+    user = "user root;\n" if os.geteuid() == 0 else ""  # workers must write the temp folders here
+    config = (f"{user}worker_processes 1;\ndaemon off;\npid {folder}/nginx.pid;\n"
+              f"error_log {folder}/nginx-error.log warn;\nevents {{ worker_connections 512; }}\nhttp {{\n"
+              f"  access_log {folder}/nginx-access.log;\n  client_max_body_size 64k;\n"
+              + "".join(f"  {kind}_temp_path {folder}/tmp/{sub};\n" for kind, sub in (
+                  ("client_body", "body"), ("proxy", "proxy"), ("fastcgi", "fastcgi"), ("uwsgi", "uwsgi"),
+                  ("scgi", "scgi")))
+              + upstream("rasa", rasa_upstreams) + upstream("actions", actions_upstreams)
+              + server(rasa_port, "rasa") + server(actions_port, "actions") + "}\n")
+    path = folder / "nginx.conf"
+    path.write_text(config)
+    return path
+
+
+@dataclass
+class Topology:
+    stack: Stack
+    rasa: list[str]  # each replica's own URL
+    actions: list[str]
+    balancer: str  # nginx in front of the Rasa replicas
+
+
+def start_topology(stack: Stack, *, model: Path, replicas: int, folder: Path, balancer_port: int,
+                   services: Services) -> Topology:
+    if not Path(NGINX).exists():
+        raise RuntimeError("nginx is needed for the production shape: apt-get install nginx-light")
+    ensure_databases(services)
+    stack.env.update(services.environment())
+    subprocess.run([str(BIN / "bot"), "migrate"], cwd=ROOT, env=stack.env, check=True, stdout=subprocess.DEVNULL)
+    rasa_ports = [free_port() for _ in range(replicas)]
+    action_ports = [free_port() for _ in range(replicas)]
+    actions_balancer = free_port()
+    config = nginx_config(folder, rasa_port=balancer_port, rasa_upstreams=rasa_ports,
+                          actions_port=actions_balancer, actions_upstreams=action_ports)
+    stack.env["ACTION_ENDPOINT_URL"] = f"http://127.0.0.1:{actions_balancer}/webhook"
+    for index, port in enumerate(action_ports):
+        stack.spawn(f"actions-{index + 1}", [str(BIN / "rasa"), "run", "actions", "--port", str(port),
+                                             "--actions", "actions"],
+                    f"http://127.0.0.1:{port}", f"http://127.0.0.1:{port}/health", timeout=90)
+    stack.spawn("nginx", [NGINX, "-c", str(config), "-p", str(folder)], f"http://127.0.0.1:{balancer_port}",
+                f"http://127.0.0.1:{actions_balancer}/health", timeout=30)
+    # The replicas load the model at the same time: start them together, then wait for each.
+    processes = []
+    for index, port in enumerate(rasa_ports):
+        log = open(stack.logs / f"rasa-{index + 1}.log", "ab") if stack.logs else None
+        if log:
+            stack.log_files.append(log)
+        process = subprocess.Popen(
+            [str(BIN / "rasa"), "run", "--model", str(model), "--port", str(port), "--enable-api",
+             "--auth-token", stack.env["RASA_AUTH_TOKEN"], "--credentials", "credentials.yml",
+             "--endpoints", str(PROD_ENDPOINTS)],
+            cwd=ROOT, env=stack.env, stdout=log, stderr=subprocess.STDOUT if log else None, start_new_session=True)
+        stack.processes.append((f"rasa-{index + 1}", process))
+        processes.append((port, process))
+    for port, process in processes:
+        wait_for_http(f"http://127.0.0.1:{port}/", 300, process)
+    stack.urls["rasa"] = f"http://127.0.0.1:{balancer_port}"
+    return Topology(stack, rasa=[f"http://127.0.0.1:{p}" for p in rasa_ports],
+                    actions=[f"http://127.0.0.1:{p}" for p in action_ports], balancer=stack.urls["rasa"])
+
+
+def start_reconciler(stack: Stack, every: float = 15.0) -> None:
+    """One reconciler is enough; more are safe (claims are exclusive)."""
+    log = open(stack.logs / "reconciler.log", "ab") if stack.logs else None
+    if log:
+        stack.log_files.append(log)
+    process = subprocess.Popen([str(BIN / "bot"), "reconcile", "--every", str(every)], cwd=ROOT, env=stack.env,
+                               stdout=log, stderr=subprocess.STDOUT if log else None, start_new_session=True)
+    stack.processes.append(("reconciler", process))
+
+
+def cmd_run_prod(args) -> int:
+    model = ensure_model()
+    folder = VAR / "prod"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    stack = Stack(env=stack_environment(), logs=folder)
+    services = Services.from_env()
+    try:
+        if "STRIPE_API_BASE" not in os.environ:
+            # The embedded Stripe starts empty, so the demo starts from empty databases too.
+            services = replace(services, app_database=services.app_database + "_demo",
+                               tracker_database=services.tracker_database + "_demo")
+            drop_databases(services)
+            start_localstripe(stack, free_port(), log=folder / "stripe.log")
+            print(f"local Stripe (localstripe)  {stack.env['STRIPE_API_BASE']} (set STRIPE_API_BASE= "
+                  "and STRIPE_API_KEY for real Stripe)", flush=True)
+        print(f"PostgreSQL {services.postgres_url} (app: {services.app_database}, tracker: "
+              f"{services.tracker_database}), Redis {services.redis_host}:{services.redis_port}, "
+              f"RabbitMQ {services.rabbitmq_host}:{services.rabbitmq_port} queue {services.events_queue}",
+              flush=True)
+        print(f"starting {args.replicas} Rasa servers and {args.replicas} action servers behind nginx "
+              "(the replicas load the model together: about a minute) ...", flush=True)
+        top = start_topology(stack, model=model, replicas=args.replicas, folder=folder,
+                             balancer_port=args.port, services=services)
+        if args.seed:
+            seed(stack, args.seed)
+        start_console(stack, args.console_port)
+        start_widget(stack, args.widget_port)
+        start_reconciler(stack)
+        print(f"Rasa, load-balanced          {top.balancer}/webhooks/rest/webhook  (replicas: "
+              f"{', '.join(top.rasa)})", flush=True)
+        print(f"agent console                {stack.urls['console']}", flush=True)
+        print(f"help widget                  {stack.urls['widget']}/static/widget.js", flush=True)
+        print(f"logs                         {folder.relative_to(ROOT)}/   Ctrl-C stops everything.", flush=True)
+        while all(p.poll() is None for _n, p in stack.processes):
+            time.sleep(0.5)
+        print(f"stopped: {', '.join(n for n, p in stack.processes if p.poll() is not None)} exited",
+              file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\nstopping ...", flush=True)
+        return 0
+    finally:
+        stack.stop()
+
+
+def add_run_prod_command(sub) -> None:
+    p = sub.add_parser("run-prod", help="the production shape: replicas behind nginx on PostgreSQL, Redis, RabbitMQ")
+    p.add_argument("--replicas", type=int, default=2)
+    p.add_argument("--port", type=int, default=5005, help="nginx, in front of the Rasa replicas")
+    p.add_argument("--console-port", type=int, default=5080)
+    p.add_argument("--widget-port", type=int, default=5090)
+    p.add_argument("--seed", default=str(ROOT / "seeds" / "demo.yml"), help="'' to load nothing")
+    p.set_defaults(func=cmd_run_prod)
