@@ -24,7 +24,8 @@ from sqlalchemy import create_engine, text
 
 from bot.config import ROOT, VAR
 from bot.runner import (BIN, Stack, ensure_model, free_port, seed, stack_environment, start_console,
-                        start_localstripe, start_widget, wait_for_http)
+                        start_localstripe, start_reconciler, start_widget, stop_on_sigterm,
+                        wait_for_http)
 
 PROD_ENDPOINTS = ROOT / "endpoints.prod.yml"
 NGINX = "/usr/sbin/nginx"
@@ -156,18 +157,10 @@ def start_topology(stack: Stack, *, model: Path, replicas: int, folder: Path, ba
     stack.spawn("nginx", [NGINX, "-c", str(config), "-p", str(folder)], f"http://127.0.0.1:{balancer_port}",
                 f"http://127.0.0.1:{actions_balancer}/health", timeout=30)
     # The replicas load the model at the same time: start them together, then wait for each.
-    processes = []
-    for index, port in enumerate(rasa_ports):
-        log = open(stack.logs / f"rasa-{index + 1}.log", "ab") if stack.logs else None
-        if log:
-            stack.log_files.append(log)
-        process = subprocess.Popen(
-            [str(BIN / "rasa"), "run", "--model", str(model), "--port", str(port), "--enable-api",
-             "--auth-token", stack.env["RASA_AUTH_TOKEN"], "--credentials", "credentials.yml",
-             "--endpoints", str(PROD_ENDPOINTS)],
-            cwd=ROOT, env=stack.env, stdout=log, stderr=subprocess.STDOUT if log else None, start_new_session=True)
-        stack.processes.append((f"rasa-{index + 1}", process))
-        processes.append((port, process))
+    processes = [(port, stack.launch(f"rasa-{index + 1}", [
+        str(BIN / "rasa"), "run", "--model", str(model), "--port", str(port), "--enable-api",
+        "--auth-token", stack.env["RASA_AUTH_TOKEN"], "--credentials", "credentials.yml",
+        "--endpoints", str(PROD_ENDPOINTS)])) for index, port in enumerate(rasa_ports)]
     for port, process in processes:
         wait_for_http(f"http://127.0.0.1:{port}/", 300, process)
     stack.urls["rasa"] = f"http://127.0.0.1:{balancer_port}"
@@ -175,17 +168,8 @@ def start_topology(stack: Stack, *, model: Path, replicas: int, folder: Path, ba
                     actions=[f"http://127.0.0.1:{p}" for p in action_ports], balancer=stack.urls["rasa"])
 
 
-def start_reconciler(stack: Stack, every: float = 15.0) -> None:
-    """One reconciler is enough; more are safe (claims are exclusive)."""
-    log = open(stack.logs / "reconciler.log", "ab") if stack.logs else None
-    if log:
-        stack.log_files.append(log)
-    process = subprocess.Popen([str(BIN / "bot"), "reconcile", "--every", str(every)], cwd=ROOT, env=stack.env,
-                               stdout=log, stderr=subprocess.STDOUT if log else None, start_new_session=True)
-    stack.processes.append(("reconciler", process))
-
-
 def cmd_run_prod(args) -> int:
+    stop_on_sigterm()
     model = ensure_model()
     folder = VAR / "prod"
     shutil.rmtree(folder, ignore_errors=True)

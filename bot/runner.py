@@ -80,8 +80,8 @@ class Stack:
     urls: dict = field(default_factory=dict)
     log_files: list = field(default_factory=list)
 
-    def spawn(self, name: str, args: list[str], url: str, ready_url: str, timeout: float,
-              log: Path | None = None) -> None:
+    def launch(self, name: str, args: list[str], log: Path | None = None) -> subprocess.Popen:
+        """Start a process in its own session (so `stop` ends its children too)."""
         log = log or (self.logs / f"{name}.log" if self.logs else None)
         out = open(log, "ab") if log else None
         if out:
@@ -89,7 +89,12 @@ class Stack:
         process = subprocess.Popen(args, cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT if out else None,
                                    start_new_session=True)
         self.processes.append((name, process))
-        wait_for_http(ready_url, timeout, process)
+        return process
+
+    def spawn(self, name: str, args: list[str], url: str, ready_url: str, timeout: float,
+              log: Path | None = None) -> None:
+        """Start a server and wait until it answers at `ready_url`."""
+        wait_for_http(ready_url, timeout, self.launch(name, args, log))
         self.urls[name] = url
 
     def stop(self) -> None:
@@ -152,6 +157,11 @@ def start_widget(stack: Stack, port: int, *, demo_customers: tuple[str, ...] = (
     return url
 
 
+def start_reconciler(stack: Stack, every: float = 15.0) -> None:
+    """One reconciler is enough; more are safe (claims are exclusive)."""
+    stack.launch("reconciler", [str(BIN / "bot"), "reconcile", "--every", str(every)])
+
+
 DEMO_CUSTOMERS = ("ana@example.com", "ben@example.com", "carla@example.com", "finn@example.com")
 DEMO_AGENT = ("demo", "demo-password")  # only ever created in the throw-away demo database
 
@@ -176,6 +186,13 @@ def stack_environment() -> dict:
     return env
 
 
+def stop_on_sigterm() -> None:
+    """`kill`, a supervisor or `timeout` stops the stack as Ctrl-C does: no orphaned servers."""
+    def interrupt(_signum, _frame):
+        raise KeyboardInterrupt
+    signal.signal(signal.SIGTERM, interrupt)
+
+
 def reset_default_database() -> None:
     for suffix in ("", "-wal", "-shm"):
         DEFAULT_DATABASE.with_name(DEFAULT_DATABASE.name + suffix).unlink(missing_ok=True)
@@ -184,6 +201,7 @@ def reset_default_database() -> None:
 
 
 def cmd_run(args) -> int:
+    stop_on_sigterm()
     VAR.mkdir(exist_ok=True)
     model = ensure_model()
     stack = Stack(env=stack_environment(), logs=None)
@@ -202,6 +220,7 @@ def cmd_run(args) -> int:
         start_assistant(stack, model=model, rasa_port=args.port, actions_port=args.actions_port)
         start_console(stack, args.console_port)
         start_widget(stack, args.widget_port, demo_customers=DEMO_CUSTOMERS)
+        start_reconciler(stack)
         demo_database = "DATABASE_URL" not in os.environ
         if demo_database:
             create_demo_agent(stack)
