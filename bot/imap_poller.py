@@ -57,6 +57,8 @@ def poll_once(imap: imaplib.IMAP4, *, mailbox_id: str, channel_url: str, signing
 
 
 def cmd_email_poll(args) -> int:
+    from bot.logs import configure
+    configure()
     env = os.environ
     host, user = env.get("IMAP_HOST"), env.get("IMAP_USER")
     key = env.get("EMAIL_WEBHOOK_SIGNING_KEY")

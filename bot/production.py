@@ -160,7 +160,8 @@ def start_topology(stack: Stack, *, model: Path, replicas: int, folder: Path, ba
     processes = [(port, stack.launch(f"rasa-{index + 1}", [
         str(BIN / "rasa"), "run", "--model", str(model), "--port", str(port), "--enable-api",
         "--auth-token", stack.env["RASA_AUTH_TOKEN"], "--credentials", "credentials.yml",
-        "--endpoints", str(PROD_ENDPOINTS)])) for index, port in enumerate(rasa_ports)]
+        "--endpoints", str(PROD_ENDPOINTS), "--logging-config-file", str(ROOT / "config" / "logging.yml")]))
+        for index, port in enumerate(rasa_ports)]
     for port, process in processes:
         wait_for_http(f"http://127.0.0.1:{port}/", 300, process)
     stack.urls["rasa"] = f"http://127.0.0.1:{balancer_port}"

@@ -137,6 +137,8 @@ def cmd_reconcile(args) -> int:
     from bot.db.session import get_engine
     from bot.outbound import CustomerChannels
 
+    from bot.logs import configure
+    configure()
     upgrade(settings().database_url)
     engine, gateway, channels = get_engine(), StripeGateway.from_settings(), CustomerChannels.from_env()
     while True:

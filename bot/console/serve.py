@@ -7,6 +7,8 @@ from aiohttp import web
 
 
 def cmd_console(args) -> int:
+    from bot.logs import configure
+    configure()
     from bot.billing.gateway import StripeGateway
     from bot.console.app import make_app
     from bot.outbound import CustomerChannels

@@ -5,6 +5,8 @@ from aiohttp import web
 
 
 def cmd_widget(args) -> int:
+    from bot.logs import configure
+    configure()
     from bot.conversations import RasaConversations
     from bot.policy import load_policy
     from bot.widget.app import make_app
