@@ -84,3 +84,16 @@ def test_when_the_assistant_is_down_the_customer_is_told_plainly():
 
 def test_the_demo_page_exists_only_in_demo_mode():
     assert [status for status, _ in call(FakeRasa(), [("GET", "/demo", None)])] == [404]
+
+
+def test_turns_and_their_latency_are_exported():
+    def answered(text: str) -> float:
+        line = next(l for l in text.splitlines() if l.startswith('grouptrack_turns_total{channel="widget",result="answered"}'))
+        return float(line.rsplit(" ", 1)[1])
+
+    [(_, before), _, (status, after)] = call(FakeRasa(), [
+        ("GET", "/metrics", None),
+        ("POST", "/api/messages", {"conversation_id": CONVERSATION, "text": "hello"}),
+        ("GET", "/metrics", None)])
+    assert status == 200 and answered(after) == answered(before) + 1
+    assert 'grouptrack_turn_seconds_count{channel="widget"}' in after

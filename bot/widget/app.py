@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import re
+import time
 from pathlib import Path
 
 from aiohttp import web
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from bot.conversations import ConversationError
+from bot.metrics import TURN_SECONDS, TURNS, aiohttp_handler
 from bot.widget.limits import RateLimiter
 
 HERE = Path(__file__).resolve().parent
@@ -47,10 +49,14 @@ async def post_message(request: web.Request) -> web.Response:
         return _error(429, "You're sending messages very quickly; please wait a few seconds.")
     token = body.get("customer_token")
     metadata = {"customer_token": token} if isinstance(token, str) and token else {}
+    started = time.monotonic()
     try:
         replies = await asyncio.to_thread(request.app["conversations"].send, conversation, text.strip(), metadata)
     except ConversationError:
+        TURNS.labels("widget", "unreachable").inc()
         return _error(502, UNREACHABLE)
+    TURNS.labels("widget", "answered").inc()
+    TURN_SECONDS.labels("widget").observe(time.monotonic() - started)
     return web.json_response({"replies": [{"text": r.get("text", ""), "buttons": [
         {"title": b.get("title", ""), "payload": b.get("payload", "")} for b in r.get("buttons") or []]}
         for r in replies]})
@@ -108,6 +114,7 @@ def make_app(*, conversations, brand: str = "GroupTrack CRM", demo: bool = False
     app.add_routes([
         web.post("/api/messages", post_message), web.route("OPTIONS", "/api/messages", post_message),
         web.get("/api/history", history), web.get("/demo", demo_page), web.get("/health", health),
+        web.get("/metrics", aiohttp_handler()),
         web.static("/static", HERE / "static"),
     ])
     return app
