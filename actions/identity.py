@@ -19,9 +19,12 @@ EMAIL = re.compile(r"[^@\s<>()\[\],;:\"']+@[^@\s<>()\[\],;:\"']+\.[A-Za-z]{2,}")
 
 
 def latest_customer_token(tracker: Tracker) -> str | None:
-    """The token the host app sent with the customer's most recent message that had one."""
+    """The token sent with the customer's most recent message that had one, on the channel
+    of the latest message: a REST caller who names a Slack user's or an email thread's
+    conversation id must not inherit the token that channel issued."""
+    channel = tracker.get_latest_input_channel()
     for event in reversed(tracker.events):
-        if event.get("event") == "user":
+        if event.get("event") == "user" and event.get("input_channel") == channel:
             token = (event.get("metadata") or {}).get("customer_token")
             if token:
                 return token

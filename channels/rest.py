@@ -1,0 +1,77 @@
+"""Rasa's REST channel, accepting only what the help widget and host apps send.
+
+Same URL as Rasa's own (`/webhooks/rest/webhook`), so the contract holds, with:
+- the body checked: `sender` (1-64 letters, digits, `-_:.@`), `message` (a string of at
+  most MAX_MESSAGE characters) and optional `metadata` holding a `customer_token` only;
+  anything else is a 400 or 413 with a one-line reason, before the bot sees it;
+- a per-sender token bucket (429 when exceeded), in memory per replica;
+- the input channel always "rest": Rasa's own lets the client name any channel, which
+  would let a REST caller pass as another channel's conversation.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any, Optional, Text
+
+from rasa.core.channels.rest import RestInput
+from sanic.exceptions import SanicException
+
+from bot.widget.limits import RateLimiter
+
+MAX_MESSAGE = 2000
+MAX_TOKEN = 4096
+SENDER = re.compile(r"^[A-Za-z0-9_:.@-]{1,64}$")
+
+
+class RefusedMessage(SanicException):
+    def __init__(self, status: int, message: str):
+        super().__init__(message, status_code=status)
+
+
+def check_body(body: Any) -> None:
+    """Raise RefusedMessage unless the body is what the widget or a host app sends."""
+    if not isinstance(body, dict):
+        raise RefusedMessage(400, 'send JSON: {"sender", "message", "metadata": {"customer_token"}}')
+    if not isinstance(body.get("sender"), str) or not SENDER.match(body["sender"]):
+        raise RefusedMessage(400, "sender must be 1-64 letters, digits or -_:.@")
+    message = body.get("message")
+    if not isinstance(message, str) or not message.strip():
+        raise RefusedMessage(400, "message must be a non-empty string")
+    if len(message) > MAX_MESSAGE:
+        raise RefusedMessage(413, f"message is {len(message)} characters; the limit is {MAX_MESSAGE}")
+    metadata = body.get("metadata")
+    if metadata is None:
+        return
+    if not isinstance(metadata, dict) or set(metadata) - {"customer_token"}:
+        raise RefusedMessage(400, "metadata may only hold customer_token")
+    token = metadata.get("customer_token")
+    if token is not None and (not isinstance(token, str) or len(token) > MAX_TOKEN):
+        raise RefusedMessage(400, "customer_token must be a string (a JWT)")
+
+
+class GuardedRestInput(RestInput):
+    def __init__(self, per_minute: int = 30, burst: int = 10) -> None:
+        self.limiter = RateLimiter(per_minute=per_minute, burst=burst)
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[dict]) -> "GuardedRestInput":
+        credentials = credentials or {}
+        return cls(per_minute=int(credentials.get("per_minute", 30)), burst=int(credentials.get("burst", 10)))
+
+    @classmethod
+    def name(cls) -> Text:
+        return "rest"
+
+    async def _extract_sender(self, req) -> Optional[Text]:
+        # Rasa calls this first for every message: the one place to refuse before any work.
+        try:
+            body = req.json
+        except Exception:  # noqa: BLE001 - Sanic raises its own types for unparsable JSON
+            raise RefusedMessage(400, "the body is not JSON") from None
+        check_body(body)
+        if not self.limiter.allow(body["sender"]):
+            raise RefusedMessage(429, "too many messages from this sender; wait a few seconds")
+        return body["sender"]
+
+    def _extract_input_channel(self, req) -> Text:
+        return self.name()
