@@ -47,42 +47,37 @@ class EmailInput(InputChannel):
         async def inbound(request: Request):
             from bot import email_channel
             form = {key: request.form.get(key) for key in request.form}  # attachments: never read
-            now = datetime.now(timezone.utc)
-            try:
-                email_channel.verify_mailgun(self.signing_key, form.get("timestamp", ""), form.get("token", ""),
-                                             form.get("signature", ""), now)
-                await asyncio.to_thread(email_channel.remember_token, form.get("token", ""), now=now)
-                mail = email_channel.parse_mailgun(form)
-            except email_channel.ForgedMail as exc:
-                return response.json({"error": str(exc)}, status=406 if "replay" in str(exc) else 401)
-            except ValueError as exc:
-                return response.json({"error": str(exc)}, status=400)
-            answers = await self._ask(on_new_message, mail)
-            if answers:
-                await asyncio.to_thread(self._reply, mail, answers)
-            # 200 even for an email with no question in it: Mailgun would retry anything else.
-            return response.json({"conversation_id": mail.conversation_id, "answered": len(answers)})
+            return await self._receive(on_new_message, form.get("timestamp", ""), form.get("token", ""),
+                                       form.get("signature", ""), lambda: email_channel.parse_mailgun(form))
 
         @hook.route("/raw", methods=["POST"])
         async def raw(request: Request):
             """A whole RFC 822 message, from our IMAP poller, signed like Mailgun's webhooks."""
             from bot import email_channel
-            headers, now = request.headers, datetime.now(timezone.utc)
-            try:
-                email_channel.verify_mailgun(self.signing_key, headers.get("X-Mail-Timestamp", ""),
-                                             headers.get("X-Mail-Token", ""), headers.get("X-Mail-Signature", ""), now)
-                await asyncio.to_thread(email_channel.remember_token, headers.get("X-Mail-Token", ""), now=now)
-                mail = email_channel.parse_raw(request.body)
-            except email_channel.ForgedMail as exc:
-                return response.json({"error": str(exc)}, status=406 if "replay" in str(exc) else 401)
-            except ValueError as exc:
-                return response.json({"error": str(exc)}, status=400)
-            answers = await self._ask(on_new_message, mail)
-            if answers:
-                await asyncio.to_thread(self._reply, mail, answers)
-            return response.json({"conversation_id": mail.conversation_id, "answered": len(answers)})
+            headers = request.headers
+            return await self._receive(on_new_message, headers.get("X-Mail-Timestamp", ""),
+                                       headers.get("X-Mail-Token", ""), headers.get("X-Mail-Signature", ""),
+                                       lambda: email_channel.parse_raw(request.body))
 
         return hook
+
+    async def _receive(self, on_new_message, timestamp: str, token: str, signature: str, parse):
+        """Check the signature, refuse a replay, then answer every question in one reply."""
+        from bot import email_channel
+        now = datetime.now(timezone.utc)
+        try:
+            email_channel.verify_mailgun(self.signing_key, timestamp, token, signature, now)
+            await asyncio.to_thread(email_channel.remember_token, token, now=now)
+            mail = parse()
+        except email_channel.ForgedMail as exc:
+            return response.json({"error": str(exc)}, status=406 if "replay" in str(exc) else 401)
+        except ValueError as exc:
+            return response.json({"error": str(exc)}, status=400)
+        answers = await self._ask(on_new_message, mail)
+        if answers:
+            await asyncio.to_thread(self._reply, mail, answers)
+        # 200 even for an email with no question in it: Mailgun would retry anything else.
+        return response.json({"conversation_id": mail.conversation_id, "answered": len(answers)})
 
     async def _ask(self, on_new_message, mail) -> list[tuple[str, list[dict]]]:
         from bot import email_channel
