@@ -117,6 +117,21 @@ def cmd_agent_create(args) -> int:
     return 0
 
 
+def cmd_sync(args) -> int:
+    from bot.billing.gateway import StripeGateway
+    from bot.db.migrate import upgrade
+    from bot.db.session import get_engine
+    from bot.stripe_events import sync_from_stripe
+    if args.page_size < 1 or args.page_size > 100:
+        raise UsageError("--page-size: between 1 and 100 (Stripe's largest page)")
+    upgrade(settings().database_url)
+    totals = sync_from_stripe(get_engine(), StripeGateway.from_settings(), page_size=args.page_size,
+                              progress=_progress)
+    resumed = " (resumed an unfinished run)" if totals["resumed"] else ""
+    print(f"Stripe sync{resumed}: {totals['read']} objects read, {totals['changed']} mirror rows changed")
+    return 0
+
+
 def _progress(done: int, total: int, label: str) -> None:
     width = 30
     filled = width * done // max(total, 1)
@@ -158,6 +173,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("username")
     p.add_argument("--name", default="", help="display name")
     p.set_defaults(func=cmd_agent_create)
+    p = sub.add_parser("sync", help="fill the database mirror from Stripe (customers, subscriptions, "
+                       "charges, refunds); resumes an interrupted run")
+    p.add_argument("--page-size", type=int, default=100, help="objects per Stripe list request")
+    p.set_defaults(func=cmd_sync)
     from bot.billing.reconcile import add_reconcile_command
     from bot.console.serve import add_console_command
     from bot.production import add_run_prod_command

@@ -123,3 +123,10 @@ def test_a_person_joins_the_conversation_the_bot_pauses_and_comes_back(live):
     assert "Handed back" in back.text
     answered = texts(say(live, "handoff-visitor", "how long is the free trial?", None))
     assert "12-day trial" in answered, answered
+
+
+def test_the_console_serves_metrics_from_the_database_to_this_machine(live):
+    import urllib.request
+    with urllib.request.urlopen(f"{live.urls['console']}/metrics", timeout=10) as response:
+        body = response.read().decode()
+    assert "grouptrack_decisions_total" in body and "grouptrack_cases" in body

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import logging
+import os
 import secrets
 from datetime import datetime, timezone
 from pathlib import Path
@@ -15,16 +17,19 @@ from pathlib import Path
 from aiohttp import web
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from bot import agents, handoff, slack_cases
+from bot import agents, handoff, slack_cases, stripe_events
 from bot.case_decisions import CaseError, claim, decide
 from bot.console.evidence import case_evidence, queue_rows
 from bot.conversations import ConversationError
 from bot.mentions import parse_amount
+from bot.db.session import get_engine
+from bot.metrics import aiohttp_handler
 
 HERE = Path(__file__).resolve().parent
 COOKIE, LOGIN_COOKIE = "gt_console", "gt_login"
-# Reachable without a session: sign-in, health, and Slack's clicks (checked by signature).
-PUBLIC = ("/login", "/health", "/favicon.ico", "/slack/interactions")
+# Reachable without a session: sign-in, health, and Slack's and Stripe's calls (checked by signature).
+PUBLIC = ("/login", "/health", "/favicon.ico", "/slack/interactions", "/stripe/webhook",
+          "/metrics")  # metrics: loopback or METRICS_TOKEN, checked by the handler
 STATUS_FILTERS = {"active": ("open", "claimed"), "open": ("open",), "claimed": ("claimed",),
                   "decided": ("approved", "adjusted", "denied", "closed")}
 DONE_TEXT = {"claimed": "You claimed this case.", "approved": "Approved.", "adjusted": "Adjusted and approved.",
@@ -206,6 +211,23 @@ async def slack_click(request: web.Request) -> web.Response:
     return web.json_response({"ok": True})
 
 
+async def stripe_webhook(request: web.Request) -> web.Response:
+    """Stripe's events keep the mirror current; the secret is read per request so that
+    nothing is accepted while STRIPE_WEBHOOK_SECRET is unset."""
+    body = await request.read()
+    try:
+        event = stripe_events.verify(body, request.headers.get("Stripe-Signature"),
+                                     os.environ.get("STRIPE_WEBHOOK_SECRET"))
+    except stripe_events.BadSignature as exc:
+        return web.json_response({"error": str(exc)}, status=400)
+    try:
+        outcome = await asyncio.to_thread(stripe_events.handle_event, event, engine=request.app["engine"])
+    except Exception:  # noqa: BLE001 - nothing was recorded, so Stripe's retry applies it later
+        logging.getLogger(__name__).exception("Stripe event %s not applied", event.get("id"))
+        return web.json_response({"error": "the event could not be applied now"}, status=500)
+    return web.json_response({"received": True, "outcome": outcome})
+
+
 async def health(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
@@ -223,7 +245,8 @@ def _case_id(request: web.Request) -> int:
 
 def make_app(*, engine=None, gateway=None, conversations=None, brand: str = "GroupTrack CRM",
              secure_cookies: bool = False, slack_signing_secret: str | None = None) -> web.Application:
-    app = web.Application(middlewares=[security], client_max_size=64 * 1024)
+    # Agents' forms are small, but a Stripe event (an invoice with many lines) can be large.
+    app = web.Application(middlewares=[security], client_max_size=512 * 1024)
     app.update(engine=engine, gateway=gateway, conversations=conversations, brand=brand, secure=secure_cookies,
                slack_signing_secret=slack_signing_secret)
     app.add_routes([
@@ -231,6 +254,7 @@ def make_app(*, engine=None, gateway=None, conversations=None, brand: str = "Gro
         web.get("/", queue_page), web.get("/cases/{case_id}", case_page),
         web.post("/cases/{case_id}/claim", claim_case), web.post("/cases/{case_id}/decide", decide_case),
         web.post("/cases/{case_id}/chat/{step}", live_chat), web.post("/availability", availability),
-        web.get("/health", health), web.get("/favicon.ico", no_favicon), web.post("/slack/interactions", slack_click), web.static("/static", HERE / "static"),
+        web.get("/health", health), web.get("/favicon.ico", no_favicon), web.post("/slack/interactions", slack_click),
+        web.post("/stripe/webhook", stripe_webhook), web.get("/metrics", aiohttp_handler(engine or get_engine())), web.static("/static", HERE / "static"),
     ])
     return app

@@ -46,6 +46,8 @@ class Customer(Base):
     name: Mapped[str] = Column(String(200), nullable=False, default="")
     created: Mapped[datetime] = Column(UTCDateTime, nullable=False)
     stripe_id: Mapped[str | None] = Column(String(255), unique=True)
+    balance: Mapped[int | None] = Column(BigInteger)  # Stripe's balance; negative = credit
+    stripe_updated_at: Mapped[datetime | None] = Column(UTCDateTime)  # newest Stripe state applied
 
     subscription = relationship("Subscription", uselist=False, back_populates="customer")
     charges = relationship("Charge", back_populates="customer", order_by="Charge.created")
@@ -68,6 +70,7 @@ class Subscription(Base):
     cancel_at_period_end: Mapped[bool] = Column(Boolean, nullable=False, default=False)
     canceled_at: Mapped[datetime | None] = Column(UTCDateTime)
     stripe_id: Mapped[str | None] = Column(String(255), unique=True)
+    stripe_updated_at: Mapped[datetime | None] = Column(UTCDateTime)
 
     customer = relationship("Customer", back_populates="subscription")
 
@@ -82,6 +85,7 @@ class Charge(Base):
     currency: Mapped[str] = Column(String(3), nullable=False)
     created: Mapped[datetime] = Column(UTCDateTime, nullable=False)
     refunded: Mapped[int] = Column(BigInteger, nullable=False, default=0)
+    stripe_updated_at: Mapped[datetime | None] = Column(UTCDateTime)
 
     customer = relationship("Customer", back_populates="charges")
 
@@ -279,4 +283,26 @@ class EmailThread(Base):
     address: Mapped[str] = Column(String(320), nullable=False)
     subject: Mapped[str] = Column(Text, nullable=False, default="")
     references: Mapped[str] = Column(Text, nullable=False, default="")  # space-separated Message-IDs
+    updated_at: Mapped[datetime] = Column(UTCDateTime, nullable=False, default=utcnow)
+
+
+class StripeEvent(Base):
+    """A Stripe webhook event already applied: written in the same transaction as its
+    changes, so a repeated delivery finds it and changes nothing."""
+    __tablename__ = "stripe_events"
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    event_id: Mapped[str] = Column(String(255), nullable=False, unique=True)
+    type: Mapped[str] = Column(String(100), nullable=False)
+    created: Mapped[datetime] = Column(UTCDateTime, nullable=False)  # Stripe's time of the event
+    outcome: Mapped[str] = Column(String(20), nullable=False)  # applied | unchanged | ignored
+    received_at: Mapped[datetime] = Column(UTCDateTime, nullable=False, default=utcnow)
+
+
+class StripeSyncCursor(Base):
+    """Where an unfinished `bot sync` stopped, per Stripe list; removed when a run completes."""
+    __tablename__ = "stripe_sync_cursors"
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    resource: Mapped[str] = Column(String(40), nullable=False, unique=True)
+    after_id: Mapped[str | None] = Column(String(255))  # the last object applied
+    done: Mapped[bool] = Column(Boolean, nullable=False, default=False)
     updated_at: Mapped[datetime] = Column(UTCDateTime, nullable=False, default=utcnow)
