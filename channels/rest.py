@@ -20,7 +20,7 @@ from bot.widget.limits import RateLimiter
 
 MAX_MESSAGE = 2000
 MAX_TOKEN = 4096
-SENDER = re.compile(r"^[A-Za-z0-9_:.@-]{1,64}$")
+SENDER = re.compile(r"[A-Za-z0-9_:.@-]{1,64}")  # fullmatch: `$` would let a trailing newline in
 
 
 class RefusedMessage(SanicException):
@@ -32,7 +32,7 @@ def check_body(body: Any) -> None:
     """Raise RefusedMessage unless the body is what the widget or a host app sends."""
     if not isinstance(body, dict):
         raise RefusedMessage(400, 'send JSON: {"sender", "message", "metadata": {"customer_token"}}')
-    if not isinstance(body.get("sender"), str) or not SENDER.match(body["sender"]):
+    if not isinstance(body.get("sender"), str) or not SENDER.fullmatch(body["sender"]):
         raise RefusedMessage(400, "sender must be 1-64 letters, digits or -_:.@")
     message = body.get("message")
     if not isinstance(message, str) or not message.strip():
