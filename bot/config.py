@@ -9,6 +9,7 @@ ROOT = Path(__file__).resolve().parent.parent
 VAR = ROOT / "var"
 DEFAULT_DATABASE = VAR / "grouptrack.db"  # embedded default: SQLite under a git-ignored folder
 DEV_EMAIL_SIGNING_KEY = "dev-only-email-signing-key"  # what `make run` signs local inbound mail with
+DEV_ACTION_SERVER_SECRET = "dev-only-action-server-secret"  # Rasa and the action server share it
 
 
 @dataclass(frozen=True)
@@ -18,6 +19,7 @@ class Settings:
     stripe_api_base: str | None  # None: real Stripe
     customer_token_secret: str
     policy_file: str | None
+    action_server_secret: str = DEV_ACTION_SERVER_SECRET
 
 
 def settings() -> Settings:
@@ -28,4 +30,5 @@ def settings() -> Settings:
         stripe_api_base=env.get("STRIPE_API_BASE", "http://127.0.0.1:8420") or None,
         customer_token_secret=env.get("CUSTOMER_TOKEN_SECRET", "dev-only-customer-token-secret-change-me"),
         policy_file=env.get("POLICY_FILE"),
+        action_server_secret=env.get("ACTION_SERVER_SECRET") or DEV_ACTION_SERVER_SECRET,
     )

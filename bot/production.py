@@ -14,8 +14,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
-import time
 import urllib.parse
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -23,9 +21,9 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 
 from bot.config import ROOT, VAR
-from bot.runner import (BIN, Stack, ensure_model, free_port, seed, stack_environment, start_console,
-                        start_localstripe, start_reconciler, start_widget, stop_on_sigterm,
-                        wait_for_http)
+from bot.runner import (BIN, Stack, action_server_command, ensure_model, free_port, rasa_api_arguments, seed,
+                        stack_environment, start_console, start_localstripe, start_reconciler, start_widget,
+                        verify_model, wait_for_http)
 
 PROD_ENDPOINTS = ROOT / "endpoints.prod.yml"
 NGINX = "/usr/sbin/nginx"
@@ -141,6 +139,8 @@ def start_topology(stack: Stack, *, model: Path, replicas: int, folder: Path, ba
                    services: Services) -> Topology:
     if not Path(NGINX).exists():
         raise RuntimeError("nginx is needed for the production shape: apt-get install nginx-light")
+    verify_model(model)
+    api = rasa_api_arguments(stack.env)
     ensure_databases(services)
     stack.env.update(services.environment())
     subprocess.run([str(BIN / "bot"), "migrate"], cwd=ROOT, env=stack.env, check=True, stdout=subprocess.DEVNULL)
@@ -151,15 +151,14 @@ def start_topology(stack: Stack, *, model: Path, replicas: int, folder: Path, ba
                           actions_port=actions_balancer, actions_upstreams=action_ports)
     stack.env["ACTION_ENDPOINT_URL"] = f"http://127.0.0.1:{actions_balancer}/webhook"
     for index, port in enumerate(action_ports):
-        stack.spawn(f"actions-{index + 1}", [str(BIN / "rasa"), "run", "actions", "--port", str(port),
-                                             "--actions", "actions"],
+        stack.spawn(f"actions-{index + 1}", action_server_command(port),
                     f"http://127.0.0.1:{port}", f"http://127.0.0.1:{port}/health", timeout=90)
     stack.spawn("nginx", [NGINX, "-c", str(config), "-p", str(folder)], f"http://127.0.0.1:{balancer_port}",
                 f"http://127.0.0.1:{actions_balancer}/health", timeout=30)
     # The replicas load the model at the same time: start them together, then wait for each.
     processes = [(port, stack.launch(f"rasa-{index + 1}", [
-        str(BIN / "rasa"), "run", "--model", str(model), "--port", str(port), "--enable-api",
-        "--auth-token", stack.env["RASA_AUTH_TOKEN"], "--credentials", "credentials.yml",
+        str(BIN / "rasa"), "run", "--model", str(model), "--port", str(port), *api,
+        "--credentials", "credentials.yml",
         "--endpoints", str(PROD_ENDPOINTS), "--logging-config-file", str(ROOT / "config" / "logging.yml")]))
         for index, port in enumerate(rasa_ports)]
     for port, process in processes:
@@ -170,18 +169,19 @@ def start_topology(stack: Stack, *, model: Path, replicas: int, folder: Path, ba
 
 
 def cmd_run_prod(args) -> int:
-    stop_on_sigterm()
     model = ensure_model()
     folder = VAR / "prod"
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     stack = Stack(env=stack_environment(), logs=folder)
     services = Services.from_env()
-    try:
-        if "STRIPE_API_BASE" not in os.environ:
-            # The embedded Stripe starts empty, so the demo starts from empty databases too.
-            services = replace(services, app_database=services.app_database + "_demo",
-                               tracker_database=services.tracker_database + "_demo")
+    embedded_stripe = "STRIPE_API_BASE" not in os.environ
+    if embedded_stripe:  # it starts empty, so the demo starts from empty databases of its own
+        services = replace(services, app_database=services.app_database + "_demo",
+                           tracker_database=services.tracker_database + "_demo")
+
+    def start() -> None:
+        if embedded_stripe:
             drop_databases(services)
             start_localstripe(stack, free_port(), log=folder / "stripe.log")
             print(f"local Stripe (localstripe)  {stack.env['STRIPE_API_BASE']} (set STRIPE_API_BASE= "
@@ -204,16 +204,8 @@ def cmd_run_prod(args) -> int:
         print(f"agent console                {stack.urls['console']}", flush=True)
         print(f"help widget                  {stack.urls['widget']}/static/widget.js", flush=True)
         print(f"logs                         {folder.relative_to(ROOT)}/   Ctrl-C stops everything.", flush=True)
-        while all(p.poll() is None for _n, p in stack.processes):
-            time.sleep(0.5)
-        print(f"stopped: {', '.join(n for n, p in stack.processes if p.poll() is not None)} exited",
-              file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("\nstopping ...", flush=True)
-        return 0
-    finally:
-        stack.stop()
+
+    return stack.serve(start)
 
 
 def add_run_prod_command(sub) -> None:

@@ -6,6 +6,7 @@ exercise exactly what a developer starts.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import os
 import signal
 import socket
@@ -17,7 +18,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.config import DEFAULT_DATABASE, DEV_EMAIL_SIGNING_KEY, ROOT, VAR
+from bot.config import DEFAULT_DATABASE, DEV_ACTION_SERVER_SECRET, DEV_EMAIL_SIGNING_KEY, ROOT, VAR
 
 BIN = Path(sys.executable).parent
 TRAINING_INPUTS = ("config.yml", "domain.yml", "data")
@@ -56,18 +57,68 @@ def training_hash(root: Path = ROOT) -> str:
     return digest.hexdigest()[:16]
 
 
+class ModelDigestError(ValueError):
+    """A model archive that is not the one training wrote (a ValueError: `bot` prints it plainly)."""
+
+
+def digest_path(model: Path) -> Path:
+    return model.with_name(model.name + ".sha256")
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def write_model_digest(model: Path) -> Path:
+    """`sha256sum` format, written whole (replace) so a concurrent reader never sees half a line."""
+    path = digest_path(model)
+    partial = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    partial.write_text(f"{file_sha256(model)}  {model.name}\n")
+    os.replace(partial, path)
+    return path
+
+
+def verify_model(model: Path) -> Path:
+    """Refuse an archive whose bytes differ from the digest written when it was trained.
+
+    Rasa unpickles parts of a model archive, so a swapped or damaged one must never be
+    loaded. This catches an archive replaced or corrupted after training; it is not a
+    signature (whoever can write models/ can write both files)."""
+    path = digest_path(model)
+    if not model.is_file():
+        raise ModelDigestError(f"model {model} does not exist")
+    try:
+        expected = path.read_text().split()[0].lower()
+    except (OSError, IndexError):
+        raise ModelDigestError(f"model {model.name} has no digest file {path.name}; refusing to load it "
+                               "(delete the archive to retrain)") from None
+    actual = file_sha256(model)
+    if not hmac.compare_digest(expected, actual):
+        raise ModelDigestError(f"model {model.name} does not match {path.name} (sha256 {actual}, expected "
+                               f"{expected}); refusing to load it (delete the archive to retrain)")
+    return model
+
+
 def ensure_model(root: Path = ROOT, out: Path | None = None) -> Path:
     """Train only when the training data changed; reuse the cached model otherwise."""
     out = out or root / "models"
     model = out / f"grouptrack-{training_hash(root)}.tar.gz"
     if model.exists():
+        if not digest_path(model).exists():
+            # Trained before digests were kept: trust it once, as the cache always has.
+            write_model_digest(model)
         print(f"model {model.name} is up to date (training data unchanged)", flush=True)
-        return model
+        return verify_model(model)
     print("training the Rasa model (about a minute; Rasa prints its progress) ...", flush=True)
     subprocess.run(
         [str(BIN / "rasa"), "train", "--config", "config.yml", "--domain", "domain.yml",
          "--data", "data", "--out", str(out), "--fixed-model-name", model.name.removesuffix(".tar.gz")],
         cwd=root, check=True)
+    write_model_digest(model)
     return model
 
 
@@ -97,6 +148,23 @@ class Stack:
         wait_for_http(ready_url, timeout, self.launch(name, args, log))
         self.urls[name] = url
 
+    def serve(self, start) -> int:
+        """Run `start()`, then keep the servers in the foreground until Ctrl-C, SIGTERM or
+        one of them exits; every server is stopped on the way out."""
+        stop_on_sigterm()
+        try:
+            start()
+            while all(p.poll() is None for _n, p in self.processes):
+                time.sleep(0.5)
+            dead = [n for n, p in self.processes if p.poll() is not None]
+            print(f"stopped: {', '.join(dead)} exited", file=sys.stderr)
+            return 1
+        except KeyboardInterrupt:
+            print("\nstopping ...", flush=True)
+            return 0
+        finally:
+            self.stop()
+
     def stop(self) -> None:
         for _name, process in reversed(self.processes):
             if process.poll() is None:
@@ -122,16 +190,29 @@ def start_localstripe(stack: Stack, port: int, log: Path | None = None) -> str:
     return url
 
 
+def action_server_command(port: int) -> list[str]:
+    """rasa-sdk's server behind the shared-secret guard (bot/action_server.py), same flags."""
+    return [sys.executable, "-m", "bot.action_server", "--port", str(port), "--actions", "actions"]
+
+
+def rasa_api_arguments(env: dict) -> list[str]:
+    """Rasa's HTTP API can replace trackers and resume conversations: never without a token
+    (Rasa treats an empty --auth-token as none at all)."""
+    token = env.get("RASA_AUTH_TOKEN") or ""
+    if not token.strip():
+        raise ValueError("RASA_AUTH_TOKEN is empty; Rasa's HTTP API is never started without one")
+    return ["--enable-api", "--auth-token", token]
+
+
 def start_assistant(stack: Stack, *, model: Path, rasa_port: int, actions_port: int) -> None:
     """The action server, then the Rasa server that calls it."""
+    verify_model(model)
+    api = rasa_api_arguments(stack.env)
     actions_url = f"http://127.0.0.1:{actions_port}"
     stack.env["ACTION_ENDPOINT_URL"] = f"{actions_url}/webhook"
-    stack.spawn("actions", [str(BIN / "rasa"), "run", "actions", "--port", str(actions_port),
-                            "--actions", "actions"],
-                actions_url, f"{actions_url}/health", timeout=90)
+    stack.spawn("actions", action_server_command(actions_port), actions_url, f"{actions_url}/health", timeout=90)
     rasa_url = f"http://127.0.0.1:{rasa_port}"
-    stack.spawn("rasa", [str(BIN / "rasa"), "run", "--model", str(model), "--port", str(rasa_port),
-                         "--enable-api", "--auth-token", stack.env["RASA_AUTH_TOKEN"],
+    stack.spawn("rasa", [str(BIN / "rasa"), "run", "--model", str(model), "--port", str(rasa_port), *api,
                          "--cors", "*", "--credentials", "credentials.yml",
                          "--endpoints", "endpoints.yml"],
                 rasa_url, f"{rasa_url}/", timeout=240)
@@ -182,6 +263,8 @@ def stack_environment() -> dict:
     env.setdefault("RASA_AUTH_TOKEN", "dev-only-rasa-token")
     env.setdefault("CUSTOMER_TOKEN_SECRET", "dev-only-customer-token-secret-change-me")
     env.setdefault("EMAIL_WEBHOOK_SIGNING_KEY", DEV_EMAIL_SIGNING_KEY)
+    # endpoints.yml sends it to the action server; an empty one would fail every action.
+    env["ACTION_SERVER_SECRET"] = env.get("ACTION_SERVER_SECRET") or DEV_ACTION_SERVER_SECRET
     env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
     return env
 
@@ -201,11 +284,11 @@ def reset_default_database() -> None:
 
 
 def cmd_run(args) -> int:
-    stop_on_sigterm()
     VAR.mkdir(exist_ok=True)
     model = ensure_model()
     stack = Stack(env=stack_environment(), logs=None)
-    try:
+
+    def start() -> None:
         if "STRIPE_API_BASE" not in os.environ:
             if "DATABASE_URL" not in os.environ:
                 # localstripe starts empty, so ids kept from an earlier run point nowhere.
@@ -235,16 +318,8 @@ def cmd_run(args) -> int:
                "  (create an agent: bot agent create NAME)"), flush=True)
         print("ready. Try:  .venv/bin/bot token ana@example.com   and README 'Talk to it'.", flush=True)
         print("Ctrl-C stops everything.", flush=True)
-        while all(p.poll() is None for _n, p in stack.processes):
-            time.sleep(0.5)
-        dead = [n for n, p in stack.processes if p.poll() is not None]
-        print(f"stopped: {', '.join(dead)} exited", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("\nstopping ...", flush=True)
-        return 0
-    finally:
-        stack.stop()
+
+    return stack.serve(start)
 
 
 def add_run_command(sub) -> None:

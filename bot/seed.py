@@ -25,6 +25,8 @@ INTERVALS = ("month", "year")
 RULES = tuple(f"R{i}" for i in range(9))
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 CURRENCY = re.compile(r"^[a-z]{3}$")
+MAX_AMOUNT = 2**63 - 1  # the BIGINT columns; a larger amount fails at write time, not with a SeedError
+MAX_TEXT = 100  # the narrowest text column a seed fills (plan, feature); PostgreSQL refuses longer
 
 
 class SeedError(ValueError):
@@ -74,6 +76,8 @@ class _Fields:
         if not isinstance(value, str) or not value.strip():
             self._fail(key, f"must be a non-empty string, got {value!r}")
         value = value.strip().lower() if lower else value.strip()
+        if len(value) > MAX_TEXT:
+            self._fail(key, f"is longer than {MAX_TEXT} characters")
         if pattern and not pattern.match(value):
             self._fail(key, f"is malformed: {value!r}")
         return value
@@ -84,6 +88,8 @@ class _Fields:
             self._fail(key, f"must be an integer amount in minor units, got {value!r}")
         if value < 0 or (positive and value == 0):
             self._fail(key, f"must be {'positive' if positive else 'zero or more'}, got {value}")
+        if value > MAX_AMOUNT:
+            self._fail(key, f"is too large ({value})")
         return value
 
     def time(self, key, *, required=True, shift=timedelta(0)) -> datetime | None:
@@ -94,6 +100,8 @@ class _Fields:
             return parse_utc(value) + shift
         except ValueError:
             self._fail(key, f"is not an ISO 8601 time: {value!r}")
+        except OverflowError:  # a far-off time moved by `relative_to` leaves datetime's range
+            self._fail(key, f"is out of range once moved to now: {value!r}")
 
     def choice(self, key, options, *, required=True, default=None) -> str:
         value = self.get(key, default, required=required)
@@ -120,6 +128,10 @@ def parse_seed(text: str, *, now: datetime | None = None) -> list[SeedCustomer]:
         data = yaml.load(text, Loader=_SeedLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
         raise SeedError(f"seed is not valid YAML: {str(exc).splitlines()[0]}") from None
+    except ValueError as exc:  # explicit tags (!!timestamp 2026-13-45, !!int 0x) fail in the constructor
+        raise SeedError(f"seed has a malformed tagged value: {exc}") from None
+    except RecursionError:
+        raise SeedError("seed is nested too deeply") from None
     top = _Fields(data, "seed")
     shift = timedelta(0)
     if top.get("relative_to") is not None:
@@ -214,7 +226,8 @@ def _parse_subscription(s: _Fields, shift: timedelta) -> domain.Subscription:
 # --- writing -------------------------------------------------------------------------
 
 def write_customers(session: Session, customers: list[SeedCustomer]) -> int:
-    """Insert what is missing; return how many customers were new. Existing rows are kept."""
+    """Insert what is missing; return how many customers were new. Existing rows are kept.
+    A SeedError here leaves the caller's transaction to roll back whole."""
     new = 0
     for seed in customers:
         account = seed.account
@@ -235,6 +248,9 @@ def write_customers(session: Session, customers: list[SeedCustomer]) -> int:
                 current_period_start=s.current_period_start, current_period_end=s.current_period_end,
                 cancel_at_period_end=s.cancel_at_period_end, canceled_at=s.canceled_at))
         for c in account.charges:
+            # Another customer's charge id would fail the unique index half-way through.
+            if session.execute(select(models.Charge.id).where(models.Charge.external_id == c.id)).first():
+                raise SeedError(f"customer {account.email}: charge id '{c.id}' already belongs to another customer")
             session.add(models.Charge(customer_id=row.id, external_id=c.id, amount=c.amount,
                                       currency=c.currency, created=c.created, refunded=c.refunded))
         for r in account.refunds:

@@ -23,7 +23,7 @@ from bot.widget.limits import RateLimiter
 
 HERE = Path(__file__).resolve().parent
 MAX_MESSAGE = 2000  # characters; longer is refused with a clear message, nothing half-sent
-CONVERSATION_ID = re.compile(r"^[A-Za-z0-9-]{16,64}$")
+CONVERSATION_ID = re.compile(r"[A-Za-z0-9-]{16,64}")  # fullmatch: `$` would let a trailing newline in
 UNREACHABLE = "The assistant can't be reached right now. Your message wasn't sent; please try again in a moment."
 templates = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]))
 
@@ -37,8 +37,10 @@ async def post_message(request: web.Request) -> web.Response:
         body = await request.json()
     except ValueError:
         return _error(400, "Send JSON: {conversation_id, text, customer_token?}.")
+    if not isinstance(body, dict):  # `[]` or `"x"` is valid JSON too
+        return _error(400, "Send JSON: {conversation_id, text, customer_token?}.")
     conversation, text = str(body.get("conversation_id", "")), body.get("text")
-    if not CONVERSATION_ID.match(conversation):
+    if not CONVERSATION_ID.fullmatch(conversation):
         return _error(400, "conversation_id must be 16-64 letters, digits or dashes.")
     if not isinstance(text, str) or not text.strip():
         return _error(400, "The message is empty.")
@@ -64,7 +66,7 @@ async def post_message(request: web.Request) -> web.Response:
 
 async def history(request: web.Request) -> web.Response:
     conversation = request.query.get("conversation_id", "")
-    if not CONVERSATION_ID.match(conversation):
+    if not CONVERSATION_ID.fullmatch(conversation):
         return _error(400, "conversation_id must be 16-64 letters, digits or dashes.")
     try:
         lines = await asyncio.to_thread(request.app["conversations"].transcript, conversation)
