@@ -12,7 +12,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
 from bot.config import settings
@@ -44,6 +44,13 @@ def send_code(conversation_id: str, email: str, *, now: datetime, engine: Engine
         exists = session.execute(select(models.Customer.id).where(models.Customer.email == email)).first()
         for old in _pending(session, conversation_id):
             old.expires_at = now  # only the newest code counts
+        recent = session.execute(select(func.count()).select_from(models.VerificationCode).where(
+            models.VerificationCode.email == email,
+            models.VerificationCode.created_at > now - timedelta(hours=1))).scalar_one()
+        if recent >= policy.codes_per_address_per_hour:
+            # Each code allows a few guesses, so unlimited codes (from many conversations)
+            # would be unlimited guesses, and a flood of mail. The caller hears the same words.
+            return
         session.add(models.VerificationCode(
             conversation_id=conversation_id, email=email, code_hmac=_hmac(code), created_at=now,
             expires_at=now + timedelta(minutes=policy.code_ttl_minutes), attempts=0))

@@ -78,3 +78,16 @@ def test_limits_come_from_the_policy(seeded_engine, outbox):
     right = code_in(outbox)
     assert verification.check_code("c5", f"{(int(right) + 1) % 10**6:06d}", now=DEMO_NOW,
                                    engine=seeded_engine, policy=strict).status == "locked"
+
+
+def test_an_address_gets_a_few_codes_an_hour_however_many_conversations_ask(seeded_engine, outbox):
+    """Five guesses a code times unlimited codes would be unlimited guesses (and a mail flood)."""
+    for n in range(8):
+        verification.send_code(f"attacker-{n}", "ana@example.com", now=DEMO_NOW + timedelta(minutes=n),
+                               engine=seeded_engine)
+    assert len(list(outbox.glob("*.eml"))) == 5
+    refused = verification.check_code("attacker-7", "000000", now=DEMO_NOW + timedelta(minutes=8),
+                                      engine=seeded_engine)
+    assert refused.status != "verified"
+    verification.send_code("customer", "ana@example.com", now=DEMO_NOW + timedelta(minutes=61), engine=seeded_engine)
+    assert len(list(outbox.glob("*.eml"))) == 6  # an hour later the customer can be helped again
