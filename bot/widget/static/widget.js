@@ -65,6 +65,8 @@
                         tabindex: "0" });
   var typing = el("p", { class: "gt-typing", hidden: "hidden", "aria-live": "polite" }, "The assistant is typing\u2026");
   var status = el("p", { class: "gt-status", role: "status" });
+  var statusFrom = null;  // "history" or "send": a slow history load must not wipe a failed send's notice
+  function setStatus(text, from) { status.textContent = text; statusFrom = text ? from : null; }
   var replies = el("div", { class: "gt-replies", role: "group", "aria-label": "Suggested replies" });
   var form = el("form", { class: "gt-form" });
   var label = el("label", { for: "gt-input", class: "gt-sr" }, "Your message");
@@ -131,19 +133,19 @@
 
   function refresh() {
     return request("GET", "/api/history?conversation_id=" + encodeURIComponent(conversation)).then(function (data) {
-      status.textContent = "";
+      if (statusFrom === "history") setStatus("", null);
       render(data.messages || []);
-    }, function (error) { status.textContent = error.message; });
+    }, function (error) { if (statusFrom !== "send") setStatus(error.message, "history"); });
   }
 
   function submit(text, shown) {
     if (busy || !text.trim()) return;
-    busy = true; send.disabled = true; typing.hidden = false; status.textContent = "";
+    busy = true; send.disabled = true; typing.hidden = false; setStatus("", null);
     showReplies([]);
     request("POST", "/api/messages", { conversation_id: conversation, text: text, customer_token: token || undefined })
       .then(function () { input.value = ""; return refresh(); },
             function (error) {
-              status.textContent = error.message;
+              setStatus(error.message, "send");
               if (shown === undefined) input.value = text;  // keep what they wrote
             })
       .then(function () { busy = false; send.disabled = false; typing.hidden = true; input.focus(); });
