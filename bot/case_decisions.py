@@ -35,8 +35,7 @@ def claim(case_id: int, agent: str, *, now: datetime, engine: Engine | None = No
             .execution_options(synchronize_session=False)).rowcount
         case = get_case(session, case_id)
         if moved == 0 and case.claimed_by != agent:
-            raise CaseError(f"case #{case_id} is {case.status}" +
-                            (f" by {case.claimed_by}" if case.claimed_by else ""))
+            raise CaseError(_taken(case))
         if moved:
             record_event(session, case, now, agent, "claimed", {})
 
@@ -71,6 +70,10 @@ def decide(case_id: int, agent: str, verdict: str, *, note: str, now: datetime,
         return _finish(engine, gateway, case_id, key, notifier, already=True)
     with unit_of_work(engine) as session:
         case = get_case(session, case_id)
+        # The case's state first: once another agent's refund went through, the amount
+        # check would otherwise answer "more than the rules allow" instead of who decided.
+        if case.status not in DECIDABLE or case.claimed_by not in (None, agent):
+            raise CaseError(_taken(case))
         granted = _granted_amount(case, verdict, amount)
         moved = session.execute(
             update(models.ReviewCase)
@@ -81,11 +84,15 @@ def decide(case_id: int, agent: str, verdict: str, *, note: str, now: datetime,
             .execution_options(synchronize_session=False)).rowcount
         session.refresh(case)
         if moved == 0:
-            raise CaseError(f"case #{case_id} is {case.status}" +
-                            (f" by {case.decided_by or case.claimed_by}" if case.decided_by or case.claimed_by else ""))
+            raise CaseError(_taken(case))
         record_event(session, case, now, agent, status, {"amount": granted, "note": note.strip()})
         key = _record_movement(session, case, granted) if granted else None
     return _finish(engine, gateway, case_id, key, notifier, already=False)
+
+
+def _taken(case: models.ReviewCase) -> str:
+    who = case.decided_by or case.claimed_by
+    return f"case #{case.id} is {case.status}" + (f" by {who}" if who else "")
 
 
 def _granted_amount(case: models.ReviewCase, verdict: str, amount: int | None) -> int:
