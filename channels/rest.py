@@ -16,9 +16,8 @@ from typing import Any, Optional, Text
 from rasa.core.channels.rest import RestInput
 from sanic.exceptions import SanicException
 
-from bot.widget.limits import RateLimiter
+from bot.widget.limits import MAX_MESSAGE, RateLimiter
 
-MAX_MESSAGE = 2000
 MAX_TOKEN = 4096
 SENDER = re.compile(r"[A-Za-z0-9_:.@-]{1,64}")  # fullmatch: `$` would let a trailing newline in
 

@@ -33,18 +33,16 @@ class SlackStandIn:
                 else:
                     recorder.responses.append(body)
                     reply = {"ok": True}
-                data = json.dumps(reply).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                self._json(reply)
 
             def do_GET(self):  # noqa: N802 - users.info
                 from urllib.parse import parse_qs, urlparse
                 url = urlparse(self.path)
                 user = parse_qs(url.query).get("user", [""])[0]
                 reply = recorder.user_info(user) if url.path == "/api/users.info" else {"ok": False}
+                self._json(reply)
+
+            def _json(self, reply: dict) -> None:
                 data = json.dumps(reply).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")

@@ -19,10 +19,9 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from bot.conversations import ConversationError
 from bot.metrics import TURN_SECONDS, TURNS, aiohttp_handler
-from bot.widget.limits import RateLimiter
+from bot.widget.limits import MAX_MESSAGE, RateLimiter
 
 HERE = Path(__file__).resolve().parent
-MAX_MESSAGE = 2000  # characters; longer is refused with a clear message, nothing half-sent
 CONVERSATION_ID = re.compile(r"[A-Za-z0-9-]{16,64}")  # fullmatch: `$` would let a trailing newline in
 UNREACHABLE = "The assistant can't be reached right now. Your message wasn't sent; please try again in a moment."
 templates = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]))

@@ -8,6 +8,10 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
+# The longest customer message, in characters: the widget relay and Rasa's REST channel
+# refuse longer ones (413) with a clear message, before anything is sent on.
+MAX_MESSAGE = 2000
+
 
 @dataclass
 class RateLimiter:
