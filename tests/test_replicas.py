@@ -56,7 +56,7 @@ def prod(tmp_path_factory):
     redis = redis_server(services.redis_port, folder)
     env = stack_environment()
     env.update(CUSTOMER_TOKEN_SECRET=SECRET, STRIPE_API_KEY="sk_test_prod", OUTBOX_DIR=str(folder / "outbox"))
-    stack = Stack(env=env, logs=folder)
+    stack, top = Stack(env=env, logs=folder), None
     try:
         start_localstripe(stack, free_port())
         top = start_topology(stack, model=ensure_model(), replicas=2, folder=folder, balancer_port=free_port(),
@@ -70,8 +70,7 @@ def prod(tmp_path_factory):
         raise
     finally:
         stack.stop()
-        top_redis = getattr(locals().get("top"), "redis", redis)
-        top_redis.terminate()
+        (top.redis if top is not None else redis).terminate()  # the tests may have replaced it
         admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT", future=True)
         with admin.connect() as conn:
             for name in (services.app_database, services.tracker_database):
