@@ -20,6 +20,10 @@ class Settings:
     customer_token_secret: str
     policy_file: str | None
     action_server_secret: str = DEV_ACTION_SERVER_SECRET
+    # A customer is waiting in the chat: give up on a silent Stripe long before the
+    # library's 80 s, leave the movement pending in the ledger and let reconciliation
+    # finish it (bot/billing/reconcile.py).
+    stripe_timeout_seconds: float = 10.0
 
 
 def settings() -> Settings:
@@ -31,4 +35,18 @@ def settings() -> Settings:
         customer_token_secret=env.get("CUSTOMER_TOKEN_SECRET", "dev-only-customer-token-secret-change-me"),
         policy_file=env.get("POLICY_FILE"),
         action_server_secret=env.get("ACTION_SERVER_SECRET") or DEV_ACTION_SERVER_SECRET,
+        stripe_timeout_seconds=_positive_seconds(env, "STRIPE_TIMEOUT_SECONDS", 10.0),
     )
+
+
+def _positive_seconds(env, name: str, default: float) -> float:
+    raw = env.get(name)
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a number of seconds, not {raw!r}") from None
+    if not 0 < value <= 300:
+        raise ValueError(f"{name} must be between 0 and 300 seconds, not {raw!r}")
+    return value

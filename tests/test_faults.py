@@ -1,15 +1,13 @@
-"""Faults on the money path, on real processes: Stripe down, a lost Stripe reply, and an
-action process SIGKILLed between the ledger and Stripe. Each ends in exactly one refund,
-finished by reconciliation with the same idempotency key, and the customer is told."""
+"""Faults on the money path, on real processes: Stripe down, Stripe silent past our timeout,
+a lost Stripe reply, and a process SIGKILLed between the ledger and Stripe. Each ends in
+exactly one refund, finished by reconciliation with the same idempotency key, and the
+customer is told. (tests/test_action_server_crash.py kills the real action server.)"""
 from __future__ import annotations
 
-import http.client
 import subprocess
 import sys
-import threading
-import urllib.parse
+import time
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from sqlalchemy import select
@@ -22,6 +20,7 @@ from bot.db.session import unit_of_work
 from bot.runner import ROOT, free_port
 from bot.services import assess_refund, carry_out_refund
 from tests.conftest import DEMO_NOW
+from tests.stripe_proxy import StripeProxy
 
 EMAIL, CHARGE, CONVERSATION = "ana@example.com", "ch_ana_2", "ana-widget-1"
 
@@ -85,53 +84,60 @@ def test_while_stripe_is_down_the_refund_waits_and_a_retry_pays_it_once(live_eng
     assert reconcile(live_engine, gateway, now=later(240), notifier=channels) == []  # nothing left
 
 
-class DropsRefundReplies(BaseHTTPRequestHandler):
-    """Forwards to Stripe, but loses the reply to the first refund it creates."""
-    upstream: str
-    dropped = 0
-
-    def _forward(self):
-        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        target = urllib.parse.urlsplit(self.upstream)
-        connection = http.client.HTTPConnection(target.hostname, target.port, timeout=10)
-        headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")}
-        connection.request(self.command, self.path, body=body or None, headers=headers)
-        reply = connection.getresponse()
-        payload = reply.read()
-        if self.command == "POST" and self.path.startswith("/v1/refunds") and type(self).dropped == 0:
-            type(self).dropped += 1
-            self.close_connection = True
-            return  # Stripe made the refund; the caller never hears of it
-        self.send_response(reply.status)
-        for key, value in reply.getheaders():
-            if key.lower() not in ("transfer-encoding", "connection", "content-length"):
-                self.send_header(key, value)
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
-
-    do_GET = do_POST = do_DELETE = _forward
-
-    def log_message(self, *args):
-        pass
+@pytest.fixture
+def stripe_proxy(localstripe):
+    proxy = StripeProxy(localstripe)
+    yield proxy
+    proxy.close()
 
 
-def test_a_lost_stripe_reply_is_found_again_not_paid_again(live_engine, gateway, localstripe):
-    handler = type("Handler", (DropsRefundReplies,), {"upstream": localstripe, "dropped": 0})
-    proxy = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=proxy.serve_forever, daemon=True).start()
-    try:
-        lossy = StripeGateway("sk_test_local", api_base=f"http://127.0.0.1:{proxy.server_port}")
-        result = carry_out_refund(r1_decision(live_engine), email=EMAIL, cancel_consent=True, now=DEMO_NOW,
-                                  gateway=lossy, engine=live_engine)
-        assert result["status"] == "pending" and handler.dropped == 1
-        assert len(stripe_refunds(gateway, live_engine)[0]) == 1  # made, though we were not told
-        finished = reconcile(live_engine, lossy, now=later(60), notifier=RecordingChannels())
-    finally:
-        proxy.shutdown()
+def test_a_lost_stripe_reply_is_found_again_not_paid_again(live_engine, gateway, stripe_proxy):
+    stripe_proxy.hold_next_refund("after")
+    stripe_proxy.release.set()  # no one to wait for: the reply is simply lost
+    lossy = StripeGateway("sk_test_local", api_base=stripe_proxy.url)
+    result = carry_out_refund(r1_decision(live_engine), email=EMAIL, cancel_consent=True, now=DEMO_NOW,
+                              gateway=lossy, engine=live_engine)
+    assert result["status"] == "pending" and stripe_proxy.refunds_forwarded == 1
+    assert len(stripe_refunds(gateway, live_engine)[0]) == 1  # made, though we were not told
+    finished = reconcile(live_engine, lossy, now=later(60), notifier=RecordingChannels())
     refunds, refunded = stripe_refunds(gateway, live_engine)
     assert [f.status for f in finished] == ["succeeded"] and len(refunds) == 1 and refunded == 4655
     assert ledger(live_engine)["refund"] == ("succeeded", refunds[0][0])
+
+
+def test_a_silent_stripe_times_out_plainly_and_its_late_refund_is_not_paid_again(
+        live_engine, gateway, stripe_proxy):
+    """Stripe says nothing past our timeout, then makes the refund after we gave up."""
+    stripe_proxy.hold_next_refund("late")
+    silent = StripeGateway("sk_test_local", api_base=stripe_proxy.url, timeout=1.0)
+    started = time.monotonic()
+    result = carry_out_refund(r1_decision(live_engine), email=EMAIL, cancel_consent=True, now=DEMO_NOW,
+                              gateway=silent, engine=live_engine)
+    waited = time.monotonic() - started
+    assert stripe_proxy.arrived.is_set() and waited < 10, waited  # not the library's 80 s
+    assert result["status"] == "pending"
+    assert "isn't answering right now" in result["message"] and "paid once" in result["message"]
+    assert ledger(live_engine)["refund"][0] == "pending"
+    assert "Timeout" in _ledger_error(live_engine) or "timed out" in _ledger_error(live_engine)
+
+    stripe_proxy.release.set()  # Stripe wakes up and makes the refund nobody is waiting for
+    stripe_proxy.wait_for_forwarded(1)
+    assert len(stripe_refunds(gateway, live_engine)[0]) == 1
+
+    channels = RecordingChannels()
+    finished = reconcile(live_engine, silent, now=later(1), notifier=channels)
+    refunds, refunded = stripe_refunds(gateway, live_engine)
+    assert [(f.kind, f.status) for f in finished] == [("refund", "succeeded")]
+    assert [amount for _id, amount in refunds] == [4655] and refunded == 4655
+    assert ledger(live_engine)["refund"] == ("succeeded", refunds[0][0])
+    assert [text for _ch, _conv, text in channels.told] == [
+        f"An update: your refund of 46.55 USD has now gone through (reference {refunds[0][0]})."]
+
+
+def _ledger_error(engine) -> str:
+    with unit_of_work(engine) as session:
+        return session.execute(select(models.LedgerEntry.error).where(
+            models.LedgerEntry.kind == "refund")).scalar_one() or ""
 
 
 @pytest.mark.parametrize("when", ["before", "after"])

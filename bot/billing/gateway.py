@@ -55,15 +55,19 @@ def _wrap(exc: stripe.StripeError) -> GatewayError:
 
 class StripeGateway:
     def __init__(self, api_key: str, *, api_base: str | None = None, http_client=None,
-                 max_network_retries: int = 2):
+                 max_network_retries: int = 2, timeout: float = 10.0):
         addresses = {"api": api_base} if api_base else None
+        # Connecting takes milliseconds when Stripe is up; a refused or black-holed
+        # connection should fail fast, a slow answer may take the full `timeout`.
+        http_client = http_client or stripe.RequestsClient(timeout=(min(5.0, timeout), timeout))
         self.client = stripe.StripeClient(api_key, base_addresses=addresses, http_client=http_client,
                                           max_network_retries=max_network_retries).v1
 
     @classmethod
     def from_settings(cls) -> "StripeGateway":
         config = settings()
-        return cls(config.stripe_api_key, api_base=config.stripe_api_base)
+        return cls(config.stripe_api_key, api_base=config.stripe_api_base,
+                   timeout=config.stripe_timeout_seconds)
 
     def _call(self, method, *args, **kwargs) -> dict:
         try:
