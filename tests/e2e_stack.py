@@ -81,6 +81,14 @@ def texts(replies: list[dict]) -> str:
     return "\n".join(r.get("text", "") for r in replies)
 
 
+# What the assistant says when it did not follow: the NLU fallback and the core fallback.
+NOT_UNDERSTOOD = ("didn't quite get that", "I lost track of that")
+
+
+def understood(reply: str) -> bool:
+    return not any(phrase in reply for phrase in NOT_UNDERSTOOD)
+
+
 def stripe_refunds(live: Stack, charge_stripe_id: str) -> list:
     client = stripe.StripeClient(live.env["STRIPE_API_KEY"],
                                  base_addresses={"api": live.env["STRIPE_API_BASE"]})

@@ -8,17 +8,16 @@ from sqlalchemy import select
 from bot.db import models
 from bot.db.session import unit_of_work
 from bot.identity import issue_customer_token
-from tests.e2e_stack import SECRET, mirror, say, texts
+from tests.e2e_stack import SECRET, mirror, say, texts, understood
 
 pytestmark = pytest.mark.e2e
-NOT_UNDERSTOOD = "didn't quite get that"
 
 
 def talk(live, email: str, sender: str, *messages: str) -> list[str]:
     token = issue_customer_token(email, secret=SECRET)
     replies = [texts(say(live, sender, message, token)) for message in messages]
     for reply in replies:
-        assert NOT_UNDERSTOOD not in reply, replies
+        assert understood(reply), replies
     return replies
 
 

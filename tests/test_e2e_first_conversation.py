@@ -7,7 +7,7 @@ from sqlalchemy import select
 from bot.db import models
 from bot.db.session import unit_of_work
 from bot.identity import issue_customer_token
-from tests.e2e_stack import SECRET, latest_code, mirror, say, stripe_refunds, texts
+from tests.e2e_stack import SECRET, latest_code, mirror, say, stripe_refunds, texts, understood
 
 pytestmark = pytest.mark.e2e
 
@@ -16,7 +16,7 @@ def test_a_customer_who_declines_keeps_the_subscription(live):
     token = issue_customer_token("ana@example.com", secret=SECRET)
     say(live, "widget-ana-undecided", "I cancelled a day late, can I get a refund?", token)
     reply = texts(say(live, "widget-ana-undecided", "no, keep my subscription", token))
-    assert "haven't changed anything" in reply and "didn't quite get that" not in reply, reply
+    assert "haven't changed anything" in reply and understood(reply), reply
     engine = mirror(live)
     with unit_of_work(engine) as session:
         sub = session.execute(select(models.Subscription).join(models.Customer)
@@ -32,12 +32,12 @@ def test_signed_in_customer_cancelled_a_day_late_is_refunded_once(live):
     first = say(live, "widget-ana", "I cancelled a day late, can I get a refund?", token)
     reply = texts(first)
     assert "46.55 USD" in reply and "2.45 USD" in reply, reply
-    assert "didn't quite get that" not in reply, reply
+    assert understood(reply), reply
     assert "cancel" in reply.lower()
     assert any(b.get("payload") == "/affirm" for r in first for b in r.get("buttons", [])), first
 
     done = texts(say(live, "widget-ana", "yes", token))
-    assert "didn't quite get that" not in done, done
+    assert understood(done), done
     engine = mirror(live)
     with unit_of_work(engine) as session:
         charge = session.execute(select(models.Charge).where(models.Charge.external_id == "ch_ana_2")).scalar_one()
@@ -63,7 +63,7 @@ def test_signed_in_customer_cancelled_a_day_late_is_refunded_once(live):
 def test_outside_the_window_the_customer_is_told_why_and_nothing_moves(live):
     token = issue_customer_token("dan@example.com", secret=SECRET)
     reply = texts(say(live, "widget-dan", "I never used my account, refund please", token))
-    assert "access, not usage" in reply and "didn't quite get that" not in reply, reply
+    assert "access, not usage" in reply and understood(reply), reply
     assert "won't be charged again" in reply and "Shall I" in reply, reply  # R3 offers period-end cancel
     kept = texts(say(live, "widget-dan", "no", token))
     assert "haven't changed anything" in kept, kept
@@ -134,7 +134,7 @@ def test_cancelling_stops_the_renewal_once_and_keeps_access(live):
     offer = texts(say(live, "widget-eve", "please cancel my subscription", token))
     assert "won't be charged again" in offer and "Shall I" in offer, offer
     done = texts(say(live, "widget-eve", "yes", token))
-    assert "won't renew" in done and "didn't quite get that" not in done, done
+    assert "won't renew" in done and understood(done), done
     engine = mirror(live)
     with unit_of_work(engine) as session:
         sub = session.execute(select(models.Subscription).join(models.Customer)
