@@ -69,7 +69,8 @@ def instrument(app: Sanic) -> Sanic:
 
     async def metrics(request):
         from bot.metrics import exposition
-        if not scrape_allowed(request.ip, request.headers.get("Authorization")):
+        if not scrape_allowed(request.ip, request.headers.get("Authorization"),
+                              forwarded=request.headers.get("X-Forwarded-For")):
             return response.text("metrics are for this machine or a METRICS_TOKEN bearer\n", status=403)
         body, content_type = exposition()
         return response.raw(body, content_type=content_type)

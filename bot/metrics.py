@@ -76,7 +76,8 @@ def aiohttp_handler(engine=None):
     from aiohttp import web
 
     async def metrics(request: web.Request) -> web.Response:
-        if not scrape_allowed(request.remote, request.headers.get("Authorization")):
+        if not scrape_allowed(request.remote, request.headers.get("Authorization"),
+                              forwarded=request.headers.get("X-Forwarded-For")):
             return web.Response(status=403, text="metrics are for this machine or a METRICS_TOKEN bearer\n")
         import asyncio
         body, content_type = await asyncio.to_thread(exposition, engine)
@@ -84,9 +85,13 @@ def aiohttp_handler(engine=None):
     return metrics
 
 
-def scrape_allowed(remote: str | None, authorization: str | None) -> bool:
-    """With METRICS_TOKEN set, a matching bearer token; without it, this machine only."""
+def scrape_allowed(remote: str | None, authorization: str | None, *, forwarded: str | None = None) -> bool:
+    """With METRICS_TOKEN set, a matching bearer token; without it, this machine only.
+
+    A request relayed by a proxy on this machine (nginx in front of the replicas) comes
+    from 127.0.0.1 whoever sent it; proxies say so in X-Forwarded-For, and such a
+    request is never "this machine"."""
     token = os.environ.get("METRICS_TOKEN")
     if token:
         return hmac.compare_digest((authorization or "").encode(), f"Bearer {token}".encode())
-    return remote in ("127.0.0.1", "::1")
+    return remote in ("127.0.0.1", "::1") and not forwarded

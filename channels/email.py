@@ -18,6 +18,8 @@ from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, Us
 from sanic import Blueprint, response
 from sanic.request import Request
 
+from channels.turns import counted
+
 log = logging.getLogger(__name__)
 TOKEN_SECONDS = 600
 
@@ -37,6 +39,7 @@ class EmailInput(InputChannel):
         self.signing_key, self.reply_from = signing_key, reply_from
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        on_new_message = counted(self.name(), on_new_message)
         hook = Blueprint("email_webhook", __name__)
 
         @hook.route("/", methods=["GET"])

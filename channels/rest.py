@@ -17,6 +17,7 @@ from rasa.core.channels.rest import RestInput
 from sanic.exceptions import SanicException
 
 from bot.widget.limits import MAX_MESSAGE, RateLimiter
+from channels.turns import CountsTurns
 
 MAX_TOKEN = 4096
 SENDER = re.compile(r"[A-Za-z0-9_:.@-]{1,64}")  # fullmatch: `$` would let a trailing newline in
@@ -48,7 +49,7 @@ def check_body(body: Any) -> None:
         raise RefusedMessage(400, "customer_token must be a string (a JWT)")
 
 
-class GuardedRestInput(RestInput):
+class GuardedRestInput(CountsTurns, RestInput):
     def __init__(self, per_minute: int = 30, burst: int = 10) -> None:
         self.limiter = RateLimiter(per_minute=per_minute, burst=burst)
 

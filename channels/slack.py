@@ -29,6 +29,8 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from channels.turns import CountsTurns
+
 log = logging.getLogger(__name__)
 TOKEN_SECONDS = 600
 EMAIL_CACHE_SECONDS = 600
@@ -45,7 +47,7 @@ class CustomerSlackBot(SlackBot):
         self.client = AsyncWebClient(token=token, base_url=_api_url(), proxy=proxy)
 
 
-class CustomerSlackInput(SlackInput):
+class CustomerSlackInput(CountsTurns, SlackInput):
     @classmethod
     def name(cls) -> str:
         return "slack"

@@ -1,6 +1,10 @@
 """Prometheus metrics: the database's decisions, money and cases; Stripe errors; access."""
 from __future__ import annotations
 
+import uuid
+
+import pytest
+import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from bot.billing.gateway import StripeGateway
@@ -8,6 +12,9 @@ from bot.metrics import exposition, scrape_allowed
 from bot.runner import free_port
 from bot.services import assess_refund, carry_out_refund
 from tests.conftest import DEMO_NOW
+from tests.e2e_stack import say
+from tests.test_email_e2e import inbound
+from tests.test_slack_channel_e2e import event as slack_event, replies as slack_replies
 
 
 def samples(engine=None) -> dict:
@@ -49,3 +56,40 @@ def test_only_this_machine_or_the_bearer_token_may_scrape(monkeypatch):
     monkeypatch.setenv("METRICS_TOKEN", "t0ken")
     assert scrape_allowed("203.0.113.9", "Bearer t0ken")
     assert not scrape_allowed("127.0.0.1", None) and not scrape_allowed("127.0.0.1", "Bearer wrong")
+
+
+def test_a_request_relayed_by_a_local_proxy_is_not_this_machine(monkeypatch):
+    monkeypatch.delenv("METRICS_TOKEN", raising=False)
+    assert not scrape_allowed("127.0.0.1", None, forwarded="203.0.113.9")
+    monkeypatch.setenv("METRICS_TOKEN", "t0ken")
+    assert scrape_allowed("127.0.0.1", "Bearer t0ken", forwarded="203.0.113.9")
+
+
+def rasa_turns(live) -> dict:
+    reply = requests.get(f"{live.urls['rasa']}/webhooks/metrics/", timeout=10)
+    assert reply.status_code == 200, reply.text
+    return {(s.name, tuple(sorted(s.labels.items()))): s.value
+            for family in text_string_to_metric_families(reply.text) for s in family.samples
+            if s.name.startswith("grouptrack_turn")}
+
+
+@pytest.mark.e2e
+def test_rasa_counts_and_times_turns_on_every_channel(live, slack):
+    before = rasa_turns(live)
+
+    def grew(name: str, labels: tuple, by: int = 1) -> bool:
+        return rasa_turns(live).get((name, labels), 0) >= before.get((name, labels), 0) + by
+
+    say(live, "metrics-rest", "hello", None)
+    mailed = inbound(live, sender="metrics@example.com", subject="Question", body="What does the trial include?",
+                     message_id=f"<{uuid.uuid4().hex}@example.com>")
+    assert mailed.json()["answered"] == 1, mailed.text
+    assert slack_event(live, f"Ev{uuid.uuid4().hex[:10]}", "U-METRICS", "hello").status_code == 200
+    slack_replies(slack, "D-U-METRICS", 1)
+    for channel in ("rest", "email", "slack"):
+        assert grew("grouptrack_turns_total", (("channel", channel), ("result", "answered")))
+        assert grew("grouptrack_turn_seconds_count", (("channel", channel),))
+
+    relayed = requests.get(f"{live.urls['rasa']}/webhooks/metrics/", headers={"X-Forwarded-For": "203.0.113.9"},
+                           timeout=10)
+    assert relayed.status_code == 403

@@ -1,0 +1,66 @@
+"""Turns and their latency for every customer channel, and the Rasa process's /metrics.
+
+Rasa 3.6 has no hook around a turn, but every input channel hands each customer message
+to the `on_new_message` callback Rasa gives its `blueprint`, and awaits it until the
+assistant has answered. Wrapping that callback counts and times every turn on REST
+(and so the widget), email and Slack alike, whatever the channel does around it.
+
+Rasa's only way to add an HTTP route is an input channel, so `MetricsInput` is one that
+takes no messages: `GET /webhooks/metrics/` serves this process's metrics (turns, and
+anything else registered in it), with the same access rule as every other /metrics.
+"""
+from __future__ import annotations
+
+import time
+from typing import Any, Awaitable, Callable
+
+from rasa.core.channels.channel import InputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+
+from bot.metrics import TURN_SECONDS, TURNS, exposition, scrape_allowed
+
+OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
+
+
+def counted(channel: str, on_new_message: OnNewMessage) -> OnNewMessage:
+    async def answer(message: UserMessage) -> Any:
+        started = time.monotonic()
+        try:
+            result = await on_new_message(message)
+        except Exception:
+            TURNS.labels(channel, "error").inc()
+            raise
+        TURNS.labels(channel, "answered").inc()
+        TURN_SECONDS.labels(channel).observe(time.monotonic() - started)
+        return result
+    return answer
+
+
+class CountsTurns:
+    """For a channel that keeps Rasa's blueprint: `class X(CountsTurns, RestInput)`.
+
+    A channel that writes its own `blueprint` comes before this in the method order, so
+    it wraps the callback itself with `counted` (channels/email.py)."""
+
+    def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
+        return super().blueprint(counted(self.name(), on_new_message))  # type: ignore[misc]
+
+
+class MetricsInput(InputChannel):
+    @classmethod
+    def name(cls) -> str:
+        return "metrics"
+
+    def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
+        hook = Blueprint("metrics", __name__)
+
+        @hook.route("/", methods=["GET"])
+        async def metrics(request: Request):
+            if not scrape_allowed(request.ip, request.headers.get("Authorization"),
+                                  forwarded=request.headers.get("X-Forwarded-For")):
+                return response.text("metrics are for this machine or a METRICS_TOKEN bearer\n", status=403)
+            body, content_type = exposition()
+            return response.raw(body, headers={"Content-Type": content_type})
+
+        return hook
