@@ -9,7 +9,6 @@ sent, so anyone who could reach the action server directly could post a forged t
 """
 from __future__ import annotations
 
-import hmac
 import logging
 import os
 import sys
@@ -18,16 +17,11 @@ import time
 from sanic import Sanic, response
 
 from bot.config import settings
+from bot.constant_time import secret_matches
 
 HEADER = "X-Action-Server-Secret"
 # Load balancers and the runner probe /health without the secret; /metrics checks its own access.
 OPEN_PATHS = frozenset({"/health", "/metrics"})
-
-
-def secret_matches(presented: str | None, secret: str) -> bool:
-    # Bytes, because compare_digest refuses non-ASCII text and a header may carry any.
-    return presented is not None and hmac.compare_digest(presented.encode("utf-8", "surrogateescape"),
-                                                         secret.encode("utf-8"))
 
 
 def guard(app: Sanic, secret: str) -> Sanic:

@@ -21,6 +21,7 @@ from email.utils import parseaddr
 from email_reply_parser import EmailReplyParser
 from sqlalchemy import select
 
+from bot.constant_time import secret_matches
 from bot.db import models
 from bot.db.session import unit_of_work
 
@@ -57,7 +58,7 @@ def verify_mailgun(signing_key: str | None, timestamp: str, token: str, signatur
     if not signing_key:
         raise ForgedMail("inbound mail is not configured (EMAIL_WEBHOOK_SIGNING_KEY)")
     expected = hmac.new(signing_key.encode(), f"{timestamp}{token}".encode(), hashlib.sha256).hexdigest()
-    if not hmac.compare_digest(expected, signature or ""):
+    if not secret_matches(signature, expected):
         raise ForgedMail("bad signature")
     try:
         age = abs(now.timestamp() - int(timestamp))

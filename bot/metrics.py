@@ -7,13 +7,13 @@ ordinary counters and histograms in that process; scrape each process.
 """
 from __future__ import annotations
 
-import hmac
 import os
 
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from sqlalchemy import func, select
 
+from bot.constant_time import secret_matches
 from bot.db import models
 from bot.db.session import unit_of_work
 
@@ -93,5 +93,5 @@ def scrape_allowed(remote: str | None, authorization: str | None, *, forwarded: 
     request is never "this machine"."""
     token = os.environ.get("METRICS_TOKEN")
     if token:
-        return hmac.compare_digest((authorization or "").encode(), f"Bearer {token}".encode())
+        return secret_matches(authorization, f"Bearer {token}")
     return remote in ("127.0.0.1", "::1") and not forwarded

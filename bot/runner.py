@@ -6,7 +6,6 @@ exercise exactly what a developer starts.
 from __future__ import annotations
 
 import hashlib
-import hmac
 import os
 import signal
 import socket
@@ -18,6 +17,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot.constant_time import secret_matches
 from bot.config import DEFAULT_DATABASE, DEV_ACTION_SERVER_SECRET, DEV_EMAIL_SIGNING_KEY, ROOT, VAR
 
 BIN = Path(sys.executable).parent
@@ -97,7 +97,7 @@ def verify_model(model: Path) -> Path:
         raise ModelDigestError(f"model {model.name} has no digest file {path.name}; refusing to load it "
                                "(delete the archive to retrain)") from None
     actual = file_sha256(model)
-    if not hmac.compare_digest(expected, actual):
+    if not secret_matches(expected, actual):
         raise ModelDigestError(f"model {model.name} does not match {path.name} (sha256 {actual}, expected "
                                f"{expected}); refusing to load it (delete the archive to retrain)")
     return model

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from bot import runner
-from bot.action_server import HEADER, secret_matches
+from bot.action_server import HEADER
+from bot.constant_time import secret_matches
 from bot.config import ROOT
 from bot.runner import (ModelDigestError, Stack, action_server_command, digest_path, ensure_model,
                         rasa_api_arguments, stack_environment, start_assistant, verify_model,
@@ -90,6 +91,16 @@ def test_secret_comparison_takes_any_header_text():
     assert not secret_matches(None, "s3cret")
     assert not secret_matches("s3cré", "s3cret")  # non-ASCII must not raise TypeError
     assert not secret_matches("s3cret\udcff", "s3cret")
+    assert not secret_matches("", "") and not secret_matches("s3cret", None)  # unset matches nothing
+
+
+def test_a_mail_signature_with_any_text_is_refused_not_a_crash():
+    from datetime import datetime, timezone
+
+    from bot.email_channel import ForgedMail, verify_mailgun
+    for signature in ("\x80", "é" * 64, "", "\udcff"):
+        with pytest.raises(ForgedMail, match="bad signature"):
+            verify_mailgun("key", "1700000000", "token", signature, datetime.now(timezone.utc))
 
 
 def test_rasa_sends_the_secret_from_the_environment(monkeypatch):

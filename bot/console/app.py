@@ -7,7 +7,6 @@ pages are Jinja2 templates with autoescaping, and the CSP forbids scripts.
 from __future__ import annotations
 
 import asyncio
-import hmac
 import logging
 import os
 import secrets
@@ -19,6 +18,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from bot import agents, handoff, slack_cases, stripe_events
 from bot.case_decisions import CaseError, claim, decide
+from bot.constant_time import secret_matches
 from bot.console.evidence import case_evidence, queue_rows
 from bot.conversations import ConversationError
 from bot.mentions import parse_amount
@@ -64,7 +64,7 @@ async def security(request: web.Request, handler):
         raise web.HTTPSeeOther("/login")
     if request.method == "POST" and request.path not in PUBLIC:
         form = await request.post()
-        if not hmac.compare_digest(str(form.get("csrf", "")), request.get("csrf") or "\0"):
+        if not secret_matches(str(form.get("csrf", "")), request.get("csrf")):
             raise web.HTTPForbidden(text="The form expired or did not come from this console. Reload and try again.")
     response = await handler(request)
     response.headers.update(HEADERS)
@@ -82,7 +82,7 @@ async def login_page(request: web.Request) -> web.Response:
 
 async def login(request: web.Request) -> web.Response:
     form = await request.post()
-    if not hmac.compare_digest(str(form.get("login_csrf", "")), request.cookies.get(LOGIN_COOKIE, "\0")):
+    if not secret_matches(str(form.get("login_csrf", "")), request.cookies.get(LOGIN_COOKIE)):
         raise web.HTTPForbidden(text="The sign-in form expired. Reload and try again.")
     username = await asyncio.to_thread(agents.authenticate, str(form.get("username", "")),
                                        str(form.get("password", "")), engine=request.app["engine"])
