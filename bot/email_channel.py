@@ -28,6 +28,10 @@ from bot.db.session import unit_of_work
 SIGNATURE_WINDOW_SECONDS = 300
 MAX_QUESTIONS = 5  # a long email is answered in its first five questions; people see the rest
 MESSAGE_ID = re.compile(r"<[^<>\s]+>")
+# What our replies may put in a To header: no spaces, no control characters (a line
+# break there would be a header injection, and is refused by the mail library anyway).
+ADDRESS = re.compile(r"[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+")
+MAX_SUBJECT = 200
 SMALL_TALK = re.compile(r"^(hi|hello|hey|dear|thanks|thank you|many thanks|regards|best|cheers|kind regards)\b",
                         re.IGNORECASE)
 ANSWER_WORDS = {"/affirm": "YES", "/deny": "NO"}
@@ -105,14 +109,16 @@ def parse_raw(raw: bytes) -> InboundMail:
 def _mail(*, sender: str, subject: str, message_id: str, references: str, in_reply_to: str, body: str,
           fallback: str, verified: bool) -> InboundMail:
     address = parseaddr(sender)[1].strip().lower()
-    if "@" not in address:
-        raise ValueError("the message has no sender address")
+    if not ADDRESS.fullmatch(address):
+        raise ValueError("the message has no valid sender address")
     chain = tuple(MESSAGE_ID.findall(references))
     replied_to = MESSAGE_ID.findall(in_reply_to)
     if replied_to and replied_to[0] not in chain:
         chain = (*chain, replied_to[0])
     text = EmailReplyParser.parse_reply(body).strip() or fallback.strip()
-    return InboundMail(sender=address, subject=subject.strip(), message_id=(MESSAGE_ID.findall(message_id) or [""])[0],
+    # A subject is one line: folded or forged line breaks would break every reply's headers.
+    subject = " ".join(subject.split())[:MAX_SUBJECT]
+    return InboundMail(sender=address, subject=subject, message_id=(MESSAGE_ID.findall(message_id) or [""])[0],
                        references=chain, text=text, sender_verified=verified)
 
 

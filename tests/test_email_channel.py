@@ -79,3 +79,32 @@ def test_one_reply_answers_every_question_and_escapes_html():
     assert "> How long is the trial?\n12 days." in text
     assert "Reply to this email with YES (Yes, refund me) or NO (No)." in text
     assert "Refund &lt;b&gt;now&lt;/b&gt;?" in html and "<b>now</b>" not in html
+
+
+def test_a_subject_with_line_breaks_is_one_line_and_the_reply_can_be_sent(engine, tmp_path, monkeypatch):
+    # Found by tests/test_fuzz_http.py: the subject was kept with its line break and every
+    # reply in that thread failed on the mail library's header check.
+    from bot.email_channel import remember_thread, send_in_thread
+    monkeypatch.delenv("SMTP_HOST", raising=False)
+    monkeypatch.setenv("OUTBOX_DIR", str(tmp_path))
+    mail = parse_mailgun({"sender": "ana@example.com", "subject": "Refund\r\nBcc: mallory@example.com\n please",
+                          "body-plain": "Can I get a refund?", "Message-Id": "<m1@example.com>"})
+    assert mail.subject == "Refund Bcc: mallory@example.com please"
+    remember_thread(mail, engine=engine)
+    assert send_in_thread(mail.conversation_id, "Yes.", "<p>Yes.</p>", sender="support@grouptrack.example",
+                          engine=engine)
+    [sent] = list(tmp_path.glob("*.eml"))
+    headers = sent.read_bytes().split(b"\n\n", 1)[0]
+    assert b"Subject: Re: Refund Bcc: mallory@example.com please" in headers and b"\nBcc:" not in headers
+
+
+@pytest.mark.parametrize("sender", ["<ana\x00@example.com>", "x <a\tb@example.com>", '"a b"@example.com', "ana",
+                                    "@", "a@b@c"])
+def test_a_sender_address_that_cannot_be_replied_to_is_refused(sender):
+    with pytest.raises(ValueError, match="no valid sender address"):
+        parse_mailgun({"sender": sender, "subject": "Hi", "body-plain": "Refund?"})
+
+
+def test_a_header_smuggled_after_the_sender_is_dropped():
+    assert parse_mailgun({"sender": "ana@example.com\nBcc: x@example.com", "body-plain": "Refund?"}).sender == \
+        "ana@example.com"
