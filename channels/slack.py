@@ -69,6 +69,20 @@ class CustomerSlackInput(CountsTurns, SlackInput):
         super().__init__(*args, **kwargs)
         self._emails: dict[str, tuple[float, Optional[str]]] = {}
 
+    def blueprint(self, on_new_message) -> Any:
+        hook = super().blueprint(on_new_message)
+
+        @hook.middleware("request")
+        async def refuse_what_slack_never_sends(request):
+            # Rasa's handler assumes Slack's shapes and answers anything else with a 500,
+            # which Slack retries. Unsigned requests are left to it: it refuses them.
+            if request.method != "POST" or not self.is_request_from_slack_authentic(request):
+                return None
+            verdict = slack_shape_verdict(request)
+            return response.text(verdict[1], status=verdict[0]) if verdict else None
+
+        return hook
+
     def get_output_channel(self, channel: Optional[str] = None, thread_id: Optional[str] = None) -> SlackBot:
         return CustomerSlackBot(self.slack_token, channel or self.slack_channel, thread_id, self.proxy)
 
@@ -118,3 +132,53 @@ def _user_and_event(request) -> tuple[Optional[str], Optional[str]]:
         return None, None
     action = (payload.get("actions") or [{}])[0]
     return (payload.get("user") or {}).get("id"), f"{payload.get('trigger_id')}:{action.get('action_ts')}"
+
+
+TEXT_FIELDS = ("type", "subtype", "text", "user", "channel", "channel_type", "ts", "thread_ts", "bot_id")
+
+
+def slack_shape_verdict(request) -> Optional[tuple[int, str]]:
+    """None for what the channel handles (a message event, a button click); otherwise the
+    answer to give: 400 for a body Slack never sends, 200 for an interaction we ignore."""
+    content_type = request.headers.get("content-type")
+    if content_type == "application/json":
+        try:
+            body = request.json
+        except Exception:  # noqa: BLE001 - Sanic raises its own types for unparsable JSON
+            return 400, "the body is not JSON"
+        if not isinstance(body, dict):
+            return 400, "a Slack event is a JSON object"
+        event = body.get("event", {})
+        if not isinstance(event, dict) or not _text_fields(event):
+            return 400, "event must be an object with text fields"
+        if not isinstance(body.get("challenge", ""), str) or not _strings(body.get("authed_users", [])):
+            return 400, "challenge and authed_users must be text"
+        authorizations = body.get("authorizations", [])
+        if not isinstance(authorizations, list) or not all(
+                isinstance(a, dict) and isinstance(a.get("user_id", ""), str) for a in authorizations):
+            return 400, "authorizations must be objects"
+        return None
+    if content_type == "application/x-www-form-urlencoded":
+        try:
+            payload = json.loads(request.form["payload"][0])
+        except (KeyError, IndexError, TypeError, ValueError):
+            return 400, "an interaction carries a JSON payload"
+        if not isinstance(payload, dict) or not isinstance(payload.get("user"), dict) \
+                or not isinstance(payload["user"].get("id"), str) \
+                or not isinstance(payload.get("message", {}), dict) or not _text_fields(payload.get("message", {})):
+            return 400, "an interaction names its user and message"
+        actions = payload.get("actions")
+        if not isinstance(actions, list) or not actions or not isinstance(actions[0], dict):
+            return 400, "an interaction lists its actions"
+        if actions[0].get("type") != "button" or not isinstance(actions[0].get("value"), str):
+            return 200, "only button clicks are answered"  # acknowledged: a retry would change nothing
+        return None
+    return None
+
+
+def _text_fields(obj: dict) -> bool:
+    return all(obj.get(name) is None or isinstance(obj[name], str) for name in TEXT_FIELDS)
+
+
+def _strings(value) -> bool:
+    return isinstance(value, list) and all(isinstance(item, str) for item in value)
