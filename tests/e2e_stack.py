@@ -58,11 +58,16 @@ def live(tmp_path_factory, slack, smtp):
         stack.smtp = smtp
         yield stack
     except Exception:
-        for log in sorted(tmp.glob("*.log")):
-            print(f"--- {log.name}\n{log.read_text()[-3000:]}")
+        print_server_logs(tmp)
         raise
     finally:
         stack.stop()
+
+
+def print_server_logs(folder: Path) -> None:
+    """The end of each server's log, so a stack that failed to start says why."""
+    for log in sorted(folder.glob("*.log")):
+        print(f"--- {log.name}\n{log.read_text()[-3000:]}")
 
 
 def say(live: Stack, sender: str, text: str, token: str | None, *, rasa_url: str | None = None) -> list[dict]:

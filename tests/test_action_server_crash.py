@@ -32,7 +32,7 @@ from bot.identity import issue_customer_token
 from bot.runner import (BIN, ROOT, Stack, action_server_command, ensure_model, free_port, seed,
                         stack_environment, start_assistant, start_localstripe)
 from tests.conftest import ROOT as TESTS_ROOT
-from tests.e2e_stack import SECRET, say, stripe_refunds, texts
+from tests.e2e_stack import SECRET, print_server_logs, say, stripe_refunds, texts
 from tests.stripe_proxy import StripeProxy
 
 pytestmark = pytest.mark.e2e
@@ -84,8 +84,7 @@ def crashes(tmp_path_factory):
         start_assistant(stack, model=model, rasa_port=free_port(), actions_port=actions_port)
         yield CrashStack(stack, proxy, stripe_url, actions_port)
     except Exception:
-        for log in sorted(tmp.glob("*.log")):
-            print(f"--- {log.name}\n{log.read_text()[-3000:]}")
+        print_server_logs(tmp)
         raise
     finally:
         stack.stop()

@@ -24,7 +24,7 @@ from bot.identity import issue_customer_token
 from bot.production import Services, start_topology
 from bot.runner import Stack, ensure_model, free_port, seed, stack_environment, start_localstripe, wait_for_http
 from tests.conftest import DEMO_SEED, POSTGRES_ADMIN_URL
-from tests.e2e_stack import SECRET, say, stripe_refunds, texts
+from tests.e2e_stack import SECRET, print_server_logs, say, stripe_refunds, texts
 
 pytestmark = pytest.mark.postgres
 
@@ -65,8 +65,7 @@ def prod(tmp_path_factory):
         top.redis, top.services, top.folder = redis, services, folder
         yield top
     except Exception:
-        for log in sorted(folder.glob("*.log")):
-            print(f"--- {log.name}\n{log.read_text()[-3000:]}")
+        print_server_logs(folder)
         raise
     finally:
         stack.stop()
