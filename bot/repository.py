@@ -8,6 +8,9 @@ from bot import domain
 from bot.db import models
 
 
+REFUND_RETURNED = ("failed", "canceled")  # the money went back to the merchant: no refund was had
+
+
 class UnknownCustomer(LookupError):
     pass
 
@@ -46,7 +49,7 @@ def to_account(customer: models.Customer) -> domain.Account:
         refunds=tuple(
             domain.PriorRefund(charge_id=r.charge_ref, amount=r.amount, rule=r.rule,
                                created=r.created)
-            for r in customer.refunds if r.rule
+            for r in customer.refunds if r.rule and r.status not in REFUND_RETURNED
         ),
         incidents=tuple(
             domain.Incident(feature=i.feature, start=i.start, end=i.end)

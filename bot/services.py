@@ -163,6 +163,10 @@ def _refund_result(entry: models.LedgerEntry, decision: models.DecisionRecord, c
     if entry.status == "failed":
         return {**_result("not_allowed", decision, f"The refund could not be made: {entry.error}"),
                 "canceled": canceled}
+    if entry.status == "reversed":
+        return {**_result("reversed", decision, f"The refund of {amount} was made but your bank sent it back. "
+                          "Our support team has a case open and will contact you to pay it another way."),
+                "canceled": canceled}
     return {**_result("pending", decision, f"Our payment processor isn't answering right now. Your "
                       f"refund of {amount} is recorded and will be paid once, as soon as it's back; "
                       "I'll tell you here."), "canceled": canceled}

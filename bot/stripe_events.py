@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 from bot.billing.gateway import KEY_FIELD
 from bot.db import models
 from bot.db.session import unit_of_work
+from bot.repository import REFUND_RETURNED
 
 log = logging.getLogger(__name__)
 TOLERANCE_SECONDS = 300  # Stripe's default; a replayed old delivery is refused
@@ -253,8 +254,10 @@ def _charge(session: Session, obj: dict, at: datetime) -> bool:
             return False  # the mirror holds payments, not attempts
         return _new_charge(session, obj.get("customer"), obj["id"], int(obj["amount"]), obj["currency"],
                            _time(obj.get("created")) or at, refunded, at, (obj.get("metadata") or {}).get("seed_id"))
-    # Refunded only grows in Stripe, so the larger amount is the newer, whatever the order.
-    if refunded <= row.refunded or _ledger_refund_open(session, row.id):
+    # Refunded grows with each refund, so the larger amount is the newer; it only falls
+    # when a refund fails, which `_refund_returned` applies and dates, so a charge state
+    # older than that is skipped.
+    if _stale(row, at) or refunded <= row.refunded or _ledger_refund_open(session, row.id):
         return False
     return _update(row, at, {"refunded": refunded})
 
@@ -271,8 +274,9 @@ def _invoice(session: Session, obj: dict, at: datetime) -> bool:
 
 
 def _refund(session: Session, obj: dict, at: datetime) -> bool:
-    if _by_stripe_id(session, models.Refund, obj["id"]):
-        return False
+    known = _by_stripe_id(session, models.Refund, obj["id"], lock=True)
+    if known is not None:
+        return _refund_returned(session, known, obj, at) if obj.get("status") in REFUND_RETURNED else False
     metadata = obj.get("metadata") or {}
     if metadata.get(KEY_FIELD) and session.execute(select(models.LedgerEntry.id).where(
             models.LedgerEntry.idempotency_key == metadata[KEY_FIELD])).first():
@@ -288,8 +292,45 @@ def _refund(session: Session, obj: dict, at: datetime) -> bool:
         return False  # `bot seed` made it from history the mirror already holds
     session.add(models.Refund(customer_id=charge.customer_id, charge_ref=charge.external_id,
                               amount=int(obj["amount"]), rule=None, created=_time(obj.get("created")) or at,
-                              stripe_id=obj["id"], origin="stripe"))
+                              stripe_id=obj["id"], origin="stripe", status=obj["status"]))
     return True
+
+
+def _refund_returned(session: Session, refund: models.Refund, obj: dict, at: datetime) -> bool:
+    """Stripe failed or canceled a refund it had accepted (a closed card, say): the money
+    went back to the merchant. Applied once, whoever made the refund; a refund the bot
+    made is marked reversed in the ledger and handed to people to pay another way."""
+    if refund.status in REFUND_RETURNED:
+        return False  # failed and canceled are final in Stripe: a repeat changes nothing
+    refund.status = obj["status"]
+    charge = session.execute(select(models.Charge).where(
+        models.Charge.customer_id == refund.customer_id, models.Charge.external_id == refund.charge_ref)
+        .with_for_update()).scalar_one_or_none()
+    if charge is not None:
+        charge.refunded = max(charge.refunded - refund.amount, 0)
+        charge.stripe_updated_at = max(at, charge.stripe_updated_at or at)
+    entry = session.execute(select(models.LedgerEntry).where(
+        models.LedgerEntry.kind == "refund", models.LedgerEntry.stripe_id == refund.stripe_id)).scalar_one_or_none()
+    if entry is not None:
+        reason = obj.get("failure_reason") or "no reason given"
+        entry.status, entry.updated_at = "reversed", now_utc()
+        entry.error = f"Stripe reports the refund {obj['status']} after making it ({reason})"
+        _hand_to_people(session, entry, at)
+    return True
+
+
+def _hand_to_people(session: Session, entry: models.LedgerEntry, at: datetime) -> None:
+    """A ticket, not a refund case: people contact the customer; nothing is paid again by a click."""
+    from bot.cases import open_case
+    from bot.money import format_amount
+    from bot.policy import load_policy
+    decision = session.get(models.DecisionRecord, entry.decision_id) if entry.decision_id else None
+    open_case(session, kind="ticket", reason=f"refund_failed:{entry.stripe_id}", now=at, policy=load_policy(),
+              customer=session.get(models.Customer, entry.customer_id), decision=decision,
+              channel=decision.channel if decision else None,
+              conversation_id=decision.conversation_id if decision else None,
+              note=f"Stripe returned the refund {entry.stripe_id} of "
+                   f"{format_amount(entry.amount, entry.currency or 'usd')}: {entry.error}")
 
 
 def _balance_transaction(session: Session, obj: dict, at: datetime) -> bool:

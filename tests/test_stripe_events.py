@@ -21,7 +21,9 @@ from bot.console.app import make_app
 from bot.db import models
 from bot.db.session import unit_of_work
 from bot.runner import free_port
+from bot.services import assess_refund, carry_out_refund
 from bot.stripe_events import handle_event
+from tests.conftest import DEMO_NOW
 
 SECRET = "whsec_test_following_stripe"
 T0 = 1_795_000_000  # an event time; only the order of times matters to the mirror
@@ -207,6 +209,62 @@ def test_a_refund_made_outside_the_bot_is_mirrored(live_engine, gateway):
     assert _mirror_refunds(live_engine, charge) == (500, 1)
     assert scalar(live_engine, select(models.Refund.origin).where(
         models.Refund.charge_ref == "ch_dan_1")) == "stripe"
+
+
+def _returned(refund: dict, status: str = "failed", at: int | None = None) -> dict:
+    """Stripe's event for a refund it accepted and later failed (the card was closed)."""
+    return event("refund.updated", {**refund, "status": status, "failure_reason": "expired_or_canceled_card"},
+                 at or int(time.time()) + 10)
+
+
+def test_a_bot_refund_that_fails_later_lowers_the_mirror_once_and_goes_to_people(live_engine, gateway):
+    decision = assess_refund("ana@example.com", "late_cancellation", now=DEMO_NOW, engine=live_engine,
+                             channel="rest", conversation_id="ana-returned")
+    paid = carry_out_refund(decision["decision_id"], email="ana@example.com", cancel_consent=True, now=DEMO_NOW,
+                            gateway=gateway, engine=live_engine)
+    charge = _stripe_charge_of(live_engine, "ch_ana_2")
+    refund = gateway.client.refunds.retrieve(paid["refund_id"]).to_dict()
+    before_failure = gateway.client.charges.retrieve(charge.stripe_id).to_dict()  # amount_refunded 4655
+
+    failed_at = int(time.time()) + 10
+    assert handle_event(_returned(refund, at=failed_at), engine=live_engine) == "applied"
+    assert handle_event(_returned(refund, at=failed_at + 1), engine=live_engine) == "unchanged"  # a repeat
+    assert handle_event(_returned(refund, "canceled", failed_at + 2), engine=live_engine) == "unchanged"
+    # A charge state from before the failure, delivered late, must not bring the refund back.
+    assert handle_event(event("charge.refunded", before_failure, failed_at - 5), engine=live_engine) == "unchanged"
+    assert _mirror_refunds(live_engine, charge) == (0, 1)
+    assert scalar(live_engine, select(models.Refund.status).where(models.Refund.stripe_id == refund["id"])) == "failed"
+    with unit_of_work(live_engine) as session:
+        entry = session.execute(select(models.LedgerEntry).where(models.LedgerEntry.kind == "refund")).scalar_one()
+        assert entry.status == "reversed" and "failed after making it" in entry.error
+        [case] = session.execute(select(models.ReviewCase)).scalars().all()
+        assert (case.kind, case.reason, case.conversation_id) == ("ticket", f"refund_failed:{refund['id']}",
+                                                                  "ana-returned")
+        assert "46.55 USD" in case.customer_note
+
+    # The rules see no refund on that charge any more; the bot does not pay it again on its own.
+    assert repository_account(live_engine, "ana@example.com").refunds == ()
+    again = carry_out_refund(decision["decision_id"], email="ana@example.com", cancel_consent=True, now=DEMO_NOW,
+                             gateway=gateway, engine=live_engine)
+    assert again["status"] == "reversed" and "sent it back" in again["message"]
+    assert len(gateway.client.refunds.list(params={"charge": charge.stripe_id}).data) == 1
+
+
+def test_a_refund_made_outside_the_bot_that_fails_later_lowers_the_mirror(live_engine, gateway):
+    charge = _stripe_charge_of(live_engine, "ch_dan_1")
+    refund = gateway.client.refunds.create(params={"charge": charge.stripe_id, "amount": 500}).to_dict()
+    for delivered in _refund_events(gateway, charge.stripe_id):
+        handle_event(delivered, engine=live_engine)
+    assert _mirror_refunds(live_engine, charge) == (500, 1)
+    assert handle_event(_returned(refund), engine=live_engine) == "applied"
+    assert _mirror_refunds(live_engine, charge) == (0, 1)
+    assert scalar(live_engine, select(func.count(models.ReviewCase.id))) == 0  # not the bot's money to chase
+
+
+def repository_account(engine, email: str):
+    from bot.repository import load_account
+    with unit_of_work(engine) as session:
+        return load_account(session, email)
 
 
 @contextmanager

@@ -22,6 +22,7 @@ from bot.db.session import unit_of_work
 
 CLAIM_LEASE = timedelta(minutes=5)  # longer than any Stripe call with its retries
 ACTIVE = ("pending", "in_flight", "succeeded")
+FINISHED = ("succeeded", "failed", "reversed")  # "reversed": Stripe failed a refund after making it
 
 
 class MovementRefused(ValueError):
@@ -127,7 +128,7 @@ def execute(engine: Engine, gateway, key: str, *, wait_seconds: float = 10.0) ->
             return entry
         with unit_of_work(engine) as session:
             current = by_key(session, key)
-        if current.status in ("succeeded", "failed") or time.monotonic() > deadline:
+        if current.status in FINISHED or time.monotonic() > deadline:
             return current
         time.sleep(0.05)
 

@@ -105,6 +105,10 @@ class Refund(Base):
     created: Mapped[datetime] = Column(UTCDateTime, nullable=False)
     stripe_id: Mapped[str | None] = Column(String(255), unique=True)
     origin: Mapped[str] = Column(String(20), nullable=False, default="seed")  # seed | ledger
+    # Stripe may fail a refund after accepting it (a closed card): the money came back to
+    # the merchant, so a failed or canceled refund no longer counts anywhere.
+    status: Mapped[str] = Column(String(20), nullable=False, default="succeeded",
+                                 server_default="succeeded")  # succeeded | pending | failed | canceled
 
     customer = relationship("Customer", back_populates="refunds")
     __table_args__ = (UniqueConstraint("customer_id", "charge_ref", "created", name="uq_refund_history"),)
@@ -160,7 +164,8 @@ class LedgerEntry(Base):
     id: Mapped[int] = Column(Integer, primary_key=True)
     idempotency_key: Mapped[str] = Column(String(255), nullable=False, unique=True)
     kind: Mapped[str] = Column(String(30), nullable=False)  # refund | credit | cancel | plan_change
-    status: Mapped[str] = Column(String(20), nullable=False)  # pending | in_flight | succeeded | failed
+    # pending | in_flight | succeeded | failed | reversed (a refund Stripe failed after making it)
+    status: Mapped[str] = Column(String(20), nullable=False)
     decision_id: Mapped[int | None] = Column(ForeignKey("decisions.id"))
     customer_id: Mapped[int] = Column(ForeignKey("customers.id"), nullable=False)
     charge_id: Mapped[int | None] = Column(ForeignKey("charges.id"))
