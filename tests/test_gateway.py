@@ -134,3 +134,16 @@ def test_a_server_error_is_retryable_and_a_bad_request_is_not():
         with pytest.raises(GatewayError) as err:
             gateway.refund("ch_x", 100, idempotency_key="k", metadata={})
         assert err.value.retryable is retryable
+
+
+def test_an_idempotency_key_reused_with_other_parameters_is_final_not_retried():
+    # Stripe's answer when a key comes back with different parameters: retrying with the
+    # same key can only fail again, so the ledger must mark the movement failed.
+    recorder = RecordingClient({"error": {"type": "idempotency_error", "message": "Keys for idempotent requests "
+                                          "can only be used with the same parameters they were first used with."}},
+                               status=400)
+    gateway = StripeGateway("sk_test_wire", http_client=recorder, max_network_retries=0)
+    with pytest.raises(GatewayError) as err:
+        gateway.cancel_subscription("sub_x", at_period_end=True, idempotency_key="cancel-end-1")
+    assert not err.value.retryable and "IdempotencyError" in str(err.value)
+    assert len(recorder.requests) == 1
