@@ -42,6 +42,9 @@ def push_to_stripe(engine: Engine, gateway, progress: Progress | None = None) ->
 
 
 def _push_customer(gateway, customer: models.Customer) -> int:
+    # Keys name the Stripe objects they act on, not local row ids or seed names: Stripe keeps
+    # a key for 24 hours per account, and a fresh database seeded into the same account
+    # must not reuse one for another object (an IdempotencyError on real Stripe).
     created = 0
     if customer.stripe_id is None:
         customer.stripe_id = gateway.ensure_customer(
@@ -62,7 +65,7 @@ def _push_customer(gateway, customer: models.Customer) -> int:
         sub.stripe_id = subscription["id"]
         if sub.cancel_at_period_end:
             gateway.cancel_subscription(sub.stripe_id, at_period_end=True,
-                                        idempotency_key=f"seed-cancel-end-{sub.id}")
+                                        idempotency_key=f"seed-cancel-end-{sub.stripe_id}")
         created += 1
     for charge in customer.charges:
         if charge.stripe_id is not None:
@@ -70,11 +73,11 @@ def _push_customer(gateway, customer: models.Customer) -> int:
         charge.stripe_id = gateway.create_payment(
             customer.stripe_id, charge.amount, charge.currency,
             metadata={"seed_id": charge.external_id},
-            idempotency_key=f"seed-charge-{charge.external_id}")
+            idempotency_key=f"seed-charge-{customer.stripe_id}-{charge.external_id}")
         created += 1
         if charge.refunded:
             # Stripe must agree with the mirror on what remains refundable.
             gateway.refund(charge.stripe_id, charge.refunded,
-                           idempotency_key=f"seed-refund-{charge.external_id}",
+                           idempotency_key=f"seed-refund-{charge.stripe_id}",
                            metadata={"seed_id": charge.external_id})
     return created
