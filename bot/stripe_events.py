@@ -20,7 +20,9 @@ from bot.stripe_mirror import apply_object, now_utc, stripe_time
 
 log = logging.getLogger(__name__)
 TOLERANCE_SECONDS = 300  # Stripe's default; a replayed old delivery is refused
-RESOURCES = ("customers", "subscriptions", "charges", "refunds")  # parents before children
+# Parents before children. Balance transactions are listed per customer in Stripe (and not
+# at all by localstripe): their webhooks and `customer.balance` keep the mirror current.
+RESOURCES = ("customers", "subscriptions", "charges", "invoices", "refunds")
 
 
 class BadSignature(ValueError):
@@ -73,10 +75,13 @@ EVENTS = {
     "customer.created": "customers", "customer.updated": "customers",
     "customer.subscription.created": "subscriptions", "customer.subscription.updated": "subscriptions",
     "customer.subscription.deleted": "subscriptions",
-    "invoice.paid": "invoices", "invoice.payment_succeeded": "invoices",
+    "invoice.created": "invoices", "invoice.finalized": "invoices", "invoice.updated": "invoices",
+    "invoice.paid": "invoices", "invoice.payment_succeeded": "invoices", "invoice.payment_failed": "invoices",
+    "invoice.voided": "invoices", "invoice.marked_uncollectible": "invoices",
     "charge.succeeded": "charges", "charge.updated": "charges", "charge.refunded": "charges",
     "charge.refund.updated": "refunds", "refund.created": "refunds", "refund.updated": "refunds",
     "customer.balance_transaction.created": "balance_transactions",
+    "customer.balance_transaction.updated": "balance_transactions",
 }
 
 

@@ -203,15 +203,42 @@ def _charge(session: Session, obj: dict, at: datetime) -> bool:
     return _update(row, at, {"refunded": refunded})
 
 
+# An invoice moves forward only: draft, open, then paid, void or uncollectible (which can
+# still be paid or voided). A state further back than the mirror's is a late delivery.
+INVOICE_PROGRESS = {"draft": 0, "open": 1, "uncollectible": 2, "paid": 3, "void": 3}
+
+
 def _invoice(session: Session, obj: dict, at: datetime) -> bool:
+    changed = _invoice_row(session, obj, at)
     charge = obj.get("charge")
-    if isinstance(charge, dict):
-        return _charge(session, charge, at)
+    if isinstance(charge, dict):  # localstripe expands it
+        return _charge(session, charge, at) or changed
     if not charge or not obj.get("amount_paid") or _by_stripe_id(session, models.Charge, charge):
-        return False
+        return changed
     paid_at = (obj.get("status_transitions") or {}).get("paid_at") or obj.get("created")
     return _new_charge(session, obj.get("customer"), charge, int(obj["amount_paid"]), obj["currency"],
-                       stripe_time(paid_at) or at, 0, at)
+                       stripe_time(paid_at) or at, 0, at) or changed
+
+
+def _invoice_row(session: Session, obj: dict, at: datetime) -> bool:
+    customer = _by_stripe_id(session, models.Customer, _id(obj.get("customer")))
+    status = obj.get("status")
+    if customer is None or status not in INVOICE_PROGRESS or not obj.get("currency"):
+        return False
+    values = {"status": status, "amount_due": int(obj.get("amount_due") or 0),
+              "amount_paid": int(obj.get("amount_paid") or 0), "currency": obj["currency"].lower(),
+              "subscription_stripe_id": _id(obj.get("subscription")), "charge_stripe_id": _id(obj.get("charge")),
+              "period_start": stripe_time(obj.get("period_start")), "period_end": stripe_time(obj.get("period_end")),
+              "paid_at": stripe_time((obj.get("status_transitions") or {}).get("paid_at"))}
+    row = _by_stripe_id(session, models.Invoice, obj["id"], lock=True)
+    if row is None:
+        session.add(models.Invoice(stripe_id=obj["id"], customer_id=customer.id, stripe_updated_at=at,
+                                   created=stripe_time(obj.get("created")) or at, **values))
+        return True
+    final = row.status in ("paid", "void") and status != row.status
+    if final or INVOICE_PROGRESS[status] < INVOICE_PROGRESS[row.status] or _stale(row, at):
+        return False
+    return _update(row, at, values)
 
 
 def _refund(session: Session, obj: dict, at: datetime) -> bool:
@@ -275,10 +302,23 @@ def _hand_to_people(session: Session, entry: models.LedgerEntry, at: datetime) -
 
 
 def _balance_transaction(session: Session, obj: dict, at: datetime) -> bool:
+    """Stripe's balance ledger is append-only: each transaction is kept once, and the
+    customer's balance is the newest ending balance (a credit the bot made carries its
+    ledger key, so it is told apart, never added a second time)."""
     customer = _by_stripe_id(session, models.Customer, _id(obj.get("customer")), lock=True)
-    if customer is None or obj.get("ending_balance") is None or _stale(customer, at):
+    if customer is None or obj.get("ending_balance") is None or obj.get("amount") is None:
         return False
-    return _update(customer, at, {"balance": int(obj["ending_balance"])})
+    changed = False
+    if obj.get("currency") and _by_stripe_id(session, models.BalanceTransaction, obj["id"]) is None:
+        session.add(models.BalanceTransaction(
+            stripe_id=obj["id"], customer_id=customer.id, amount=int(obj["amount"]),
+            currency=obj["currency"].lower(), ending_balance=int(obj["ending_balance"]),
+            type=str(obj.get("type") or "adjustment")[:40], description=obj.get("description"),
+            ledger_key=(obj.get("metadata") or {}).get(KEY_FIELD), created=stripe_time(obj.get("created")) or at))
+        changed = True
+    if _stale(customer, at):
+        return changed
+    return _update(customer, at, {"balance": int(obj["ending_balance"])}) or changed
 
 
 APPLY = {"customers": _customer, "subscriptions": _subscription, "charges": _charge,

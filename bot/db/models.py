@@ -114,6 +114,41 @@ class Refund(Base):
     __table_args__ = (UniqueConstraint("customer_id", "charge_ref", "created", name="uq_refund_history"),)
 
 
+class Invoice(Base):
+    """A Stripe invoice as the webhook and `bot sync` last saw it (amounts in minor units)."""
+    __tablename__ = "invoices"
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    stripe_id: Mapped[str] = Column(String(255), nullable=False, unique=True)
+    customer_id: Mapped[int] = Column(ForeignKey("customers.id"), nullable=False)
+    subscription_stripe_id: Mapped[str | None] = Column(String(255))
+    status: Mapped[str] = Column(String(20), nullable=False)  # draft | open | paid | uncollectible | void
+    amount_due: Mapped[int] = Column(BigInteger, nullable=False)
+    amount_paid: Mapped[int] = Column(BigInteger, nullable=False, default=0)
+    currency: Mapped[str] = Column(String(3), nullable=False)
+    charge_stripe_id: Mapped[str | None] = Column(String(255))
+    period_start: Mapped[datetime | None] = Column(UTCDateTime)
+    period_end: Mapped[datetime | None] = Column(UTCDateTime)
+    created: Mapped[datetime] = Column(UTCDateTime, nullable=False)
+    paid_at: Mapped[datetime | None] = Column(UTCDateTime)
+    stripe_updated_at: Mapped[datetime | None] = Column(UTCDateTime)
+
+
+class BalanceTransaction(Base):
+    """A customer balance transaction: Stripe's append-only record of credits (negative)
+    and debits, applied to the next invoice. `ledger_key` marks the ones the bot made."""
+    __tablename__ = "balance_transactions"
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    stripe_id: Mapped[str] = Column(String(255), nullable=False, unique=True)
+    customer_id: Mapped[int] = Column(ForeignKey("customers.id"), nullable=False)
+    amount: Mapped[int] = Column(BigInteger, nullable=False)
+    currency: Mapped[str] = Column(String(3), nullable=False)
+    ending_balance: Mapped[int] = Column(BigInteger, nullable=False)
+    type: Mapped[str] = Column(String(40), nullable=False)
+    description: Mapped[str | None] = Column(Text)
+    ledger_key: Mapped[str | None] = Column(String(255))
+    created: Mapped[datetime] = Column(UTCDateTime, nullable=False)
+
+
 class Incident(Base):
     __tablename__ = "incidents"
     id: Mapped[int] = Column(Integer, primary_key=True)
