@@ -67,6 +67,8 @@ class Services:
                 "TRACKER_DB_NAME": self.tracker_database, "TRACKER_DB_USER": pg.username or "postgres",
                 "TRACKER_DB_PASSWORD": pg.password or "",
                 "REDIS_HOST": self.redis_host, "REDIS_PORT": str(self.redis_port),
+                # the replicas' per-sender rate limits count together (bot/limits.py)
+                "RATE_LIMIT_REDIS_URL": f"redis://{self.redis_host}:{self.redis_port}/0",
                 "RABBITMQ_HOST": self.rabbitmq_host, "RABBITMQ_PORT": str(self.rabbitmq_port),
                 "RABBITMQ_USER": self.rabbitmq_user, "RABBITMQ_PASSWORD": self.rabbitmq_password,
                 "RABBITMQ_QUEUE": self.events_queue}

@@ -4,7 +4,8 @@ Same URL as Rasa's own (`/webhooks/rest/webhook`), so the contract holds, with:
 - the body checked: `sender` (1-64 letters, digits, `-_:.@`), `message` (a string of at
   most MAX_MESSAGE characters) and optional `metadata` holding a `customer_token` only;
   anything else is a 400 or 413 with a one-line reason, before the bot sees it;
-- a per-sender token bucket (429 when exceeded), in memory per replica;
+- a per-sender token bucket (429 when exceeded), shared by the replicas through Redis
+  when RATE_LIMIT_REDIS_URL is set (bot/limits.py), else in this process's memory;
 - the input channel always "rest": Rasa's own lets the client name any channel, which
   would let a REST caller pass as another channel's conversation.
 """
@@ -16,7 +17,7 @@ from typing import Any, Optional, Text
 from rasa.core.channels.rest import RestInput
 from sanic.exceptions import SanicException
 
-from bot.widget.limits import MAX_MESSAGE, RateLimiter
+from bot.limits import MAX_MESSAGE, rate_limiter
 from channels.turns import CountsTurns
 
 MAX_TOKEN = 4096
@@ -51,7 +52,7 @@ def check_body(body: Any) -> None:
 
 class GuardedRestInput(CountsTurns, RestInput):
     def __init__(self, per_minute: int = 30, burst: int = 10) -> None:
-        self.limiter = RateLimiter(per_minute=per_minute, burst=burst)
+        self.limiter = rate_limiter("rest", per_minute=per_minute, burst=burst)
 
     @classmethod
     def from_credentials(cls, credentials: Optional[dict]) -> "GuardedRestInput":
@@ -69,7 +70,7 @@ class GuardedRestInput(CountsTurns, RestInput):
         except Exception:  # noqa: BLE001 - Sanic raises its own types for unparsable JSON
             raise RefusedMessage(400, "the body is not JSON") from None
         check_body(body)
-        if not self.limiter.allow(body["sender"]):
+        if not await self.limiter.allow(body["sender"]):
             raise RefusedMessage(429, "too many messages from this sender; wait a few seconds")
         return body["sender"]
 

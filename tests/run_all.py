@@ -28,6 +28,7 @@ def main() -> None:
         env["REQUIRE_POSTGRES"] = "1"  # CI machines run PostgreSQL: never skip those tests there
         env["REQUIRE_BROWSER"] = "1"  # and have Debian chromium + chromium-driver (README)
         env["REQUIRE_IMAP"] = "1"  # and Debian's dovecot-imapd
+        env["REQUIRE_REDIS"] = "1"  # and Redis on its standard port
     # Not --fail-on-warnings: responses sent only by custom actions count as "unused" to Rasa.
     step("rasa data validate", [str(BIN / "rasa"), "data", "validate",
                                 "--config", "config.yml", "--domain", "domain.yml", "--data", "data"])

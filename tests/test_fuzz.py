@@ -20,7 +20,7 @@ from bot.db.session import make_engine, unit_of_work
 from bot.identity import InvalidToken, issue_customer_token, verify_customer_token
 from bot.seed import SeedError, parse_seed, write_customers
 from bot.widget.app import MAX_MESSAGE, make_app
-from bot.widget.limits import RateLimiter
+from bot.limits import RateLimiter
 from tests.conftest import DEMO_NOW, DEMO_SEED
 
 pytestmark = pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")  # short forged keys

@@ -7,11 +7,14 @@ Redis or PostgreSQL went away."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import shutil
 import subprocess
 import threading
 import time
+import urllib.error
+import urllib.request
 import uuid
 from pathlib import Path
 
@@ -118,6 +121,30 @@ def test_conversations_live_in_postgresql_and_their_events_go_to_rabbitmq(prod):
     assert stored > 0
     senders = asyncio.run(_drain_senders(prod.services.events_queue))
     assert sender in senders
+
+
+def test_a_flooding_sender_gets_the_rate_once_across_the_replicas(prod):
+    """credentials.yml: 10 at once, then 30 a minute, per sender. Counted per replica, a
+    sender spreading 16 messages over two replicas would get all 16 through."""
+    sender, start, statuses = f"flood-{uuid.uuid4().hex[:8]}", threading.Barrier(16), []
+
+    def post(url):
+        request = urllib.request.Request(f"{url}/webhooks/rest/webhook", headers={"Content-Type": "application/json"},
+                                         data=json.dumps({"sender": sender, "message": "hi"}).encode())
+        start.wait()
+        try:
+            with urllib.request.urlopen(request, timeout=120) as response:
+                statuses.append(response.status)
+        except urllib.error.HTTPError as refused:
+            statuses.append(refused.code)
+
+    threads = [threading.Thread(target=post, args=(prod.rasa[i % 2],)) for i in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(180)
+    assert sorted(set(statuses)) == [200, 429] and len(statuses) == 16, statuses
+    assert 10 <= statuses.count(200) <= 11, statuses  # the burst, and at most one refilled on the way
 
 
 def test_losing_redis_and_restarting_postgresql_need_no_manual_step(prod):

@@ -7,7 +7,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from bot.conversations import ConversationError
 from bot.widget.app import MAX_MESSAGE, make_app
-from bot.widget.limits import RateLimiter
+from bot.limits import RateLimiter
 
 CONVERSATION = "0f8b7c2e-4a1d-4c1e-9a77-2b0c5f1d9e10"
 

@@ -19,7 +19,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from bot.conversations import ConversationError
 from bot.metrics import TURN_SECONDS, TURNS, aiohttp_handler
-from bot.widget.limits import MAX_MESSAGE, RateLimiter
+from bot.limits import MAX_MESSAGE, RateLimiter, SharedRateLimiter, rate_limiter
 
 HERE = Path(__file__).resolve().parent
 CONVERSATION_ID = re.compile(r"[A-Za-z0-9-]{16,64}")  # fullmatch: `$` would let a trailing newline in
@@ -45,8 +45,8 @@ async def post_message(request: web.Request) -> web.Response:
         return _error(400, "The message is empty.")
     if len(text) > MAX_MESSAGE:
         return _error(413, f"That message is too long ({len(text)} characters); please keep it under {MAX_MESSAGE}.")
-    limiter: RateLimiter = request.app["limiter"]
-    if not (limiter.allow(f"c:{conversation}") and limiter.allow(f"ip:{request.remote}")):
+    limiter = request.app["limiter"]
+    if not (await limiter.allow(f"c:{conversation}") and await limiter.allow(f"ip:{request.remote}")):
         return _error(429, "You're sending messages very quickly; please wait a few seconds.")
     token = body.get("customer_token")
     metadata = {"customer_token": token} if isinstance(token, str) and token else {}
@@ -108,10 +108,11 @@ async def cors(request: web.Request, handler):
 
 
 def make_app(*, conversations, brand: str = "GroupTrack CRM", demo: bool = False,
-             demo_customers: tuple[str, ...] = (), limiter: RateLimiter | None = None) -> web.Application:
+             demo_customers: tuple[str, ...] = (),
+             limiter: RateLimiter | SharedRateLimiter | None = None) -> web.Application:
     app = web.Application(middlewares=[cors], client_max_size=16 * 1024)
     app.update(conversations=conversations, brand=brand, demo=demo, demo_customers=demo_customers,
-               limiter=limiter or RateLimiter())
+               limiter=limiter or rate_limiter("widget", per_minute=20, burst=8))
     app.add_routes([
         web.post("/api/messages", post_message), web.route("OPTIONS", "/api/messages", post_message),
         web.get("/api/history", history), web.get("/demo", demo_page), web.get("/health", health),
