@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from bot.billing.gateway import KEY_FIELD
@@ -280,25 +280,33 @@ def _refund_returned(session: Session, refund: models.Refund, obj: dict, at: dat
     entry = session.execute(select(models.LedgerEntry).where(
         models.LedgerEntry.kind == "refund", models.LedgerEntry.stripe_id == refund.stripe_id)).scalar_one_or_none()
     if entry is not None:
-        reason = obj.get("failure_reason") or "no reason given"
-        entry.status, entry.updated_at = "reversed", now_utc()
-        entry.error = f"Stripe reports the refund {obj['status']} after making it ({reason})"
-        _hand_to_people(session, entry, at)
+        ledger_refund_returned(session, entry, obj, at)
     return True
 
 
-def _hand_to_people(session: Session, entry: models.LedgerEntry, at: datetime) -> None:
-    """A ticket, not a refund case: people contact the customer; nothing is paid again by a click."""
-    from bot.cases import open_case
+def ledger_refund_returned(session: Session, entry: models.LedgerEntry, refund: dict, at: datetime) -> None:
+    """The bot's refund came back from Stripe failed or canceled: the ledger says so, never
+    "succeeded", and people get a ticket (not a refund case: they contact the customer and
+    pay another way; nothing is paid again by a click). The support channel hears of it
+    once the transaction holding the ticket is committed."""
+    from bot.cases import case_summary, open_case
     from bot.money import format_amount
     from bot.policy import load_policy
+    reason = refund.get("failure_reason") or "no reason given"
+    entry.status, entry.stripe_id, entry.updated_at = "reversed", refund["id"], now_utc()
+    entry.error = f"Stripe reports the refund {refund['status']} after making it ({reason})"
     decision = session.get(models.DecisionRecord, entry.decision_id) if entry.decision_id else None
-    open_case(session, kind="ticket", reason=f"refund_failed:{entry.stripe_id}", now=at, policy=load_policy(),
-              customer=session.get(models.Customer, entry.customer_id), decision=decision,
-              channel=decision.channel if decision else None,
-              conversation_id=decision.conversation_id if decision else None,
-              note=f"Stripe returned the refund {entry.stripe_id} of "
-                   f"{format_amount(entry.amount, entry.currency or 'usd')}: {entry.error}")
+    case, created = open_case(
+        session, kind="ticket", reason=f"refund_failed:{entry.stripe_id}", now=at, policy=load_policy(),
+        customer=session.get(models.Customer, entry.customer_id), decision=decision,
+        channel=decision.channel if decision else None,
+        conversation_id=decision.conversation_id if decision else None,
+        note=f"Stripe returned the refund {entry.stripe_id} of "
+             f"{format_amount(entry.amount, entry.currency or 'usd')}: {entry.error}")
+    if created:
+        from bot.slack_cases import announce
+        announcement = case_summary(case, created)["announcement"]
+        event.listen(session, "after_commit", lambda _session: announce(announcement), once=True)
 
 
 def _balance_transaction(session: Session, obj: dict, at: datetime) -> bool:

@@ -9,6 +9,7 @@ import threading
 import time
 import uuid
 from contextlib import contextmanager
+from datetime import timedelta
 
 import pytest
 import requests
@@ -17,6 +18,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import func, select
 
 from bot.billing import movements
+from bot.billing.reconcile import reconcile
 from bot.console.app import make_app
 from bot.db import models
 from bot.db.session import unit_of_work
@@ -248,6 +250,55 @@ def test_a_bot_refund_that_fails_later_lowers_the_mirror_once_and_goes_to_people
                              gateway=gateway, engine=live_engine)
     assert again["status"] == "reversed" and "sent it back" in again["message"]
     assert len(gateway.client.refunds.list(params={"charge": charge.stripe_id}).data) == 1
+
+
+class BankSendsRefundsBack:
+    """Stripe as it answers once the bank has returned a refund: the same refund, now failed."""
+
+    def __init__(self, gateway):
+        self.gateway = gateway
+
+    def refund(self, *args, **kwargs):
+        return {**self.gateway.refund(*args, **kwargs), "status": "failed",
+                "failure_reason": "expired_or_canceled_card"}
+
+
+class Conversations:
+    def __init__(self):
+        self.told = []
+
+    def tell(self, **message):
+        self.told.append(message)
+
+
+def test_a_refund_that_failed_before_the_ledger_heard_back_is_never_recorded_as_paid(live_engine, gateway,
+                                                                                    monkeypatch):
+    announced = []
+    monkeypatch.setattr("bot.slack_cases.announce", announced.append)
+    decision = assess_refund("ana@example.com", "late_cancellation", now=DEMO_NOW, engine=live_engine,
+                             channel="rest", conversation_id="ana-lost-reply")
+    charge = _stripe_charge_of(live_engine, "ch_ana_2")
+    with unit_of_work(live_engine) as session:
+        key = movements.record_refund(session, charge=charge, amount=4655, rule="R1",
+                                      decision_id=decision["decision_id"]).idempotency_key
+    # The action server died after Stripe made the refund; then the bank sent it back.
+    refund = gateway.refund(charge.stripe_id, 4655, idempotency_key=key, metadata={})
+    assert handle_event(_returned(refund), engine=live_engine) == "unchanged"  # the ledger's, still unfinished
+
+    conversations = Conversations()
+    [done] = reconcile(live_engine, BankSendsRefundsBack(gateway), now=movements.now_utc() + timedelta(hours=1),
+                       notifier=conversations)
+    assert (done.status, done.stripe_id, done.customer_told) == ("reversed", refund["id"], True)
+    assert _mirror_refunds(live_engine, charge) == (0, 1)  # recorded, as failed: counted by nothing
+    assert repository_account(live_engine, "ana@example.com").refunds == ()
+    [told] = conversations.told
+    assert told["conversation_id"] == "ana-lost-reply" and "bank sent it back" in told["text"]
+    with unit_of_work(live_engine) as session:
+        [case] = session.execute(select(models.ReviewCase)).scalars().all()
+        assert (case.kind, case.reason) == ("ticket", f"refund_failed:{refund['id']}")
+    assert [a["id"] for a in announced] == [case.id]  # the support channel hears of it, once
+    assert handle_event(_returned(refund, at=int(time.time()) + 60), engine=live_engine) == "unchanged"
+    assert _mirror_refunds(live_engine, charge) == (0, 1) and len(announced) == 1
 
 
 def test_a_refund_made_outside_the_bot_that_fails_later_lowers_the_mirror(live_engine, gateway):

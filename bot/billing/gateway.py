@@ -178,7 +178,7 @@ class StripeGateway:
     @staticmethod
     def _refund(refund: dict) -> dict:
         return {"id": refund["id"], "amount": refund["amount"], "status": refund.get("status"),
-                "charge": _id(refund.get("charge"))}
+                "charge": _id(refund.get("charge")), "failure_reason": refund.get("failure_reason")}
 
     def _find_by_key(self, list_method, params: dict, key: str) -> dict | None:
         for item in self._call(list_method, params=params)["data"]:

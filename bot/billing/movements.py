@@ -19,6 +19,7 @@ from sqlalchemy.engine import Engine
 from bot.billing.gateway import GatewayError
 from bot.db import models
 from bot.db.session import unit_of_work
+from bot.repository import REFUND_RETURNED
 
 CLAIM_LEASE = timedelta(minutes=5)  # longer than any Stripe call with its retries
 ACTIVE = ("pending", "in_flight", "succeeded")
@@ -167,9 +168,25 @@ def _perform(engine: Engine, gateway, entry: models.LedgerEntry) -> models.Ledge
             return row
     with unit_of_work(engine) as session:
         row = by_key(session, entry.idempotency_key)
+        if entry.kind == "refund" and result.get("status") in REFUND_RETURNED:
+            _record_returned_refund(session, row, result)
+            return row
         row.status, row.stripe_id, row.error, row.updated_at = "succeeded", result["id"], None, now_utc()
         _apply_to_mirror(session, row, result)
         return row
+
+
+def _record_returned_refund(session, entry: models.LedgerEntry, refund: dict) -> None:
+    """A retry found the refund already made, and since failed (a crash had hidden the reply
+    until the bank sent the money back): kept as failed in the mirror, so neither the charge
+    nor the rules count it, and later webhooks about it change nothing."""
+    from bot.stripe_mirror import ledger_refund_returned
+    charge = session.get(models.Charge, entry.charge_id)
+    session.add(models.Refund(
+        customer_id=entry.customer_id, charge_ref=charge.external_id, amount=entry.amount,
+        rule=entry.params.get("rule"), created=now_utc(), stripe_id=refund["id"], origin="ledger",
+        status=refund["status"]))
+    ledger_refund_returned(session, entry, refund, now_utc())
 
 
 def _call_stripe(gateway, entry: models.LedgerEntry) -> dict:

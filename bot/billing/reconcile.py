@@ -35,7 +35,7 @@ UNFINISHED = ("pending", "in_flight")
 class Finished:
     key: str
     kind: str
-    status: str  # succeeded | failed | pending (Stripe still unavailable)
+    status: str  # succeeded | failed | reversed | pending (Stripe still unavailable)
     stripe_id: str | None
     customer_told: bool
 
@@ -73,7 +73,7 @@ def reconcile(engine, gateway, *, now: datetime | None = None, notifier=None) ->
         entry = movements.try_execute(engine, gateway, key, now=now)
         if entry is None:
             continue  # another reconciler or the original caller has it
-        told = _tell(engine, entry, notifier) if entry.status in ("succeeded", "failed") else False
+        told = _tell(engine, entry, notifier) if entry.status in movements.FINISHED else False
         log.info("reconciled movement", extra={"key": key, "status": entry.status})
         done.append(Finished(key, entry.kind, entry.status, entry.stripe_id, told))
     return done
@@ -107,6 +107,9 @@ def customer_update(entry: models.LedgerEntry) -> str:
     if entry.status == "succeeded":
         ref = f" (reference {entry.stripe_id})" if entry.stripe_id else ""
         return f"An update: {what} has now gone through{ref}."
+    if entry.status == "reversed":
+        return (f"An update: {what} was made, but your bank sent it back ({entry.error}). Our support "
+                "team has a ticket open and will contact you to pay it another way.")
     return f"An update: {what} could not be made ({entry.error}). Our support team will follow up."
 
 
