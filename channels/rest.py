@@ -33,8 +33,17 @@ def check_body(body: Any) -> None:
     """Raise RefusedMessage unless the body is what the widget or a host app sends."""
     if not isinstance(body, dict):
         raise RefusedMessage(400, 'send JSON: {"sender", "message", "metadata": {"customer_token"}}')
-    if not isinstance(body.get("sender"), str) or not SENDER.fullmatch(body["sender"]):
+    check_sender(body.get("sender"))
+    check_message(body)
+
+
+def check_sender(sender: Any) -> None:
+    if not isinstance(sender, str) or not SENDER.fullmatch(sender):
         raise RefusedMessage(400, "sender must be 1-64 letters, digits or -_:.@")
+
+
+def check_message(body: dict) -> None:
+    """The `message` and `metadata` every customer channel carries (REST and socket.io)."""
     message = body.get("message")
     if not isinstance(message, str) or not message.strip():
         raise RefusedMessage(400, "message must be a non-empty string")
