@@ -9,6 +9,7 @@ import uuid
 
 import pytest
 import socketio
+from hypothesis import given, settings, strategies as st
 
 from bot.identity import issue_customer_token
 from bot.limits import MAX_MESSAGE
@@ -116,3 +117,43 @@ def test_a_live_socket_conversation_answers_and_refuses(live):
         client.disconnect()
     assert "trial" in answer["text"].lower()
     assert refusal["error"] == 413 and str(MAX_MESSAGE) in refusal["text"]
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=30),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=15), inner, max_size=3),
+    max_leaves=10)
+socket_events = st.one_of(json_values, st.fixed_dictionaries({}, optional={
+    "message": st.one_of(st.text(max_size=30), st.text(min_size=MAX_MESSAGE - 1, max_size=MAX_MESSAGE + 1),
+                         json_values),
+    "session_id": st.one_of(st.just(SESSION), st.text(max_size=70), json_values),
+    "metadata": st.one_of(st.fixed_dictionaries({"customer_token": st.text(max_size=20)}), st.text(max_size=20),
+                          json_values)}))
+
+
+def widget_would_send(data) -> bool:
+    if not isinstance(data, dict):
+        return False
+    message, metadata = data.get("message"), data.get("metadata")
+    if isinstance(metadata, str):
+        try:
+            metadata = json.loads(metadata)
+        except ValueError:
+            return False
+    return (isinstance(message, str) and bool(message.strip()) and len(message) <= MAX_MESSAGE
+            and data.get("session_id") == SESSION
+            and (metadata is None or (isinstance(metadata, dict) and set(metadata) <= {"customer_token"}
+                                      and isinstance(metadata.get("customer_token", ""), str))))
+
+
+@settings(max_examples=200, deadline=None, database=None)
+@given(data=socket_events)
+def test_any_event_is_delivered_as_sent_or_refused_with_a_reason_never_an_error(data):
+    send, _, delivered, emitted = channel(per_minute=10**6, burst=10**6)
+    send(data)
+    if widget_would_send(data):
+        [message] = delivered
+        assert (message.text, message.sender_id) == (data["message"], SESSION) and emitted == []
+    else:
+        [(event, reply, _)] = emitted
+        assert delivered == [] and event == "bot_uttered" and reply["error"] in (400, 413)
