@@ -169,24 +169,15 @@ def _perform(engine: Engine, gateway, entry: models.LedgerEntry) -> models.Ledge
     with unit_of_work(engine) as session:
         row = by_key(session, entry.idempotency_key)
         if entry.kind == "refund" and result.get("status") in REFUND_RETURNED:
-            _record_returned_refund(session, row, result)
+            # A retry found the refund already made and since failed (a crash had hidden the
+            # reply until the bank sent the money back): never recorded as paid.
+            from bot.stripe_mirror import ledger_refund_returned
+            _mirror_refund(session, row, result)
+            ledger_refund_returned(session, row, result, now_utc())
             return row
         row.status, row.stripe_id, row.error, row.updated_at = "succeeded", result["id"], None, now_utc()
         _apply_to_mirror(session, row, result)
         return row
-
-
-def _record_returned_refund(session, entry: models.LedgerEntry, refund: dict) -> None:
-    """A retry found the refund already made, and since failed (a crash had hidden the reply
-    until the bank sent the money back): kept as failed in the mirror, so neither the charge
-    nor the rules count it, and later webhooks about it change nothing."""
-    from bot.stripe_mirror import ledger_refund_returned
-    charge = session.get(models.Charge, entry.charge_id)
-    session.add(models.Refund(
-        customer_id=entry.customer_id, charge_ref=charge.external_id, amount=entry.amount,
-        rule=entry.params.get("rule"), created=now_utc(), stripe_id=refund["id"], origin="ledger",
-        status=refund["status"]))
-    ledger_refund_returned(session, entry, refund, now_utc())
 
 
 def _call_stripe(gateway, entry: models.LedgerEntry) -> dict:
@@ -209,14 +200,23 @@ def _call_stripe(gateway, entry: models.LedgerEntry) -> dict:
     raise ValueError(f"unknown movement kind {entry.kind!r}")
 
 
+def _mirror_refund(session, entry: models.LedgerEntry, refund: dict) -> None:
+    """The ledger's refund in the mirror. One Stripe failed or canceled is kept with that
+    status, so neither the charge nor the rules count it and later webhooks change nothing."""
+    charge = session.get(models.Charge, entry.charge_id)
+    returned = refund.get("status") in REFUND_RETURNED
+    if not returned:
+        charge.refunded += entry.amount
+    session.add(models.Refund(
+        customer_id=entry.customer_id, charge_ref=charge.external_id, amount=entry.amount,
+        rule=entry.params.get("rule"), created=now_utc(), stripe_id=refund["id"], origin="ledger",
+        status=refund["status"] if returned else "succeeded"))
+
+
 def _apply_to_mirror(session, entry: models.LedgerEntry, result: dict) -> None:
     """Make the mirror show what Stripe now holds, in the same transaction as the ledger."""
     if entry.kind == "refund":
-        charge = session.get(models.Charge, entry.charge_id)
-        charge.refunded += entry.amount
-        session.add(models.Refund(
-            customer_id=entry.customer_id, charge_ref=charge.external_id, amount=entry.amount,
-            rule=entry.params.get("rule"), created=now_utc(), stripe_id=result["id"], origin="ledger"))
+        _mirror_refund(session, entry, result)
     elif entry.kind == "cancel":
         sub = session.get(models.Subscription, entry.params["subscription_id"])
         if entry.params["at_period_end"]:
