@@ -14,9 +14,10 @@ import stripe
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from bot.billing.reconcile import tell_customer
 from bot.db import models
 from bot.db.session import unit_of_work
-from bot.stripe_mirror import apply_object, now_utc, stripe_time
+from bot.stripe_mirror import RETURNED_REFUNDS, apply_object, now_utc, stripe_time
 
 log = logging.getLogger(__name__)
 TOLERANCE_SECONDS = 300  # Stripe's default; a replayed old delivery is refused
@@ -48,8 +49,11 @@ def verify(payload: bytes, signature: str | None, secret: str | None) -> dict:
     return event
 
 
-def handle_event(event: dict, *, engine=None) -> str:
-    """Apply a verified event once: 'applied', 'unchanged', 'ignored' or 'duplicate'."""
+def handle_event(event: dict, *, engine=None, notifier=None) -> str:
+    """Apply a verified event once: 'applied', 'unchanged', 'ignored' or 'duplicate'.
+
+    A refund of the bot's that Stripe returns is told to the customer's conversation
+    through `notifier` (bot/outbound.py), after the ledger records it."""
     kind = EVENTS.get(event.get("type", ""))
     at = stripe_time(event.get("created")) or now_utc()
     try:
@@ -61,7 +65,10 @@ def handle_event(event: dict, *, engine=None) -> str:
             if kind is not None:
                 changed = apply_object(session, kind, event["data"].get("object") or {}, at)
                 row.outcome = "applied" if changed else "unchanged"
-            return row.outcome
+            returned = session.info.get(RETURNED_REFUNDS, [])
+        for entry in returned:
+            tell_customer(engine, entry, notifier)
+        return row.outcome
     except IntegrityError:
         with unit_of_work(engine) as session:
             seen = session.execute(select(models.StripeEvent.id).where(

@@ -28,6 +28,9 @@ from bot.db import models
 from bot.repository import REFUND_RETURNED
 
 
+RETURNED_REFUNDS = "returned_refunds"  # session.info: ledger entries reversed in this transaction
+
+
 def now_utc() -> datetime:
     return datetime.now(timezone.utc)
 
@@ -288,7 +291,8 @@ def ledger_refund_returned(session: Session, entry: models.LedgerEntry, refund: 
     """The bot's refund came back from Stripe failed or canceled: the ledger says so, never
     "succeeded", and people get a ticket (not a refund case: they contact the customer and
     pay another way; nothing is paid again by a click). The support channel hears of it
-    once the transaction holding the ticket is committed."""
+    once the transaction holding the ticket is committed; the entry is listed in
+    `session.info[RETURNED_REFUNDS]` for whoever tells the customer."""
     from bot.cases import case_summary, open_case
     from bot.money import format_amount
     from bot.policy import load_policy
@@ -307,6 +311,7 @@ def ledger_refund_returned(session: Session, entry: models.LedgerEntry, refund: 
         from bot.slack_cases import announce
         announcement = case_summary(case, created)["announcement"]
         event.listen(session, "after_commit", lambda _session: announce(announcement), once=True)
+    session.info.setdefault(RETURNED_REFUNDS, []).append(entry)
 
 
 def _balance_transaction(session: Session, obj: dict, at: datetime) -> bool:

@@ -228,10 +228,13 @@ def test_a_bot_refund_that_fails_later_lowers_the_mirror_once_and_goes_to_people
     refund = gateway.client.refunds.retrieve(paid["refund_id"]).to_dict()
     before_failure = gateway.client.charges.retrieve(charge.stripe_id).to_dict()  # amount_refunded 4655
 
-    failed_at = int(time.time()) + 10
-    assert handle_event(_returned(refund, at=failed_at), engine=live_engine) == "applied"
-    assert handle_event(_returned(refund, at=failed_at + 1), engine=live_engine) == "unchanged"  # a repeat
+    failed_at, conversations = int(time.time()) + 10, Conversations()
+    assert handle_event(_returned(refund, at=failed_at), engine=live_engine, notifier=conversations) == "applied"
+    assert handle_event(_returned(refund, at=failed_at + 1), engine=live_engine,
+                        notifier=conversations) == "unchanged"  # a repeat
     assert handle_event(_returned(refund, "canceled", failed_at + 2), engine=live_engine) == "unchanged"
+    [told] = conversations.told  # once, in the conversation the refund was promised in
+    assert told["conversation_id"] == "ana-returned" and "bank sent it back" in told["text"]
     # A charge state from before the failure, delivered late, must not bring the refund back.
     assert handle_event(event("charge.refunded", before_failure, failed_at - 5), engine=live_engine) == "unchanged"
     assert _mirror_refunds(live_engine, charge) == (0, 1)

@@ -73,7 +73,7 @@ def reconcile(engine, gateway, *, now: datetime | None = None, notifier=None) ->
         entry = movements.try_execute(engine, gateway, key, now=now)
         if entry is None:
             continue  # another reconciler or the original caller has it
-        told = _tell(engine, entry, notifier) if entry.status in movements.FINISHED else False
+        told = tell_customer(engine, entry, notifier) if entry.status in movements.FINISHED else False
         log.info("reconciled movement", extra={"key": key, "status": entry.status})
         done.append(Finished(key, entry.kind, entry.status, entry.stripe_id, told))
     return done
@@ -113,7 +113,7 @@ def customer_update(entry: models.LedgerEntry) -> str:
     return f"An update: {what} could not be made ({entry.error}). Our support team will follow up."
 
 
-def _tell(engine, entry: models.LedgerEntry, notifier) -> bool:
+def tell_customer(engine, entry: models.LedgerEntry, notifier) -> bool:
     """Tell the conversation the movement came from; a failure to tell never undoes it."""
     if notifier is None or entry.decision_id is None:
         return False

@@ -221,7 +221,8 @@ async def stripe_webhook(request: web.Request) -> web.Response:
     except stripe_events.BadSignature as exc:
         return web.json_response({"error": str(exc)}, status=400)
     try:
-        outcome = await asyncio.to_thread(stripe_events.handle_event, event, engine=request.app["engine"])
+        outcome = await asyncio.to_thread(stripe_events.handle_event, event, engine=request.app["engine"],
+                                          notifier=request.app["conversations"])
     except Exception:  # noqa: BLE001 - nothing was recorded, so Stripe's retry applies it later
         logging.getLogger(__name__).exception("Stripe event %s not applied", event.get("id"))
         return web.json_response({"error": "the event could not be applied now"}, status=500)
