@@ -74,6 +74,35 @@ def test_a_sender_who_floods_is_slowed_down():
     assert len(rasa.sent) == 3
 
 
+def floods_from(addresses, trusted_proxies):
+    """Three messages from each forwarded address, through one proxy at 127.0.0.1."""
+    async def run():
+        limiter = RateLimiter(per_minute=1, burst=2)
+        client = TestClient(TestServer(make_app(conversations=FakeRasa(), limiter=limiter,
+                                                trusted_proxies=trusted_proxies)))
+        await client.start_server()
+        try:
+            statuses = []
+            for index, address in enumerate(addresses):
+                for _ in range(3):  # a new conversation each time: only the address bucket is shared
+                    response = await client.post("/api/messages", headers={"X-Forwarded-For": address}, json={
+                        "conversation_id": f"{CONVERSATION[:-4]}{index:02d}{_:02d}", "text": "hi"})
+                    statuses.append(response.status)
+            return statuses
+        finally:
+            await client.close()
+    return asyncio.run(run())
+
+
+def test_the_address_limit_counts_forwarded_addresses_only_from_a_trusted_proxy():
+    assert floods_from(["203.0.113.7", "198.51.100.9"], frozenset({"127.0.0.1"})) == [200, 200, 429] * 2
+    # Anyone else naming a new address each time is still one address.
+    assert floods_from(["203.0.113.7", "198.51.100.9"], frozenset()) == [200, 200, 429, 429, 429, 429]
+    # A client's own X-Forwarded-For entries in front of the proxy's do not count.
+    assert floods_from(["10.0.0.1, 203.0.113.7", "10.0.0.2, 203.0.113.7"], frozenset({"127.0.0.1"})) == \
+        [200, 200, 429, 429, 429, 429]
+
+
 def test_when_the_assistant_is_down_the_customer_is_told_plainly():
     results = call(FakeRasa(down=True), [
         ("POST", "/api/messages", {"conversation_id": CONVERSATION, "text": "hi"}),

@@ -46,7 +46,7 @@ async def post_message(request: web.Request) -> web.Response:
     if len(text) > MAX_MESSAGE:
         return _error(413, f"That message is too long ({len(text)} characters); please keep it under {MAX_MESSAGE}.")
     limiter = request.app["limiter"]
-    if not (await limiter.allow(f"c:{conversation}") and await limiter.allow(f"ip:{request.remote}")):
+    if not (await limiter.allow(f"c:{conversation}") and await limiter.allow(f"ip:{client_address(request)}")):
         return _error(429, "You're sending messages very quickly; please wait a few seconds.")
     token = body.get("customer_token")
     metadata = {"customer_token": token} if isinstance(token, str) and token else {}
@@ -61,6 +61,20 @@ async def post_message(request: web.Request) -> web.Response:
     return web.json_response({"replies": [{"text": r.get("text", ""), "buttons": [
         {"title": b.get("title", ""), "payload": b.get("payload", "")} for b in r.get("buttons") or []]}
         for r in replies]})
+
+
+def client_address(request: web.Request) -> str:
+    """The customer's address for the per-address limit. Behind a proxy every request comes
+    from the proxy, so for the proxies named in WIDGET_TRUSTED_PROXIES the nearest address
+    they forwarded counts; anyone else's X-Forwarded-For is ignored, or a flood could name
+    a new address each time."""
+    trusted, address = request.app["trusted_proxies"], request.remote or "unknown"
+    if address not in trusted:
+        return address
+    for hop in reversed(request.headers.get("X-Forwarded-For", "").split(",")):
+        if hop.strip() and hop.strip() not in trusted:
+            return hop.strip()[:64]
+    return address
 
 
 async def history(request: web.Request) -> web.Response:
@@ -109,9 +123,11 @@ async def cors(request: web.Request, handler):
 
 def make_app(*, conversations, brand: str = "GroupTrack CRM", demo: bool = False,
              demo_customers: tuple[str, ...] = (),
-             limiter: RateLimiter | SharedRateLimiter | None = None) -> web.Application:
+             limiter: RateLimiter | SharedRateLimiter | None = None,
+             trusted_proxies: frozenset[str] = frozenset()) -> web.Application:
     app = web.Application(middlewares=[cors], client_max_size=16 * 1024)
     app.update(conversations=conversations, brand=brand, demo=demo, demo_customers=demo_customers,
+               trusted_proxies=trusted_proxies,
                limiter=limiter or rate_limiter("widget", per_minute=20, burst=8))
     app.add_routes([
         web.post("/api/messages", post_message), web.route("OPTIONS", "/api/messages", post_message),

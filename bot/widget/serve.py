@@ -1,6 +1,8 @@
 """`bot widget`: serve the help widget, its API, and (with --demo) a demo host page."""
 from __future__ import annotations
 
+import os
+
 from aiohttp import web
 
 
@@ -12,8 +14,9 @@ def cmd_widget(args) -> int:
     from bot.widget.app import make_app
 
     customers = tuple(c.strip() for c in (args.demo_customers or "").split(",") if c.strip())
+    proxies = frozenset(p.strip() for p in os.environ.get("WIDGET_TRUSTED_PROXIES", "").split(",") if p.strip())
     app = make_app(conversations=RasaConversations.from_env(), brand=load_policy().brand,
-                   demo=args.demo, demo_customers=customers)
+                   demo=args.demo, demo_customers=customers, trusted_proxies=proxies)
     web.run_app(app, host=args.host, port=args.port, print=None, access_log=None)
     return 0
 
