@@ -110,9 +110,13 @@ def nginx_config(folder: Path, *, rasa_port: int, rasa_upstreams: list[int], act
         return f"  upstream {name} {{\n{servers}  }}\n"
 
     def server(port: int, name: str) -> str:
+        # HTTP/1.1 with Upgrade passed on: the socket.io channel's websockets reach a replica
+        # and stay on it (polling would need sticky sessions; the channel asks for websocket).
         return (f"  server {{\n    listen 127.0.0.1:{port};\n    location / {{\n"
                 f"      proxy_pass http://{name};\n      proxy_set_header Host $host;\n"
-                f"      proxy_set_header X-Forwarded-For $remote_addr;\n"
+                f"      proxy_set_header X-Forwarded-For $remote_addr;\n      proxy_http_version 1.1;\n"
+                f"      proxy_set_header Upgrade $http_upgrade;\n"
+                f"      proxy_set_header Connection $connection_upgrade;\n"
                 f"      proxy_read_timeout 300s;\n      proxy_next_upstream off;\n    }}\n  }}\n")
 
     user = "user root;\n" if os.geteuid() == 0 else ""  # workers must write the temp folders here
@@ -122,6 +126,7 @@ def nginx_config(folder: Path, *, rasa_port: int, rasa_upstreams: list[int], act
               + "".join(f"  {kind}_temp_path {folder}/tmp/{sub};\n" for kind, sub in (
                   ("client_body", "body"), ("proxy", "proxy"), ("fastcgi", "fastcgi"), ("uwsgi", "uwsgi"),
                   ("scgi", "scgi")))
+              + "  map $http_upgrade $connection_upgrade { default upgrade; '' close; }\n"
               + upstream("rasa", rasa_upstreams) + upstream("actions", actions_upstreams)
               + server(rasa_port, "rasa") + server(actions_port, "actions") + "}\n")
     path = folder / "nginx.conf"

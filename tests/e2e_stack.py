@@ -82,6 +82,31 @@ def say(live: Stack, sender: str, text: str, token: str | None, *, rasa_url: str
         return json.loads(response.read())
 
 
+def socket_say(url: str, messages: list[str], token: str | None) -> list[dict]:
+    """A socket.io widget's session over a websocket: the first reply to each message."""
+    import queue
+    import uuid
+
+    import socketio
+    # The threaded client: engine.io's asyncio client needs a newer aiohttp than Rasa 3.6 allows.
+    client, replies, confirmed = socketio.Client(), queue.Queue(), queue.Queue()
+    client.on("bot_uttered", replies.put)
+    client.on("session_confirm", confirmed.put)
+    client.connect(url, transports=["websocket"], socketio_path="/socket.io", wait_timeout=30)
+    try:
+        session = uuid.uuid4().hex
+        client.emit("session_request", {"session_id": session})
+        assert confirmed.get(timeout=30) == session
+        answers = []
+        for message in messages:
+            client.emit("user_uttered", {"message": message, "session_id": session,
+                                         "metadata": {"customer_token": token} if token else {}})
+            answers.append(replies.get(timeout=60))
+        return answers
+    finally:
+        client.disconnect()
+
+
 def texts(replies: list[dict]) -> str:
     return "\n".join(r.get("text", "") for r in replies)
 

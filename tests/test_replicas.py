@@ -27,7 +27,7 @@ from bot.identity import issue_customer_token
 from bot.production import Services, start_topology
 from bot.runner import Stack, ensure_model, free_port, seed, stack_environment, start_localstripe, wait_for_http
 from tests.conftest import DEMO_SEED, POSTGRES_ADMIN_URL
-from tests.e2e_stack import SECRET, print_server_logs, say, stripe_refunds, texts
+from tests.e2e_stack import SECRET, print_server_logs, say, socket_say, stripe_refunds, texts
 
 pytestmark = pytest.mark.postgres
 
@@ -145,6 +145,11 @@ def test_a_flooding_sender_gets_the_rate_once_across_the_replicas(prod):
         thread.join(180)
     assert sorted(set(statuses)) == [200, 429] and len(statuses) == 16, statuses
     assert 10 <= statuses.count(200) <= 11, statuses  # the burst, and at most one refilled on the way
+
+
+def test_a_socket_io_conversation_works_through_the_load_balancer(prod):
+    [answer] = socket_say(prod.balancer, ["how long is the free trial?"], None)
+    assert "trial" in answer["text"].lower()
 
 
 def test_losing_redis_and_restarting_postgresql_need_no_manual_step(prod):

@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-import queue
-import uuid
 
 import pytest
-import socketio
 from hypothesis import given, settings, strategies as st
 
 from bot.identity import issue_customer_token
 from bot.limits import MAX_MESSAGE
 from channels.socketio import GuardedSocketIOInput
-from tests.e2e_stack import SECRET
+from tests.e2e_stack import SECRET, socket_say
 
 SESSION = "0f3c2b1a9d8e7f6a5b4c3d2e1f0a9b8c"
 
@@ -98,26 +95,10 @@ def test_a_session_id_a_client_asks_for_must_look_like_a_widget_s():
 
 
 def test_a_live_socket_conversation_answers_and_refuses(live):
-    # The threaded client: engine.io's asyncio client needs a newer aiohttp than Rasa 3.6 allows.
-    client, replies, confirmed = socketio.Client(), queue.Queue(), queue.Queue()
-    client.on("bot_uttered", replies.put)
-    client.on("session_confirm", confirmed.put)
-    client.connect(live.urls["rasa"], transports=["websocket"], socketio_path="/socket.io", wait_timeout=30)
-    try:
-        session = uuid.uuid4().hex
-        client.emit("session_request", {"session_id": session})
-        assert confirmed.get(timeout=30) == session
-        token = issue_customer_token("ana@example.com", secret=SECRET)
-        client.emit("user_uttered", {"message": "how long is the free trial?", "session_id": session,
-                                     "metadata": {"customer_token": token}})
-        answer = replies.get(timeout=60)
-        client.emit("user_uttered", {"message": "x" * (MAX_MESSAGE + 1), "session_id": session})
-        refusal = replies.get(timeout=30)
-    finally:
-        client.disconnect()
+    token = issue_customer_token("ana@example.com", secret=SECRET)
+    answer, refusal = socket_say(live.urls["rasa"], ["how long is the free trial?", "x" * (MAX_MESSAGE + 1)], token)
     assert "trial" in answer["text"].lower()
     assert refusal["error"] == 413 and str(MAX_MESSAGE) in refusal["text"]
-
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(max_size=30),
