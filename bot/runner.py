@@ -103,10 +103,22 @@ def verify_model(model: Path) -> Path:
     return model
 
 
+def model_path(root: Path = ROOT, out: Path | None = None) -> Path:
+    """Where the model for the current training data is (or will be) kept."""
+    return (out or root / "models") / f"grouptrack-{training_hash(root)}.tar.gz"
+
+
+def cmd_model(args) -> int:
+    """`bot model`: the checked archive for the current training data, for `rasa run --model`
+    where `bot run` does not start Rasa itself (deploy/docker-compose.yml)."""
+    print(verify_model(model_path()))
+    return 0
+
+
 def ensure_model(root: Path = ROOT, out: Path | None = None) -> Path:
     """Train only when the training data changed; reuse the cached model otherwise."""
-    out = out or root / "models"
-    model = out / f"grouptrack-{training_hash(root)}.tar.gz"
+    model = model_path(root, out)
+    out = model.parent
     if model.exists():
         if not digest_path(model).exists():
             # Trained before digests were kept: trust it once, as the cache always has.
@@ -331,3 +343,5 @@ def add_run_command(sub) -> None:
     p.add_argument("--widget-port", type=int, default=5090)
     p.add_argument("--seed", default=str(ROOT / "seeds" / "demo.yml"))
     p.set_defaults(func=cmd_run)
+    p = sub.add_parser("model", help="print the trained model for the current data, after checking its SHA-256")
+    p.set_defaults(func=cmd_model)
