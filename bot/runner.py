@@ -111,7 +111,7 @@ def model_path(root: Path = ROOT, out: Path | None = None) -> Path:
 def cmd_model(args) -> int:
     """`bot model`: the checked archive for the current training data, for `rasa run --model`
     where `bot run` does not start Rasa itself (deploy/docker-compose.yml)."""
-    print(verify_model(model_path()))
+    print(verify_model(model_path(ROOT)))
     return 0
 
 

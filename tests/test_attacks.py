@@ -212,6 +212,21 @@ def test_bot_run_stops_with_a_clear_error_before_starting_anything(tmp_path, mon
     assert "does not match" in capsys.readouterr().err and started == []
 
 
+def test_bot_model_names_only_a_checked_archive(tmp_path, monkeypatch, capsys):
+    from bot.cli import main
+    root = training_root(tmp_path)
+    monkeypatch.setattr(runner, "ROOT", root)
+    model = root / "models" / f"grouptrack-{runner.training_hash(root)}.tar.gz"
+    model.parent.mkdir()
+    model.write_bytes(b"archive")
+    write_model_digest(model)
+    assert main(["model"]) == 0 and capsys.readouterr().out.strip() == str(model)
+    model.write_bytes(b"tampered")
+    assert main(["model"]) == 2
+    printed = capsys.readouterr()
+    assert printed.out == "" and "does not match" in printed.err  # the deployment's $(bot model) is empty
+
+
 def test_the_assistant_is_not_started_on_a_tampered_model(tmp_path):
     model = tmp_path / "m.tar.gz"
     model.write_bytes(b"archive")
