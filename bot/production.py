@@ -97,27 +97,32 @@ def drop_databases(services: Services) -> None:
         admin.dispose()
 
 
+# As in deploy/nginx.conf. X-Forwarded-For tells the servers a request was relayed (their
+# /metrics then want METRICS_TOKEN); HTTP/1.1 with Upgrade passed on carries the socket.io
+# channel's websockets, and a socket.io client keeps to one replica (`rasa_sockets`):
+# engine.io sessions live in one process, and clients start by polling.
+PROXYING = """  map $http_upgrade $connection_upgrade { default upgrade; '' close; }
+  proxy_set_header Host $host;
+  proxy_set_header X-Forwarded-For $remote_addr;
+  proxy_http_version 1.1;
+  proxy_set_header Upgrade $http_upgrade;
+  proxy_set_header Connection $connection_upgrade;
+  proxy_read_timeout 300s;
+  proxy_next_upstream off;
+"""
+
+
 def nginx_config(folder: Path, *, rasa_port: int, rasa_upstreams: list[int], actions_port: int,
                  actions_upstreams: list[int]) -> Path:
     """A self-contained nginx configuration: everything it writes stays in `folder`."""
     for sub in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
         (folder / "tmp" / sub).mkdir(parents=True, exist_ok=True)
 
-    def upstream(name: str, ports: list[int]) -> str:
+    def upstream(name: str, ports: list[int], balance: str = "") -> str:
         # Rasa's REST webhook answers when the turn is done: no retry on another replica,
         # which would run the same message twice.
         servers = "".join(f"    server 127.0.0.1:{port} max_fails=0;\n" for port in ports)
-        return f"  upstream {name} {{\n{servers}  }}\n"
-
-    def server(port: int, name: str) -> str:
-        # HTTP/1.1 with Upgrade passed on: the socket.io channel's websockets reach a replica
-        # and stay on it (polling would need sticky sessions; the channel asks for websocket).
-        return (f"  server {{\n    listen 127.0.0.1:{port};\n    location / {{\n"
-                f"      proxy_pass http://{name};\n      proxy_set_header Host $host;\n"
-                f"      proxy_set_header X-Forwarded-For $remote_addr;\n      proxy_http_version 1.1;\n"
-                f"      proxy_set_header Upgrade $http_upgrade;\n"
-                f"      proxy_set_header Connection $connection_upgrade;\n"
-                f"      proxy_read_timeout 300s;\n      proxy_next_upstream off;\n    }}\n  }}\n")
+        return f"  upstream {name} {{\n{balance}{servers}  }}\n"
 
     user = "user root;\n" if os.geteuid() == 0 else ""  # workers must write the temp folders here
     config = (f"{user}worker_processes 1;\ndaemon off;\npid {folder}/nginx.pid;\n"
@@ -126,9 +131,12 @@ def nginx_config(folder: Path, *, rasa_port: int, rasa_upstreams: list[int], act
               + "".join(f"  {kind}_temp_path {folder}/tmp/{sub};\n" for kind, sub in (
                   ("client_body", "body"), ("proxy", "proxy"), ("fastcgi", "fastcgi"), ("uwsgi", "uwsgi"),
                   ("scgi", "scgi")))
-              + "  map $http_upgrade $connection_upgrade { default upgrade; '' close; }\n"
+              + PROXYING
               + upstream("rasa", rasa_upstreams) + upstream("actions", actions_upstreams)
-              + server(rasa_port, "rasa") + server(actions_port, "actions") + "}\n")
+              + upstream("rasa_sockets", rasa_upstreams, "    hash $remote_addr consistent;\n")
+              + f"  server {{ listen 127.0.0.1:{rasa_port}; location / {{ proxy_pass http://rasa; }}\n"
+              + "    location /socket.io/ { proxy_pass http://rasa_sockets; } }\n"
+              + f"  server {{ listen 127.0.0.1:{actions_port}; location / {{ proxy_pass http://actions; }} }}\n}}\n")
     path = folder / "nginx.conf"
     path.write_text(config)
     return path

@@ -82,8 +82,8 @@ def say(live: Stack, sender: str, text: str, token: str | None, *, rasa_url: str
         return json.loads(response.read())
 
 
-def socket_say(url: str, messages: list[str], token: str | None) -> list[dict]:
-    """A socket.io widget's session over a websocket: the first reply to each message."""
+def socket_say(url: str, messages: list[str], token: str | None, transports=("websocket",)) -> list[dict]:
+    """A socket.io widget's session: the first reply to each message."""
     import queue
     import uuid
 
@@ -92,7 +92,7 @@ def socket_say(url: str, messages: list[str], token: str | None) -> list[dict]:
     client, replies, confirmed = socketio.Client(), queue.Queue(), queue.Queue()
     client.on("bot_uttered", replies.put)
     client.on("session_confirm", confirmed.put)
-    client.connect(url, transports=["websocket"], socketio_path="/socket.io", wait_timeout=30)
+    client.connect(url, transports=list(transports), socketio_path="/socket.io", wait_timeout=30)
     try:
         session = uuid.uuid4().hex
         client.emit("session_request", {"session_id": session})

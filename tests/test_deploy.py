@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from bot.cli import build_parser
-from bot.production import Services
+from bot.production import PROXYING, Services
 
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"
@@ -79,6 +79,7 @@ def test_every_bot_command_the_services_run_exists_with_those_options():
 
 def test_the_balancer_sends_to_the_replicas_compose_defines_and_nginx_accepts_it(tmp_path):
     config = (DEPLOY / "nginx.conf").read_text()
+    assert all(line in config for line in PROXYING.splitlines()), "proxying differs from bot/production.py"
     upstreams = set(re.findall(r"server ([\w-]+):\d+", config))
     assert upstreams == {"rasa-1", "rasa-2", "actions-1", "actions-2"} and upstreams <= set(SERVICES)
     assert "./nginx.conf:/etc/nginx/nginx.conf:ro" in SERVICES["balancer"]["volumes"]

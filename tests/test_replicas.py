@@ -147,9 +147,11 @@ def test_a_flooding_sender_gets_the_rate_once_across_the_replicas(prod):
     assert 10 <= statuses.count(200) <= 11, statuses  # the burst, and at most one refilled on the way
 
 
-def test_a_socket_io_conversation_works_through_the_load_balancer(prod):
-    [answer] = socket_say(prod.balancer, ["how long is the free trial?"], None)
-    assert "trial" in answer["text"].lower()
+@pytest.mark.parametrize("transports", [("websocket",), ("polling",), ("polling", "websocket")])
+def test_a_socket_io_conversation_works_through_the_load_balancer(prod, transports):
+    """Over a websocket, and by long-polling, whose requests must all reach one replica."""
+    answers = socket_say(prod.balancer, ["how long is the free trial?", "and what does it cost?"], None, transports)
+    assert "trial" in answers[0]["text"].lower() and len(answers) == 2
 
 
 def test_losing_redis_and_restarting_postgresql_need_no_manual_step(prod):
