@@ -6,10 +6,13 @@ measured in the same run on the same machine (absolute times vary between machin
   on the same local Stripe.
 - decide: one rules evaluation against copying the same account (a floor for any
   pure function of it).
+- shared rate limit: one per-sender take on Redis (what every message pays in the
+  production shape) against a bare Redis PING (a floor for anything shared over Redis).
 Writes bench/out/bench.png and prints the table.
 """
 from __future__ import annotations
 
+import os
 import statistics
 import sys
 import tempfile
@@ -95,12 +98,48 @@ def bench_decide(tmp: Path) -> tuple[list[float], list[float]]:
     return rules, copies
 
 
+def bench_rate_limits(url: str) -> tuple[list[float], list[float]] | None:
+    """One shared rate-limit take (an atomic script on Redis) against a bare Redis PING:
+    the round trip every limiter shared between replicas pays at the least."""
+    import asyncio
+    import uuid
+
+    import redis.asyncio
+    from bot.limits import SharedRateLimiter
+    prefix, reps = f"bench_rate_{uuid.uuid4().hex[:8]}", 100
+
+    async def run():
+        client = redis.asyncio.Redis.from_url(url, socket_connect_timeout=1)
+        try:
+            await client.ping()
+        except (redis.RedisError, OSError):
+            return None
+        limiter = SharedRateLimiter(url, name="bench", per_minute=10**6, burst=10**6, prefix=prefix)
+        takes, pings = [], []
+        for r in range(ROUNDS):
+            started = time.perf_counter()
+            for i in range(reps):
+                await limiter.allow(f"sender-{i}")
+            takes.append((time.perf_counter() - started) / reps)
+            started = time.perf_counter()
+            for _ in range(reps):
+                await client.ping()
+            pings.append((time.perf_counter() - started) / reps)
+            progress("shared rate limit vs PING", r + 1, ROUNDS)
+        async for key in client.scan_iter(f"{prefix}:*"):
+            await client.delete(key)
+        await client.close()
+        return takes, pings
+
+    return asyncio.run(run())
+
+
 def plot(results: dict) -> Path:
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     OUT.mkdir(parents=True, exist_ok=True)
-    fig, axes = plt.subplots(1, len(results), figsize=(10, 4))
+    fig, axes = plt.subplots(1, len(results), figsize=(5 * len(results), 4))
     for ax, (name, (ours, base, labels)) in zip(axes, results.items()):
         ax.boxplot([[v * 1e3 for v in ours], [v * 1e3 for v in base]], labels=labels)
         ratio = statistics.median(ours) / statistics.median(base)
@@ -123,6 +162,12 @@ def main() -> None:
         rules, copies = bench_decide(Path(tmp))
     results = {"exactly-once refund": (ours, bare, ["ours", "bare Stripe refund"]),
                "rules decide()": (rules, copies, ["decide", "copy account"])}
+    redis_url = os.environ.get("RATE_LIMIT_REDIS_URL", "redis://127.0.0.1:6379/0")
+    shared = bench_rate_limits(redis_url)
+    if shared is None:
+        print(f"shared rate limit: skipped, no Redis at {redis_url}", file=sys.stderr)
+    else:
+        results["shared rate limit"] = (*shared, ["take", "Redis PING"])
     print(f"\n{'measure':<22}{'ours (median)':>16}{'baseline':>14}{'ratio':>8}")
     for name, (a, b, _labels) in results.items():
         ma, mb = statistics.median(a), statistics.median(b)
