@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import re
 import time
 from dataclasses import dataclass, field
 
@@ -19,6 +20,9 @@ log = logging.getLogger(__name__)
 # The longest customer message, in characters: the widget relay and Rasa's REST channel
 # refuse longer ones (413) with a clear message, before anything is sent on.
 MAX_MESSAGE = 2000
+# A conversation id as the widget makes them (16-64 letters, digits, dashes): never a Slack
+# user id or an email thread's. Use fullmatch: `$` would let a trailing newline in.
+CONVERSATION_ID = re.compile(r"[A-Za-z0-9-]{16,64}")
 REDIS_URL_SETTING = "RATE_LIMIT_REDIS_URL"
 
 

@@ -15,18 +15,16 @@ any `session_id` a client names, as often as it likes. Here, before the bot sees
 from __future__ import annotations
 
 import json
-import re
 import uuid
 from typing import Any, Optional
 
 from rasa.core.channels.socketio import SocketIOInput
 from sanic import Blueprint
 
-from bot.limits import rate_limiter
+from bot.limits import CONVERSATION_ID, rate_limiter
 from channels.rest import RefusedMessage, check_message
 from channels.turns import CountsTurns, OnNewMessage
 
-SESSION_ID = re.compile(r"[A-Za-z0-9-]{16,64}")  # what the widget generates; fullmatch
 MAX_FRAME = 16 * 1024  # bytes in one engine.io packet: a message and a token fit many times
 
 
@@ -54,7 +52,7 @@ class GuardedSocketIOInput(CountsTurns, SocketIOInput):
 
         async def user_message(sid: str, data: Any) -> None:
             try:
-                message = self.checked(sid, data)
+                message = self.checked(data)
                 sender = message.get("session_id") or sid
                 if not (await limiter.allow(f"session:{sender}") and await limiter.allow(f"sid:{sid}")):
                     raise RefusedMessage(429, "too many messages; wait a few seconds")
@@ -65,9 +63,8 @@ class GuardedSocketIOInput(CountsTurns, SocketIOInput):
             await deliver(sid, message)
 
         async def session_request(sid: str, data: Any) -> None:
-            session_id = data.get("session_id") if isinstance(data, dict) else None
-            if not (isinstance(session_id, str) and SESSION_ID.fullmatch(session_id)):
-                session_id = uuid.uuid4().hex  # a new session rather than someone else's conversation
+            session_id = widget_session(data.get("session_id") if isinstance(data, dict) else None)
+            session_id = session_id or uuid.uuid4().hex  # a new session rather than someone else's conversation
             if self.session_persistence:
                 # Rasa 3.6 calls enter_room without awaiting it, a coroutine since python-socketio
                 # 5: the socket never joined its session's room and never heard the replies.
@@ -77,7 +74,7 @@ class GuardedSocketIOInput(CountsTurns, SocketIOInput):
         handlers[self.user_message_evt], handlers["session_request"] = user_message, session_request
         return hook
 
-    def checked(self, sid: str, data: Any) -> dict:
+    def checked(self, data: Any) -> dict:
         """Only the fields Rasa's handler reads, each checked; RefusedMessage otherwise."""
         if not isinstance(data, dict):
             raise RefusedMessage(400, 'send {"message", "metadata": {"customer_token"}}')
@@ -91,8 +88,11 @@ class GuardedSocketIOInput(CountsTurns, SocketIOInput):
         check_message(message)
         message[self.metadata_key] = message.pop("metadata") or {}
         if self.session_persistence:
-            session_id = data.get("session_id")
-            if not (isinstance(session_id, str) and SESSION_ID.fullmatch(session_id)):
+            message["session_id"] = widget_session(data.get("session_id"))
+            if message["session_id"] is None:
                 raise RefusedMessage(400, "session_id must be the one session_request confirmed")
-            message["session_id"] = session_id
         return message
+
+
+def widget_session(value: Any) -> str | None:
+    return value if isinstance(value, str) and CONVERSATION_ID.fullmatch(value) else None

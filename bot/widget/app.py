@@ -10,7 +10,6 @@ browser read that conversation, and it never identifies a customer (the token do
 from __future__ import annotations
 
 import asyncio
-import re
 import time
 from pathlib import Path
 
@@ -19,10 +18,9 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from bot.conversations import ConversationError
 from bot.metrics import TURN_SECONDS, TURNS, aiohttp_handler
-from bot.limits import MAX_MESSAGE, RateLimiter, SharedRateLimiter, rate_limiter
+from bot.limits import CONVERSATION_ID, MAX_MESSAGE, RateLimiter, SharedRateLimiter, rate_limiter
 
 HERE = Path(__file__).resolve().parent
-CONVERSATION_ID = re.compile(r"[A-Za-z0-9-]{16,64}")  # fullmatch: `$` would let a trailing newline in
 UNREACHABLE = "The assistant can't be reached right now. Your message wasn't sent; please try again in a moment."
 templates = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]))
 
