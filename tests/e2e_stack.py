@@ -7,6 +7,7 @@ import json
 import os
 import re
 import subprocess
+import time
 import urllib.request
 from pathlib import Path
 
@@ -62,6 +63,17 @@ def live(tmp_path_factory, slack, smtp):
         raise
     finally:
         stack.stop()
+
+
+def redis_server(port: int, folder: Path) -> subprocess.Popen:
+    """A private Redis, so the test can lose it without touching the machine's own."""
+    process = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                                "--appendonly", "no", "--dir", str(folder)], stdout=subprocess.DEVNULL)
+    deadline = time.monotonic() + 10
+    while subprocess.run(["redis-cli", "-p", str(port), "ping"], capture_output=True).stdout.strip() != b"PONG":
+        assert time.monotonic() < deadline, "redis-server did not start"
+        time.sleep(0.1)
+    return process
 
 
 def print_server_logs(folder: Path) -> None:

@@ -6,7 +6,6 @@ import asyncio
 import logging
 import os
 import shutil
-import subprocess
 import time
 import uuid
 
@@ -15,6 +14,7 @@ import redis
 
 from bot.limits import RateLimiter, SharedRateLimiter, rate_limiter
 from bot.runner import free_port
+from tests.e2e_stack import redis_server
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
@@ -81,18 +81,9 @@ def test_a_lost_redis_limits_in_memory_and_shared_counting_resumes_when_it_is_ba
         assert takes(limiter, "flood", 3) == [True, True, False]  # no Redis yet: still limited
     assert sum("Redis unreachable" in r.getMessage() for r in caplog.records) == 1  # said once, not per message
 
-    server = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                               "--appendonly", "no", "--dir", str(tmp_path)], stdout=subprocess.DEVNULL)
+    server = redis_server(port, tmp_path)  # waits until it answers
     try:
         client = redis.Redis.from_url(url)
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                client.ping()
-                break
-            except redis.ConnectionError:
-                assert time.monotonic() < deadline, "redis-server did not start"
-                time.sleep(0.05)
         time.sleep(0.25)  # past retry_seconds: the next message tries Redis again
         assert takes(limiter, "flood", 1) == [True]  # a fresh shared bucket
         assert client.exists("gt_private:rest:flood")

@@ -12,7 +12,6 @@ import os
 import shutil
 import subprocess
 import threading
-import time
 import urllib.error
 import urllib.request
 import uuid
@@ -27,20 +26,9 @@ from bot.identity import issue_customer_token
 from bot.production import Services, start_topology
 from bot.runner import Stack, ensure_model, free_port, seed, stack_environment, start_localstripe, wait_for_http
 from tests.conftest import DEMO_SEED, POSTGRES_ADMIN_URL
-from tests.e2e_stack import SECRET, print_server_logs, say, socket_say, stripe_refunds, texts
+from tests.e2e_stack import SECRET, print_server_logs, redis_server, say, socket_say, stripe_refunds, texts
 
 pytestmark = pytest.mark.postgres
-
-
-def redis_server(port: int, folder: Path) -> subprocess.Popen:
-    """A private Redis, so the test can lose it without touching the machine's own."""
-    process = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                                "--appendonly", "no", "--dir", str(folder)], stdout=subprocess.DEVNULL)
-    deadline = time.monotonic() + 10
-    while subprocess.run(["redis-cli", "-p", str(port), "ping"], capture_output=True).stdout.strip() != b"PONG":
-        assert time.monotonic() < deadline, "redis-server did not start"
-        time.sleep(0.1)
-    return process
 
 
 @pytest.fixture(scope="module")
