@@ -1,22 +1,24 @@
 """Questions about the customer's own subscription, and resuming after identification."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.cancellation import offer_cancellation
 from actions.identity import answer_when_identified, verified_email
+from actions.plans import offer_plan_change
 from actions.refunds import REASON_BY_INTENT, assess
+from bot.app.account import account_summary
+from bot.clock import now_utc
+from bot.db.repository import UnknownCustomer
 
 
 def summarise(dispatcher: CollectingDispatcher, email: str) -> list[dict[str, Any]]:
-    from bot.repository import UnknownCustomer
-    from bot.services import account_summary
     try:
-        dispatcher.utter_message(text=account_summary(email, now=datetime.now(timezone.utc)))
+        dispatcher.utter_message(text=account_summary(email, now=now_utc()))
     except UnknownCustomer:
         dispatcher.utter_message(response="utter_no_account")
     return []
@@ -55,12 +57,10 @@ def _resume_refund(dispatcher, tracker, email):
 
 
 def _resume_cancel(dispatcher, tracker, email):
-    from actions.cancellation import offer_cancellation
     return offer_cancellation(dispatcher, email)
 
 
 def _resume_plan_change(dispatcher, tracker, email):
-    from actions.plans import offer_plan_change
     return offer_plan_change(dispatcher, tracker, email)
 
 

@@ -8,20 +8,17 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.identity import answer_when_identified, verified_email
-
-
-def _date(value) -> str:
-    return f"{value:%d %B %Y}" if value else "the end of the paid period"
+from bot.app.account import cancel_at_period_end, renewal
+from bot.core.messages import access_until
 
 
 def offer_cancellation(dispatcher: CollectingDispatcher, email: str) -> list[dict[str, Any]]:
-    from bot.services import renewal
     state = renewal(email)
     if not state["renews"]:
-        dispatcher.utter_message(response="utter_not_renewing", access_until=_date(state["access_until"]))
+        dispatcher.utter_message(response="utter_not_renewing", access_until=access_until(state["access_until"]))
         return [SlotSet("awaiting_cancel_confirmation", False)]
     dispatcher.utter_message(response="utter_offer_cancel_at_period_end",
-                             access_until=_date(state["access_until"]))
+                             access_until=access_until(state["access_until"]))
     return [SlotSet("awaiting_cancel_confirmation", True), SlotSet("awaiting_refund_confirmation", False)]
 
 
@@ -38,7 +35,6 @@ class ActionCancelAtPeriodEnd(Action):
         return "action_cancel_at_period_end"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
-        from bot.services import cancel_at_period_end
         done = [SlotSet("awaiting_cancel_confirmation", False)]
         email = verified_email(tracker)
         if email is None:
@@ -47,7 +43,7 @@ class ActionCancelAtPeriodEnd(Action):
         result = cancel_at_period_end(email)
         response = {"cancelled": "utter_cancelled_at_period_end", "not_renewing": "utter_not_renewing",
                     "pending": "utter_cancel_pending"}.get(result["status"], "utter_cancel_failed")
-        dispatcher.utter_message(response=response, access_until=_date(result["access_until"]))
+        dispatcher.utter_message(response=response, access_until=access_until(result["access_until"]))
         return done
 
 

@@ -1,7 +1,6 @@
 """Cases for people: opening one when a customer asks for a person, and telling them."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -9,7 +8,9 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.identity import verified_email
 from actions.transcript import customer_words
-from bot.timeutil import human_time, parse_utc
+from bot.app.handoff import request_person
+from bot.clock import now_utc
+from bot.core.timeutil import human_time, parse_utc
 
 RESPONSE_BY_KIND = {"ticket": "utter_ticket_opened", "handoff": "utter_handoff_opened"}
 
@@ -34,10 +35,8 @@ class ActionHandToPerson(Action):
         return "action_hand_to_person"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
-        from bot.services import request_person
-
         summary = request_person(
-            verified_email(tracker), now=datetime.now(timezone.utc),
+            verified_email(tracker), now=now_utc(),
             channel=tracker.get_latest_input_channel(), conversation_id=tracker.sender_id,
             note=customer_words(tracker, _everything_but_small_talk(domain), limit=5))
         tell_about_case(dispatcher, summary)

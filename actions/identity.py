@@ -6,14 +6,15 @@ widget generated to the address that received the code, for a limited time.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
 from typing import Any, Callable
 
 from rasa_sdk import FormValidationAction, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.identity import InvalidToken, verify_customer_token
+from bot.app import verification
+from bot.app.identity import InvalidToken, verify_customer_token
+from bot.clock import now_utc
 
 EMAIL = re.compile(r"[^@\s<>()\[\],;:\"']+@[^@\s<>()\[\],;:\"']+\.[A-Za-z]{2,}")
 
@@ -39,8 +40,7 @@ def verified_email(tracker: Tracker) -> str | None:
             return verify_customer_token(token)
         except InvalidToken:
             return None  # a bad token is never rescued by an earlier code
-    from bot.verification import verified_email as code_verified_email
-    return code_verified_email(tracker.sender_id, now=datetime.now(timezone.utc))
+    return verification.verified_email(tracker.sender_id, now=now_utc())
 
 
 def latest_intent(tracker: Tracker) -> str | None:
@@ -65,20 +65,18 @@ class ValidateIdentifyForm(FormValidationAction):
 
     def validate_identify_email(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                 domain: dict) -> dict[str, Any]:
-        from bot.verification import send_code
         found = EMAIL.search(str(value or ""))
         if not found:
             dispatcher.utter_message(response="utter_not_an_email")
             return {"identify_email": None}
         email = found.group(0).lower()
-        send_code(tracker.sender_id, email, now=datetime.now(timezone.utc))
+        verification.send_code(tracker.sender_id, email, now=now_utc())
         return {"identify_email": email}
 
     def validate_identify_code(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                domain: dict) -> dict[str, Any]:
-        from bot.verification import check_code
         digits = re.sub(r"\D", "", str(value or ""))
-        result = check_code(tracker.sender_id, digits, now=datetime.now(timezone.utc))
+        result = verification.check_code(tracker.sender_id, digits, now=now_utc())
         if result.status == "verified":
             dispatcher.utter_message(response="utter_identified")
             return {"identify_code": "verified"}

@@ -8,6 +8,9 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.identity import answer_when_identified, verified_email
+from bot.app.plan_changes import CannotChangePlan, change_plan, plan_options, preview_plan_change
+from bot.billing.gateway import GatewayError
+from bot.core.plans import UnknownPlan, match_plan
 
 PREVIEW_RESPONSE = {"charge": "utter_plan_preview_charge", "credit": "utter_plan_preview_credit",
                     "none": "utter_plan_preview_no_proration"}
@@ -22,9 +25,6 @@ def _requested_plan(tracker: Tracker) -> str | None:
 
 
 def offer_plan_change(dispatcher: CollectingDispatcher, tracker: Tracker, email: str) -> list[dict[str, Any]]:
-    from bot.plan_changes import plan_options
-    from bot.plans import match_plan
-
     available = plan_options(email)
     if not available["options"]:
         dispatcher.utter_message(response="utter_no_plan_to_change")
@@ -43,10 +43,6 @@ def offer_plan_change(dispatcher: CollectingDispatcher, tracker: Tracker, email:
 
 
 def preview(dispatcher: CollectingDispatcher, email: str, plan_id: str) -> list[dict[str, Any]]:
-    from bot.billing.gateway import GatewayError
-    from bot.plan_changes import CannotChangePlan, preview_plan_change
-    from bot.plans import UnknownPlan
-
     try:
         quote = preview_plan_change(email, plan_id)
     except (CannotChangePlan, UnknownPlan) as exc:
@@ -76,9 +72,6 @@ class ActionChangePlan(Action):
         return "action_change_plan"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
-        from bot.plan_changes import CannotChangePlan, change_plan
-        from bot.plans import UnknownPlan
-
         done = [SlotSet("awaiting_plan_confirmation", False), SlotSet("pending_plan", None)]
         email, plan_id = verified_email(tracker), tracker.get_slot("pending_plan")
         if email is None or plan_id is None:

@@ -6,6 +6,8 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from bot.settings import load_policy
+
 RESPONSE_BY_INTENT = {
     "ask_free_trial": "utter_free_trial",
     "ask_refund_fee": "utter_refund_fee",
@@ -19,8 +21,6 @@ class ActionExplainPolicy(Action):
         return "action_explain_policy"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
-        from bot.policy import load_policy
-
         policy = load_policy()
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         dispatcher.utter_message(

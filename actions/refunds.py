@@ -1,16 +1,21 @@
 """Refund requests: ask the core for a decision, confirm, carry it out."""
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import date
 from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.cancellation import offer_cancellation
 from actions.cases import tell_about_case
-from actions.transcript import customer_entities, customer_words
 from actions.identity import answer_when_identified, latest_intent, verified_email
+from actions.transcript import customer_entities, customer_words
+from bot.app import refunds as refund_cases
+from bot.clock import now_utc
+from bot.core.mentions import mismatch_note, parse_amount, parse_date
+from bot.db.repository import UnknownCustomer
 
 REASON_BY_INTENT = {
     "request_refund": "unspecified",
@@ -25,15 +30,11 @@ REVIEW_OUTCOMES = {"review_refund", "review_credit", "ticket"}
 def assess(dispatcher: CollectingDispatcher, tracker: Tracker, email: str,
            intent: str | None) -> list[dict[str, Any]]:
     """Ask the core for a decision for a verified customer and put it in words."""
-    from bot.repository import UnknownCustomer
-    from bot.services import assess_refund
-
     try:
-        decision = assess_refund(email, REASON_BY_INTENT.get(intent, "unspecified"),
-                                 now=datetime.now(timezone.utc),
-                                 channel=tracker.get_latest_input_channel(),
-                                 conversation_id=tracker.sender_id,
-                                 note=customer_words(tracker, REASON_BY_INTENT))
+        decision = refund_cases.assess_refund(
+            email, REASON_BY_INTENT.get(intent, "unspecified"), now=now_utc(),
+            channel=tracker.get_latest_input_channel(), conversation_id=tracker.sender_id,
+            note=customer_words(tracker, REASON_BY_INTENT))
     except UnknownCustomer:
         dispatcher.utter_message(response="utter_no_account")
         return [SlotSet("customer_email", email), SlotSet("awaiting_refund_confirmation", False)]
@@ -53,19 +54,16 @@ def assess(dispatcher: CollectingDispatcher, tracker: Tracker, email: str,
         tell_about_case(dispatcher, decision)
     events.append(SlotSet("awaiting_refund_confirmation", False))
     if decision["outcome"] == "no_refund":  # R3, R4, R8: offer to stop the next renewal
-        from actions.cancellation import offer_cancellation
         events += offer_cancellation(dispatcher, email)
     return events
 
 
 def _mismatch(tracker: Tracker, decision: dict) -> str | None:
     """Say so when the amount or date the customer mentioned is not the charge decided on."""
-    from bot.mentions import mismatch_note, parse_amount, parse_date
-
     if "charge_amount" not in decision:
         return None
     entities = customer_entities(tracker, REASON_BY_INTENT)
-    now = datetime.now(timezone.utc)
+    now = now_utc()
     amounts = [a for a in (parse_amount(e, decision["currency"]) for e in entities.get("amount", [])) if a]
     dates = [d for d in (parse_date(e, now) for e in entities.get("date", [])) if d]
     return mismatch_note(mentioned_amount=amounts[0] if amounts else None,
@@ -89,8 +87,6 @@ class ActionCarryOutRefund(Action):
         return "action_carry_out_refund"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
-        from bot.services import NotAllowed, carry_out_refund
-
         done = [SlotSet("awaiting_refund_confirmation", False)]
         email = verified_email(tracker)
         decision_id = tracker.get_slot("decision_id")
@@ -98,8 +94,8 @@ class ActionCarryOutRefund(Action):
             dispatcher.utter_message(response="utter_need_identity")
             return done
         try:
-            result = carry_out_refund(int(decision_id), email=email, cancel_consent=True)
-        except NotAllowed:
+            result = refund_cases.carry_out_refund(int(decision_id), email=email, cancel_consent=True)
+        except refund_cases.NotAllowed:
             dispatcher.utter_message(response="utter_need_identity")
             return done
         if result["status"] == "refunded" and result["canceled"]:

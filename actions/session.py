@@ -9,17 +9,17 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActionExecuted, ConversationPaused, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from bot.app import handoff
+
 
 class ActionSessionStart(Action):
     def name(self) -> str:
         return "action_session_start"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
-        from bot.handoff import is_live
-
         carried = [SlotSet(name, value) for name, value in tracker.slots.items()
                    if value is not None and name != "session_started_metadata"]
         events = [SessionStarted(), *carried, ActionExecuted("action_listen")]
-        if is_live(tracker.sender_id):
+        if handoff.is_live(tracker.sender_id):
             events.append(ConversationPaused())
         return events

@@ -20,18 +20,18 @@ import time
 from copy import deepcopy
 from pathlib import Path
 
+from bot.app.refunds import assess_refund, carry_out_refund
 from bot.billing.gateway import StripeGateway
+from bot.billing.mirror.push import push_to_stripe
+from bot.core.domain import Reason
+from bot.core.policy import Policy
+from bot.core.rules import decide
+from bot.core.timeutil import parse_utc
 from bot.db.migrate import upgrade
 from bot.db.session import make_engine, unit_of_work
-from bot.domain import Reason
-from bot.policy import Policy
-from bot.repository import load_account
-from bot.rules import decide
-from bot.runner import Stack, free_port, stack_environment, start_localstripe
-from bot.seed import parse_seed, write_customers
-from bot.services import assess_refund, carry_out_refund
-from bot.stripe_sync import push_to_stripe
-from bot.timeutil import parse_utc
+from bot.ops.processes import Stack, free_port
+from bot.ops.runner import stack_environment, start_localstripe
+from bot.ops.seed import parse_seed, write_customers
 
 OUT = Path(__file__).resolve().parent / "out"
 ROUNDS = 30
@@ -105,7 +105,8 @@ def bench_rate_limits(url: str) -> tuple[list[float], list[float]] | None:
     import uuid
 
     import redis.asyncio
-    from bot.limits import SharedRateLimiter
+
+    from bot.web.limits import SharedRateLimiter
     prefix, reps = f"bench_rate_{uuid.uuid4().hex[:8]}", 100
 
     async def run():

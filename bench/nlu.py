@@ -17,7 +17,8 @@ from pathlib import Path
 
 import yaml
 
-from bot.runner import BIN, ROOT
+from bot.ops.processes import BIN
+from bot.settings import ROOT
 
 OUT = Path(__file__).resolve().parent / "out"
 FEATURIZERS = [

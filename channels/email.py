@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-from datetime import datetime, timezone
 from typing import Any, Awaitable, Callable
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 
+from bot.app.identity import issue_customer_token
+from bot.clock import now_utc
+from bot.email import channel as email_channel
+from bot.settings import load_policy, settings
 from channels.turns import counted
 
 log = logging.getLogger(__name__)
@@ -32,8 +34,9 @@ class EmailInput(InputChannel):
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> "EmailInput":
         credentials = credentials or {}
-        return cls(signing_key=credentials.get("signing_key") or os.environ.get("EMAIL_WEBHOOK_SIGNING_KEY"),
-                   reply_from=credentials.get("reply_from") or os.environ.get("EMAIL_REPLY_FROM"))
+        email = settings().email
+        return cls(signing_key=credentials.get("signing_key") or email.webhook_signing_key,
+                   reply_from=credentials.get("reply_from") or email.reply_from)
 
     def __init__(self, signing_key: str | None, reply_from: str | None) -> None:
         self.signing_key, self.reply_from = signing_key, reply_from
@@ -48,7 +51,6 @@ class EmailInput(InputChannel):
 
         @hook.route("/inbound", methods=["POST"])
         async def inbound(request: Request):
-            from bot import email_channel
             form = {key: request.form.get(key) for key in request.form}  # attachments: never read
             return await self._receive(on_new_message, form.get("timestamp", ""), form.get("token", ""),
                                        form.get("signature", ""), lambda: email_channel.parse_mailgun(form))
@@ -56,7 +58,6 @@ class EmailInput(InputChannel):
         @hook.route("/raw", methods=["POST"])
         async def raw(request: Request):
             """A whole RFC 822 message, from our IMAP poller, signed like Mailgun's webhooks."""
-            from bot import email_channel
             headers = request.headers
             return await self._receive(on_new_message, headers.get("X-Mail-Timestamp", ""),
                                        headers.get("X-Mail-Token", ""), headers.get("X-Mail-Signature", ""),
@@ -66,8 +67,7 @@ class EmailInput(InputChannel):
 
     async def _receive(self, on_new_message, timestamp: str, token: str, signature: str, parse):
         """Check the signature, refuse a replay, then answer every question in one reply."""
-        from bot import email_channel
-        now = datetime.now(timezone.utc)
+        now = now_utc()
         try:
             email_channel.verify_mailgun(self.signing_key, timestamp, token, signature, now)
             await asyncio.to_thread(email_channel.remember_token, token, now=now)
@@ -83,8 +83,6 @@ class EmailInput(InputChannel):
         return response.json({"conversation_id": mail.conversation_id, "answered": len(answers)})
 
     async def _ask(self, on_new_message, mail) -> list[tuple[str, list[dict]]]:
-        from bot import email_channel
-        from bot.identity import issue_customer_token
         metadata = ({"customer_token": issue_customer_token(mail.sender, ttl_seconds=TOKEN_SECONDS)}
                     if mail.sender_verified else {})
         await asyncio.to_thread(email_channel.remember_thread, mail)
@@ -97,8 +95,6 @@ class EmailInput(InputChannel):
         return answers
 
     def _reply(self, mail, answers) -> None:
-        from bot import email_channel
-        from bot.policy import load_policy
         policy = load_policy()
         text, html_body = email_channel.compose_reply(answers, brand=policy.brand)
         email_channel.send_in_thread(mail.conversation_id, text, html_body,

@@ -17,7 +17,7 @@ from typing import Any, Optional, Text
 from rasa.core.channels.rest import RestInput
 from sanic.exceptions import SanicException
 
-from bot.limits import MAX_MESSAGE, rate_limiter
+from bot.web.limits import MAX_MESSAGE, rate_limiter
 from channels.turns import CountsTurns
 
 MAX_TOKEN = 4096

@@ -16,10 +16,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 import secrets
 import time
-from datetime import datetime, timezone
 from http import HTTPStatus
 from typing import Any, Optional
 
@@ -29,6 +27,10 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.app.identity import issue_customer_token
+from bot.clock import now_utc
+from bot.db.inbound import AlreadyReceived, receive_once
+from bot.settings import settings
 from channels.turns import CountsTurns
 
 log = logging.getLogger(__name__)
@@ -37,7 +39,7 @@ EMAIL_CACHE_SECONDS = 600
 
 
 def _api_url() -> str:
-    return os.environ.get("SLACK_API_URL", "https://slack.com/api/")
+    return settings().slack.api_url
 
 
 class CustomerSlackBot(SlackBot):
@@ -54,13 +56,13 @@ class CustomerSlackInput(CountsTurns, SlackInput):
 
     @classmethod
     def from_credentials(cls, credentials: Optional[dict[str, Any]]) -> "CustomerSlackInput":
-        credentials = credentials or {}
-        secret = credentials.get("slack_signing_secret") or os.environ.get("SLACK_SIGNING_SECRET")
+        credentials, slack = credentials or {}, settings().slack
+        secret = credentials.get("slack_signing_secret") or slack.signing_secret
         if not secret:
             log.warning("Slack channel off: SLACK_SIGNING_SECRET is not set, so every request is refused")
             secret = secrets.token_hex(32)  # nobody can sign with it
-        return cls(slack_token=credentials.get("slack_token") or os.environ.get("SLACK_BOT_TOKEN", ""),
-                   slack_channel=credentials.get("slack_channel") or os.environ.get("SLACK_CUSTOMER_CHANNEL"),
+        return cls(slack_token=credentials.get("slack_token") or slack.bot_token or "",
+                   slack_channel=credentials.get("slack_channel") or slack.customer_channel,
                    slack_signing_secret=secret, conversation_granularity="sender",
                    slack_retry_reason_header="x-slack-retry-reason",
                    slack_retry_number_header="x-slack-retry-num")
@@ -92,16 +94,14 @@ class CustomerSlackInput(CountsTurns, SlackInput):
         metadata["event_id"] = event_id
         email = self._email_of(user) if user else None
         if email:
-            from bot.identity import issue_customer_token
             metadata["customer_token"] = issue_customer_token(email, ttl_seconds=TOKEN_SECONDS)
         return metadata
 
     async def process_message(self, request, on_new_message, text, sender_id, metadata) -> Any:
         event_id = (metadata or {}).get("event_id")
         if event_id:
-            from bot.inbound import AlreadyReceived, receive_once
             try:
-                await asyncio.to_thread(receive_once, "slack", event_id, now=datetime.now(timezone.utc))
+                await asyncio.to_thread(receive_once, "slack", event_id, now=now_utc())
             except AlreadyReceived:  # a retry of an event already handled: acknowledge, do nothing
                 return response.text("", status=HTTPStatus.OK, headers={"X-Slack-No-Retry": "1"})
         return await super().process_message(request, on_new_message, text, sender_id, metadata)

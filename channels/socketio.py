@@ -21,7 +21,7 @@ from typing import Any, Optional
 from rasa.core.channels.socketio import SocketIOInput
 from sanic import Blueprint
 
-from bot.limits import CONVERSATION_ID, rate_limiter
+from bot.web.limits import CONVERSATION_ID, rate_limiter
 from channels.rest import RefusedMessage, check_message
 from channels.turns import CountsTurns, OnNewMessage
 

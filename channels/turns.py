@@ -18,7 +18,7 @@ from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 
-from bot.metrics import TURN_SECONDS, TURNS, exposition, scrape_allowed
+from bot.observability.metrics import TURN_SECONDS, TURNS, exposition, scrape_allowed
 
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 

@@ -8,18 +8,21 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
+from bot.app.bootstrap import bootstrap
+from bot.core.timeutil import parse_utc
 from bot.db.migrate import upgrade
 from bot.db.session import make_engine, unit_of_work
-from bot.seed import parse_seed, write_customers
-from bot.timeutil import parse_utc
+from bot.ops.seed import parse_seed, write_customers
+
+bootstrap()  # as every entry point does: what billing publishes has its handlers
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_SEED = ROOT / "seeds" / "demo.yml"
 DEMO_NOW = parse_utc("2026-11-22T12:00:00Z")  # the demo seed's relative_to: times as written
 POSTGRES_ADMIN_URL = os.environ.get("POSTGRES_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
-pytest_plugins = ["tests.stripe_server", "tests.slack_standin", "tests.smtp_server", "tests.imap_server",
-                  "tests.e2e_stack"]
+pytest_plugins = ["tests.support.stripe_server", "tests.support.slack_standin", "tests.support.smtp_server",
+                  "tests.support.imap_server", "tests.support.e2e_stack"]
 
 
 def _postgres_database():

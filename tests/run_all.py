@@ -9,7 +9,9 @@ import subprocess
 import sys
 import time
 
-from bot.runner import BIN, ROOT, ensure_model
+from bot.ops.model import ensure_model
+from bot.ops.processes import BIN
+from bot.settings import ROOT
 
 
 def step(title: str, args: list[str], env: dict | None = None) -> None:

@@ -12,7 +12,8 @@ from datetime import datetime, timezone
 
 import stripe
 
-from bot.config import settings
+from bot.observability.metrics import STRIPE_ERRORS
+from bot.settings import settings
 
 KEY_FIELD = "idempotency_key"
 
@@ -47,7 +48,6 @@ def _wrap(exc: stripe.StripeError) -> GatewayError:
     status = getattr(exc, "http_status", None)
     retryable = isinstance(exc, (stripe.APIConnectionError, stripe.RateLimitError)) or \
         (status is not None and status >= 500) or (status is None and not isinstance(exc, stripe.CardError))
-    from bot.metrics import STRIPE_ERRORS
     STRIPE_ERRORS.labels(type(exc).__name__, str(retryable).lower()).inc()
     return GatewayError(f"Stripe: {type(exc).__name__}: {exc.user_message or str(exc)}"[:500],
                         retryable=retryable)

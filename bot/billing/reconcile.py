@@ -13,22 +13,23 @@ reconciler that carried it out (claims are exclusive, so several reconcilers are
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from bot.billing import movements
+from bot.billing import ledger
+from bot.clock import now_utc
+from bot.core import messages
+from bot.core.statuses import FINISHED, UNFINISHED, LedgerStatus, MovementKind
 from bot.db import models
 from bot.db.session import unit_of_work
-from bot.money import format_amount
+from bot.notify.conversations import ConversationError
 
 log = logging.getLogger(__name__)
 
 FIRST_RETRY = timedelta(seconds=15)  # also leaves a fresh row to the request that wrote it
 LONGEST_WAIT = timedelta(minutes=10)
-UNFINISHED = ("pending", "in_flight")
 
 
 @dataclass(frozen=True)
@@ -47,9 +48,9 @@ def retry_wait(attempts: int) -> timedelta:
 
 
 def is_due(entry: models.LedgerEntry, now: datetime) -> bool:
-    if entry.status == "in_flight":
-        return entry.updated_at <= now - movements.CLAIM_LEASE
-    return entry.status == "pending" and entry.updated_at <= now - retry_wait(entry.attempts)
+    if entry.status == LedgerStatus.IN_FLIGHT:
+        return entry.updated_at <= now - ledger.CLAIM_LEASE
+    return entry.status == LedgerStatus.PENDING and entry.updated_at <= now - retry_wait(entry.attempts)
 
 
 def due_keys(engine, now: datetime) -> list[str]:
@@ -62,18 +63,18 @@ def due_keys(engine, now: datetime) -> list[str]:
 
 def reconcile(engine, gateway, *, now: datetime | None = None, notifier=None) -> list[Finished]:
     """One pass over the due movements; returns what this pass carried out."""
-    now = now or movements.now_utc()
+    now = now or now_utc()
     done = []
     for key in due_keys(engine, now):
         blocker = _waiting_on(engine, key)
-        if blocker == "failed":
+        if blocker == LedgerStatus.FAILED:
             _fail(engine, key, "the cancellation this refund depends on could not be made")
         if blocker:
             continue
-        entry = movements.try_execute(engine, gateway, key, now=now)
+        entry = ledger.try_execute(engine, gateway, key, now=now)
         if entry is None:
             continue  # another reconciler or the original caller has it
-        told = tell_customer(engine, entry, notifier) if entry.status in movements.FINISHED else False
+        told = tell_customer(engine, entry, notifier) if entry.status in FINISHED else False
         log.info("reconciled movement", extra={"key": key, "status": entry.status})
         done.append(Finished(key, entry.kind, entry.status, entry.stripe_id, told))
     return done
@@ -82,35 +83,27 @@ def reconcile(engine, gateway, *, now: datetime | None = None, notifier=None) ->
 def _waiting_on(engine, key: str) -> str | None:
     """An R1 refund is paid only after its immediate cancellation went through (refund-rules R1)."""
     with unit_of_work(engine) as session:
-        entry = movements.by_key(session, key)
-        if entry.kind != "refund" or entry.decision_id is None:
+        entry = ledger.by_key(session, key)
+        if entry.kind != MovementKind.REFUND or entry.decision_id is None:
             return None
         cancels = session.execute(select(models.LedgerEntry.status).where(
             models.LedgerEntry.decision_id == entry.decision_id,
-            models.LedgerEntry.kind == "cancel")).scalars().all()
-    if "failed" in cancels:
-        return "failed"
-    return "unfinished" if any(status != "succeeded" for status in cancels) else None
+            models.LedgerEntry.kind == MovementKind.CANCEL)).scalars().all()
+    if LedgerStatus.FAILED in cancels:
+        return LedgerStatus.FAILED
+    return "unfinished" if any(status != LedgerStatus.SUCCEEDED for status in cancels) else None
 
 
 def _fail(engine, key: str, reason: str) -> None:
     with unit_of_work(engine) as session:
-        entry = movements.by_key(session, key)
-        if entry.status == "pending":
-            entry.status, entry.error, entry.updated_at = "failed", reason, movements.now_utc()
+        entry = ledger.by_key(session, key)
+        if entry.status == LedgerStatus.PENDING:
+            entry.status, entry.error, entry.updated_at = LedgerStatus.FAILED, reason, now_utc()
 
 
 def customer_update(entry: models.LedgerEntry) -> str:
-    amount = format_amount(entry.amount, entry.currency or "usd")
-    what = {"refund": f"your refund of {amount}", "credit": f"your credit of {amount}",
-            "cancel": "cancelling your subscription", "plan_change": "your plan change"}[entry.kind]
-    if entry.status == "succeeded":
-        ref = f" (reference {entry.stripe_id})" if entry.stripe_id else ""
-        return f"An update: {what} has now gone through{ref}."
-    if entry.status == "reversed":
-        return (f"An update: {what} was made, but your bank sent it back ({entry.error}). Our support "
-                "team has a ticket open and will contact you to pay it another way.")
-    return f"An update: {what} could not be made ({entry.error}). Our support team will follow up."
+    return messages.movement_update(entry.kind, entry.status, entry.amount, entry.currency or "usd",
+                                    entry.stripe_id, entry.error)
 
 
 def tell_customer(engine, entry: models.LedgerEntry, notifier) -> bool:
@@ -122,7 +115,6 @@ def tell_customer(engine, entry: models.LedgerEntry, notifier) -> bool:
         conversation = (decision.channel, decision.conversation_id)
     if not conversation[1]:
         return False
-    from bot.conversations import ConversationError
     try:
         notifier.tell(channel=conversation[0], conversation_id=conversation[1],
                       text=customer_update(entry), sender="assistant")
@@ -130,31 +122,3 @@ def tell_customer(engine, entry: models.LedgerEntry, notifier) -> bool:
     except ConversationError as exc:
         log.warning("could not tell the customer", extra={"key": entry.idempotency_key, "error": str(exc)})
         return False
-
-
-def cmd_reconcile(args) -> int:
-    """`bot reconcile`: one pass (--once) or a pass every --every seconds until stopped."""
-    from bot.billing.gateway import StripeGateway
-    from bot.config import settings
-    from bot.db.migrate import upgrade
-    from bot.db.session import get_engine
-    from bot.outbound import CustomerChannels
-
-    from bot.logs import configure
-    configure()
-    upgrade(settings().database_url)
-    engine, gateway, channels = get_engine(), StripeGateway.from_settings(), CustomerChannels.from_env()
-    while True:
-        for finished in reconcile(engine, gateway, notifier=channels):
-            print(f"{finished.key}: {finished.status}" + (f" ({finished.stripe_id})" if finished.stripe_id else ""),
-                  flush=True)
-        if args.once:
-            return 0
-        time.sleep(args.every)
-
-
-def add_reconcile_command(sub) -> None:
-    p = sub.add_parser("reconcile", help="finish money movements left pending by a Stripe outage or a crash")
-    p.add_argument("--every", type=float, default=15.0, help="seconds between passes")
-    p.add_argument("--once", action="store_true", help="one pass, then exit")
-    p.set_defaults(func=cmd_reconcile)

@@ -1,0 +1,1 @@
+"""The database: tables, sessions and units of work, migrations, and reading accounts."""

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import (JSON, BigInteger, Boolean, Column, DateTime, ForeignKey, Integer,
-                        String, Text, UniqueConstraint)
+from sqlalchemy import JSON, BigInteger, Boolean, Column, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, declarative_base, relationship
 from sqlalchemy.types import TypeDecorator
+
+from bot.clock import now_utc
+from bot.core.statuses import CaseStatus
 
 Base = declarative_base()
 
@@ -33,10 +35,6 @@ class UTCDateTime(TypeDecorator):
         if value.tzinfo is None:
             return value.replace(tzinfo=timezone.utc)
         return value.astimezone(timezone.utc)
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 class Customer(Base):
@@ -183,7 +181,7 @@ class DecisionRecord(Base):
     channel: Mapped[str | None] = Column(String(40))
     conversation_id: Mapped[str | None] = Column(String(255))
     executed: Mapped[dict] = Column(JSON, nullable=False, default=dict)  # Stripe ids
-    recorded_at: Mapped[datetime] = Column(UTCDateTime, nullable=False, default=utcnow)
+    recorded_at: Mapped[datetime] = Column(UTCDateTime, nullable=False, default=now_utc)
 
     customer = relationship("Customer")
     charge = relationship("Charge")
@@ -210,8 +208,8 @@ class LedgerEntry(Base):
     stripe_id: Mapped[str | None] = Column(String(255))
     error: Mapped[str | None] = Column(Text)
     attempts: Mapped[int] = Column(Integer, nullable=False, default=0)
-    created_at: Mapped[datetime] = Column(UTCDateTime, nullable=False, default=utcnow)
-    updated_at: Mapped[datetime] = Column(UTCDateTime, nullable=False, default=utcnow)
+    created_at: Mapped[datetime] = Column(UTCDateTime, nullable=False, default=now_utc)
+    updated_at: Mapped[datetime] = Column(UTCDateTime, nullable=False, default=now_utc)
 
 
 class VerificationCode(Base):
@@ -243,7 +241,7 @@ class ReviewCase(Base):
     id: Mapped[int] = Column(Integer, primary_key=True)
     dedupe_key: Mapped[str] = Column(String(400), nullable=False, unique=True)
     kind: Mapped[str] = Column(String(20), nullable=False)  # refund | credit | ticket | handoff
-    status: Mapped[str] = Column(String(20), nullable=False, default="open")
+    status: Mapped[str] = Column(String(20), nullable=False, default=CaseStatus.OPEN)
     customer_id: Mapped[int | None] = Column(ForeignKey("customers.id"))
     decision_id: Mapped[int | None] = Column(ForeignKey("decisions.id"))
     rule: Mapped[str | None] = Column(String(4))
@@ -259,8 +257,8 @@ class ReviewCase(Base):
     decision_note: Mapped[str | None] = Column(Text)  # the reason the customer is given
     live_agent: Mapped[str | None] = Column(String(120))  # chatting with the customer now
     due_at: Mapped[datetime] = Column(UTCDateTime, nullable=False)
-    created_at: Mapped[datetime] = Column(UTCDateTime, nullable=False, default=utcnow)
-    updated_at: Mapped[datetime] = Column(UTCDateTime, nullable=False, default=utcnow)
+    created_at: Mapped[datetime] = Column(UTCDateTime, nullable=False, default=now_utc)
+    updated_at: Mapped[datetime] = Column(UTCDateTime, nullable=False, default=now_utc)
 
     customer = relationship("Customer")
     decision = relationship("DecisionRecord")
@@ -272,7 +270,7 @@ class CaseEvent(Base):
     __tablename__ = "case_events"
     id: Mapped[int] = Column(Integer, primary_key=True)
     case_id: Mapped[int] = Column(ForeignKey("review_cases.id"), nullable=False, index=True)
-    at: Mapped[datetime] = Column(UTCDateTime, nullable=False, default=utcnow)
+    at: Mapped[datetime] = Column(UTCDateTime, nullable=False, default=now_utc)
     actor: Mapped[str] = Column(String(120), nullable=False)  # "assistant" or "agent:<name>"
     action: Mapped[str] = Column(String(30), nullable=False)
     detail: Mapped[dict] = Column(JSON, nullable=False, default=dict)
@@ -288,7 +286,7 @@ class Agent(Base):
     display_name: Mapped[str] = Column(String(200), nullable=False, default="")
     password_hash: Mapped[str] = Column(String(255), nullable=False)
     available_until: Mapped[datetime | None] = Column(UTCDateTime)  # for live chats, until then
-    created_at: Mapped[datetime] = Column(UTCDateTime, nullable=False, default=utcnow)
+    created_at: Mapped[datetime] = Column(UTCDateTime, nullable=False, default=now_utc)
 
 
 class AgentSession(Base):
@@ -299,7 +297,7 @@ class AgentSession(Base):
     token_sha256: Mapped[str] = Column(String(64), nullable=False, unique=True)
     username: Mapped[str] = Column(String(120), nullable=False)
     csrf_token: Mapped[str] = Column(String(64), nullable=False)
-    created_at: Mapped[datetime] = Column(UTCDateTime, nullable=False, default=utcnow)
+    created_at: Mapped[datetime] = Column(UTCDateTime, nullable=False, default=now_utc)
     expires_at: Mapped[datetime] = Column(UTCDateTime, nullable=False)
 
 
@@ -323,7 +321,7 @@ class EmailThread(Base):
     address: Mapped[str] = Column(String(320), nullable=False)
     subject: Mapped[str] = Column(Text, nullable=False, default="")
     references: Mapped[str] = Column(Text, nullable=False, default="")  # space-separated Message-IDs
-    updated_at: Mapped[datetime] = Column(UTCDateTime, nullable=False, default=utcnow)
+    updated_at: Mapped[datetime] = Column(UTCDateTime, nullable=False, default=now_utc)
 
 
 class StripeEvent(Base):
@@ -335,7 +333,7 @@ class StripeEvent(Base):
     type: Mapped[str] = Column(String(100), nullable=False)
     created: Mapped[datetime] = Column(UTCDateTime, nullable=False)  # Stripe's time of the event
     outcome: Mapped[str] = Column(String(20), nullable=False)  # applied | unchanged | ignored
-    received_at: Mapped[datetime] = Column(UTCDateTime, nullable=False, default=utcnow)
+    received_at: Mapped[datetime] = Column(UTCDateTime, nullable=False, default=now_utc)
 
 
 class StripeSyncCursor(Base):
@@ -345,4 +343,4 @@ class StripeSyncCursor(Base):
     resource: Mapped[str] = Column(String(40), nullable=False, unique=True)
     after_id: Mapped[str | None] = Column(String(255))  # the last object applied
     done: Mapped[bool] = Column(Boolean, nullable=False, default=False)
-    updated_at: Mapped[datetime] = Column(UTCDateTime, nullable=False, default=utcnow)
+    updated_at: Mapped[datetime] = Column(UTCDateTime, nullable=False, default=now_utc)

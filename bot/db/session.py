@@ -9,7 +9,7 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.config import settings
+from bot.settings import settings
 
 
 def make_engine(url: str) -> Engine:

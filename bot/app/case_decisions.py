@@ -1,0 +1,198 @@
+"""What agents do to cases: claim, approve, adjust, deny, close; carried out once.
+
+The case's status moves by a conditional UPDATE, so of two agents (or two presses of
+one button) exactly one decides; the money then moves through the ledger under a key
+per charge and rule (refunds) or per customer and period (credits), so even a second
+case about the same payment cannot pay twice.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.engine import Engine
+
+from bot.billing import ledger
+from bot.billing.gateway import StripeGateway
+from bot.clock import now_utc
+from bot.core import messages
+from bot.core.money import format_amount
+from bot.core.statuses import DECIDABLE, MONEY_CASES, CaseKind, CaseStatus
+from bot.db import models
+from bot.db.session import get_engine, unit_of_work
+from bot.notify.conversations import ConversationError
+
+VERDICTS = {"approve": CaseStatus.APPROVED, "adjust": CaseStatus.ADJUSTED, "deny": CaseStatus.DENIED,
+            "close": CaseStatus.CLOSED}
+
+
+class CaseError(ValueError):
+    """The action is not allowed on this case (state, ownership or amount)."""
+
+
+def claim(case_id: int, agent: str, *, now: datetime, engine: Engine | None = None) -> None:
+    with unit_of_work(engine) as session:
+        moved = session.execute(
+            update(models.ReviewCase)
+            .where(models.ReviewCase.id == case_id, models.ReviewCase.status == CaseStatus.OPEN)
+            .values(status=CaseStatus.CLAIMED, claimed_by=agent, updated_at=now)
+            .execution_options(synchronize_session=False)).rowcount
+        case = get_case(session, case_id)
+        if moved == 0 and case.claimed_by != agent:
+            raise CaseError(_taken(case))
+        if moved:
+            record_event(session, case, now, agent, "claimed", {})
+
+
+def allowed_amount(case: models.ReviewCase) -> int:
+    """The most an agent may grant: what remains on the charge, or the period's price."""
+    if case.kind == CaseKind.REFUND and case.decision and case.decision.charge:
+        charge = case.decision.charge
+        return charge.amount - charge.refunded
+    if case.kind == CaseKind.CREDIT and case.customer and case.customer.subscription:
+        return case.customer.subscription.price
+    return 0
+
+
+def decide_case(case_id: int, agent: str, verdict: str, *, note: str, now: datetime,
+           amount: int | None = None, gateway=None, engine: Engine | None = None,
+           notifier=None) -> dict:
+    """Approve (the proposal), adjust (another amount), deny, or close a case, then carry
+    the money out once and tell the customer on their channel."""
+    if verdict not in VERDICTS:
+        raise CaseError(f"unknown decision {verdict!r}")
+    if not note.strip():
+        raise CaseError("give the customer a reason")
+    engine = engine or get_engine()
+    status = VERDICTS[verdict]
+    with unit_of_work(engine) as session:
+        case = get_case(session, case_id)
+        repeated = case.status == status and case.decided_by == agent
+        if repeated:  # a second press of the same button: report it, finish a pending movement
+            key = _movement_key(session, case)
+    if repeated:
+        return _finish(engine, gateway, case_id, key, notifier, already=True)
+    with unit_of_work(engine) as session:
+        case = get_case(session, case_id)
+        # The case's state first: once another agent's refund went through, the amount
+        # check would otherwise answer "more than the rules allow" instead of who decided.
+        if case.status not in DECIDABLE or case.claimed_by not in (None, agent):
+            raise CaseError(_taken(case))
+        granted = _granted_amount(case, verdict, amount)
+        moved = session.execute(
+            update(models.ReviewCase)
+            .where(models.ReviewCase.id == case_id, models.ReviewCase.status.in_(DECIDABLE),
+                   (models.ReviewCase.claimed_by.is_(None)) | (models.ReviewCase.claimed_by == agent))
+            .values(status=status, decided_by=agent, decided_amount=granted,
+                    decision_note=note.strip(), updated_at=now)
+            .execution_options(synchronize_session=False)).rowcount
+        session.refresh(case)
+        if moved == 0:
+            raise CaseError(_taken(case))
+        record_event(session, case, now, agent, status, {"amount": granted, "note": note.strip()})
+        key = _record_movement(session, case, granted) if granted else None
+    return _finish(engine, gateway, case_id, key, notifier, already=False)
+
+
+def _taken(case: models.ReviewCase) -> str:
+    who = case.decided_by or case.claimed_by
+    return f"case #{case.id} is {case.status}" + (f" by {who}" if who else "")
+
+
+def _granted_amount(case: models.ReviewCase, verdict: str, amount: int | None) -> int:
+    if verdict in ("deny", "close"):
+        if verdict == "close" and case.kind in MONEY_CASES:
+            raise CaseError("a refund or credit case is approved, adjusted or denied, not closed")
+        return 0
+    if case.kind not in MONEY_CASES:
+        raise CaseError(f"a {case.kind} case has no money to approve; close it instead")
+    granted = case.proposed_amount if verdict == "approve" else amount
+    if granted is None or granted <= 0:
+        raise CaseError("an adjusted amount must be more than zero")
+    ceiling = allowed_amount(case)
+    if granted > ceiling:
+        raise CaseError(f"{format_amount(granted, case.currency)} is more than the rules allow "
+                        f"({format_amount(ceiling, case.currency)})")
+    return granted
+
+
+def _record_movement(session, case: models.ReviewCase, amount: int) -> str:
+    if case.kind == CaseKind.REFUND:
+        entry = ledger.record_refund(session, charge=case.decision.charge, amount=amount,
+                                        rule=case.rule or "R2", decision_id=case.decision_id)
+    else:
+        sub = case.customer.subscription
+        entry = ledger.record_credit(
+            session, customer=case.customer, amount=amount, currency=case.currency,
+            decision_id=case.decision_id, key=f"credit-{case.customer_id}-{case.rule}-"
+                                               f"{sub.current_period_end:%Y%m%d}",
+            description=f"Service credit, case #{case.id}")
+    case.decision.executed = {**(case.decision.executed or {}), "ledger_key": entry.idempotency_key}
+    return entry.idempotency_key
+
+
+def _movement_key(session, case: models.ReviewCase) -> str | None:
+    if case.decision is None:
+        return None
+    return (case.decision.executed or {}).get("ledger_key")
+
+
+def _finish(engine, gateway, case_id: int, key: str | None, notifier, *, already: bool) -> dict:
+    entry = None
+    if key is not None:
+        entry = ledger.execute(engine, gateway or StripeGateway.from_settings(), key)
+    with unit_of_work(engine) as session:
+        case = get_case(session, case_id)
+        message = customer_message(case, entry)
+        result = {"case_id": case.id, "status": case.status, "amount": case.decided_amount,
+                  "movement": entry.status if entry else None,
+                  "stripe_id": entry.stripe_id if entry else None,
+                  "error": entry.error if entry else None, "message": message, "already": already}
+        conversation = (case.channel, case.conversation_id)
+    if not already and notifier is not None and conversation[1]:
+        result["customer_told"] = _tell(engine, case_id, notifier, conversation, message)
+    return result
+
+
+def _tell(engine, case_id: int, notifier, conversation: tuple, message: str) -> bool:
+    """Tell the customer; a failure is recorded on the case (the decision stands)."""
+    try:
+        notifier.tell(channel=conversation[0], conversation_id=conversation[1], text=message)
+        return True
+    except ConversationError as exc:
+        with unit_of_work(engine) as session:
+            record_event(session, get_case(session, case_id), now_utc(), "system",
+                         "customer_not_told", {"error": str(exc)})
+        return False
+
+
+def customer_message(case: models.ReviewCase, entry: models.LedgerEntry | None) -> str:
+    """What the customer hears about their case, in their currency and with the reason."""
+    return messages.case_outcome(
+        case_id=case.id, status=case.status, kind=case.kind, amount=case.decided_amount or 0,
+        currency=case.currency or "usd", note=case.decision_note or "",
+        movement_status=entry.status if entry is not None else None,
+        stripe_id=entry.stripe_id if entry is not None else None, error=entry.error if entry is not None else None)
+
+
+def get_case(session, case_id: int) -> models.ReviewCase:
+    case = session.get(models.ReviewCase, case_id)
+    if case is None:
+        raise CaseError(f"no case #{case_id}")
+    return case
+
+
+def record_event(session, case: models.ReviewCase, now: datetime, agent: str, action: str, detail: dict) -> None:
+    actor = agent if agent == "system" else f"agent:{agent}"
+    session.add(models.CaseEvent(case_id=case.id, at=now, actor=actor, action=action, detail=detail))
+
+
+def queue(session, *, status: tuple[str, ...] = DECIDABLE, kind: str | None = None,
+          rule: str | None = None, channel: str | None = None) -> list[models.ReviewCase]:
+    """Cases oldest first, filtered as the console's queue asks (in the caller's session)."""
+    query = select(models.ReviewCase).where(models.ReviewCase.status.in_(status))
+    for column, value in ((models.ReviewCase.kind, kind), (models.ReviewCase.rule, rule),
+                          (models.ReviewCase.channel, channel)):
+        if value:
+            query = query.where(column == value)
+    return list(session.execute(query.order_by(models.ReviewCase.created_at, models.ReviewCase.id)).scalars())

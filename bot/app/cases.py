@@ -1,0 +1,109 @@
+"""Review cases: what the assistant hands to people, opened once per conversation and reason."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from bot.billing.events import RefundReturned, after_commit
+from bot.core.domain import Outcome
+from bot.core.money import format_amount
+from bot.core.policy import Policy
+from bot.core.statuses import CaseKind, CaseStatus
+from bot.db import models
+from bot.notify.slack_cases import announce
+from bot.settings import load_policy
+
+KIND_BY_OUTCOME = {
+    Outcome.REVIEW_REFUND.value: CaseKind.REFUND,
+    Outcome.REVIEW_CREDIT.value: CaseKind.CREDIT,
+    Outcome.TICKET.value: CaseKind.TICKET,
+}
+HANDOFF_REASON = "asked_for_person"
+NOTE_LIMIT = 2000  # what the customer wrote, kept short enough to read in a queue
+
+
+def dedupe_key(conversation_id: str | None, reason: str, decision_id: int | None) -> str:
+    # Without a conversation (a CLI or console caller) the decision is the unit.
+    anchor = f"conversation:{conversation_id}" if conversation_id else f"decision:{decision_id}"
+    return f"{anchor}:{reason}"
+
+
+def open_case(session, *, kind: str, reason: str, now: datetime, policy: Policy,
+              customer: models.Customer | None = None,
+              decision: models.DecisionRecord | None = None,
+              channel: str | None = None, conversation_id: str | None = None,
+              note: str = "") -> tuple[models.ReviewCase, bool]:
+    """The case for this conversation and reason: the existing one, or a new one.
+
+    Returns (case, created). A unique key, not a read-then-insert, settles the race of
+    two replicas handling the same message.
+    """
+    key = dedupe_key(conversation_id, reason, decision.id if decision else None)
+    existing = _by_key(session, key)
+    if existing is not None:
+        return existing, False
+    proposed = 0
+    if decision is not None:
+        proposed = decision.credit if kind == CaseKind.CREDIT else decision.refund
+    case = models.ReviewCase(
+        dedupe_key=key, kind=kind, status=CaseStatus.OPEN, customer_id=customer.id if customer else None,
+        decision_id=decision.id if decision else None, rule=decision.rule if decision else None,
+        reason=reason, channel=channel, conversation_id=conversation_id,
+        proposed_amount=proposed, currency=decision.currency if decision else None,
+        customer_note=note[:NOTE_LIMIT], due_at=now + timedelta(hours=policy.review_response_hours),
+        created_at=now, updated_at=now)
+    try:
+        with session.begin_nested():
+            session.add(case)
+            session.flush()
+            session.add(models.CaseEvent(case_id=case.id, at=now, actor="assistant",
+                                         action="opened", detail={"kind": kind, "reason": reason}))
+            session.flush()
+    except IntegrityError:
+        existing = _by_key(session, key)
+        if existing is None:
+            raise
+        return existing, False
+    return case, True
+
+
+def _by_key(session, key: str) -> models.ReviewCase | None:
+    return session.execute(
+        select(models.ReviewCase).where(models.ReviewCase.dedupe_key == key)
+    ).scalar_one_or_none()
+
+
+def case_summary(case: models.ReviewCase, created: bool) -> dict:
+    """What the assistant tells the customer about their case, and what the support
+    channel is told about a new one."""
+    return {"case_id": case.id, "case_created": created, "case_status": case.status,
+            "case_due": case.due_at.isoformat(), "case_kind": case.kind,
+            "announcement": {"id": case.id, "kind": case.kind, "rule": case.rule,
+                             "proposed_amount": case.proposed_amount, "currency": case.currency,
+                             "customer": case.customer.email if case.customer else None}}
+
+
+def announce_if_new(result: dict) -> None:
+    """Tell the support channel about a case the moment it exists (after it is committed)."""
+    if result.get("case_created"):
+        announce(result["announcement"])
+
+
+def open_ticket_for_returned_refund(session, event: RefundReturned) -> None:
+    """A refund of the bot's came back from Stripe: a ticket (not a refund case: people
+    contact the customer and pay another way; nothing is paid again by a click), announced
+    in the support channel once the transaction holding it commits. Subscribed by
+    bot.app.bootstrap to what billing publishes."""
+    decision = session.get(models.DecisionRecord, event.decision_id) if event.decision_id else None
+    case, created = open_case(
+        session, kind=CaseKind.TICKET, reason=f"refund_failed:{event.refund_id}", now=event.at, policy=load_policy(),
+        customer=session.get(models.Customer, event.customer_id), decision=decision,
+        channel=decision.channel if decision else None,
+        conversation_id=decision.conversation_id if decision else None,
+        note=f"Stripe returned the refund {event.refund_id} of "
+             f"{format_amount(event.amount, event.currency)}: {event.error}")
+    if created:
+        announcement = case_summary(case, created)["announcement"]
+        after_commit(session, lambda: announce(announcement))

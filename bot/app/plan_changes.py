@@ -1,0 +1,95 @@
+"""R7, changing plans: preview the prorated amount from Stripe, then change once."""
+from __future__ import annotations
+
+from sqlalchemy.engine import Engine
+
+from bot.billing import ledger
+from bot.billing.gateway import StripeGateway
+from bot.core.money import format_amount
+from bot.core.plans import Plan, UnknownPlan, options_for, stripe_plan_id
+from bot.core.statuses import LedgerStatus
+from bot.db import repository
+from bot.db.session import get_engine, unit_of_work
+from bot.settings import load_plans, load_policy
+
+CHANGEABLE = ("active", "trialing", "past_due")
+
+
+class CannotChangePlan(ValueError):
+    """The account cannot move to that plan (no live subscription, other currency, ...)."""
+
+
+def plan_options(email: str, *, engine: Engine | None = None) -> dict:
+    """The customer's current plan (its catalogue entry, if it has one) and the plans
+    they may move to."""
+    with unit_of_work(engine) as session:
+        sub = repository.find_customer(session, email).subscription
+        if sub is None or sub.status not in CHANGEABLE:
+            return {"current": None, "current_label": None, "options": []}
+        catalogue = load_plans()
+        current = catalogue.get(sub.plan)
+        label = current.label if current else f"{sub.plan}, {format_amount(sub.price, sub.currency)} a {sub.interval}"
+        return {"current": current, "current_label": label,
+                "options": options_for(sub.plan, sub.currency, catalogue)}
+
+
+def _target(sub, plan_id: str) -> Plan:
+    if sub is None or sub.status not in CHANGEABLE:
+        raise CannotChangePlan("there is no active subscription to change")
+    if sub.stripe_id is None:
+        raise CannotChangePlan("the subscription is not known to the payment processor")
+    plan = load_plans().get(plan_id)
+    if plan is None:
+        raise UnknownPlan(f"unknown plan {plan_id!r}")
+    if plan.id == sub.plan:
+        raise CannotChangePlan(f"you are already on the {plan.name} {plan.interval}ly plan")
+    if plan.currency != sub.currency:
+        raise CannotChangePlan(f"the {plan.id} plan is billed in {plan.currency.upper()}, "
+                               f"your subscription in {sub.currency.upper()}")
+    return plan
+
+
+def _ensure_stripe_plan(gateway, plan: Plan) -> str:
+    return gateway.ensure_plan(stripe_plan_id(plan.id, plan.price, plan.currency, plan.interval),
+                               plan.price, plan.currency, plan.interval,
+                               product_name=f"{load_policy().brand} {plan.id}")
+
+
+def preview_plan_change(email: str, plan_id: str, *, gateway=None, engine: Engine | None = None) -> dict:
+    """What Stripe says the change costs: the prorated charge (positive) or credit
+    (negative) for the rest of the period, and the next invoice's total."""
+    with unit_of_work(engine) as session:
+        sub = repository.find_customer(session, email).subscription
+        plan = _target(sub, plan_id)
+        stripe_subscription = sub.stripe_id
+    gateway = gateway or StripeGateway.from_settings()
+    preview = gateway.preview_plan_change(stripe_subscription, _ensure_stripe_plan(gateway, plan))
+    # A trialing subscription (and localstripe's) has no proration lines: nothing is
+    # charged or credited for the current period, only the next invoice changes.
+    prorated = sum(line["amount"] for line in preview["lines"] if line.get("proration"))
+    return {"plan_id": plan.id, "plan_label": plan.label, "prorated": prorated,
+            "prorated_text": format_amount(abs(prorated), plan.currency),
+            "next_invoice": preview["amount_due"],
+            "next_invoice_text": format_amount(max(preview["amount_due"], 0), plan.currency),
+            "direction": "charge" if prorated > 0 else "credit" if prorated < 0 else "none"}
+
+
+def change_plan(email: str, plan_id: str, *, gateway=None, engine: Engine | None = None) -> dict:
+    """Move the subscription to `plan_id` through the ledger: asking twice changes once."""
+    engine = engine or get_engine()
+    gateway = gateway or StripeGateway.from_settings()
+    with unit_of_work(engine) as session:
+        customer = repository.find_customer(session, email)
+        sub = customer.subscription
+        plan = _target(sub, plan_id)
+        key = f"plan-{sub.id}-{sub.plan}-to-{plan.id}-{sub.current_period_end:%Y%m%d}"
+        subscription_id, stripe_subscription = sub.id, sub.stripe_id
+    stripe_plan = _ensure_stripe_plan(gateway, plan)
+    with unit_of_work(engine) as session:
+        ledger.record_plan_change(session, customer_id=customer.id, key=key, params={
+            "stripe_subscription": stripe_subscription, "stripe_plan": stripe_plan,
+            "subscription_id": subscription_id, "plan_id": plan.id, "price": plan.price,
+            "currency": plan.currency, "interval": plan.interval})
+    entry = ledger.execute(engine, gateway, key)
+    status = {LedgerStatus.SUCCEEDED: "changed", LedgerStatus.FAILED: "not_allowed"}.get(entry.status, "pending")
+    return {"status": status, "plan_label": plan.label, "error": entry.error}

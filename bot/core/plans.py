@@ -1,0 +1,79 @@
+"""The plan catalogue (config/plans.yml) and what a move between two plans is."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from bot.core.money import format_amount
+
+PERIODS_PER_YEAR = {"month": 12, "year": 1}
+
+
+class UnknownPlan(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Plan:
+    id: str
+    name: str
+    tier: int
+    price: int
+    currency: str
+    interval: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} {self.interval}ly, {format_amount(self.price, self.currency)} a {self.interval}"
+
+    @property
+    def yearly_price(self) -> int:
+        return self.price * PERIODS_PER_YEAR[self.interval]
+
+
+def stripe_plan_id(plan: str, price: int, currency: str, interval: str) -> str:
+    """The Stripe plan for a mirrored subscription: the price is part of the id so that a
+    price change makes a new Stripe plan instead of silently repricing old subscribers."""
+    return f"{plan}-{price}-{currency}-{interval}"
+
+
+def parse_plans(data: dict, *, source: str = "plans file") -> dict[str, Plan]:
+    """The catalogue in a plans file's `plans:` mapping (bot/settings.py reads the file)."""
+    try:
+        return {plan_id: Plan(id=plan_id, name=str(v["name"]), tier=int(v["tier"]),
+                              price=int(v["price"]), currency=str(v["currency"]).lower(),
+                              interval=str(v["interval"]))
+                for plan_id, v in (data.get("plans") or {}).items()}
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ValueError(f"plans file {source}: bad entry ({exc})") from None
+
+
+def options_for(current_plan: str, currency: str, catalogue: dict[str, Plan]) -> list[Plan]:
+    """The plans a customer on `current_plan` can move to: same currency, by tier, monthly first."""
+    return sorted((p for p in catalogue.values() if p.currency == currency and p.id != current_plan),
+                  key=lambda p: (p.tier, -PERIODS_PER_YEAR[p.interval]))
+
+
+TIER_WORDS = re.compile(r"[a-z]+")
+INTERVAL_WORDS = {"month": "month", "monthly": "month", "year": "year", "yearly": "year",
+                  "annual": "year", "annually": "year", "annualy": "year"}
+
+
+def match_plan(text: str, current: Plan | None, options: list[Plan]) -> Plan | None:
+    """The option a customer's words name ('pro yearly', 'go annual'), else None.
+
+    What they leave out stays as it is: a Pro customer asking to 'go annual' means Pro
+    yearly. Nothing named at all means they have not chosen yet.
+    """
+    words = set(TIER_WORDS.findall((text or "").lower()))
+    names = {p.name.lower() for p in options} | ({current.name.lower()} if current else set())
+    tier = next(iter(words & names), None) if len(words & names) == 1 else None
+    interval = {INTERVAL_WORDS[w] for w in words if w in INTERVAL_WORDS}
+    interval = interval.pop() if len(interval) == 1 else None
+    if tier is None and interval is None:
+        return None
+    tier = tier or (current.name.lower() if current else None)
+    interval = interval or (current.interval if current else None)
+    matches = [p for p in options if (tier is None or p.name.lower() == tier)
+               and (interval is None or p.interval == interval)]
+    return matches[0] if len(matches) == 1 else None

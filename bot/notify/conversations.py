@@ -1,0 +1,89 @@
+"""Rasa's conversation API, for what happens outside a customer's own request.
+
+An agent's decision or chat message is appended to the conversation
+(`POST /conversations/{id}/tracker/events`), where the widget and the history show
+it; the console reads the transcript from the tracker; a live handoff pauses and
+resumes the bot. Email and Slack customers also get the message on their channel
+(bot/notify/outbound.py).
+"""
+from __future__ import annotations
+
+import json
+import time
+import urllib.parse
+import urllib.request
+
+from bot.settings import settings
+
+
+class ConversationError(RuntimeError):
+    pass
+
+
+class RasaConversations:
+    def __init__(self, rasa_url: str, auth_token: str, timeout: float = 10.0):
+        self.rasa_url, self.auth_token, self.timeout = rasa_url.rstrip("/"), auth_token, timeout
+
+    @classmethod
+    def from_env(cls) -> "RasaConversations":
+        config = settings()
+        return cls(config.rasa_url, config.rasa_auth_token)
+
+    def send(self, conversation_id: str, text: str, metadata: dict) -> list[dict]:
+        """A customer's message through the REST channel; the assistant's replies."""
+        request = urllib.request.Request(
+            f"{self.rasa_url}/webhooks/rest/webhook",
+            data=json.dumps({"sender": conversation_id, "message": text, "metadata": metadata}).encode(),
+            method="POST", headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout * 6) as response:
+                return json.loads(response.read() or b"[]")
+        except (OSError, ValueError) as exc:
+            raise ConversationError(f"conversation {conversation_id}: {exc}") from exc
+
+    def tell(self, *, channel: str | None, conversation_id: str, text: str,
+             sender: str = "support_agent") -> None:
+        self._append(conversation_id, {"event": "bot", "text": text, "timestamp": time.time(),
+                                       "metadata": {"from": sender}})
+
+    def pause(self, conversation_id: str) -> None:
+        self._append(conversation_id, {"event": "pause", "timestamp": time.time()})
+
+    def resume(self, conversation_id: str) -> None:
+        self._append(conversation_id, {"event": "resume", "timestamp": time.time()})
+
+    def transcript(self, conversation_id: str) -> list[dict]:
+        """[{"who": "customer"|"assistant"|"agent", "text", "at"}] in order."""
+        tracker = self._request("GET", conversation_id, "tracker", None)
+        lines = []
+        offered: dict[str, str] = {}  # payload -> title of the buttons last shown
+        for event in tracker.get("events") or []:
+            if event.get("event") == "user":
+                text = event.get("text") or ""
+                # A pressed button arrives as its payload ("/affirm"); show what the customer saw.
+                lines.append({"who": "customer", "text": offered.get(text, text), "at": event.get("timestamp")})
+                offered = {}
+            elif event.get("event") == "bot" and event.get("text"):
+                sender = (event.get("metadata") or {}).get("from", "")
+                agent = sender.startswith("agent:") or sender == "support_agent"
+                buttons = [{"title": b.get("title", ""), "payload": b.get("payload", "")}
+                           for b in (event.get("data") or {}).get("buttons") or []]
+                offered.update({b["payload"]: b["title"] for b in buttons if b["payload"] and b["title"]})
+                lines.append({"who": "agent" if agent else "assistant", "text": event["text"],
+                              "at": event.get("timestamp"), "buttons": buttons})
+        return lines
+
+    def _append(self, conversation_id: str, event: dict) -> None:
+        self._request("POST", conversation_id, "tracker/events", event)
+
+    def _request(self, method: str, conversation_id: str, path: str, body: dict | None) -> dict:
+        url = (f"{self.rasa_url}/conversations/{urllib.parse.quote(conversation_id, safe='')}"
+               f"/{path}?{urllib.parse.urlencode({'token': self.auth_token})}")
+        request = urllib.request.Request(
+            url, data=json.dumps(body).encode() if body is not None else None, method=method,
+            headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                return json.loads(response.read() or b"{}")
+        except (OSError, ValueError) as exc:
+            raise ConversationError(f"conversation {conversation_id}: {exc}") from exc

@@ -1,0 +1,1 @@
+"""Operations: the `bot` command, starting the servers, seeding, the action server."""

@@ -1,0 +1,126 @@
+"""The `bot` command (contracts.md section 3): every command and its arguments, in one place.
+
+Errors are one line on stderr, never a traceback. Each command names the function that
+runs it as "module:function", imported only when that command runs: `bot decide` and
+`bot token` should not pay for loading aiohttp, Stripe and Rasa's helpers that the
+servers need.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from bot.app.bootstrap import bootstrap
+from bot.core.policy import PolicyError
+from bot.db.repository import UnknownCustomer
+from bot.ops.seed import SeedError
+from bot.settings import ROOT
+
+DEMO_SEED = str(ROOT / "seeds" / "demo.yml")
+
+
+class UsageError(Exception):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, not argparse's usage block
+        raise UsageError(f"{self.prog.removeprefix('bot ')}: {message}")
+
+
+def _command(sub, name: str, runs: str, help: str) -> argparse.ArgumentParser:
+    parser = sub.add_parser(name, help=help)
+    parser.set_defaults(runs=runs)
+    return parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="bot", description="GroupTrack support assistant: data, rules and servers.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    commands = "bot.ops.commands"
+
+    _command(sub, "migrate", f"{commands}:migrate", "create or upgrade the database schema")
+    p = _command(sub, "seed", f"{commands}:seed", "load a seed file into the database and Stripe")
+    p.add_argument("file")
+    p.add_argument("--no-stripe", action="store_true", help="write the database only")
+    p = _command(sub, "decide", f"{commands}:decide", "apply the refund rules and print the decision as JSON")
+    p.add_argument("--email", required=True)
+    p.add_argument("--reason", required=True)
+    p.add_argument("--now", required=True, help="ISO 8601 time of the contact, UTC")
+    p.add_argument("--seed", help="read this seed into a throw-away database; no Stripe")
+    p.add_argument("--policy", help="policy file (default: config/policy.yml or POLICY_FILE)")
+    p = _command(sub, "token", f"{commands}:token", "issue a customer token, as the host web app would")
+    p.add_argument("email")
+    p.add_argument("--ttl", type=int, default=3600)
+    agent = sub.add_parser("agent", help="manage support agents for the console").add_subparsers(
+        dest="agent_command", required=True, parser_class=_Parser)
+    p = _command(agent, "create", f"{commands}:agent_create",
+                 "create an agent; the password is read from the terminal or, for scripts, from AGENT_PASSWORD")
+    p.add_argument("username")
+    p.add_argument("--name", default="", help="display name")
+    p = _command(sub, "sync", f"{commands}:sync", "fill the database mirror from Stripe (customers, "
+                 "subscriptions, charges, invoices, refunds); resumes an interrupted run")
+    p.add_argument("--page-size", type=int, default=100, help="objects per Stripe list request")
+    p = _command(sub, "reconcile", f"{commands}:reconcile_movements",
+                 "finish money movements left pending by a Stripe outage or a crash")
+    p.add_argument("--every", type=float, default=15.0, help="seconds between passes")
+    p.add_argument("--once", action="store_true", help="one pass, then exit")
+    p = _command(sub, "email-poll", f"{commands}:email_poll", "answer mail from an IMAP mailbox (IMAP_* settings)")
+    p.add_argument("--interval", type=int, default=30, help="seconds between polls")
+    p.add_argument("--once", action="store_true", help="poll once and exit")
+    p = _command(sub, "email-try", f"{commands}:email_try", "send the local email channel a message and print the reply")
+    p.add_argument("sender", help="the From address, e.g. ana@example.com")
+    p.add_argument("text")
+    p.add_argument("--subject", default="Question")
+
+    p = _command(sub, "console", "bot.web.console.serve:serve", "serve the agent console")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=5080)
+    p = _command(sub, "widget", "bot.web.widget.serve:serve", "serve the help widget and its API")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=5090)
+    p.add_argument("--demo", action="store_true",
+                   help="serve /demo, which signs in demo customers: never in production")
+    p.add_argument("--demo-customers", default="", help="comma-separated emails listed on the demo page")
+
+    p = _command(sub, "run", "bot.ops.runner:run", "train if needed, seed the demo, start every server")
+    p.add_argument("--port", type=int, default=5005, help="Rasa server port")
+    p.add_argument("--actions-port", type=int, default=5055)
+    p.add_argument("--stripe-port", type=int, default=8420)
+    p.add_argument("--console-port", type=int, default=5080)
+    p.add_argument("--widget-port", type=int, default=5090)
+    p.add_argument("--seed", default=DEMO_SEED)
+    _command(sub, "model", "bot.ops.model:print_checked_model",
+             "print the trained model for the current data, after checking its SHA-256")
+    p = _command(sub, "run-prod", "bot.ops.production:run_prod",
+                 "the production shape: replicas behind nginx on PostgreSQL, Redis, RabbitMQ")
+    p.add_argument("--replicas", type=int, default=2)
+    p.add_argument("--port", type=int, default=5005, help="nginx, in front of the Rasa replicas")
+    p.add_argument("--console-port", type=int, default=5080)
+    p.add_argument("--widget-port", type=int, default=5090)
+    p.add_argument("--seed", default=DEMO_SEED, help="'' to load nothing")
+    return parser
+
+
+def run(args: argparse.Namespace) -> int:
+    module, function = args.runs.split(":")
+    return getattr(importlib.import_module(module), function)(args)
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        bootstrap()
+        return run(args)
+    except (UsageError, SeedError, PolicyError, ValueError) as exc:  # AgentError is a ValueError
+        print(f"bot: {exc}", file=sys.stderr)
+        return 2
+    except UnknownCustomer as exc:
+        print(f"bot: {exc}", file=sys.stderr)
+        return 3
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # the contract: no traceback, ever, on the command line
+        print(f"bot: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}", file=sys.stderr)
+        return 1

@@ -1,0 +1,1 @@
+"""The web applications people use: the agent console, the help widget and its relay."""

@@ -1,0 +1,141 @@
+"""The socket.io channel takes only what a widget sends, at the REST channel's rates: in
+process against its handlers, and live with a real socket.io client against Rasa."""
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.app.identity import issue_customer_token
+from bot.web.limits import MAX_MESSAGE
+from channels.socketio import GuardedSocketIOInput
+from tests.support.e2e_stack import SECRET, socket_say
+
+SESSION = "0f3c2b1a9d8e7f6a5b4c3d2e1f0a9b8c"
+
+
+def channel(**credentials):
+    """The channel's socket.io handlers, with what reaches the bot and what the socket is told."""
+    socket = GuardedSocketIOInput.from_credentials({"session_persistence": True, **credentials})
+    delivered, emitted = [], []
+
+    async def on_new_message(message):
+        delivered.append(message)
+
+    socket.blueprint(on_new_message)
+
+    async def emit(event, data, room=None, **_):
+        emitted.append((event, data, room))
+
+    async def enter_room(sid, room, namespace=None):
+        emitted.append(("entered room", room, sid))
+
+    socket.sio.emit, socket.sio.enter_room = emit, enter_room
+    handlers = socket.sio.handlers["/"]
+
+    def send(data, sid="sid-1"):
+        asyncio.run(handlers["user_uttered"](sid, data))
+
+    def ask_session(data, sid="sid-1"):
+        asyncio.run(handlers["session_request"](sid, data))
+
+    return send, ask_session, delivered, emitted
+
+
+@pytest.mark.parametrize("data, status", [
+    ("hi", 400), ([], 400), ({"session_id": SESSION}, 400), ({"message": 7, "session_id": SESSION}, 400),
+    ({"message": "x" * (MAX_MESSAGE + 1), "session_id": SESSION}, 413),
+    ({"message": "hi", "session_id": SESSION, "metadata": "{not json"}, 400),
+    ({"message": "hi", "session_id": SESSION, "metadata": {"customer_token": "t", "input_channel": "slack"}}, 400),
+    ({"message": "hi"}, 400), ({"message": "hi", "session_id": "U012AB3CD"}, 400),
+    ({"message": "hi", "session_id": SESSION + "\n"}, 400),
+])
+def test_anything_but_what_a_widget_sends_is_answered_with_the_reason_and_goes_no_further(data, status):
+    send, _, delivered, emitted = channel()
+    send(data)
+    assert delivered == []
+    [(event, reply, room)] = emitted
+    assert (event, reply["error"], room) == ("bot_uttered", status, "sid-1")
+    assert reply["text"].startswith("Not sent: ")
+
+
+def test_what_a_widget_sends_reaches_the_bot_with_only_the_token():
+    send, _, delivered, emitted = channel()
+    send({"message": "refund please", "session_id": SESSION, "metadata": json.dumps({"customer_token": "a.b.c"}),
+          "input_channel": "slack", "extra": "x" * 100})
+    [message] = delivered
+    assert (message.text, message.sender_id, message.input_channel, message.metadata) == (
+        "refund please", SESSION, "socketio", {"customer_token": "a.b.c"})
+    assert emitted == []
+
+
+def test_a_session_and_a_connection_are_each_slowed_down():
+    send, _, delivered, emitted = channel(per_minute=1, burst=2)
+    for _ in range(3):
+        send({"message": "hi", "session_id": SESSION})
+    assert len(delivered) == 2 and emitted[-1][1]["error"] == 429
+    other = "1" * 32  # the same connection hopping to a fresh session id is still counted
+    send({"message": "hi", "session_id": other})
+    assert len(delivered) == 2
+    send({"message": "hi", "session_id": other}, sid="sid-2")
+    assert len(delivered) == 3
+
+
+def test_a_session_id_a_client_asks_for_must_look_like_a_widget_s():
+    _, ask_session, _, emitted = channel()
+    ask_session({"session_id": SESSION})
+    ask_session({"session_id": "U012AB3CD"})  # a Slack user's conversation: a new session instead
+    ask_session(None)
+    confirmed = [data for event, data, _ in emitted if event == "session_confirm"]
+    assert confirmed[0] == SESSION
+    assert [room for event, room, _ in emitted if event == "entered room"] == confirmed  # to hear its replies
+    assert all(len(new) == 32 and new != "U012AB3CD" for new in confirmed[1:]) and len(confirmed) == 3
+
+
+def test_a_live_socket_conversation_answers_and_refuses(live):
+    token = issue_customer_token("ana@example.com", secret=SECRET)
+    answer, refusal = socket_say(live.urls["rasa"], ["how long is the free trial?", "x" * (MAX_MESSAGE + 1)], token)
+    assert "trial" in answer["text"].lower()
+    assert refusal["error"] == 413 and str(MAX_MESSAGE) in refusal["text"]
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=30),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=15), inner, max_size=3),
+    max_leaves=10)
+socket_events = st.one_of(json_values, st.fixed_dictionaries({}, optional={
+    "message": st.one_of(st.text(max_size=30), st.text(min_size=MAX_MESSAGE - 1, max_size=MAX_MESSAGE + 1),
+                         json_values),
+    "session_id": st.one_of(st.just(SESSION), st.text(max_size=70), json_values),
+    "metadata": st.one_of(st.fixed_dictionaries({"customer_token": st.text(max_size=20)}), st.text(max_size=20),
+                          json_values)}))
+
+
+def widget_would_send(data) -> bool:
+    if not isinstance(data, dict):
+        return False
+    message, metadata = data.get("message"), data.get("metadata")
+    if isinstance(metadata, str):
+        try:
+            metadata = json.loads(metadata)
+        except ValueError:
+            return False
+    return (isinstance(message, str) and bool(message.strip()) and len(message) <= MAX_MESSAGE
+            and data.get("session_id") == SESSION
+            and (metadata is None or (isinstance(metadata, dict) and set(metadata) <= {"customer_token"}
+                                      and isinstance(metadata.get("customer_token", ""), str))))
+
+
+@settings(max_examples=200, deadline=None, database=None)
+@given(data=socket_events)
+def test_any_event_is_delivered_as_sent_or_refused_with_a_reason_never_an_error(data):
+    send, _, delivered, emitted = channel(per_minute=10**6, burst=10**6)
+    send(data)
+    if widget_would_send(data):
+        [message] = delivered
+        assert (message.text, message.sender_id) == (data["message"], SESSION) and emitted == []
+    else:
+        [(event, reply, _)] = emitted
+        assert delivered == [] and event == "bot_uttered" and reply["error"] in (400, 413)

@@ -1,0 +1,97 @@
+"""R7: plan options, a preview from Stripe, and a change that happens once."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from bot.app.plan_changes import CannotChangePlan, change_plan, plan_options, preview_plan_change
+from bot.core.plans import UnknownPlan, match_plan, options_for
+from bot.db import models
+from bot.db.session import unit_of_work
+from bot.settings import load_plans
+
+
+def test_options_are_the_other_plans_in_the_customers_currency():
+    catalogue = load_plans()
+    assert [p.id for p in options_for("pro-monthly", "usd", catalogue)] == [
+        "starter-monthly", "starter-yearly", "pro-yearly"]
+    assert [p.id for p in options_for("pro-monthly-jpy", "jpy", catalogue)] == ["pro-yearly-jpy"]
+    assert catalogue["pro-yearly"].label == "Pro yearly, 490.00 USD a year"
+
+
+def test_plan_options_for_an_active_and_a_cancelled_customer(seeded_engine):
+    dan = plan_options("dan@example.com", engine=seeded_engine)
+    assert dan["current"].id == "starter-monthly"
+    assert [o.id for o in dan["options"]] == ["starter-yearly", "pro-monthly", "pro-yearly"]
+    assert plan_options("jon@example.com", engine=seeded_engine)["options"] == []
+
+
+def test_preview_then_change_once(live_engine, gateway):
+    preview = preview_plan_change("dan@example.com", "pro-monthly", gateway=gateway, engine=live_engine)
+    # Dan's mirrored subscription is a Stripe trial until the period ends (see stripe_sync),
+    # so Stripe prorates nothing now and the next invoice is the new price.
+    assert (preview["plan_id"], preview["direction"], preview["prorated"]) == ("pro-monthly", "none", 0)
+    assert (preview["next_invoice"], preview["next_invoice_text"]) == (4900, "49.00 USD")
+    first = change_plan("dan@example.com", "pro-monthly", gateway=gateway, engine=live_engine)
+    assert first["status"] == "changed"
+    with unit_of_work(live_engine) as session:
+        sub = session.execute(select(models.Subscription).join(models.Customer)
+                              .where(models.Customer.email == "dan@example.com")).scalar_one()
+        assert (sub.plan, sub.price, sub.interval) == ("pro-monthly", 4900, "month")
+        stripe_sub = gateway.subscription(sub.stripe_id)
+        assert stripe_sub["plan"] == "pro-monthly-4900-usd-month"
+        rows = session.execute(select(models.LedgerEntry).where(
+            models.LedgerEntry.kind == "plan_change")).scalars().all()
+        assert [(r.status, r.params["plan_id"]) for r in rows] == [("succeeded", "pro-monthly")]
+    # Already on it now: asking again changes nothing and says why.
+    with pytest.raises(CannotChangePlan, match="already on the Pro monthly plan"):
+        change_plan("dan@example.com", "pro-monthly", gateway=gateway, engine=live_engine)
+
+
+def test_a_plan_in_another_currency_or_unknown_is_refused(live_engine, gateway):
+    with pytest.raises(CannotChangePlan, match="billed in JPY"):
+        preview_plan_change("dan@example.com", "pro-yearly-jpy", gateway=gateway, engine=live_engine)
+    with pytest.raises(UnknownPlan):
+        preview_plan_change("dan@example.com", "platinum", gateway=gateway, engine=live_engine)
+    with pytest.raises(CannotChangePlan, match="no active subscription"):
+        preview_plan_change("jon@example.com", "pro-monthly", gateway=gateway, engine=live_engine)
+
+
+class ProratingGateway:
+    """Real Stripe's answer for a mid-period downgrade: a credit line and a charge line."""
+
+    def ensure_plan(self, plan_id, *args, **kwargs):
+        return plan_id
+
+    def preview_plan_change(self, subscription_id, plan_id):
+        return {"amount_due": 0, "currency": "usd", "lines": [
+            {"amount": -3267, "description": "Unused time on Pro", "proration": True},
+            {"amount": 1267, "description": "Remaining time on Starter", "proration": True},
+            {"amount": 1900, "description": "Starter (next period)", "proration": False}]}
+
+
+def test_a_prorated_credit_is_the_sum_of_the_proration_lines(seeded_engine):
+    with unit_of_work(seeded_engine) as session:
+        sub = session.execute(select(models.Subscription).join(models.Customer)
+                              .where(models.Customer.email == "ana@example.com")).scalar_one()
+        sub.stripe_id = "sub_ana"
+    preview = preview_plan_change("ana@example.com", "starter-monthly", gateway=ProratingGateway(),
+                                  engine=seeded_engine)
+    assert (preview["direction"], preview["prorated"], preview["prorated_text"]) == ("credit", -2000, "20.00 USD")
+    assert preview["next_invoice_text"] == "0.00 USD"
+
+
+@pytest.mark.parametrize("text, current, expected", [
+    ("switch me to pro yearly", "pro-monthly", "pro-yearly"),
+    ("can I go annual?", "pro-monthly", "pro-yearly"),  # the tier they left out stays
+    ("downgrade to starter monthly please", "pro-monthly", "starter-monthly"),
+    ("starter", "pro-monthly", "starter-monthly"),  # the interval they left out stays
+    ("pro", "starter-monthly", "pro-monthly"),
+    ("I want to change my plan", "pro-monthly", None),  # nothing chosen yet: offer the list
+    ("pro monthly", "pro-monthly", None),  # what they already have
+    ("starter or pro, monthly or yearly?", "pro-monthly", None),
+])
+def test_plan_named_in_the_customers_words(text, current, expected):
+    catalogue = load_plans()
+    found = match_plan(text, catalogue[current], options_for(current, "usd", catalogue))
+    assert (found.id if found else None) == expected

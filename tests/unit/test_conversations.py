@@ -1,0 +1,32 @@
+"""The transcript read from Rasa's tracker, as the widget history and the console show it."""
+from __future__ import annotations
+
+from bot.notify.conversations import RasaConversations
+
+
+class RecordedTracker(RasaConversations):
+    def __init__(self, events):
+        super().__init__("http://rasa.invalid", "token")
+        self.events = events
+
+    def _request(self, method, conversation_id, path, body):
+        return {"events": self.events}
+
+
+def test_a_pressed_button_reads_as_its_title_and_agents_are_told_apart():
+    buttons = [{"title": "Yes, cancel and refund", "payload": "/affirm"},
+               {"title": "No, keep my subscription", "payload": "/deny"}]
+    tracker = RecordedTracker([
+        {"event": "user", "text": "refund please", "timestamp": 1},
+        {"event": "bot", "text": "Shall I cancel and refund?", "data": {"buttons": buttons}, "timestamp": 2},
+        {"event": "user", "text": "/affirm", "timestamp": 3},
+        {"event": "bot", "text": "Refunded.", "timestamp": 4},
+        {"event": "user", "text": "/affirm", "timestamp": 5},  # typed, with no buttons on show
+        {"event": "bot", "text": "Hello, Sam here.", "metadata": {"from": "agent:sam"}, "timestamp": 6},
+    ])
+    lines = tracker.transcript("c-1")
+    assert [(line["who"], line["text"]) for line in lines] == [
+        ("customer", "refund please"), ("assistant", "Shall I cancel and refund?"),
+        ("customer", "Yes, cancel and refund"), ("assistant", "Refunded."),
+        ("customer", "/affirm"), ("agent", "Hello, Sam here.")]
+    assert lines[1]["buttons"] == buttons
