@@ -10,7 +10,7 @@ import sys
 import time
 
 from bot.ops.model import ensure_model
-from bot.ops.processes import BIN
+from bot.ops.processes import quiet_environment, quietly
 from bot.settings import ROOT
 
 
@@ -32,14 +32,15 @@ def main() -> None:
         env["REQUIRE_IMAP"] = "1"  # and Debian's dovecot-imapd
         env["REQUIRE_REDIS"] = "1"  # and Redis on its standard port
     # Not --fail-on-warnings: responses sent only by custom actions count as "unused" to Rasa.
-    step("rasa data validate", [str(BIN / "rasa"), "data", "validate",
-                                "--config", "config.yml", "--domain", "domain.yml", "--data", "data"])
+    env = quiet_environment(env)
+    step("rasa data validate", quietly("rasa", "data", "validate",
+                                       "--config", "config.yml", "--domain", "domain.yml", "--data", "data"), env)
     print("\n== model", flush=True)
     model = ensure_model()
     env["GROUPTRACK_MODEL"] = str(model)
-    step("rasa test (dialogue stories)", [
-        str(BIN / "rasa"), "test", "core", "--model", str(model), "--stories", "tests/test_stories.yml",
-        "--fail-on-prediction-errors", "--out", str(ROOT / "results"), "--endpoints", "endpoints.yml"])
+    step("rasa test (dialogue stories)", quietly(
+        "rasa", "test", "core", "--model", str(model), "--stories", "tests/test_stories.yml",
+        "--fail-on-prediction-errors", "--out", str(ROOT / "results"), "--endpoints", "endpoints.yml"), env)
     step("pytest", [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *sys.argv[1:]], env)
 
 

@@ -29,6 +29,9 @@ _SECRETS = (
     # only six-digit values the assistant asks for, and a date or amount is not six bare digits.
     (re.compile(r"(?<![\d.,/-])\d{6}(?![\d.,/-])"), "[code]"),
 )
+# Libraries whose INFO lines say what every start does (Alembic's "Context impl SQLiteImpl",
+# rasa-sdk's "Registered function for ..." sixteen times): their warnings still show.
+QUIET_AT_INFO = ("alembic", "rasa_sdk.executor")
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime"}
 
 
@@ -85,3 +88,5 @@ def configure(level: int = logging.INFO, stream=None) -> None:
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)
+    for chatty in QUIET_AT_INFO:
+        logging.getLogger(chatty).setLevel(level if level <= logging.DEBUG else max(level, logging.WARNING))

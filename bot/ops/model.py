@@ -8,7 +8,7 @@ import subprocess
 from pathlib import Path
 
 from bot.core.constant_time import secret_matches
-from bot.ops.processes import BIN
+from bot.ops.processes import quiet_environment, quietly
 from bot.settings import ROOT
 
 TRAINING_INPUTS = ("config.yml", "domain.yml", "data")
@@ -96,8 +96,8 @@ def ensure_model(root: Path = ROOT, out: Path | None = None) -> Path:
         return verify_model(model)
     print("training the Rasa model (about a minute; Rasa prints its progress) ...", flush=True)
     subprocess.run(
-        [str(BIN / "rasa"), "train", "--config", "config.yml", "--domain", "domain.yml",
-         "--data", "data", "--out", str(out), "--fixed-model-name", model.name.removesuffix(".tar.gz")],
-        cwd=root, check=True)
+        quietly("rasa", "train", "--config", "config.yml", "--domain", "domain.yml", "--data", "data",
+                "--out", str(out), "--fixed-model-name", model.name.removesuffix(".tar.gz")),
+        cwd=root, check=True, env=quiet_environment())
     write_model_digest(model)
     return model

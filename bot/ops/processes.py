@@ -12,9 +12,22 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.settings import ROOT
+from bot.settings import ROOT, process_environment
 
 BIN = Path(sys.executable).parent
+# Rasa's usage telemetry stays off unless an operator turns it on; SQLAlchemy's banner
+# about 2.0 (Rasa's own queries) says nothing a person running us can act on.
+QUIET_DEFAULTS = {"RASA_TELEMETRY_ENABLED": "false", "SQLALCHEMY_SILENCE_UBER_WARNING": "1"}
+
+
+def quietly(module: str, *args: str) -> list[str]:
+    """`python -m module args`, without third-party deprecation noise (bot/ops/quiet.py)."""
+    return [sys.executable, "-m", "bot.ops.quiet", module, *args]
+
+
+def quiet_environment(env: dict | None = None) -> dict:
+    """`env` (this process's environment by default) with QUIET_DEFAULTS where unset."""
+    return {**QUIET_DEFAULTS, **(process_environment() if env is None else env)}
 
 
 def free_port() -> int:

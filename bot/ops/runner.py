@@ -7,11 +7,10 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 from bot.ops.model import ensure_model, verify_model
-from bot.ops.processes import BIN, Stack
+from bot.ops.processes import BIN, Stack, quiet_environment, quietly
 from bot.settings import (
     DEFAULT_DATABASE,
     DEV_ACTION_SERVER_SECRET,
@@ -20,7 +19,6 @@ from bot.settings import (
     DEV_RASA_AUTH_TOKEN,
     ROOT,
     VAR,
-    process_environment,
     settings,
 )
 
@@ -36,7 +34,7 @@ def start_localstripe(stack: Stack, port: int, log: Path | None = None) -> str:
 
 def action_server_command(port: int) -> list[str]:
     """rasa-sdk's server behind the shared-secret guard (bot/ops/action_server.py), same flags."""
-    return [sys.executable, "-m", "bot.ops.action_server", "--port", str(port), "--actions", "actions"]
+    return quietly("bot.ops.action_server", "--port", str(port), "--actions", "actions")
 
 
 def rasa_api_arguments(env: dict) -> list[str]:
@@ -56,9 +54,8 @@ def start_assistant(stack: Stack, *, model: Path, rasa_port: int, actions_port: 
     stack.env["ACTION_ENDPOINT_URL"] = f"{actions_url}/webhook"
     stack.spawn("actions", action_server_command(actions_port), actions_url, f"{actions_url}/health", timeout=90)
     rasa_url = f"http://127.0.0.1:{rasa_port}"
-    stack.spawn("rasa", [str(BIN / "rasa"), "run", "--model", str(model), "--port", str(rasa_port), *api,
-                         "--cors", "*", "--credentials", "credentials.yml",
-                         "--endpoints", "endpoints.yml"],
+    stack.spawn("rasa", quietly("rasa", "run", "--model", str(model), "--port", str(rasa_port), *api,
+                                "--cors", "*", "--credentials", "credentials.yml", "--endpoints", "endpoints.yml"),
                 rasa_url, f"{rasa_url}/", timeout=240)
 
 
@@ -103,7 +100,7 @@ def seed(stack: Stack, path: str) -> None:
 
 
 def stack_environment() -> dict:
-    env = process_environment()
+    env = quiet_environment()
     env.setdefault("RASA_AUTH_TOKEN", DEV_RASA_AUTH_TOKEN)
     env.setdefault("CUSTOMER_TOKEN_SECRET", DEV_CUSTOMER_TOKEN_SECRET)
     env.setdefault("EMAIL_WEBHOOK_SIGNING_KEY", DEV_EMAIL_SIGNING_KEY)
