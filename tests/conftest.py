@@ -54,12 +54,17 @@ def db_url(request, tmp_path):
         yield from _postgres_database()
 
 
-@pytest.fixture
-def engine(db_url):
-    upgrade(db_url)
-    engine = make_engine(db_url)
+def migrated_engine(url: str):
+    """An engine on a database brought to the newest schema, disposed of afterwards."""
+    upgrade(url)
+    engine = make_engine(url)
     yield engine
     engine.dispose()
+
+
+@pytest.fixture
+def engine(db_url):
+    yield from migrated_engine(db_url)
 
 
 @pytest.fixture

@@ -12,19 +12,26 @@ from tests.support.e2e_stack import SECRET, latest_code, mirror, say, stripe_ref
 pytestmark = pytest.mark.e2e
 
 
+def subscription_and_movements(live, email: str) -> tuple[models.Subscription, list[models.LedgerEntry]]:
+    """The customer's subscription and every ledger movement on their account, from the database."""
+    engine = mirror(live)
+    try:
+        with unit_of_work(engine) as session:
+            sub = session.execute(select(models.Subscription).join(models.Customer)
+                                  .where(models.Customer.email == email)).scalar_one()
+            return sub, list(session.execute(select(models.LedgerEntry).where(
+                models.LedgerEntry.customer_id == sub.customer_id)).scalars())
+    finally:
+        engine.dispose()
+
+
 def test_a_customer_who_declines_keeps_the_subscription(live):
     token = issue_customer_token("ana@example.com", secret=SECRET)
     say(live, "widget-ana-undecided", "I cancelled a day late, can I get a refund?", token)
     reply = texts(say(live, "widget-ana-undecided", "no, keep my subscription", token))
     assert "haven't changed anything" in reply and understood(reply), reply
-    engine = mirror(live)
-    with unit_of_work(engine) as session:
-        sub = session.execute(select(models.Subscription).join(models.Customer)
-                              .where(models.Customer.email == "ana@example.com")).scalar_one()
-        assert session.execute(select(models.LedgerEntry).where(
-            models.LedgerEntry.customer_id == sub.customer_id)).scalars().all() == []
-    assert sub.status == "active"
-    engine.dispose()
+    sub, movements = subscription_and_movements(live, "ana@example.com")
+    assert movements == [] and sub.status == "active"
 
 
 def test_signed_in_customer_cancelled_a_day_late_is_refunded_once(live):
@@ -135,13 +142,8 @@ def test_cancelling_stops_the_renewal_once_and_keeps_access(live):
     assert "won't be charged again" in offer and "Shall I" in offer, offer
     done = texts(say(live, "widget-eve", "yes", token))
     assert "won't renew" in done and understood(done), done
-    engine = mirror(live)
-    with unit_of_work(engine) as session:
-        sub = session.execute(select(models.Subscription).join(models.Customer)
-                              .where(models.Customer.email == "eve@example.com")).scalar_one()
-        cancels = session.execute(select(models.LedgerEntry).where(
-            models.LedgerEntry.kind == "cancel", models.LedgerEntry.customer_id == sub.customer_id)).scalars().all()
-    engine.dispose()
+    sub, movements = subscription_and_movements(live, "eve@example.com")
+    cancels = [m for m in movements if m.kind == "cancel"]
     assert sub.cancel_at_period_end and sub.status == "active"
     assert [(c.status, c.params["at_period_end"]) for c in cancels] == [("succeeded", True)]
     again = texts(say(live, "widget-eve", "cancel my plan", token))

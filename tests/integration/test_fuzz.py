@@ -17,12 +17,11 @@ from sqlalchemy import func, select
 
 from bot.app.identity import InvalidToken, issue_customer_token, verify_customer_token
 from bot.db import models
-from bot.db.migrate import upgrade
-from bot.db.session import make_engine, unit_of_work
+from bot.db.session import unit_of_work
 from bot.ops.seed import SeedError, parse_seed, write_customers
 from bot.web.limits import RateLimiter
 from bot.web.widget.app import MAX_MESSAGE, make_app
-from tests.conftest import DEMO_NOW, DEMO_SEED
+from tests.conftest import DEMO_NOW, DEMO_SEED, migrated_engine
 
 pytestmark = pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")  # short forged keys
 FUZZ = settings(max_examples=150, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
@@ -139,11 +138,7 @@ def test_history_answers_only_for_a_well_formed_id_and_only_that_conversation(wi
 
 @pytest.fixture(scope="module")
 def seed_engine(tmp_path_factory):
-    url = f"sqlite:///{tmp_path_factory.mktemp('fuzz')}/seed.db"
-    upgrade(url)
-    engine = make_engine(url)
-    yield engine
-    engine.dispose()
+    yield from migrated_engine(f"sqlite:///{tmp_path_factory.mktemp('fuzz')}/seed.db")
 
 
 def snapshot(engine) -> dict:

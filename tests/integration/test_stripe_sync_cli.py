@@ -12,7 +12,7 @@ from bot.billing.mirror.follow import handle_event, sync_from_stripe
 from bot.db import models
 from bot.db.migrate import upgrade
 from bot.db.session import make_engine, unit_of_work
-from tests.conftest import ROOT
+from tests.conftest import ROOT, migrated_engine
 
 TABLES = (models.Customer, models.Subscription, models.Charge, models.Refund)
 
@@ -32,11 +32,7 @@ def dump(engine) -> dict:
 
 @pytest.fixture
 def empty_engine(tmp_path):
-    url = f"sqlite:///{tmp_path}/synced.db"
-    upgrade(url)
-    engine = make_engine(url)
-    yield engine
-    engine.dispose()
+    yield from migrated_engine(f"sqlite:///{tmp_path}/synced.db")
 
 
 def test_bot_sync_fills_an_empty_mirror_and_a_second_run_changes_nothing(live_engine, localstripe, tmp_path):
