@@ -1,73 +1,35 @@
-"""Questions about the customer's own subscription, and resuming after identification."""
+"""Questions about the customer's own subscription."""
 from __future__ import annotations
 
 from typing import Any
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.cancellation import offer_cancellation
-from actions.identity import answer_when_identified, verified_email
-from actions.plans import offer_plan_change
-from actions.refunds import REASON_BY_INTENT, assess
-from bot.app.account import account_summary
+from actions.consent import CustomerAction
+from actions.identity import answer_when_identified, reader_of
+from bot.app.account import account_summary, renewal
 from bot.clock import now_utc
 from bot.db.repository import UnknownCustomer
 
 
-def summarise(dispatcher: CollectingDispatcher, email: str) -> list[dict[str, Any]]:
+def summarise(dispatcher: CollectingDispatcher, tracker: Tracker, email: str) -> list[dict[str, Any]]:
+    now, reader = now_utc(), reader_of(tracker)
     try:
-        dispatcher.utter_message(text=account_summary(email, now=now_utc()))
+        dispatcher.utter_message(text=account_summary(email, now=now, reader=reader))
+        state = renewal(email, now=now)
     except UnknownCustomer:
         dispatcher.utter_message(response="utter_no_account")
-    return []
+        return []
+    until = state["access_until"].isoformat() if state["access_until"] else None
+    return [SlotSet("topic", {"kind": "account", "renews": state["renews"], "period_end": until}),
+            SlotSet("last_request", "check_subscription")]
 
 
-class ActionCheckSubscription(Action):
+class ActionCheckSubscription(CustomerAction):
     def name(self) -> str:
         return "action_check_subscription"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
-        return answer_when_identified(tracker, lambda email: summarise(dispatcher, email))
-
-
-class ActionResumeRequest(Action):
-    """After the identification form: answer what the customer asked before it."""
-
-    def name(self) -> str:
-        return "action_resume_request"
-
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
-        done = [SlotSet("needs_identity", False), SlotSet("pending_request", None),
-                SlotSet("identify_email", None), SlotSet("identify_code", None)]
-        email = verified_email(tracker)
-        if email is None:  # the form ended without a verified code
-            dispatcher.utter_message(response="utter_need_identity")
-            return done
-        answer = RESUMABLE.get(tracker.get_slot("pending_request"))
-        if answer is None:
-            dispatcher.utter_message(response="utter_identified_what_next")
-            return done
-        return done + answer(dispatcher, tracker, email)
-
-
-def _resume_refund(dispatcher, tracker, email):
-    return assess(dispatcher, tracker, email, tracker.get_slot("pending_request"))
-
-
-def _resume_cancel(dispatcher, tracker, email):
-    return offer_cancellation(dispatcher, email)
-
-
-def _resume_plan_change(dispatcher, tracker, email):
-    return offer_plan_change(dispatcher, tracker, email)
-
-
-# What each request that needs an identity does once the customer is identified.
-RESUMABLE = {
-    **{intent: _resume_refund for intent in REASON_BY_INTENT},
-    "check_subscription": lambda dispatcher, tracker, email: summarise(dispatcher, email),
-    "cancel_subscription": _resume_cancel,
-    "change_plan": _resume_plan_change,
-}
+    def respond(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
+        return answer_when_identified(dispatcher, tracker, lambda email: summarise(dispatcher, tracker, email))

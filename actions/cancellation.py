@@ -1,56 +1,61 @@
-"""Cancelling at period end: offered, confirmed, then carried out through the ledger."""
+"""Cancelling at period end: offered, and carried out through the ledger only on a yes to it."""
 from __future__ import annotations
 
 from typing import Any
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.identity import answer_when_identified, verified_email
+from actions.consent import CustomerAction, offer_buttons, offered
+from actions.identity import answer_when_identified, reader_of, verified_email
+from bot.app import offers
 from bot.app.account import cancel_at_period_end, renewal
+from bot.clock import now_utc
 from bot.core.messages import access_until
+from bot.core.statuses import OfferKind
+from bot.db.models import Offer
+from bot.settings import load_policy
+
+RESULT_RESPONSE = {"cancelled": "utter_cancelled_at_period_end", "not_renewing": "utter_not_renewing",
+                   "pending": "utter_cancel_pending"}
 
 
-def offer_cancellation(dispatcher: CollectingDispatcher, email: str) -> list[dict[str, Any]]:
-    state = renewal(email)
+def offer_cancellation(dispatcher: CollectingDispatcher, tracker: Tracker, email: str,
+                       restating: bool = False) -> list[dict[str, Any]]:
+    now, reader = now_utc(), reader_of(tracker)
+    state = renewal(email, now=now)
+    until = access_until(state["access_until"], reader, now)
+    topic = {"kind": "cancel", "access_until": state["access_until"].isoformat() if state["access_until"] else None}
     if not state["renews"]:
-        dispatcher.utter_message(response="utter_not_renewing", access_until=access_until(state["access_until"]))
-        return [SlotSet("awaiting_cancel_confirmation", False)]
-    dispatcher.utter_message(response="utter_offer_cancel_at_period_end",
-                             access_until=access_until(state["access_until"]))
-    return [SlotSet("awaiting_cancel_confirmation", True), SlotSet("awaiting_refund_confirmation", False)]
+        response = "utter_not_renewing" if state["access_until"] else "utter_subscription_ended"
+        dispatcher.utter_message(response=response, access_until=until)
+        return [SlotSet("topic", {**topic, "done": True})]
+    offer = offers.make_offer(conversation_id=tracker.sender_id, channel=tracker.get_latest_input_channel(),
+                              email=email, kind=OfferKind.CANCEL_AT_PERIOD_END, now=now,
+                              valid_minutes=load_policy().decision_valid_minutes)
+    dispatcher.utter_message(response="utter_restate_cancel" if restating else "utter_offer_cancel_at_period_end",
+                             access_until=until,
+                             buttons=offer_buttons(offer.token, "Yes, stop the renewal", "No, keep it"))
+    return [SlotSet("topic", topic), SlotSet("last_request", "cancel_subscription"), *offered(offer.token)]
 
 
-class ActionOfferCancellation(Action):
+def restate(dispatcher: CollectingDispatcher, tracker: Tracker, offer: Offer) -> list[dict[str, Any]]:
+    return offer_cancellation(dispatcher, tracker, verified_email(tracker), restating=True)
+
+
+def carry_out(dispatcher: CollectingDispatcher, tracker: Tracker, email: str, offer: Offer) -> list[dict[str, Any]]:
+    now = now_utc()
+    result = cancel_at_period_end(email, consent=offer.token)
+    dispatcher.utter_message(response=RESULT_RESPONSE.get(result["status"], "utter_cancel_failed"),
+                             access_until=access_until(result["access_until"], reader_of(tracker), now))
+    until = result["access_until"].isoformat() if result["access_until"] else None
+    return [SlotSet("topic", {"kind": "cancel", "access_until": until, "done": True}), SlotSet("last_request", None)]
+
+
+class ActionOfferCancellation(CustomerAction):
     def name(self) -> str:
         return "action_offer_cancellation"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
-        return answer_when_identified(tracker, lambda email: offer_cancellation(dispatcher, email))
-
-
-class ActionCancelAtPeriodEnd(Action):
-    def name(self) -> str:
-        return "action_cancel_at_period_end"
-
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
-        done = [SlotSet("awaiting_cancel_confirmation", False)]
-        email = verified_email(tracker)
-        if email is None:
-            dispatcher.utter_message(response="utter_need_identity")
-            return done
-        result = cancel_at_period_end(email)
-        response = {"cancelled": "utter_cancelled_at_period_end", "not_renewing": "utter_not_renewing",
-                    "pending": "utter_cancel_pending"}.get(result["status"], "utter_cancel_failed")
-        dispatcher.utter_message(response=response, access_until=access_until(result["access_until"]))
-        return done
-
-
-class ActionKeepSubscription(Action):
-    def name(self) -> str:
-        return "action_keep_subscription"
-
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
-        dispatcher.utter_message(response="utter_nothing_changed")
-        return [SlotSet("awaiting_cancel_confirmation", False)]
+    def respond(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
+        return answer_when_identified(dispatcher, tracker, lambda email: offer_cancellation(dispatcher, tracker, email))

@@ -1,10 +1,14 @@
-"""What to do when the assistant does not understand: ask to rephrase, then offer a person."""
+"""When the assistant does not understand: say what it can help with and offer a person; a
+second miss in a row says so plainly."""
 from __future__ import annotations
 
 from typing import Any
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
+
+from actions.consent import CustomerAction
+from actions.policy_answers import HUMAN_BUTTON
 
 MISSES_BEFORE_OFFERING_A_PERSON = 2
 
@@ -22,13 +26,14 @@ def consecutive_misses(tracker: Tracker) -> int:
     return misses
 
 
-class ActionRephraseOrOfferHuman(Action):
+class ActionRephraseOrOfferHuman(CustomerAction):
     def name(self) -> str:
         return "action_rephrase_or_offer_human"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
+    def respond(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
+        # One button only: a "try again" button must not send /affirm, which could confirm an offer.
         if consecutive_misses(tracker) >= MISSES_BEFORE_OFFERING_A_PERSON:
-            dispatcher.utter_message(response="utter_offer_human")
+            dispatcher.utter_message(response="utter_offer_human", buttons=HUMAN_BUTTON)
         else:
-            dispatcher.utter_message(response="utter_please_rephrase")
+            dispatcher.utter_message(response="utter_please_rephrase", buttons=HUMAN_BUTTON)
         return []

@@ -1,23 +1,36 @@
-"""Changing plans (R7): list the options, preview Stripe's amounts, confirm, change."""
+"""Changing plans (R7): list the options, preview Stripe's amounts as an offer, change on a
+yes to it, and change back the same way ("undo that")."""
 from __future__ import annotations
 
 from typing import Any
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.identity import answer_when_identified, verified_email
+from actions.consent import CustomerAction, offer_buttons, offered
+from actions.identity import answer_when_identified, reader_of, verified_email
+from bot.app import offers
 from bot.app.plan_changes import CannotChangePlan, change_plan, plan_options, preview_plan_change
 from bot.billing.gateway import GatewayError
-from bot.core.plans import UnknownPlan, match_plan
+from bot.clock import now_utc
+from bot.core.formatting import Reader, money
+from bot.core.plans import Plan, UnknownPlan, match_plan
+from bot.core.statuses import OfferKind
+from bot.db.models import Offer
+from bot.settings import load_plans, load_policy
 
 PREVIEW_RESPONSE = {"charge": "utter_plan_preview_charge", "credit": "utter_plan_preview_credit",
                     "none": "utter_plan_preview_no_proration"}
+NOT_CHOSEN = [SlotSet("pending_plan", None)]
+
+
+def label(plan: Plan, reader: Reader) -> str:
+    return f"{plan.display_name}, {money(plan.price, plan.currency, reader)} a {plan.interval}"
 
 
 def _requested_plan(tracker: Tracker) -> str | None:
-    """A plan id from a button (`/change_plan{"plan": ...}`) or the slot kept over the form."""
+    """A plan id from a button (`/change_plan{"plan": ...}`) or the slot kept over identification."""
     for entity in tracker.latest_message.get("entities") or []:
         if entity.get("entity") == "plan":
             return str(entity.get("value"))
@@ -25,73 +38,97 @@ def _requested_plan(tracker: Tracker) -> str | None:
 
 
 def offer_plan_change(dispatcher: CollectingDispatcher, tracker: Tracker, email: str) -> list[dict[str, Any]]:
-    available = plan_options(email)
+    available, reader = plan_options(email), reader_of(tracker)
     if not available["options"]:
         dispatcher.utter_message(response="utter_no_plan_to_change")
-        return [SlotSet("pending_plan", None)]
+        return NOT_CHOSEN
     wanted = _requested_plan(tracker)
     chosen = next((p for p in available["options"] if p.id == wanted), None) or match_plan(
         tracker.latest_message.get("text") or "", available["current"], available["options"])
     if chosen is not None:
-        return preview(dispatcher, email, chosen.id)
+        return preview(dispatcher, tracker, email, chosen.id)
+    price, currency, interval = available["current_price"]
     dispatcher.utter_message(response="utter_change_plan_terms")
     dispatcher.utter_message(
-        response="utter_plan_options", current=available["current_label"],
-        buttons=[{"title": p.label, "payload": f'/change_plan{{"plan":"{p.id}"}}'}
+        response="utter_plan_options", current=f"{available['current_name']}, {money(price, currency, reader)} a "
+                                               f"{interval}",
+        buttons=[{"title": label(p, reader), "payload": f'/change_plan{{"plan":"{p.id}"}}'}
                  for p in available["options"]])
-    return [SlotSet("pending_plan", None), SlotSet("awaiting_plan_confirmation", False)]
+    return NOT_CHOSEN + [SlotSet("last_request", "change_plan")]
 
 
-def preview(dispatcher: CollectingDispatcher, email: str, plan_id: str) -> list[dict[str, Any]]:
+def preview(dispatcher: CollectingDispatcher, tracker: Tracker, email: str, plan_id: str,
+            restating: bool = False) -> list[dict[str, Any]]:
+    reader = reader_of(tracker)
     try:
         quote = preview_plan_change(email, plan_id)
     except (CannotChangePlan, UnknownPlan) as exc:
         dispatcher.utter_message(response="utter_cannot_change_plan", why=str(exc))
-        return [SlotSet("pending_plan", None), SlotSet("awaiting_plan_confirmation", False)]
+        return NOT_CHOSEN
     except GatewayError:
         dispatcher.utter_message(response="utter_payments_unreachable")
-        return [SlotSet("pending_plan", None), SlotSet("awaiting_plan_confirmation", False)]
-    dispatcher.utter_message(response=PREVIEW_RESPONSE[quote["direction"]], plan=quote["plan_label"],
-                             amount=quote["prorated_text"], next_invoice=quote["next_invoice_text"])
-    return [SlotSet("pending_plan", plan_id), SlotSet("awaiting_plan_confirmation", True),
-            SlotSet("awaiting_refund_confirmation", False), SlotSet("awaiting_cancel_confirmation", False)]
+        return NOT_CHOSEN
+    plan = quote["plan"]
+    offer = offers.make_offer(conversation_id=tracker.sender_id, channel=tracker.get_latest_input_channel(),
+                              email=email, kind=OfferKind.PLAN_CHANGE, now=now_utc(),
+                              valid_minutes=load_policy().decision_valid_minutes, plan_id=plan.id,
+                              from_plan=quote["from_plan"], amount=quote["prorated"], currency=plan.currency)
+    if restating:
+        dispatcher.utter_message(response="utter_back_to_offer")
+    dispatcher.utter_message(response=PREVIEW_RESPONSE[quote["direction"]], plan=label(plan, reader),
+                             amount=money(abs(quote["prorated"]), plan.currency, reader),
+                             next_invoice=money(quote["next_invoice"], plan.currency, reader),
+                             buttons=offer_buttons(offer.token, "Yes, switch", "No, keep my plan"))
+    topic = {"kind": "plan", "plan": plan.display_name, "prorated": quote["prorated"], "currency": plan.currency,
+             "next_invoice": quote["next_invoice"], "direction": quote["direction"]}
+    return [SlotSet("pending_plan", None), SlotSet("topic", topic), SlotSet("last_request", "change_plan"),
+            *offered(offer.token)]
 
 
-class ActionOfferPlanChange(Action):
+def restate(dispatcher: CollectingDispatcher, tracker: Tracker, offer: Offer) -> list[dict[str, Any]]:
+    return preview(dispatcher, tracker, verified_email(tracker), offer.plan_id, restating=True)
+
+
+def carry_out(dispatcher: CollectingDispatcher, tracker: Tracker, email: str, offer: Offer) -> list[dict[str, Any]]:
+    reader = reader_of(tracker)
+    try:
+        result = change_plan(email, offer.plan_id, consent=offer.token)
+    except (CannotChangePlan, UnknownPlan) as exc:
+        dispatcher.utter_message(response="utter_cannot_change_plan", why=str(exc))
+        return NOT_CHOSEN
+    response = {"changed": "utter_plan_changed", "pending": "utter_plan_change_pending"}.get(
+        result["status"], "utter_plan_change_failed")
+    dispatcher.utter_message(response=response, plan=label(result["plan"], reader))
+    topic = {"kind": "plan", "plan": result["plan"].display_name, "done": True}
+    return NOT_CHOSEN + [SlotSet("topic", topic), SlotSet("last_request", None)]
+
+
+def undo_change(dispatcher: CollectingDispatcher, tracker: Tracker, email: str) -> list[dict[str, Any]]:
+    """"Change it back": the plan this conversation last switched away from, offered again."""
+    last = offers.last_plan_change(tracker.sender_id)
+    if last is None or last.from_plan is None:
+        dispatcher.utter_message(response="utter_nothing_to_undo")
+        return []
+    if last.from_plan not in load_plans():
+        dispatcher.utter_message(response="utter_cannot_change_plan",
+                                 why="your previous plan is no longer offered, so a person can help you return")
+        return []
+    return preview(dispatcher, tracker, email, last.from_plan)
+
+
+class ActionOfferPlanChange(CustomerAction):
     def name(self) -> str:
         return "action_offer_plan_change"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
+    def respond(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
         return answer_when_identified(
-            tracker, lambda email: offer_plan_change(dispatcher, tracker, email),
+            dispatcher, tracker, lambda email: offer_plan_change(dispatcher, tracker, email),
             remember=[SlotSet("pending_plan", _requested_plan(tracker))])
 
 
-class ActionChangePlan(Action):
+class ActionUndoChange(CustomerAction):
     def name(self) -> str:
-        return "action_change_plan"
+        return "action_undo_change"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
-        done = [SlotSet("awaiting_plan_confirmation", False), SlotSet("pending_plan", None)]
-        email, plan_id = verified_email(tracker), tracker.get_slot("pending_plan")
-        if email is None or plan_id is None:
-            dispatcher.utter_message(response="utter_need_identity")
-            return done
-        try:
-            result = change_plan(email, plan_id)
-        except (CannotChangePlan, UnknownPlan) as exc:
-            dispatcher.utter_message(response="utter_cannot_change_plan", why=str(exc))
-            return done
-        response = {"changed": "utter_plan_changed", "pending": "utter_plan_change_pending"}.get(
-            result["status"], "utter_plan_change_failed")
-        dispatcher.utter_message(response=response, plan=result["plan_label"])
-        return done
-
-
-class ActionKeepPlan(Action):
-    def name(self) -> str:
-        return "action_keep_plan"
-
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
-        dispatcher.utter_message(response="utter_plan_unchanged")
-        return [SlotSet("awaiting_plan_confirmation", False), SlotSet("pending_plan", None)]
+    def respond(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
+        return answer_when_identified(dispatcher, tracker, lambda email: undo_change(dispatcher, tracker, email))

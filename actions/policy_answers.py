@@ -1,31 +1,51 @@
-"""Answers about the terms whose numbers live in the policy file, never in the domain."""
+"""Answers about the terms (numbers from the policy file, never the domain), and about what
+the assistant is for when a message is small talk or out of its scope."""
 from __future__ import annotations
 
 from typing import Any
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.consent import CustomerAction
 from bot.settings import load_policy
 
-RESPONSE_BY_INTENT = {
-    "ask_free_trial": "utter_free_trial",
-    "ask_refund_fee": "utter_refund_fee",
-    "cancel_subscription": "utter_cancel_terms",
-    "chitchat": "utter_chitchat",
+# intent -> (response, follow-up topic)
+TERMS = {
+    "ask_free_trial": ("utter_free_trial", "free_trial"),
+    "ask_refund_fee": ("utter_refund_fee", "refund_fee"),
+    "ask_billing_cycle": ("utter_billing_cycle", "billing_cycle"),
+    "ask_failed_payment": ("utter_failed_payment", "failed_payment"),
+    "ask_export_data": ("utter_export_data", "export_data"),
 }
+SCOPE = {"chitchat": "utter_chitchat", "out_of_scope": "utter_out_of_scope"}
+HUMAN_BUTTON = [{"title": "Talk to a person", "payload": "/request_human"}]
 
 
-class ActionExplainPolicy(Action):
+def explain_terms(dispatcher: CollectingDispatcher, intent: str) -> list[dict[str, Any]]:
+    """Say the terms answer for `intent`; returns the follow-up topic it sets."""
+    policy = load_policy()
+    response, topic = TERMS[intent]
+    dispatcher.utter_message(response=response, brand=policy.brand, trial_days=policy.trial_days,
+                             fee_percent=policy.fee_percent_text, window_hours=policy.late_cancel_window_hours,
+                             support_email=policy.support_email)
+    return [SlotSet("topic", {"kind": "terms", "topic": topic})]
+
+
+def explain_scope(dispatcher: CollectingDispatcher, intent: str | None) -> None:
+    """What the assistant helps with, and a person, for anything it can't answer."""
+    dispatcher.utter_message(response=SCOPE.get(intent, "utter_out_of_scope"), brand=load_policy().brand,
+                             buttons=HUMAN_BUTTON)
+
+
+class ActionExplainPolicy(CustomerAction):
     def name(self) -> str:
         return "action_explain_policy"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
-        policy = load_policy()
+    def respond(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
         intent = (tracker.latest_message.get("intent") or {}).get("name")
-        dispatcher.utter_message(
-            response=RESPONSE_BY_INTENT.get(intent, "utter_please_rephrase"),
-            brand=policy.brand, trial_days=policy.trial_days,
-            fee_percent=policy.fee_percent_text,
-            window_hours=policy.late_cancel_window_hours, support_email=policy.support_email)
+        if intent in TERMS:
+            return explain_terms(dispatcher, intent)
+        explain_scope(dispatcher, intent)
         return []

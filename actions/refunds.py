@@ -1,21 +1,30 @@
-"""Refund requests: ask the core for a decision, confirm, carry it out."""
+"""Refund requests: the core decides, the customer hears it in their terms, and an R1 refund
+is offered and paid only on a yes to that offer (actions/answers.py)."""
 from __future__ import annotations
 
 from datetime import date
 from typing import Any
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.cancellation import offer_cancellation
 from actions.cases import tell_about_case
-from actions.identity import answer_when_identified, latest_intent, verified_email
+from actions.consent import CustomerAction, offer_buttons, offered
+from actions.identity import answer_when_identified, latest_intent, reader_of, verified_email
 from actions.transcript import customer_entities, customer_words
+from bot.app import offers
 from bot.app import refunds as refund_cases
+from bot.app.account import renewal
 from bot.clock import now_utc
+from bot.core import messages
+from bot.core.formatting import money
 from bot.core.mentions import mismatch_note, parse_amount, parse_date
+from bot.core.statuses import OfferKind
+from bot.db.models import Offer
 from bot.db.repository import UnknownCustomer
+from bot.settings import load_policy
 
 REASON_BY_INTENT = {
     "request_refund": "unspecified",
@@ -24,90 +33,108 @@ REASON_BY_INTENT = {
     "technical_problem": "technical_problem",
     "forgot_subscription": "forgot_subscription",
 }
-REVIEW_OUTCOMES = {"review_refund", "review_credit", "ticket"}
+REVIEW_OUTCOMES = {"review_refund", "review_credit"}
+TOPIC_FACTS = ("rule", "outcome", "currency", "refund", "fee", "base", "credit", "charge_amount", "charge_date",
+               "requires_cancellation", "case_id", "case_due")
 
 
-def assess(dispatcher: CollectingDispatcher, tracker: Tracker, email: str,
-           intent: str | None) -> list[dict[str, Any]]:
-    """Ask the core for a decision for a verified customer and put it in words."""
+def assess(dispatcher: CollectingDispatcher, tracker: Tracker, email: str, intent: str | None) -> list[dict[str, Any]]:
+    """Ask the core for a decision for a proven customer and put it in their words."""
+    reader, now, policy = reader_of(tracker), now_utc(), load_policy()
     try:
         decision = refund_cases.assess_refund(
-            email, REASON_BY_INTENT.get(intent, "unspecified"), now=now_utc(),
+            email, REASON_BY_INTENT.get(intent, "unspecified"), now=now,
             channel=tracker.get_latest_input_channel(), conversation_id=tracker.sender_id,
             note=customer_words(tracker, REASON_BY_INTENT))
     except UnknownCustomer:
         dispatcher.utter_message(response="utter_no_account")
-        return [SlotSet("customer_email", email), SlotSet("awaiting_refund_confirmation", False)]
-    dispatcher.utter_message(text=decision["explanation"])
-    note = _mismatch(tracker, decision)
+        return []
+    told = messages.decision_for_customer(decision, window_hours=policy.late_cancel_window_hours,
+                                          reader=reader, now=now)
+    events = [SlotSet("topic", decision_topic(decision)), SlotSet("last_request", intent)]
+    if decision["outcome"] == "ticket":  # help first: what to try, then the ticket, then the rule
+        dispatcher.utter_message(response="utter_troubleshooting")
+        tell_about_case(dispatcher, decision, reader)
+        dispatcher.utter_message(text=told)
+        return events
+    dispatcher.utter_message(text=told)
+    note = _mismatch(tracker, decision, reader)
     if note:
         dispatcher.utter_message(text=note)
-    events = [SlotSet("customer_email", email), SlotSet("decision_id", decision["decision_id"])]
     if decision["outcome"] == "auto_refund":
-        response = ("utter_confirm_cancel_and_refund" if decision["requires_cancellation"]
-                    else "utter_confirm_refund")
-        dispatcher.utter_message(response=response, amount=decision["amount_text"])
-        return events + [SlotSet("awaiting_refund_confirmation", True)]
-    if decision["outcome"] == "ticket":
-        dispatcher.utter_message(response="utter_troubleshooting")
+        offer = offers.make_offer(
+            conversation_id=tracker.sender_id, channel=tracker.get_latest_input_channel(), email=email,
+            kind=OfferKind.REFUND, now=now, valid_minutes=policy.decision_valid_minutes,
+            decision_id=decision["decision_id"], amount=decision["refund"], currency=decision["currency"])
+        return events + present(dispatcher, offer, cancels=decision["requires_cancellation"], reader=reader)
     if decision["outcome"] in REVIEW_OUTCOMES:
-        tell_about_case(dispatcher, decision)
-    events.append(SlotSet("awaiting_refund_confirmation", False))
+        tell_about_case(dispatcher, decision, reader)
     if decision["outcome"] == "no_refund":  # R3, R4, R8: offer to stop the next renewal
-        events += offer_cancellation(dispatcher, email)
+        events += offer_cancellation(dispatcher, tracker, email)
     return events
 
 
-def _mismatch(tracker: Tracker, decision: dict) -> str | None:
+def decision_topic(decision: dict) -> dict:
+    """What a follow-up ("why?", "how much?") needs to know about this decision."""
+    facts = decision.get("facts") or {}
+    return {"kind": "decision", **{key: decision.get(key) for key in TOPIC_FACTS},
+            "trial_end": facts.get("trial_end") if decision.get("charge_amount") is None else None,
+            "period_end": facts.get("period_end"),
+            "courtesy_used": bool(facts.get("courtesy_already_used"))}
+
+
+def present(dispatcher: CollectingDispatcher, offer: Offer, *, cancels: bool, reader) -> list[dict[str, Any]]:
+    amount = money(offer.amount, offer.currency, reader)
+    if cancels:
+        dispatcher.utter_message(response="utter_confirm_cancel_and_refund", amount=amount,
+                                 buttons=offer_buttons(offer.token, "Yes, cancel and refund", "No, keep my subscription"))
+    else:
+        dispatcher.utter_message(response="utter_confirm_refund", amount=amount,
+                                 buttons=offer_buttons(offer.token, "Yes, refund me", "No"))
+    return offered(offer.token)
+
+
+def restate(dispatcher: CollectingDispatcher, tracker: Tracker, offer: Offer) -> list[dict[str, Any]]:
+    email, policy = verified_email(tracker), load_policy()
+    again = offers.make_offer(
+        conversation_id=tracker.sender_id, channel=tracker.get_latest_input_channel(), email=email,
+        kind=OfferKind.REFUND, now=now_utc(), valid_minutes=policy.decision_valid_minutes,
+        decision_id=offer.decision_id, amount=offer.amount, currency=offer.currency)
+    dispatcher.utter_message(response="utter_back_to_offer")
+    return present(dispatcher, again, cancels=renewal(email, now=now_utc())["renews"], reader=reader_of(tracker))
+
+
+def carry_out(dispatcher: CollectingDispatcher, tracker: Tracker, email: str, offer: Offer) -> list[dict[str, Any]]:
+    try:
+        result = refund_cases.carry_out_refund(offer.decision_id, email=email, consent=offer.token,
+                                               reader=reader_of(tracker))
+    except (refund_cases.NotAllowed, offers.NoConsent):
+        dispatcher.utter_message(response="utter_need_identity")
+        return []
+    if result["status"] == "refunded" and result["canceled"]:
+        dispatcher.utter_message(response="utter_cancelled_now")
+    dispatcher.utter_message(text=result["message"])
+    return [SlotSet("last_request", None)]
+
+
+def _mismatch(tracker: Tracker, decision: dict, reader) -> str | None:
     """Say so when the amount or date the customer mentioned is not the charge decided on."""
-    if "charge_amount" not in decision:
+    if decision.get("charge_amount") is None:
         return None
     entities = customer_entities(tracker, REASON_BY_INTENT)
     now = now_utc()
     amounts = [a for a in (parse_amount(e, decision["currency"]) for e in entities.get("amount", [])) if a]
     dates = [d for d in (parse_date(e, now) for e in entities.get("date", [])) if d]
     return mismatch_note(mentioned_amount=amounts[0] if amounts else None,
-                         mentioned_date=dates[0] if dates else None,
-                         charge_amount=decision["charge_amount"],
-                         charge_date=date.fromisoformat(decision["charge_date"]),
-                         currency=decision["currency"])
+                         mentioned_date=dates[0] if dates else None, charge_amount=decision["charge_amount"],
+                         charge_date=date.fromisoformat(decision["charge_date"]), currency=decision["currency"],
+                         reader=reader, now=now)
 
 
-class ActionAssessRefund(Action):
+class ActionAssessRefund(CustomerAction):
     def name(self) -> str:
         return "action_assess_refund"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
+    def respond(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
         return answer_when_identified(
-            tracker, lambda email: assess(dispatcher, tracker, email, latest_intent(tracker)))
-
-
-class ActionCarryOutRefund(Action):
-    def name(self) -> str:
-        return "action_carry_out_refund"
-
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
-        done = [SlotSet("awaiting_refund_confirmation", False)]
-        email = verified_email(tracker)
-        decision_id = tracker.get_slot("decision_id")
-        if email is None or decision_id is None:
-            dispatcher.utter_message(response="utter_need_identity")
-            return done
-        try:
-            result = refund_cases.carry_out_refund(int(decision_id), email=email, cancel_consent=True)
-        except refund_cases.NotAllowed:
-            dispatcher.utter_message(response="utter_need_identity")
-            return done
-        if result["status"] == "refunded" and result["canceled"]:
-            dispatcher.utter_message(response="utter_cancelled_now")
-        dispatcher.utter_message(text=result["message"])
-        return done + [SlotSet("decision_id", None)]
-
-
-class ActionDeclineRefund(Action):
-    def name(self) -> str:
-        return "action_decline_refund"
-
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
-        dispatcher.utter_message(response="utter_nothing_changed")
-        return [SlotSet("awaiting_refund_confirmation", False), SlotSet("decision_id", None)]
+            dispatcher, tracker, lambda email: assess(dispatcher, tracker, email, latest_intent(tracker)))

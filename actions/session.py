@@ -17,8 +17,9 @@ class ActionSessionStart(Action):
         return "action_session_start"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
+        # An offer is never carried into a new session: only the turn that made it can be answered.
         carried = [SlotSet(name, value) for name, value in tracker.slots.items()
-                   if value is not None and name != "session_started_metadata"]
+                   if value is not None and name not in ("session_started_metadata", "offer", "look_again")]
         events = [SessionStarted(), *carried, ActionExecuted("action_listen")]
         if handoff.is_live(tracker.sender_id):
             events.append(ConversationPaused())

@@ -20,12 +20,14 @@ import time
 from copy import deepcopy
 from pathlib import Path
 
+from bot.app import offers
 from bot.app.refunds import assess_refund, carry_out_refund
 from bot.billing.gateway import StripeGateway
 from bot.billing.mirror.push import push_to_stripe
 from bot.core.domain import Reason
 from bot.core.policy import Policy
 from bot.core.rules import decide
+from bot.core.statuses import OfferKind
 from bot.core.timeutil import parse_utc
 from bot.db.migrate import upgrade
 from bot.db.session import make_engine, unit_of_work
@@ -67,7 +69,12 @@ def bench_refunds(gateway: StripeGateway, tmp: Path) -> tuple[list[float], list[
         started = time.perf_counter()
         decision = assess_refund(f"c{i}@bench.example", "late_cancellation", now=now, engine=engine,
                                  policy=Policy())
-        carry_out_refund(decision["decision_id"], email=f"c{i}@bench.example", cancel_consent=True,
+        offer = offers.make_offer(conversation_id=f"bench-{i}", channel="rest", email=f"c{i}@bench.example",
+                                  kind=OfferKind.REFUND, now=now, valid_minutes=30,
+                                  decision_id=decision["decision_id"], engine=engine)
+        offers.answer(offer.token, conversation_id=f"bench-{i}", email=f"c{i}@bench.example", accept=True, now=now,
+                      engine=engine)
+        carry_out_refund(decision["decision_id"], email=f"c{i}@bench.example", consent=offer.token,
                          gateway=gateway, engine=engine)
         ours.append(time.perf_counter() - started)
         charge = gateway.create_payment(payer, 4900, "usd", metadata={}, idempotency_key=f"bare-{i}")

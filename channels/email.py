@@ -83,8 +83,11 @@ class EmailInput(InputChannel):
         return response.json({"conversation_id": mail.conversation_id, "answered": len(answers)})
 
     async def _ask(self, on_new_message, mail) -> list[tuple[str, list[dict]]]:
-        metadata = ({"customer_token": issue_customer_token(mail.sender, ttl_seconds=TOKEN_SECONDS)}
-                    if mail.sender_verified else {})
+        # Every question in one mail is one delivery: a yes in it cannot answer an offer made to
+        # another question of the same mail, which the customer has not seen yet (actions/consent.py).
+        metadata = {"delivery": mail.message_id or mail.conversation_id,
+                    **({"customer_token": issue_customer_token(mail.sender, ttl_seconds=TOKEN_SECONDS)}
+                       if mail.sender_verified else {})}
         await asyncio.to_thread(email_channel.remember_thread, mail)
         answers = []
         for question in email_channel.questions(mail.text):

@@ -2,7 +2,8 @@
 
 Same URL as Rasa's own (`/webhooks/rest/webhook`), so the contract holds, with:
 - the body checked: `sender` (1-64 letters, digits, `-_:.@`), `message` (a string of at
-  most MAX_MESSAGE characters) and optional `metadata` holding a `customer_token` only;
+  most MAX_MESSAGE characters) and optional `metadata` holding only `customer_token`,
+  `client_key`, `locale` and `timezone`, each of its shape;
   anything else is a 400 or 413 with a one-line reason, before the bot sees it;
 - a per-sender token bucket (429 when exceeded), shared by the replicas through Redis
   when RATE_LIMIT_REDIS_URL is set (bot/limits.py), else in this process's memory;
@@ -17,10 +18,9 @@ from typing import Any, Optional, Text
 from rasa.core.channels.rest import RestInput
 from sanic.exceptions import SanicException
 
-from bot.web.limits import MAX_MESSAGE, rate_limiter
+from bot.web.limits import MAX_MESSAGE, METADATA, rate_limiter
 from channels.turns import CountsTurns
 
-MAX_TOKEN = 4096
 SENDER = re.compile(r"[A-Za-z0-9_:.@-]{1,64}")  # fullmatch: `$` would let a trailing newline in
 
 
@@ -52,11 +52,12 @@ def check_message(body: dict) -> None:
     metadata = body.get("metadata")
     if metadata is None:
         return
-    if not isinstance(metadata, dict) or set(metadata) - {"customer_token"}:
-        raise RefusedMessage(400, "metadata may only hold customer_token")
-    token = metadata.get("customer_token")
-    if token is not None and (not isinstance(token, str) or len(token) > MAX_TOKEN):
-        raise RefusedMessage(400, "customer_token must be a string (a JWT)")
+    if not isinstance(metadata, dict) or set(metadata) - set(METADATA):
+        raise RefusedMessage(400, f"metadata may only hold {', '.join(METADATA)}")
+    for key, (shape, meaning) in METADATA.items():
+        value = metadata.get(key)
+        if value not in (None, "") and (not isinstance(value, str) or not shape.fullmatch(value)):
+            raise RefusedMessage(400, f"{key} must be {meaning}")
 
 
 class GuardedRestInput(CountsTurns, RestInput):

@@ -5,15 +5,19 @@ from datetime import datetime
 
 from sqlalchemy.engine import Engine
 
+from bot.app import offers
 from bot.billing import ledger
 from bot.billing.gateway import StripeGateway
 from bot.core import messages, rules
-from bot.core.statuses import LedgerStatus
+from bot.core.formatting import Reader
+from bot.core.plans import display_name
+from bot.core.statuses import LedgerStatus, OfferKind
 from bot.db import repository
 from bot.db.session import get_engine, unit_of_work
+from bot.settings import load_plans
 
 
-def account_summary(email: str, *, now: datetime, engine: Engine | None = None) -> str:
+def account_summary(email: str, *, now: datetime, reader: Reader = Reader(), engine: Engine | None = None) -> str:
     """One paragraph a customer reads: plan, status, next and last payment."""
     with unit_of_work(engine) as session:
         account = repository.load_account(session, email)
@@ -22,16 +26,19 @@ def account_summary(email: str, *, now: datetime, engine: Engine | None = None) 
         return messages.NO_SUBSCRIPTION
     latest = rules.latest_charge(account.charges, now)
     return messages.account_summary(
-        plan=sub.plan, price=sub.price, currency=sub.currency, interval=sub.interval, status=sub.status,
-        trial_end=sub.trial_end, cancel_at_period_end=sub.cancel_at_period_end, period_end=sub.current_period_end,
+        plan=display_name(sub.plan, load_plans()), price=sub.price, currency=sub.currency, interval=sub.interval,
+        status=sub.status, trial_end=sub.trial_end, cancel_at_period_end=sub.cancel_at_period_end,
+        period_end=sub.current_period_end, reader=reader, now=now,
         last_payment=(latest.amount, latest.currency, latest.created, latest.refunded) if latest else None)
 
 
-def cancel_at_period_end(email: str, *, gateway=None, engine: Engine | None = None) -> dict:
-    """Stop renewal (terms section 9: access continues to the end of the paid period), once."""
+def cancel_at_period_end(email: str, *, consent: str | None, gateway=None, engine: Engine | None = None) -> dict:
+    """Stop renewal (terms section 9: access continues to the end of the paid period), once, on
+    the customer's accepted offer `consent` (bot/app/offers.py)."""
     engine = engine or get_engine()
     with unit_of_work(engine) as session:
         customer = repository.find_customer(session, email)
+        offers.require_accepted(session, consent, kind=OfferKind.CANCEL_AT_PERIOD_END, customer=customer)
         sub = customer.subscription
         if sub is None or sub.status == "canceled" or sub.cancel_at_period_end:
             return {"status": "not_renewing", "access_until": sub.current_period_end if sub else None}
@@ -45,11 +52,12 @@ def cancel_at_period_end(email: str, *, gateway=None, engine: Engine | None = No
     return {"status": status, "access_until": access_until}
 
 
-def renewal(email: str, *, engine: Engine | None = None) -> dict:
-    """Whether the subscription will bill again, and until when access runs."""
+def renewal(email: str, *, now: datetime, engine: Engine | None = None) -> dict:
+    """Whether the subscription will bill again, and until when access runs (None: it has ended)."""
     with unit_of_work(engine) as session:
         sub = repository.find_customer(session, email).subscription
         if sub is None:
             return {"renews": False, "access_until": None}
+        ended = sub.status == "canceled" and sub.current_period_end <= now
         return {"renews": sub.status != "canceled" and not sub.cancel_at_period_end,
-                "access_until": sub.current_period_end}
+                "access_until": None if ended else sub.current_period_end}

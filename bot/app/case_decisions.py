@@ -91,7 +91,21 @@ def decide_case(case_id: int, agent: str, verdict: str, *, note: str, now: datet
             raise CaseError(_taken(case))
         record_event(session, case, now, agent, status, {"amount": granted, "note": note.strip()})
         key = _record_movement(session, case, granted) if granted else None
-    return _finish(engine, gateway, case_id, key, notifier, already=False)
+        was_live = release_live_chat(session, case, agent, now)
+    result = _finish(engine, gateway, case_id, key, notifier, already=False)
+    if was_live and notifier is not None:  # deciding ends the live chat: the assistant answers again
+        result["handed_back"] = _tell(engine, case_id, notifier, (case.channel, case.conversation_id),
+                                      messages.BACK_WITH_ASSISTANT, resume=True)
+    return result
+
+
+def release_live_chat(session, case: models.ReviewCase, agent: str, now: datetime) -> bool:
+    """End the case's live chat, if it has one: True if it had."""
+    if case.live_agent is None:
+        return False
+    case.live_agent, case.updated_at = None, now
+    record_event(session, case, now, agent, "handed_back", {})
+    return True
 
 
 def _taken(case: models.ReviewCase) -> str:
@@ -154,10 +168,14 @@ def _finish(engine, gateway, case_id: int, key: str | None, notifier, *, already
     return result
 
 
-def _tell(engine, case_id: int, notifier, conversation: tuple, message: str) -> bool:
-    """Tell the customer; a failure is recorded on the case (the decision stands)."""
+def _tell(engine, case_id: int, notifier, conversation: tuple, message: str, *, resume: bool = False) -> bool:
+    """Tell the customer (resuming the assistant first if asked); a failure is recorded on the
+    case (the decision stands)."""
     try:
-        notifier.tell(channel=conversation[0], conversation_id=conversation[1], text=message)
+        if resume:
+            notifier.resume(conversation[1])
+        notifier.tell(channel=conversation[0], conversation_id=conversation[1], text=message,
+                      **({"sender": "assistant"} if resume else {}))
         return True
     except ConversationError as exc:
         with unit_of_work(engine) as session:

@@ -10,7 +10,7 @@ from bot.billing.events import RefundReturned, after_commit
 from bot.core.domain import Outcome
 from bot.core.money import format_amount
 from bot.core.policy import Policy
-from bot.core.statuses import CaseKind, CaseStatus
+from bot.core.statuses import DECIDABLE, MONEY_CASES, CaseKind, CaseStatus
 from bot.db import models
 from bot.notify.slack_cases import announce
 from bot.settings import load_policy
@@ -34,16 +34,23 @@ def open_case(session, *, kind: str, reason: str, now: datetime, policy: Policy,
               customer: models.Customer | None = None,
               decision: models.DecisionRecord | None = None,
               channel: str | None = None, conversation_id: str | None = None,
-              note: str = "") -> tuple[models.ReviewCase, bool]:
-    """The case for this conversation and reason: the existing one, or a new one.
+              note: str = "", join_open: bool = True) -> tuple[models.ReviewCase, bool]:
+    """The conversation's open case, joined, or a new one: one case per conversation.
 
-    Returns (case, created). A unique key, not a read-then-insert, settles the race of
-    two replicas handling the same message.
+    Returns (case, created). A further request in a conversation with an open case joins
+    it (its words are added, and a proposal it brings is attached to a case that had
+    none), so the customer hears one case number and the team sees one case; `join_open`
+    False keeps a case of its own (a refund Stripe sent back). A unique key, not a
+    read-then-insert, settles the race of two replicas handling the same message.
     """
     key = dedupe_key(conversation_id, reason, decision.id if decision else None)
     existing = _by_key(session, key)
     if existing is not None:
         return existing, False
+    current = open_case_of(session, conversation_id) if join_open and conversation_id else None
+    if current is not None:
+        _join(session, current, kind=kind, reason=reason, decision=decision, note=note, now=now)
+        return current, False
     proposed = 0
     if decision is not None:
         proposed = decision.credit if kind == CaseKind.CREDIT else decision.refund
@@ -67,6 +74,28 @@ def open_case(session, *, kind: str, reason: str, now: datetime, policy: Policy,
             raise
         return existing, False
     return case, True
+
+
+def open_case_of(session, conversation_id: str) -> models.ReviewCase | None:
+    """The conversation's open (or claimed) case, the oldest if a race made two."""
+    return session.execute(
+        select(models.ReviewCase).where(models.ReviewCase.conversation_id == conversation_id,
+                                        models.ReviewCase.status.in_(DECIDABLE))
+        .order_by(models.ReviewCase.id).limit(1)).scalar_one_or_none()
+
+
+def _join(session, case: models.ReviewCase, *, kind: str, reason: str, decision: models.DecisionRecord | None,
+          note: str, now: datetime) -> None:
+    """Add a further request to the conversation's open case."""
+    if note:
+        case.customer_note = (f"{case.customer_note}\n{note}" if case.customer_note else note)[-NOTE_LIMIT:]
+    attaches = decision is not None and case.decision_id is None and kind in MONEY_CASES
+    if attaches:  # the case gains the proposal it lacked: a person can now decide the money too
+        case.kind, case.decision_id, case.rule, case.currency = kind, decision.id, decision.rule, decision.currency
+        case.proposed_amount = decision.credit if kind == CaseKind.CREDIT else decision.refund
+    case.updated_at = now
+    session.add(models.CaseEvent(case_id=case.id, at=now, actor="assistant", action="joined",
+                                 detail={"kind": kind, "reason": reason, "proposal_attached": attaches}))
 
 
 def _by_key(session, key: str) -> models.ReviewCase | None:
@@ -99,6 +128,7 @@ def open_ticket_for_returned_refund(session, event: RefundReturned) -> None:
     decision = session.get(models.DecisionRecord, event.decision_id) if event.decision_id else None
     case, created = open_case(
         session, kind=CaseKind.TICKET, reason=f"refund_failed:{event.refund_id}", now=event.at, policy=load_policy(),
+        join_open=False,
         customer=session.get(models.Customer, event.customer_id), decision=decision,
         channel=decision.channel if decision else None,
         conversation_id=decision.conversation_id if decision else None,

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from bot.app import cases
-from bot.app.case_decisions import CaseError, claim, get_case, record_event
+from bot.app.case_decisions import CaseError, claim, get_case, record_event, release_live_chat
 from bot.core import messages
 from bot.core.policy import Policy
 from bot.core.statuses import DECIDABLE, CaseKind, CaseStatus
@@ -109,11 +109,10 @@ def hand_back(case_id: int, agent: str, *, note: str, now: datetime, conversatio
     """The agent is done: the case is closed with a note and the assistant answers again."""
     with unit_of_work(engine) as session:
         case = _live_case(session, case_id, agent)
-        case.live_agent, case.updated_at = None, now
         if case.status in DECIDABLE:
             case.status, case.decided_by = CaseStatus.CLOSED, agent
             case.decision_note = note.strip() or messages.HANDLED_LIVE
-        record_event(session, case, now, agent, "handed_back", {"note": note.strip()})
+        release_live_chat(session, case, agent, now)
         conversation, channel = case.conversation_id, case.channel
     conversations.resume(conversation)
     conversations.tell(channel=channel, conversation_id=conversation, sender="assistant",

@@ -13,7 +13,9 @@ from bot.settings import settings
 
 
 class InvalidToken(ValueError):
-    pass
+    def __init__(self, message: str, *, expired: bool = False):
+        super().__init__(message)
+        self.expired = expired  # a real sign-in that ran out: the customer can simply sign in again
 
 
 def verify_customer_token(token: str, *, secret: str | None = None) -> str:
@@ -26,7 +28,7 @@ def verify_customer_token(token: str, *, secret: str | None = None) -> str:
             options={"require": ["email", "exp"]},
         )
     except jwt.ExpiredSignatureError:
-        raise InvalidToken("customer token has expired") from None
+        raise InvalidToken("customer token has expired", expired=True) from None
     except jwt.PyJWTError as exc:
         raise InvalidToken(f"customer token rejected: {exc}") from None
     email = claims.get("email")

@@ -1,13 +1,13 @@
-"""R7, changing plans: preview the prorated amount from Stripe, then change once."""
+"""R7, changing plans: preview the prorated amount from Stripe, then change once, on a yes."""
 from __future__ import annotations
 
 from sqlalchemy.engine import Engine
 
+from bot.app import offers
 from bot.billing import ledger
 from bot.billing.gateway import StripeGateway
-from bot.core.money import format_amount
-from bot.core.plans import Plan, UnknownPlan, options_for, stripe_plan_id
-from bot.core.statuses import LedgerStatus
+from bot.core.plans import Plan, UnknownPlan, display_name, options_for, stripe_plan_id
+from bot.core.statuses import LedgerStatus, OfferKind
 from bot.db import repository
 from bot.db.session import get_engine, unit_of_work
 from bot.settings import load_plans, load_policy
@@ -20,16 +20,15 @@ class CannotChangePlan(ValueError):
 
 
 def plan_options(email: str, *, engine: Engine | None = None) -> dict:
-    """The customer's current plan (its catalogue entry, if it has one) and the plans
-    they may move to."""
+    """The customer's current plan (its catalogue entry, if it has one; its name and price
+    in any case) and the plans they may move to."""
     with unit_of_work(engine) as session:
         sub = repository.find_customer(session, email).subscription
         if sub is None or sub.status not in CHANGEABLE:
-            return {"current": None, "current_label": None, "options": []}
+            return {"current": None, "options": []}
         catalogue = load_plans()
-        current = catalogue.get(sub.plan)
-        label = current.label if current else f"{sub.plan}, {format_amount(sub.price, sub.currency)} a {sub.interval}"
-        return {"current": current, "current_label": label,
+        return {"current": catalogue.get(sub.plan), "current_name": display_name(sub.plan, catalogue),
+                "current_price": (sub.price, sub.currency, sub.interval), "current_id": sub.plan,
                 "options": options_for(sub.plan, sub.currency, catalogue)}
 
 
@@ -42,9 +41,9 @@ def _target(sub, plan_id: str) -> Plan:
     if plan is None:
         raise UnknownPlan(f"unknown plan {plan_id!r}")
     if plan.id == sub.plan:
-        raise CannotChangePlan(f"you are already on the {plan.name} {plan.interval}ly plan")
+        raise CannotChangePlan(f"you are already on the {plan.display_name} plan")
     if plan.currency != sub.currency:
-        raise CannotChangePlan(f"the {plan.id} plan is billed in {plan.currency.upper()}, "
+        raise CannotChangePlan(f"the {plan.display_name} plan is billed in {plan.currency.upper()}, "
                                f"your subscription in {sub.currency.upper()}")
     return plan
 
@@ -61,28 +60,29 @@ def preview_plan_change(email: str, plan_id: str, *, gateway=None, engine: Engin
     with unit_of_work(engine) as session:
         sub = repository.find_customer(session, email).subscription
         plan = _target(sub, plan_id)
-        stripe_subscription = sub.stripe_id
+        stripe_subscription, current_plan = sub.stripe_id, sub.plan
     gateway = gateway or StripeGateway.from_settings()
     preview = gateway.preview_plan_change(stripe_subscription, _ensure_stripe_plan(gateway, plan))
     # A trialing subscription (and localstripe's) has no proration lines: nothing is
     # charged or credited for the current period, only the next invoice changes.
     prorated = sum(line["amount"] for line in preview["lines"] if line.get("proration"))
-    return {"plan_id": plan.id, "plan_label": plan.label, "prorated": prorated,
-            "prorated_text": format_amount(abs(prorated), plan.currency),
-            "next_invoice": preview["amount_due"],
-            "next_invoice_text": format_amount(max(preview["amount_due"], 0), plan.currency),
+    return {"plan": plan, "from_plan": current_plan, "prorated": prorated, "next_invoice": max(preview["amount_due"], 0),
+            "currency": plan.currency,
             "direction": "charge" if prorated > 0 else "credit" if prorated < 0 else "none"}
 
 
-def change_plan(email: str, plan_id: str, *, gateway=None, engine: Engine | None = None) -> dict:
-    """Move the subscription to `plan_id` through the ledger: asking twice changes once."""
+def change_plan(email: str, plan_id: str, *, consent: str | None, gateway=None, engine: Engine | None = None) -> dict:
+    """Move the subscription to `plan_id` through the ledger, on the customer's accepted offer
+    `consent`. The movement is keyed by that offer, so a retry changes once and a later change
+    back and forth is a change of its own."""
     engine = engine or get_engine()
     gateway = gateway or StripeGateway.from_settings()
     with unit_of_work(engine) as session:
         customer = repository.find_customer(session, email)
+        offers.require_accepted(session, consent, kind=OfferKind.PLAN_CHANGE, customer=customer, plan_id=plan_id)
         sub = customer.subscription
         plan = _target(sub, plan_id)
-        key = f"plan-{sub.id}-{sub.plan}-to-{plan.id}-{sub.current_period_end:%Y%m%d}"
+        key = f"plan-{sub.id}-{sub.plan}-to-{plan.id}-{consent}"
         subscription_id, stripe_subscription = sub.id, sub.stripe_id
     stripe_plan = _ensure_stripe_plan(gateway, plan)
     with unit_of_work(engine) as session:
@@ -92,4 +92,4 @@ def change_plan(email: str, plan_id: str, *, gateway=None, engine: Engine | None
             "currency": plan.currency, "interval": plan.interval})
     entry = ledger.execute(engine, gateway, key)
     status = {LedgerStatus.SUCCEEDED: "changed", LedgerStatus.FAILED: "not_allowed"}.get(entry.status, "pending")
-    return {"status": status, "plan_label": plan.label, "error": entry.error}
+    return {"status": status, "plan": plan, "error": entry.error}

@@ -10,15 +10,16 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.engine import Engine
 
-from bot.app import cases
+from bot.app import cases, offers
 from bot.billing import ledger
 from bot.billing.gateway import StripeGateway
 from bot.clock import now_utc
 from bot.core import messages, rules
 from bot.core.domain import Decision, Outcome, Reason
+from bot.core.formatting import Reader
 from bot.core.money import format_amount
 from bot.core.policy import Policy
-from bot.core.statuses import LedgerStatus
+from bot.core.statuses import LedgerStatus, OfferKind
 from bot.db import models, repository
 from bot.db.session import get_engine, unit_of_work
 from bot.settings import load_policy
@@ -72,14 +73,15 @@ def assess_refund(email: str, reason: str, *, now: datetime, channel: str | None
     return result
 
 
-def carry_out_refund(decision_id: int, *, email: str, cancel_consent: bool,
-                     now: datetime | None = None, gateway=None, engine: Engine | None = None,
-                     policy: Policy | None = None) -> dict:
+def carry_out_refund(decision_id: int, *, email: str, consent: str | None, now: datetime | None = None,
+                     gateway=None, engine: Engine | None = None, policy: Policy | None = None,
+                     reader: Reader = Reader()) -> dict:
     """Execute an R1 decision the customer confirmed: cancel now if needed, then refund once.
 
-    An offer confirmed after `decision_valid_minutes` is not honoured: the facts (the
-    24-hour window, other refunds) may have changed, so the customer is asked to let the
-    rules look again.
+    `consent` is the token of the offer the customer accepted (bot/app/offers.py): without
+    an accepted refund offer for this decision nothing moves (offers.NoConsent). An offer
+    confirmed after `decision_valid_minutes` is not honoured: the facts (the 24-hour window,
+    other refunds) may have changed, so the customer is asked to let the rules look again.
     """
     engine = engine or get_engine()
     policy = policy or load_policy()
@@ -88,14 +90,14 @@ def carry_out_refund(decision_id: int, *, email: str, cancel_consent: bool,
         decision = session.get(models.DecisionRecord, decision_id)
         if decision is None or decision.customer.email != email.strip().lower():
             raise NotAllowed("that decision does not belong to this customer")
+        offers.require_accepted(session, consent, kind=OfferKind.REFUND, customer=decision.customer,
+                                decision_id=decision.id)
         if decision.outcome != Outcome.AUTO_REFUND.value:
             return _result("not_allowed", decision, messages.REFUND_NOT_AUTOMATIC)
         if now - decision.now > timedelta(minutes=policy.decision_valid_minutes):
             return _result("expired", decision, messages.OFFER_EXPIRED)
         sub = decision.customer.subscription
         must_cancel = sub is not None and sub.status != "canceled"
-        if decision.requires_cancellation and not cancel_consent:
-            return _result("not_allowed", decision, messages.CANCELLATION_NEEDED)
         charge = decision.charge
         if charge is None or charge.stripe_id is None:
             return _result("not_allowed", decision, messages.UNKNOWN_PAYMENT)
@@ -116,20 +118,21 @@ def carry_out_refund(decision_id: int, *, email: str, cancel_consent: bool,
         if not canceled:
             return _result("pending", decision, messages.CANCEL_AND_REFUND_WAITING)
     entry = ledger.execute(engine, gateway, refund_key)
-    return _refund_result(entry, decision, canceled)
+    return _refund_result(entry, decision, canceled, reader)
 
 
-def _refund_result(entry: models.LedgerEntry, decision: models.DecisionRecord, canceled: bool) -> dict:
+def _refund_result(entry: models.LedgerEntry, decision: models.DecisionRecord, canceled: bool,
+                   reader: Reader) -> dict:
     if entry.status == LedgerStatus.SUCCEEDED:
-        message = messages.refunded(entry.amount, entry.currency, entry.stripe_id)
+        message = messages.refunded(entry.amount, entry.currency, entry.stripe_id, reader)
         return {**_result("refunded", decision, message), "refund_id": entry.stripe_id,
                 "amount_text": format_amount(entry.amount, entry.currency), "canceled": canceled}
     if entry.status == LedgerStatus.FAILED:
         return {**_result("not_allowed", decision, messages.refund_failed(entry.error)), "canceled": canceled}
     if entry.status == LedgerStatus.REVERSED:
-        return {**_result("reversed", decision, messages.refund_sent_back(entry.amount, entry.currency)),
+        return {**_result("reversed", decision, messages.refund_sent_back(entry.amount, entry.currency, reader)),
                 "canceled": canceled}
-    return {**_result("pending", decision, messages.refund_waiting(entry.amount, entry.currency)),
+    return {**_result("pending", decision, messages.refund_waiting(entry.amount, entry.currency, reader)),
             "canceled": canceled}
 
 

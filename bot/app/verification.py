@@ -1,8 +1,9 @@
 """Identifying a conversation without a token: a one-time code sent to the account's email.
 
 Codes are six random digits, kept only as an HMAC, valid for a few minutes and for a
-few attempts. Nothing tells the person whether an address has an account: a code is
-"sent" either way, and only an account's own mailbox ever receives one.
+few attempts, and bound to the client that asked for them (conversation, channel and the
+client's own secret). Nothing tells the person whether an address has an account: a
+code is "sent" either way, and only an account's own mailbox ever receives one.
 """
 from __future__ import annotations
 
@@ -24,6 +25,21 @@ from bot.settings import load_policy, settings
 
 
 @dataclass(frozen=True)
+class Client:
+    """Where a conversation's messages come from: its id, its channel, and a secret only that
+    client holds (the widget keeps a random one in its storage and sends it with every
+    message). A code proves an address for this triple only: whoever merely knows or
+    guesses a conversation id, or writes on another channel, proves nothing."""
+    conversation_id: str
+    channel: str | None
+    key: str
+
+    @property
+    def key_hash(self) -> str:
+        return hashlib.sha256(self.key.encode("utf-8", "surrogateescape")).hexdigest()
+
+
+@dataclass(frozen=True)
 class CheckResult:
     status: str  # verified | wrong | expired | locked | none
     attempts_left: int = 0
@@ -35,70 +51,86 @@ def _hmac(code: str) -> str:
     return hmac.new(key, code.encode(), hashlib.sha256).hexdigest()
 
 
-def send_code(conversation_id: str, email: str, *, now: datetime, engine: Engine | None = None,
-              policy: Policy | None = None) -> None:
-    """Start (or restart) identification; a new code replaces any earlier one."""
+def send_code(client: Client, email: str, *, now: datetime, engine: Engine | None = None,
+              policy: Policy | None = None) -> str:
+    """Start (or restart) identification: 'sent', or 'limited' when too many codes were asked for.
+
+    A new code replaces the client's earlier one. Nothing tells whether the address has an
+    account: a code is "sent" either way and only an account's own mailbox receives one.
+    Each code allows a few guesses, so codes are limited per conversation, per address from
+    one client, and per address from everyone (a ceiling on mail, high enough that a stranger
+    asking from one client cannot use up the owner's own)."""
     policy = policy or load_policy()
     email = email.strip().lower()
     code = f"{secrets.randbelow(10**6):06d}"
     with unit_of_work(engine) as session:
+        if _too_many(session, client, email, now, policy):
+            return "limited"
         exists = session.execute(select(models.Customer.id).where(models.Customer.email == email)).first()
-        for old in _pending(session, conversation_id):
-            old.expires_at = now  # only the newest code counts
-        recent = session.execute(select(func.count()).select_from(models.VerificationCode).where(
-            models.VerificationCode.email == email,
-            models.VerificationCode.created_at > now - timedelta(hours=1))).scalar_one()
-        if recent >= policy.codes_per_address_per_hour:
-            # Each code allows a few guesses, so unlimited codes (from many conversations)
-            # would be unlimited guesses, and a flood of mail. The caller hears the same words.
-            return
+        for old in _pending(session, client):
+            old.expires_at = min(old.expires_at, now)  # only the newest code counts
         session.add(models.VerificationCode(
-            conversation_id=conversation_id, email=email, code_hmac=_hmac(code), created_at=now,
+            conversation_id=client.conversation_id, channel=client.channel, client_key_hash=client.key_hash,
+            email=email, code_hmac=_hmac(code), created_at=now,
             expires_at=now + timedelta(minutes=policy.code_ttl_minutes), attempts=0))
     if exists:
         subject, body = messages.code_mail(policy.brand, code, policy.code_ttl_minutes)
         send_mail(email, subject, body, sender=policy.support_email)
+    return "sent"
 
 
-def check_code(conversation_id: str, code: str, *, now: datetime, engine: Engine | None = None,
+def _too_many(session, client: Client, email: str, now: datetime, policy: Policy) -> bool:
+    codes = models.VerificationCode
+    recent = codes.created_at > now - timedelta(hours=1)
+
+    def count(*where) -> int:
+        return session.execute(select(func.count()).select_from(codes).where(recent, *where)).scalar_one()
+
+    return (count(codes.conversation_id == client.conversation_id) >= policy.codes_per_conversation_per_hour
+            or count(codes.email == email, codes.client_key_hash == client.key_hash)
+            >= policy.codes_per_address_per_hour
+            or count(codes.email == email) >= policy.codes_per_address_from_anyone_per_hour)
+
+
+def check_code(client: Client, code: str, *, now: datetime, engine: Engine | None = None,
                policy: Policy | None = None) -> CheckResult:
     policy = policy or load_policy()
     with unit_of_work(engine) as session:
-        pending = _pending(session, conversation_id)
+        pending = _pending(session, client)
         if not pending:
             return CheckResult("none")
         row = pending[-1]
         if row.expires_at <= now:
-            return CheckResult("expired")
+            return CheckResult("expired", email=row.email)
         if row.attempts >= policy.code_max_attempts:
-            return CheckResult("locked")
+            return CheckResult("locked", email=row.email)
         row.attempts += 1
         exists = session.execute(select(models.Customer.id).where(models.Customer.email == row.email)).first()
         if exists and hmac.compare_digest(row.code_hmac, _hmac(code.strip())):
             row.verified_at = now
             return CheckResult("verified", email=row.email)
         left = policy.code_max_attempts - row.attempts
-        return CheckResult("wrong" if left else "locked", attempts_left=left)
+        return CheckResult("wrong" if left else "locked", attempts_left=left, email=row.email)
 
 
-def verified_email(conversation_id: str, *, now: datetime, engine: Engine | None = None,
+def verified_email(client: Client, *, now: datetime, engine: Engine | None = None,
                    policy: Policy | None = None) -> str | None:
-    """The address this conversation proved it owns, while that proof is fresh."""
+    """The address this client proved it owns in this conversation, while that proof is fresh."""
     policy = policy or load_policy()
+    codes = models.VerificationCode
     with unit_of_work(engine) as session:
         row = session.execute(
-            select(models.VerificationCode)
-            .where(models.VerificationCode.conversation_id == conversation_id,
-                   models.VerificationCode.verified_at.is_not(None))
-            .order_by(models.VerificationCode.verified_at.desc())).scalars().first()
+            select(codes).where(codes.conversation_id == client.conversation_id, codes.channel == client.channel,
+                                codes.client_key_hash == client.key_hash, codes.verified_at.is_not(None))
+            .order_by(codes.verified_at.desc())).scalars().first()
         if row and now - row.verified_at <= timedelta(hours=policy.identified_hours):
             return row.email
     return None
 
 
-def _pending(session, conversation_id: str) -> list[models.VerificationCode]:
+def _pending(session, client: Client) -> list[models.VerificationCode]:
+    codes = models.VerificationCode
     return list(session.execute(
-        select(models.VerificationCode)
-        .where(models.VerificationCode.conversation_id == conversation_id,
-               models.VerificationCode.verified_at.is_(None))
-        .order_by(models.VerificationCode.id)).scalars())
+        select(codes).where(codes.conversation_id == client.conversation_id, codes.channel == client.channel,
+                            codes.client_key_hash == client.key_hash, codes.verified_at.is_(None))
+        .order_by(codes.id)).scalars())

@@ -9,7 +9,8 @@ from decimal import Decimal, InvalidOperation
 from dateutil import parser as dateparser
 
 from bot.core import messages
-from bot.core.money import exponent, format_amount
+from bot.core.formatting import Reader
+from bot.core.money import exponent
 
 NOT_A_NUMBER = re.compile(r"[^\d.,]")  # currency codes, words and symbols around the number
 THOUSANDS = re.compile(r"^\d{1,3}(,\d{3})+(\.\d+)?$")
@@ -56,14 +57,13 @@ def parse_date(text: str, now: datetime) -> date | None:
     return parsed.date() if parsed.date() <= now.date() else None
 
 
-def mismatch_note(*, mentioned_amount: int | None, mentioned_date: date | None,
-                  charge_amount: int, charge_date: date, currency: str) -> str | None:
+def mismatch_note(*, mentioned_amount: int | None, mentioned_date: date | None, charge_amount: int,
+                  charge_date: date, currency: str, reader: Reader = Reader(),
+                  now: datetime | None = None) -> str | None:
     """A sentence when what the customer mentioned is not the payment the rules looked at."""
     amount_differs = mentioned_amount is not None and mentioned_amount != charge_amount
     date_differs = mentioned_date is not None and abs((mentioned_date - charge_date).days) > 1
     if not (amount_differs or date_differs):
         return None
-    said = " on ".join(part for part in (
-        format_amount(mentioned_amount, currency) if mentioned_amount is not None else None,
-        f"{mentioned_date.day} {mentioned_date:%B %Y}" if mentioned_date else None) if part)
-    return messages.mismatch_note(said, charge_amount, charge_date, currency)
+    return messages.mismatch_note(amount=mentioned_amount, on=mentioned_date, charge_amount=charge_amount,
+                                  charge_date=charge_date, currency=currency, reader=reader, now=now)

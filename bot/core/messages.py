@@ -7,18 +7,16 @@ movement, an account summary, a live chat's start and end, and the one-time-code
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
 
+from bot.core.formatting import Reader, day, money
 from bot.core.money import format_amount
 from bot.core.statuses import CaseKind, CaseStatus, LedgerStatus, MovementKind
 
 
 def _money(amount: int, currency: str) -> str:
     return format_amount(amount, currency)
-
-
-def _day(moment: date | datetime) -> str:
-    return f"{moment:%d %B %Y}"
 
 
 # --- the rules' explanations (bot/core/rules.py) ---------------------------------------
@@ -82,12 +80,67 @@ def explain_ticket(ongoing_features: list[str]) -> str:
             "we will help troubleshoot and open a ticket for the technical team." + known)
 
 
-def mismatch_note(said: str, charge_amount: int, charge_date: date, currency: str) -> str:
-    """What the customer mentioned (`said`) is not the payment the rules looked at."""
-    return (f"You mentioned {said}, but the payment I looked at is "
-            f"{_money(charge_amount, currency)} on {charge_date.day} {charge_date:%B %Y}, "
-            "the latest on your account. If you meant a different payment, ask for a person "
-            "and they will check it.")
+def mismatch_note(*, amount: int | None, on: date | None, charge_amount: int, charge_date: date, currency: str,
+                  reader: Reader = Reader(), now: datetime | None = None) -> str:
+    """What the customer mentioned (an amount, a day or both) is not the payment the rules looked at."""
+    said = " on ".join(part for part in (money(amount, currency, reader) if amount is not None else None,
+                                         day(on, reader, now=now) if on else None) if part)
+    return (f"You mentioned {said}, but the payment I looked at is {money(charge_amount, currency, reader)} on "
+            f"{day(charge_date, reader, now=now)}, the latest on your account. If you meant a different payment, "
+            "ask for a person and they will check it.")
+
+
+# --- a decision, told to the customer (actions/refunds.py) -------------------------------
+
+def decision_for_customer(result: Mapping, *, window_hours: int, reader: Reader, now: datetime) -> str:
+    """The rules' decision in the customer's terms: their payment by amount and day, never an
+    id; their money and dates as they write them. `result` is bot.app.refunds.assess_refund's."""
+    rule, facts, currency = result["rule"], result.get("facts") or {}, result["currency"]
+
+    def cash(amount: int) -> str:
+        return money(amount, currency, reader)
+
+    paid = ""
+    if result.get("charge_amount") is not None:
+        paid = f"your payment of {cash(result['charge_amount'])} on {day(date.fromisoformat(result['charge_date']), reader, now=now)}"
+    if rule == "R0":
+        if not paid and facts.get("trial_end"):  # never charged: the trial is what there is
+            return (f"You're still in your free trial until {day(datetime.fromisoformat(facts['trial_end']), reader, now=now)}"
+                    " and haven't been charged anything. If you cancel before then, you're never charged.")
+        if not paid:
+            return "There's no payment on your account, so there's nothing to refund."
+        return f"{paid[0].upper()}{paid[1:]} has already been refunded, so there's nothing left to refund."
+    if rule == "R1":
+        return (f"{paid[0].upper()}{paid[1:]} was made less than {window_hours} hours ago, so you qualify for our "
+                f"one-time late-cancellation refund: {cash(result['refund'])} back ({cash(result['fee'])} "
+                "processing fee kept).")
+    if rule == "R2":
+        used = " You've already had the one-time late-cancellation refund, so" if facts.get("courtesy_already_used") \
+            else " So"
+        return (f"A refund for the unused part of {paid} is at our support team's discretion.{used} a person will "
+                f"decide: the most they can refund is {cash(result['refund'])} ({cash(result['base'])} unused, "
+                f"less a {cash(result['fee'])} processing fee).")
+    if rule == "R3":
+        return (f"We can't refund {paid}: customers pay for access rather than use, and it was more than "
+                f"{window_hours} hours ago.")
+    if rule == "R4":
+        return (f"We can't refund {paid}: keeping an eye on the subscription is the account owner's "
+                f"responsibility, and it was more than {window_hours} hours ago.")
+    if rule == "R5":
+        hours = int(facts.get("outage_seconds", 0)) // 3600
+        return (f"A problem on our side affected your account for about {hours} hours this billing period. We can "
+                f"offer a credit of {cash(result['credit'])} towards your next invoice; a person from our team "
+                "will decide.")
+    if rule == "R6":
+        ongoing = facts.get("ongoing_incidents") or []
+        known = f" We know about a problem with {', '.join(ongoing)} and are working on it." if ongoing else ""
+        return ("I've opened a ticket for our technical team." + known + " Problems that aren't caused by a lasting "
+                "outage on our side aren't refunded.")
+    if rule == "R8" and result.get("base", 0) == 0 and facts.get("period_end") and \
+            datetime.fromisoformat(facts["period_end"]) > now:
+        return f"There's nothing left of the period {paid} covered, so there's no refund."
+    return (f"The period {paid} covered has ended, and fees aren't refundable once it has, so there's no "
+            "refund. If you disagree, ask for a person and they will look at it.")
 
 
 # --- carrying out a refund the customer confirmed (bot/app/refunds.py) -----------------
@@ -95,7 +148,6 @@ def mismatch_note(said: str, charge_amount: int, charge_date: date, currency: st
 REFUND_NOT_AUTOMATIC = "This decision does not pay a refund by itself."
 OFFER_EXPIRED = ("That refund offer has expired, so I haven't changed anything. Ask me again and "
                  "I'll check your account afresh.")
-CANCELLATION_NEEDED = "The refund needs the subscription to be cancelled, so nothing was changed."
 UNKNOWN_PAYMENT = "That payment is not known to the payment processor."
 CANCEL_AND_REFUND_WAITING = ("Our payment processor isn't answering right now, so I couldn't cancel and refund "
                              "yet. Nothing has been paid or charged twice: I'll finish it as soon as it's back "
@@ -106,30 +158,31 @@ def refund_refused(reason: str) -> str:
     return f"The refund was refused: {reason}."
 
 
-def refunded(amount: int, currency: str, refund_id: str | None) -> str:
-    return f"Refunded {_money(amount, currency)} (refund {refund_id})."
+def refunded(amount: int, currency: str, refund_id: str | None, reader: Reader = Reader()) -> str:
+    return (f"Done: I've refunded {money(amount, currency, reader)} (reference {refund_id}). Refunds usually "
+            "reach your card within 5 to 10 business days.")
 
 
 def refund_failed(error: str | None) -> str:
     return f"The refund could not be made: {error}"
 
 
-def refund_sent_back(amount: int, currency: str) -> str:
-    return (f"The refund of {_money(amount, currency)} was made but your bank sent it back. "
+def refund_sent_back(amount: int, currency: str, reader: Reader = Reader()) -> str:
+    return (f"The refund of {money(amount, currency, reader)} was made but your bank sent it back. "
             "Our support team has a case open and will contact you to pay it another way.")
 
 
-def refund_waiting(amount: int, currency: str) -> str:
-    return (f"Our payment processor isn't answering right now. Your refund of {_money(amount, currency)} "
+def refund_waiting(amount: int, currency: str, reader: Reader = Reader()) -> str:
+    return (f"Our payment processor isn't answering right now. Your refund of {money(amount, currency, reader)} "
             "is recorded and will be paid once, as soon as it's back; I'll tell you here.")
 
 
 # --- later news of a money movement (bot/billing/reconcile.py) --------------------------
 
 def movement_update(kind: str, status: str, amount: int, currency: str, stripe_id: str | None,
-                    error: str | None) -> str:
-    money = _money(amount, currency)
-    what = {MovementKind.REFUND: f"your refund of {money}", MovementKind.CREDIT: f"your credit of {money}",
+                    error: str | None, reader: Reader = Reader()) -> str:
+    cash = money(amount, currency, reader)
+    what = {MovementKind.REFUND: f"your refund of {cash}", MovementKind.CREDIT: f"your credit of {cash}",
             MovementKind.CANCEL: "cancelling your subscription", MovementKind.PLAN_CHANGE: "your plan change"}[kind]
     if status == LedgerStatus.SUCCEEDED:
         ref = f" (reference {stripe_id})" if stripe_id else ""
@@ -153,14 +206,14 @@ def case_outcome(*, case_id: int, status: str, kind: str, amount: int, currency:
         return f"About case #{case_id}: our support team has looked at it and can't grant it. {note}"
     if status == CaseStatus.CLOSED:
         return f"About case #{case_id}: {note}"
-    money = _money(amount, currency)
+    cash = money(amount, currency)
     what = "a refund" if kind == CaseKind.REFUND else "a credit towards your next invoice"
     if movement_status == LedgerStatus.FAILED:
-        return (f"About case #{case_id}: {what} of {money} was approved, but it could not be "
+        return (f"About case #{case_id}: {what} of {cash} was approved, but it could not be "
                 f"made ({error}). Our team will follow up. {note}")
     done = "has been made" if movement_status == LedgerStatus.SUCCEEDED else "is on its way"
     ref = f" (reference {stripe_id})" if stripe_id else ""
-    return f"About case #{case_id}: {what} of {money} {done}{ref}. {note}"
+    return f"About case #{case_id}: {what} of {cash} {done}{ref}. {note}"
 
 
 # --- live chat (bot/app/handoff.py) -------------------------------------------------------
@@ -177,33 +230,37 @@ HANDLED_LIVE = "Handled in a live chat."
 
 def account_summary(*, plan: str, price: int, currency: str, interval: str, status: str,
                     trial_end: datetime | None, cancel_at_period_end: bool, period_end: datetime,
-                    last_payment: tuple[int, str, datetime, int] | None) -> str:
-    """One paragraph: plan, status, next and last payment. `last_payment` is
-    (amount, currency, when, refunded)."""
-    money = _money(price, currency)
-    parts = [f"You're on the {plan} plan at {money} a {interval}."]
+                    last_payment: tuple[int, str, datetime, int] | None, reader: Reader, now: datetime) -> str:
+    """One paragraph: plan, status, next and last payment. `plan` is its display name;
+    `last_payment` is (amount, currency, when, refunded)."""
+    price_text = money(price, currency, reader)
+    parts = [f"You're on the {plan} plan at {price_text} a {interval}."]
     if status == "trialing" and trial_end:
-        parts.append(f"Your free trial ends on {_day(trial_end)}; cancel before then and you are never charged.")
-    elif status == "canceled":
-        parts.append("The subscription is cancelled and will not renew.")
+        parts.append(f"Your free trial ends on {day(trial_end, reader, now=now)}; cancel before then and you are "
+                     "never charged.")
+    elif status == "canceled" or period_end <= now:
+        parts.append("The subscription has ended and will not renew." if period_end <= now
+                     else "The subscription is cancelled and will not renew.")
     elif cancel_at_period_end:
-        parts.append(f"It is cancelled from {_day(period_end)} and will not renew; you keep access until then.")
+        parts.append(f"It is cancelled from {day(period_end, reader, now=now)} and will not renew; you keep access "
+                     "until then.")
     else:
-        parts.append(f"It renews on {_day(period_end)} for {money}.")
+        parts.append(f"It renews on {day(period_end, reader, now=now)} for {price_text}.")
         if status == "past_due":
             parts.append("Your last payment failed; please update your card to keep access.")
     if last_payment:
         amount, paid_currency, when, refunded = last_payment
-        back = f" ({_money(refunded, paid_currency)} refunded)" if refunded else ""
-        parts.append(f"Your last payment was {_money(amount, paid_currency)} on {_day(when)}{back}.")
+        back = f" ({money(refunded, paid_currency, reader)} refunded)" if refunded else ""
+        parts.append(f"Your last payment was {money(amount, paid_currency, reader)} on "
+                     f"{day(when, reader, now=now)}{back}.")
     return " ".join(parts)
 
 
 NO_SUBSCRIPTION = "There is no subscription on this account."
 
 
-def access_until(day: date | None) -> str:
-    return _day(day) if day else "the end of the paid period"
+def access_until(moment: datetime | None, reader: Reader, now: datetime) -> str:
+    return day(moment, reader, now=now) if moment else "the end of the paid period"
 
 
 # --- channels ---------------------------------------------------------------------------

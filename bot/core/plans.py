@@ -4,8 +4,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.core.money import format_amount
-
 PERIODS_PER_YEAR = {"month": 12, "year": 1}
 
 
@@ -23,12 +21,25 @@ class Plan:
     interval: str
 
     @property
-    def label(self) -> str:
-        return f"{self.name} {self.interval}ly, {format_amount(self.price, self.currency)} a {self.interval}"
+    def display_name(self) -> str:
+        """'Pro yearly': what customers call it, never its id."""
+        return f"{self.name} {self.interval}ly"
 
     @property
     def yearly_price(self) -> int:
         return self.price * PERIODS_PER_YEAR[self.interval]
+
+
+def display_name(plan_id: str, catalogue: dict[str, Plan]) -> str:
+    """A subscription's plan as customers call it: the catalogue's name, else its id made
+    readable ('pro-monthly-jpy' -> 'Pro monthly') for a plan no longer sold."""
+    if plan_id in catalogue:
+        return catalogue[plan_id].display_name
+    words = [w for w in re.split(r"[-_\s]+", plan_id) if w and not w.isdigit() and w.lower() not in _CURRENCIES]
+    return " ".join(words).capitalize() or plan_id
+
+
+_CURRENCIES = {"usd", "eur", "gbp", "jpy", "chf", "cad", "aud", "sek", "nok", "dkk", "inr", "brl", "mxn"}
 
 
 def stripe_plan_id(plan: str, price: int, currency: str, interval: str) -> str:

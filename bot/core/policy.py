@@ -27,7 +27,9 @@ class Policy:
     review_response_hours: int = 48
     code_ttl_minutes: int = 10
     code_max_attempts: int = 5
-    codes_per_address_per_hour: int = 5
+    codes_per_address_per_hour: int = 5       # to one address, from one client
+    codes_per_conversation_per_hour: int = 3
+    codes_per_address_from_anyone_per_hour: int = 20  # a ceiling on mail to one address
     identified_hours: int = 12
     decision_valid_minutes: int = 30
     support_days: str = "mon-fri"      # when people answer live (UTC)
@@ -58,6 +60,7 @@ class Policy:
                 values["refund_fee_percent"] = Fraction(str(values["refund_fee_percent"]))
             for key in ("late_cancel_window_hours", "trial_days", "extended_outage_hours",
                         "review_response_hours", "code_ttl_minutes", "code_max_attempts", "codes_per_address_per_hour",
+                        "codes_per_conversation_per_hour", "codes_per_address_from_anyone_per_hour",
                         "identified_hours", "decision_valid_minutes"):
                 if key in values:
                     values[key] = int(values[key])

@@ -54,5 +54,18 @@ class CaseStatus(TextEnum):
 DECIDABLE = (CaseStatus.OPEN, CaseStatus.CLAIMED)
 DECIDED = (CaseStatus.APPROVED, CaseStatus.ADJUSTED, CaseStatus.DENIED, CaseStatus.CLOSED)
 
+class OfferKind(TextEnum):
+    REFUND = "refund"                              # R1: cancel now (if it renews) and refund
+    CANCEL_AT_PERIOD_END = "cancel_at_period_end"  # stop the renewal, access to the period's end
+    PLAN_CHANGE = "plan_change"                    # R7, and undoing one
+
+
+class OfferStatus(TextEnum):
+    OPEN = "open"            # made in the assistant's latest turn, awaiting the next message
+    ACCEPTED = "accepted"    # the very next message said yes: carried out
+    DECLINED = "declined"    # the very next message said no
+    WITHDRAWN = "withdrawn"  # something else came first: a later yes confirms nothing
+
+
 # Stripe refund statuses after which no money went back to the customer.
 REFUND_RETURNED = ("failed", "canceled")

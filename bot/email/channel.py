@@ -156,7 +156,8 @@ def compose_reply(answers: list[tuple[str, list[dict]]], *, brand: str) -> tuple
         lines = [r["text"] for r in replies if r.get("text")]
         choices = [b for r in replies for b in r.get("buttons") or []]
         if choices:
-            lines.append(messages.reply_with([(ANSWER_WORDS.get(b["payload"], b["title"]), b["title"])
+            # A yes or no button names its offer ('/affirm{"offer":...}'): by mail it is the word.
+            lines.append(messages.reply_with([(ANSWER_WORDS.get(b["payload"].split("{")[0], b["title"]), b["title"])
                                               for b in choices]))
         quoted = [f"> {question}"] if several else []
         blocks_text.append("\n".join(quoted + lines))

@@ -27,6 +27,14 @@ MAX_MESSAGE = 2000
 # A conversation id as the widget makes them (16-64 letters, digits, dashes): never a Slack
 # user id or an email thread's. Use fullmatch: `$` would let a trailing newline in.
 CONVERSATION_ID = re.compile(r"[A-Za-z0-9-]{16,64}")
+# What a client may say about itself with a message (fullmatch each): the host app's token,
+# its own secret key (actions/identity.py), and how its customer reads money and time.
+METADATA = {
+    "customer_token": (re.compile(r"[A-Za-z0-9_.=-]{1,4096}"), "a JWT"),
+    "client_key": (re.compile(r"[A-Za-z0-9_-]{20,128}"), "20-128 letters, digits, - or _"),
+    "locale": (re.compile(r"[A-Za-z]{2,3}([_-][A-Za-z0-9]{2,8}){0,2}"), "a locale such as en-GB"),
+    "timezone": (re.compile(r"[A-Za-z0-9_+-]{1,32}(/[A-Za-z0-9_+-]{1,32}){0,2}"), "a time zone such as Europe/Paris"),
+}
 
 
 @dataclass

@@ -41,7 +41,7 @@ from tests.support.stripe_proxy import StripeProxy
 pytestmark = pytest.mark.e2e
 
 CRASH_SEED = TESTS_ROOT / "tests" / "support" / "seeds" / "crashes.yml"
-REFUND_TEXT = "46.55 USD"
+REFUND_TEXT = "$46.55"
 
 
 @dataclass

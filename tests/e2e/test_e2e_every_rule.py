@@ -46,7 +46,8 @@ def test_r0_a_trial_customer_is_told_about_the_trial_and_nothing_moves(live):
 
 def test_r2_a_yen_refund_goes_to_a_person_as_a_case(live):
     [reply] = talk(live, "ivy@example.com", "e2e-ivy", "I cancelled late, please refund my last payment")
-    assert "JPY" in reply and "case #" in reply and "reply here by" in reply, reply
+    assert "¥" in reply and "JPY" not in reply and "ch_" not in reply, reply
+    assert "case #" in reply and "reply here by" in reply, reply
     again = talk(live, "ivy@example.com", "e2e-ivy", "please refund me, I cancelled late")[0]
     assert "already with our support team" in again, again
     state = account_state(live, "ivy@example.com")
@@ -66,7 +67,7 @@ def test_r4_a_forgotten_subscription_is_explained_and_cancellation_offered(live)
 
 def test_r5_an_outage_becomes_a_credit_case_for_a_person(live):
     [reply] = talk(live, "finn@example.com", "e2e-finn", "group sync has been down for ages, I can't work")
-    assert "20.42 USD" in reply and "case #" in reply, reply
+    assert "$20.42" in reply and "case #" in reply, reply
     state = account_state(live, "finn@example.com")
     assert state["cases"] == [("credit", "R5", 2042, "open")]
     assert state["ledger"] == [] and state["decisions"] == ["R5"]
@@ -74,8 +75,8 @@ def test_r5_an_outage_becomes_a_credit_case_for_a_person(live):
 
 def test_r6_troubleshooting_a_known_issue_and_a_ticket(live):
     [reply] = talk(live, "gia@example.com", "e2e-gia", "the post scheduler isn't working for me")
-    assert "post-scheduler is being worked on" in reply and "Sign out and back in" in reply, reply
-    assert "ticket #" in reply, reply
+    assert "problem with post-scheduler" in reply and "Sign out and back in" in reply, reply
+    assert reply.startswith("Let's get it working") and "ticket #" in reply, reply  # help before the rule
     state = account_state(live, "gia@example.com")
     assert state["cases"] == [("ticket", "R6", 0, "open")] and state["ledger"] == []
 
@@ -83,8 +84,9 @@ def test_r6_troubleshooting_a_known_issue_and_a_ticket(live):
 def test_r8_no_refund_and_the_payment_the_customer_meant_is_checked(live):
     [reply] = talk(live, "hal@example.com", "e2e-hal",
                    "I cancelled late and you took $59 on March 3, I want it back")
-    assert "You mentioned 59.00 USD" in reply and "49.00 USD on" in reply, reply
-    assert "not set to renew" in reply, reply  # Hal's subscription is already cancelled
+    assert "You mentioned $59.00 on March 3" in reply and "$49.00 on" in reply, reply
+    # Hal's period is over: no offer names a date that has passed
+    assert "has ended, so it won't renew" in reply and "access until" not in reply, reply
     state = account_state(live, "hal@example.com")
     assert state["decisions"] == ["R8"] and state["ledger"] == [] and state["cases"] == []
 
@@ -95,9 +97,9 @@ def test_changing_plan_is_previewed_confirmed_and_applied_once(live):
     buttons = [b["payload"] for r in offer for b in r.get("buttons", [])]
     assert buttons == ['/change_plan{"plan":"pro-yearly-jpy"}'], offer
     preview, done, again = talk(live, "ivy@example.com", "e2e-ivy-plan", buttons[0], "yes", "yes")
-    assert "Pro yearly" in preview and "50000 JPY" in preview and "Shall I switch" in preview, preview
+    assert "Pro yearly" in preview and "¥50,000" in preview and "Shall I switch" in preview, preview
     assert "now on Pro yearly" in done, done
-    assert "anything else" in again, again  # a second yes has nothing left to confirm
+    assert "nothing waiting for a yes" in again, again  # a second yes has nothing left to confirm
     state = account_state(live, "ivy@example.com")
     sub = state["subscription"]
     assert (sub.plan, sub.price, sub.interval) == ("pro-yearly-jpy", 50000, "year")

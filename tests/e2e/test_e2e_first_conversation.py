@@ -38,10 +38,10 @@ def test_signed_in_customer_cancelled_a_day_late_is_refunded_once(live):
     token = issue_customer_token("ana@example.com", secret=SECRET)
     first = say(live, "widget-ana", "I cancelled a day late, can I get a refund?", token)
     reply = texts(first)
-    assert "46.55 USD" in reply and "2.45 USD" in reply, reply
+    assert "$46.55" in reply and "$2.45" in reply and "ch_" not in reply, reply
     assert understood(reply), reply
     assert "cancel" in reply.lower()
-    assert any(b.get("payload") == "/affirm" for r in first for b in r.get("buttons", [])), first
+    assert any(b.get("payload", "").startswith('/affirm{"offer":') for r in first for b in r.get("buttons", [])), first
 
     done = texts(say(live, "widget-ana", "yes", token))
     assert understood(done), done
@@ -55,7 +55,7 @@ def test_signed_in_customer_cancelled_a_day_late_is_refunded_once(live):
             models.DecisionRecord.customer_id == charge.customer_id).order_by(models.DecisionRecord.id)).scalars().all()
     refunds = stripe_refunds(live, charge.stripe_id)
     assert [(r.amount, r.id) for r in refunds] == [(4655, ledger[0].stripe_id)]
-    assert refunds[0].id in done and "46.55 USD" in done, done
+    assert refunds[0].id in done and "$46.55" in done, done
     assert [(e.status, e.amount) for e in ledger] == [("succeeded", 4655)]
     assert charge.refunded == 4655 and sub.status == "canceled"
     assert decision[-1].rule == "R1" and decision[-1].executed["refund"] == refunds[0].id
@@ -70,7 +70,7 @@ def test_signed_in_customer_cancelled_a_day_late_is_refunded_once(live):
 def test_outside_the_window_the_customer_is_told_why_and_nothing_moves(live):
     token = issue_customer_token("dan@example.com", secret=SECRET)
     reply = texts(say(live, "widget-dan", "I never used my account, refund please", token))
-    assert "access, not usage" in reply and understood(reply), reply
+    assert "access rather than use" in reply and understood(reply), reply
     assert "won't be charged again" in reply and "Shall I" in reply, reply  # R3 offers period-end cancel
     kept = texts(say(live, "widget-dan", "no", token))
     assert "haven't changed anything" in kept, kept
@@ -102,7 +102,7 @@ def test_an_anonymous_customer_is_identified_by_a_code_sent_to_their_email(live)
     assert "doesn't match" in retry and "4 more tries" in retry and "USD" not in retry, retry
     answer = texts(say(live, sender, f"the code is {code}", None))
     # Ben's R2 proposal, now that the conversation proved it reaches his mailbox.
-    assert "confirmed" in answer and "30.84 USD" in answer and "support agent will decide" in answer, answer
+    assert "confirmed" in answer and "$30.84" in answer and "a person will decide" in answer, answer
     # Another conversation is not identified by Ben's code.
     other = texts(say(live, "anon-other", "when is my next payment?", None))
     assert "email address" in other and "pro-monthly" not in other, other
@@ -111,7 +111,7 @@ def test_an_anonymous_customer_is_identified_by_a_code_sent_to_their_email(live)
 def test_a_code_is_only_ever_sent_to_an_account_address(live):
     say(live, "anon-stranger", "what plan am I on", None)
     prompt = texts(say(live, "anon-stranger", "stranger@example.com", None))
-    assert "If that address has an account" in prompt  # the same words as for a real account
+    assert "If stranger@example.com has an account" in prompt  # the same words as for a real account
     assert live.smtp.to("stranger@example.com") == []
 
 
@@ -125,7 +125,7 @@ def test_a_signed_in_customer_can_ask_about_their_plan(live):
     token = issue_customer_token("carla@example.com", secret=SECRET)
     reply = texts(say(live, "widget-carla", "when does my trial end?", token)) + \
         texts(say(live, "widget-carla", "what plan am I on", token))
-    assert "free trial" in reply and "pro-monthly" in reply, reply
+    assert "free trial" in reply and "Pro monthly" in reply and "pro-monthly" not in reply, reply
 
 
 def test_two_misunderstandings_in_a_row_offer_a_person(live):
@@ -147,4 +147,4 @@ def test_cancelling_stops_the_renewal_once_and_keeps_access(live):
     assert sub.cancel_at_period_end and sub.status == "active"
     assert [(c.status, c.params["at_period_end"]) for c in cancels] == [("succeeded", True)]
     again = texts(say(live, "widget-eve", "cancel my plan", token))
-    assert "not set to renew" in again, again
+    assert "won't renew" in again and "Shall I" not in again, again

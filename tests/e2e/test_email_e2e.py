@@ -41,11 +41,11 @@ def test_a_refund_by_email_in_one_thread(live):
     assert first.status_code == 200 and first.json()["answered"] == 1, first.text
     [offer] = smtp.to("sol@example.com")
     assert offer["Subject"] == "Re: Charged after cancelling" and offer["In-Reply-To"] == "<sol-1@mail.example>"
-    assert "46.55 USD" in plain_text(offer) and "Reply to this email with YES" in plain_text(offer)
+    assert "$46.55" in plain_text(offer) and "Reply to this email with YES" in plain_text(offer)
     assert offer.get_body(preferencelist=("html",)) is not None
 
     reply_body = ("Yes, go ahead please.\n\nSol\n\nOn Sun, Nov 22, 2026, GroupTrack support wrote:\n"
-                  "> To refund 46.55 USD, your subscription has to be cancelled now.\n")
+                  "> To refund $46.55, your subscription has to be cancelled now.\n")
     references = f"<sol-1@mail.example> {offer['Message-ID']}"
     yes = inbound(live, sender="sol@example.com", subject="Re: Charged after cancelling", body=reply_body,
                   message_id="<sol-2@mail.example>", references=references)

@@ -15,6 +15,7 @@ from tests.conftest import DEMO_NOW
 from tests.e2e.test_email_e2e import inbound
 from tests.e2e.test_slack_channel_e2e import event as slack_event
 from tests.e2e.test_slack_channel_e2e import replies as slack_replies
+from tests.support.consent import accepted_offer
 from tests.support.e2e_stack import say
 
 
@@ -27,7 +28,7 @@ def samples(engine=None) -> dict:
 
 def test_decisions_money_and_cases_come_from_the_database(live_engine, gateway):
     ana = assess_refund("ana@example.com", "late_cancellation", now=DEMO_NOW, engine=live_engine)
-    carry_out_refund(ana["decision_id"], email="ana@example.com", cancel_consent=True, now=DEMO_NOW,
+    carry_out_refund(ana["decision_id"], email="ana@example.com", consent=accepted_offer(live_engine, "ana@example.com", decision_id=ana["decision_id"]), now=DEMO_NOW,
                      gateway=gateway, engine=live_engine)
     assess_refund("ben@example.com", "late_cancellation", now=DEMO_NOW, engine=live_engine)  # R2: a case
     seen = samples(live_engine)

@@ -61,8 +61,11 @@ def test_a_rest_caller_naming_a_slack_conversation_does_not_inherit_its_token(mo
     token = issue_customer_token("ana@example.com", secret=SECRET)
     slack_then_rest = [user("what plan am I on?", "slack", token), user("refund me", "rest")]
     assert verified_email(Tracker("U012AB3CD", {}, {}, slack_then_rest, False, None, {}, "")) is None
-    slack_again = slack_then_rest + [user("and now?", "slack")]
+    # Proof is on each message: Slack's own next message, with the token Slack's channel puts on it, is Ana.
+    slack_again = slack_then_rest + [user("and now?", "slack", token)]
     assert verified_email(Tracker("U012AB3CD", {}, {}, slack_again, False, None, {}, "")) == "ana@example.com"
+    assert verified_email(Tracker("U012AB3CD", {}, {}, slack_again + [user("yes", "slack")], False, None, {},
+                                  "")) is None
 
 
 def test_the_live_rest_webhook_refuses_before_the_bot_answers(live):

@@ -54,7 +54,7 @@ def test_a_slack_customer_is_refunded_once_even_when_slack_retries(live, slack):
     slack.users["U-VAL"] = "val@example.com"
     assert event(live, "Ev-val-1", "U-VAL", "I cancelled a day late, can I get a refund?").status_code == 200
     offer = replies(slack, "D-U-VAL", 2)
-    assert "46.55 USD" in " ".join(words(m) for m in offer), offer
+    assert "$46.55" in " ".join(words(m) for m in offer), offer
     assert "Yes, cancel and refund" in words(offer[-1])
 
     retried = event(live, "Ev-val-1", "U-VAL", "I cancelled a day late, can I get a refund?", retry=1)

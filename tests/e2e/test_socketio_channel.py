@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.app.identity import issue_customer_token
-from bot.web.limits import MAX_MESSAGE
+from bot.web.limits import MAX_MESSAGE, METADATA
 from channels.socketio import GuardedSocketIOInput
 from tests.support.e2e_stack import SECRET, socket_say
 
@@ -124,8 +124,9 @@ def widget_would_send(data) -> bool:
             return False
     return (isinstance(message, str) and bool(message.strip()) and len(message) <= MAX_MESSAGE
             and data.get("session_id") == SESSION
-            and (metadata is None or (isinstance(metadata, dict) and set(metadata) <= {"customer_token"}
-                                      and isinstance(metadata.get("customer_token", ""), str))))
+            and (metadata is None or (isinstance(metadata, dict) and set(metadata) <= set(METADATA) and all(
+                value in (None, "") or (isinstance(value, str) and METADATA[key][0].fullmatch(value))
+                for key, value in metadata.items()))))
 
 
 @settings(max_examples=200, deadline=None, database=None)

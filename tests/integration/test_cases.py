@@ -12,6 +12,7 @@ from bot.app.refunds import assess_refund, carry_out_refund
 from bot.db import models
 from bot.db.session import unit_of_work
 from tests.conftest import DEMO_NOW
+from tests.support.consent import accepted_offer
 
 
 def cases(engine):
@@ -87,7 +88,7 @@ def test_a_refund_offer_confirmed_too_late_moves_no_money(seeded_engine):
         def __getattr__(self, name):
             raise AssertionError(f"Stripe must not be called ({name})")
 
-    result = carry_out_refund(decision["decision_id"], email="ana@example.com", cancel_consent=True,
+    result = carry_out_refund(decision["decision_id"], email="ana@example.com", consent=accepted_offer(seeded_engine, "ana@example.com", decision_id=decision["decision_id"]),
                               now=DEMO_NOW + timedelta(minutes=31), gateway=NoStripe(),
                               engine=seeded_engine)
     assert result["status"] == "expired" and "expired" in result["message"]

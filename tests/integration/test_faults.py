@@ -21,6 +21,7 @@ from bot.db.session import unit_of_work
 from bot.ops.processes import free_port
 from bot.settings import ROOT
 from tests.conftest import DEMO_NOW
+from tests.support.consent import accepted_offer
 from tests.support.stripe_proxy import StripeProxy
 
 EMAIL, CHARGE, CONVERSATION = "ana@example.com", "ch_ana_2", "ana-widget-1"
@@ -64,7 +65,7 @@ def test_retries_back_off_and_are_capped():
 def test_while_stripe_is_down_the_refund_waits_and_a_retry_pays_it_once(live_engine, gateway):
     down = StripeGateway("sk_test_local", api_base=f"http://127.0.0.1:{free_port()}")  # nobody listens
     decision_id = r1_decision(live_engine)
-    result = carry_out_refund(decision_id, email=EMAIL, cancel_consent=True, now=DEMO_NOW,
+    result = carry_out_refund(decision_id, email=EMAIL, consent=accepted_offer(live_engine, EMAIL, decision_id=decision_id), now=DEMO_NOW,
                               gateway=down, engine=live_engine)
     assert result["status"] == "pending" and "Nothing has been paid or charged twice" in result["message"]
     assert ledger(live_engine) == {"cancel": ("pending", None), "refund": ("pending", None)}
@@ -80,7 +81,7 @@ def test_while_stripe_is_down_the_refund_waits_and_a_retry_pays_it_once(live_eng
     refunds, refunded = stripe_refunds(gateway, live_engine)
     assert [amount for _id, amount in refunds] == [4655] and refunded == 4655
     assert ledger(live_engine)["refund"] == ("succeeded", refunds[0][0])
-    assert ("rest", CONVERSATION, f"An update: your refund of 46.55 USD has now gone through "
+    assert ("rest", CONVERSATION, f"An update: your refund of $46.55 has now gone through "
                                   f"(reference {refunds[0][0]}).") in channels.told
     assert reconcile(live_engine, gateway, now=later(240), notifier=channels) == []  # nothing left
 
@@ -96,7 +97,8 @@ def test_a_lost_stripe_reply_is_found_again_not_paid_again(live_engine, gateway,
     stripe_proxy.hold_next_refund("after")
     stripe_proxy.release.set()  # no one to wait for: the reply is simply lost
     lossy = StripeGateway("sk_test_local", api_base=stripe_proxy.url)
-    result = carry_out_refund(r1_decision(live_engine), email=EMAIL, cancel_consent=True, now=DEMO_NOW,
+    decision_id = r1_decision(live_engine)
+    result = carry_out_refund(decision_id, email=EMAIL, consent=accepted_offer(live_engine, EMAIL, decision_id=decision_id), now=DEMO_NOW,
                               gateway=lossy, engine=live_engine)
     assert result["status"] == "pending" and stripe_proxy.refunds_forwarded == 1
     assert len(stripe_refunds(gateway, live_engine)[0]) == 1  # made, though we were not told
@@ -112,7 +114,8 @@ def test_a_silent_stripe_times_out_plainly_and_its_late_refund_is_not_paid_again
     stripe_proxy.hold_next_refund("late")
     silent = StripeGateway("sk_test_local", api_base=stripe_proxy.url, timeout=1.0)
     started = time.monotonic()
-    result = carry_out_refund(r1_decision(live_engine), email=EMAIL, cancel_consent=True, now=DEMO_NOW,
+    decision_id = r1_decision(live_engine)
+    result = carry_out_refund(decision_id, email=EMAIL, consent=accepted_offer(live_engine, EMAIL, decision_id=decision_id), now=DEMO_NOW,
                               gateway=silent, engine=live_engine)
     waited = time.monotonic() - started
     assert stripe_proxy.arrived.is_set() and waited < 10, waited  # not the library's 80 s
@@ -132,7 +135,7 @@ def test_a_silent_stripe_times_out_plainly_and_its_late_refund_is_not_paid_again
     assert [amount for _id, amount in refunds] == [4655] and refunded == 4655
     assert ledger(live_engine)["refund"] == ("succeeded", refunds[0][0])
     assert [text for _ch, _conv, text in channels.told] == [
-        f"An update: your refund of 46.55 USD has now gone through (reference {refunds[0][0]})."]
+        f"An update: your refund of $46.55 has now gone through (reference {refunds[0][0]})."]
 
 
 def _ledger_error(engine) -> str:
@@ -144,8 +147,9 @@ def _ledger_error(engine) -> str:
 @pytest.mark.parametrize("when", ["before", "after"])
 def test_a_process_killed_around_the_stripe_call_is_completed_once(live_engine, gateway, localstripe, db_url, when):
     decision_id = r1_decision(live_engine)
+    yes = accepted_offer(live_engine, EMAIL, decision_id=decision_id)
     worker = subprocess.run([sys.executable, "-m", "tests.support.crash_worker", db_url, localstripe, str(decision_id),
-                             EMAIL, when, DEMO_NOW.isoformat()], cwd=ROOT, capture_output=True, timeout=120)
+                             EMAIL, when, DEMO_NOW.isoformat(), yes], cwd=ROOT, capture_output=True, timeout=120)
     assert worker.returncode == -9, worker.stderr.decode()[-2000:]
     assert ledger(live_engine)["refund"] == ("in_flight", None)
     assert len(stripe_refunds(gateway, live_engine)[0]) == (0 if when == "before" else 1)
@@ -158,15 +162,16 @@ def test_a_process_killed_around_the_stripe_call_is_completed_once(live_engine, 
     assert [amount for _id, amount in refunds] == [4655] and refunded == 4655
     assert ledger(live_engine)["refund"] == ("succeeded", refunds[0][0])
     assert [text for _ch, _conv, text in channels.told] == [
-        f"An update: your refund of 46.55 USD has now gone through (reference {refunds[0][0]})."]
-    again = carry_out_refund(decision_id, email=EMAIL, cancel_consent=True, now=DEMO_NOW, gateway=gateway,
+        f"An update: your refund of $46.55 has now gone through (reference {refunds[0][0]})."]
+    again = carry_out_refund(decision_id, email=EMAIL, consent=accepted_offer(live_engine, EMAIL, decision_id=decision_id), now=DEMO_NOW, gateway=gateway,
                              engine=live_engine)
     assert again["status"] == "refunded" and again["refund_id"] == refunds[0][0]
 
 
 def test_bot_reconcile_once_finishes_what_an_outage_left(live_engine, gateway, localstripe, db_url):
     down = StripeGateway("sk_test_local", api_base=f"http://127.0.0.1:{free_port()}")
-    carry_out_refund(r1_decision(live_engine), email=EMAIL, cancel_consent=True, now=DEMO_NOW,
+    decision_id = r1_decision(live_engine)
+    carry_out_refund(decision_id, email=EMAIL, consent=accepted_offer(live_engine, EMAIL, decision_id=decision_id), now=DEMO_NOW,
                      gateway=down, engine=live_engine)
     with unit_of_work(live_engine) as session:  # as if the outage were a minute ago
         for row in session.execute(select(models.LedgerEntry)).scalars():

@@ -69,3 +69,53 @@ def test_join_chat_and_hand_back(agents):
         case = session.get(models.ReviewCase, case_id)
         assert (case.status, case.decided_by, case.decision_note) == ("closed", "alice", "Explained the invoice.")
         assert [e.action for e in case.events] == ["opened", "claimed", "joined", "message", "handed_back"]
+
+
+@pytest.mark.parametrize("verdict", ["close", "approve"])
+def test_deciding_a_case_while_live_hands_the_customer_back_to_the_assistant(live_engine, gateway, verdict):
+    """Closing (or deciding) a case mid-chat used to leave the customer talking to nobody."""
+    from bot.app.case_decisions import decide_case
+    from bot.app.refunds import assess_refund
+    agents = live_engine
+    create_agent("alice", "a long enough password", "Alice", engine=agents)
+    conversation = f"ben-live-{verdict}"
+    if verdict == "approve":  # a refund case (R2), which the customer then asks a person about
+        case_id = assess_refund("ben@example.com", "late_cancellation", now=MONDAY_MORNING, channel="rest",
+                                conversation_id=conversation, engine=agents)["case_id"]
+    else:
+        case_id = request_person("ben@example.com", now=MONDAY_MORNING, channel="rest",
+                                 conversation_id=conversation, engine=agents)["case_id"]
+    rasa = RecordingConversations()
+    join(case_id, "alice", now=MONDAY_MORNING, conversations=rasa, engine=agents)
+    decide_case(case_id, "alice", verdict, note="Sorted in the chat.", now=MONDAY_MORNING, engine=agents,
+                notifier=rasa, gateway=gateway)
+    assert not is_live(conversation, engine=agents)
+    assert rasa.calls[-2:] == [("resume", conversation),
+                               ("tell", conversation, "assistant", "You're back with the assistant. Ask me "
+                                                                    "anything else, any time.")]
+
+
+def test_one_case_per_conversation_whatever_the_customer_asks_next(agents):
+    """A request for a person after a refund case joins it: one number for the customer."""
+    from bot.app.refunds import assess_refund
+    refund = assess_refund("ben@example.com", "late_cancellation", now=MONDAY_MORNING, channel="rest",
+                           conversation_id="ben-one", note="I cancelled late", engine=agents)
+    person = request_person("ben@example.com", now=MONDAY_MORNING, channel="rest", conversation_id="ben-one",
+                            note="can a human look at this", engine=agents)
+    assert refund["case_created"] and not person["case_created"] and person["case_id"] == refund["case_id"]
+    with unit_of_work(agents) as session:
+        [case] = session.query(models.ReviewCase).all()
+        assert case.kind == "refund" and case.customer_note == "I cancelled late\ncan a human look at this"
+        assert [e.action for e in case.events] == ["opened", "joined"]
+
+
+def test_a_proposal_made_after_a_request_for_a_person_is_attached_to_that_case(agents):
+    from bot.app.refunds import assess_refund
+    person = request_person("ben@example.com", now=MONDAY_MORNING, channel="rest", conversation_id="ben-two",
+                            engine=agents)
+    refund = assess_refund("ben@example.com", "late_cancellation", now=MONDAY_MORNING, channel="rest",
+                           conversation_id="ben-two", engine=agents)
+    assert refund["case_id"] == person["case_id"] and not refund["case_created"]
+    with unit_of_work(agents) as session:
+        case = session.get(models.ReviewCase, person["case_id"])
+        assert (case.kind, case.rule, case.proposed_amount) == ("refund", "R2", refund["refund"])

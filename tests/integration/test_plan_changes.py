@@ -4,11 +4,14 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from bot.app.offers import NoConsent
 from bot.app.plan_changes import CannotChangePlan, change_plan, plan_options, preview_plan_change
 from bot.core.plans import UnknownPlan, match_plan, options_for
+from bot.core.statuses import OfferKind
 from bot.db import models
 from bot.db.session import unit_of_work
 from bot.settings import load_plans
+from tests.support.consent import accepted_offer
 
 
 def test_options_are_the_other_plans_in_the_customers_currency():
@@ -16,7 +19,7 @@ def test_options_are_the_other_plans_in_the_customers_currency():
     assert [p.id for p in options_for("pro-monthly", "usd", catalogue)] == [
         "starter-monthly", "starter-yearly", "pro-yearly"]
     assert [p.id for p in options_for("pro-monthly-jpy", "jpy", catalogue)] == ["pro-yearly-jpy"]
-    assert catalogue["pro-yearly"].label == "Pro yearly, 490.00 USD a year"
+    assert catalogue["pro-yearly"].display_name == "Pro yearly"
 
 
 def test_plan_options_for_an_active_and_a_cancelled_customer(seeded_engine):
@@ -28,11 +31,16 @@ def test_plan_options_for_an_active_and_a_cancelled_customer(seeded_engine):
 
 def test_preview_then_change_once(live_engine, gateway):
     preview = preview_plan_change("dan@example.com", "pro-monthly", gateway=gateway, engine=live_engine)
-    # Dan's mirrored subscription is a Stripe trial until the period ends (see stripe_sync),
+    # Dan's mirrored subscription is a Stripe trial until the period ends (see mirror/push),
     # so Stripe prorates nothing now and the next invoice is the new price.
-    assert (preview["plan_id"], preview["direction"], preview["prorated"]) == ("pro-monthly", "none", 0)
-    assert (preview["next_invoice"], preview["next_invoice_text"]) == (4900, "49.00 USD")
-    first = change_plan("dan@example.com", "pro-monthly", gateway=gateway, engine=live_engine)
+    assert (preview["plan"].id, preview["direction"], preview["prorated"]) == ("pro-monthly", "none", 0)
+    assert (preview["next_invoice"], preview["from_plan"]) == (4900, "starter-monthly")
+    with pytest.raises(NoConsent):  # no change without a yes to this change
+        change_plan("dan@example.com", "pro-monthly", consent=None, gateway=gateway, engine=live_engine)
+    yes = accepted_offer(live_engine, "dan@example.com", kind=OfferKind.PLAN_CHANGE, plan_id="pro-monthly")
+    with pytest.raises(NoConsent):  # a yes to another plan is not a yes to this one
+        change_plan("dan@example.com", "pro-yearly", consent=yes, gateway=gateway, engine=live_engine)
+    first = change_plan("dan@example.com", "pro-monthly", consent=yes, gateway=gateway, engine=live_engine)
     assert first["status"] == "changed"
     with unit_of_work(live_engine) as session:
         sub = session.execute(select(models.Subscription).join(models.Customer)
@@ -45,7 +53,7 @@ def test_preview_then_change_once(live_engine, gateway):
         assert [(r.status, r.params["plan_id"]) for r in rows] == [("succeeded", "pro-monthly")]
     # Already on it now: asking again changes nothing and says why.
     with pytest.raises(CannotChangePlan, match="already on the Pro monthly plan"):
-        change_plan("dan@example.com", "pro-monthly", gateway=gateway, engine=live_engine)
+        change_plan("dan@example.com", "pro-monthly", consent=yes, gateway=gateway, engine=live_engine)
 
 
 def test_a_plan_in_another_currency_or_unknown_is_refused(live_engine, gateway):
@@ -77,8 +85,7 @@ def test_a_prorated_credit_is_the_sum_of_the_proration_lines(seeded_engine):
         sub.stripe_id = "sub_ana"
     preview = preview_plan_change("ana@example.com", "starter-monthly", gateway=ProratingGateway(),
                                   engine=seeded_engine)
-    assert (preview["direction"], preview["prorated"], preview["prorated_text"]) == ("credit", -2000, "20.00 USD")
-    assert preview["next_invoice_text"] == "0.00 USD"
+    assert (preview["direction"], preview["prorated"], preview["next_invoice"]) == ("credit", -2000, 0)
 
 
 @pytest.mark.parametrize("text, current, expected", [

@@ -16,6 +16,7 @@ from bot.db import models
 from bot.db.session import unit_of_work
 from tests.conftest import DEMO_NOW
 from tests.integration.test_stripe_events import event, repository_account, scalar
+from tests.support.consent import accepted_offer
 
 
 def _stripe_charge_of(engine, external_id: str) -> models.Charge:
@@ -84,7 +85,7 @@ def _returned(refund: dict, status: str = "failed", at: int | None = None) -> di
 def test_a_bot_refund_that_fails_later_lowers_the_mirror_once_and_goes_to_people(live_engine, gateway):
     decision = assess_refund("ana@example.com", "late_cancellation", now=DEMO_NOW, engine=live_engine,
                              channel="rest", conversation_id="ana-returned")
-    paid = carry_out_refund(decision["decision_id"], email="ana@example.com", cancel_consent=True, now=DEMO_NOW,
+    paid = carry_out_refund(decision["decision_id"], email="ana@example.com", consent=accepted_offer(live_engine, "ana@example.com", decision_id=decision["decision_id"]), now=DEMO_NOW,
                             gateway=gateway, engine=live_engine)
     charge = _stripe_charge_of(live_engine, "ch_ana_2")
     refund = gateway.client.refunds.retrieve(paid["refund_id"]).to_dict()
@@ -111,7 +112,7 @@ def test_a_bot_refund_that_fails_later_lowers_the_mirror_once_and_goes_to_people
 
     # The rules see no refund on that charge any more; the bot does not pay it again on its own.
     assert repository_account(live_engine, "ana@example.com").refunds == ()
-    again = carry_out_refund(decision["decision_id"], email="ana@example.com", cancel_consent=True, now=DEMO_NOW,
+    again = carry_out_refund(decision["decision_id"], email="ana@example.com", consent=accepted_offer(live_engine, "ana@example.com", decision_id=decision["decision_id"]), now=DEMO_NOW,
                              gateway=gateway, engine=live_engine)
     assert again["status"] == "reversed" and "sent it back" in again["message"]
     assert len(gateway.client.refunds.list(params={"charge": charge.stripe_id}).data) == 1

@@ -1,6 +1,6 @@
 """A customer's refund confirmation carried out in a process that is SIGKILLed mid-way.
 
-`python -m tests.support.crash_worker DB_URL STRIPE_URL DECISION_ID EMAIL before|after` runs the
+`python -m tests.support.crash_worker DB_URL STRIPE_URL DECISION_ID EMAIL before|after NOW OFFER` runs the
 real service code (`carry_out_refund`) and kills itself with SIGKILL either just before
 the refund request reaches Stripe (the ledger row is claimed) or just after Stripe
 answered (before the ledger records it): the two windows in which a crash can leave
@@ -33,9 +33,9 @@ class DiesAroundRefund:
         return result
 
 
-def main(db_url: str, stripe_url: str, decision_id: str, email: str, when: str, now: str) -> None:
+def main(db_url: str, stripe_url: str, decision_id: str, email: str, when: str, now: str, consent: str) -> None:
     gateway = DiesAroundRefund(StripeGateway("sk_test_local", api_base=stripe_url), when)
-    carry_out_refund(int(decision_id), email=email, cancel_consent=True, now=parse_utc(now),
+    carry_out_refund(int(decision_id), email=email, consent=consent, now=parse_utc(now),
                      gateway=gateway, engine=make_engine(db_url))
     sys.exit("the worker was meant to be killed")
 

@@ -3,6 +3,7 @@ for all end-to-end tests, exactly as `make run` starts them, on free ports, with
 throw-away database; and helpers to talk to them over the REST channel."""
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -85,11 +86,19 @@ def print_server_logs(folder: Path) -> None:
         print(f"--- {log.name}\n{log.read_text()[-3000:]}")
 
 
-def say(live: Stack, sender: str, text: str, token: str | None, *, rasa_url: str | None = None) -> list[dict]:
-    """A customer's message over the REST channel; `rasa_url` picks one replica."""
-    body = {"sender": sender, "message": text}
-    if token:
-        body["metadata"] = {"customer_token": token}
+def client_key(sender: str) -> str:
+    """The secret a widget keeps for its conversation (tests derive one per sender)."""
+    return hashlib.sha256(f"client-of-{sender}".encode()).hexdigest()
+
+
+def say(live: Stack, sender: str, text: str, token: str | None, *, rasa_url: str | None = None,
+        key: str | None = "derived", **metadata) -> list[dict]:
+    """A customer's message over the REST channel, as the widget sends it: with the host app's
+    token if signed in, and the client's own key (`key=None`: a caller who has none);
+    `rasa_url` picks one replica."""
+    body = {"sender": sender, "message": text, "metadata": {
+        **({"customer_token": token} if token else {}),
+        **({"client_key": client_key(sender) if key == "derived" else key} if key else {}), **metadata}}
     request = urllib.request.Request(
         f"{rasa_url or live.urls['rasa']}/webhooks/rest/webhook", data=json.dumps(body).encode(),
         headers={"Content-Type": "application/json"})
@@ -127,7 +136,7 @@ def texts(replies: list[dict]) -> str:
 
 
 # What the assistant says when it did not follow: the NLU fallback and the core fallback.
-NOT_UNDERSTOOD = ("didn't quite get that", "I lost track of that")
+NOT_UNDERSTOOD = ("didn't understand that", "still not getting it", "I lost track of that")
 
 
 def understood(reply: str) -> bool:

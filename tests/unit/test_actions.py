@@ -1,15 +1,21 @@
-"""Actions translate only: identity from a verified token, everything else from the core."""
+"""Actions translate only: identity from the proof on the message itself, consent from the
+turn before, everything else from the core (here stood in for, and recorded)."""
 from __future__ import annotations
+
+from types import SimpleNamespace
 
 import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import refunds
-from actions.refunds import ActionAssessRefund, ActionCarryOutRefund
+from actions.account import ActionCheckSubscription
+from actions.answers import ActionAnswerNo, ActionAnswerYes
+from actions.refunds import ActionAssessRefund
 from bot.app.identity import issue_customer_token
 
 SECRET = "actions-test-customer-token-secret-32b"
+KEY = "k" * 32
 
 
 @pytest.fixture(autouse=True)
@@ -18,42 +24,76 @@ def secret(monkeypatch):
 
 
 @pytest.fixture(autouse=True)
-def no_code_verified(monkeypatch):
-    """No conversation has passed a one-time code unless a test says so."""
+def codes(monkeypatch):
+    """Which (conversation, client key) pairs passed a one-time code: none unless a test says so."""
     import bot.app.verification
-    monkeypatch.setattr(bot.app.verification, "verified_email", lambda conversation_id, **kw: None)
+    passed: dict = {}
+    monkeypatch.setattr(bot.app.verification, "verified_email",
+                        lambda client, **kw: passed.get((client.conversation_id, client.key)))
+    return passed
 
 
-def tracker(intent="late_cancellation", token=None, slots=None, sender="s1"):
-    metadata = {"customer_token": token} if token else {}
-    events = [{"event": "user", "text": "hi", "metadata": metadata,
-               "parse_data": {"intent": {"name": intent}}}]
-    return Tracker(sender, slots or {}, {"intent": {"name": intent}, "metadata": metadata}, events,
-                   False, None, {}, "")
+def user(text="hi", intent="late_cancellation", token=None, key=None, entities=()):
+    metadata = {**({"customer_token": token} if token else {}), **({"client_key": key} if key else {})}
+    return {"event": "user", "text": text, "metadata": metadata, "input_channel": "rest",
+            "parse_data": {"intent": {"name": intent}, "entities": list(entities)}}
+
+
+def offered(token):
+    return [{"event": "action", "name": "action_assess_refund"},
+            {"event": "slot", "name": "offer", "value": token}, {"event": "action", "name": "action_listen"}]
+
+
+def tracker(*events, sender="s1", slots=None):
+    latest = next(e for e in reversed(events) if e["event"] == "user")
+    message = {"intent": latest["parse_data"]["intent"], "entities": latest["parse_data"]["entities"],
+               "text": latest["text"], "metadata": latest["metadata"]}
+    return Tracker(sender, slots or {}, message, list(events), False, None, {}, "")
 
 
 class Core:
-    """Stands in for bot.app.refunds and records what the actions asked of it."""
+    """Stands in for bot.app.refunds and bot.app.offers, recording what the actions asked."""
 
-    def __init__(self, outcome="auto_refund"):
-        self.calls, self.outcome = [], outcome
+    def __init__(self):
+        self.calls, self.open = [], {}
 
     def assess_refund(self, email, reason, **kwargs):
         self.calls.append(("assess", email, reason, kwargs["conversation_id"]))
-        return {"decision_id": 7, "outcome": self.outcome, "requires_cancellation": True,
-                "explanation": "R1 explained.", "amount_text": "46.55 USD"}
+        return {"decision_id": 7, "rule": "R1", "outcome": "auto_refund", "requires_cancellation": True,
+                "refund": 4655, "fee": 245, "base": 4900, "credit": 0, "currency": "usd",
+                "charge_amount": 4900, "charge_date": "2026-11-22", "facts": {}}
 
-    def carry_out_refund(self, decision_id, *, email, cancel_consent):
-        self.calls.append(("carry_out", decision_id, email, cancel_consent))
-        return {"status": "refunded", "canceled": True, "message": "Refunded 46.55 USD (refund re_1)."}
+    def carry_out_refund(self, decision_id, *, email, consent, reader):
+        self.calls.append(("carry_out", decision_id, email, consent))
+        return {"status": "refunded", "canceled": True, "message": "Done: I've refunded $46.55."}
+
+    def make_offer(self, **terms):
+        offer = SimpleNamespace(token=f"offer{len(self.open) + 1}", amount=terms["amount"],
+                                currency=terms["currency"], decision_id=terms["decision_id"], kind="refund")
+        self.open[offer.token] = offer
+        self.calls.append(("offer", offer.token))
+        return offer
+
+    def answer(self, token, *, accept, **kwargs):
+        self.calls.append(("answer", token, accept))
+        return self.open[token]
+
+    def find(self, token, **kwargs):
+        return self.open.get(token)
+
+    def withdraw_open(self, conversation_id, **kwargs):
+        self.calls.append(("withdraw", conversation_id))
 
 
 @pytest.fixture
 def core(monkeypatch):
-    fake = Core()
+    import bot.app.offers
     import bot.app.refunds
-    monkeypatch.setattr(bot.app.refunds, "assess_refund", fake.assess_refund)
-    monkeypatch.setattr(bot.app.refunds, "carry_out_refund", fake.carry_out_refund)
+    fake = Core()
+    for name in ("assess_refund", "carry_out_refund"):
+        monkeypatch.setattr(bot.app.refunds, name, getattr(fake, name))
+    for name in ("make_offer", "answer", "find", "withdraw_open"):
+        monkeypatch.setattr(bot.app.offers, name, getattr(fake, name))
     return fake
 
 
@@ -63,53 +103,111 @@ def run(action, t):
     return dispatcher.messages, {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
 
 
+def token(email="ana@example.com", ttl=3600):
+    return issue_customer_token(email, secret=SECRET, ttl_seconds=ttl)
+
+
 def test_no_identity_means_no_core_call_and_the_form_starts(core):
-    messages, slots = run(ActionAssessRefund(), tracker())
+    messages, slots = run(ActionAssessRefund(), tracker(user()))
     assert core.calls == [] and messages == []
-    assert slots == {"needs_identity": True, "pending_request": "late_cancellation",
-                     "awaiting_refund_confirmation": False}
+    assert slots == {"needs_identity": True, "pending_request": "late_cancellation"}
 
 
-def test_forged_token_means_no_core_call(core, monkeypatch):
-    import bot.app.verification
-    # Even a conversation that once passed a code is not rescued by a forged token.
-    monkeypatch.setattr(bot.app.verification, "verified_email", lambda conversation_id, **kw: "ben@example.com")
-    forged = issue_customer_token("ana@example.com", secret="some-other-secret-that-is-32-bytes-x")
-    messages, slots = run(ActionAssessRefund(), tracker(token=forged))
+def test_an_earlier_message_s_token_proves_nothing_now(core):
+    """A conversation id alone lends no identity: the proof must be on the message answered."""
+    messages, slots = run(ActionAssessRefund(), tracker(user(token=token()), user("what plan am I on?")))
     assert core.calls == [] and slots["needs_identity"] is True
 
 
-def test_a_conversation_that_passed_a_code_is_identified(core, monkeypatch):
-    import bot.app.verification
-    monkeypatch.setattr(bot.app.verification, "verified_email",
-                        lambda conversation_id, **kw: "ben@example.com" if conversation_id == "conv-ben" else None)
-    run(ActionAssessRefund(), tracker(sender="conv-ben"))
-    run(ActionAssessRefund(), tracker(sender="someone-else"))
-    assert [c[:2] for c in core.calls] == [("assess", "ben@example.com")]
+def test_an_expired_sign_in_is_said_plainly_and_a_code_since_still_identifies(core, codes):
+    expired = token(ttl=-10)
+    messages, slots = run(ActionAssessRefund(), tracker(user(token=expired)))
+    assert messages[0]["response"] == "utter_sign_in_expired" and slots["needs_identity"] is True
+    codes[("s1", KEY)] = "ana@example.com"
+    run(ActionAssessRefund(), tracker(user(token=expired, key=KEY)))
+    assert core.calls[0][:2] == ("assess", "ana@example.com")
+
+
+def test_a_code_identifies_only_the_client_that_passed_it(core, codes):
+    codes[("conv-ben", KEY)] = "ben@example.com"
+    run(ActionAssessRefund(), tracker(user(key=KEY), sender="conv-ben"))
+    run(ActionAssessRefund(), tracker(user(key="x" * 32), sender="conv-ben"))   # another client
+    run(ActionAssessRefund(), tracker(user(), sender="conv-ben"))                # no key at all
+    run(ActionAssessRefund(), tracker(user(key=KEY), sender="someone-else"))
+    assert [c[:2] for c in core.calls if c[0] == "assess"] == [("assess", "ben@example.com")]
+
+
+def test_a_forged_token_is_refused_and_says_so(core):
+    forged = issue_customer_token("ana@example.com", secret="some-other-secret-that-is-32-bytes-x")
+    messages, slots = run(ActionAssessRefund(), tracker(user(token=forged)))
+    assert core.calls == [] and slots["needs_identity"] is True
+    assert messages[0]["response"] == "utter_sign_in_not_recognised"
 
 
 @pytest.mark.parametrize("intent, reason", sorted(refunds.REASON_BY_INTENT.items()))
-def test_verified_customer_is_assessed_with_the_reason_of_the_intent(core, intent, reason):
-    token = issue_customer_token("Ana@Example.com", secret=SECRET)
-    messages, slots = run(ActionAssessRefund(), tracker(intent=intent, token=token, sender="conv-9"))
-    assert core.calls == [("assess", "ana@example.com", reason, "conv-9")]
-    assert messages[0]["text"] == "R1 explained."
-    assert messages[1]["response"] == "utter_confirm_cancel_and_refund" and messages[1]["amount"] == "46.55 USD"
-    assert slots == {"needs_identity": False, "customer_email": "ana@example.com", "decision_id": 7,
-                     "awaiting_refund_confirmation": True}
+def test_r1_is_offered_with_buttons_that_name_the_offer(core, intent, reason):
+    messages, slots = run(ActionAssessRefund(), tracker(user(intent=intent, token=token("Ana@Example.com")),
+                                                       sender="conv-9"))
+    assert core.calls[:2] == [("assess", "ana@example.com", reason, "conv-9"), ("offer", "offer1")]
+    assert "$49.00" in messages[0]["text"] and "ch_" not in messages[0]["text"]
+    question = messages[-1]
+    assert question["response"] == "utter_confirm_cancel_and_refund" and question["amount"] == "$46.55"
+    assert [b["payload"] for b in question["buttons"]] == ['/affirm{"offer":"offer1"}', '/deny{"offer":"offer1"}']
+    assert slots["offer"] == "offer1" and slots["needs_identity"] is False
 
 
-def test_carry_out_acts_on_the_decision_for_the_verified_email(core):
-    token = issue_customer_token("ana@example.com", secret=SECRET)
-    messages, slots = run(ActionCarryOutRefund(), tracker("affirm", token, {"decision_id": 7}))
-    assert core.calls == [("carry_out", 7, "ana@example.com", True)]
-    assert messages[-1]["text"] == "Refunded 46.55 USD (refund re_1)."
-    assert slots["awaiting_refund_confirmation"] is False
+def test_a_yes_right_after_the_offer_carries_it_out(core):
+    core.make_offer(amount=4655, currency="usd", decision_id=7)
+    t = tracker(user(token=token()), *offered("offer1"), user("yes", "affirm", token=token()))
+    messages, slots = run(ActionAnswerYes(), t)
+    assert ("carry_out", 7, "ana@example.com", "offer1") in core.calls
+    assert messages[-1]["text"] == "Done: I've refunded $46.55." and slots["offer"] is None
 
 
-def test_carry_out_without_identity_moves_nothing(core):
-    messages, _ = run(ActionCarryOutRefund(), tracker("affirm", None, {"decision_id": 7}))
-    assert core.calls == [] and messages[0]["response"] == "utter_need_identity"
+@pytest.mark.parametrize("between", [
+    [user("what plan am I on?", "check_subscription"), {"event": "action", "name": "action_check_subscription"}],
+    [user("thanks", "thank"), {"event": "bot", "text": "You're welcome!"}],
+])
+def test_a_yes_after_anything_else_changes_nothing(core, between):
+    core.make_offer(amount=4655, currency="usd", decision_id=7)
+    t = tracker(user(token=token()), *offered("offer1"), *between, user("yes", "affirm", token=token()))
+    messages, _ = run(ActionAnswerYes(), t)
+    assert not [c for c in core.calls if c[0] in ("carry_out", "answer")]
+    assert messages[0]["response"] == "utter_nothing_to_confirm"
+
+
+def test_an_old_button_answers_nothing(core):
+    core.make_offer(amount=4655, currency="usd", decision_id=7)
+    core.make_offer(amount=4655, currency="usd", decision_id=8)
+    pressed = user('/affirm{"offer":"offer1"}', "affirm", token=token(), entities=[{"entity": "offer", "value": "offer1"}])
+    messages, _ = run(ActionAnswerYes(), tracker(user(token=token()), *offered("offer2"), pressed))
+    assert not [c for c in core.calls if c[0] == "carry_out"] and messages[0]["response"] == "utter_old_button"
+
+
+def test_a_yes_with_a_but_is_not_a_yes(core, monkeypatch):
+    monkeypatch.setattr(refunds, "renewal", lambda email, **kw: {"renews": True, "access_until": None})
+    core.make_offer(amount=4655, currency="usd", decision_id=7)
+    t = tracker(user(token=token()), *offered("offer1"), user("yes but wait", "affirm", token=token()))
+    messages, slots = run(ActionAnswerYes(), t)
+    assert not [c for c in core.calls if c[0] == "carry_out"] and messages[0]["response"] == "utter_yes_or_no"
+    assert slots["offer"] == "offer2"  # asked again, as a new offer
+
+
+def test_a_denial_the_model_misread_declines_the_offer(core):
+    """'I'd rather keep my subscription' read as a question about the plan still declines."""
+    core.make_offer(amount=4655, currency="usd", decision_id=7)
+    t = tracker(user(token=token()), *offered("offer1"),
+                user("actually I'd rather keep my subscription for now", "check_subscription", token=token()))
+    messages, slots = run(ActionCheckSubscription(), t)
+    assert ("answer", "offer1", False) in core.calls and messages[-1]["response"] == "utter_nothing_changed"
+    assert slots["offer"] is None
+
+
+def test_a_no_declines_the_waiting_offer(core):
+    core.make_offer(amount=4655, currency="usd", decision_id=7)
+    t = tracker(user(token=token()), *offered("offer1"), user("no, leave it", "deny", token=token()))
+    messages, _ = run(ActionAnswerNo(), t)
+    assert ("answer", "offer1", False) in core.calls and messages[0]["response"] == "utter_nothing_changed"
 
 
 def _user(intent):
@@ -126,19 +224,22 @@ def test_second_miss_in_a_row_offers_a_person(intents, response):
     events = []
     for intent in intents:
         events += [_user(intent), {"event": "action", "name": "action_listen"}]
-    t = Tracker("s", {}, {"intent": {"name": intents[-1]}}, events, False, None, {}, "")
+    t = Tracker("s", {}, {"intent": {"name": intents[-1]}, "text": "?"}, events, False, None, {}, "")
     dispatcher = CollectingDispatcher()
     ActionRephraseOrOfferHuman().run(dispatcher, t, {})
     assert [m["response"] for m in dispatcher.messages] == [response]
+    assert dispatcher.messages[0]["buttons"] == [{"title": "Talk to a person", "payload": "/request_human"}]
 
 
 @pytest.mark.parametrize("live, paused", [(True, True), (False, False)])
-def test_a_new_session_stays_paused_while_a_person_is_chatting(monkeypatch, live, paused):
+def test_a_new_session_stays_paused_while_a_person_is_chatting_and_carries_no_offer(monkeypatch, live, paused):
     import bot.app.handoff
     from actions.session import ActionSessionStart
 
     monkeypatch.setattr(bot.app.handoff, "is_live", lambda conversation_id, **kw: live)
-    events = ActionSessionStart().run(CollectingDispatcher(), tracker(slots={"customer_email": "a@b.c"}), {})
+    events = ActionSessionStart().run(CollectingDispatcher(), tracker(user(), slots={
+        "pending_plan": "pro-yearly", "offer": "offer1"}), {})
     kinds = [e["event"] for e in events]
     assert kinds[0] == "session_started" and ("pause" in kinds) == paused
-    assert {"event": "slot", "name": "customer_email", "value": "a@b.c", "timestamp": None} in events
+    assert {"event": "slot", "name": "pending_plan", "value": "pro-yearly", "timestamp": None} in events
+    assert not [e for e in events if e.get("name") == "offer"]

@@ -5,6 +5,7 @@ from datetime import date
 
 import pytest
 
+from bot.core.formatting import Reader
 from bot.core.mentions import mismatch_note, parse_amount, parse_date
 from bot.core.timeutil import parse_utc
 
@@ -39,8 +40,12 @@ def test_no_note_when_the_customer_means_the_payment_the_rules_saw():
                          charge_date=date(2026, 11, 22), currency="usd") is None
 
 
-def test_a_note_names_both_payments_when_they_differ():
+def test_a_note_names_both_payments_when_they_differ_in_the_customer_s_money_and_dates():
     note = mismatch_note(mentioned_amount=5900, mentioned_date=date(2026, 10, 3), charge_amount=4900,
-                         charge_date=date(2026, 11, 22), currency="usd")
-    assert note.startswith("You mentioned 59.00 USD on 3 October 2026, but the payment I looked at "
-                           "is 49.00 USD on 22 November 2026")
+                         charge_date=date(2026, 11, 22), currency="usd", now=NOW)
+    assert note.startswith("You mentioned $59.00 on October 3, but the payment I looked at is $49.00 on November 22")
+    in_berlin = mismatch_note(mentioned_amount=590000, mentioned_date=None, charge_amount=490000,
+                              charge_date=date(2025, 11, 22), currency="jpy", now=NOW,
+                              reader=Reader("de-DE", "Europe/Berlin"))
+    assert in_berlin.startswith("You mentioned 590.000\xa0¥, but the payment I looked at is 490.000\xa0¥ on "
+                                "22 November 2025")

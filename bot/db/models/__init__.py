@@ -1,6 +1,7 @@
-"""Tables: the mirror of Stripe, the product's own records, decisions and the ledger.
+"""Tables: the mirror of Stripe (mirror.py) and the product's own records (records.py).
 
 SQLAlchemy 1.4 (pinned by Rasa) with 2.0-style usage: typed attributes, `select()`.
+Every table is imported here, so `models.X` names any of them and Alembic sees them all.
 """
 from bot.db.models.base import Base, UTCDateTime
 from bot.db.models.mirror import (
@@ -22,10 +23,11 @@ from bot.db.models.records import (
                                   EmailThread,
                                   InboundToken,
                                   LedgerEntry,
+                                  Offer,
                                   ReviewCase,
                                   VerificationCode,
 )
 
 __all__ = ["Base", "UTCDateTime", "BalanceTransaction", "Charge", "Customer", "Incident", "Invoice", "Refund",
            "StripeEvent", "StripeSyncCursor", "Subscription", "Agent", "AgentSession", "CaseEvent", "DecisionRecord",
-           "EmailThread", "InboundToken", "LedgerEntry", "ReviewCase", "VerificationCode"]
+           "EmailThread", "InboundToken", "LedgerEntry", "Offer", "ReviewCase", "VerificationCode"]

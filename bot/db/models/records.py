@@ -8,7 +8,7 @@ from sqlalchemy import JSON, BigInteger, Boolean, Column, ForeignKey, Integer, S
 from sqlalchemy.orm import Mapped, relationship
 
 from bot.clock import now_utc
-from bot.core.statuses import CaseStatus
+from bot.core.statuses import CaseStatus, OfferStatus
 from bot.db.models.base import Base, UTCDateTime
 
 
@@ -141,11 +141,15 @@ class VerificationCode(Base):
     """A one-time code sent to an account's address to identify a conversation.
 
     Only an HMAC of the code is kept; attempts are counted so the code cannot be
-    guessed, and a verified row identifies its conversation until it expires.
+    guessed, and a verified row identifies its conversation, on its channel and for the
+    client that holds `client_key_hash`'s key, until it expires: knowing a conversation's
+    id is never enough.
     """
     __tablename__ = "verification_codes"
     id: Mapped[int] = Column(Integer, primary_key=True)
     conversation_id: Mapped[str] = Column(String(255), nullable=False, index=True)
+    channel: Mapped[str | None] = Column(String(40))
+    client_key_hash: Mapped[str | None] = Column(String(64))  # SHA-256 of the client's own secret
     email: Mapped[str] = Column(String(320), nullable=False)
     code_hmac: Mapped[str] = Column(String(64), nullable=False)
     created_at: Mapped[datetime] = Column(UTCDateTime, nullable=False)
@@ -175,3 +179,32 @@ class EmailThread(Base):
     subject: Mapped[str] = Column(Text, nullable=False, default="")
     references: Mapped[str] = Column(Text, nullable=False, default="")  # space-separated Message-IDs
     updated_at: Mapped[datetime] = Column(UTCDateTime, nullable=False, default=now_utc)
+
+
+class Offer(Base):
+    """Something the assistant offered to do, in one turn of one conversation, for one customer.
+
+    Money, a cancellation or a plan change is carried out only when the conversation's
+    very next message says yes to it (actions/consent.py reads the turns); this row is the
+    record of what was offered, on what terms, and how it was answered. `token` goes into
+    the offer's buttons, so a button pressed on an older message cannot answer a newer offer.
+    """
+    __tablename__ = "offers"
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    token: Mapped[str] = Column(String(32), nullable=False, unique=True)
+    conversation_id: Mapped[str] = Column(String(255), nullable=False, index=True)
+    channel: Mapped[str | None] = Column(String(40))
+    customer_id: Mapped[int] = Column(ForeignKey("customers.id"), nullable=False)
+    kind: Mapped[str] = Column(String(30), nullable=False)  # refund | cancel_at_period_end | plan_change
+    decision_id: Mapped[int | None] = Column(ForeignKey("decisions.id"))
+    plan_id: Mapped[str | None] = Column(String(100))    # a plan change: the plan offered
+    from_plan: Mapped[str | None] = Column(String(100))  # and the plan it replaces
+    amount: Mapped[int] = Column(BigInteger, nullable=False, default=0)
+    currency: Mapped[str | None] = Column(String(3))
+    status: Mapped[str] = Column(String(20), nullable=False, default=OfferStatus.OPEN)
+    made_at: Mapped[datetime] = Column(UTCDateTime, nullable=False, default=now_utc)
+    expires_at: Mapped[datetime] = Column(UTCDateTime, nullable=False)
+    answered_at: Mapped[datetime | None] = Column(UTCDateTime)
+
+    customer = relationship("Customer")
+    decision = relationship("DecisionRecord")

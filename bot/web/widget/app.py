@@ -20,7 +20,7 @@ from bot.app.identity import issue_customer_token
 from bot.core.messages import ASSISTANT_UNREACHABLE
 from bot.notify.conversations import ConversationError
 from bot.observability.metrics import TURN_SECONDS, TURNS, aiohttp_handler
-from bot.web.limits import CONVERSATION_ID, MAX_MESSAGE, RateLimiter, SharedRateLimiter, rate_limiter
+from bot.web.limits import CONVERSATION_ID, MAX_MESSAGE, METADATA, RateLimiter, SharedRateLimiter, rate_limiter
 
 HERE = Path(__file__).resolve().parent
 templates = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]))
@@ -47,8 +47,10 @@ async def post_message(request: web.Request) -> web.Response:
     limiter = request.app["limiter"]
     if not (await limiter.allow(f"c:{conversation}") and await limiter.allow(f"ip:{client_address(request)}")):
         return _error(429, "You're sending messages very quickly; please wait a few seconds.")
-    token = body.get("customer_token")
-    metadata = {"customer_token": token} if isinstance(token, str) and token else {}
+    metadata = {key: value for key in METADATA if isinstance(value := body.get(key), str) and value}
+    malformed = [key for key, value in metadata.items() if not METADATA[key][0].fullmatch(value)]
+    if malformed:
+        return _error(400, f"{malformed[0]} must be {METADATA[malformed[0]][1]}.")
     started = time.monotonic()
     try:
         replies = await asyncio.to_thread(request.app["conversations"].send, conversation, text.strip(), metadata)

@@ -20,11 +20,13 @@
     var owner = token ? tokenEmail(token) : "visitor";
     var stored = {};
     try { stored = JSON.parse(localStorage.getItem("gt-widget") || "{}"); } catch (e) { stored = {}; }
-    if (stored.owner !== owner || !stored.id) {
-      stored = { owner: owner, id: (crypto.randomUUID ? crypto.randomUUID() : fallbackId()) };
+    if (stored.owner !== owner || !stored.id || !stored.key) {
+      // The key is this browser's own secret for the conversation: an emailed code proves the
+      // customer only together with it, so knowing the conversation id is never enough.
+      stored = { owner: owner, id: (crypto.randomUUID ? crypto.randomUUID() : fallbackId()), key: fallbackId() + fallbackId() };
       localStorage.setItem("gt-widget", JSON.stringify(stored));
     }
-    return stored.id;
+    return stored;
   }
 
   function tokenEmail(jwt) {
@@ -47,7 +49,10 @@
     return node;
   }
 
-  var conversation = conversationId();
+  var stored = conversationId();
+  var conversation = stored.id, clientKey = stored.key;
+  var locale = navigator.language || "";
+  var timezone = (Intl.DateTimeFormat().resolvedOptions() || {}).timeZone || "";
   var rendered = 0;
   var busy = false;
 
@@ -142,7 +147,8 @@
     if (busy || !text.trim()) return;
     busy = true; send.disabled = true; typing.hidden = false; setStatus("", null);
     showReplies([]);
-    request("POST", "/api/messages", { conversation_id: conversation, text: text, customer_token: token || undefined })
+    request("POST", "/api/messages", { conversation_id: conversation, text: text, customer_token: token || undefined,
+                                       client_key: clientKey, locale: locale || undefined, timezone: timezone || undefined })
       .then(function () { input.value = ""; return refresh(); },
             function (error) {
               setStatus(error.message, "send");

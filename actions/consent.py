@@ -1,0 +1,92 @@
+"""A yes only ever confirms what the assistant offered in its turn right before it.
+
+An offer-making action sets the `offer` slot to the offer's token and puts the token in
+the offer's buttons. The offer counts only if that slot was set in the turn between the
+customer's previous message and the one being answered, and only if both messages did
+not arrive in one delivery (an email's second paragraph cannot answer an offer made to
+its first: the customer never saw it). Everything here reads the tracker; the offer's
+own state (open, unexpired, this customer's) is bot/app/offers.py's to check.
+"""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.core.consent import sounds_like_no
+
+OFFER_SLOT = "offer"
+# What the customer sees on an offer's buttons; the payload names the offer.
+YES, NO = "affirm", "deny"
+
+
+def offer_of_previous_turn(events: list[dict]) -> str | None:
+    """The token of the offer made in the assistant's turn just before the latest message."""
+    return set_in_previous_turn(events, OFFER_SLOT)
+
+
+def set_in_previous_turn(events: list[dict], slot: str):
+    """What the assistant's turn just before the latest customer message set `slot` to, if it
+    set it at all: a value from any earlier turn, or from the same delivery, counts for nothing."""
+    customer = [i for i, event in enumerate(events) if event.get("event") == "user"]
+    if not customer:
+        return None
+    current = customer[-1]
+    previous = customer[-2] if len(customer) > 1 else -1
+    if previous >= 0 and _delivery(events[previous]) and _delivery(events[previous]) == _delivery(events[current]):
+        return None
+    value = None
+    for event in events[previous + 1:current]:
+        if event.get("event") == "slot" and event.get("name") == slot:
+            value = event.get("value")
+    return value
+
+
+def _delivery(event: dict) -> str | None:
+    return (event.get("metadata") or {}).get("delivery")
+
+
+def pressed_offer(tracker: Tracker) -> str | None:
+    """The offer a pressed button names (a typed yes names none)."""
+    for entity in tracker.latest_message.get("entities") or []:
+        if entity.get("entity") == "offer":
+            return str(entity.get("value"))
+    return None
+
+
+def offer_buttons(token: str, yes: str, no: str) -> list[dict]:
+    return [{"title": yes, "payload": f'/{YES}{{"offer":"{token}"}}'},
+            {"title": no, "payload": f'/{NO}{{"offer":"{token}"}}'}]
+
+
+def offered(token: str) -> list[dict[str, Any]]:
+    return [SlotSet(OFFER_SLOT, token)]
+
+
+class CustomerAction(Action, ABC):
+    """An action a customer's request starts. If an offer is waiting and the words decline
+    it, whatever the model made of them ("I'd rather keep it" read as a plan question),
+    the offer is declined and nothing else happens; an answer that makes no offer of its
+    own restates the waiting offer, so a yes after a digression answers a question the
+    customer has just seen."""
+
+    restates_offer = True
+
+    @abstractmethod
+    def name(self) -> str: ...
+
+    @abstractmethod
+    def respond(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]: ...
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
+        from actions.answers import decline, restate  # cycle: answers' offers are made by CustomerActions
+        waiting = offer_of_previous_turn(tracker.events)
+        if waiting and sounds_like_no(tracker.latest_message.get("text")):
+            return decline(dispatcher, tracker, waiting) + [SlotSet("needs_identity", False)]
+        events = self.respond(dispatcher, tracker, domain)
+        if waiting and self.restates_offer and not any(e.get("name") == OFFER_SLOT for e in events):
+            events += restate(dispatcher, tracker, waiting)
+        return events

@@ -1,0 +1,201 @@
+"""Follow-up questions answered from what the conversation is about.
+
+After a decision, an offer, a case or a terms answer, customers ask "when?", "why?",
+"how much?" and "what happens now?". The actions keep what they last talked about as a
+`topic` (plain values: a rule, amounts, days, a case number); `answer` puts the answer
+for that topic and question in the customer's money and dates. Pure: no I/O, no clock.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime
+
+from bot.core.formatting import Reader, day, deadline, money
+from bot.core.policy import Policy
+
+QUESTIONS = ("when", "why", "how_much", "what_next")
+REFUND_TIME = "Refunds usually reach your card within 5 to 10 business days."
+WAIT_FOR_PERSON = "You don't need to do anything else: the answer will be here, so you can close this chat and come back."
+
+# (topic key, question) -> template. A topic key is "<kind>" or "<kind>:<detail>".
+ANSWERS: dict[str, dict[str, str]] = {
+    "decision:R0_trial": {
+        "when": "Your free trial ends on {trial_end}. Cancel before then and you're never charged.",
+        "why": "You haven't paid anything yet: the trial is free, so there's nothing to refund.",
+        "how_much": "Nothing: you haven't been charged during the trial.",
+        "what_next": "Nothing changes until {trial_end}: then the first payment is taken, unless you cancel before. "
+                     "Say \"cancel my subscription\" if you'd like to."},
+    "decision:R0": {
+        "when": "There's nothing to wait for: there is no payment left to refund. " + REFUND_TIME,
+        "why": "Your latest payment has already been refunded, or there is none, so there's nothing left to refund.",
+        "how_much": "Nothing more: there's no payment left to refund.",
+        "what_next": "Nothing else is needed from you."},
+    "decision:R1": {
+        "when": "As soon as you say yes: I cancel the subscription and refund straight away. " + REFUND_TIME,
+        "why": "Your payment was made less than {window} hours ago, and our one-time late-cancellation refund is "
+               "for exactly that. The {fee_percent}% processing fee is kept.",
+        "how_much": "{refund}: your payment of {charge} less the {fee} processing fee.",
+        "what_next": "If you say yes, your subscription ends now, access included, and {refund} goes back to your "
+                     "card. If you say no, nothing changes and your subscription carries on."},
+    "decision:R2": {
+        "when": "A person from our support team will decide by {due} and reply here.",
+        "why": "Your payment was made more than {window} hours ago{courtesy}, so a refund for the unused part is up "
+               "to our team rather than automatic.",
+        "how_much": "At most {refund}: the unused part of your payment ({base}) less a {fee} processing fee. The "
+                    "team decides the amount.",
+        "what_next": "Our team looks at case #{case_id} and replies here by {due}; if they approve, the refund goes "
+                     "back to your card. " + WAIT_FOR_PERSON},
+    "decision:R3": {
+        "when": "There's no refund to wait for. Your access runs until {period_end}.",
+        "why": "We charge for access rather than use, and your payment was more than {window} hours ago, so an "
+               "unused account isn't refunded.",
+        "how_much": "Nothing is refunded. If you stop the renewal, you're not charged again and keep access until "
+                    "{period_end}.",
+        "what_next": "Nothing changes unless you ask: I can stop the renewal so you're not charged again."},
+    "decision:R4": {
+        "when": "There's no refund to wait for. Your access runs until {period_end}.",
+        "why": "Keeping track of the subscription is the account owner's responsibility, and your payment was more "
+               "than {window} hours ago.",
+        "how_much": "Nothing is refunded. If you stop the renewal, you're not charged again and keep access until "
+                    "{period_end}.",
+        "what_next": "Nothing changes unless you ask: I can stop the renewal so you're not charged again."},
+    "decision:R5": {
+        "when": "A person from our team will decide by {due}; an approved credit comes off your next invoice.",
+        "why": "A problem on our side affected your account for a long time this period, so we can credit you for "
+               "that time.",
+        "how_much": "Up to {credit}, in proportion to how long the problem lasted. The team decides.",
+        "what_next": "Our team looks at case #{case_id} and replies here by {due}. " + WAIT_FOR_PERSON},
+    "decision:R6": {
+        "when": "Our technical team will reply here by {due}.",
+        "why": "Only a lasting outage on our side earns a refund or a credit; this looks like something we can fix "
+               "with you.",
+        "how_much": "Nothing is refunded for this, but the ticket gets the problem looked at.",
+        "what_next": "Try the troubleshooting steps above. Our technical team works on ticket #{case_id} and replies "
+                     "here by {due}."},
+    "decision:R8": {
+        "when": "There's no refund to wait for.",
+        "why": "Fees aren't refundable once the period they paid for has ended, or when nothing of it is left (our "
+               "terms, section 4).",
+        "how_much": "Nothing is refunded.",
+        "what_next": "If you disagree, ask for a person and they'll look at it; otherwise nothing changes."},
+    "cancel": {
+        "when": "Your access ends on {access_until}, and you won't be charged again.",
+        "why": "You've already paid for the current period, so stopping the renewal keeps your access until it "
+               "ends.",
+        "how_much": "Nothing more: you won't be charged again.",
+        "what_next": "{cancel_next}"},
+    "plan": {
+        "when": "Straight away once you say yes; your next invoice has the new price.",
+        "why": "Changes are charged or credited pro rata for the rest of the period, so you pay only for what you "
+               "have.",
+        "how_much": "{plan_cost}",
+        "what_next": "{plan_next}"},
+    "case": {
+        "when": "{case_when}",
+        "why": "You asked for a person, so I've passed this conversation to our support team.",
+        "how_much": "Talking to a person costs nothing.",
+        "what_next": "Case #{case_id} is with our team. " + WAIT_FOR_PERSON},
+    "account": {
+        "when": "{account_when}",
+        "why": "Plans are billed in advance and renew automatically until you cancel.",
+        "how_much": "{price} a {interval}.",
+        "what_next": "Nothing changes unless you ask: you can change plans or stop the renewal any time."},
+    "terms:free_trial": {
+        "when": "The free trial lasts {trial_days} days from when you sign up; the first payment is taken when it ends.",
+        "why": "So you can try everything before paying.",
+        "how_much": "Nothing: the trial is free.",
+        "what_next": "Cancel before the trial ends and you're never charged; otherwise the subscription starts."},
+    "terms:refund_fee": {
+        "when": "The fee is kept whenever a refund is made.",
+        "why": "It covers the payment processing costs of taking and returning the money.",
+        "how_much": "{fee_percent}% of the amount refunded.",
+        "what_next": "Nothing: it comes off the refund itself, not a new charge."},
+    "terms:billing_cycle": {
+        "when": "At the start of each period, monthly or yearly. Ask \"when is my next payment?\" for your date.",
+        "why": "Plans are billed in advance for the period ahead.",
+        "how_much": "Your plan's price each period; ask \"what plan am I on?\" to see yours.",
+        "what_next": "The plan renews automatically until you cancel."},
+    "terms:failed_payment": {
+        "when": "The payment is tried again once you update your card.",
+        "why": "Your bank declined it; that happens with expired cards, limits or fraud checks.",
+        "how_much": "The same amount as the failed payment: nothing extra.",
+        "what_next": "Update your card in your account's billing settings; access may pause until it's paid."},
+    "terms:export_data": {
+        "when": "Any time from your account settings; do it before your subscription ends.",
+        "why": "After the subscription ends, data may be deleted after a reasonable period.",
+        "how_much": "Exporting costs nothing.",
+        "what_next": "Open your account settings and choose the export; it downloads as a file."},
+    "terms:cancel_terms": {
+        "when": "You can cancel any time; access lasts until the end of the period you've paid for.",
+        "why": "You've paid for the period in advance, so it runs to its end.",
+        "how_much": "Nothing: cancelling is free and you won't be charged again.",
+        "what_next": "Say \"cancel my subscription\" and I'll stop the renewal for you."},
+}
+NO_TOPIC = ("I'm not sure what that's about. I can help with refunds, your subscription, the free trial, fees, "
+            "cancelling or changing plans, or pass you to a person.")
+
+
+def answer(question: str, topic: Mapping | None, *, policy: Policy, reader: Reader, now: datetime) -> str:
+    template = ANSWERS.get(topic_key(topic) if topic else "", {}).get(question)
+    if template is None:
+        return NO_TOPIC
+    return template.format_map(_values(topic, policy, reader, now))
+
+
+def topic_key(topic: Mapping) -> str:
+    kind = topic.get("kind")
+    if kind == "decision":
+        rule = topic.get("rule")
+        return "decision:R0_trial" if rule == "R0" and topic.get("trial_end") else f"decision:{rule}"
+    if kind == "terms":
+        return f"terms:{topic.get('topic')}"
+    return str(kind)
+
+
+def _values(topic: Mapping, policy: Policy, reader: Reader, now: datetime) -> dict:
+    currency = topic.get("currency") or "usd"
+
+    def cash(key: str) -> str:
+        return money(int(topic.get(key) or 0), currency, reader)
+
+    def on(key: str) -> str:
+        value = topic.get(key)
+        return day(_moment(value), reader, now=now) if value else "the end of the paid period"
+
+    due = deadline(_moment(topic["case_due"]), reader, now=now) if topic.get("case_due") else "soon"
+    values = {"window": policy.late_cancel_window_hours, "fee_percent": policy.fee_percent_text,
+              "trial_days": policy.trial_days, "trial_end": on("trial_end"), "period_end": on("period_end"),
+              "access_until": on("access_until"), "due": due, "case_id": topic.get("case_id", ""),
+              "refund": cash("refund"), "fee": cash("fee"), "base": cash("base"), "credit": cash("credit"),
+              "charge": cash("charge_amount"), "price": cash("price"), "interval": topic.get("interval", "period"),
+              "courtesy": " and the one-time late-cancellation refund was already used"
+                          if topic.get("courtesy_used") else "",
+              "plan": topic.get("plan", "the new plan"), "next_invoice": cash("next_invoice")}
+    values["cancel_next"] = (f"Nothing else: you keep access until {values['access_until']} and won't be charged "
+                             "again." if topic.get("done") else
+                             f"If you say yes, your subscription won't renew and you keep access until "
+                             f"{values['access_until']}. If you say no, nothing changes.")
+    amount = money(abs(int(topic.get("prorated") or 0)), currency, reader)
+    values["plan_cost"] = {"charge": f"{amount} now for the rest of this period, then {values['next_invoice']} on "
+                                     "your next invoice.",
+                           "credit": f"A credit of {amount} for the rest of this period, then "
+                                     f"{values['next_invoice']} on your next invoice."}.get(
+        topic.get("direction"), f"Nothing for this period; {values['next_invoice']} on your next invoice.")
+    values["plan_next"] = (f"You're on {values['plan']} now; you can switch back any time." if topic.get("done") else
+                           f"If you say yes I switch you to {values['plan']} straight away; if you say no, nothing "
+                           "changes.")
+    opening = topic.get("next_opening")
+    values["case_when"] = {"live": "Someone from our support team will join this chat shortly.",
+                           "after_hours": "Our support team is back "
+                                          f"{deadline(_moment(opening), reader, now=now) if opening else 'soon'}, "
+                                          "and they'll reply here then."}.get(
+        topic.get("handoff"), f"A person will reply here by {due}.")
+    values["account_when"] = (f"Your subscription renews on {values['period_end']}." if topic.get("renews") else
+                              f"Your access runs until {values['period_end']}; it won't renew.")
+    return values
+
+
+def _moment(value) -> date | datetime:
+    if isinstance(value, (date, datetime)):
+        return value
+    return datetime.fromisoformat(str(value))

@@ -1,0 +1,63 @@
+"""Every follow-up question has an answer for every topic a conversation can be on, in the
+customer's money and dates, and a question with no topic gets what the assistant can do."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+
+from bot.core.follow_ups import ANSWERS, NO_TOPIC, QUESTIONS, answer
+from bot.core.formatting import Reader
+from bot.core.policy import Policy
+
+NOW = datetime(2026, 12, 2, 12, 0, tzinfo=timezone.utc)
+DUE = "2026-12-04T12:00:00+00:00"
+TOPICS = {
+    "decision:R0_trial": {"kind": "decision", "rule": "R0", "trial_end": "2026-12-10T12:00:00+00:00"},
+    "decision:R0": {"kind": "decision", "rule": "R0"},
+    "decision:R1": {"kind": "decision", "rule": "R1", "refund": 4655, "fee": 245, "charge_amount": 4900,
+                    "currency": "usd"},
+    "decision:R2": {"kind": "decision", "rule": "R2", "refund": 3084, "fee": 162, "base": 3246, "currency": "usd",
+                    "case_id": 12, "case_due": DUE, "courtesy_used": True},
+    "decision:R3": {"kind": "decision", "rule": "R3", "period_end": "2026-12-22T10:00:00+00:00"},
+    "decision:R4": {"kind": "decision", "rule": "R4", "period_end": "2027-01-22T10:00:00+00:00"},
+    "decision:R5": {"kind": "decision", "rule": "R5", "credit": 1225, "currency": "usd", "case_id": 3, "case_due": DUE},
+    "decision:R6": {"kind": "decision", "rule": "R6", "case_id": 4, "case_due": DUE},
+    "decision:R8": {"kind": "decision", "rule": "R8"},
+    "cancel": {"kind": "cancel", "access_until": "2026-12-22T10:00:00+00:00"},
+    "plan": {"kind": "plan", "plan": "Pro yearly", "prorated": 44100, "next_invoice": 49000, "currency": "usd",
+             "direction": "charge"},
+    "case": {"kind": "case", "case_id": 9, "case_due": DUE, "handoff": "queued"},
+    "account": {"kind": "account", "renews": True, "period_end": "2026-12-22T10:00:00+00:00", "price": 4900,
+                "currency": "usd", "interval": "month"},
+    **{f"terms:{t}": {"kind": "terms", "topic": t} for t in
+       ("free_trial", "refund_fee", "billing_cycle", "failed_payment", "export_data", "cancel_terms")},
+}
+
+
+def test_the_table_covers_every_topic_and_question():
+    assert set(TOPICS) == set(ANSWERS)
+    assert all(set(answers) == set(QUESTIONS) for answers in ANSWERS.values())
+
+
+@pytest.mark.parametrize("key", sorted(TOPICS))
+@pytest.mark.parametrize("question", QUESTIONS)
+def test_each_answer_is_filled_in_for_the_customer(key, question):
+    text = answer(question, TOPICS[key], policy=Policy(), reader=Reader(), now=NOW)
+    assert text and "{" not in text and "None" not in text and "_" not in text.replace("e.g.", "")
+    assert "USD" not in text and "ch_" not in text  # money as people write it, never an id
+
+
+def test_answers_use_the_topic_s_facts():
+    r1 = TOPICS["decision:R1"]
+    assert answer("how_much", r1, policy=Policy(), reader=Reader(), now=NOW) == \
+        "$46.55: your payment of $49.00 less the $2.45 processing fee."
+    when = answer("when", TOPICS["decision:R2"], policy=Policy(), reader=Reader("en-GB", "Europe/London"), now=NOW)
+    assert when == "A person from our support team will decide by Friday, 4 December at 12:00 GMT and reply here."
+    why = answer("why", TOPICS["decision:R2"], policy=Policy(), reader=Reader(), now=NOW)
+    assert "one-time late-cancellation refund was already used" in why and "24 hours" in why
+
+
+def test_a_question_without_a_topic_says_what_the_assistant_does():
+    assert answer("why", None, policy=Policy(), reader=Reader(), now=NOW) == NO_TOPIC
+    assert answer("why", {"kind": "something-new"}, policy=Policy(), reader=Reader(), now=NOW) == NO_TOPIC
