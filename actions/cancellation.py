@@ -54,6 +54,8 @@ def carry_out(dispatcher: CollectingDispatcher, tracker: Tracker, email: str, of
 
 
 class ActionOfferCancellation(CustomerAction):
+    restates_offer = False  # a new request replaces what was offered before it
+
     def name(self) -> str:
         return "action_offer_cancellation"
 

@@ -117,6 +117,8 @@ def undo_change(dispatcher: CollectingDispatcher, tracker: Tracker, email: str) 
 
 
 class ActionOfferPlanChange(CustomerAction):
+    restates_offer = False  # a new request replaces what was offered before it
+
     def name(self) -> str:
         return "action_offer_plan_change"
 
@@ -127,6 +129,8 @@ class ActionOfferPlanChange(CustomerAction):
 
 
 class ActionUndoChange(CustomerAction):
+    restates_offer = False  # a new request replaces what was offered before it
+
     def name(self) -> str:
         return "action_undo_change"
 

@@ -132,6 +132,8 @@ def _mismatch(tracker: Tracker, decision: dict, reader) -> str | None:
 
 
 class ActionAssessRefund(CustomerAction):
+    restates_offer = False  # a new request replaces what was offered before it
+
     def name(self) -> str:
         return "action_assess_refund"
 
