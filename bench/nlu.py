@@ -46,9 +46,10 @@ def fallback(threshold: float) -> dict:
     return {"name": "FallbackClassifier", "threshold": threshold, "ambiguity_threshold": 0.1}
 
 
-def tfidf(**options) -> list[dict]:
-    return [{"name": "WhitespaceTokenizer"}, {"name": "nlu.classifier.TfidfIntentClassifier", **options},
-            REGEX_ENTITIES, fallback(0.5)]
+def tfidf(spelling: bool, char_ngrams: list[int]) -> list[dict]:
+    classifier = {"name": "nlu.classifier.TfidfIntentClassifier", "C": 10, "word_ngrams": [1, 2],
+                  "char_ngrams": char_ngrams, "spelling": spelling}
+    return [{"name": "WhitespaceTokenizer"}, classifier, REGEX_ENTITIES, fallback(0.5)]
 
 
 CANDIDATES = {
@@ -57,8 +58,8 @@ CANDIDATES = {
     "diet-small": COUNT_FEATURIZERS + [{"name": "DIETClassifier", "epochs": 100, "number_of_transformer_layers": 0,
                                         "hidden_layers_sizes": {"text": [256, 128]}, "entity_recognition": False,
                                         "constrain_similarities": True}, REGEX_ENTITIES, fallback(0.6)],
-    "tfidf-logreg": tfidf(spelling=False),
-    "tfidf-logreg-spelling": tfidf(spelling=True),
+    "tfidf-logreg": tfidf(spelling=False, char_ngrams=[1, 4]),
+    "tfidf-logreg-spelling": tfidf(spelling=True, char_ngrams=[1, 4]),
     "tfidf-logreg-spelling-char2-5": tfidf(spelling=True, char_ngrams=[2, 5]),
 }
 
