@@ -3,7 +3,7 @@
 Customers write "cancle", "subscribtion", "trail" for trial; character n-grams forgive some
 of it, but a word that matches no training word still loses its word features. Each word
 not in the vocabulary is replaced by the most frequent training word within one edit (two for
-words of six letters or more; an edit deletes, inserts, replaces or swaps two neighbouring
+words of seven letters or more; an edit deletes, inserts, replaces or swaps two neighbouring
 letters). Candidates are found through a table of deletions (the SymSpell idea), so a
 message costs a few dictionary look-ups, not a scan of the vocabulary.
 """
@@ -16,7 +16,7 @@ from itertools import combinations
 
 WORD = re.compile(r"[a-z]+")
 SHORTEST_CORRECTED = 4   # "hii", "pls", "thx" are shorthand, not typos
-TWO_EDITS_FROM = 6
+TWO_EDITS_FROM = 7       # at six letters, two edits turned "source" into "sure" (and so into a yes)
 REMEMBERED = 10_000     # corrections kept; customers can send endless new strings
 
 

@@ -58,6 +58,11 @@ def test_short_words_and_strings_far_from_any_word_are_left_alone():
     assert speller.normalise("Pls asdfgh, refnd 49 USD to sam@example.com!") == "pls asdfgh, refund 49 usd to sam@example.com!"
 
 
+def test_a_real_word_is_not_bent_two_edits_into_a_short_one():
+    speller = SpellingNormaliser.learn(["sure", "yes"])
+    assert speller.normalise("the source of the money") == "the source of the money"
+
+
 def test_edit_distance_counts_a_swap_of_neighbours_as_one():
     assert [edit_distance("cancle", "cancel"), edit_distance("refnd", "refund"), edit_distance("abc", "xyz")] == [1, 1, 3]
 
