@@ -14,7 +14,7 @@ help:
 	@echo "make test   the whole test suite (what CI runs)"
 	@echo "make run-prod  two Rasa and action replicas behind nginx on PostgreSQL, Redis and RabbitMQ"
 	@echo "make bench  benchmarks, figures as ratios against a baseline measured in the same run"
-	@echo "make bench-nlu  NLU pipelines compared on a held-out 20 %: accuracy, macro F1, confusion matrices"
+	@echo "make bench-nlu  NLU pipelines compared: own held-out and 5-fold CV, HINT3 benchmark, parse latency"
 	@echo "make lock   re-resolve requirements.lock from pyproject.toml (deliberate upgrades only)"
 
 $(INSTALLED): requirements.lock pyproject.toml
@@ -53,8 +53,9 @@ test: $(INSTALLED) test-system-deps
 bench: $(INSTALLED)
 	$(BIN)/python -m bench
 
+# HINT3_DIR=folder: a local copy of HINT3's SOFMattress v2 CSVs, when it can't be downloaded.
 bench-nlu: $(INSTALLED)
-	$(BIN)/python -m bench.nlu
+	$(BIN)/python -m bench.nlu $(if $(HINT3_DIR),--hint3-dir $(HINT3_DIR))
 
 lock: $(INSTALLED)
 	$(BIN)/python -m pip freeze --exclude-editable > requirements.lock

@@ -11,7 +11,7 @@ from bot.core.constant_time import secret_matches
 from bot.ops.processes import quiet_environment, quietly
 from bot.settings import ROOT
 
-TRAINING_INPUTS = ("config.yml", "domain.yml", "data")
+TRAINING_INPUTS = ("config.yml", "domain.yml", "data", "nlu")  # nlu/: our own pipeline components
 
 
 def training_hash(root: Path = ROOT) -> str:
@@ -20,7 +20,10 @@ def training_hash(root: Path = ROOT) -> str:
     digest = hashlib.sha256(f"rasa {rasa.__version__}\n".encode())
     for name in TRAINING_INPUTS:
         path = root / name
-        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+        if not path.exists():  # a project without components of its own
+            continue
+        files = sorted(p for p in path.rglob("*") if p.is_file() and "__pycache__" not in p.parts) \
+            if path.is_dir() else [path]
         for file in files:
             digest.update(str(file.relative_to(root)).encode() + b"\0" + file.read_bytes() + b"\0")
     return digest.hexdigest()[:16]

@@ -1,0 +1,120 @@
+"""The intent classifier of our own (nlu/): spelling, the learned out-of-scope boundary, its
+files, and how it reads messages written the way customers write, none of them in data/."""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+import numpy as np
+import pytest
+import yaml
+
+from bot.settings import ROOT
+from nlu.spelling import SpellingNormaliser, edit_distance
+from nlu.text_model import BOUNDARY, Options, TextModel, learn_boundary, rescale
+
+ANNOTATION = re.compile(r"\[([^\]]*)\]\(\w+\)")
+
+
+def training_examples() -> tuple[list[str], list[str]]:
+    texts, intents = [], []
+    for path in sorted((ROOT / "data" / "nlu").glob("*.yml")):
+        for item in yaml.safe_load(path.read_text())["nlu"]:
+            if "intent" in item:
+                for line in item["examples"].splitlines():
+                    texts.append(ANNOTATION.sub(r"\1", line.strip()[2:]))
+                    intents.append(item["intent"])
+    return texts, intents
+
+
+def shipped_settings() -> tuple[Options, float]:
+    pipeline = yaml.safe_load((ROOT / "config.yml").read_text())["pipeline"]
+    ours = next(c for c in pipeline if c["name"] == "nlu.classifier.TfidfIntentClassifier")
+    threshold = next(c for c in pipeline if c["name"] == "FallbackClassifier")["threshold"]
+    options = {k: tuple(v) if isinstance(v, list) else v for k, v in ours.items() if k != "name"}
+    return Options(**options), threshold
+
+
+@lru_cache(maxsize=1)
+def shipped_model() -> TextModel:
+    texts, intents = training_examples()
+    return TextModel.train(texts, intents, shipped_settings()[0])
+
+
+def understood(message: str) -> str:
+    name, confidence = shipped_model().rank(message)[0]
+    return name if confidence >= shipped_settings()[1] else "nlu_fallback"
+
+
+@pytest.mark.parametrize("typed, meant", [("refnd", "refund"), ("cancle", "cancel"), ("subscribtion", "subscription"),
+                                          ("trail", "trial"), ("reimbursment", "reimbursement")])
+def test_misspellings_become_the_training_datas_words(typed, meant):
+    speller = SpellingNormaliser.learn(["refund my subscription", "cancel the free trial", "a reimbursement"])
+    assert speller.correct(typed) == meant
+
+
+def test_short_words_and_strings_far_from_any_word_are_left_alone():
+    speller = SpellingNormaliser.learn(["refund my subscription please"])
+    assert speller.normalise("Pls asdfgh, refnd 49 USD to sam@example.com!") == "pls asdfgh, refund 49 usd to sam@example.com!"
+
+
+def test_a_real_word_is_not_bent_two_edits_into_a_short_one():
+    speller = SpellingNormaliser.learn(["sure", "yes"])
+    assert speller.normalise("the source of the money") == "the source of the money"
+
+
+def test_edit_distance_counts_a_swap_of_neighbours_as_one():
+    assert [edit_distance("cancle", "cancel"), edit_distance("refnd", "refund"), edit_distance("abc", "xyz")] == [1, 1, 3]
+
+
+def test_confidences_are_rescaled_so_the_learned_boundary_sits_at_the_threshold():
+    raw = np.array([0.0, 0.1, 0.3, 0.6, 1.0])
+    scaled = rescale(raw, 0.3)
+    assert scaled[2] == pytest.approx(BOUNDARY) and scaled[0] == 0 and scaled[-1] == pytest.approx(1)
+    assert list(scaled) == sorted(scaled)
+
+
+def test_with_too_few_intents_to_hide_some_no_boundary_is_learned():
+    assert learn_boundary(["refund", "cancel"] * 5, ["a", "b"] * 5, Options()) is None
+
+
+def test_a_saved_model_loads_to_the_same_answers(tmp_path):
+    texts, intents = training_examples()
+    model = TextModel.train(texts, intents, Options(folds=2))
+    model.save(tmp_path)
+    again = TextModel.load(tmp_path)
+    for message in ["I want my money back", "hi", "cancle my subscribtion"]:
+        before, after = model.rank(message), again.rank(message)
+        assert [name for name, _ in after] == [name for name, _ in before]
+        assert [c for _, c in after] == pytest.approx([c for _, c in before])
+    assert again.boundary == model.boundary
+
+
+# Written for this test, in the ways customers write; none of them is a training example.
+CUSTOMERS = [
+    ("so I checked my card statement last night and you charged me again even though I barely use it, "
+     "can I get that money back?", {"request_refund", "unused_account", "forgot_subscription"}),
+    ("pls refnd my last paymnt", {"request_refund"}),
+    ("I want to cancle my subscribtion", {"cancel_subscription"}),
+    ("how long is the free trail?", {"ask_free_trial"}),
+    ("please cancel my plan and refund the money", {"request_refund"}),
+    ("cancel everything and give the money back", {"request_refund"}),
+    ("this is useless, REFUND ME", {"request_refund"}),
+    ("I am cancel yesterday but the money is go out today, please give back", {"late_cancellation"}),
+    ("we bought the plan for the team but nobody has logged in even one time", {"unused_account"}),
+    ("the group sync is broken again and I'm paying for nothing", {"technical_problem"}),
+    ("oh no, I totally forgot this was still running", {"forgot_subscription"}),
+    ("yeah ok, do it", {"affirm"}),
+    ("no no, keep everything as it is", {"deny"}),
+]
+
+
+@pytest.mark.parametrize("message, acceptable", CUSTOMERS)
+def test_messages_written_as_customers_write_are_understood(message, acceptable):
+    assert message.lower() not in {t.lower() for t in training_examples()[0]}
+    assert understood(message) in acceptable
+
+
+@pytest.mark.parametrize("gibberish", ["asdfgh qwerty", "zxcv bnm lkj", "qqqq", "jkjkjk lol"])
+def test_gibberish_is_never_a_yes(gibberish):
+    assert understood(gibberish) != "affirm"
