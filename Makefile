@@ -15,6 +15,7 @@ help:
 	@echo "make run-prod  two Rasa and action replicas behind nginx on PostgreSQL, Redis and RabbitMQ"
 	@echo "make bench  benchmarks, figures as ratios against a baseline measured in the same run"
 	@echo "make bench-nlu  NLU pipelines compared on a held-out 20 %: accuracy, macro F1, confusion matrices"
+	@echo "make bench-email  reply-parsing libraries and our mail splitter on the corpus of customer mails"
 	@echo "make lock   re-resolve requirements.lock from pyproject.toml (deliberate upgrades only)"
 
 $(INSTALLED): requirements.lock pyproject.toml
@@ -56,7 +57,10 @@ bench: $(INSTALLED)
 bench-nlu: $(INSTALLED)
 	$(BIN)/python -m bench.nlu
 
+bench-email: $(INSTALLED)
+	$(BIN)/python -m bench.email_split
+
 lock: $(INSTALLED)
 	$(BIN)/python -m pip freeze --exclude-editable > requirements.lock
 
-.PHONY: help install test-system-deps run run-prod test bench bench-nlu lock
+.PHONY: help install test-system-deps run run-prod test bench bench-nlu bench-email lock

@@ -7,8 +7,12 @@ import hmac
 from datetime import datetime, timezone
 
 import pytest
+import yaml
 
-from bot.email.channel import ForgedMail, compose_reply, parse_mailgun, questions, remember_token, verify_mailgun
+from bot.email.channel import (ACTS_ON_THE_ACCOUNT, ForgedMail, compose_reply, parse_mailgun, remember_token, triage,
+                               verify_mailgun)
+from bot.email.split import questions
+from bot.settings import ROOT
 
 KEY = "mailgun-signing-key"
 NOW = datetime.now(timezone.utc)
@@ -107,3 +111,42 @@ def test_a_sender_address_that_cannot_be_replied_to_is_refused(sender):
 def test_a_header_smuggled_after_the_sender_is_dropped():
     assert parse_mailgun({"sender": "ana@example.com\nBcc: x@example.com", "body-plain": "Refund?"}).sender == \
         "ana@example.com"
+
+
+@pytest.mark.parametrize("intent, confidence, verdict", [
+    ("ask_free_trial", 0.65, "ask"), ("ask_free_trial", 1.0, "ask"),
+    ("nlu_fallback", 0.6, "unsure"), (None, 0.0, "unsure"),
+    ("technical_problem", 0.78, "unsure"), ("technical_problem", 0.95, "ask"),  # a signature read as a problem
+    ("request_human", 0.7, "unsure"), ("affirm", 0.79, "unsure"), ("affirm", 0.98, "ask"),
+    ("thank", 0.95, "skip"), ("greet", 0.9, "skip"), ("goodbye", 0.61, "unsure"),
+])
+def test_only_what_the_model_is_sure_of_reaches_the_dialogue(intent, confidence, verdict):
+    assert triage(intent, confidence) == verdict
+
+
+def test_every_intent_that_can_open_a_case_or_move_money_is_held_to_the_higher_bar():
+    acting = {"action_assess_refund", "action_hand_to_person", "action_carry_out_refund", "action_change_plan",
+              "action_cancel_at_period_end"}
+    rules = yaml.safe_load((ROOT / "data" / "rules.yml").read_text())["rules"]
+    found = set()
+    for rule in rules:
+        intents: list[str] = []
+        for step in rule["steps"]:
+            if "intent" in step or "or" in step:
+                intents = [step["intent"]] if "intent" in step else [s["intent"] for s in step["or"] if "intent" in s]
+            elif step.get("action") in acting:
+                found |= set(intents)
+    assert found and found <= ACTS_ON_THE_ACCOUNT, found - ACTS_ON_THE_ACCOUNT
+    domain_intents = set(yaml.safe_load((ROOT / "domain.yml").read_text())["intents"])
+    assert ACTS_ON_THE_ACCOUNT <= domain_intents
+
+
+def test_what_went_unanswered_is_said_once_at_the_end():
+    text, html = compose_reply([("How long is the trial?", [{"text": "12 days."}]),
+                                ("What plan am I on?", [{"text": "Pro."}])], brand="GroupTrack CRM", unanswered=True)
+    assert text.count("talk to a person") == 1 and text.index("Pro.") < text.index("talk to a person")
+    assert "another way" not in text and "talk to a person" in html
+    alone, _ = compose_reply([], brand="GroupTrack CRM", unanswered=True)
+    assert alone.startswith("If I left something in your email unanswered")
+    plain, _ = compose_reply([("Trial?", [{"text": "12 days."}])], brand="GroupTrack CRM")
+    assert "talk to a person" not in plain
