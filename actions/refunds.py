@@ -11,7 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.cancellation import offer_cancellation
 from actions.cases import tell_about_case
 from actions.identity import answer_when_identified, latest_intent, verified_email
-from actions.transcript import customer_entities, customer_words
+from actions.transcript import customer_words, entities_of, latest_customer_event, written_at
 from bot.app import refunds as refund_cases
 from bot.clock import now_utc
 from bot.core.mentions import mismatch_note, parse_amount, parse_date
@@ -62,10 +62,11 @@ def _mismatch(tracker: Tracker, decision: dict) -> str | None:
     """Say so when the amount or date the customer mentioned is not the charge decided on."""
     if "charge_amount" not in decision:
         return None
-    entities = customer_entities(tracker, REASON_BY_INTENT)
-    now = now_utc()
+    event = latest_customer_event(tracker, REASON_BY_INTENT)
+    entities = entities_of(event)
+    written, zone = written_at(event, now_utc())
     amounts = [a for a in (parse_amount(e, decision["currency"]) for e in entities.get("amount", [])) if a]
-    dates = [d for d in (parse_date(e, now) for e in entities.get("date", [])) if d]
+    dates = [d for d in (parse_date(e, written, zone) for e in entities.get("date", [])) if d]
     return mismatch_note(mentioned_amount=amounts[0] if amounts else None,
                          mentioned_date=dates[0] if dates else None,
                          charge_amount=decision["charge_amount"],
