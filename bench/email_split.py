@@ -63,7 +63,7 @@ def plot(results: dict[str, dict], mails: list[CorpusMail]) -> Path:
         ax.bar([i + offset * width for i in range(len(formats))], shares, width, label=f"{name}: {result['passed']}")
     ax.set_xticks([i + width for i in range(len(formats))], [f"{fmt}\n({total})" for fmt, total in formats])
     ax.set_ylabel("share of mails with exactly the expected questions")
-    ax.legend(fontsize=8, loc="lower left")
+    ax.legend(fontsize=8, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=len(results))
     fig.tight_layout()
     OUT.mkdir(parents=True, exist_ok=True)
     path = OUT / "email-split.png"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import yaml
 
-from bot.email.html_text import html_to_text
+from bot.email.channel import body_text
 
 FOLDER = Path(__file__).resolve().parent / "mail"
 
@@ -24,10 +24,7 @@ class CorpusMail:
 
     def body(self) -> str:
         """The body as text, the way the channel reads it (HTML-only mail converted)."""
-        message = message_from_bytes(self.raw, policy=email_policy.default)
-        part = message.get_body(preferencelist=("plain", "html"))
-        text = part.get_content()
-        return html_to_text(text) if part.get_content_subtype() == "html" else text
+        return body_text(message_from_bytes(self.raw, policy=email_policy.default))
 
 
 def corpus() -> list[CorpusMail]:
