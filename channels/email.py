@@ -3,9 +3,10 @@ format, /raw a whole message from the IMAP poller. Each sentence of what the cus
 wrote now (bot/email/split.py) is first read by the model alone: greetings and thanks
 are left out, and a sentence it is not sure of (bot/email/channel.py `triage`) never
 reaches the dialogue, so it can neither open a case nor draw a "say it another way";
-the reply says once how to reach a person instead. The others go to the assistant as their own messages in the thread's
-conversation, with the time the mail was written, and all the answers go back as one
-reply in the thread.
+the reply says once how to reach a person instead. The others go to the assistant as
+their own messages in the thread's conversation (the sentences of one refund request
+together), with the time the mail was written, and all the answers go back as one reply
+in the thread.
 
 A sender whose address the mail provider verified (DKIM or SPF pass) is identified
 with a short-lived customer token, exactly as the web app identifies a signed-in
@@ -96,12 +97,13 @@ class EmailInput(InputChannel):
         if mail.written_at is not None:
             metadata["written_at"] = mail.written_at.isoformat()
         await asyncio.to_thread(email_channel.remember_thread, mail)
-        answers, unanswered = [], 0
-        for question in questions(mail.text):
-            verdict = email_channel.triage(*await intent_of(question))
-            if verdict != "ask":
-                unanswered += verdict == "unsure"
-                continue
+        sentences = questions(mail.text)
+        groups, unanswered = email_channel.plan_messages(sentences, [await intent_of(s) for s in sentences])
+        answers = []
+        for group in groups:
+            question = " ".join(group)
+            if len(group) > 1 and email_channel.triage(*await intent_of(question)) != "ask":
+                question = group[0]  # together they read as something else: the first one alone
             collector = CollectingOutputChannel()
             await on_new_message(UserMessage(question, collector, mail.conversation_id,
                                              input_channel=self.name(), metadata=metadata))

@@ -52,6 +52,7 @@ NOTHING_TO_ANSWER = {"greet", "thank", "goodbye"}
 ACTS_ON_THE_ACCOUNT = {"request_refund", "late_cancellation", "unused_account", "technical_problem",
                        "forgot_subscription", "request_human", "affirm"}
 SURE_ENOUGH_TO_ACT = 0.8
+REFUND_REASONS = ACTS_ON_THE_ACCOUNT - {"request_human", "affirm"}
 
 
 class ForgedMail(PermissionError):
@@ -168,6 +169,28 @@ def triage(intent: str | None, confidence: float) -> str:
     if intent in (None, NOT_SURE) or (intent in careful and confidence < SURE_ENOUGH_TO_ACT):
         return "unsure"
     return "skip" if intent in NOTHING_TO_ANSWER else "ask"
+
+
+def plan_messages(sentences: list[str], readings: list[tuple[str | None, float]]) -> tuple[list[list[str]], int]:
+    """The sentences that go to the assistant, grouped one message per group, and how many
+    were left unanswered. The sentences of a refund request ("Can I get a refund? I
+    cancelled a day too late.") are one group: one decision and one case for the mail,
+    with the reason the whole request gives, not a case per sentence."""
+    groups: list[list[str]] = []
+    refund: list[str] | None = None
+    unsure = 0
+    for sentence, (intent, confidence) in zip(sentences, readings):
+        verdict = triage(intent, confidence)
+        unsure += verdict == "unsure"
+        if verdict != "ask":
+            continue
+        if intent in REFUND_REASONS and refund is not None:
+            refund.append(sentence)
+            continue
+        groups.append([sentence])
+        if intent in REFUND_REASONS:
+            refund = groups[-1]
+    return groups, unsure
 
 
 def compose_reply(answers: list[tuple[str, list[dict]]], *, brand: str, unanswered: bool = False) -> tuple[str, str]:

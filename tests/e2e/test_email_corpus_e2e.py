@@ -1,6 +1,6 @@
 """The corpus of customer mails (tests/support/mail) through the real email channel and
-assistant: signatures, footers and quoted threads never open a case, and no reply asks
-the customer to say it another way."""
+assistant: signatures, footers and quoted threads never open a case, a mail asking for
+one opens one, and no reply asks the customer to say it another way."""
 from __future__ import annotations
 
 import uuid
@@ -63,7 +63,7 @@ def test_no_mail_opens_a_case_unless_it_asks_for_one(live):
         kinds = [case.kind for case in cases_of(live, conversation)]
         if mail.asks_for_case:
             asked[mail.file] = kinds
-        elif kinds:
+        if len(kinds) > mail.asks_for_case:  # one request, one case at the most
             problems.append(f"{mail.file} opened {kinds}")
         if text and not mail.questions:
             problems.append(f"{mail.file} answered a mail with nothing to answer: {text}")
