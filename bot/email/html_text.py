@@ -79,4 +79,4 @@ def html_to_text(markup: str) -> str:
     parser.close()
     parser.break_line(soft=True)
     text = "\n".join(line.rstrip() for line in parser.lines)
-    return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
+    return re.sub(r"\n{3,}", "\n\n", text).strip()

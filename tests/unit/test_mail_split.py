@@ -86,7 +86,8 @@ def test_html_becomes_the_text_its_client_would_have_sent():
                         '<div>Is it 5&nbsp;% &amp; fair?</div><div><br></div><p>Second&#39;s line</p>'
                         '<div id="Signature">Tom<br>CFO</div><blockquote type="cite">On Mon, X wrote:'
                         '<blockquote>older</blockquote></blockquote><script>alert(1)</script></body></html>')
-    assert text == ("Is it 5 % & fair?\n\nSecond's line\n\n--\nTom\nCFO\n> On Mon, X wrote:\n> > older\n")
+    assert text == ("Is it 5 % & fair?\n\nSecond's line\n\n--\nTom\nCFO\n> On Mon, X wrote:\n> > older")
+    assert html_to_text("") == html_to_text("<style>x</style>") == ""
 
 
 def test_html_only_mail_and_the_date_it_was_written():
@@ -104,3 +105,5 @@ def test_mailgun_fields_html_only_and_the_date_from_its_headers():
     mail = parse_mailgun({"sender": "ana@example.com", "body-html": "<p>Refund?</p><p>Thanks,<br>Ana</p>",
                           "message-headers": '[["Date", "Wed, 02 Dec 2026 10:15:00 +0100"]]'})
     assert mail.text == "Refund?" and mail.written_at.utcoffset() == timedelta(hours=1)
+    # Mailgun's own stripped text is the last resort, when it sent no body at all
+    assert parse_mailgun({"sender": "ana@example.com", "stripped-text": "Trial?"}).text == "Trial?"
