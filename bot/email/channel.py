@@ -49,6 +49,8 @@ ANSWER_WORDS = {"/affirm": "YES", "/deny": "NO"}
 # technical problem, which is why the splitter keeps signatures out in the first place.
 NOT_SURE = "nlu_fallback"  # the FallbackClassifier's intent
 NOTHING_TO_ANSWER = {"greet", "thank", "goodbye"}
+# The intents data/rules.yml answers with a refund decision, a person or a confirmation
+# (tests/integration/test_email_channel.py keeps this list in step with the rules).
 ACTS_ON_THE_ACCOUNT = {"request_refund", "late_cancellation", "unused_account", "technical_problem",
                        "forgot_subscription", "request_human", "affirm"}
 SURE_ENOUGH_TO_ACT = 0.8
