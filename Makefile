@@ -15,6 +15,7 @@ help:
 	@echo "make run-prod  two Rasa and action replicas behind nginx on PostgreSQL, Redis and RabbitMQ"
 	@echo "make bench  benchmarks, figures as ratios against a baseline measured in the same run"
 	@echo "make bench-nlu  NLU pipelines compared: own held-out and 5-fold CV, HINT3 benchmark, parse latency"
+	@echo "make bench-email  reply-parsing libraries and our mail splitter on the corpus of customer mails"
 	@echo "make lock   re-resolve requirements.lock from pyproject.toml (deliberate upgrades only)"
 
 $(INSTALLED): requirements.lock pyproject.toml
@@ -57,7 +58,10 @@ bench: $(INSTALLED)
 bench-nlu: $(INSTALLED)
 	$(BIN)/python -m bench.nlu $(if $(HINT3_DIR),--hint3-dir $(HINT3_DIR))
 
+bench-email: $(INSTALLED)
+	$(BIN)/python -m bench.email_split
+
 lock: $(INSTALLED)
 	$(BIN)/python -m pip freeze --exclude-editable > requirements.lock
 
-.PHONY: help install test-system-deps run run-prod test bench bench-nlu lock
+.PHONY: help install test-system-deps run run-prod test bench bench-nlu bench-email lock

@@ -13,7 +13,7 @@ from actions.cancellation import offer_cancellation
 from actions.cases import tell_about_case
 from actions.consent import CustomerAction, offer_buttons, offered
 from actions.identity import answer_when_identified, latest_intent, reader_of, verified_email
-from actions.transcript import customer_entities, customer_words
+from actions.transcript import customer_words, entities_of, latest_customer_event, written_at
 from bot.app import offers
 from bot.app import refunds as refund_cases
 from bot.app.account import renewal
@@ -121,14 +121,15 @@ def _mismatch(tracker: Tracker, decision: dict, reader) -> str | None:
     """Say so when the amount or date the customer mentioned is not the charge decided on."""
     if decision.get("charge_amount") is None:
         return None
-    entities = customer_entities(tracker, REASON_BY_INTENT)
-    now = now_utc()
+    event = latest_customer_event(tracker, REASON_BY_INTENT)
+    entities = entities_of(event)
+    written, zone = written_at(event, now_utc())
     amounts = [a for a in (parse_amount(e, decision["currency"]) for e in entities.get("amount", [])) if a]
-    dates = [d for d in (parse_date(e, now) for e in entities.get("date", [])) if d]
+    dates = [d for d in (parse_date(e, written, zone) for e in entities.get("date", [])) if d]
     return mismatch_note(mentioned_amount=amounts[0] if amounts else None,
                          mentioned_date=dates[0] if dates else None, charge_amount=decision["charge_amount"],
                          charge_date=date.fromisoformat(decision["charge_date"]), currency=decision["currency"],
-                         reader=reader, now=now)
+                         reader=reader, now=written)
 
 
 class ActionAssessRefund(CustomerAction):

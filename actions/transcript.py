@@ -1,6 +1,8 @@
-"""What the customer said: their own words and the entities in them, read off the tracker."""
+"""What the customer said: their own words, the entities in them and when they wrote
+them, read off the tracker."""
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from typing import Iterable
 
 from rasa_sdk import Tracker
@@ -18,14 +20,33 @@ def customer_words(tracker: Tracker, intents: Iterable[str], limit: int = 3) -> 
     return "\n".join(reversed(texts))
 
 
-def customer_entities(tracker: Tracker, intents: Iterable[str]) -> dict[str, list[str]]:
-    """Entity values (as written) in the customer's latest message of these intents."""
+def latest_customer_event(tracker: Tracker, intents: Iterable[str]) -> dict | None:
+    """The customer's latest message of these intents, as a tracker event."""
     wanted = set(intents)
-    for event in reversed(tracker.events):
-        parse = event.get("parse_data") or {}
-        if event.get("event") == "user" and parse.get("intent", {}).get("name") in wanted:
-            found: dict[str, list[str]] = {}
-            for entity in parse.get("entities") or []:
-                found.setdefault(entity["entity"], []).append(str(entity.get("value", "")))
-            return found
-    return {}
+    return next((event for event in reversed(tracker.events) if event.get("event") == "user"
+                 and (event.get("parse_data") or {}).get("intent", {}).get("name") in wanted), None)
+
+
+def entities_of(event: dict | None) -> dict[str, list[str]]:
+    """Entity values (as written) in a customer's message."""
+    found: dict[str, list[str]] = {}
+    for entity in ((event or {}).get("parse_data") or {}).get("entities") or []:
+        found.setdefault(entity["entity"], []).append(str(entity.get("value", "")))
+    return found
+
+
+def written_at(event: dict | None, now: datetime) -> tuple[datetime, str | None]:
+    """When the customer wrote this message, and their time zone's name when a channel knew
+    it: an email's Date header (in the sender's offset, never after the mail arrived),
+    else when Rasa received it, else `now`."""
+    metadata = (event or {}).get("metadata") or {}
+    received = (datetime.fromtimestamp(event["timestamp"], timezone.utc)
+                if isinstance((event or {}).get("timestamp"), (int, float)) else now)
+    try:
+        written = datetime.fromisoformat(str(metadata["written_at"]))
+    except (KeyError, ValueError):
+        written = received
+    if written.tzinfo is None or written > received:
+        written = received
+    zone = metadata.get("timezone")
+    return written, zone if isinstance(zone, str) and zone else None

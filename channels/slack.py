@@ -2,7 +2,8 @@
 a billing assistant needs on top:
 
 - the customer is identified by their Slack profile email (users.info), turned into a
-  short-lived customer token, the same path the web app uses;
+  short-lived customer token, the same path the web app uses; the profile's time zone
+  goes along, so "yesterday" is the customer's yesterday;
 - every event is handled once: Slack retries (whatever the reason) carry the same
   event id, which is remembered in the database, so no answer or action repeats;
 - the Web API's address is configurable (SLACK_API_URL), for a local stand-in.
@@ -69,7 +70,7 @@ class CustomerSlackInput(CountsTurns, SlackInput):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._emails: dict[str, tuple[float, Optional[str]]] = {}
+        self._profiles: dict[str, tuple[float, Optional[str], Optional[str]]] = {}
 
     def blueprint(self, on_new_message) -> Any:
         hook = super().blueprint(on_new_message)
@@ -92,9 +93,11 @@ class CustomerSlackInput(CountsTurns, SlackInput):
         metadata = super().get_metadata(request)
         user, event_id = _user_and_event(request)
         metadata["event_id"] = event_id
-        email = self._email_of(user) if user else None
+        email, zone = self._profile_of(user) if user else (None, None)
         if email:
             metadata["customer_token"] = issue_customer_token(email, ttl_seconds=TOKEN_SECONDS)
+        if zone:  # the customer's own day, for the dates they mention ("yesterday")
+            metadata["timezone"] = zone
         return metadata
 
     async def process_message(self, request, on_new_message, text, sender_id, metadata) -> Any:
@@ -106,19 +109,20 @@ class CustomerSlackInput(CountsTurns, SlackInput):
                 return response.text("", status=HTTPStatus.OK, headers={"X-Slack-No-Retry": "1"})
         return await super().process_message(request, on_new_message, text, sender_id, metadata)
 
-    def _email_of(self, user: str) -> Optional[str]:
-        """The Slack profile email of a user, cached for a few minutes."""
-        cached = self._emails.get(user)
+    def _profile_of(self, user: str) -> tuple[Optional[str], Optional[str]]:
+        """The Slack profile email and time zone name of a user, cached for a few minutes."""
+        cached = self._profiles.get(user)
         if cached and cached[0] > time.monotonic():
-            return cached[1]
+            return cached[1], cached[2]
         try:
-            profile = WebClient(token=self.slack_token, base_url=_api_url(), timeout=5).users_info(user=user)
-            email = (profile.get("user") or {}).get("profile", {}).get("email")
+            found = WebClient(token=self.slack_token, base_url=_api_url(), timeout=5).users_info(user=user)
+            email, zone = (found.get("user") or {}).get("profile", {}).get("email"), (found.get("user") or {}).get("tz")
         except (SlackClientError, OSError) as exc:
             log.warning("users.info failed for %s: %s", user, exc)
-            email = None
-        self._emails[user] = (time.monotonic() + EMAIL_CACHE_SECONDS, email.lower() if email else None)
-        return self._emails[user][1]
+            email, zone = None, None
+        self._profiles[user] = (time.monotonic() + EMAIL_CACHE_SECONDS, email.lower() if email else None,
+                                zone if isinstance(zone, str) else None)
+        return self._profiles[user][1], self._profiles[user][2]
 
 
 def _user_and_event(request) -> tuple[Optional[str], Optional[str]]:

@@ -1,10 +1,17 @@
 """Amounts and dates a customer mentions ("I was charged $49 on March 3"), parsed and
-compared with the payment the rules looked at. Pure: text and `now` in, values out."""
+compared with the payment the rules looked at. Pure: text and `now` in, values out.
+
+A date without a year, month or week ("the 22nd", "last Monday", "March 3") is the most
+recent such day on or before the day the customer wrote, in their time zone when known:
+"the 22nd" written on 2 December is 22 November.
+"""
 from __future__ import annotations
 
 import re
+from calendar import monthrange
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dateutil import parser as dateparser
 
@@ -15,10 +22,14 @@ from bot.core.money import exponent
 NOT_A_NUMBER = re.compile(r"[^\d.,]")  # currency codes, words and symbols around the number
 THOUSANDS = re.compile(r"^\d{1,3}(,\d{3})+(\.\d+)?$")
 DECIMAL_COMMA = re.compile(r"^\d+,\d{1,2}$")
-DAYS_AGO = re.compile(r"(?i)(\d+|a|one|two|three)\s+days?\s+ago")
-SMALL_NUMBERS = {"a": 1, "one": 1, "two": 2, "three": 3}
+AGO = re.compile(r"(\d+|an?|one|two|three|four|five|six|seven|eight|nine|ten)\s+(day|week)s?\s+ago")
+SMALL_NUMBERS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+                 "eight": 8, "nine": 9, "ten": 10}
 RELATIVE_DAYS = {"today": 0, "this morning": 0, "tonight": 0, "yesterday": 1, "last night": 1,
                  "the day before yesterday": 2}
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+WEEKDAY = re.compile(r"(?:(last|this past|past|on)\s+)?(mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)[a-z]*\.?")
+DAY_OF_MONTH = re.compile(r"(?:on\s+)?(?:the\s+)?(\d{1,2})(?:st|nd|rd|th)?(?:\s+of\s+(?:this|the)\s+month)?")
 
 
 def parse_amount(text: str, currency: str) -> int | None:
@@ -38,23 +49,52 @@ def parse_amount(text: str, currency: str) -> int | None:
     return int(minor)
 
 
-def parse_date(text: str, now: datetime) -> date | None:
-    """'yesterday', '3 days ago', 'March 3rd', '2026-03-14', '14/03'; never in the future."""
-    lowered = (text or "").strip().lower()
+def parse_date(text: str, now: datetime, tz: str | None = None) -> date | None:
+    """'yesterday', '3 days ago', 'last Monday', 'the 22nd', 'March 3rd', '2026-03-14', '14/03';
+    never in the future. `now` is when the customer wrote (aware); `tz` their zoneinfo name
+    when known, else `now`'s own offset counts (UTC for server times)."""
+    today = _local(now, tz).date()
+    lowered = " ".join((text or "").strip().lower().split())
     if lowered in RELATIVE_DAYS:
-        return (now - timedelta(days=RELATIVE_DAYS[lowered])).date()
-    ago = DAYS_AGO.fullmatch(lowered)
+        return today - timedelta(days=RELATIVE_DAYS[lowered])
+    ago = AGO.fullmatch(lowered)
     if ago:
-        count = ago.group(1)
-        return (now - timedelta(days=SMALL_NUMBERS.get(count) or int(count))).date()
-    default = now.replace(tzinfo=None, hour=0, minute=0, second=0, microsecond=0)
+        count = SMALL_NUMBERS.get(ago.group(1)) or int(ago.group(1))
+        return today - timedelta(days=count * (7 if ago.group(2) == "week" else 1))
+    weekday = WEEKDAY.fullmatch(lowered)
+    if weekday:
+        back = (today.weekday() - WEEKDAYS.index(next(d for d in WEEKDAYS if d.startswith(weekday.group(2))))) % 7
+        return today - timedelta(days=back or (7 if weekday.group(1) in ("last", "this past", "past") else 0))
+    day = DAY_OF_MONTH.fullmatch(lowered)
+    if day:
+        return _latest_day_of_month(int(day.group(1)), today)
+    default = datetime(today.year, today.month, today.day)
     try:
-        parsed = dateparser.parse(lowered, default=default, fuzzy=True)
+        parsed = dateparser.parse(lowered, default=default, fuzzy=True).date()
     except (ValueError, OverflowError):
         return None
-    if parsed.date() > now.date() and not re.search(r"\d{4}", lowered):
+    if parsed > today and not re.search(r"\d{4}", lowered):
+        if (parsed.month, parsed.day) == (2, 29):
+            return None  # last year had no 29 February: no guess
         parsed = parsed.replace(year=parsed.year - 1)  # "March 30" said in March means last year's
-    return parsed.date() if parsed.date() <= now.date() else None
+    return parsed if parsed <= today else None
+
+
+def _local(now: datetime, tz: str | None) -> datetime:
+    try:
+        return now.astimezone(ZoneInfo(tz)) if tz else now
+    except (ZoneInfoNotFoundError, ValueError):
+        return now  # a time zone name we do not know: the offset the time came with
+
+
+def _latest_day_of_month(day: int, today: date) -> date | None:
+    """The most recent date on or before `today` whose day is `day` (the 31st skips short months)."""
+    year, month = today.year, today.month
+    for _ in range(12):
+        if 1 <= day <= monthrange(year, month)[1] and date(year, month, day) <= today:
+            return date(year, month, day)
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    return None
 
 
 def mismatch_note(*, mentioned_amount: int | None, mentioned_date: date | None, charge_amount: int,

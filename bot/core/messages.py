@@ -278,6 +278,12 @@ def email_signature(brand: str) -> str:
     return f"{brand} support assistant"
 
 
+def email_unanswered() -> str:
+    """Once, at the end of a reply, when part of the customer's email was not understood."""
+    return ("If I left something in your email unanswered, reply with \"I want to talk to a person\" "
+            "and someone from our support team will answer it.")
+
+
 # --- identification by code (bot/app/verification.py) ----------------------------------
 
 def code_mail(brand: str, code: str, ttl_minutes: int) -> tuple[str, str]:

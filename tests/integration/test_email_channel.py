@@ -7,8 +7,12 @@ import hmac
 from datetime import datetime, timezone
 
 import pytest
+import yaml
 
-from bot.email.channel import ForgedMail, compose_reply, parse_mailgun, questions, remember_token, verify_mailgun
+from bot.email.channel import (ACTS_ON_THE_ACCOUNT, REFUND_REASONS, ForgedMail, compose_reply, parse_mailgun,
+                               plan_messages, remember_token, triage, verify_mailgun)
+from bot.email.split import questions
+from bot.settings import ROOT
 
 KEY = "mailgun-signing-key"
 NOW = datetime.now(timezone.utc)
@@ -107,3 +111,58 @@ def test_a_sender_address_that_cannot_be_replied_to_is_refused(sender):
 def test_a_header_smuggled_after_the_sender_is_dropped():
     assert parse_mailgun({"sender": "ana@example.com\nBcc: x@example.com", "body-plain": "Refund?"}).sender == \
         "ana@example.com"
+
+
+@pytest.mark.parametrize("intent, confidence, verdict", [
+    ("ask_free_trial", 0.65, "ask"), ("ask_free_trial", 1.0, "ask"),
+    ("nlu_fallback", 0.6, "unsure"), (None, 0.0, "unsure"),
+    ("technical_problem", 0.78, "unsure"), ("technical_problem", 0.95, "ask"),  # a signature read as a problem
+    ("request_human", 0.7, "unsure"), ("affirm", 0.79, "unsure"), ("affirm", 0.98, "ask"),
+    ("thank", 0.95, "skip"), ("greet", 0.9, "skip"), ("goodbye", 0.61, "unsure"),
+])
+def test_only_what_the_model_is_sure_of_reaches_the_dialogue(intent, confidence, verdict):
+    assert triage(intent, confidence) == verdict
+
+
+def intents_leading_to(actions: set[str]) -> set[str]:
+    """The intents that data/rules.yml answers with one of these actions."""
+    found = set()
+    for rule in yaml.safe_load((ROOT / "data" / "rules.yml").read_text())["rules"]:
+        intents: list[str] = []
+        for step in rule["steps"]:
+            if "intent" in step or "or" in step:
+                intents = [step["intent"]] if "intent" in step else [s["intent"] for s in step["or"] if "intent" in s]
+            elif step.get("action") in actions:
+                found |= set(intents)
+    return found
+
+
+def test_every_intent_that_can_open_a_case_or_move_money_is_held_to_the_higher_bar():
+    acting = intents_leading_to({"action_assess_refund", "action_hand_to_person", "action_carry_out_refund",
+                                 "action_change_plan", "action_cancel_at_period_end"})
+    assert acting and acting <= ACTS_ON_THE_ACCOUNT, acting - ACTS_ON_THE_ACCOUNT
+    assert intents_leading_to({"action_assess_refund"}) == REFUND_REASONS
+    assert ACTS_ON_THE_ACCOUNT <= set(yaml.safe_load((ROOT / "domain.yml").read_text())["intents"])
+
+
+def test_one_refund_request_in_several_sentences_is_one_message():
+    sentences = ["Can I get a refund?", "How long is the trial?", "I cancelled a day too late.", "Hi there",
+                 "My card expired.", "John Smith CFO"]
+    readings = [("request_refund", 0.99), ("ask_free_trial", 1.0), ("late_cancellation", 0.97), ("greet", 0.9),
+                ("technical_problem", 0.7), ("nlu_fallback", 0.6)]
+    assert plan_messages(sentences, readings) == (
+        [["Can I get a refund?", "I cancelled a day too late."], ["How long is the trial?"]], 2)
+    assert plan_messages(["I want to talk to a person", "refund please"],
+                         [("request_human", 0.9), ("request_refund", 0.9)])[0] == [
+        ["I want to talk to a person"], ["refund please"]]
+
+
+def test_what_went_unanswered_is_said_once_at_the_end():
+    text, html = compose_reply([("How long is the trial?", [{"text": "12 days."}]),
+                                ("What plan am I on?", [{"text": "Pro."}])], brand="GroupTrack CRM", unanswered=True)
+    assert text.count("talk to a person") == 1 and text.index("Pro.") < text.index("talk to a person")
+    assert "another way" not in text and "talk to a person" in html
+    alone, _ = compose_reply([], brand="GroupTrack CRM", unanswered=True)
+    assert alone.startswith("If I left something in your email unanswered")
+    plain, _ = compose_reply([("Trial?", [{"text": "12 days."}])], brand="GroupTrack CRM")
+    assert "talk to a person" not in plain

@@ -2,6 +2,7 @@
 turn before, everything else from the core (here stood in for, and recorded)."""
 from __future__ import annotations
 
+from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
@@ -12,7 +13,10 @@ from actions import refunds
 from actions.account import ActionCheckSubscription
 from actions.answers import ActionAnswerNo, ActionAnswerYes
 from actions.refunds import ActionAssessRefund
+from actions.transcript import written_at
 from bot.app.identity import issue_customer_token
+from bot.core.formatting import Reader
+from bot.core.timeutil import parse_utc
 
 SECRET = "actions-test-customer-token-secret-32b"
 KEY = "k" * 32
@@ -243,3 +247,36 @@ def test_a_new_session_stays_paused_while_a_person_is_chatting_and_carries_no_of
     assert kinds[0] == "session_started" and ("pause" in kinds) == paused
     assert {"event": "slot", "name": "pending_plan", "value": "pro-yearly", "timestamp": None} in events
     assert not [e for e in events if e.get("name") == "offer"]
+
+
+def customer_message(metadata: dict, timestamp: float | None, date_said: str) -> Tracker:
+    event = {"event": "user", "text": f"I was charged on {date_said}", "metadata": metadata,
+             "parse_data": {"intent": {"name": "late_cancellation"},
+                            "entities": [{"entity": "date", "value": date_said}]}}
+    if timestamp is not None:
+        event["timestamp"] = timestamp
+    return Tracker("s1", {}, event["parse_data"], [event], False, None, {}, "")
+
+
+def test_a_date_in_an_email_counts_from_when_the_email_was_written():
+    # Issue 18: "the 22nd", written on 2 December, was read as 22 December of last year.
+    arrived = parse_utc("2026-12-02T18:20:00Z").timestamp()
+    said = customer_message({"written_at": "2026-12-02T10:15:00-08:00"}, arrived, "the 22nd")
+    charge = {"charge_amount": 4900, "charge_date": "2026-11-22", "currency": "usd"}
+    assert refunds._mismatch(said, charge, Reader()) is None
+    note = refunds._mismatch(said, {**charge, "charge_date": "2026-10-21"}, Reader())
+    assert "You mentioned November 22" in note
+
+
+def test_when_a_message_was_written():
+    arrived = parse_utc("2026-12-02T18:20:00Z")
+    fallback = parse_utc("2027-01-01T00:00:00Z")
+    event = {"timestamp": arrived.timestamp(), "metadata": {"written_at": "2026-12-02T10:15:00-08:00"}}
+    assert written_at(event, fallback) == (parse_utc("2026-12-02T18:15:00Z"), None)
+    assert written_at(event, fallback)[0].utcoffset() == timedelta(hours=-8)  # the sender's own day
+    future = {**event, "metadata": {"written_at": "2026-12-09T10:15:00+00:00"}}
+    assert written_at(future, fallback)[0] == arrived  # a Date header in the future counts as the arrival
+    assert written_at({**event, "metadata": {"written_at": "soon"}}, fallback)[0] == arrived
+    assert written_at({"timestamp": arrived.timestamp(), "metadata": {"timezone": "Europe/Berlin"}}, fallback) == \
+        (arrived, "Europe/Berlin")
+    assert written_at(None, fallback) == (fallback, None)
