@@ -10,7 +10,7 @@ from bot.billing.events import RefundReturned, after_commit
 from bot.core.domain import Outcome
 from bot.core.money import format_amount
 from bot.core.policy import Policy
-from bot.core.statuses import CaseKind, CaseStatus
+from bot.core.statuses import DECIDABLE, CaseKind, CaseStatus
 from bot.db import models
 from bot.notify.slack_cases import announce
 from bot.settings import load_policy
@@ -44,11 +44,19 @@ def open_case(session, *, kind: str, reason: str, now: datetime, policy: Policy,
     existing = _by_key(session, key)
     if existing is not None:
         return existing, False
+    # One open refund review per payment, whichever conversation asks: two cases on one
+    # charge would each be approved, and the second could only pay under the first's key.
+    charge_id = decision.charge_id if decision is not None and kind == CaseKind.REFUND else None
+    joined = _open_refund_case(session, charge_id)
+    if joined is not None:
+        _asked_again(session, joined, now, channel, conversation_id)
+        return joined, False
     proposed = 0
     if decision is not None:
         proposed = decision.credit if kind == CaseKind.CREDIT else decision.refund
     case = models.ReviewCase(
         dedupe_key=key, kind=kind, status=CaseStatus.OPEN, customer_id=customer.id if customer else None,
+        charge_id=charge_id,
         decision_id=decision.id if decision else None, rule=decision.rule if decision else None,
         reason=reason, channel=channel, conversation_id=conversation_id,
         proposed_amount=proposed, currency=decision.currency if decision else None,
@@ -61,8 +69,8 @@ def open_case(session, *, kind: str, reason: str, now: datetime, policy: Policy,
             session.add(models.CaseEvent(case_id=case.id, at=now, actor="assistant",
                                          action="opened", detail={"kind": kind, "reason": reason}))
             session.flush()
-    except IntegrityError:
-        existing = _by_key(session, key)
+    except IntegrityError:  # the same conversation, or another one about the same charge, won
+        existing = _by_key(session, key) or _open_refund_case(session, charge_id)
         if existing is None:
             raise
         return existing, False
@@ -73,6 +81,25 @@ def _by_key(session, key: str) -> models.ReviewCase | None:
     return session.execute(
         select(models.ReviewCase).where(models.ReviewCase.dedupe_key == key)
     ).scalar_one_or_none()
+
+
+def _open_refund_case(session, charge_id: int | None) -> models.ReviewCase | None:
+    if charge_id is None:
+        return None
+    return session.execute(select(models.ReviewCase).where(
+        models.ReviewCase.charge_id == charge_id, models.ReviewCase.kind == CaseKind.REFUND,
+        models.ReviewCase.status.in_(DECIDABLE))).scalars().first()
+
+
+def _asked_again(session, case: models.ReviewCase, now: datetime, channel: str | None,
+                 conversation_id: str | None) -> None:
+    """The case's history shows each other conversation that asked about the same charge."""
+    if conversation_id in (None, case.conversation_id):
+        return
+    if any(e.action == "asked_again" and e.detail.get("conversation_id") == conversation_id for e in case.events):
+        return
+    session.add(models.CaseEvent(case_id=case.id, at=now, actor="assistant", action="asked_again",
+                                 detail={"channel": channel, "conversation_id": conversation_id}))
 
 
 def case_summary(case: models.ReviewCase, created: bool) -> dict:

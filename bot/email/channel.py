@@ -24,6 +24,7 @@ from sqlalchemy import select
 from bot.clock import now_utc
 from bot.core import messages
 from bot.core.constant_time import secret_matches
+from bot.core.text import clean_text
 from bot.db import models
 from bot.db.inbound import AlreadyReceived, receive_once
 from bot.db.session import unit_of_work
@@ -118,9 +119,9 @@ def _mail(*, sender: str, subject: str, message_id: str, references: str, in_rep
     replied_to = MESSAGE_ID.findall(in_reply_to)
     if replied_to and replied_to[0] not in chain:
         chain = (*chain, replied_to[0])
-    text = EmailReplyParser.parse_reply(body).strip() or fallback.strip()
+    text = clean_text(EmailReplyParser.parse_reply(clean_text(body)).strip() or fallback.strip())
     # A subject is one line: folded or forged line breaks would break every reply's headers.
-    subject = " ".join(subject.split())[:MAX_SUBJECT]
+    subject = " ".join(clean_text(subject).split())[:MAX_SUBJECT]
     return InboundMail(sender=address, subject=subject, message_id=(MESSAGE_ID.findall(message_id) or [""])[0],
                        references=chain, text=text, sender_verified=verified)
 

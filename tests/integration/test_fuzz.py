@@ -45,7 +45,7 @@ class FakeRasa:
     def __init__(self):
         self.sent = []
 
-    def send(self, conversation_id, message, metadata):
+    def send(self, conversation_id, message, metadata, client_address=None):
         self.sent.append((conversation_id, message, metadata))
         return [{"text": f"echo {message}", "buttons": [{"title": "t", "payload": "/p"}]}]
 

@@ -16,7 +16,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 BOT = ROOT / "bot"
 # Pure data libraries the core may use: they compute, they do no I/O of their own.
-PURE_LIBRARIES = {"dateutil", "yaml"}
+PURE_LIBRARIES = {"dateutil", "yaml", "babel"}
 # Lowest first: a module may import its own layer and the ones listed before it.
 LAYERS = ["core", "clock", "settings", "db", "observability", "email", "notify", "billing", "app", "web", "ops"]
 RANK = {name: rank for rank, name in enumerate(LAYERS)}

@@ -16,7 +16,7 @@ class FakeRasa:
     def __init__(self, down=False):
         self.sent, self.down = [], down
 
-    def send(self, conversation_id, text, metadata):
+    def send(self, conversation_id, text, metadata, client_address=None):
         if self.down:
             raise ConversationError("connection refused")
         self.sent.append((conversation_id, text, metadata))
