@@ -62,12 +62,13 @@ def drop_databases(services: Services) -> None:
 
 
 # As in deploy/nginx.conf. X-Forwarded-For tells the servers a request was relayed (their
-# /metrics then want METRICS_TOKEN); HTTP/1.1 with Upgrade passed on carries the socket.io
+# /metrics then want METRICS_TOKEN) and, with the caller's address appended to what a relay
+# such as the widget named, whom the REST channel's per-address limit counts; HTTP/1.1 with Upgrade passed on carries the socket.io
 # channel's websockets, and a socket.io client keeps to one replica (`rasa_sockets`):
 # engine.io sessions live in one process, and clients start by polling.
 PROXYING = """  map $http_upgrade $connection_upgrade { default upgrade; '' close; }
   proxy_set_header Host $host;
-  proxy_set_header X-Forwarded-For $remote_addr;
+  proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
   proxy_http_version 1.1;
   proxy_set_header Upgrade $http_upgrade;
   proxy_set_header Connection $connection_upgrade;
