@@ -7,6 +7,7 @@ plan catalogue) are parsed by the pure core (bot/core/policy.py, bot/core/plans.
 """
 from __future__ import annotations
 
+import ipaddress
 import os
 import urllib.parse
 from dataclasses import dataclass, field
@@ -109,7 +110,12 @@ class Settings:
     console_url: str = "http://127.0.0.1:5080"
     console_secure_cookies: bool = False
     widget_trusted_proxies: frozenset[str] = frozenset()
-    sanic_host: str = "0.0.0.0"
+    widget_allowed_origins: frozenset[str] = frozenset()  # sites whose pages may call the widget API
+    # The relays in front of Rasa's customer channels and the console (the widget server,
+    # nginx): for them, the client address they forward is the one rate-limited.
+    trusted_proxies: frozenset[str] = frozenset({"127.0.0.1", "::1"})
+    rasa_cors_origins: tuple[str, ...] = ()  # origins whose pages may call Rasa's HTTP API
+    bind_host: str = "127.0.0.1"  # where `bot run`'s servers and the action server listen
     agent_password: str | None = None  # `bot agent create` in scripts
     email: EmailSettings = field(default=None)  # type: ignore[assignment]
     slack: SlackSettings = field(default=None)  # type: ignore[assignment]
@@ -136,9 +142,11 @@ def settings(env=None) -> Settings:
         rate_limit_redis_url=env.get("RATE_LIMIT_REDIS_URL"),
         console_url=env.get("CONSOLE_URL", "http://127.0.0.1:5080"),
         console_secure_cookies=env.get("CONSOLE_SECURE_COOKIES") == "1",
-        widget_trusted_proxies=frozenset(p.strip() for p in env.get("WIDGET_TRUSTED_PROXIES", "").split(",")
-                                         if p.strip()),
-        sanic_host=env.get("SANIC_HOST", "0.0.0.0"),
+        widget_trusted_proxies=frozenset(_listed(env, "WIDGET_TRUSTED_PROXIES")),
+        widget_allowed_origins=frozenset(_listed(env, "WIDGET_ALLOWED_ORIGINS")),
+        trusted_proxies=frozenset(_listed(env, "TRUSTED_PROXIES", "127.0.0.1,::1")),
+        rasa_cors_origins=tuple(_listed(env, "RASA_CORS_ORIGINS")),
+        bind_host=env.get("BIND_HOST") or "127.0.0.1",
         agent_password=env.get("AGENT_PASSWORD"),
         email=EmailSettings(
             webhook_signing_key=env.get("EMAIL_WEBHOOK_SIGNING_KEY"), reply_from=env.get("EMAIL_REPLY_FROM"),
@@ -163,9 +171,46 @@ def settings(env=None) -> Settings:
     )
 
 
+def is_loopback(host: str) -> bool:
+    """Whether a server bound to `host` is reachable from this machine only."""
+    if host == "localhost":
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False  # a name, or '' and '0.0.0.0' style wildcards: other machines may reach it
+    mapped = getattr(address, "ipv4_mapped", None)
+    return (mapped or address).is_loopback
+
+
+def dev_secrets_in_use(config: Settings) -> list[str]:
+    """The settings that still hold the documented development values."""
+    held = {"CUSTOMER_TOKEN_SECRET": (config.customer_token_secret, DEV_CUSTOMER_TOKEN_SECRET),
+            "ACTION_SERVER_SECRET": (config.action_server_secret, DEV_ACTION_SERVER_SECRET),
+            "EMAIL_WEBHOOK_SIGNING_KEY": (config.email.webhook_signing_key, DEV_EMAIL_SIGNING_KEY),
+            "RASA_AUTH_TOKEN": (config.rasa_auth_token, DEV_RASA_AUTH_TOKEN)}
+    return [name for name, (value, dev) in held.items() if value == dev]
+
+
+def refuse_dev_secrets_off_loopback(host: str, config: Settings | None = None) -> None:
+    """ValueError (one line) if a server would listen beyond this machine while any secret
+    still has its published development value: anyone could forge tokens and trackers."""
+    if is_loopback(host):
+        return
+    exposed = dev_secrets_in_use(config or settings())
+    if exposed:
+        raise ValueError(f"refusing to listen on {host or 'every interface'} with the development "
+                         f"{', '.join(exposed)}: set your own, or bind to 127.0.0.1")
+
+
 def process_environment() -> dict[str, str]:
     """A copy of this process's environment, for the servers `bot run` starts."""
     return dict(os.environ)
+
+
+def _listed(env, name: str, default: str = "") -> list[str]:
+    """A comma-separated setting's entries."""
+    return [item.strip() for item in env.get(name, default).split(",") if item.strip()]
 
 
 def _whole(env, name: str, default: int | None) -> int | None:

@@ -5,8 +5,11 @@ Same URL as Rasa's own (`/webhooks/rest/webhook`), so the contract holds, with:
   most MAX_MESSAGE characters) and optional `metadata` holding only `customer_token`,
   `client_key`, `locale` and `timezone`, each of its shape;
   anything else is a 400 or 413 with a one-line reason, before the bot sees it;
-- a per-sender token bucket (429 when exceeded), shared by the replicas through Redis
-  when RATE_LIMIT_REDIS_URL is set (bot/limits.py), else in this process's memory;
+- a per-sender and a per-address token bucket (429 when exceeded: new sender ids from one
+  address are still one address), shared by the replicas through Redis when
+  RATE_LIMIT_REDIS_URL is set (bot/web/limits.py), else in this process's memory; the
+  address is the one TRUSTED_PROXIES (the widget relay, nginx) forward, else the caller's;
+- the text cleaned (bot/core/text.py) before the bot, the tracker or a page sees it;
 - the input channel always "rest": Rasa's own lets the client name any channel, which
   would let a REST caller pass as another channel's conversation.
 """
@@ -18,7 +21,9 @@ from typing import Any, Optional, Text
 from rasa.core.channels.rest import RestInput
 from sanic.exceptions import SanicException
 
-from bot.web.limits import MAX_MESSAGE, METADATA, rate_limiter
+from bot.core.text import clean_text
+from bot.settings import is_loopback, settings
+from bot.web.limits import MAX_MESSAGE, METADATA, checked_metadata, client_address, rate_limiter
 from channels.turns import CountsTurns
 
 SENDER = re.compile(r"[A-Za-z0-9_:.@-]{1,64}")  # fullmatch: `$` would let a trailing newline in
@@ -45,7 +50,7 @@ def check_sender(sender: Any) -> None:
 def check_message(body: dict) -> None:
     """The `message` and `metadata` every customer channel carries (REST and socket.io)."""
     message = body.get("message")
-    if not isinstance(message, str) or not message.strip():
+    if not isinstance(message, str) or not clean_text(message).strip():
         raise RefusedMessage(400, "message must be a non-empty string")
     if len(message) > MAX_MESSAGE:
         raise RefusedMessage(413, f"message is {len(message)} characters; the limit is {MAX_MESSAGE}")
@@ -54,20 +59,24 @@ def check_message(body: dict) -> None:
         return
     if not isinstance(metadata, dict) or set(metadata) - set(METADATA):
         raise RefusedMessage(400, f"metadata may only hold {', '.join(METADATA)}")
-    for key, (shape, meaning) in METADATA.items():
-        value = metadata.get(key)
-        if value not in (None, "") and (not isinstance(value, str) or not shape.fullmatch(value)):
-            raise RefusedMessage(400, f"{key} must be {meaning}")
+    try:
+        checked_metadata(metadata)
+    except ValueError as problem:
+        raise RefusedMessage(400, str(problem)) from None
 
 
 class GuardedRestInput(CountsTurns, RestInput):
-    def __init__(self, per_minute: int = 30, burst: int = 10) -> None:
+    def __init__(self, per_minute: int = 30, burst: int = 10, address_per_minute: int = 60,
+                 address_burst: int = 30) -> None:
         self.limiter = rate_limiter("rest", per_minute=per_minute, burst=burst)
+        self.address_limiter = rate_limiter("rest-address", per_minute=address_per_minute, burst=address_burst)
+        self.trusted_proxies = settings().trusted_proxies
 
     @classmethod
     def from_credentials(cls, credentials: Optional[dict]) -> "GuardedRestInput":
         credentials = credentials or {}
-        return cls(per_minute=int(credentials.get("per_minute", 30)), burst=int(credentials.get("burst", 10)))
+        return cls(**{key: int(credentials[key]) for key in ("per_minute", "burst", "address_per_minute",
+                                                            "address_burst") if key in credentials})
 
     @classmethod
     def name(cls) -> Text:
@@ -80,9 +89,17 @@ class GuardedRestInput(CountsTurns, RestInput):
         except Exception:  # noqa: BLE001 - Sanic raises its own types for unparsable JSON
             raise RefusedMessage(400, "the body is not JSON") from None
         check_body(body)
+        address = client_address(req.ip, req.headers.get("X-Forwarded-For"), self.trusted_proxies)
+        # A caller on this machine that relays no one (a test, `bot email-try`, an operator's
+        # curl) is not an address to limit; the relays name their customers' addresses.
+        if not is_loopback(address) and not await self.address_limiter.allow(address):
+            raise RefusedMessage(429, "too many messages from this address; wait a few seconds")
         if not await self.limiter.allow(body["sender"]):
             raise RefusedMessage(429, "too many messages from this sender; wait a few seconds")
         return body["sender"]
+
+    def _extract_message(self, req) -> Optional[Text]:
+        return clean_text(req.json["message"])  # checked by _extract_sender, which Rasa calls first
 
     def _extract_input_channel(self, req) -> Text:
         return self.name()

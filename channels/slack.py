@@ -30,6 +30,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.app.identity import issue_customer_token
 from bot.clock import now_utc
+from bot.core.text import clean_text
 from bot.db.inbound import AlreadyReceived, receive_once
 from bot.settings import settings
 from channels.turns import CountsTurns
@@ -107,7 +108,8 @@ class CustomerSlackInput(CountsTurns, SlackInput):
                 await asyncio.to_thread(receive_once, "slack", event_id, now=now_utc())
             except AlreadyReceived:  # a retry of an event already handled: acknowledge, do nothing
                 return response.text("", status=HTTPStatus.OK, headers={"X-Slack-No-Retry": "1"})
-        return await super().process_message(request, on_new_message, text, sender_id, metadata)
+        return await super().process_message(request, on_new_message, clean_text(text) if text else text, sender_id,
+                                             metadata)
 
     def _profile_of(self, user: str) -> tuple[Optional[str], Optional[str]]:
         """The Slack profile email and time zone name of a user, cached for a few minutes."""

@@ -21,6 +21,7 @@ from typing import Any, Optional
 from rasa.core.channels.socketio import SocketIOInput
 from sanic import Blueprint
 
+from bot.core.text import clean_text
 from bot.web.limits import CONVERSATION_ID, rate_limiter
 from channels.rest import RefusedMessage, check_message
 from channels.turns import CountsTurns, OnNewMessage
@@ -86,6 +87,7 @@ class GuardedSocketIOInput(CountsTurns, SocketIOInput):
                 raise RefusedMessage(400, "metadata is not JSON") from None
         message = {"message": data.get("message"), "metadata": metadata}
         check_message(message)
+        message["message"] = clean_text(message["message"])
         message[self.metadata_key] = message.pop("metadata") or {}
         if self.session_persistence:
             message["session_id"] = widget_session(data.get("session_id"))

@@ -5,6 +5,7 @@ import hashlib
 import re
 import secrets
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -67,17 +68,28 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def start_session(username: str, *, now: datetime, engine: Engine | None = None) -> tuple[str, str]:
+class LiveSession(NamedTuple):
+    username: str
+    csrf: str
+    failed_sign_ins: int  # on this account between the previous sign-in and this one
+    last_failed_from: str | None
+    last_failed_at: datetime | None
+
+
+def start_session(username: str, *, now: datetime, engine: Engine | None = None, failed_sign_ins: int = 0,
+                  last_failed_from: str | None = None, last_failed_at: datetime | None = None) -> tuple[str, str]:
     """A new session for a signed-in agent: (cookie token, CSRF token)."""
     token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     with unit_of_work(engine) as session:
         session.add(models.AgentSession(token_sha256=_digest(token), username=username, csrf_token=csrf,
-                                        created_at=now, expires_at=now + timedelta(hours=SESSION_HOURS)))
+                                        created_at=now, expires_at=now + timedelta(hours=SESSION_HOURS),
+                                        failed_sign_ins=failed_sign_ins, last_failed_from=last_failed_from,
+                                        last_failed_at=last_failed_at))
     return token, csrf
 
 
-def session_for(token: str | None, *, now: datetime, engine: Engine | None = None) -> tuple[str, str] | None:
-    """(username, CSRF token) of a live session, else None."""
+def session_for(token: str | None, *, now: datetime, engine: Engine | None = None) -> LiveSession | None:
+    """The live session the cookie names, else None."""
     if not token:
         return None
     with unit_of_work(engine) as session:
@@ -85,7 +97,8 @@ def session_for(token: str | None, *, now: datetime, engine: Engine | None = Non
             models.AgentSession.token_sha256 == _digest(token))).scalar_one_or_none()
         if row is None or row.expires_at <= now:
             return None
-        return row.username, row.csrf_token
+        return LiveSession(row.username, row.csrf_token, row.failed_sign_ins, row.last_failed_from,
+                           row.last_failed_at)
 
 
 def end_session(token: str | None, *, engine: Engine | None = None) -> None:

@@ -17,7 +17,8 @@ from bot.billing.gateway import StripeGateway
 from bot.clock import now_utc
 from bot.core import messages
 from bot.core.money import format_amount
-from bot.core.statuses import DECIDABLE, MONEY_CASES, CaseKind, CaseStatus
+from bot.core.statuses import DECIDABLE, MONEY_CASES, CaseKind, CaseStatus, LedgerStatus
+from bot.core.text import clean_text
 from bot.db import models
 from bot.db.session import get_engine, unit_of_work
 from bot.notify.conversations import ConversationError
@@ -61,6 +62,7 @@ def decide_case(case_id: int, agent: str, verdict: str, *, note: str, now: datet
     the money out once and tell the customer on their channel."""
     if verdict not in VERDICTS:
         raise CaseError(f"unknown decision {verdict!r}")
+    note = clean_text(note)
     if not note.strip():
         raise CaseError("give the customer a reason")
     engine = engine or get_engine()
@@ -78,6 +80,8 @@ def decide_case(case_id: int, agent: str, verdict: str, *, note: str, now: datet
         # check would otherwise answer "more than the rules allow" instead of who decided.
         if case.status not in DECIDABLE or case.claimed_by not in (None, agent):
             raise CaseError(_taken(case))
+        if verdict in ("approve", "adjust"):
+            _refuse_if_settled(session, case)
         granted = _granted_amount(case, verdict, amount)
         moved = session.execute(
             update(models.ReviewCase)
@@ -130,17 +134,60 @@ def _granted_amount(case: models.ReviewCase, verdict: str, amount: int | None) -
     return granted
 
 
-def _record_movement(session, case: models.ReviewCase, amount: int) -> str:
+def _intended_key(case: models.ReviewCase) -> str:
+    """The ledger key this case's money moves under: per charge and rule for a refund, per
+    customer, rule and period for a credit. A second case about the same payment or period
+    has the same key, and so is refused (below) rather than reported as paid."""
     if case.kind == CaseKind.REFUND:
-        entry = ledger.record_refund(session, charge=case.decision.charge, amount=amount,
-                                        rule=case.rule or "R2", decision_id=case.decision_id)
-    else:
-        sub = case.customer.subscription
-        entry = ledger.record_credit(
-            session, customer=case.customer, amount=amount, currency=case.currency,
-            decision_id=case.decision_id, key=f"credit-{case.customer_id}-{case.rule}-"
-                                               f"{sub.current_period_end:%Y%m%d}",
-            description=f"Service credit, case #{case.id}")
+        return ledger.refund_key(case.decision.charge, case.rule or "R2")
+    return f"credit-{case.customer_id}-{case.rule}-{case.customer.subscription.current_period_end:%Y%m%d}"
+
+
+def _refuse_if_settled(session, case: models.ReviewCase) -> None:
+    """CaseError naming who settled this payment (or period) if another decision already
+    moved money under this case's key."""
+    if case.kind not in MONEY_CASES or case.decision is None:
+        return
+    if case.kind == CaseKind.REFUND and case.decision.charge is None:
+        return
+    if case.kind == CaseKind.CREDIT and not (case.customer and case.customer.subscription):
+        return
+    entry = ledger.by_key(session, _intended_key(case))
+    if entry is not None and entry.decision_id != case.decision_id:
+        raise CaseError(settled_by(session, entry))
+
+
+def settled_by(session, entry: models.LedgerEntry) -> str:
+    """'case #12's refund of 1.00 USD for this payment was already paid by alice (reference re_1)'."""
+    other = session.execute(select(models.ReviewCase).where(
+        models.ReviewCase.decision_id == entry.decision_id)).scalars().first() if entry.decision_id else None
+    what = (f"case #{other.id}'s {entry.kind}" if other else f"the {entry.kind}") + \
+        f" of {format_amount(entry.amount, entry.currency or 'usd')} for this " + \
+        ("payment" if entry.kind == CaseKind.REFUND else "period")
+    who = (other.decided_by if other else None) or "the assistant"
+    reference = f" (reference {entry.stripe_id})" if entry.stripe_id else ""
+    done = {LedgerStatus.SUCCEEDED: f"was already paid by {who}{reference}",
+            LedgerStatus.FAILED: f"was approved by {who} but could not be made ({entry.error})",
+            LedgerStatus.REVERSED: f"was paid by {who}{reference} and sent back by the bank"}
+    return f"{what} {done.get(entry.status, f'is already being paid, approved by {who}')}; nothing more is paid"
+
+
+def _record_movement(session, case: models.ReviewCase, amount: int) -> str:
+    key = _intended_key(case)
+    try:
+        if case.kind == CaseKind.REFUND:
+            entry = ledger.record_refund(session, charge=case.decision.charge, amount=amount,
+                                         rule=case.rule or "R2", decision_id=case.decision_id, key=key)
+        else:
+            entry = ledger.record_credit(session, customer=case.customer, amount=amount, currency=case.currency,
+                                         decision_id=case.decision_id, key=key,
+                                         description=f"Service credit, case #{case.id}")
+    except ledger.KeyTaken as taken:
+        raise CaseError(settled_by(session, taken.entry)) from None
+    except ledger.MovementRefused as refused:
+        raise CaseError(str(refused)) from None
+    if entry.decision_id != case.decision_id:  # another case's movement won the race for the key
+        raise CaseError(settled_by(session, entry))
     case.decision.executed = {**(case.decision.executed or {}), "ledger_key": entry.idempotency_key}
     return entry.idempotency_key
 
@@ -158,7 +205,9 @@ def _finish(engine, gateway, case_id: int, key: str | None, notifier, *, already
     with unit_of_work(engine) as session:
         case = get_case(session, case_id)
         message = customer_message(case, entry)
-        result = {"case_id": case.id, "status": case.status, "amount": case.decided_amount,
+        # What moved is the ledger's amount and Stripe's id for it, never the case's intent.
+        amount = entry.amount if entry is not None else case.decided_amount
+        result = {"case_id": case.id, "status": case.status, "amount": amount,
                   "movement": entry.status if entry else None,
                   "stripe_id": entry.stripe_id if entry else None,
                   "error": entry.error if entry else None, "message": message, "already": already}
@@ -187,8 +236,10 @@ def _tell(engine, case_id: int, notifier, conversation: tuple, message: str, *, 
 def customer_message(case: models.ReviewCase, entry: models.LedgerEntry | None) -> str:
     """What the customer hears about their case, in their currency and with the reason."""
     return messages.case_outcome(
-        case_id=case.id, status=case.status, kind=case.kind, amount=case.decided_amount or 0,
-        currency=case.currency or "usd", note=case.decision_note or "",
+        case_id=case.id, status=case.status, kind=case.kind,
+        amount=entry.amount if entry is not None else case.decided_amount or 0,
+        currency=(entry.currency if entry is not None else None) or case.currency or "usd",
+        note=case.decision_note or "",
         movement_status=entry.status if entry is not None else None,
         stripe_id=entry.stripe_id if entry is not None else None, error=entry.error if entry is not None else None)
 

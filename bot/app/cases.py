@@ -1,4 +1,5 @@
-"""Review cases: what the assistant hands to people, opened once per conversation and reason."""
+"""Review cases: what the assistant hands to people: one open case per conversation, and
+one open refund case per payment whichever conversation asks."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -35,9 +36,10 @@ def open_case(session, *, kind: str, reason: str, now: datetime, policy: Policy,
               decision: models.DecisionRecord | None = None,
               channel: str | None = None, conversation_id: str | None = None,
               note: str = "", join_open: bool = True) -> tuple[models.ReviewCase, bool]:
-    """The conversation's open case, joined, or a new one: one case per conversation.
+    """The payment's open refund case, the conversation's open case, joined, or a new one.
 
-    Returns (case, created). A further request in a conversation with an open case joins
+    Returns (case, created). A refund review of a payment that already has an open refund
+    case is that case, whichever conversation asked. A further request in a conversation with an open case joins
     it (its words are added, and a proposal it brings is attached to a case that had
     none), so the customer hears one case number and the team sees one case; `join_open`
     False keeps a case of its own (a refund Stripe sent back). A unique key, not a
@@ -47,6 +49,13 @@ def open_case(session, *, kind: str, reason: str, now: datetime, policy: Policy,
     existing = _by_key(session, key)
     if existing is not None:
         return existing, False
+    # One open refund review per payment, whichever conversation asks: two cases on one
+    # charge would each be approved, and the second could only pay under the first's key.
+    charge_id = decision.charge_id if decision is not None and kind == CaseKind.REFUND else None
+    joined = _open_refund_case(session, charge_id)
+    if joined is not None:
+        _asked_again(session, joined, now, channel, conversation_id)
+        return joined, False
     current = open_case_of(session, conversation_id) if join_open and conversation_id else None
     if current is not None:
         _join(session, current, kind=kind, reason=reason, decision=decision, note=note, now=now)
@@ -56,6 +65,7 @@ def open_case(session, *, kind: str, reason: str, now: datetime, policy: Policy,
         proposed = decision.credit if kind == CaseKind.CREDIT else decision.refund
     case = models.ReviewCase(
         dedupe_key=key, kind=kind, status=CaseStatus.OPEN, customer_id=customer.id if customer else None,
+        charge_id=charge_id,
         decision_id=decision.id if decision else None, rule=decision.rule if decision else None,
         reason=reason, channel=channel, conversation_id=conversation_id,
         proposed_amount=proposed, currency=decision.currency if decision else None,
@@ -68,8 +78,8 @@ def open_case(session, *, kind: str, reason: str, now: datetime, policy: Policy,
             session.add(models.CaseEvent(case_id=case.id, at=now, actor="assistant",
                                          action="opened", detail={"kind": kind, "reason": reason}))
             session.flush()
-    except IntegrityError:
-        existing = _by_key(session, key)
+    except IntegrityError:  # the same conversation, or another one about the same charge, won
+        existing = _by_key(session, key) or _open_refund_case(session, charge_id)
         if existing is None:
             raise
         return existing, False
@@ -92,6 +102,7 @@ def _join(session, case: models.ReviewCase, *, kind: str, reason: str, decision:
     attaches = decision is not None and case.decision_id is None and kind in MONEY_CASES
     if attaches:  # the case gains the proposal it lacked: a person can now decide the money too
         case.kind, case.decision_id, case.rule, case.currency = kind, decision.id, decision.rule, decision.currency
+        case.charge_id = decision.charge_id if kind == CaseKind.REFUND else None
         case.proposed_amount = decision.credit if kind == CaseKind.CREDIT else decision.refund
     case.updated_at = now
     session.add(models.CaseEvent(case_id=case.id, at=now, actor="assistant", action="joined",
@@ -102,6 +113,25 @@ def _by_key(session, key: str) -> models.ReviewCase | None:
     return session.execute(
         select(models.ReviewCase).where(models.ReviewCase.dedupe_key == key)
     ).scalar_one_or_none()
+
+
+def _open_refund_case(session, charge_id: int | None) -> models.ReviewCase | None:
+    if charge_id is None:
+        return None
+    return session.execute(select(models.ReviewCase).where(
+        models.ReviewCase.charge_id == charge_id, models.ReviewCase.kind == CaseKind.REFUND,
+        models.ReviewCase.status.in_(DECIDABLE))).scalars().first()
+
+
+def _asked_again(session, case: models.ReviewCase, now: datetime, channel: str | None,
+                 conversation_id: str | None) -> None:
+    """The case's history shows each other conversation that asked about the same charge."""
+    if conversation_id in (None, case.conversation_id):
+        return
+    if any(e.action == "asked_again" and e.detail.get("conversation_id") == conversation_id for e in case.events):
+        return
+    session.add(models.CaseEvent(case_id=case.id, at=now, actor="assistant", action="asked_again",
+                                 detail={"channel": channel, "conversation_id": conversation_id}))
 
 
 def case_summary(case: models.ReviewCase, created: bool) -> dict:

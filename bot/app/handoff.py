@@ -18,6 +18,7 @@ from bot.core import messages
 from bot.core.policy import Policy
 from bot.core.statuses import DECIDABLE, CaseKind, CaseStatus
 from bot.core.support_hours import next_opening
+from bot.core.text import clean_text
 from bot.db import models, repository
 from bot.db.session import unit_of_work
 from bot.settings import load_policy
@@ -92,7 +93,7 @@ def join(case_id: int, agent: str, *, now: datetime, conversations, engine: Engi
 
 def send(case_id: int, agent: str, text: str, *, now: datetime, conversations,
          engine: Engine | None = None) -> None:
-    text = text.strip()
+    text = clean_text(text).strip()
     if not text:
         raise CaseError("the message is empty")
     if len(text) > MESSAGE_LIMIT:
@@ -107,6 +108,7 @@ def send(case_id: int, agent: str, text: str, *, now: datetime, conversations,
 def hand_back(case_id: int, agent: str, *, note: str, now: datetime, conversations,
               engine: Engine | None = None) -> None:
     """The agent is done: the case is closed with a note and the assistant answers again."""
+    note = clean_text(note)
     with unit_of_work(engine) as session:
         case = _live_case(session, case_id, agent)
         if case.status in DECIDABLE:

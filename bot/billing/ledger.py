@@ -33,6 +33,16 @@ class MovementRefused(ValueError):
     """Our own checks refuse the movement (for example it would over-refund)."""
 
 
+class KeyTaken(MovementRefused):
+    """The key already names a different movement (another amount, charge or kind): handing
+    that row back would report the other movement as this one's."""
+
+    def __init__(self, entry: models.LedgerEntry):
+        super().__init__(f"the movement {entry.idempotency_key} already exists as a {entry.kind} of "
+                         f"{entry.amount} ({entry.status})")
+        self.entry = entry
+
+
 def refund_key(charge: models.Charge, rule: str) -> str:
     # One refund per charge per rule: a customer who asks twice gets the same refund.
     return f"refund-{charge.external_id}-{rule}"
@@ -44,7 +54,7 @@ def record_refund(session, *, charge: models.Charge, amount: int, rule: str,
     key = key or refund_key(charge, rule)
     existing = by_key(session, key)
     if existing is not None:
-        return existing
+        return _same(existing, kind=MovementKind.REFUND, amount=amount, charge_id=charge.id)
     # Lock the charge so two different keys cannot both pass the remainder check.
     locked = session.execute(
         select(models.Charge).where(models.Charge.id == charge.id).with_for_update()
@@ -69,7 +79,8 @@ def record_cancellation(session, *, subscription: models.Subscription, at_period
                         decision_id: int | None, key: str) -> models.LedgerEntry:
     existing = by_key(session, key)
     if existing is not None:
-        return existing
+        return _same(existing, kind=MovementKind.CANCEL, customer_id=subscription.customer_id,
+                     at_period_end=at_period_end)
     return _insert(session, models.LedgerEntry(
         idempotency_key=key, kind=MovementKind.CANCEL, status=LedgerStatus.PENDING, decision_id=decision_id,
         customer_id=subscription.customer_id, amount=0,
@@ -81,7 +92,7 @@ def record_credit(session, *, customer: models.Customer, amount: int, currency: 
                   decision_id: int | None, key: str, description: str) -> models.LedgerEntry:
     existing = by_key(session, key)
     if existing is not None:
-        return existing
+        return _same(existing, kind=MovementKind.CREDIT, amount=amount, customer_id=customer.id)
     if amount <= 0:
         raise MovementRefused("a credit must be a positive amount")
     return _insert(session, models.LedgerEntry(
@@ -93,7 +104,8 @@ def record_credit(session, *, customer: models.Customer, amount: int, currency: 
 def record_plan_change(session, *, customer_id: int, key: str, params: dict) -> models.LedgerEntry:
     existing = by_key(session, key)
     if existing is not None:
-        return existing
+        return _same(existing, kind=MovementKind.PLAN_CHANGE, customer_id=customer_id,
+                     stripe_plan=params.get("stripe_plan"))
     return _insert(session, models.LedgerEntry(
         idempotency_key=key, kind=MovementKind.PLAN_CHANGE, status=LedgerStatus.PENDING, customer_id=customer_id,
         amount=0, currency=params["currency"], params=params))
@@ -105,17 +117,28 @@ def by_key(session, key: str) -> models.LedgerEntry | None:
     ).scalar_one_or_none()
 
 
+def _same(existing: models.LedgerEntry, **expected) -> models.LedgerEntry:
+    """The existing row for a key, if it is the movement asked for; KeyTaken if not. Columns
+    are compared as they are; other names (`at_period_end`, `stripe_plan`) in its params."""
+    for name, value in expected.items():
+        held = getattr(existing, name) if hasattr(models.LedgerEntry, name) else (existing.params or {}).get(name)
+        if held != value:
+            raise KeyTaken(existing)
+    return existing
+
+
 def _insert(session, entry: models.LedgerEntry) -> models.LedgerEntry:
     try:
         with session.begin_nested():
             session.add(entry)
             session.flush()
     except IntegrityError:
-        # Another request wrote the same key first: that row is the movement.
+        # Another request wrote the same key first: that row is the movement, if it is this one.
         existing = by_key(session, entry.idempotency_key)
         if existing is None:
             raise
-        return existing
+        return _same(existing, kind=entry.kind, amount=entry.amount, customer_id=entry.customer_id,
+                     charge_id=entry.charge_id)
     return entry
 
 

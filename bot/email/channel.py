@@ -24,6 +24,7 @@ from sqlalchemy import select
 from bot.clock import now_utc
 from bot.core import messages
 from bot.core.constant_time import secret_matches
+from bot.core.text import clean_text
 from bot.db import models
 from bot.db.inbound import AlreadyReceived, receive_once
 from bot.db.session import unit_of_work
@@ -143,9 +144,10 @@ def _mail(*, sender: str, subject: str, message_id: str, references: str, in_rep
     if replied_to and replied_to[0] not in chain:
         chain = (*chain, replied_to[0])
     # A subject is one line: folded or forged line breaks would break every reply's headers.
-    subject = " ".join(subject.split())[:MAX_SUBJECT]
+    subject = " ".join(clean_text(subject).split())[:MAX_SUBJECT]
+    written = split_mail(clean_text(body)).written
     return InboundMail(sender=address, subject=subject, message_id=(MESSAGE_ID.findall(message_id) or [""])[0],
-                       references=chain, text=split_mail(body).written, sender_verified=verified,
+                       references=chain, text=written, sender_verified=verified,
                        written_at=_written_at(date))
 
 

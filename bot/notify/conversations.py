@@ -29,12 +29,17 @@ class RasaConversations:
         config = settings()
         return cls(config.rasa_url, config.rasa_auth_token)
 
-    def send(self, conversation_id: str, text: str, metadata: dict) -> list[dict]:
-        """A customer's message through the REST channel; the assistant's replies."""
+    def send(self, conversation_id: str, text: str, metadata: dict, *, client_address: str | None = None
+             ) -> list[dict]:
+        """A customer's message through the REST channel; the assistant's replies. A relay
+        names the customer's address, which the channel's per-address limit counts."""
+        headers = {"Content-Type": "application/json"}
+        if client_address:
+            headers["X-Forwarded-For"] = client_address
         request = urllib.request.Request(
             f"{self.rasa_url}/webhooks/rest/webhook",
             data=json.dumps({"sender": conversation_id, "message": text, "metadata": metadata}).encode(),
-            method="POST", headers={"Content-Type": "application/json"})
+            method="POST", headers=headers)
         try:
             with urllib.request.urlopen(request, timeout=self.timeout * 6) as response:
                 return json.loads(response.read() or b"[]")

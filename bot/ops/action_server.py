@@ -24,7 +24,7 @@ from bot.app.bootstrap import bootstrap
 from bot.core.constant_time import secret_matches
 from bot.observability.logs import configure, conversation_id
 from bot.observability.metrics import ACTION_SECONDS, exposition, scrape_allowed
-from bot.settings import settings
+from bot.settings import refuse_dev_secrets_off_loopback, settings
 
 HEADER = "X-Action-Server-Secret"
 # Load balancers and the runner probe /health without the secret; /metrics checks its own access.
@@ -89,6 +89,11 @@ def create_app(actions: str = "actions", *, cors_origins="*", auto_reload: bool 
 def main(argv: list[str] | None = None) -> None:
     """rasa-sdk's `main_from_args` and `run`, with the guarded app in place of its own."""
     args = create_argument_parser().parse_args(argv)
+    config = settings()
+    try:
+        refuse_dev_secrets_off_loopback(config.bind_host, config)
+    except ValueError as exc:
+        sys.exit(f"action server: {exc}")
     logging.getLogger("matplotlib").setLevel(logging.WARN)
     utils.configure_colored_logging(args.loglevel)
     utils.configure_file_logging(logging.getLogger(APPLICATION_ROOT_LOGGER_NAME), args.log_file,
@@ -98,7 +103,7 @@ def main(argv: list[str] | None = None) -> None:
     app = create_app(args.actions, cors_origins=args.cors, auto_reload=args.auto_reload)
     plugin_manager().hook.attach_sanic_app_extensions(app=app)
     ssl_context = create_ssl_context(args.ssl_certificate, args.ssl_keyfile, args.ssl_password)
-    app.run(settings().sanic_host, args.port, ssl=ssl_context,
+    app.run(config.bind_host, args.port, ssl=ssl_context,
             workers=utils.number_of_sanic_workers())
 
 

@@ -75,13 +75,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--subject", default="Question")
 
     p = _command(sub, "console", "bot.web.console.serve:serve", "serve the agent console")
-    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--host", help="default: BIND_HOST, else 127.0.0.1")
     p.add_argument("--port", type=int, default=5080)
     p = _command(sub, "widget", "bot.web.widget.serve:serve", "serve the help widget and its API")
-    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--host", help="default: BIND_HOST, else 127.0.0.1")
     p.add_argument("--port", type=int, default=5090)
     p.add_argument("--demo", action="store_true",
-                   help="serve /demo, which signs in demo customers: never in production")
+                   help="serve /demo, which signs in the demo customers: loopback hosts only, never in production")
     p.add_argument("--demo-customers", default="", help="comma-separated emails listed on the demo page")
 
     p = _command(sub, "run", "bot.ops.runner:run", "train if needed, seed the demo, start every server")

@@ -60,21 +60,22 @@ class Stack:
     urls: dict = field(default_factory=dict)
     log_files: list = field(default_factory=list)
 
-    def launch(self, name: str, args: list[str], log: Path | None = None) -> subprocess.Popen:
-        """Start a process in its own session (so `stop` ends its children too)."""
+    def launch(self, name: str, args: list[str], log: Path | None = None, env: dict | None = None) -> subprocess.Popen:
+        """Start a process in its own session (so `stop` ends its children too); `env` is
+        added to the stack's environment for this process only."""
         log = log or (self.logs / f"{name}.log" if self.logs else None)
         out = open(log, "ab") if log else None
         if out:
             self.log_files.append(out)
-        process = subprocess.Popen(args, cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT if out else None,
-                                   start_new_session=True)
+        process = subprocess.Popen(args, cwd=ROOT, env={**self.env, **(env or {})}, stdout=out,
+                                   stderr=subprocess.STDOUT if out else None, start_new_session=True)
         self.processes.append((name, process))
         return process
 
     def spawn(self, name: str, args: list[str], url: str, ready_url: str, timeout: float,
-              log: Path | None = None) -> None:
+              log: Path | None = None, env: dict | None = None) -> None:
         """Start a server and wait until it answers at `ready_url`."""
-        wait_for_http(ready_url, timeout, self.launch(name, args, log))
+        wait_for_http(ready_url, timeout, self.launch(name, args, log, env))
         self.urls[name] = url
 
     def serve(self, start) -> int:

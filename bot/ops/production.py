@@ -24,6 +24,7 @@ from bot.ops.processes import BIN, Stack, free_port, quietly, wait_for_http
 from bot.ops.runner import (
     action_server_command,
     rasa_api_arguments,
+    rasa_cors_arguments,
     seed,
     stack_environment,
     start_console,
@@ -31,7 +32,7 @@ from bot.ops.runner import (
     start_reconciler,
     start_widget,
 )
-from bot.settings import ROOT, VAR, Services, settings
+from bot.settings import ROOT, VAR, Services, refuse_dev_secrets_off_loopback, settings
 
 PROD_ENDPOINTS = ROOT / "endpoints.prod.yml"
 NGINX = "/usr/sbin/nginx"
@@ -61,12 +62,13 @@ def drop_databases(services: Services) -> None:
 
 
 # As in deploy/nginx.conf. X-Forwarded-For tells the servers a request was relayed (their
-# /metrics then want METRICS_TOKEN); HTTP/1.1 with Upgrade passed on carries the socket.io
+# /metrics then want METRICS_TOKEN) and, with the caller's address appended to what a relay
+# such as the widget named, whom the REST channel's per-address limit counts; HTTP/1.1 with Upgrade passed on carries the socket.io
 # channel's websockets, and a socket.io client keeps to one replica (`rasa_sockets`):
 # engine.io sessions live in one process, and clients start by polling.
 PROXYING = """  map $http_upgrade $connection_upgrade { default upgrade; '' close; }
   proxy_set_header Host $host;
-  proxy_set_header X-Forwarded-For $remote_addr;
+  proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
   proxy_http_version 1.1;
   proxy_set_header Upgrade $http_upgrade;
   proxy_set_header Connection $connection_upgrade;
@@ -118,7 +120,8 @@ def start_topology(stack: Stack, *, model: Path, replicas: int, folder: Path, ba
     if not Path(NGINX).exists():
         raise RuntimeError("nginx is needed for the production shape: apt-get install nginx-light")
     verify_model(model)
-    api = rasa_api_arguments(stack.env)
+    api = [*rasa_api_arguments(stack.env), *rasa_cors_arguments(stack.env),
+           "--interface", settings(stack.env).bind_host]
     ensure_databases(services)
     stack.env.update(services.environment())
     subprocess.run([str(BIN / "bot"), "migrate"], cwd=ROOT, env=stack.env, check=True, stdout=subprocess.DEVNULL)
@@ -148,11 +151,13 @@ def start_topology(stack: Stack, *, model: Path, replicas: int, folder: Path, ba
 
 def run_prod(args) -> int:
     """`bot run-prod`, and so `make run-prod`."""
+    env = stack_environment()
+    refuse_dev_secrets_off_loopback(settings(env).bind_host, settings(env))
     model = ensure_model()
     folder = VAR / "prod"
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
-    stack = Stack(env=stack_environment(), logs=folder)
+    stack = Stack(env=env, logs=folder)
     services = settings().services
     embedded_stripe = not settings().stripe_configured
     if embedded_stripe:  # it starts empty, so the demo starts from empty databases of its own

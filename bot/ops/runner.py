@@ -19,15 +19,21 @@ from bot.settings import (
     DEV_RASA_AUTH_TOKEN,
     ROOT,
     VAR,
+    is_loopback,
+    refuse_dev_secrets_off_loopback,
     settings,
 )
 
+LOOPBACK_ONLY = Path(__file__).resolve().parent / "loopback_only"  # its sitecustomize.py
+
 
 def start_localstripe(stack: Stack, port: int, log: Path | None = None) -> str:
-    """localstripe (GPL) only ever runs as its own process, from an empty store."""
+    """localstripe (GPL) only ever runs as its own process, from an empty store, and on
+    loopback only: it has no host option and no authentication (bot/ops/loopback_only)."""
     url = f"http://127.0.0.1:{port}"
+    search_path = os.pathsep.join(p for p in (str(LOOPBACK_ONLY), stack.env.get("PYTHONPATH")) if p)
     stack.spawn("stripe", [str(BIN / "localstripe"), "--port", str(port), "--from-scratch"],
-                url, f"{url}/v1/customers", timeout=20, log=log)
+                url, f"{url}/v1/customers", timeout=20, log=log, env={"PYTHONPATH": search_path})
     stack.env["STRIPE_API_BASE"] = url
     return url
 
@@ -46,16 +52,24 @@ def rasa_api_arguments(env: dict) -> list[str]:
     return ["--enable-api", "--auth-token", token]
 
 
+def rasa_cors_arguments(env: dict) -> list[str]:
+    """Rasa answers browsers only from RASA_CORS_ORIGINS: its CORS echoes any origin it is
+    given with credentials allowed, so '*' would let every site read its answers."""
+    origins = settings(env).rasa_cors_origins
+    return ["--cors", *origins] if origins else []
+
+
 def start_assistant(stack: Stack, *, model: Path, rasa_port: int, actions_port: int) -> None:
-    """The action server, then the Rasa server that calls it."""
+    """The action server, then the Rasa server that calls it, both on BIND_HOST."""
     verify_model(model)
-    api = rasa_api_arguments(stack.env)
+    api = [*rasa_api_arguments(stack.env), *rasa_cors_arguments(stack.env),
+           "--interface", settings(stack.env).bind_host]
     actions_url = f"http://127.0.0.1:{actions_port}"
     stack.env["ACTION_ENDPOINT_URL"] = f"{actions_url}/webhook"
     stack.spawn("actions", action_server_command(actions_port), actions_url, f"{actions_url}/health", timeout=90)
     rasa_url = f"http://127.0.0.1:{rasa_port}"
     stack.spawn("rasa", quietly("rasa", "run", "--model", str(model), "--port", str(rasa_port), *api,
-                                "--cors", "*", "--credentials", "credentials.yml", "--endpoints", "endpoints.yml"),
+                                "--credentials", "credentials.yml", "--endpoints", "endpoints.yml"),
                 rasa_url, f"{rasa_url}/", timeout=240)
 
 
@@ -63,8 +77,8 @@ def start_console(stack: Stack, port: int) -> str:
     """The agent console, telling customers through the Rasa server started before it."""
     stack.env["RASA_URL"] = stack.urls["rasa"]
     url = f"http://127.0.0.1:{port}"
-    stack.spawn("console", [str(BIN / "bot"), "console", "--port", str(port)], url, f"{url}/health",
-                timeout=60)
+    stack.spawn("console", [str(BIN / "bot"), "console", "--host", settings(stack.env).bind_host, "--port", str(port)],
+                url, f"{url}/health", timeout=60)
     return url
 
 
@@ -72,8 +86,9 @@ def start_widget(stack: Stack, port: int, *, demo_customers: tuple[str, ...] = (
     """The widget server; with demo customers it also serves the demo host page."""
     stack.env["RASA_URL"] = stack.urls["rasa"]
     url = f"http://127.0.0.1:{port}"
-    args = [str(BIN / "bot"), "widget", "--port", str(port)]
-    if demo_customers:
+    host = settings(stack.env).bind_host
+    args = [str(BIN / "bot"), "widget", "--host", host, "--port", str(port)]
+    if demo_customers and is_loopback(host):  # the demo signs customers in: this machine only
         args += ["--demo", "--demo-customers", ",".join(demo_customers)]
     stack.spawn("widget", args, url, f"{url}/health", timeout=60)
     return url
@@ -119,9 +134,11 @@ def reset_default_database() -> None:
 
 def run(args) -> int:
     """`bot run`, and so `make run`."""
+    env = stack_environment()
+    refuse_dev_secrets_off_loopback(settings(env).bind_host, settings(env))
     VAR.mkdir(exist_ok=True)
     model = ensure_model()
-    stack = Stack(env=stack_environment(), logs=None)
+    stack = Stack(env=env, logs=None)
     config = settings()
 
     def start() -> None:

@@ -9,6 +9,7 @@ unreachable each replica counts in memory again, and it tries Redis anew every f
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
 import re
 import time
@@ -24,17 +25,32 @@ log = logging.getLogger(__name__)
 # The longest customer message, in characters: the widget relay and Rasa's REST channel
 # refuse longer ones (413) with a clear message, before anything is sent on.
 MAX_MESSAGE = 2000
+# The longest customer token (a JWT) a channel takes; longer is refused with a 400.
+MAX_TOKEN = 4096
 # A conversation id as the widget makes them (16-64 letters, digits, dashes): never a Slack
 # user id or an email thread's. Use fullmatch: `$` would let a trailing newline in.
 CONVERSATION_ID = re.compile(r"[A-Za-z0-9-]{16,64}")
 # What a client may say about itself with a message (fullmatch each): the host app's token,
 # its own secret key (actions/identity.py), and how its customer reads money and time.
 METADATA = {
-    "customer_token": (re.compile(r"[A-Za-z0-9_.=-]{1,4096}"), "a JWT"),
+    "customer_token": (re.compile(rf"[A-Za-z0-9_.=-]{{1,{MAX_TOKEN}}}"), "a JWT"),
     "client_key": (re.compile(r"[A-Za-z0-9_-]{20,128}"), "20-128 letters, digits, - or _"),
     "locale": (re.compile(r"[A-Za-z]{2,3}([_-][A-Za-z0-9]{2,8}){0,2}"), "a locale such as en-GB"),
     "timezone": (re.compile(r"[A-Za-z0-9_+-]{1,32}(/[A-Za-z0-9_+-]{1,32}){0,2}"), "a time zone such as Europe/Paris"),
 }
+
+
+def checked_metadata(given: dict) -> dict[str, str]:
+    """The METADATA values in `given` that are set; ValueError names the first of the wrong shape."""
+    checked = {}
+    for key, (shape, meaning) in METADATA.items():
+        value = given.get(key)
+        if value in (None, ""):
+            continue
+        if not isinstance(value, str) or not shape.fullmatch(value):
+            raise ValueError(f"{key} must be {meaning}")
+        checked[key] = value
+    return checked
 
 
 @dataclass
@@ -126,3 +142,37 @@ def rate_limiter(name: str, *, per_minute: int, burst: int, redis_url: str | Non
     if url:
         return SharedRateLimiter(url, name=name, per_minute=per_minute, burst=burst)
     return RateLimiter(per_minute=per_minute, burst=burst)
+
+
+def client_address(remote: str | None, forwarded_for: str | None, trusted: frozenset[str]) -> str:
+    """The client's address for a per-address limit. Behind a proxy every request comes from
+    the proxy, so for the proxies in `trusted` (addresses or networks such as 10.0.0.0/8)
+    the nearest address they forwarded in X-Forwarded-For counts; anyone else's
+    X-Forwarded-For is ignored, or a flood could name a new address each time."""
+    address = remote or "unknown"
+    if not _is_trusted(address, trusted):
+        return address
+    for hop in reversed((forwarded_for or "").split(",")):
+        if hop.strip() and not _is_trusted(hop.strip(), trusted):
+            return hop.strip()[:64]
+    return address
+
+
+def _is_trusted(address: str, trusted: frozenset[str]) -> bool:
+    if address in trusted:
+        return True
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in _networks(trusted))
+
+
+def _networks(trusted: frozenset[str]) -> list:
+    networks = []
+    for entry in trusted:
+        try:
+            networks.append(ipaddress.ip_network(entry, strict=False))
+        except ValueError:
+            continue  # a name: matched as written above
+    return networks

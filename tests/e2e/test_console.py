@@ -3,6 +3,7 @@ and an R2 conversation that an agent approves, paid once in Stripe and told to t
 customer in their conversation."""
 from __future__ import annotations
 
+import re
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -19,13 +20,13 @@ pytestmark = pytest.mark.e2e
 
 
 def open_r2_case(live, email: str, sender: str) -> models.ReviewCase:
+    """The customer's review case: a new one, or the one already open on the same payment."""
     reply = texts(say(live, sender, "I cancelled but you charged me anyway, refund please",
                       issue_customer_token(email, secret=SECRET)))
     assert "case #" in reply, reply
     engine = mirror(live)
     with unit_of_work(engine) as session:
-        case = session.execute(select(models.ReviewCase).where(
-            models.ReviewCase.conversation_id == sender)).scalar_one()
+        case = session.get(models.ReviewCase, int(re.search(r"case #(\d+)", reply).group(1)))
         session.expunge(case)
     engine.dispose()
     return case

@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.app.identity import issue_customer_token
+from bot.core.text import clean_text
 from bot.web.limits import MAX_MESSAGE, METADATA
 from channels.socketio import GuardedSocketIOInput
 from tests.support.e2e_stack import SECRET, socket_say
@@ -122,7 +123,7 @@ def widget_would_send(data) -> bool:
             metadata = json.loads(metadata)
         except ValueError:
             return False
-    return (isinstance(message, str) and bool(message.strip()) and len(message) <= MAX_MESSAGE
+    return (isinstance(message, str) and bool(clean_text(message).strip()) and len(message) <= MAX_MESSAGE
             and data.get("session_id") == SESSION
             and (metadata is None or (isinstance(metadata, dict) and set(metadata) <= set(METADATA) and all(
                 value in (None, "") or (isinstance(value, str) and METADATA[key][0].fullmatch(value))
@@ -136,7 +137,7 @@ def test_any_event_is_delivered_as_sent_or_refused_with_a_reason_never_an_error(
     send(data)
     if widget_would_send(data):
         [message] = delivered
-        assert (message.text, message.sender_id) == (data["message"], SESSION) and emitted == []
+        assert (message.text, message.sender_id) == (clean_text(data["message"]), SESSION) and emitted == []
     else:
         [(event, reply, _)] = emitted
         assert delivered == [] and event == "bot_uttered" and reply["error"] in (400, 413)

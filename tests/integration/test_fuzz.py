@@ -16,10 +16,11 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from bot.app.identity import InvalidToken, issue_customer_token, verify_customer_token
+from bot.core.text import clean_text
 from bot.db import models
 from bot.db.session import unit_of_work
 from bot.ops.seed import SeedError, parse_seed, write_customers
-from bot.web.limits import RateLimiter
+from bot.web.limits import MAX_TOKEN, RateLimiter
 from bot.web.widget.app import MAX_MESSAGE, make_app
 from tests.conftest import DEMO_NOW, DEMO_SEED, migrated_engine
 
@@ -45,7 +46,7 @@ class FakeRasa:
     def __init__(self):
         self.sent = []
 
-    def send(self, conversation_id, message, metadata):
+    def send(self, conversation_id, message, metadata, client_address=None):
         self.sent.append((conversation_id, message, metadata))
         return [{"text": f"echo {message}", "buttons": [{"title": "t", "payload": "/p"}]}]
 
@@ -58,7 +59,8 @@ def widget():
     """One server for every example: starting one each time would dominate the run."""
     loop = asyncio.new_event_loop()
     rasa = FakeRasa()
-    client = TestClient(TestServer(make_app(conversations=rasa, limiter=RateLimiter(per_minute=10**9, burst=10**9))),
+    unlimited = RateLimiter(per_minute=10**9, burst=10**9)
+    client = TestClient(TestServer(make_app(conversations=rasa, limiter=unlimited, history_limiter=unlimited)),
                         loop=loop)
     loop.run_until_complete(client.start_server())
 
@@ -78,9 +80,12 @@ def expected_post_status(body, raw: bytes) -> int:
     if not isinstance(body, dict) or not VALID_ID.fullmatch(str(body.get("conversation_id", ""))):
         return 400
     message = body.get("text")
-    if not isinstance(message, str) or not message.strip():
+    if not isinstance(message, str) or not clean_text(message).strip():
         return 400
-    return 413 if len(message) > MAX_MESSAGE else 200
+    if len(clean_text(message)) > MAX_MESSAGE:
+        return 413
+    token = body.get("customer_token")
+    return 400 if token is not None and (not isinstance(token, str) or len(token) > MAX_TOKEN) else 200
 
 
 @FUZZ
@@ -95,7 +100,7 @@ def test_any_json_posted_gets_a_clear_answer_and_only_valid_messages_are_relayed
     assert status == expected_post_status(body, raw), (body, payload)
     if status == 200:
         [(conversation, message, metadata)] = rasa.sent[before:]
-        assert VALID_ID.fullmatch(conversation) and message == body["text"].strip()
+        assert VALID_ID.fullmatch(conversation) and message == clean_text(body["text"]).strip()
         token = body.get("customer_token")
         assert metadata == ({"customer_token": token} if isinstance(token, str) and token else {})
         assert json.loads(payload)["replies"][0]["text"] == f"echo {message}"

@@ -14,12 +14,13 @@ CONVERSATION = "0f8b7c2e-4a1d-4c1e-9a77-2b0c5f1d9e10"
 
 class FakeRasa:
     def __init__(self, down=False):
-        self.sent, self.down = [], down
+        self.sent, self.addresses, self.down = [], [], down
 
-    def send(self, conversation_id, text, metadata):
+    def send(self, conversation_id, text, metadata, client_address=None):
         if self.down:
             raise ConversationError("connection refused")
         self.sent.append((conversation_id, text, metadata))
+        self.addresses.append(client_address)
         return [{"recipient_id": conversation_id, "text": "Hi <there>", "buttons": [{"title": "Yes", "payload": "/affirm"}]}]
 
     def transcript(self, conversation_id):

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, Boolean, Column, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Boolean, Column, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import text
 from sqlalchemy.orm import Mapped, relationship
 
 from bot.clock import now_utc
@@ -65,6 +66,10 @@ class LedgerEntry(Base):
     updated_at: Mapped[datetime] = Column(UTCDateTime, nullable=False, default=now_utc)
 
 
+# At most one refund case per charge is open at a time (a partial unique index).
+OPEN_REFUND_CASE = text("kind = 'refund' AND status IN ('open', 'claimed') AND charge_id IS NOT NULL")
+
+
 class ReviewCase(Base):
     """Work for a person: a discretionary refund (R2), a credit (R5), a technical ticket
     (R6) or a customer who asked for someone.
@@ -80,6 +85,7 @@ class ReviewCase(Base):
     status: Mapped[str] = Column(String(20), nullable=False, default=CaseStatus.OPEN)
     customer_id: Mapped[int | None] = Column(ForeignKey("customers.id"))
     decision_id: Mapped[int | None] = Column(ForeignKey("decisions.id"))
+    charge_id: Mapped[int | None] = Column(ForeignKey("charges.id"))  # a refund case's payment
     rule: Mapped[str | None] = Column(String(4))
     reason: Mapped[str] = Column(String(40), nullable=False)
     channel: Mapped[str | None] = Column(String(40))
@@ -99,6 +105,8 @@ class ReviewCase(Base):
     customer = relationship("Customer")
     decision = relationship("DecisionRecord")
     events = relationship("CaseEvent", back_populates="case", order_by="CaseEvent.id")
+    __table_args__ = (Index("uq_open_refund_case_per_charge", "charge_id", unique=True,
+                            sqlite_where=OPEN_REFUND_CASE, postgresql_where=OPEN_REFUND_CASE),)
 
 
 class CaseEvent(Base):
@@ -135,6 +143,10 @@ class AgentSession(Base):
     csrf_token: Mapped[str] = Column(String(64), nullable=False)
     created_at: Mapped[datetime] = Column(UTCDateTime, nullable=False, default=now_utc)
     expires_at: Mapped[datetime] = Column(UTCDateTime, nullable=False)
+    # Failed sign-ins on this account between the previous sign-in and this one, shown to the agent.
+    failed_sign_ins: Mapped[int] = Column(Integer, nullable=False, default=0, server_default="0")
+    last_failed_from: Mapped[str | None] = Column(String(64))
+    last_failed_at: Mapped[datetime | None] = Column(UTCDateTime)
 
 
 class VerificationCode(Base):

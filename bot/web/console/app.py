@@ -8,27 +8,30 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import secrets
 from pathlib import Path
 
 from aiohttp import web
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from bot.app import agents, handoff
+from bot.app import agents, handoff, sign_in
 from bot.app.bootstrap import bootstrap
 from bot.app.case_decisions import CaseError, claim, decide_case
 from bot.billing.mirror import follow
 from bot.clock import now_utc
 from bot.core.constant_time import secret_matches
-from bot.core.mentions import parse_amount
 from bot.core.messages import SLACK_DECISION_NOTES
+from bot.core.money import AmountError, agent_locale, amount_input, parse_amount_input
 from bot.core.statuses import DECIDABLE, DECIDED, CaseStatus
+from bot.core.text import clean_text
 from bot.db.session import get_engine
 from bot.notify import slack_cases
 from bot.notify.conversations import ConversationError
 from bot.observability.metrics import aiohttp_handler
 from bot.settings import settings
 from bot.web.console.evidence import case_evidence, queue_rows
+from bot.web.limits import client_address
 
 HERE = Path(__file__).resolve().parent
 COOKIE, LOGIN_COOKIE = "gt_console", "gt_login"
@@ -44,14 +47,33 @@ HEADERS = {"Content-Security-Policy": "default-src 'self'; script-src 'none'; fr
            "X-Frame-Options": "DENY", "X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin",
            "Cache-Control": "no-store"}
 
+LARGEST_ID = 2**31 - 1  # an INTEGER column's largest value on PostgreSQL
 templates = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]))
 templates.filters["when"] = lambda t: f"{t:%d %b %Y %H:%M} UTC" if t else ""
 
 
 def render(request: web.Request, name: str, status: int = 200, **context) -> web.Response:
     page = templates.get_template(name).render(agent=request.get("agent"), csrf=request.get("csrf"),
-                                               brand=request.app["brand"], **context)
-    return web.Response(text=page, content_type="text/html", status=status)
+                                               brand=request.app["brand"], live_session=request.get("session"),
+                                               **context)
+    # Rows and transcripts written before text was cleaned where it enters may hold a lone
+    # surrogate, which no page can be encoded with: shown as U+FFFD, never a 500.
+    return web.Response(text=clean_text(page), content_type="text/html", status=status)
+
+
+@web.middleware
+async def headers_everywhere(request: web.Request, handler):
+    """The security headers on every response: redirects, 403s, 404s and errors too."""
+    try:
+        response = await handler(request)
+    except web.HTTPException as exc:
+        exc.headers.update(HEADERS)
+        raise
+    except Exception:  # noqa: BLE001 - logged; the agent gets a plain page with the headers
+        logging.getLogger(__name__).exception("console error on %s", request.path)
+        return web.Response(status=500, text="Something went wrong; it has been logged.", headers=HEADERS)
+    response.headers.update(HEADERS)
+    return response
 
 
 @web.middleware
@@ -60,7 +82,7 @@ async def security(request: web.Request, handler):
     found = await asyncio.to_thread(agents.session_for, request.cookies.get(COOKIE), now=now_utc(),
                                     engine=request.app["engine"])
     if found:
-        request["agent"], request["csrf"] = found
+        request["agent"], request["csrf"], request["session"] = found.username, found.csrf, found
     elif not public:
         raise web.HTTPSeeOther("/login")
     if request.method == "POST" and request.path not in PUBLIC:
@@ -85,15 +107,25 @@ async def login(request: web.Request) -> web.Response:
     form = await request.post()
     if not secret_matches(str(form.get("login_csrf", "")), request.cookies.get(LOGIN_COOKIE)):
         raise web.HTTPForbidden(text="The sign-in form expired. Reload and try again.")
-    username = await asyncio.to_thread(agents.authenticate, str(form.get("username", "")),
-                                       str(form.get("password", "")), engine=request.app["engine"])
+    address = client_address(request.remote, request.headers.get("X-Forwarded-For"), request.app["trusted_proxies"])
+    tried = await asyncio.to_thread(sign_in.sign_in, str(form.get("username", "")), str(form.get("password", "")),
+                                    address=address, now=now_utc(), engine=request.app["engine"])
+    username = tried.username
     if username is None:
         nonce = secrets.token_urlsafe(16)
-        response = render(request, "login.html", status=401, login_csrf=nonce,
-                          error="Wrong username or password.")
+        error = ("Wrong username or password." if not tried.retry_after else
+                 "Too many failed sign-ins for this account or from this address: try again in "
+                 f"{_duration(tried.retry_after)}. The account's owner will see these attempts.")
+        response = render(request, "login.html", status=429 if tried.retry_after else 401, login_csrf=nonce,
+                          error=error)
         response.set_cookie(LOGIN_COOKIE, nonce, httponly=True, samesite="Strict", secure=request.app["secure"])
+        if tried.retry_after:
+            response.headers["Retry-After"] = str(tried.retry_after)
         return response
-    token, _ = await asyncio.to_thread(agents.start_session, username, now=now_utc(), engine=request.app["engine"])
+    token, _ = await asyncio.to_thread(
+        agents.start_session, username, now=now_utc(), engine=request.app["engine"],
+        failed_sign_ins=tried.failed_before, last_failed_from=tried.last_failed_from,
+        last_failed_at=tried.last_failed_at)
     response = web.HTTPSeeOther("/")
     response.set_cookie(COOKIE, token, httponly=True, samesite="Strict", secure=request.app["secure"],
                         max_age=agents.SESSION_HOURS * 3600)
@@ -133,6 +165,8 @@ async def case_page(request: web.Request, *, error: str | None = None, status: i
             transcript = await asyncio.to_thread(request.app["conversations"].transcript, conversation_id)
         except Exception as exc:  # noqa: BLE001 - the case is still decidable without it
             transcript_error = f"Transcript unavailable: {exc}"
+    evidence["case"]["proposed_major"] = amount_input(evidence["case"]["proposed_minor"],
+                                                      evidence["case"]["currency"], _agent_locale(request))
     return render(request, "case.html", status=status, error=error, done=DONE_TEXT.get(request.query.get("done", "")),
                   transcript=transcript, transcript_error=transcript_error, **evidence)
 
@@ -152,9 +186,13 @@ async def decide(request: web.Request) -> web.Response:
     amount = None
     if verdict == "adjust":
         evidence = await asyncio.to_thread(case_evidence, _case_id(request), engine=request.app["engine"])
-        amount = parse_amount(str(form.get("amount", "")), evidence["case"]["currency"]) if evidence else None
-        if amount is None:
-            return await case_page(request, error="Give the amount as a number, like 12.50.", status=400)
+        if evidence is None:
+            raise web.HTTPNotFound(text="No such case.")
+        try:
+            amount = parse_amount_input(str(form.get("amount", "")), evidence["case"]["currency"],
+                                        _agent_locale(request))
+        except AmountError as exc:
+            return await case_page(request, error=f"The amount: {exc}.", status=400)
     try:
         result = await asyncio.to_thread(
             decide_case, _case_id(request), request["agent"], verdict, note=note, now=now_utc(), amount=amount,
@@ -238,19 +276,32 @@ async def no_favicon(request: web.Request) -> web.Response:
 
 
 def _case_id(request: web.Request) -> int:
-    try:
-        return int(request.match_info["case_id"])
-    except ValueError:
-        raise web.HTTPNotFound(text="No such case.") from None
+    """The case id in the path; 404 for anything but a whole number a case id can be."""
+    text = request.match_info["case_id"]
+    if not (text.isascii() and text.isdigit() and 0 < len(text) <= 10 and 0 < int(text) <= LARGEST_ID):
+        raise web.HTTPNotFound(text="No such case.")
+    return int(text)
+
+
+def _agent_locale(request: web.Request):
+    """The agent's locale, from their browser's first choice: how they write amounts."""
+    return agent_locale(request.headers.get("Accept-Language", "").split(",")[0].split(";")[0])
+
+
+def _duration(seconds: int) -> str:
+    if seconds < 120:
+        return "1 second" if seconds == 1 else f"{seconds} seconds"
+    return f"{math.ceil(seconds / 60)} minutes"
 
 
 def make_app(*, engine=None, gateway=None, conversations=None, brand: str = "GroupTrack CRM",
-             secure_cookies: bool = False, slack_signing_secret: str | None = None) -> web.Application:
+             secure_cookies: bool = False, slack_signing_secret: str | None = None,
+             trusted_proxies: frozenset[str] = frozenset({"127.0.0.1", "::1"})) -> web.Application:
     bootstrap()
     # Agents' forms are small, but a Stripe event (an invoice with many lines) can be large.
-    app = web.Application(middlewares=[security], client_max_size=512 * 1024)
+    app = web.Application(middlewares=[headers_everywhere, security], client_max_size=512 * 1024)
     app.update(engine=engine, gateway=gateway, conversations=conversations, brand=brand, secure=secure_cookies,
-               slack_signing_secret=slack_signing_secret)
+               slack_signing_secret=slack_signing_secret, trusted_proxies=trusted_proxies)
     app.add_routes([
         web.get("/login", login_page), web.post("/login", login), web.post("/logout", logout),
         web.get("/", queue_page), web.get("/cases/{case_id}", case_page),

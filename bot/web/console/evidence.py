@@ -51,7 +51,7 @@ def case_evidence(case_id: int, *, engine: Engine | None = None) -> dict | None:
                      "decided_amount": money(case.decided_amount) if case.decided_amount else None,
                      "customer_note": case.customer_note, "currency": currency,
                      "proposed": money(case.proposed_amount),
-                     "proposed_major": format_amount(case.proposed_amount, currency).split()[0],
+                     "proposed_minor": case.proposed_amount,  # the page writes it in the agent's locale
                      "allowed": money(allowed_amount(case)),
                      "has_money": case.kind in MONEY_CASES},
             "customer": {"email": customer.email, "name": customer.name,

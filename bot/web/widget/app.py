@@ -12,15 +12,19 @@ from __future__ import annotations
 import asyncio
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from aiohttp import web
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from bot.app.identity import issue_customer_token
 from bot.core.messages import ASSISTANT_UNREACHABLE
+from bot.core.text import clean_text
 from bot.notify.conversations import ConversationError
 from bot.observability.metrics import TURN_SECONDS, TURNS, aiohttp_handler
-from bot.web.limits import CONVERSATION_ID, MAX_MESSAGE, METADATA, RateLimiter, SharedRateLimiter, rate_limiter
+from bot.settings import is_loopback
+from bot.web import limits
+from bot.web.limits import CONVERSATION_ID, MAX_MESSAGE, RateLimiter, SharedRateLimiter, checked_metadata, rate_limiter
 
 HERE = Path(__file__).resolve().parent
 templates = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]))
@@ -40,20 +44,22 @@ async def post_message(request: web.Request) -> web.Response:
     conversation, text = str(body.get("conversation_id", "")), body.get("text")
     if not CONVERSATION_ID.fullmatch(conversation):
         return _error(400, "conversation_id must be 16-64 letters, digits or dashes.")
-    if not isinstance(text, str) or not text.strip():
+    if not isinstance(text, str) or not clean_text(text).strip():
         return _error(400, "The message is empty.")
+    text = clean_text(text)
     if len(text) > MAX_MESSAGE:
         return _error(413, f"That message is too long ({len(text)} characters); please keep it under {MAX_MESSAGE}.")
     limiter = request.app["limiter"]
     if not (await limiter.allow(f"c:{conversation}") and await limiter.allow(f"ip:{client_address(request)}")):
         return _error(429, "You're sending messages very quickly; please wait a few seconds.")
-    metadata = {key: value for key in METADATA if isinstance(value := body.get(key), str) and value}
-    malformed = [key for key, value in metadata.items() if not METADATA[key][0].fullmatch(value)]
-    if malformed:
-        return _error(400, f"{malformed[0]} must be {METADATA[malformed[0]][1]}.")
+    try:
+        metadata = checked_metadata(body)
+    except ValueError as problem:
+        return _error(400, f"{problem}.")
     started = time.monotonic()
     try:
-        replies = await asyncio.to_thread(request.app["conversations"].send, conversation, text.strip(), metadata)
+        replies = await asyncio.to_thread(request.app["conversations"].send, conversation, text.strip(), metadata,
+                                          client_address=client_address(request))
     except ConversationError:
         TURNS.labels("widget", "unreachable").inc()
         return _error(502, ASSISTANT_UNREACHABLE)
@@ -65,23 +71,18 @@ async def post_message(request: web.Request) -> web.Response:
 
 
 def client_address(request: web.Request) -> str:
-    """The customer's address for the per-address limit. Behind a proxy every request comes
-    from the proxy, so for the proxies named in WIDGET_TRUSTED_PROXIES the nearest address
-    they forwarded counts; anyone else's X-Forwarded-For is ignored, or a flood could name
-    a new address each time."""
-    trusted, address = request.app["trusted_proxies"], request.remote or "unknown"
-    if address not in trusted:
-        return address
-    for hop in reversed(request.headers.get("X-Forwarded-For", "").split(",")):
-        if hop.strip() and hop.strip() not in trusted:
-            return hop.strip()[:64]
-    return address
+    """The customer's address for the per-address limits (proxies: WIDGET_TRUSTED_PROXIES)."""
+    return limits.client_address(request.remote, request.headers.get("X-Forwarded-For"),
+                                 request.app["trusted_proxies"])
 
 
 async def history(request: web.Request) -> web.Response:
     conversation = request.query.get("conversation_id", "")
     if not CONVERSATION_ID.fullmatch(conversation):
         return _error(400, "conversation_id must be 16-64 letters, digits or dashes.")
+    limiter = request.app["history_limiter"]
+    if not (await limiter.allow(f"c:{conversation}") and await limiter.allow(f"ip:{client_address(request)}")):
+        return _error(429, "Too many requests; please wait a few seconds.")
     try:
         lines = await asyncio.to_thread(request.app["conversations"].transcript, conversation)
     except ConversationError:
@@ -92,9 +93,13 @@ async def history(request: web.Request) -> web.Response:
 
 async def demo_page(request: web.Request) -> web.Response:
     """A product page with the widget, for a signed-in demo customer or a visitor."""
-    if not request.app["demo"]:
+    # It signs people in without a password: only the seeded demo customers, only for a
+    # browser on this machine (not one a local proxy relays).
+    if not request.app["demo"] or not is_loopback(request.remote or "") or "X-Forwarded-For" in request.headers:
         raise web.HTTPNotFound()
     email = request.query.get("customer", "")
+    if email and email not in request.app["demo_customers"]:
+        raise web.HTTPNotFound(text="Not a demo customer.")
     token = None
     if email:
         token = issue_customer_token(email)
@@ -111,24 +116,37 @@ async def health(request: web.Request) -> web.Response:
 
 @web.middleware
 async def cors(request: web.Request, handler):
-    """The widget runs on the company's own site, so its API answers other origins."""
-    if request.method == "OPTIONS":
+    """The widget's API answers the pages of the sites in WIDGET_ALLOWED_ORIGINS, and its
+    own; a page from anywhere else is refused, and no response ever says '*'."""
+    origin = request.headers.get("Origin")
+    allowed = origin in request.app["allowed_origins"]
+    if request.path.startswith("/api/") and origin and not allowed and urlsplit(origin).netloc != request.host:
+        response = _error(403, "This site may not use the help widget.")
+    elif request.method == "OPTIONS":
         response = web.Response(status=204)
     else:
         response = await handler(request)
-    response.headers.update({"Access-Control-Allow-Origin": "*", "Access-Control-Allow-Headers": "Content-Type",
-                             "Access-Control-Allow-Methods": "GET, POST, OPTIONS", "X-Content-Type-Options": "nosniff"})
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    if allowed and request.path.startswith("/api/"):
+        response.headers.update({"Access-Control-Allow-Origin": origin, "Vary": "Origin",
+                                 "Access-Control-Allow-Headers": "Content-Type",
+                                 "Access-Control-Allow-Methods": "GET, POST, OPTIONS"})
     return response
 
 
 def make_app(*, conversations, brand: str = "GroupTrack CRM", demo: bool = False,
              demo_customers: tuple[str, ...] = (),
              limiter: RateLimiter | SharedRateLimiter | None = None,
-             trusted_proxies: frozenset[str] = frozenset()) -> web.Application:
+             history_limiter: RateLimiter | SharedRateLimiter | None = None,
+             trusted_proxies: frozenset[str] = frozenset(),
+             allowed_origins: frozenset[str] = frozenset()) -> web.Application:
     app = web.Application(middlewares=[cors], client_max_size=16 * 1024)
     app.update(conversations=conversations, brand=brand, demo=demo, demo_customers=demo_customers,
-               trusted_proxies=trusted_proxies,
-               limiter=limiter or rate_limiter("widget", per_minute=20, burst=8))
+               trusted_proxies=trusted_proxies, allowed_origins=allowed_origins,
+               limiter=limiter or rate_limiter("widget", per_minute=20, burst=8),
+               # An open widget polls its history every 4 s (15 a minute); room for a few
+               # customers behind one address, none for a loop reading trackers from Rasa.
+               history_limiter=history_limiter or rate_limiter("widget-history", per_minute=120, burst=30))
     app.add_routes([
         web.post("/api/messages", post_message), web.route("OPTIONS", "/api/messages", post_message),
         web.get("/api/history", history), web.get("/demo", demo_page), web.get("/health", health),

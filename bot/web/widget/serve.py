@@ -5,14 +5,20 @@ from aiohttp import web
 
 from bot.notify.conversations import RasaConversations
 from bot.observability.logs import configure
-from bot.settings import load_policy, settings
+from bot.settings import is_loopback, load_policy, refuse_dev_secrets_off_loopback, settings
 from bot.web.widget.app import make_app
 
 
 def serve(args) -> int:
     configure()
+    config = settings()
+    host = args.host or config.bind_host
+    refuse_dev_secrets_off_loopback(host, config)
+    if args.demo and not is_loopback(host):
+        raise ValueError(f"--demo signs in demo customers, so it is served on a loopback host only, not {host}")
     customers = tuple(c.strip() for c in (args.demo_customers or "").split(",") if c.strip())
     app = make_app(conversations=RasaConversations.from_env(), brand=load_policy().brand,
-                   demo=args.demo, demo_customers=customers, trusted_proxies=settings().widget_trusted_proxies)
-    web.run_app(app, host=args.host, port=args.port, print=None, access_log=None)
+                   demo=args.demo, demo_customers=customers, trusted_proxies=config.widget_trusted_proxies,
+                   allowed_origins=config.widget_allowed_origins)
+    web.run_app(app, host=host, port=args.port, print=None, access_log=None)
     return 0

@@ -1,0 +1,23 @@
+"""Text from outside, made safe to store, send on and show.
+
+JSON lets a client send a lone UTF-16 surrogate (`"\\ud800"`): Python keeps it in a `str`,
+but no UTF-8 encoder will write it, so a page, a log line or a database row holding one
+fails every time it is written out. Control characters (NUL, escape sequences, bell) mean
+nothing in a chat and confuse terminals and logs. Every channel cleans what a customer or
+an agent types where it enters; pages also clean what they show (older rows, transcripts).
+"""
+from __future__ import annotations
+
+import re
+
+REPLACEMENT = "\ufffd"
+LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")
+# C0 and C1 controls and DEL, except tab and newline; a carriage return ends a line.
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def clean_text(text: str) -> str:
+    """`text` with lone surrogates replaced by U+FFFD and control characters (but newline
+    and tab) removed; CRLF and CR line ends become newlines."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return CONTROL.sub("", LONE_SURROGATE.sub(REPLACEMENT, text))
