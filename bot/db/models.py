@@ -4,37 +4,16 @@ SQLAlchemy 1.4 (pinned by Rasa) with 2.0-style usage: typed attributes, `select(
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, Boolean, Column, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, declarative_base, relationship
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy import JSON, BigInteger, Boolean, Column, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, relationship
 
 from bot.clock import now_utc
 from bot.core.statuses import CaseStatus
-
-Base = declarative_base()
-
-
-class UTCDateTime(TypeDecorator):
-    """Aware UTC datetimes in, aware UTC datetimes out, on SQLite and PostgreSQL alike."""
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value, dialect):
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to a UTC column")
-        value = value.astimezone(timezone.utc)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value, dialect):
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            return value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc)
+# Every table is reachable as models.X, and migrations name models.UTCDateTime.
+from bot.db.base import Base, UTCDateTime  # noqa: F401
+from bot.db.chat_models import CannedReply, Conversation, Rating  # noqa: F401
 
 
 class Customer(Base):
@@ -256,6 +235,9 @@ class ReviewCase(Base):
     decided_amount: Mapped[int | None] = Column(BigInteger)
     decision_note: Mapped[str | None] = Column(Text)  # the reason the customer is given
     live_agent: Mapped[str | None] = Column(String(120))  # chatting with the customer now
+    # The customer was told a person will join now and is waiting; cleared when one joins.
+    waiting_live_since: Mapped[datetime | None] = Column(UTCDateTime)
+    agent_typing_at: Mapped[datetime | None] = Column(UTCDateTime)  # the live agent's last keystroke
     due_at: Mapped[datetime] = Column(UTCDateTime, nullable=False)
     created_at: Mapped[datetime] = Column(UTCDateTime, nullable=False, default=now_utc)
     updated_at: Mapped[datetime] = Column(UTCDateTime, nullable=False, default=now_utc)
@@ -344,3 +326,4 @@ class StripeSyncCursor(Base):
     after_id: Mapped[str | None] = Column(String(255))  # the last object applied
     done: Mapped[bool] = Column(Boolean, nullable=False, default=False)
     updated_at: Mapped[datetime] = Column(UTCDateTime, nullable=False, default=now_utc)
+
