@@ -26,12 +26,13 @@ from sanic.request import Request
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.app.chats import note_customer_message
+from bot.app.chats import Chats
 from bot.clock import now_utc
 from bot.observability.metrics import TURN_SECONDS, TURNS, exposition, scrape_allowed
 
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 log = logging.getLogger(__name__)
+chats = Chats()  # this process's database (DATABASE_URL)
 
 
 def counted(channel: str, on_new_message: OnNewMessage) -> OnNewMessage:
@@ -54,7 +55,7 @@ async def _note(channel: str, conversation_id: str | None) -> None:
     if not conversation_id:
         return
     try:
-        await asyncio.to_thread(note_customer_message, conversation_id, channel=channel, now=now_utc())
+        await asyncio.to_thread(chats.note_customer_message, conversation_id, channel=channel, now=now_utc())
     except SQLAlchemyError as exc:
         log.warning("conversation %s: message not noted: %s", conversation_id, exc)
 

@@ -24,21 +24,77 @@ class ChatError(ValueError):
     """What the customer asked for cannot be done; the message says why, in their words."""
 
 
-def note_customer_message(conversation_id: str, *, channel: str, now: datetime, engine: Engine | None = None) -> None:
-    with unit_of_work(engine) as session:
-        conversations.record_customer_message(session, conversation_id, channel=channel, now=now)
+class Chats:
+    """The web chat's records in the app database (the widget server's, faked in its unit tests)."""
 
+    def __init__(self, engine: Engine | None = None):
+        self.engine = engine
 
-def widget_seen(conversation_id: str, *, now: datetime, token: str | None = None,
-                engine: Engine | None = None) -> None:
-    """A widget is on the conversation; a valid customer token also tells us their address."""
-    with unit_of_work(engine) as session:
-        conversations.record_widget_seen(session, conversation_id, now=now, email=token_email(token))
+    def note_customer_message(self, conversation_id: str, *, channel: str, now: datetime) -> None:
+        with unit_of_work(self.engine) as session:
+            conversations.record_customer_message(session, conversation_id, channel=channel, now=now)
 
+    def widget_seen(self, conversation_id: str, *, now: datetime, token: str | None = None) -> None:
+        """A widget is on the conversation; a valid customer token also tells us their address."""
+        with unit_of_work(self.engine) as session:
+            conversations.record_widget_seen(session, conversation_id, now=now, email=token_email(token))
 
-def widget_left(conversation_id: str, *, now: datetime, engine: Engine | None = None) -> None:
-    with unit_of_work(engine) as session:
-        conversations.record_widget_left(session, conversation_id, now=now)
+    def widget_left(self, conversation_id: str, *, now: datetime) -> None:
+        with unit_of_work(self.engine) as session:
+            conversations.record_widget_left(session, conversation_id, now=now)
+
+    def named(self, lines: list[dict]) -> list[dict]:
+        """The transcript with each agent's line signed with their display name."""
+        usernames = {line["agent"] for line in lines if line.get("agent")}
+        with unit_of_work(self.engine) as session:
+            names = dict(session.execute(select(models.Agent.username, models.Agent.display_name)
+                                         .where(models.Agent.username.in_(usernames))).all()) if usernames else {}
+        return [{**line, "name": (names.get(line.get("agent")) or line.get("agent") or messages.SUPPORT_TEAM)
+                 if line["who"] == "agent" else None} for line in lines]
+
+    def chat_state(self, conversation_id: str, *, now: datetime) -> dict:
+        """Who from the team is in the chat, whether they are typing, what can be rated, and a
+        `version` that changes whenever any of it, or the conversation, does."""
+        with unit_of_work(self.engine) as session:
+            row = conversations.find(session, conversation_id)
+            live = session.execute(
+                select(models.ReviewCase.live_agent, models.ReviewCase.agent_typing_at, models.Agent.display_name)
+                .outerjoin(models.Agent, models.Agent.username == models.ReviewCase.live_agent)
+                .where(models.ReviewCase.conversation_id == conversation_id, models.ReviewCase.live_agent.is_not(None))
+                .limit(1)).first()
+            subject = None if live else _unrated_subject(session, conversation_id)
+        person = (live.display_name or live.live_agent) if live else None
+        typing = bool(live and live.agent_typing_at and now - live.agent_typing_at <= TYPING_SHOWN)
+        version = [row.last_told_at.isoformat() if row and row.last_told_at else "",
+                   row.customer_messages if row else 0, person or "", typing, subject and subject[0]]
+        rating = {"subject": subject[0], "question": messages.RATING_QUESTION} if subject else None
+        return {"person": person, "typing": typing, "rating": rating, "version": "|".join(map(str, version))}
+
+    def rate(self, conversation_id: str, subject: str, score: object, comment: str, *, now: datetime) -> None:
+        """Keep the customer's rating of what was just resolved; once per resolution."""
+        if not isinstance(score, int) or isinstance(score, bool) or not 1 <= score <= 5:
+            raise ChatError(messages.RATING_OUT_OF_RANGE)
+        with unit_of_work(self.engine) as session:
+            due = _unrated_subject(session, conversation_id)
+            if due is None or due[0] != subject:
+                raise ChatError(messages.RATING_NOT_ASKED)
+            session.add(models.Rating(conversation_id=conversation_id, subject=subject, case_id=due[1], score=score,
+                                      comment=(comment or "").strip()[:COMMENT_LIMIT], created_at=now))
+
+    def send_copy(self, conversation_id: str, lines: list[dict], *, brand: str, email_from: str) -> str:
+        """Email the conversation to the address the customer proved in it; the customer's
+        words for where it went. Never to an address typed in the request: this must not
+        become a way to mail anyone anything."""
+        with unit_of_work(self.engine) as session:
+            address = conversations.known_email(session, conversation_id)
+        if address is None:
+            raise ChatError(messages.COPY_NEEDS_ADDRESS)
+        speaker = {"customer": "You", "assistant": "Assistant"}
+        subject, body = messages.transcript_mail(brand, [
+            (moment(line.get("at")), line.get("name") or speaker.get(line["who"], messages.SUPPORT_TEAM), line["text"])
+            for line in lines])
+        send_mail(address, subject, body, sender=email_from)
+        return messages.copy_sent(address)
 
 
 def token_email(token: str | None) -> str | None:
@@ -46,65 +102,6 @@ def token_email(token: str | None) -> str | None:
         return verify_customer_token(token) if token else None
     except InvalidToken:
         return None
-
-
-def named(lines: list[dict], *, engine: Engine | None = None) -> list[dict]:
-    """The transcript with each agent's line signed with their display name."""
-    usernames = {line["agent"] for line in lines if line.get("agent")}
-    with unit_of_work(engine) as session:
-        names = dict(session.execute(select(models.Agent.username, models.Agent.display_name)
-                                     .where(models.Agent.username.in_(usernames))).all()) if usernames else {}
-    return [{**line, "name": (names.get(line.get("agent")) or line.get("agent") or messages.SUPPORT_TEAM)
-             if line["who"] == "agent" else None} for line in lines]
-
-
-def chat_state(conversation_id: str, *, now: datetime, engine: Engine | None = None) -> dict:
-    """Who from the team is in the chat, whether they are typing, what can be rated, and a
-    `version` that changes whenever any of it, or the conversation, does."""
-    with unit_of_work(engine) as session:
-        row = conversations.find(session, conversation_id)
-        live = session.execute(
-            select(models.ReviewCase.live_agent, models.ReviewCase.agent_typing_at, models.Agent.display_name)
-            .outerjoin(models.Agent, models.Agent.username == models.ReviewCase.live_agent)
-            .where(models.ReviewCase.conversation_id == conversation_id, models.ReviewCase.live_agent.is_not(None))
-            .limit(1)).first()
-        subject = None if live else _unrated_subject(session, conversation_id)
-    person = (live.display_name or live.live_agent) if live else None
-    typing = bool(live and live.agent_typing_at and now - live.agent_typing_at <= TYPING_SHOWN)
-    version = [row.last_told_at.isoformat() if row and row.last_told_at else "",
-               row.customer_messages if row else 0, person or "", typing, subject and subject[0]]
-    return {"person": person, "typing": typing, "rating": {"subject": subject[0], "question": messages.RATING_QUESTION}
-            if subject else None, "version": "|".join(str(part) for part in version)}
-
-
-def rate(conversation_id: str, subject: str, score: object, comment: str, *, now: datetime,
-         engine: Engine | None = None) -> None:
-    """Keep the customer's rating of what was just resolved; once per resolution."""
-    if not isinstance(score, int) or isinstance(score, bool) or not 1 <= score <= 5:
-        raise ChatError(messages.RATING_OUT_OF_RANGE)
-    with unit_of_work(engine) as session:
-        due = _unrated_subject(session, conversation_id)
-        if due is None or due[0] != subject:
-            raise ChatError(messages.RATING_NOT_ASKED)
-        session.add(models.Rating(conversation_id=conversation_id, subject=subject, case_id=due[1], score=score,
-                                  comment=(comment or "").strip()[:COMMENT_LIMIT], created_at=now))
-
-
-def send_copy(conversation_id: str, lines: list[dict], *, brand: str, email_from: str,
-              engine: Engine | None = None) -> str:
-    """Email the conversation to the address the customer proved in it; the customer's
-    words for where it went. Never to an address typed in the request: this must not
-    become a way to mail anyone anything."""
-    with unit_of_work(engine) as session:
-        address = conversations.known_email(session, conversation_id)
-    if address is None:
-        raise ChatError(messages.COPY_NEEDS_ADDRESS)
-    speaker = {"customer": "You", "assistant": "Assistant"}
-    subject, body = messages.transcript_mail(brand, [
-        (moment(line.get("at")), line.get("name") or speaker.get(line["who"], messages.SUPPORT_TEAM), line["text"])
-        for line in lines])
-    send_mail(address, subject, body, sender=email_from)
-    return messages.copy_sent(address)
 
 
 def moment(timestamp: float | None) -> datetime | None:

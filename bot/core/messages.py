@@ -267,3 +267,5 @@ def follow_up_mail(brand: str, who: str, text: str) -> tuple[str, str]:
 
 
 SUPPORT_TEAM = "Our support team"
+COPY_FAILED = "I couldn't send the copy just now; please try again in a few minutes."
+RATING_THANKS = "Thank you for your rating."

@@ -5,6 +5,7 @@ import asyncio
 
 from aiohttp.test_utils import TestClient, TestServer
 
+from bot.app.chats import ChatError
 from bot.notify.conversations import ConversationError
 from bot.web.limits import RateLimiter
 from bot.web.widget.app import MAX_MESSAGE, make_app
@@ -28,9 +29,42 @@ class FakeRasa:
         return [{"who": "customer", "text": t, "buttons": []} for _c, t, _m in self.sent]
 
 
-def call(rasa, requests, limiter=None):
+class FakeChats:
+    """The widget's records, in memory: presence, the team's state, ratings and copies."""
+
+    def __init__(self, rating_subject=None, address=None):
+        self.seen, self.left, self.ratings, self.copies = [], [], [], []
+        self.rating_subject, self.address = rating_subject, address
+
+    def widget_seen(self, conversation_id, *, now, token=None):
+        self.seen.append((conversation_id, token))
+
+    def widget_left(self, conversation_id, *, now):
+        self.left.append(conversation_id)
+
+    def named(self, lines):
+        return [{**line, "name": "Sam" if line["who"] == "agent" else None} for line in lines]
+
+    def chat_state(self, conversation_id, *, now):
+        rating = {"subject": self.rating_subject, "question": "How did we do?"} if self.rating_subject else None
+        return {"person": None, "typing": False, "rating": rating, "version": str(len(self.ratings))}
+
+    def rate(self, conversation_id, subject, score, comment, *, now):
+        if subject != self.rating_subject or score not in range(1, 6):
+            raise ChatError("Choose from 1 to 5 stars.")
+        self.ratings.append((conversation_id, subject, score, comment))
+        self.rating_subject = None
+
+    def send_copy(self, conversation_id, lines, *, brand, email_from):
+        if self.address is None:
+            raise ChatError("sign in first")
+        self.copies.append((self.address, [line["text"] for line in lines]))
+        return f"sent to {self.address}"
+
+
+def call(rasa, requests, limiter=None, chats=None):
     async def run():
-        client = TestClient(TestServer(make_app(conversations=rasa, limiter=limiter)))
+        client = TestClient(TestServer(make_app(conversations=rasa, chats=chats or FakeChats(), limiter=limiter)))
         await client.start_server()
         try:
             results = []
@@ -78,7 +112,7 @@ def floods_from(addresses, trusted_proxies):
     """Three messages from each forwarded address, through one proxy at 127.0.0.1."""
     async def run():
         limiter = RateLimiter(per_minute=1, burst=2)
-        client = TestClient(TestServer(make_app(conversations=FakeRasa(), limiter=limiter,
+        client = TestClient(TestServer(make_app(conversations=FakeRasa(), chats=FakeChats(), limiter=limiter,
                                                 trusted_proxies=trusted_proxies)))
         await client.start_server()
         try:

@@ -2,20 +2,21 @@
 
 Sessions live in the database (logout really ends them); every form that changes
 something carries the session's CSRF token; cookies are HttpOnly and SameSite=Strict;
-pages are Jinja2 templates with autoescaping, and the CSP forbids scripts.
+pages are Jinja2 templates with autoescaping. The CSP allows only the console's own
+script (static/console.js: live updates, notifications, shortcuts), and every page and
+form works without it. Live pages (live.py), teamwork (teamwork.py) and the dashboard
+(dashboard.py) are route modules of their own.
 """
 from __future__ import annotations
 
 import asyncio
 import logging
 import secrets
-from pathlib import Path
-
 from aiohttp import web
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from bot.app import agents, handoff
+from bot.app import agents, canned_replies, handoff
 from bot.app.bootstrap import bootstrap
+from bot.app.chats import Chats, moment
 from bot.app.case_decisions import CaseError, claim, decide_case
 from bot.billing.mirror import follow
 from bot.clock import now_utc
@@ -28,30 +29,23 @@ from bot.notify import slack_cases
 from bot.notify.conversations import ConversationError
 from bot.observability.metrics import aiohttp_handler
 from bot.settings import settings
-from bot.web.console.evidence import case_evidence, queue_rows
+from bot.web import sse
+from bot.web.console import dashboard, live, teamwork
+from bot.web.console.evidence import CHANNEL_NAMES, case_evidence, queue_rows
+from bot.web.console.views import HEADERS, HERE, render
+from bot.web.console.views import case_id as _case_id
 
-HERE = Path(__file__).resolve().parent
 COOKIE, LOGIN_COOKIE = "gt_console", "gt_login"
 # Reachable without a session: sign-in, health, and Slack's and Stripe's calls (checked by signature).
 PUBLIC = ("/login", "/health", "/favicon.ico", "/slack/interactions", "/stripe/webhook",
           "/metrics")  # metrics: loopback or METRICS_TOKEN, checked by the handler
 STATUS_FILTERS = {"active": DECIDABLE, "open": (CaseStatus.OPEN,), "claimed": (CaseStatus.CLAIMED,),
-                  "decided": DECIDED}
+                  "decided": DECIDED, "all": DECIDABLE + DECIDED}
 DONE_TEXT = {"claimed": "You claimed this case.", "approved": "Approved.", "adjusted": "Adjusted and approved.",
              "denied": "Denied.", "closed": "Closed.", "join": "You joined the conversation; the assistant is paused.",
-             "message": "Sent.", "handback": "Handed back to the assistant; the case is closed."}
-HEADERS = {"Content-Security-Policy": "default-src 'self'; script-src 'none'; frame-ancestors 'none'",
-           "X-Frame-Options": "DENY", "X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin",
-           "Cache-Control": "no-store"}
-
-templates = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]))
-templates.filters["when"] = lambda t: f"{t:%d %b %Y %H:%M} UTC" if t else ""
-
-
-def render(request: web.Request, name: str, status: int = 200, **context) -> web.Response:
-    page = templates.get_template(name).render(agent=request.get("agent"), csrf=request.get("csrf"),
-                                               brand=request.app["brand"], **context)
-    return web.Response(text=page, content_type="text/html", status=status)
+             "message": "Sent.", "handback": "Handed back to the assistant; the case is closed.",
+             "assigned": "Assigned.", "unassigned": "Back in the queue for anyone to take.",
+             "noted": "Note added (the customer does not see it)."}
 
 
 @web.middleware
@@ -109,17 +103,18 @@ async def logout(request: web.Request) -> web.Response:
 
 
 async def queue_page(request: web.Request) -> web.Response:
-    chosen = {key: request.query.get(key, "") for key in ("status", "rule", "kind", "channel")}
-    status = STATUS_FILTERS.get(chosen["status"] or "active", STATUS_FILTERS["active"])
+    chosen = {key: request.query.get(key, "").strip() for key in ("status", "rule", "kind", "channel", "q")}
+    # A search looks through every case unless a status is chosen too.
+    status = STATUS_FILTERS.get(chosen["status"] or ("all" if chosen["q"] else "active"), STATUS_FILTERS["active"])
     cases = await asyncio.to_thread(
-        queue_rows, now=now_utc(), engine=request.app["engine"], status=status,
+        queue_rows, now=now_utc(), engine=request.app["engine"], status=status, search=chosen["q"][:200],
         kind=chosen["kind"] or None, rule=chosen["rule"] or None, channel=chosen["channel"] or None)
     available = await asyncio.to_thread(handoff.is_available, request["agent"], now=now_utc(),
                                         engine=request.app["engine"])
     return render(request, "queue.html", cases=cases, chosen=chosen, statuses=list(STATUS_FILTERS),
                   available=available,
                   rules=["R2", "R5", "R6"], kinds=["refund", "credit", "ticket", "handoff"],
-                  channels=["rest", "socketio", "email", "slack"])
+                  channels=[c for c in CHANNEL_NAMES if c != "widget"])
 
 
 async def case_page(request: web.Request, *, error: str | None = None, status: int = 200) -> web.Response:
@@ -130,11 +125,22 @@ async def case_page(request: web.Request, *, error: str | None = None, status: i
     conversation_id = evidence["case"]["conversation_id"]
     if conversation_id and request.app["conversations"] is not None:
         try:
-            transcript = await asyncio.to_thread(request.app["conversations"].transcript, conversation_id)
+            lines = await asyncio.to_thread(request.app["conversations"].transcript, conversation_id)
+            transcript = [{**line, "at": moment(line.get("at"))}
+                          for line in await asyncio.to_thread(request.app["chats"].named, lines)]
         except Exception as exc:  # noqa: BLE001 - the case is still decidable without it
             transcript_error = f"Transcript unavailable: {exc}"
+    team = await asyncio.to_thread(agents.roster, engine=request.app["engine"])
+    replies = await asyncio.to_thread(canned_replies.all_replies, engine=request.app["engine"])
+    customer = evidence["customer"] or {}
+    values = canned_replies.values_for(case_id=evidence["case"]["id"], customer_name=customer.get("name"),
+                                       email=customer.get("email"), agent=team.get(request["agent"], request["agent"]),
+                                       brand=request.app["brand"])
+    replies = [{**reply, "text": canned_replies.expand(reply["body"], values)} for reply in replies]
+    chosen = next((r["text"] for r in replies if str(r["id"]) == request.query.get("reply")), "")
     return render(request, "case.html", status=status, error=error, done=DONE_TEXT.get(request.query.get("done", "")),
-                  transcript=transcript, transcript_error=transcript_error, **evidence)
+                  transcript=transcript, transcript_error=transcript_error, team=team, replies=replies,
+                  draft=chosen, **evidence)
 
 
 async def claim_case(request: web.Request) -> web.Response:
@@ -237,20 +243,15 @@ async def no_favicon(request: web.Request) -> web.Response:
     return web.Response(status=204)
 
 
-def _case_id(request: web.Request) -> int:
-    try:
-        return int(request.match_info["case_id"])
-    except ValueError:
-        raise web.HTTPNotFound(text="No such case.") from None
-
-
 def make_app(*, engine=None, gateway=None, conversations=None, brand: str = "GroupTrack CRM",
              secure_cookies: bool = False, slack_signing_secret: str | None = None) -> web.Application:
     bootstrap()
     # Agents' forms are small, but a Stripe event (an invoice with many lines) can be large.
     app = web.Application(middlewares=[security], client_max_size=512 * 1024)
     app.update(engine=engine, gateway=gateway, conversations=conversations, brand=brand, secure=secure_cookies,
-               slack_signing_secret=slack_signing_secret)
+               slack_signing_secret=slack_signing_secret, chats=Chats(engine), case_page=case_page)
+    sse.install(app)
+    app.add_routes(live.routes + teamwork.routes + dashboard.routes)
     app.add_routes([
         web.get("/login", login_page), web.post("/login", login), web.post("/logout", logout),
         web.get("/", queue_page), web.get("/cases/{case_id}", case_page),

@@ -17,17 +17,17 @@ from aiohttp import web
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from bot.app.identity import issue_customer_token
+from bot.clock import now_utc
 from bot.core.messages import ASSISTANT_UNREACHABLE
 from bot.notify.conversations import ConversationError
 from bot.observability.metrics import TURN_SECONDS, TURNS, aiohttp_handler
+from bot.web import sse
 from bot.web.limits import CONVERSATION_ID, MAX_MESSAGE, RateLimiter, SharedRateLimiter, rate_limiter
+from bot.web.widget import extras
+from bot.web.widget.extras import error as _error
 
 HERE = Path(__file__).resolve().parent
 templates = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]))
-
-
-def _error(status: int, message: str) -> web.Response:
-    return web.json_response({"error": message}, status=status)
 
 
 async def post_message(request: web.Request) -> web.Response:
@@ -39,16 +39,17 @@ async def post_message(request: web.Request) -> web.Response:
         return _error(400, "Send JSON: {conversation_id, text, customer_token?}.")
     conversation, text = str(body.get("conversation_id", "")), body.get("text")
     if not CONVERSATION_ID.fullmatch(conversation):
-        return _error(400, "conversation_id must be 16-64 letters, digits or dashes.")
+        return _error(400, extras.BAD_CONVERSATION)
     if not isinstance(text, str) or not text.strip():
         return _error(400, "The message is empty.")
     if len(text) > MAX_MESSAGE:
         return _error(413, f"That message is too long ({len(text)} characters); please keep it under {MAX_MESSAGE}.")
-    limiter = request.app["limiter"]
-    if not (await limiter.allow(f"c:{conversation}") and await limiter.allow(f"ip:{client_address(request)}")):
+    if not await extras.allowed(request, conversation):
         return _error(429, "You're sending messages very quickly; please wait a few seconds.")
     token = body.get("customer_token")
     metadata = {"customer_token": token} if isinstance(token, str) and token else {}
+    await asyncio.to_thread(request.app["chats"].widget_seen, conversation, now=now_utc(),
+                            token=metadata.get("customer_token"))
     started = time.monotonic()
     try:
         replies = await asyncio.to_thread(request.app["conversations"].send, conversation, text.strip(), metadata)
@@ -62,30 +63,16 @@ async def post_message(request: web.Request) -> web.Response:
         for r in replies]})
 
 
-def client_address(request: web.Request) -> str:
-    """The customer's address for the per-address limit. Behind a proxy every request comes
-    from the proxy, so for the proxies named in WIDGET_TRUSTED_PROXIES the nearest address
-    they forwarded counts; anyone else's X-Forwarded-For is ignored, or a flood could name
-    a new address each time."""
-    trusted, address = request.app["trusted_proxies"], request.remote or "unknown"
-    if address not in trusted:
-        return address
-    for hop in reversed(request.headers.get("X-Forwarded-For", "").split(",")):
-        if hop.strip() and hop.strip() not in trusted:
-            return hop.strip()[:64]
-    return address
-
-
 async def history(request: web.Request) -> web.Response:
     conversation = request.query.get("conversation_id", "")
     if not CONVERSATION_ID.fullmatch(conversation):
-        return _error(400, "conversation_id must be 16-64 letters, digits or dashes.")
+        return _error(400, extras.BAD_CONVERSATION)
     try:
-        lines = await asyncio.to_thread(request.app["conversations"].transcript, conversation)
+        view = await extras.conversation_view(request.app, conversation)
     except ConversationError:
         return _error(502, ASSISTANT_UNREACHABLE)
-    return web.json_response({"messages": [{"who": line["who"], "text": line["text"],
-                                            "buttons": line.get("buttons", [])} for line in lines]})
+    await asyncio.to_thread(request.app["chats"].widget_seen, conversation, now=now_utc())
+    return web.json_response(view)
 
 
 async def demo_page(request: web.Request) -> web.Response:
@@ -114,22 +101,25 @@ async def cors(request: web.Request, handler):
         response = web.Response(status=204)
     else:
         response = await handler(request)
-    response.headers.update({"Access-Control-Allow-Origin": "*", "Access-Control-Allow-Headers": "Content-Type",
-                             "Access-Control-Allow-Methods": "GET, POST, OPTIONS", "X-Content-Type-Options": "nosniff"})
+    response.headers.update(extras.CORS)
     return response
 
 
-def make_app(*, conversations, brand: str = "GroupTrack CRM", demo: bool = False,
-             demo_customers: tuple[str, ...] = (),
+def make_app(*, conversations, chats, brand: str = "GroupTrack CRM", demo: bool = False,
+             demo_customers: tuple[str, ...] = (), email_from: str = "support@grouptrack.example",
              limiter: RateLimiter | SharedRateLimiter | None = None,
              trusted_proxies: frozenset[str] = frozenset()) -> web.Application:
     app = web.Application(middlewares=[cors], client_max_size=16 * 1024)
-    app.update(conversations=conversations, brand=brand, demo=demo, demo_customers=demo_customers,
-               trusted_proxies=trusted_proxies,
+    app.update(conversations=conversations, chats=chats, brand=brand, demo=demo, demo_customers=demo_customers,
+               trusted_proxies=trusted_proxies, email_from=email_from,
                limiter=limiter or rate_limiter("widget", per_minute=20, burst=8))
+    sse.install(app)
     app.add_routes([
         web.post("/api/messages", post_message), web.route("OPTIONS", "/api/messages", post_message),
-        web.get("/api/history", history), web.get("/demo", demo_page), web.get("/health", health),
+        web.get("/api/history", history), web.get("/api/events", extras.events),
+        web.post("/api/rating", extras.rating), web.route("OPTIONS", "/api/rating", extras.rating),
+        web.post("/api/copy", extras.email_copy), web.route("OPTIONS", "/api/copy", extras.email_copy),
+        web.get("/demo", demo_page), web.get("/health", health),
         web.get("/metrics", aiohttp_handler()),
         web.static("/static", HERE / "static"),
     ])
