@@ -106,18 +106,20 @@ async def queue_page(request: web.Request) -> web.Response:
     chosen = {key: request.query.get(key, "").strip() for key in ("status", "rule", "kind", "channel", "q")}
     # A search looks through every case unless a status is chosen too.
     status = STATUS_FILTERS.get(chosen["status"] or ("all" if chosen["q"] else "active"), STATUS_FILTERS["active"])
+    version = await asyncio.to_thread(live.queue_version, request.app["engine"])  # before the data it versions
     cases = await asyncio.to_thread(
         queue_rows, now=now_utc(), engine=request.app["engine"], status=status, search=chosen["q"][:200],
         kind=chosen["kind"] or None, rule=chosen["rule"] or None, channel=chosen["channel"] or None)
     available = await asyncio.to_thread(handoff.is_available, request["agent"], now=now_utc(),
                                         engine=request.app["engine"])
     return render(request, "queue.html", cases=cases, chosen=chosen, statuses=list(STATUS_FILTERS),
-                  available=available,
+                  available=available, version=version,
                   rules=["R2", "R5", "R6"], kinds=["refund", "credit", "ticket", "handoff"],
                   channels=[c for c in CHANNEL_NAMES if c != "widget"])
 
 
 async def case_page(request: web.Request, *, error: str | None = None, status: int = 200) -> web.Response:
+    version = await asyncio.to_thread(live.case_version, _case_id(request), request.app["engine"])
     evidence = await asyncio.to_thread(case_evidence, _case_id(request), engine=request.app["engine"])
     if evidence is None:
         raise web.HTTPNotFound(text="No such case.")
@@ -140,7 +142,7 @@ async def case_page(request: web.Request, *, error: str | None = None, status: i
     chosen = next((r["text"] for r in replies if str(r["id"]) == request.query.get("reply")), "")
     return render(request, "case.html", status=status, error=error, done=DONE_TEXT.get(request.query.get("done", "")),
                   transcript=transcript, transcript_error=transcript_error, team=team, replies=replies,
-                  draft=chosen, **evidence)
+                  draft=chosen, version=version, **evidence)
 
 
 async def claim_case(request: web.Request) -> web.Response:
@@ -251,7 +253,8 @@ def make_app(*, engine=None, gateway=None, conversations=None, brand: str = "Gro
     app.update(engine=engine, gateway=gateway, conversations=conversations, brand=brand, secure=secure_cookies,
                slack_signing_secret=slack_signing_secret, chats=Chats(engine), case_page=case_page)
     sse.install(app)
-    app.add_routes(live.routes + teamwork.routes + dashboard.routes)
+    for module in (live, teamwork, dashboard):
+        app.add_routes(module.routes)
     app.add_routes([
         web.get("/login", login_page), web.post("/login", login), web.post("/logout", logout),
         web.get("/", queue_page), web.get("/cases/{case_id}", case_page),

@@ -116,7 +116,7 @@ def make_app(*, conversations, chats, brand: str = "GroupTrack CRM", demo: bool 
     sse.install(app)
     app.add_routes([
         web.post("/api/messages", post_message), web.route("OPTIONS", "/api/messages", post_message),
-        web.get("/api/history", history), web.get("/api/events", extras.events),
+        web.get("/api/history", history), web.get("/api/events", extras.events), web.post("/api/left", extras.left),
         web.post("/api/rating", extras.rating), web.route("OPTIONS", "/api/rating", extras.rating),
         web.post("/api/copy", extras.email_copy), web.route("OPTIONS", "/api/copy", extras.email_copy),
         web.get("/demo", demo_page), web.get("/health", health),

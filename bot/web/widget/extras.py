@@ -66,6 +66,15 @@ async def events(request: web.Request) -> web.StreamResponse:
                             on_beat=seen, on_close=left)
 
 
+async def left(request: web.Request) -> web.Response:
+    """The page with the widget is going away (a beacon): a person's answer now goes by email."""
+    conversation = str((await _body(request)).get("conversation_id", ""))
+    if not CONVERSATION_ID.fullmatch(conversation):
+        return error(400, BAD_CONVERSATION)
+    await asyncio.to_thread(request.app["chats"].widget_left, conversation, now=now_utc())
+    return web.Response(status=204)
+
+
 async def rating(request: web.Request) -> web.Response:
     body = await _body(request)
     conversation = str(body.get("conversation_id", ""))

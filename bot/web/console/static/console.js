@@ -7,7 +7,7 @@
  * shortcuts listed at the foot of each page work. */
 (function () {
   "use strict";
-  var body = document.body, events = body.getAttribute("data-events");
+  var body = document.body, events = body.getAttribute("data-events"), version = body.getAttribute("data-version");
   var seenWaiting = {}, customerLines = countCustomerLines(), alerts = 0, pageTitle = document.title;
   var loading = false, again = false, audio = null;
 
@@ -23,6 +23,7 @@
   }
   function swap(html) {
     var fresh = new DOMParser().parseFromString(html, "text/html");
+    version = fresh.body.getAttribute("data-version");
     all("[data-live]").forEach(function (region) {
       var next = fresh.getElementById(region.id);
       if (!next || editing(region)) return;
@@ -43,7 +44,8 @@
       .then(function () { loading = false; if (again) { again = false; reload(); } });
   }
   if (events && window.EventSource) {
-    new EventSource(events).addEventListener("change", reload);
+    // Each event carries the version of what the page shows; the page knows its own.
+    new EventSource(events).addEventListener("change", function (event) { if (event.data !== version) reload(); });
   }
 
   // --- alerts: a customer waiting live, a customer writing in your live chat ------------

@@ -129,7 +129,8 @@
     replies.textContent = "";
     (buttons || []).forEach(function (b) {
       var button = el("button", { type: "button", class: "gt-reply" }, b.title);
-      button.addEventListener("click", function () { submit(b.payload || b.text, b.title); });
+      // An assistant's button sends its payload and reads as its title; a topic sends its words.
+      button.addEventListener("click", function () { submit(b.payload || b.text, b.payload ? b.title : b.text); });
       replies.appendChild(button);
     });
   }
@@ -216,9 +217,9 @@
   function submit(text, shown) {
     if (busy || !text.trim() || text.length > LIMIT) return;
     busy = true; send.disabled = true; setStatus("", null); chips([]);
-    var echo = { text: shown === undefined ? text.trim() : shown, node: bubble("customer", shown || text.trim(), null, "") };
+    var echo = { text: shown || text.trim(), node: bubble("customer", shown || text.trim(), null, "") };
     echo.node.classList.add("gt-pending"); pending.push(echo); scrollDown();
-    if (shown === undefined) { input.value = ""; count(); }
+    if (text === input.value) { input.value = ""; count(); }
     showTyping(person ? "" : "The assistant is typing\u2026");
     markStarted(); listen();
     request("POST", "/api/messages", { conversation_id: conversation, text: text, customer_token: token || undefined })
@@ -297,6 +298,14 @@
     if (document.visibilityState === "visible" && root.className === "gt-open") clearUnread();
   });
   window.addEventListener("online", function () { refresh(); });
+  // Leaving the page: say so (a browser may keep the stream's connection open for a while),
+  // so a person's later answer is emailed; a page restored from the back-forward cache listens again.
+  window.addEventListener("pagehide", function () {
+    if (!stream) return;
+    stream.close(); stream = null;
+    navigator.sendBeacon(base + "/api/left", JSON.stringify({ conversation_id: conversation }));
+  });
+  window.addEventListener("pageshow", function (event) { if (event.persisted && readStore().started) listen(); });
   if (sessionStorage.getItem("gt-widget-open")) open(true); else if (readStore().started) refresh();
   if (readStore().started) listen();
 })();
