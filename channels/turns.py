@@ -37,25 +37,27 @@ chats = Chats()  # this process's database (DATABASE_URL)
 
 def counted(channel: str, on_new_message: OnNewMessage) -> OnNewMessage:
     async def answer(message: UserMessage) -> Any:
-        started = time.monotonic()
+        started, received = time.monotonic(), now_utc()
         try:
             result = await on_new_message(message)
         except Exception:
             TURNS.labels(channel, "error").inc()
-            await _note(channel, message.sender_id)
+            await _note(channel, message.sender_id, received)
             raise
         TURNS.labels(channel, "answered").inc()
         TURN_SECONDS.labels(channel).observe(time.monotonic() - started)
-        await _note(channel, message.sender_id)
+        await _note(channel, message.sender_id, received)
         return result
     return answer
 
 
-async def _note(channel: str, conversation_id: str | None) -> None:
+async def _note(channel: str, conversation_id: str | None, received) -> None:
+    """Written once the turn is in the tracker (so a page that reloads on it shows the
+    message), with the time the message arrived (so it reads as before the case it opened)."""
     if not conversation_id:
         return
     try:
-        await asyncio.to_thread(chats.note_customer_message, conversation_id, channel=channel, now=now_utc())
+        await asyncio.to_thread(chats.note_customer_message, conversation_id, channel=channel, now=received)
     except SQLAlchemyError as exc:
         log.warning("conversation %s: message not noted: %s", conversation_id, exc)
 

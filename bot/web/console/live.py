@@ -31,11 +31,11 @@ def queue_version(engine: Engine | None) -> str:
     with unit_of_work(engine) as session:
         last_event = session.execute(select(func.max(models.CaseEvent.id))).scalar()
         count, changed = session.execute(select(func.count(case.id), func.max(case.updated_at))).one()
-        replied = session.execute(
-            select(func.max(conversation.last_customer_at))
+        written = session.execute(  # a count, not a time: notes of slow turns arrive out of order
+            select(func.sum(conversation.customer_messages))
             .join(case, case.conversation_id == conversation.conversation_id)
             .where(case.status.in_(DECIDABLE))).scalar()
-    return f"{last_event}|{count}|{changed}|{replied}"
+    return f"{last_event}|{count}|{changed}|{written}"
 
 
 def case_version(number: int, engine: Engine | None) -> str:
@@ -45,7 +45,7 @@ def case_version(number: int, engine: Engine | None) -> str:
             return "gone"
         last_event = session.execute(select(func.max(models.CaseEvent.id)).where(
             models.CaseEvent.case_id == number)).scalar()
-        chat = session.execute(select(models.Conversation.last_customer_at, models.Conversation.last_told_at).where(
+        chat = session.execute(select(models.Conversation.customer_messages, models.Conversation.last_told_at).where(
             models.Conversation.conversation_id == case.conversation_id)).first() if case.conversation_id else None
         return f"{case.updated_at}|{case.live_agent}|{last_event}|{tuple(chat) if chat else ''}"
 
