@@ -22,6 +22,7 @@ from bot.ops.seed import SeedError, parse_seed, write_customers
 from bot.web.limits import RateLimiter
 from bot.web.widget.app import MAX_MESSAGE, make_app
 from tests.conftest import DEMO_NOW, DEMO_SEED, migrated_engine
+from tests.support.chat_records import FakeChats
 
 pytestmark = pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")  # short forged keys
 FUZZ = settings(max_examples=150, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
@@ -58,7 +59,8 @@ def widget():
     """One server for every example: starting one each time would dominate the run."""
     loop = asyncio.new_event_loop()
     rasa = FakeRasa()
-    client = TestClient(TestServer(make_app(conversations=rasa, limiter=RateLimiter(per_minute=10**9, burst=10**9))),
+    client = TestClient(TestServer(make_app(conversations=rasa, chats=FakeChats(),
+                                            limiter=RateLimiter(per_minute=10**9, burst=10**9))),
                         loop=loop)
     loop.run_until_complete(client.start_server())
 

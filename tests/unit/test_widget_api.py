@@ -5,10 +5,10 @@ import asyncio
 
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.app.chats import ChatError
 from bot.notify.conversations import ConversationError
 from bot.web.limits import RateLimiter
 from bot.web.widget.app import MAX_MESSAGE, make_app
+from tests.support.chat_records import FakeChats
 
 CONVERSATION = "0f8b7c2e-4a1d-4c1e-9a77-2b0c5f1d9e10"
 
@@ -27,39 +27,6 @@ class FakeRasa:
         if self.down:
             raise ConversationError("connection refused")
         return [{"who": "customer", "text": t, "buttons": []} for _c, t, _m in self.sent]
-
-
-class FakeChats:
-    """The widget's records, in memory: presence, the team's state, ratings and copies."""
-
-    def __init__(self, rating_subject=None, address=None):
-        self.seen, self.left, self.ratings, self.copies = [], [], [], []
-        self.rating_subject, self.address = rating_subject, address
-
-    def widget_seen(self, conversation_id, *, now, token=None):
-        self.seen.append((conversation_id, token))
-
-    def widget_left(self, conversation_id, *, now):
-        self.left.append(conversation_id)
-
-    def named(self, lines):
-        return [{**line, "name": "Sam" if line["who"] == "agent" else None} for line in lines]
-
-    def chat_state(self, conversation_id, *, now):
-        rating = {"subject": self.rating_subject, "question": "How did we do?"} if self.rating_subject else None
-        return {"person": None, "typing": False, "rating": rating, "version": str(len(self.ratings))}
-
-    def rate(self, conversation_id, subject, score, comment, *, now):
-        if subject != self.rating_subject or score not in range(1, 6):
-            raise ChatError("Choose from 1 to 5 stars.")
-        self.ratings.append((conversation_id, subject, score, comment))
-        self.rating_subject = None
-
-    def send_copy(self, conversation_id, lines, *, brand, email_from):
-        if self.address is None:
-            raise ChatError("sign in first")
-        self.copies.append((self.address, [line["text"] for line in lines]))
-        return f"sent to {self.address}"
 
 
 def call(rasa, requests, limiter=None, chats=None):

@@ -2,13 +2,13 @@
 chart library, no script, nothing fetched from elsewhere."""
 from __future__ import annotations
 
-WIDTH, HEIGHT, LEFT, BOTTOM = 640, 170, 44, 22
+WIDTH, HEIGHT, LEFT, RIGHT, BOTTOM = 640, 170, 44, 22, 22
 
 
 def bars(points: list[tuple[str, float, float]], *, unit: str = "") -> dict:
     """Daily bars: (label, value, highlighted part of the value), oldest first."""
     top = max((value for _, value, _ in points), default=0) or 1
-    plot_w, plot_h = WIDTH - LEFT - 4, HEIGHT - BOTTOM - 6
+    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - BOTTOM - 6
     step = plot_w / max(len(points), 1)
     width = max(step * 0.7, 1)
     shapes, every = [], max(1, len(points) // 8)  # a date under about eight bars
