@@ -75,15 +75,21 @@ NOTE_LIMIT = 4000
 
 def add_note(case_id: int, agent: str, text: str, *, now: datetime, engine: Engine | None = None) -> None:
     """An internal note for the team: kept in the case's history, never shown to the customer."""
-    text = text.strip()
-    if not text:
-        raise CaseError("the note is empty")
-    if len(text) > NOTE_LIMIT:
-        raise CaseError(f"keep a note under {NOTE_LIMIT} characters")
+    text = written(text, "note", NOTE_LIMIT)
     with unit_of_work(engine) as session:
         case = get_case(session, case_id)
         case.updated_at = now
         record_event(session, case, now, agent, "note", {"note": text, "internal": True})
+
+
+def written(text: str, what: str, limit: int) -> str:
+    """An agent's text, trimmed; refused when empty or too long."""
+    text = text.strip()
+    if not text:
+        raise CaseError(f"the {what} is empty")
+    if len(text) > limit:
+        raise CaseError(f"keep a {what} under {limit} characters")
+    return text
 
 
 def _undecided(session, case_id: int) -> models.ReviewCase:
@@ -240,10 +246,15 @@ def queue(session, *, status: tuple[str, ...] = DECIDABLE, kind: str | None = No
           rule: str | None = None, channel: str | None = None, search: str = "") -> list[models.ReviewCase]:
     """Cases oldest first, filtered as the console's queue asks (in the caller's session)."""
     query = select(models.ReviewCase).where(models.ReviewCase.status.in_(status))
-    for column, value in ((models.ReviewCase.kind, kind), (models.ReviewCase.rule, rule),
-                          (models.ReviewCase.channel, channel)):
+    for column, value in ((models.ReviewCase.kind, kind), (models.ReviewCase.rule, rule)):
         if value:
             query = query.where(column == value)
+    if channel:
+        # The help widget relays through the REST channel; its conversations say so.
+        widget = select(models.Conversation.conversation_id).where(models.Conversation.widget.is_(True))
+        in_widget = models.ReviewCase.conversation_id.in_(widget)
+        elsewhere = models.ReviewCase.conversation_id.is_(None) | ~in_widget
+        query = query.where(in_widget if channel == "widget" else (models.ReviewCase.channel == channel) & elsewhere)
     if search.strip():
         query = query.where(matching(search.strip()))
     return list(session.execute(query.order_by(models.ReviewCase.created_at, models.ReviewCase.id)).scalars())

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from bot.app import cases
-from bot.app.case_decisions import CaseError, claim, get_case, record_event
+from bot.app.case_decisions import CaseError, claim, get_case, record_event, written
 from bot.core import messages
 from bot.core.policy import Policy
 from bot.core.statuses import DECIDABLE, CaseKind, CaseStatus
@@ -94,11 +94,7 @@ def join(case_id: int, agent: str, *, now: datetime, conversations, engine: Engi
 
 def send(case_id: int, agent: str, text: str, *, now: datetime, conversations,
          engine: Engine | None = None) -> None:
-    text = text.strip()
-    if not text:
-        raise CaseError("the message is empty")
-    if len(text) > MESSAGE_LIMIT:
-        raise CaseError(f"keep a message under {MESSAGE_LIMIT} characters")
+    text = written(text, "message", MESSAGE_LIMIT)
     with unit_of_work(engine) as session:
         case = _live_case(session, case_id, agent)
         case.agent_typing_at = None

@@ -171,3 +171,12 @@ def test_canned_replies_fill_in_the_case_and_refuse_unknown_variables(team):
     assert canned_replies.expand(reply["body"], anonymous) == "Hi {first_name}, Alice here about #7."
     canned_replies.delete(reply["id"], engine=team)
     assert canned_replies.all_replies(engine=team) == []
+
+
+def test_the_queue_tells_the_help_widget_from_other_rest_callers(team):
+    for conversation in ("from-widget", "from-api"):
+        request_person(None, now=MONDAY, channel="rest", conversation_id=conversation, engine=team)
+    Chats(team).widget_seen("from-widget", now=MONDAY)
+    with unit_of_work(team) as session:
+        channel = lambda name: [c.conversation_id for c in queue(session, channel=name)]  # noqa: E731
+        assert channel("widget") == ["from-widget"] and channel("rest") == ["from-api"] and channel("email") == []

@@ -115,7 +115,7 @@ async def queue_page(request: web.Request) -> web.Response:
     return render(request, "queue.html", cases=cases, chosen=chosen, statuses=list(STATUS_FILTERS),
                   available=available, version=version,
                   rules=["R2", "R5", "R6"], kinds=["refund", "credit", "ticket", "handoff"],
-                  channels=[c for c in CHANNEL_NAMES if c != "widget"])
+                  channels=list(CHANNEL_NAMES))
 
 
 async def case_page(request: web.Request, *, error: str | None = None, status: int = 200) -> web.Response:

@@ -76,12 +76,9 @@ async def left(request: web.Request) -> web.Response:
 
 
 async def rating(request: web.Request) -> web.Response:
-    body = await _body(request)
-    conversation = str(body.get("conversation_id", ""))
-    if not CONVERSATION_ID.fullmatch(conversation):
-        return error(400, BAD_CONVERSATION)
-    if not await allowed(request, conversation):
-        return error(429, "You're sending very quickly; please wait a few seconds.")
+    body, conversation, refused = await _posted(request)
+    if refused is not None:
+        return refused
     comment = body.get("comment")
     try:
         await asyncio.to_thread(request.app["chats"].rate, conversation, str(body.get("subject", "")), body.get("score"),
@@ -92,12 +89,9 @@ async def rating(request: web.Request) -> web.Response:
 
 
 async def email_copy(request: web.Request) -> web.Response:
-    body = await _body(request)
-    conversation = str(body.get("conversation_id", ""))
-    if not CONVERSATION_ID.fullmatch(conversation):
-        return error(400, BAD_CONVERSATION)
-    if not await allowed(request, conversation):
-        return error(429, "You're sending very quickly; please wait a few seconds.")
+    _, conversation, refused = await _posted(request)
+    if refused is not None:
+        return refused
     app = request.app
     try:
         lines = await asyncio.to_thread(app["conversations"].transcript, conversation)
@@ -109,6 +103,17 @@ async def email_copy(request: web.Request) -> web.Response:
     except (ConversationError, OSError):
         return error(502, messages.COPY_FAILED)
     return web.json_response({"message": sent})
+
+
+async def _posted(request: web.Request) -> tuple[dict, str, web.Response | None]:
+    """The JSON body and its conversation, or the refusal: a bad id or too many requests."""
+    body = await _body(request)
+    conversation = str(body.get("conversation_id", ""))
+    if not CONVERSATION_ID.fullmatch(conversation):
+        return body, conversation, error(400, BAD_CONVERSATION)
+    if not await allowed(request, conversation):
+        return body, conversation, error(429, "You're sending very quickly; please wait a few seconds.")
+    return body, conversation, None
 
 
 async def _body(request: web.Request) -> dict:
