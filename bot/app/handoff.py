@@ -97,7 +97,7 @@ def send(case_id: int, agent: str, text: str, *, now: datetime, conversations,
     text = written(text, "message", MESSAGE_LIMIT)
     with unit_of_work(engine) as session:
         case = _live_case(session, case_id, agent)
-        case.agent_typing_at = None
+        case.agent_typing_at, case.updated_at = None, now  # answered: the queue's "new reply" clears
         record_event(session, case, now, agent, "message", {"text": text})
         conversation, channel = case.conversation_id, case.channel
     conversations.tell(channel=channel, conversation_id=conversation, sender=f"agent:{agent}", text=text)

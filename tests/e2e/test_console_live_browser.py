@@ -37,6 +37,10 @@ def test_a_customer_waiting_live_appears_in_the_queue_by_itself(live, browser): 
     WebDriverWait(browser, 10).until(lambda d: "available for live chats" in d.page_source)
     assert "script-src 'self'" not in browser.page_source  # the policy is a header, the script a file
     alerts = browser.find_element(By.TAG_NAME, "body").get_attribute("data-alerts")
+    # Notifications as if the agent had allowed them (headless Chromium shows none): record them.
+    browser.execute_script("window.Notification = function (title, options) {"
+                           " (window.notified = window.notified || []).push([title, options.body]); };"
+                           "window.Notification.permission = 'granted';")
 
     asked = texts(say(live, "console-live-waiting", "I'd like to talk to a real person please", None))
     assert "join this chat" in asked, asked
@@ -49,6 +53,7 @@ def test_a_customer_waiting_live_appears_in_the_queue_by_itself(live, browser): 
     WebDriverWait(browser, 10).until(lambda d: timer.text != first)  # the wait counts up
     assert row.find_element(By.CSS_SELECTOR, ".badge.live").text.startswith("Waiting live")
     assert browser.find_element(By.TAG_NAME, "body").get_attribute("data-alerts") != alerts  # it rang
+    assert ["A customer is waiting for a person", f"Case #{case_id}"] in browser.execute_script("return window.notified")
     screenshot(browser, "console-08-waiting-live")
 
     browser.set_window_size(375, 812)
