@@ -57,7 +57,7 @@ def record_widget_seen(session, conversation_id: str, *, now: datetime, email: s
     """A help widget is connected to the conversation now (it relays through the REST channel)."""
     row = conversation(session, conversation_id, channel="rest", now=now)
     row.widget, row.widget_seen_at = True, now
-    if email:
+    if email and not row.email:  # the first address proven here stays: a later token cannot redirect mail
         row.email = email
 
 

@@ -181,3 +181,18 @@ def test_the_event_stream_starts_with_the_state_and_leaving_is_recorded():
     assert lines[:3] == [b"retry: 3000\n", b"\n", b"event: state\n"]
     assert b'"subject": "case:3"' in lines[3]
     assert left == 204 and set(chats.left) == {CONVERSATION} and chats.seen[0] == (CONVERSATION, None)
+
+
+def test_event_streams_from_one_address_are_limited():
+    async def run():
+        limiter = RateLimiter(per_minute=1, burst=1)
+        client = TestClient(TestServer(make_app(conversations=FakeRasa(), chats=FakeChats(), limiter=limiter)))
+        await client.start_server()
+        try:
+            first = await client.get(f"/api/events?conversation_id={CONVERSATION}")
+            second = await client.get(f"/api/events?conversation_id={CONVERSATION[:-1]}0")
+            first.close()
+            return first.status, second.status
+        finally:
+            await client.close()
+    assert asyncio.run(run()) == (200, 429)

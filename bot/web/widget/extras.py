@@ -44,6 +44,8 @@ async def events(request: web.Request) -> web.StreamResponse:
     conversation, app = request.query.get("conversation_id", ""), request.app
     if not CONVERSATION_ID.fullmatch(conversation):
         return error(400, BAD_CONVERSATION)
+    if not await app["limiter"].allow(f"stream:{client_address(request)}"):  # each stream polls the database
+        return error(429, "Too many connections from this address; please wait a few seconds.")
 
     async def version() -> str:
         state = await asyncio.to_thread(app["chats"].chat_state, conversation, now=now_utc())
