@@ -12,12 +12,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+
 from aiohttp import web
 
 from bot.app import agents, canned_replies, handoff
 from bot.app.bootstrap import bootstrap
-from bot.app.chats import Chats, moment
 from bot.app.case_decisions import CaseError, claim, decide_case
+from bot.app.chats import Chats, moment
 from bot.billing.mirror import follow
 from bot.clock import now_utc
 from bot.core.constant_time import secret_matches

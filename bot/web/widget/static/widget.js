@@ -149,6 +149,7 @@
       bubble(m.who, m.text, m.at, m.name || "Support team");
     });
     if (rendered && fresh && (root.className !== "gt-open" || document.visibilityState !== "visible")) alertUnread(fresh);
+    if (fresh && ratingDone === rating.getAttribute("data-subject")) rating.hidden = true;  // the thank-you had its moment
     rendered = Math.max(rendered, messages.length);
     pending.forEach(function (p) { log.insertBefore(p.node, rating); });
     var last = messages[messages.length - 1];
