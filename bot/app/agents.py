@@ -44,6 +44,13 @@ def create_agent(username: str, password: str, display_name: str = "", *,
         return agent.id
 
 
+def roster(*, engine: Engine | None = None) -> dict[str, str]:
+    """Every agent's username and display name, by name: whom a case can be assigned to."""
+    with unit_of_work(engine) as session:
+        return dict(session.execute(select(models.Agent.username, models.Agent.display_name)
+                                    .order_by(models.Agent.display_name, models.Agent.username)).all())
+
+
 def authenticate(username: str, password: str, *, engine: Engine | None = None) -> str | None:
     """The agent's username if the password matches, else None."""
     with unit_of_work(engine) as session:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import String, cast, func, select, update
 from sqlalchemy.engine import Engine
 
 from bot.billing import ledger
@@ -43,6 +43,61 @@ def claim(case_id: int, agent: str, *, now: datetime, engine: Engine | None = No
             raise CaseError(_taken(case))
         if moved:
             record_event(session, case, now, agent, "claimed", {})
+
+
+def assign(case_id: int, agent: str, to: str, *, now: datetime, engine: Engine | None = None) -> None:
+    """Give an undecided case to a teammate (or to oneself); the one chatting live keeps it."""
+    with unit_of_work(engine) as session:
+        if session.execute(select(models.Agent.id).where(models.Agent.username == to)).first() is None:
+            raise CaseError(f"there is no agent {to!r}")
+        case = _undecided(session, case_id)
+        if case.live_agent and case.live_agent != to:
+            raise CaseError(f"{case.live_agent} is chatting with this customer; they hand back first")
+        if case.claimed_by == to:
+            return
+        case.status, case.claimed_by, case.updated_at = CaseStatus.CLAIMED, to, now
+        record_event(session, case, now, agent, "assigned", {"to": to})
+
+
+def unassign(case_id: int, agent: str, *, now: datetime, engine: Engine | None = None) -> None:
+    """Put an undecided case back in the queue for anyone to take."""
+    with unit_of_work(engine) as session:
+        case = _undecided(session, case_id)
+        if case.live_agent:
+            raise CaseError(f"{case.live_agent} is chatting with this customer; they hand back first")
+        if case.claimed_by is None:
+            return
+        record_event(session, case, now, agent, "unassigned", {"from": case.claimed_by})
+        case.status, case.claimed_by, case.updated_at = CaseStatus.OPEN, None, now
+
+
+NOTE_LIMIT = 4000
+
+
+def add_note(case_id: int, agent: str, text: str, *, now: datetime, engine: Engine | None = None) -> None:
+    """An internal note for the team: kept in the case's history, never shown to the customer."""
+    text = written(text, "note", NOTE_LIMIT)
+    with unit_of_work(engine) as session:
+        case = get_case(session, case_id)
+        case.updated_at = now
+        record_event(session, case, now, agent, "note", {"note": text, "internal": True})
+
+
+def written(text: str, what: str, limit: int) -> str:
+    """An agent's text, cleaned and trimmed; refused when empty or too long."""
+    text = clean_text(text).strip()
+    if not text:
+        raise CaseError(f"the {what} is empty")
+    if len(text) > limit:
+        raise CaseError(f"keep a {what} under {limit} characters")
+    return text
+
+
+def _undecided(session, case_id: int) -> models.ReviewCase:
+    case = get_case(session, case_id)
+    if case.status not in DECIDABLE:
+        raise CaseError(_taken(case))
+    return case
 
 
 def allowed_amount(case: models.ReviewCase) -> int:
@@ -107,7 +162,7 @@ def release_live_chat(session, case: models.ReviewCase, agent: str, now: datetim
     """End the case's live chat, if it has one: True if it had."""
     if case.live_agent is None:
         return False
-    case.live_agent, case.updated_at = None, now
+    case.live_agent, case.updated_at, case.agent_typing_at, case.waiting_live_since = None, now, None, None
     record_event(session, case, now, agent, "handed_back", {})
     return True
 
@@ -224,7 +279,7 @@ def _tell(engine, case_id: int, notifier, conversation: tuple, message: str, *, 
         if resume:
             notifier.resume(conversation[1])
         notifier.tell(channel=conversation[0], conversation_id=conversation[1], text=message,
-                      **({"sender": "assistant"} if resume else {}))
+                      **({"sender": "assistant", "notice": "left"} if resume else {}))
         return True
     except ConversationError as exc:
         with unit_of_work(engine) as session:
@@ -257,11 +312,33 @@ def record_event(session, case: models.ReviewCase, now: datetime, agent: str, ac
 
 
 def queue(session, *, status: tuple[str, ...] = DECIDABLE, kind: str | None = None,
-          rule: str | None = None, channel: str | None = None) -> list[models.ReviewCase]:
+          rule: str | None = None, channel: str | None = None, search: str = "") -> list[models.ReviewCase]:
     """Cases oldest first, filtered as the console's queue asks (in the caller's session)."""
     query = select(models.ReviewCase).where(models.ReviewCase.status.in_(status))
-    for column, value in ((models.ReviewCase.kind, kind), (models.ReviewCase.rule, rule),
-                          (models.ReviewCase.channel, channel)):
+    for column, value in ((models.ReviewCase.kind, kind), (models.ReviewCase.rule, rule)):
         if value:
             query = query.where(column == value)
+    if channel:
+        # The help widget relays through the REST channel; its conversations say so.
+        widget = select(models.Conversation.conversation_id).where(models.Conversation.widget.is_(True))
+        in_widget = models.ReviewCase.conversation_id.in_(widget)
+        elsewhere = models.ReviewCase.conversation_id.is_(None) | ~in_widget
+        query = query.where(in_widget if channel == "widget" else (models.ReviewCase.channel == channel) & elsewhere)
+    if search.strip():
+        query = query.where(matching(search.strip()))
     return list(session.execute(query.order_by(models.ReviewCase.created_at, models.ReviewCase.id)).scalars())
+
+
+def matching(search: str):
+    """A case number ("#12" or "12"), else words in the customer's address or name, what
+    they wrote, the decision's reason, or the case's history (agents' messages and notes)."""
+    case = models.ReviewCase
+    number = search.removeprefix("#")
+    if number.isdigit():
+        return case.id == int(number)
+    like = f"%{search.lower()}%"
+    customer = select(models.Customer.id).where(
+        func.lower(models.Customer.email).like(like) | func.lower(models.Customer.name).like(like))
+    history = select(models.CaseEvent.case_id).where(func.lower(cast(models.CaseEvent.detail, String)).like(like))
+    return (case.customer_id.in_(customer) | func.lower(case.customer_note).like(like)
+            | func.lower(case.decision_note).like(like) | case.id.in_(history))

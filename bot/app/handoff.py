@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from bot.app import cases
-from bot.app.case_decisions import CaseError, claim, get_case, record_event, release_live_chat
+from bot.app.case_decisions import CaseError, claim, get_case, record_event, release_live_chat, written
 from bot.core import messages
 from bot.core.policy import Policy
 from bot.core.statuses import DECIDABLE, CaseKind, CaseStatus
@@ -45,6 +45,8 @@ def request_person(email: str | None, *, now: datetime, channel: str | None,
         # live: someone can join now; after_hours: say when the team is back; else queued.
         mode = ("live" if people_answer_now(session, now, policy)
                 else "after_hours" if opening > now else "queued")
+        if mode == "live" and case.live_agent is None and case.waiting_live_since is None:
+            case.waiting_live_since = now  # the console shows who is waiting, and for how long
         result = {**cases.case_summary(case, created), "handoff": mode,
                   "next_opening": opening.isoformat()}
     cases.announce_if_new(result)
@@ -82,24 +84,21 @@ def join(case_id: int, agent: str, *, now: datetime, conversations, engine: Engi
             raise CaseError("this case has no conversation to join")
         if case.live_agent and case.live_agent != agent:
             raise CaseError(f"{case.live_agent} is already chatting with this customer")
-        case.live_agent, case.updated_at = agent, now
+        case.live_agent, case.updated_at, case.waiting_live_since = agent, now, None
         record_event(session, case, now, agent, "joined", {})
         conversation, channel = case.conversation_id, case.channel
         name = _display_name(session, agent)
     conversations.pause(conversation)
     conversations.tell(channel=channel, conversation_id=conversation, sender=f"agent:{agent}",
-                       text=messages.agent_joined(name))
+                       text=messages.agent_joined(name), notice="joined")
 
 
 def send(case_id: int, agent: str, text: str, *, now: datetime, conversations,
          engine: Engine | None = None) -> None:
-    text = clean_text(text).strip()
-    if not text:
-        raise CaseError("the message is empty")
-    if len(text) > MESSAGE_LIMIT:
-        raise CaseError(f"keep a message under {MESSAGE_LIMIT} characters")
+    text = written(text, "message", MESSAGE_LIMIT)
     with unit_of_work(engine) as session:
         case = _live_case(session, case_id, agent)
+        case.agent_typing_at, case.updated_at = None, now  # answered: the queue's "new reply" clears
         record_event(session, case, now, agent, "message", {"text": text})
         conversation, channel = case.conversation_id, case.channel
     conversations.tell(channel=channel, conversation_id=conversation, sender=f"agent:{agent}", text=text)
@@ -118,7 +117,13 @@ def hand_back(case_id: int, agent: str, *, note: str, now: datetime, conversatio
         conversation, channel = case.conversation_id, case.channel
     conversations.resume(conversation)
     conversations.tell(channel=channel, conversation_id=conversation, sender="assistant",
-                       text=messages.BACK_WITH_ASSISTANT)
+                       text=messages.BACK_WITH_ASSISTANT, notice="left")
+
+
+def typing(case_id: int, agent: str, *, now: datetime, engine: Engine | None = None) -> None:
+    """The live agent is writing: the customer's widget says so for a few seconds."""
+    with unit_of_work(engine) as session:
+        _live_case(session, case_id, agent).agent_typing_at = now
 
 
 def is_live(conversation_id: str, *, engine: Engine | None = None) -> bool:

@@ -291,3 +291,44 @@ def code_mail(brand: str, code: str, ttl_minutes: int) -> tuple[str, str]:
     return (f"Your {brand} support code",
             f"Your code is {code}. It is valid for {ttl_minutes} minutes.\n\n"
             "If you did not ask for it, ignore this message.")
+
+
+# --- the help widget (bot/web/widget, bot/app/chats.py) ---------------------------------
+
+def widget_welcome(brand: str) -> str:
+    return (f"Hi! I'm the {brand} assistant. Ask me about a refund, your plan, the free trial or "
+            "cancelling, or pick a topic below. A person from the support team can join if you need one.")
+
+
+# (button title, what pressing it sends): phrasings the assistant understands.
+WIDGET_TOPICS = (("Get a refund", "I'd like a refund"), ("My plan", "What plan am I on?"),
+                 ("Free trial", "How long is the free trial?"), ("Cancel", "I want to cancel my subscription"),
+                 ("Talk to a person", "I'd like to talk to a person"))
+RATING_QUESTION = "How did we do? Your rating helps the team."
+RATING_OUT_OF_RANGE = "Choose from 1 to 5 stars."
+RATING_NOT_ASKED = "There is nothing to rate in this conversation right now."
+COPY_NEEDS_ADDRESS = ("I can email you a copy once you're signed in or have confirmed your email address "
+                      "in this chat.")
+
+
+def copy_sent(address: str) -> str:
+    name, _, domain = address.partition("@")
+    return f"A copy of this conversation is on its way to {name[:1]}…@{domain}."
+
+
+def transcript_mail(brand: str, lines: list[tuple[datetime | None, str, str]]) -> tuple[str, str]:
+    """(subject, body) of a conversation's copy: (when, who, what) for each message."""
+    body = "\n\n".join(f"{who}{f' ({when:%d %b %Y %H:%M} UTC)' if when else ''}:\n{text}" for when, who, text in lines)
+    return f"Your conversation with {brand} support", f"Here is a copy of your conversation.\n\n{body}\n"
+
+
+def follow_up_mail(brand: str, who: str, text: str) -> tuple[str, str]:
+    """(subject, body) when a person answered in the chat after the customer had left."""
+    return (f"{who} replied to you in the {brand} chat",
+            f"{who} answered while you were away:\n\n{text}\n\n"
+            "Open the help chat on our site to carry on the conversation; it is kept there for you.")
+
+
+SUPPORT_TEAM = "Our support team"
+COPY_FAILED = "I couldn't send the copy just now; please try again in a few minutes."
+RATING_THANKS = "Thank you for your rating."

@@ -47,9 +47,11 @@ class RasaConversations:
             raise ConversationError(f"conversation {conversation_id}: {exc}") from exc
 
     def tell(self, *, channel: str | None, conversation_id: str, text: str,
-             sender: str = "support_agent") -> None:
+             sender: str = "support_agent", notice: str | None = None) -> None:
+        """`notice` marks a person joining ("joined") or leaving ("left") the chat."""
+        metadata = {"from": sender, **({"notice": notice} if notice else {})}
         self._append(conversation_id, {"event": "bot", "text": text, "timestamp": time.time(),
-                                       "metadata": {"from": sender}})
+                                       "metadata": metadata})
 
     def pause(self, conversation_id: str) -> None:
         self._append(conversation_id, {"event": "pause", "timestamp": time.time()})
@@ -58,7 +60,8 @@ class RasaConversations:
         self._append(conversation_id, {"event": "resume", "timestamp": time.time()})
 
     def transcript(self, conversation_id: str) -> list[dict]:
-        """[{"who": "customer"|"assistant"|"agent", "text", "at"}] in order."""
+        """[{"who": "customer"|"assistant"|"agent", "text", "at"}] in order; an agent's line
+        also names the agent's username (`agent`), and a joined or left notice says so (`notice`)."""
         tracker = self._request("GET", conversation_id, "tracker", None)
         lines = []
         offered: dict[str, str] = {}  # payload -> title of the buttons last shown
@@ -69,13 +72,16 @@ class RasaConversations:
                 lines.append({"who": "customer", "text": offered.get(text, text), "at": event.get("timestamp")})
                 offered = {}
             elif event.get("event") == "bot" and event.get("text"):
-                sender = (event.get("metadata") or {}).get("from", "")
+                metadata = event.get("metadata") or {}
+                sender = metadata.get("from", "")
                 agent = sender.startswith("agent:") or sender == "support_agent"
                 buttons = [{"title": b.get("title", ""), "payload": b.get("payload", "")}
                            for b in (event.get("data") or {}).get("buttons") or []]
                 offered.update({b["payload"]: b["title"] for b in buttons if b["payload"] and b["title"]})
                 lines.append({"who": "agent" if agent else "assistant", "text": event["text"],
-                              "at": event.get("timestamp"), "buttons": buttons})
+                              "at": event.get("timestamp"), "buttons": buttons,
+                              "agent": sender.removeprefix("agent:") if sender.startswith("agent:") else None,
+                              "notice": metadata.get("notice")})
         return lines
 
     def _append(self, conversation_id: str, event: dict) -> None:

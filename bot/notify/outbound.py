@@ -2,7 +2,9 @@
 channel their conversation came from.
 
 Every message is also appended to the Rasa conversation, so the transcript and the
-widget show it; an email conversation also gets a reply in its thread.
+widget show it, and noted on the conversation's row, which is what open widgets and
+console pages watch; an email conversation also gets a reply in its thread, and a web-chat
+customer who has left gets a person's answer by email (bot/notify/followups.py).
 """
 from __future__ import annotations
 
@@ -11,17 +13,31 @@ import html
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackClientError
 
+from sqlalchemy.engine import Engine
+
+from bot.clock import now_utc
+from bot.db import conversations as activity
+from bot.db.session import unit_of_work
 from bot.email.channel import send_in_thread
 from bot.notify.conversations import ConversationError, RasaConversations
+from bot.notify.followups import follow_up_if_away
 from bot.settings import load_policy, settings
 
 
 class CustomerChannels:
-    def __init__(self, conversations: RasaConversations, *, email_from: str):
-        self.conversations, self.email_from = conversations, email_from
+    def __init__(self, conversations: RasaConversations, *, email_from: str, brand: str = "GroupTrack CRM",
+                 engine: Engine | None = None):
+        self.conversations, self.email_from, self.brand, self.engine = conversations, email_from, brand, engine
 
-    def tell(self, *, channel: str | None, conversation_id: str, text: str, sender: str = "support_agent") -> None:
-        self.conversations.tell(channel=channel, conversation_id=conversation_id, text=text, sender=sender)
+    def tell(self, *, channel: str | None, conversation_id: str, text: str, sender: str = "support_agent",
+             notice: str | None = None) -> None:
+        self.conversations.tell(channel=channel, conversation_id=conversation_id, text=text, sender=sender,
+                                notice=notice)
+        now = now_utc()
+        with unit_of_work(self.engine) as session:
+            activity.record_told(session, conversation_id, channel=channel, now=now)
+        follow_up_if_away(conversation_id, channel=channel, sender=sender, text=text, now=now, brand=self.brand,
+                          email_from=self.email_from, engine=self.engine)
         if channel == "slack":
             _tell_on_slack(conversation_id, text)
         if channel == "email":
@@ -41,8 +57,9 @@ class CustomerChannels:
 
     @classmethod
     def from_env(cls) -> "CustomerChannels":
-        return cls(RasaConversations.from_env(),
-                   email_from=settings().email.reply_from or load_policy().support_email)
+        policy = load_policy()
+        return cls(RasaConversations.from_env(), email_from=settings().email.reply_from or policy.support_email,
+                   brand=policy.brand)
 
 
 def _tell_on_slack(conversation_id: str, text: str) -> None:

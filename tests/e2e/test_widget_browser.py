@@ -18,7 +18,8 @@ INJECTION = 'is this <b>bold</b>? <img src=x onerror="document.title=\'pwned\'">
 
 
 def messages(driver) -> list[str]:
-    return [m.text for m in driver.find_elements(By.CSS_SELECTOR, "#gt-widget .gt-msg")]
+    """The conversation's messages as shown (the welcome above them is not one)."""
+    return [m.text for m in driver.find_elements(By.CSS_SELECTOR, "#gt-widget .gt-item .gt-text")]
 
 
 def wait_for_reply(driver, count: int) -> None:
@@ -51,7 +52,7 @@ def test_a_refund_conversation_survives_a_reload(live, browser):  # noqa: F811
     browser.find_element(By.XPATH, "//button[@class='gt-reply' and text()='Yes, cancel and refund']").click()
     wait_for_reply(browser, len(offer) + 2)
     done = "\n".join(messages(browser)[len(offer):])
-    assert messages(browser)[len(offer)].endswith("\nYes, cancel and refund")  # the button's words, not "/affirm"
+    assert messages(browser)[len(offer)] == "Yes, cancel and refund"  # the button's words, not "/affirm"
     refunds = stripe_refunds(live, charge_of(live, "ch_rae_1").stripe_id)
     assert len(refunds) == 1 and refunds[0].id in done, done
     screenshot(browser, "widget-03-refunded")
@@ -69,14 +70,15 @@ def test_html_in_a_message_is_shown_as_text(live, browser):  # noqa: F811
 
 
 def test_the_widget_fills_a_phone_screen_and_works_from_the_keyboard(live, browser):  # noqa: F811
-    browser.set_window_size(390, 844)
+    browser.set_window_size(375, 812)
     browser.get(f"{live.urls['widget']}/demo")
     launcher = browser.find_element(By.CSS_SELECTOR, ".gt-launcher")
     launcher.send_keys(Keys.ENTER)  # a button: Enter opens it
     WebDriverWait(browser, 10).until(expected_conditions.visibility_of_element_located((By.ID, "gt-panel")))
     panel = browser.find_element(By.ID, "gt-panel").size
     viewport = browser.execute_script("return [window.innerWidth, window.innerHeight]")
-    assert [panel["width"], panel["height"]] == viewport  # the whole screen
+    assert [panel["width"], panel["height"]] == viewport  # the whole screen: 100dvh, not 100vh
+    assert browser.execute_script("return document.documentElement.scrollWidth") <= viewport[0]
     assert browser.switch_to.active_element.get_attribute("id") == "gt-input"
     write(browser, "how long is the free trial?")
     wait_for_reply(browser, 2)
@@ -86,14 +88,52 @@ def test_the_widget_fills_a_phone_screen_and_works_from_the_keyboard(live, brows
     assert browser.find_element(By.CSS_SELECTOR, ".gt-launcher").is_displayed()
 
 
-def test_when_the_assistant_cannot_be_reached_the_customer_is_told_and_keeps_their_words(live, browser):  # noqa: F811
+def test_a_new_visitor_is_welcomed_with_topics_and_sees_times_and_the_limit(live, browser):  # noqa: F811
+    browser.get(f"{live.urls['widget']}/demo")
+    browser.find_element(By.CSS_SELECTOR, ".gt-launcher").click()
+    welcome = browser.find_element(By.CSS_SELECTOR, ".gt-welcome")
+    WebDriverWait(browser, 10).until(lambda d: welcome.text)
+    assert "GroupTrack CRM assistant" in welcome.text and messages(browser) == []
+    topics = [b.text for b in browser.find_elements(By.CSS_SELECTOR, ".gt-reply")]
+    assert "Free trial" in topics and "Talk to a person" in topics, topics
+    screenshot(browser, "widget-07-welcome")
+    browser.find_element(By.XPATH, "//button[@class='gt-reply' and text()='Free trial']").click()
+    wait_for_reply(browser, 2)
+    assert messages(browser)[0] == "How long is the free trial?" and "12-day trial" in messages(browser)[1]
+    times = browser.find_elements(By.CSS_SELECTOR, "#gt-widget .gt-item time")
+    assert len(times) == 2 and all(t.get_attribute("datetime") for t in times)
+
+    box = browser.find_element(By.ID, "gt-input")  # pasted text over the limit is not cut short
+    browser.execute_script("arguments[0].value = arguments[1]; arguments[0].dispatchEvent(new Event('input'))",
+                           box, "x" * 2100)
+    counter = browser.find_element(By.ID, "gt-count")
+    assert counter.text.startswith("100 characters over the 2,000 limit"), counter.text
+    assert browser.find_element(By.CSS_SELECTOR, ".gt-form button").get_attribute("disabled")
+    assert len(box.get_attribute("value")) == 2100
+    screenshot(browser, "widget-08-over-the-limit")
+    browser.execute_script("arguments[0].value = arguments[1]; arguments[0].dispatchEvent(new Event('input'))",
+                           box, "y" * 1850)
+    assert counter.text == "1,850 / 2,000" and not browser.find_element(
+        By.CSS_SELECTOR, ".gt-form button").get_attribute("disabled")
+
+
+def test_when_the_network_drops_the_message_waits_with_retry_and_the_widget_recovers(live, browser):  # noqa: F811
     browser.get(f"{live.urls['widget']}/demo")
     browser.find_element(By.CSS_SELECTOR, ".gt-launcher").click()
     browser.execute_cdp_cmd("Network.enable", {})
-    browser.execute_cdp_cmd("Network.setBlockedURLs", {"urls": ["*/api/messages*"]})  # the network drops
+    browser.execute_cdp_cmd("Network.setBlockedURLs", {"urls": ["*/api/*"]})  # the network drops
     write(browser, "is anyone there?")
     status = browser.find_element(By.CSS_SELECTOR, ".gt-status")
     WebDriverWait(browser, 20).until(lambda d: status.text)
     assert status.text.startswith("The assistant can't be reached right now"), status.text
-    assert browser.find_element(By.ID, "gt-input").get_attribute("value") == "is anyone there?"
+    failed = browser.find_element(By.CSS_SELECTOR, ".gt-failed")  # shown at once, kept with a Retry
+    assert "is anyone there?" in failed.text and "Retry" in failed.text
     screenshot(browser, "widget-06-unreachable")
+
+    browser.execute_cdp_cmd("Network.setBlockedURLs", {"urls": []})  # back: the widget recovers by itself
+    browser.execute_script("window.dispatchEvent(new Event('online'))")
+    WebDriverWait(browser, 20).until(lambda d: not d.find_element(By.CSS_SELECTOR, ".gt-status").is_displayed())
+    failed.find_element(By.CSS_SELECTOR, ".gt-retry").click()
+    wait_for_reply(browser, 2)
+    assert messages(browser)[0] == "is anyone there?" and browser.find_elements(By.CSS_SELECTOR, ".gt-failed") == []
+    screenshot(browser, "widget-09-recovered")

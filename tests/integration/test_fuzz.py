@@ -23,6 +23,7 @@ from bot.ops.seed import SeedError, parse_seed, write_customers
 from bot.web.limits import MAX_TOKEN, RateLimiter
 from bot.web.widget.app import MAX_MESSAGE, make_app
 from tests.conftest import DEMO_NOW, DEMO_SEED, migrated_engine
+from tests.support.chat_records import FakeChats
 
 pytestmark = pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")  # short forged keys
 FUZZ = settings(max_examples=150, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
@@ -60,7 +61,8 @@ def widget():
     loop = asyncio.new_event_loop()
     rasa = FakeRasa()
     unlimited = RateLimiter(per_minute=10**9, burst=10**9)
-    client = TestClient(TestServer(make_app(conversations=rasa, limiter=unlimited, history_limiter=unlimited)),
+    client = TestClient(TestServer(make_app(conversations=rasa, chats=FakeChats(), limiter=unlimited,
+                                            history_limiter=unlimited)),
                         loop=loop)
     loop.run_until_complete(client.start_server())
 

@@ -18,7 +18,7 @@ SUNDAY = parse_utc("2026-11-22T12:00:00Z")
 
 class RecordingConversations:
     def __init__(self):
-        self.calls = []
+        self.calls, self.notices = [], []
 
     def pause(self, conversation_id):
         self.calls.append(("pause", conversation_id))
@@ -26,8 +26,9 @@ class RecordingConversations:
     def resume(self, conversation_id):
         self.calls.append(("resume", conversation_id))
 
-    def tell(self, *, channel, conversation_id, text, sender="support_agent"):
+    def tell(self, *, channel, conversation_id, text, sender="support_agent", notice=None):
         self.calls.append(("tell", conversation_id, sender, text))
+        self.notices.append(notice)
 
 
 @pytest.fixture
@@ -63,6 +64,7 @@ def test_join_chat_and_hand_back(agents):
               engine=agents)
     assert not is_live("dan-chat", engine=agents)
     assert [c[0] for c in rasa.calls] == ["pause", "tell", "tell", "resume", "tell"]
+    assert rasa.notices == ["joined", None, "left"]  # the widget shows these as notices, not bubbles
     assert rasa.calls[1][2:] == ("agent:alice", "Hi, this is Alice from the support team. I've read your "
                                  "conversation so far; how can I help?")
     with unit_of_work(agents) as session:

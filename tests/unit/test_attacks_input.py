@@ -13,6 +13,7 @@ from bot.core.money import AmountError, agent_locale, amount_input, parse_amount
 from bot.core.text import clean_text
 from bot.web.limits import RateLimiter
 from bot.web.widget.app import demo_page, make_app
+from tests.support.chat_records import FakeChats
 from tests.unit.test_widget_api import CONVERSATION, FakeRasa
 
 # --- text is cleaned where it enters --------------------------------------------------------
@@ -63,7 +64,7 @@ def test_the_console_prefills_amounts_the_agents_way_and_unknown_locales_fall_ba
 
 def widget(rasa, requests, **options):
     async def run():
-        client = TestClient(TestServer(make_app(conversations=rasa, **options)))
+        client = TestClient(TestServer(make_app(conversations=rasa, chats=FakeChats(), **options)))
         await client.start_server()
         try:
             results = []
@@ -84,7 +85,7 @@ def test_the_demo_page_signs_in_only_the_demo_customers_and_only_on_this_machine
         ("GET", "/demo?customer=ana@example.com", None, {"X-Forwarded-For": "203.0.113.5"})], **options)
     assert ana == 200 and "data-customer-token=" in page
     assert (stranger, relayed) == (404, 404)
-    app = make_app(conversations=FakeRasa(), **options)
+    app = make_app(conversations=FakeRasa(), chats=FakeChats(), **options)
     request = make_mocked_request("GET", "/demo?customer=ana@example.com", app=app,
                                   transport=SimpleNamespace(get_extra_info=lambda name, default=None:
                                                             ("192.0.2.7", 40000) if name == "peername" else default))

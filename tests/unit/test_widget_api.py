@@ -8,6 +8,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from bot.notify.conversations import ConversationError
 from bot.web.limits import RateLimiter
 from bot.web.widget.app import MAX_MESSAGE, make_app
+from tests.support.chat_records import FakeChats
 
 CONVERSATION = "0f8b7c2e-4a1d-4c1e-9a77-2b0c5f1d9e10"
 
@@ -29,9 +30,9 @@ class FakeRasa:
         return [{"who": "customer", "text": t, "buttons": []} for _c, t, _m in self.sent]
 
 
-def call(rasa, requests, limiter=None):
+def call(rasa, requests, limiter=None, chats=None):
     async def run():
-        client = TestClient(TestServer(make_app(conversations=rasa, limiter=limiter)))
+        client = TestClient(TestServer(make_app(conversations=rasa, chats=chats or FakeChats(), limiter=limiter)))
         await client.start_server()
         try:
             results = []
@@ -79,7 +80,7 @@ def floods_from(addresses, trusted_proxies):
     """Three messages from each forwarded address, through one proxy at 127.0.0.1."""
     async def run():
         limiter = RateLimiter(per_minute=1, burst=2)
-        client = TestClient(TestServer(make_app(conversations=FakeRasa(), limiter=limiter,
+        client = TestClient(TestServer(make_app(conversations=FakeRasa(), chats=FakeChats(), limiter=limiter,
                                                 trusted_proxies=trusted_proxies)))
         await client.start_server()
         try:
@@ -127,3 +128,75 @@ def test_turns_and_their_latency_are_exported():
         ("GET", "/metrics", None)])
     assert status == 200 and answered(after) == answered(before) + 1
     assert 'grouptrack_turn_seconds_count{channel="widget"}' in after
+
+
+def test_the_history_carries_times_names_the_welcome_and_the_teams_state():
+    rasa = FakeRasa()
+    rasa.transcript = lambda conversation_id: [
+        {"who": "customer", "text": "hi", "at": 1.0, "buttons": []},
+        {"who": "agent", "text": "Sam here", "at": 2.0, "agent": "sam", "notice": "joined", "buttons": []}]
+    [(status, body)] = call(rasa, [("GET", f"/api/history?conversation_id={CONVERSATION}", None)])
+    assert status == 200 and [(m["who"], m["at"], m["name"], m["notice"]) for m in body["messages"]] == [
+        ("customer", 1.0, None, None), ("agent", 2.0, "Sam", "joined")]
+    assert body["state"] == {"person": None, "typing": False, "rating": None}
+    assert "assistant" in body["welcome"]["text"] and body["welcome"]["topics"][0]["text"]
+
+
+def test_a_rating_is_kept_once_and_only_for_what_was_asked():
+    chats = FakeChats(rating_subject="case:3")
+    rate = lambda score, subject="case:3": ("POST", "/api/rating", {  # noqa: E731
+        "conversation_id": CONVERSATION, "subject": subject, "score": score, "comment": "ok"})
+    results = call(FakeRasa(), [rate(9), rate(5, "case:4"), rate(5), rate(4)], chats=chats)
+    assert [status for status, _ in results] == [400, 400, 200, 400]
+    assert chats.ratings == [(CONVERSATION, "case:3", 5, "ok")]
+
+
+def test_a_copy_goes_to_the_proven_address_or_the_customer_is_told_why_not():
+    rasa = FakeRasa()
+    rasa.sent.append((CONVERSATION, "hello", {}))
+    copy = ("POST", "/api/copy", {"conversation_id": CONVERSATION})
+    [(refused, body)] = call(rasa, [copy])
+    assert refused == 409 and body["error"] == "sign in first"
+    chats = FakeChats(address="ben@example.com")
+    [(status, body)] = call(rasa, [copy], chats=chats)
+    assert status == 200 and chats.copies == [("ben@example.com", ["hello"])]
+
+
+def test_the_event_stream_starts_with_the_state_and_leaving_is_recorded():
+    chats = FakeChats(rating_subject="case:3")
+
+    async def run():
+        client = TestClient(TestServer(make_app(conversations=FakeRasa(), chats=chats,
+                                                allowed_origins=frozenset({"https://shop.example"}))))
+        await client.start_server()
+        try:
+            response = await client.get(f"/api/events?conversation_id={CONVERSATION}",
+                                        headers={"Origin": "https://shop.example"})
+            assert response.headers["Content-Type"] == "text/event-stream"
+            # An allowed site's page may read the stream; the header names it, never '*'.
+            assert response.headers["Access-Control-Allow-Origin"] == "https://shop.example"
+            lines = [await response.content.readline() for _ in range(4)]
+            response.close()
+            left = await client.post("/api/left", data=f'{{"conversation_id": "{CONVERSATION}"}}')
+            return lines, left.status
+        finally:
+            await client.close()
+    lines, left = asyncio.run(run())
+    assert lines[:3] == [b"retry: 3000\n", b"\n", b"event: state\n"]
+    assert b'"subject": "case:3"' in lines[3]
+    assert left == 204 and set(chats.left) == {CONVERSATION} and chats.seen[0] == (CONVERSATION, None)
+
+
+def test_event_streams_from_one_address_are_limited():
+    async def run():
+        limiter = RateLimiter(per_minute=1, burst=1)
+        client = TestClient(TestServer(make_app(conversations=FakeRasa(), chats=FakeChats(), limiter=limiter)))
+        await client.start_server()
+        try:
+            first = await client.get(f"/api/events?conversation_id={CONVERSATION}")
+            second = await client.get(f"/api/events?conversation_id={CONVERSATION[:-1]}0")
+            first.close()
+            return first.status, second.status
+        finally:
+            await client.close()
+    assert asyncio.run(run()) == (200, 429)

@@ -98,6 +98,9 @@ class ReviewCase(Base):
     decided_amount: Mapped[int | None] = Column(BigInteger)
     decision_note: Mapped[str | None] = Column(Text)  # the reason the customer is given
     live_agent: Mapped[str | None] = Column(String(120))  # chatting with the customer now
+    # The customer was told a person will join now and is waiting; cleared when one joins.
+    waiting_live_since: Mapped[datetime | None] = Column(UTCDateTime)
+    agent_typing_at: Mapped[datetime | None] = Column(UTCDateTime)  # the live agent's last keystroke
     due_at: Mapped[datetime] = Column(UTCDateTime, nullable=False)
     created_at: Mapped[datetime] = Column(UTCDateTime, nullable=False, default=now_utc)
     updated_at: Mapped[datetime] = Column(UTCDateTime, nullable=False, default=now_utc)

@@ -2,7 +2,10 @@
 
 Sessions live in the database (logout really ends them); every form that changes
 something carries the session's CSRF token; cookies are HttpOnly and SameSite=Strict;
-pages are Jinja2 templates with autoescaping, and the CSP forbids scripts.
+pages are Jinja2 templates with autoescaping. The CSP allows only the console's own
+script (static/console.js: live updates, notifications, shortcuts), and every page and
+form works without it. Live pages (live.py), teamwork (teamwork.py) and the dashboard
+(dashboard.py) are route modules of their own.
 """
 from __future__ import annotations
 
@@ -10,55 +13,42 @@ import asyncio
 import logging
 import math
 import secrets
-from pathlib import Path
 
 from aiohttp import web
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from bot.app import agents, handoff, sign_in
+from bot.app import agents, canned_replies, handoff, sign_in
 from bot.app.bootstrap import bootstrap
 from bot.app.case_decisions import CaseError, claim, decide_case
+from bot.app.chats import Chats, moment
 from bot.billing.mirror import follow
 from bot.clock import now_utc
 from bot.core.constant_time import secret_matches
 from bot.core.messages import SLACK_DECISION_NOTES
 from bot.core.money import AmountError, agent_locale, amount_input, parse_amount_input
 from bot.core.statuses import DECIDABLE, DECIDED, CaseStatus
-from bot.core.text import clean_text
 from bot.db.session import get_engine
 from bot.notify import slack_cases
 from bot.notify.conversations import ConversationError
 from bot.observability.metrics import aiohttp_handler
 from bot.settings import settings
-from bot.web.console.evidence import case_evidence, queue_rows
+from bot.web import sse
+from bot.web.console import dashboard, live, teamwork
+from bot.web.console.evidence import CHANNEL_NAMES, case_evidence, queue_rows
+from bot.web.console.views import HEADERS, HERE, render
+from bot.web.console.views import case_id as _case_id
 from bot.web.limits import client_address
 
-HERE = Path(__file__).resolve().parent
 COOKIE, LOGIN_COOKIE = "gt_console", "gt_login"
 # Reachable without a session: sign-in, health, and Slack's and Stripe's calls (checked by signature).
 PUBLIC = ("/login", "/health", "/favicon.ico", "/slack/interactions", "/stripe/webhook",
           "/metrics")  # metrics: loopback or METRICS_TOKEN, checked by the handler
 STATUS_FILTERS = {"active": DECIDABLE, "open": (CaseStatus.OPEN,), "claimed": (CaseStatus.CLAIMED,),
-                  "decided": DECIDED}
+                  "decided": DECIDED, "all": DECIDABLE + DECIDED}
 DONE_TEXT = {"claimed": "You claimed this case.", "approved": "Approved.", "adjusted": "Adjusted and approved.",
              "denied": "Denied.", "closed": "Closed.", "join": "You joined the conversation; the assistant is paused.",
-             "message": "Sent.", "handback": "Handed back to the assistant; the case is closed."}
-HEADERS = {"Content-Security-Policy": "default-src 'self'; script-src 'none'; frame-ancestors 'none'",
-           "X-Frame-Options": "DENY", "X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin",
-           "Cache-Control": "no-store"}
-
-LARGEST_ID = 2**31 - 1  # an INTEGER column's largest value on PostgreSQL
-templates = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]))
-templates.filters["when"] = lambda t: f"{t:%d %b %Y %H:%M} UTC" if t else ""
-
-
-def render(request: web.Request, name: str, status: int = 200, **context) -> web.Response:
-    page = templates.get_template(name).render(agent=request.get("agent"), csrf=request.get("csrf"),
-                                               brand=request.app["brand"], live_session=request.get("session"),
-                                               **context)
-    # Rows and transcripts written before text was cleaned where it enters may hold a lone
-    # surrogate, which no page can be encoded with: shown as U+FFFD, never a 500.
-    return web.Response(text=clean_text(page), content_type="text/html", status=status)
+             "message": "Sent.", "handback": "Handed back to the assistant; the case is closed.",
+             "assigned": "Assigned.", "unassigned": "Back in the queue for anyone to take.",
+             "noted": "Note added (the customer does not see it)."}
 
 
 @web.middleware
@@ -89,9 +79,7 @@ async def security(request: web.Request, handler):
         form = await request.post()
         if not secret_matches(str(form.get("csrf", "")), request.get("csrf")):
             raise web.HTTPForbidden(text="The form expired or did not come from this console. Reload and try again.")
-    response = await handler(request)
-    response.headers.update(HEADERS)
-    return response
+    return await handler(request)
 
 
 async def login_page(request: web.Request) -> web.Response:
@@ -141,20 +129,23 @@ async def logout(request: web.Request) -> web.Response:
 
 
 async def queue_page(request: web.Request) -> web.Response:
-    chosen = {key: request.query.get(key, "") for key in ("status", "rule", "kind", "channel")}
-    status = STATUS_FILTERS.get(chosen["status"] or "active", STATUS_FILTERS["active"])
+    chosen = {key: request.query.get(key, "").strip() for key in ("status", "rule", "kind", "channel", "q")}
+    # A search looks through every case unless a status is chosen too.
+    status = STATUS_FILTERS.get(chosen["status"] or ("all" if chosen["q"] else "active"), STATUS_FILTERS["active"])
+    version = await asyncio.to_thread(live.queue_version, request.app["engine"])  # before the data it versions
     cases = await asyncio.to_thread(
-        queue_rows, now=now_utc(), engine=request.app["engine"], status=status,
+        queue_rows, now=now_utc(), engine=request.app["engine"], status=status, search=chosen["q"][:200],
         kind=chosen["kind"] or None, rule=chosen["rule"] or None, channel=chosen["channel"] or None)
     available = await asyncio.to_thread(handoff.is_available, request["agent"], now=now_utc(),
                                         engine=request.app["engine"])
     return render(request, "queue.html", cases=cases, chosen=chosen, statuses=list(STATUS_FILTERS),
-                  available=available,
+                  available=available, version=version,
                   rules=["R2", "R5", "R6"], kinds=["refund", "credit", "ticket", "handoff"],
-                  channels=["rest", "socketio", "email", "slack"])
+                  channels=list(CHANNEL_NAMES))
 
 
 async def case_page(request: web.Request, *, error: str | None = None, status: int = 200) -> web.Response:
+    version = await asyncio.to_thread(live.case_version, _case_id(request), request.app["engine"])
     evidence = await asyncio.to_thread(case_evidence, _case_id(request), engine=request.app["engine"])
     if evidence is None:
         raise web.HTTPNotFound(text="No such case.")
@@ -162,13 +153,24 @@ async def case_page(request: web.Request, *, error: str | None = None, status: i
     conversation_id = evidence["case"]["conversation_id"]
     if conversation_id and request.app["conversations"] is not None:
         try:
-            transcript = await asyncio.to_thread(request.app["conversations"].transcript, conversation_id)
+            lines = await asyncio.to_thread(request.app["conversations"].transcript, conversation_id)
+            transcript = [{**line, "at": moment(line.get("at"))}
+                          for line in await asyncio.to_thread(request.app["chats"].named, lines)]
         except Exception as exc:  # noqa: BLE001 - the case is still decidable without it
             transcript_error = f"Transcript unavailable: {exc}"
+    team = await asyncio.to_thread(agents.roster, engine=request.app["engine"])
+    replies = await asyncio.to_thread(canned_replies.all_replies, engine=request.app["engine"])
+    customer = evidence["customer"] or {}
+    values = canned_replies.values_for(case_id=evidence["case"]["id"], customer_name=customer.get("name"),
+                                       email=customer.get("email"), agent=team.get(request["agent"], request["agent"]),
+                                       brand=request.app["brand"])
+    replies = [{**reply, "text": canned_replies.expand(reply["body"], values)} for reply in replies]
+    chosen = next((r["text"] for r in replies if str(r["id"]) == request.query.get("reply")), "")
     evidence["case"]["proposed_major"] = amount_input(evidence["case"]["proposed_minor"],
                                                       evidence["case"]["currency"], _agent_locale(request))
     return render(request, "case.html", status=status, error=error, done=DONE_TEXT.get(request.query.get("done", "")),
-                  transcript=transcript, transcript_error=transcript_error, **evidence)
+                  transcript=transcript, transcript_error=transcript_error, team=team, replies=replies,
+                  draft=chosen, version=version, **evidence)
 
 
 async def claim_case(request: web.Request) -> web.Response:
@@ -275,14 +277,6 @@ async def no_favicon(request: web.Request) -> web.Response:
     return web.Response(status=204)
 
 
-def _case_id(request: web.Request) -> int:
-    """The case id in the path; 404 for anything but a whole number a case id can be."""
-    text = request.match_info["case_id"]
-    if not (text.isascii() and text.isdigit() and 0 < len(text) <= 10 and 0 < int(text) <= LARGEST_ID):
-        raise web.HTTPNotFound(text="No such case.")
-    return int(text)
-
-
 def _agent_locale(request: web.Request):
     """The agent's locale, from their browser's first choice: how they write amounts."""
     return agent_locale(request.headers.get("Accept-Language", "").split(",")[0].split(";")[0])
@@ -301,13 +295,18 @@ def make_app(*, engine=None, gateway=None, conversations=None, brand: str = "Gro
     # Agents' forms are small, but a Stripe event (an invoice with many lines) can be large.
     app = web.Application(middlewares=[headers_everywhere, security], client_max_size=512 * 1024)
     app.update(engine=engine, gateway=gateway, conversations=conversations, brand=brand, secure=secure_cookies,
-               slack_signing_secret=slack_signing_secret, trusted_proxies=trusted_proxies)
+               slack_signing_secret=slack_signing_secret, trusted_proxies=trusted_proxies, chats=Chats(engine),
+               case_page=case_page)
+    sse.install(app)
+    for module in (live, teamwork, dashboard):
+        app.add_routes(module.routes)
     app.add_routes([
         web.get("/login", login_page), web.post("/login", login), web.post("/logout", logout),
         web.get("/", queue_page), web.get("/cases/{case_id}", case_page),
         web.post("/cases/{case_id}/claim", claim_case), web.post("/cases/{case_id}/decide", decide),
         web.post("/cases/{case_id}/chat/{step}", live_chat), web.post("/availability", availability),
         web.get("/health", health), web.get("/favicon.ico", no_favicon), web.post("/slack/interactions", slack_click),
-        web.post("/stripe/webhook", stripe_webhook), web.get("/metrics", aiohttp_handler(engine or get_engine())), web.static("/static", HERE / "static"),
+        web.post("/stripe/webhook", stripe_webhook), web.get("/metrics", aiohttp_handler(engine or get_engine())),
+        web.static("/static", HERE / "static"),
     ])
     return app

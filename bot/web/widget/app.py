@@ -18,20 +18,20 @@ from aiohttp import web
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from bot.app.identity import issue_customer_token
+from bot.clock import now_utc
 from bot.core.messages import ASSISTANT_UNREACHABLE
 from bot.core.text import clean_text
 from bot.notify.conversations import ConversationError
 from bot.observability.metrics import TURN_SECONDS, TURNS, aiohttp_handler
 from bot.settings import is_loopback
-from bot.web import limits
-from bot.web.limits import CONVERSATION_ID, MAX_MESSAGE, RateLimiter, SharedRateLimiter, checked_metadata, rate_limiter
+from bot.web import sse
+from bot.web.limits import (CONVERSATION_ID, MAX_MESSAGE, RateLimiter, SharedRateLimiter, checked_metadata,
+                            rate_limiter)
+from bot.web.widget import extras
+from bot.web.widget.extras import error as _error
 
 HERE = Path(__file__).resolve().parent
 templates = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]))
-
-
-def _error(status: int, message: str) -> web.Response:
-    return web.json_response({"error": message}, status=status)
 
 
 async def post_message(request: web.Request) -> web.Response:
@@ -43,23 +43,24 @@ async def post_message(request: web.Request) -> web.Response:
         return _error(400, "Send JSON: {conversation_id, text, customer_token?}.")
     conversation, text = str(body.get("conversation_id", "")), body.get("text")
     if not CONVERSATION_ID.fullmatch(conversation):
-        return _error(400, "conversation_id must be 16-64 letters, digits or dashes.")
+        return _error(400, extras.BAD_CONVERSATION)
     if not isinstance(text, str) or not clean_text(text).strip():
         return _error(400, "The message is empty.")
     text = clean_text(text)
     if len(text) > MAX_MESSAGE:
         return _error(413, f"That message is too long ({len(text)} characters); please keep it under {MAX_MESSAGE}.")
-    limiter = request.app["limiter"]
-    if not (await limiter.allow(f"c:{conversation}") and await limiter.allow(f"ip:{client_address(request)}")):
+    if not await extras.allowed(request, conversation):
         return _error(429, "You're sending messages very quickly; please wait a few seconds.")
     try:
         metadata = checked_metadata(body)
     except ValueError as problem:
         return _error(400, f"{problem}.")
+    await asyncio.to_thread(request.app["chats"].widget_seen, conversation, now=now_utc(),
+                            token=metadata.get("customer_token"))
     started = time.monotonic()
     try:
         replies = await asyncio.to_thread(request.app["conversations"].send, conversation, text.strip(), metadata,
-                                          client_address=client_address(request))
+                                          client_address=extras.client_address(request))
     except ConversationError:
         TURNS.labels("widget", "unreachable").inc()
         return _error(502, ASSISTANT_UNREACHABLE)
@@ -70,25 +71,20 @@ async def post_message(request: web.Request) -> web.Response:
         for r in replies]})
 
 
-def client_address(request: web.Request) -> str:
-    """The customer's address for the per-address limits (proxies: WIDGET_TRUSTED_PROXIES)."""
-    return limits.client_address(request.remote, request.headers.get("X-Forwarded-For"),
-                                 request.app["trusted_proxies"])
-
-
 async def history(request: web.Request) -> web.Response:
     conversation = request.query.get("conversation_id", "")
     if not CONVERSATION_ID.fullmatch(conversation):
-        return _error(400, "conversation_id must be 16-64 letters, digits or dashes.")
+        return _error(400, extras.BAD_CONVERSATION)
     limiter = request.app["history_limiter"]
-    if not (await limiter.allow(f"c:{conversation}") and await limiter.allow(f"ip:{client_address(request)}")):
+    if not (await limiter.allow(f"c:{conversation}")
+            and await limiter.allow(f"ip:{extras.client_address(request)}")):
         return _error(429, "Too many requests; please wait a few seconds.")
     try:
-        lines = await asyncio.to_thread(request.app["conversations"].transcript, conversation)
+        view = await extras.conversation_view(request.app, conversation)
     except ConversationError:
         return _error(502, ASSISTANT_UNREACHABLE)
-    return web.json_response({"messages": [{"who": line["who"], "text": line["text"],
-                                            "buttons": line.get("buttons", [])} for line in lines]})
+    await asyncio.to_thread(request.app["chats"].widget_seen, conversation, now=now_utc())
+    return web.json_response(view)
 
 
 async def demo_page(request: web.Request) -> web.Response:
@@ -119,37 +115,38 @@ async def cors(request: web.Request, handler):
     """The widget's API answers the pages of the sites in WIDGET_ALLOWED_ORIGINS, and its
     own; a page from anywhere else is refused, and no response ever says '*'."""
     origin = request.headers.get("Origin")
-    allowed = origin in request.app["allowed_origins"]
-    if request.path.startswith("/api/") and origin and not allowed and urlsplit(origin).netloc != request.host:
+    if request.path.startswith("/api/") and origin and origin not in request.app["allowed_origins"] \
+            and urlsplit(origin).netloc != request.host:
         response = _error(403, "This site may not use the help widget.")
     elif request.method == "OPTIONS":
         response = web.Response(status=204)
     else:
         response = await handler(request)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    if allowed and request.path.startswith("/api/"):
-        response.headers.update({"Access-Control-Allow-Origin": origin, "Vary": "Origin",
-                                 "Access-Control-Allow-Headers": "Content-Type",
-                                 "Access-Control-Allow-Methods": "GET, POST, OPTIONS"})
+    if not response.prepared:  # a stream (server-sent events) sent its own when it started
+        response.headers.update(extras.cors_headers(request))
     return response
 
 
-def make_app(*, conversations, brand: str = "GroupTrack CRM", demo: bool = False,
-             demo_customers: tuple[str, ...] = (),
+def make_app(*, conversations, chats, brand: str = "GroupTrack CRM", demo: bool = False,
+             demo_customers: tuple[str, ...] = (), email_from: str = "support@grouptrack.example",
              limiter: RateLimiter | SharedRateLimiter | None = None,
              history_limiter: RateLimiter | SharedRateLimiter | None = None,
              trusted_proxies: frozenset[str] = frozenset(),
              allowed_origins: frozenset[str] = frozenset()) -> web.Application:
     app = web.Application(middlewares=[cors], client_max_size=16 * 1024)
-    app.update(conversations=conversations, brand=brand, demo=demo, demo_customers=demo_customers,
-               trusted_proxies=trusted_proxies, allowed_origins=allowed_origins,
+    app.update(conversations=conversations, chats=chats, brand=brand, demo=demo, demo_customers=demo_customers,
+               trusted_proxies=trusted_proxies, allowed_origins=allowed_origins, email_from=email_from,
                limiter=limiter or rate_limiter("widget", per_minute=20, burst=8),
-               # An open widget polls its history every 4 s (15 a minute); room for a few
-               # customers behind one address, none for a loop reading trackers from Rasa.
+               # A widget reads its history when it opens and when its event stream reconnects;
+               # room for a few customers behind one address, none for a loop reading trackers.
                history_limiter=history_limiter or rate_limiter("widget-history", per_minute=120, burst=30))
+    sse.install(app)
     app.add_routes([
         web.post("/api/messages", post_message), web.route("OPTIONS", "/api/messages", post_message),
-        web.get("/api/history", history), web.get("/demo", demo_page), web.get("/health", health),
+        web.get("/api/history", history), web.get("/api/events", extras.events), web.post("/api/left", extras.left),
+        web.post("/api/rating", extras.rating), web.route("OPTIONS", "/api/rating", extras.rating),
+        web.post("/api/copy", extras.email_copy), web.route("OPTIONS", "/api/copy", extras.email_copy),
+        web.get("/demo", demo_page), web.get("/health", health),
         web.get("/metrics", aiohttp_handler()),
         web.static("/static", HERE / "static"),
     ])
