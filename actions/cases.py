@@ -23,7 +23,7 @@ def tell_about_case(dispatcher: CollectingDispatcher, summary: dict, reader: Rea
     now = now_utc()
     due = deadline(parse_utc(summary["case_due"]), reader, now=now)
     if summary.get("handoff") == "live":
-        response = "utter_handoff_live"
+        response = "utter_handoff_live" if summary["case_created"] else "utter_handoff_live_again"
     elif summary.get("handoff") == "after_hours":
         response, due = "utter_handoff_after_hours", deadline(parse_utc(summary["next_opening"]), reader, now=now)
     elif not summary["case_created"]:

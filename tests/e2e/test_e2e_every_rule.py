@@ -122,7 +122,9 @@ def test_terms_topics_and_small_talk(live):
 def test_asking_for_a_person_opens_one_handoff_case(live):
     first = texts(say(live, "e2e-visitor", "I need to talk to a real person", None))
     second = texts(say(live, "e2e-visitor", "can I speak to a human please", None))
-    assert "case #" in first and "already with our support team" in second, (first, second)
+    # Whether a person can join now depends on the agents' availability (other tests set it):
+    # either way the second request is told it is already in hand.
+    assert "case #" in first and "already" in second and "already" not in first, (first, second)
     engine = mirror(live)
     with unit_of_work(engine) as session:
         rows = session.execute(select(models.ReviewCase).where(
