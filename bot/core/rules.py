@@ -1,4 +1,4 @@
-"""Refund and credit rules R0-R8 (shared policy/refund-rules.md) as pure functions.
+"""Refund and credit rules R0-R8 (docs/refund-rules.md) as pure functions.
 
 `decide` reads only its arguments: the account snapshot, the stated reason, `now`
 and the policy. It never touches a clock, a database or Stripe, so every decision
