@@ -19,7 +19,10 @@ INJECTION = 'is this <b>bold</b>? <img src=x onerror="document.title=\'pwned\'">
 
 def messages(driver) -> list[str]:
     """The conversation's messages as shown (the welcome above them is not one)."""
-    return [m.text for m in driver.find_elements(By.CSS_SELECTOR, "#gt-widget .gt-item .gt-text")]
+    # Read in one script: the widget redraws as messages arrive, and an element found a moment
+    # before may be gone when its text is asked for.
+    return driver.execute_script("return Array.from(document.querySelectorAll('#gt-widget .gt-item .gt-text'))"
+                                 ".map(function (m) { return m.innerText; })")
 
 
 def wait_for_reply(driver, count: int) -> None:

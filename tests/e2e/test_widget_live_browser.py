@@ -5,6 +5,7 @@ Screenshots go to var/screenshots/."""
 from __future__ import annotations
 
 import pytest
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 from sqlalchemy import select
@@ -42,7 +43,11 @@ def query(live, statement):
 
 
 def shown(driver, selector: str) -> str:
-    return " ".join(e.text for e in driver.find_elements(By.CSS_SELECTOR, selector) if e.is_displayed())
+    """The visible text under selector, read in one script: the widget redraws as events arrive."""
+    return driver.execute_script(
+        "return Array.from(document.querySelectorAll(arguments[0]))"
+        ".filter(function (e) { return e.getClientRects().length > 0; })"
+        ".map(function (e) { return e.innerText; }).join(' ')", selector)
 
 
 def test_a_person_answers_an_open_and_a_closed_widget_then_the_customer_rates_and_gets_a_copy(live, browser):  # noqa: F811
@@ -51,7 +56,7 @@ def test_a_person_answers_an_open_and_a_closed_widget_then_the_customer_rates_an
     conversation, case_id = ask_for_a_person(live, browser, "wyn@example.com")
 
     alice.post(f"/cases/{case_id}/chat/join")  # pushed to the open widget: no reload, no message from the customer
-    wait = WebDriverWait(browser, 20)
+    wait = WebDriverWait(browser, 20, ignored_exceptions=(StaleElementReferenceException,))
     wait.until(lambda d: "alice joined the chat" in shown(d, ".gt-notice"))
     agent_line = browser.find_elements(By.CSS_SELECTOR, ".gt-item-agent")[-1]
     assert agent_line.find_element(By.CSS_SELECTOR, ".gt-avatar").text == "A"
@@ -89,7 +94,7 @@ def test_a_person_answers_an_open_and_a_closed_widget_then_the_customer_rates_an
     rating.find_element(By.CSS_SELECTOR, ".gt-comment").send_keys("Quick and kind.")
     screenshot(browser, "widget-13-rating")
     rating.find_element(By.CSS_SELECTOR, ".gt-rate").click()
-    wait.until(lambda d: "Thank you for your rating." in rating.text)
+    wait.until(lambda d: "Thank you for your rating." in shown(d, ".gt-rating"))
     stored = query(live, select(models.Rating).where(models.Rating.conversation_id == conversation))
     assert (stored.score, stored.case_id, stored.comment, stored.subject) == (5, case_id, "Quick and kind.",
                                                                               f"case:{case_id}")

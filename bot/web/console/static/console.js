@@ -17,9 +17,11 @@
   function editing(region) {
     var active = document.activeElement;
     if (active && region.contains(active) && /^(INPUT|TEXTAREA|SELECT)$/.test(active.tagName)) return true;
-    return all("textarea, input[type=text], input:not([type])", region).some(function (field) {
+    var typed = all("textarea, input[type=text], input:not([type])", region).some(function (field) {
       return field.value !== field.defaultValue;
     });
+    // A choice made but not yet sent (a teammate picked to assign to) is the agent's work too.
+    return typed || all("select option", region).some(function (option) { return option.selected !== option.defaultSelected; });
   }
   function swap(html) {
     var fresh = new DOMParser().parseFromString(html, "text/html");
@@ -112,7 +114,7 @@
     var canned = document.getElementById("canned");
     if (canned && !canned.wired) {
       canned.wired = true;
-      canned.insertBefore(new Option("Insert a canned reply\u2026", ""), canned.firstChild).selected = true;
+      canned.insertBefore(new Option("Insert a canned reply\u2026", "", true, true), canned.firstChild);
       canned.addEventListener("change", function () {
         var text = document.getElementById("text"), option = canned.selectedOptions[0];
         if (!text || !option || !option.value) return;
