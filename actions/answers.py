@@ -10,12 +10,12 @@ from __future__ import annotations
 from typing import Any, Callable, NamedTuple
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import cancellation, plans, refunds
 from actions.consent import OFFER_SLOT, offer_of_previous_turn, pressed_offer, set_in_previous_turn
-from actions.identity import prove
+from actions.identity import ask_for_proof, prove
 from actions.requests import LOOK_AGAIN_SLOT, look_again
 from bot.app import offers
 from bot.clock import now_utc
@@ -60,10 +60,13 @@ class ActionAnswerYes(Action):
             # "yes but wait": not a plain yes, so not consent; the offer stays for a plain answer
             dispatcher.utter_message(response="utter_yes_or_no")
             return restate(dispatcher, tracker, waiting)
-        email = prove(tracker).email
+        proof = prove(tracker)
+        email = proof.email
         if email is None:
-            dispatcher.utter_message(response="utter_need_identity")
-            return CLEARED
+            # Not (or no longer) proven, say by a sign-in that ran out with the chat open: prove
+            # who it is with a code, then the request afresh, so any offer is new and gets its own yes.
+            return CLEARED + ask_for_proof(dispatcher, proof, tracker.get_slot("last_request")) + [
+                FollowupAction("identify_form")]
         try:
             offer = offers.answer(waiting, conversation_id=tracker.sender_id, email=email, accept=True, now=now_utc())
         except offers.OfferUnavailable as unavailable:

@@ -81,12 +81,18 @@ def answer_when_identified(dispatcher: CollectingDispatcher, tracker: Tracker, a
                            remember: list[dict[str, Any]] = ()) -> list[dict[str, Any]]:
     """`answer(email)` for a proven customer; otherwise remember the request (and the
     `remember` slot events) and let the rules start identify_form; action_resume_request
-    answers it afterwards. A sign-in that expired is said first, so the customer knows why."""
+    answers it afterwards."""
     proof = prove(tracker)
     if proof.email is not None:
         return [SlotSet("needs_identity", False)] + answer(proof.email)
+    return ask_for_proof(dispatcher, proof, latest_intent(tracker)) + list(remember)
+
+
+def ask_for_proof(dispatcher: CollectingDispatcher, proof: Proof, request: str | None) -> list[dict[str, Any]]:
+    """Remember `request` for after the emailed code (identify_form, then action_resume_request).
+    A sign-in that expired or isn't ours is said first, so the customer knows why they are asked."""
     if proof.token_expired:
         dispatcher.utter_message(response="utter_sign_in_expired")
     elif proof.token_refused:
         dispatcher.utter_message(response="utter_sign_in_not_recognised")
-    return [SlotSet("needs_identity", True), SlotSet("pending_request", latest_intent(tracker)), *remember]
+    return [SlotSet("needs_identity", True), SlotSet("pending_request", request)]

@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.account import summarise
 from actions.cancellation import offer_cancellation
 from actions.cases import ActionHandToPerson
-from actions.identity import prove
+from actions.identity import ask_for_proof, prove
 from actions.plans import offer_plan_change, undo_change
 from actions.refunds import REASON_BY_INTENT, assess
 
@@ -32,12 +32,14 @@ REQUESTS: dict[str, Answer] = {
 def look_again(dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict, intent: str) -> list[dict[str, Any]]:
     """The customer said yes to "shall I look again?": the last request, afresh (any offer it
     makes is a new one, answered by their next message)."""
-    email = prove(tracker).email
     answer = REQUESTS.get(intent)
-    if email is None or answer is None:
+    if answer is None:
         dispatcher.utter_message(response="utter_anything_else")
         return []
-    return answer(dispatcher, tracker, email, intent)
+    proof = prove(tracker)
+    if proof.email is None:
+        return ask_for_proof(dispatcher, proof, intent) + [FollowupAction("identify_form")]
+    return answer(dispatcher, tracker, proof.email, intent)
 
 
 class ActionResumeRequest(Action):

@@ -79,6 +79,25 @@ def test_an_expired_sign_in_is_said_and_the_emailed_code_then_identifies_the_cus
     assert "can't see your account" not in again and "email address" not in again, again
 
 
+def test_a_yes_after_the_sign_in_ran_out_asks_for_a_code_then_offers_afresh(live):
+    """The chat stayed open past the token's life between the offer and the yes: the yes is
+    not consent from anyone proven, so the customer proves it by code and is asked again."""
+    sender = "expired-between-tess"
+    fresh = issue_customer_token("tess@example.com", secret=SECRET)
+    expired = issue_customer_token("tess@example.com", secret=SECRET, ttl_seconds=-60)
+    offer = texts(say(live, sender, "please cancel my subscription", fresh))
+    assert "Shall I do that?" in offer, offer
+    before = movements(live, "tess@example.com")
+    asked = texts(say(live, sender, "yes", expired))
+    assert "sign-in has expired" in asked and "email address" in asked, asked
+    assert "6-digit code" in texts(say(live, sender, "tess@example.com", expired))
+    confirmed = texts(say(live, sender, latest_code(live, "tess@example.com"), expired))
+    assert "that's you confirmed" in confirmed and "Shall I do that?" in confirmed, confirmed
+    assert movements(live, "tess@example.com") == before  # the yes before the code moved nothing
+    done = texts(say(live, sender, "yes", expired))  # the code, with this client's key, proves her now
+    assert "won't renew" in done, done
+
+
 def test_a_conversation_id_alone_lends_no_identity(live):
     """Gia's token on one message; the next message to the same conversation without proof."""
     sender = "takeover-gia"
