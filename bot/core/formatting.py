@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_skeleton, format_time, get_timezone_name
+from babel.lists import format_list
 from babel.numbers import format_currency
 
 from bot.core.money import exponent
@@ -51,6 +52,11 @@ def _locale(text: str | None) -> Locale | None:
         return Locale.parse((text or "").replace("-", "_")) if text else None
     except (UnknownLocaleError, ValueError, TypeError):
         return None
+
+
+def listing(words: list[str], reader: Reader = Reader()) -> str:
+    """"a, b and c", in the reader's English."""
+    return format_list(words, locale=reader.date_locale)
 
 
 def money(amount: int, currency: str, reader: Reader = Reader()) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date, datetime
 
-from bot.core.formatting import Reader, day, money
+from bot.core.formatting import Reader, day, listing, money
 from bot.core.money import format_amount
 from bot.core.statuses import CaseKind, CaseStatus, LedgerStatus, MovementKind
 
@@ -102,10 +102,12 @@ def decision_for_customer(result: Mapping, *, window_hours: int, reader: Reader,
 
     paid = ""
     if result.get("charge_amount") is not None:
-        paid = f"your payment of {cash(result['charge_amount'])} on {day(date.fromisoformat(result['charge_date']), reader, now=now)}"
+        charged_on = day(date.fromisoformat(result['charge_date']), reader, now=now)
+        paid = f"your payment of {cash(result['charge_amount'])} on {charged_on}"
     if rule == "R0":
         if not paid and facts.get("trial_end"):  # never charged: the trial is what there is
-            return (f"You're still in your free trial until {day(datetime.fromisoformat(facts['trial_end']), reader, now=now)}"
+            trial_end = day(datetime.fromisoformat(facts['trial_end']), reader, now=now)
+            return (f"You're still in your free trial until {trial_end}"
                     " and haven't been charged anything. If you cancel before then, you're never charged.")
         if not paid:
             return "There's no payment on your account, so there's nothing to refund."
@@ -133,14 +135,20 @@ def decision_for_customer(result: Mapping, *, window_hours: int, reader: Reader,
                 "will decide.")
     if rule == "R6":
         ongoing = facts.get("ongoing_incidents") or []
-        known = f" We know about a problem with {', '.join(ongoing)} and are working on it." if ongoing else ""
-        return ("I've opened a ticket for our technical team." + known + " Problems that aren't caused by a lasting "
-                "outage on our side aren't refunded.")
+        known = f"We know about a problem with {feature_names(ongoing, reader)} and are working on it. " \
+            if ongoing else ""
+        # The ticket itself is told just before (actions/refunds.py): this is what is known and the rule.
+        return known + "Problems that aren't caused by a lasting outage on our side aren't refunded."
     if rule == "R8" and result.get("base", 0) == 0 and facts.get("period_end") and \
             datetime.fromisoformat(facts["period_end"]) > now:
         return f"There's nothing left of the period {paid} covered, so there's no refund."
     return (f"The period {paid} covered has ended, and fees aren't refundable once it has, so there's no "
             "refund. If you disagree, ask for a person and they will look at it.")
+
+
+def feature_names(features: list[str], reader: Reader) -> str:
+    """The product's feature keys ("post-scheduler") as a customer says them: "the post scheduler"."""
+    return listing([f"the {feature.replace('-', ' ').replace('_', ' ')}" for feature in features], reader)
 
 
 # --- carrying out a refund the customer confirmed (bot/app/refunds.py) -----------------

@@ -75,7 +75,8 @@ def test_r5_an_outage_becomes_a_credit_case_for_a_person(live):
 
 def test_r6_troubleshooting_a_known_issue_and_a_ticket(live):
     [reply] = talk(live, "gia@example.com", "e2e-gia", "the post scheduler isn't working for me")
-    assert "problem with post-scheduler" in reply and "Sign out and back in" in reply, reply
+    assert "problem with the post scheduler" in reply and "Sign out and back in" in reply, reply
+    assert reply.count("opened") == 1, reply  # the ticket is told once
     assert reply.startswith("Let's get it working") and "ticket #" in reply, reply  # help before the rule
     state = account_state(live, "gia@example.com")
     assert state["cases"] == [("ticket", "R6", 0, "open")] and state["ledger"] == []
