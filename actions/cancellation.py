@@ -22,11 +22,16 @@ RESULT_RESPONSE = {"cancelled": "utter_cancelled_at_period_end", "not_renewing":
 
 
 def offer_cancellation(dispatcher: CollectingDispatcher, tracker: Tracker, email: str,
-                       restating: bool = False) -> list[dict[str, Any]]:
+                       restating: bool = False, refused: dict | None = None) -> list[dict[str, Any]]:
+    """Offer to stop the renewal; `refused` is the refund decision it follows, if any, which a
+    "why not?" asks about (and a restated offer still follows)."""
     now, reader = now_utc(), reader_of(tracker)
     state = renewal(email, now=now)
     until = access_until(state["access_until"], reader, now)
-    topic = {"kind": "cancel", "access_until": state["access_until"].isoformat() if state["access_until"] else None}
+    if restating and refused is None:
+        refused = (tracker.get_slot("topic") or {}).get("refused")
+    topic = {"kind": "cancel", "access_until": state["access_until"].isoformat() if state["access_until"] else None,
+             **({"refused": refused} if refused else {})}
     if not state["renews"]:
         response = "utter_not_renewing" if state["access_until"] else "utter_subscription_ended"
         dispatcher.utter_message(response=response, access_until=until)

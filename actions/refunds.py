@@ -70,7 +70,7 @@ def assess(dispatcher: CollectingDispatcher, tracker: Tracker, email: str, inten
     if decision["outcome"] in REVIEW_OUTCOMES:
         tell_about_case(dispatcher, decision, reader)
     if decision["outcome"] == "no_refund":  # R3, R4, R8: offer to stop the next renewal
-        events += offer_cancellation(dispatcher, tracker, email)
+        events += offer_cancellation(dispatcher, tracker, email, refused=decision_topic(decision))
     return events
 
 

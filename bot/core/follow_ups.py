@@ -136,6 +136,9 @@ NO_TOPIC = ("I'm not sure what that's about. I can help with refunds, your subsc
 
 
 def answer(question: str, topic: Mapping | None, *, policy: Policy, reader: Reader, now: datetime) -> str:
+    if topic and topic.get("refused") and question in ("why", "how_much"):
+        # A renewal offered right after a refused refund: "why not?" and "how much?" are about the refund.
+        topic = topic["refused"]
     template = ANSWERS.get(topic_key(topic) if topic else "", {}).get(question)
     if template is None:
         return NO_TOPIC

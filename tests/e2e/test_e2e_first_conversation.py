@@ -72,6 +72,9 @@ def test_outside_the_window_the_customer_is_told_why_and_nothing_moves(live):
     reply = texts(say(live, "widget-dan", "I never used my account, refund please", token))
     assert "access rather than use" in reply and understood(reply), reply
     assert "won't be charged again" in reply and "Shall I" in reply, reply  # R3 offers period-end cancel
+    for _ in range(2):  # "why not?" is about the refused refund, also after the offer is asked again
+        why = texts(say(live, "widget-dan", "why not??", token))
+        assert "rather than use" in why and "shall I still stop the renewal" in why, why
     kept = texts(say(live, "widget-dan", "no", token))
     assert "haven't changed anything" in kept, kept
     engine = mirror(live)

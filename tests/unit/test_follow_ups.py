@@ -61,3 +61,14 @@ def test_answers_use_the_topic_s_facts():
 def test_a_question_without_a_topic_says_what_the_assistant_does():
     assert answer("why", None, policy=Policy(), reader=Reader(), now=NOW) == NO_TOPIC
     assert answer("why", {"kind": "something-new"}, policy=Policy(), reader=Reader(), now=NOW) == NO_TOPIC
+
+
+def test_after_a_refused_refund_why_is_about_the_refund_and_what_next_about_the_renewal_offer():
+    """"We can't refund ... I can stop the renewal. Shall I?" then "why not??" means the refund."""
+    offered = {**TOPICS["cancel"], "refused": TOPICS["decision:R3"]}
+    ask = lambda question: answer(question, offered, policy=Policy(), reader=Reader(), now=NOW)  # noqa: E731
+    assert ask("why") == answer("why", TOPICS["decision:R3"], policy=Policy(), reader=Reader(), now=NOW)
+    assert "rather than use" in ask("why")
+    assert ask("how_much").startswith("Nothing is refunded.")
+    assert ask("what_next") == answer("what_next", TOPICS["cancel"], policy=Policy(), reader=Reader(), now=NOW)
+    assert ask("when") == answer("when", TOPICS["cancel"], policy=Policy(), reader=Reader(), now=NOW)
