@@ -127,6 +127,5 @@ def _intent_reader(request: Request) -> Callable[[str], Awaitable[tuple[str | No
     """The intent (and confidence) the running model reads in a sentence, before the
     dialogue sees it."""
     async def intent_of(text: str) -> tuple[str | None, float]:
-        intent = (await request.app.ctx.agent.parse_message(text)).get("intent") or {}
-        return intent.get("name"), float(intent.get("confidence") or 0.0)
+        return email_channel.reading(await request.app.ctx.agent.parse_message(text))
     return intent_of

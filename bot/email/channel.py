@@ -167,6 +167,26 @@ def _message_headers(form: dict) -> list[tuple[str, str]]:
         return []
 
 
+# Reasons for wanting money back: which of them a mail gives is the model's first choice, but
+# whether it asks for money back at all is how sure the model is of any of them.
+MONEY_BACK = {"request_refund", "late_cancellation", "unused_account", "forgot_subscription"}
+
+
+def reading(parsed: dict) -> tuple[str | None, float]:
+    """The intent the model reads in a sentence and how sure it is of what it means for the
+    reply. "I was charged on the 22nd though I meant to cancel. Can I get my money back?" reads
+    late_cancellation 0.66 and request_refund 0.30: unsure which reason, sure it asks for money
+    back, so the money-back reasons' confidences add up. A technical problem opens a ticket, so
+    it stands on its own confidence."""
+    intent = parsed.get("intent") or {}
+    name, confidence = intent.get("name"), float(intent.get("confidence") or 0.0)
+    if name in MONEY_BACK:
+        confidence = max(confidence, sum(float(other.get("confidence") or 0.0)
+                                         for other in parsed.get("intent_ranking") or []
+                                         if other.get("name") in MONEY_BACK))
+    return name, confidence
+
+
 def triage(intent: str | None, confidence: float) -> str:
     """'ask' the assistant, 'skip' (nothing to answer) or 'unsure' (left for a person)."""
     careful = NOTHING_TO_ANSWER | ACTS_ON_THE_ACCOUNT

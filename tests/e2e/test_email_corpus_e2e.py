@@ -65,6 +65,9 @@ def test_no_mail_opens_a_case_unless_it_asks_for_one(live):
             asked[mail.file] = kinds
         if len(kinds) > mail.asks_for_case:  # one request, one case at the most
             problems.append(f"{mail.file} opened {kinds}")
+        # A request is with a case: its own, or the open case on the same payment, which it joins.
+        if mail.asks_for_case and "case #" not in text:
+            problems.append(f"{mail.file} asked for a case and was not told of one: {text}")
         if text and not mail.questions:
             problems.append(f"{mail.file} answered a mail with nothing to answer: {text}")
         if any(line in text for line in REPHRASE):
@@ -73,6 +76,7 @@ def test_no_mail_opens_a_case_unless_it_asks_for_one(live):
     # The same check sees a case when one is asked for: a person, and a refund the rules leave to people.
     assert asked["10-asks-for-a-person.eml"] == ["handoff"]
     assert asked["06-plain-no-greeting-no-signoff.eml"] == ["refund"]
+    assert asked["42-forwarded-gmail-with-note.eml"] == ["handoff"]  # charged twice: for a person
 
 
 def test_a_day_of_the_month_counts_from_when_the_mail_was_written(live):

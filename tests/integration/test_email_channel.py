@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from bot.email.channel import (ACTS_ON_THE_ACCOUNT, REFUND_REASONS, ForgedMail, compose_reply, parse_mailgun,
-                               plan_messages, remember_token, triage, verify_mailgun)
+                               plan_messages, reading, remember_token, triage, verify_mailgun)
 from bot.email.split import questions
 from bot.settings import ROOT
 
@@ -122,6 +122,25 @@ def test_a_header_smuggled_after_the_sender_is_dropped():
 ])
 def test_only_what_the_model_is_sure_of_reaches_the_dialogue(intent, confidence, verdict):
     assert triage(intent, confidence) == verdict
+
+
+def parsed(*ranking: tuple[str, float]) -> dict:
+    return {"intent": {"name": ranking[0][0], "confidence": ranking[0][1]},
+            "intent_ranking": [{"name": name, "confidence": confidence} for name, confidence in ranking]}
+
+
+def test_a_request_for_money_back_is_sure_whichever_reason_the_model_leans_to():
+    """Tried by email: 'charged on the 22nd though I meant to cancel. Can I get my money back?'
+    read late_cancellation 0.66, request_refund 0.30, and went unanswered."""
+    assert reading(parsed(("late_cancellation", 0.66), ("request_refund", 0.30), ("check_subscription", 0.04))) == \
+        pytest.approx(("late_cancellation", 0.96))
+    assert triage(*reading(parsed(("late_cancellation", 0.66), ("request_refund", 0.30)))) == "ask"
+    # a technical problem opens a ticket: it is held to the bar on its own confidence
+    assert reading(parsed(("technical_problem", 0.6), ("request_refund", 0.3))) == ("technical_problem", 0.6)
+    # money back against something else entirely stays unsure
+    assert triage(*reading(parsed(("request_refund", 0.55), ("ask_refund_fee", 0.40)))) == "unsure"
+    assert reading(parsed(("nlu_fallback", 0.5), ("request_refund", 0.3))) == ("nlu_fallback", 0.5)
+    assert reading({"intent": None}) == (None, 0.0)
 
 
 def intents_leading_to(actions: set[str]) -> set[str]:
