@@ -84,6 +84,11 @@ class ActionAnswerNo(Action):
         waiting, pressed = offer_of_previous_turn(tracker.events), pressed_offer(tracker)
         if waiting and (not pressed or pressed == waiting):
             return decline(dispatcher, tracker, waiting)
+        just_done = set_in_previous_turn(tracker.events, "topic") or {}
+        email = prove(tracker).email
+        if not pressed and just_done.get("kind") == "plan" and just_done.get("done") and email:
+            # "cancel that" right after a switch: offer the way back (a new offer, for its own yes)
+            return CLEARED + plans.undo_change(dispatcher, tracker, email)
         dispatcher.utter_message(response="utter_anything_else")
         return CLEARED
 

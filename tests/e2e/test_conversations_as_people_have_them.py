@@ -98,6 +98,18 @@ def test_a_yes_after_the_sign_in_ran_out_asks_for_a_code_then_offers_afresh(live
     assert "won't renew" in done, done
 
 
+def test_cancel_that_right_after_a_switch_offers_the_way_back(live):
+    token, sender = issue_customer_token("noor@example.com", secret=SECRET), "switch-back-noor"
+    say(live, sender, "can I switch to the yearly plan?", token)
+    switched = texts(say(live, sender, "yes", token))
+    assert "you're now on Pro yearly" in switched, switched
+    back = texts(say(live, sender, "hmm actually cancel that", token))
+    assert "Pro monthly" in back and "Shall I switch you?" in back, back  # an offer, not a change
+    assert movements(live, "noor@example.com")[-1][0] == "pro-yearly"
+    assert "you're now on Pro monthly" in texts(say(live, sender, "yes", token))
+    assert movements(live, "noor@example.com")[-1][0] == "pro-monthly"
+
+
 def test_a_conversation_id_alone_lends_no_identity(live):
     """Gia's token on one message; the next message to the same conversation without proof."""
     sender = "takeover-gia"
