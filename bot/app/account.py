@@ -55,7 +55,7 @@ def cancel_at_period_end(email: str, *, consent: str | None, gateway=None, engin
 def renewal(email: str, *, now: datetime, engine: Engine | None = None) -> dict:
     """Whether the subscription will bill again, and until when access runs (None: it has ended)."""
     with reading(engine) as session:
-        sub = repository.find_customer(session, email).subscription
+        sub = repository.find_subscription(session, email)
         if sub is None:
             return {"renews": False, "access_until": None}
         ended = sub.status == "canceled" and sub.current_period_end <= now
