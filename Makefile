@@ -16,6 +16,7 @@ help:
 	@echo "make bench  benchmarks, figures as ratios against a baseline measured in the same run"
 	@echo "make bench-nlu  NLU pipelines compared: own held-out and 5-fold CV, HINT3 benchmark, parse latency"
 	@echo "make bench-email  reply-parsing libraries and our mail splitter on the corpus of customer mails"
+	@echo "make bench-turns  one REST turn against stock rasa init: latency, throughput, py-spy profiles, soak (SOAK=600 s)"
 	@echo "make lock   re-resolve requirements.lock from pyproject.toml (deliberate upgrades only)"
 
 $(INSTALLED): requirements.lock pyproject.toml
@@ -61,7 +62,12 @@ bench-nlu: $(INSTALLED)
 bench-email: $(INSTALLED)
 	$(BIN)/python -m bench.email_split
 
+# SOAK=seconds of the soak (0 skips it); QUICK=1 fewer turns; SKIP_PROD=1 leaves out the run-prod shape.
+SOAK ?= 600
+bench-turns: $(INSTALLED)
+	$(BIN)/python -m bench.turns --soak $(SOAK) $(if $(QUICK),--quick) $(if $(SKIP_PROD),--skip-prod)
+
 lock: $(INSTALLED)
 	$(BIN)/python -m pip freeze --exclude-editable > requirements.lock
 
-.PHONY: help install test-system-deps run run-prod test bench bench-nlu bench-email lock
+.PHONY: help install test-system-deps run run-prod test bench bench-nlu bench-email bench-turns lock

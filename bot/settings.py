@@ -240,6 +240,18 @@ def load_policy(path: str | os.PathLike | None = None) -> Policy:
     """The policy file named by `path`, else POLICY_FILE, else config/policy.yml."""
     path = Path(path or settings().policy_file)
     try:
+        stat = path.stat()
+    except FileNotFoundError:
+        raise PolicyError(f"policy file not found: {path}") from None
+    # Every action asks for the policy; parsing its YAML each time was a tenth of the action
+    # server's CPU (make bench-turns). Keyed on the file's mtime and size, an operator's edit
+    # is still read on the next call.
+    return _policy_from(path, stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=8)
+def _policy_from(path: Path, _mtime_ns: int, _size: int) -> Policy:
+    try:
         text = path.read_text()
     except FileNotFoundError:
         raise PolicyError(f"policy file not found: {path}") from None

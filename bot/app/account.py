@@ -13,7 +13,7 @@ from bot.core.formatting import Reader
 from bot.core.plans import display_name
 from bot.core.statuses import LedgerStatus, OfferKind
 from bot.db import repository
-from bot.db.session import get_engine, unit_of_work
+from bot.db.session import get_engine, reading, unit_of_work
 from bot.settings import load_plans
 
 
@@ -54,8 +54,8 @@ def cancel_at_period_end(email: str, *, consent: str | None, gateway=None, engin
 
 def renewal(email: str, *, now: datetime, engine: Engine | None = None) -> dict:
     """Whether the subscription will bill again, and until when access runs (None: it has ended)."""
-    with unit_of_work(engine) as session:
-        sub = repository.find_customer(session, email).subscription
+    with reading(engine) as session:
+        sub = repository.find_subscription(session, email)
         if sub is None:
             return {"renews": False, "access_until": None}
         ended = sub.status == "canceled" and sub.current_period_end <= now

@@ -20,7 +20,7 @@ from bot.core.statuses import DECIDABLE, CaseKind, CaseStatus
 from bot.core.support_hours import next_opening
 from bot.core.text import clean_text
 from bot.db import models, repository
-from bot.db.session import unit_of_work
+from bot.db.session import reading, unit_of_work
 from bot.settings import load_policy
 
 MESSAGE_LIMIT = 2000
@@ -127,7 +127,7 @@ def typing(case_id: int, agent: str, *, now: datetime, engine: Engine | None = N
 
 
 def is_live(conversation_id: str, *, engine: Engine | None = None) -> bool:
-    with unit_of_work(engine) as session:
+    with reading(engine) as session:  # every new session asks: never behind the writers
         return session.execute(select(models.ReviewCase.id).where(
             models.ReviewCase.conversation_id == conversation_id,
             models.ReviewCase.live_agent.is_not(None)).limit(1)).first() is not None

@@ -33,11 +33,11 @@ def make_offer(*, conversation_id: str, channel: str | None, email: str, kind: O
                from_plan: str | None = None, amount: int = 0, currency: str | None = None,
                engine: Engine | None = None) -> models.Offer:
     with unit_of_work(engine) as session:
-        customer = repository.find_customer(session, email)
+        customer = repository.customer_id(session, email)
         _withdraw_open(session, conversation_id, now)
         offer = models.Offer(
             token=secrets.token_hex(TOKEN_BYTES), conversation_id=conversation_id, channel=channel,
-            customer_id=customer.id, kind=kind, decision_id=decision_id, plan_id=plan_id, from_plan=from_plan,
+            customer_id=customer, kind=kind, decision_id=decision_id, plan_id=plan_id, from_plan=from_plan,
             amount=amount, currency=currency, status=OfferStatus.OPEN, made_at=now,
             expires_at=now + timedelta(minutes=valid_minutes))
         session.add(offer)

@@ -27,6 +27,24 @@ def find_customer(session: Session, email: str) -> models.Customer:
     return row
 
 
+def customer_id(session: Session, email: str) -> int:
+    """The customer's id alone, for a write that only points at them (an offer): no history loaded."""
+    found = session.execute(select(models.Customer.id).where(
+        models.Customer.email == email.strip().lower())).scalar_one_or_none()
+    if found is None:
+        raise UnknownCustomer(f"no customer with email {email}")
+    return found
+
+
+def find_subscription(session: Session, email: str) -> models.Subscription | None:
+    """The customer's subscription, without their charges, refunds and incidents."""
+    row = session.execute(select(models.Customer).where(models.Customer.email == email.strip().lower())
+                          .options(selectinload(models.Customer.subscription))).scalar_one_or_none()
+    if row is None:
+        raise UnknownCustomer(f"no customer with email {email}")
+    return row.subscription
+
+
 def to_account(customer: models.Customer) -> domain.Account:
     sub = customer.subscription
     return domain.Account(
