@@ -7,7 +7,10 @@ assistant has answered. Wrapping that callback counts and times every turn on RE
 
 The same wrapper notes each customer message on the conversation's row in the app
 database (bot/app/chats.py): the live console watches it, and the dashboard counts
-conversations by channel from it. A database hiccup there never costs the customer a turn.
+conversations by channel from it. The turn does not wait for that write: one background
+writer takes every note made since its last write in one transaction, so under load many
+turns share a transaction (SQLite has one writer at a time, and the action server is
+another). A database hiccup there never costs the customer a turn.
 
 Rasa's only way to add an HTTP route is an input channel, so `MetricsInput` is one that
 takes no messages: `GET /webhooks/metrics/` serves this process's metrics (turns, and
@@ -18,6 +21,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Awaitable, Callable
 
 from rasa.core.channels.channel import InputChannel, UserMessage
@@ -32,7 +37,6 @@ from bot.observability.metrics import TURN_SECONDS, TURNS, exposition, scrape_al
 
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 log = logging.getLogger(__name__)
-chats = Chats()  # this process's database (DATABASE_URL)
 
 
 def counted(channel: str, on_new_message: OnNewMessage) -> OnNewMessage:
@@ -42,24 +46,71 @@ def counted(channel: str, on_new_message: OnNewMessage) -> OnNewMessage:
             result = await on_new_message(message)
         except Exception:
             TURNS.labels(channel, "error").inc()
-            await _note(channel, message.sender_id, received)
+            notes.add(channel, message.sender_id, received)
             raise
         TURNS.labels(channel, "answered").inc()
         TURN_SECONDS.labels(channel).observe(time.monotonic() - started)
-        await _note(channel, message.sender_id, received)
+        notes.add(channel, message.sender_id, received)
         return result
     return answer
 
 
-async def _note(channel: str, conversation_id: str | None, received) -> None:
-    """Written once the turn is in the tracker (so a page that reloads on it shows the
-    message), with the time the message arrived (so it reads as before the case it opened)."""
-    if not conversation_id:
-        return
-    try:
-        await asyncio.to_thread(chats.note_customer_message, conversation_id, channel=channel, now=received)
-    except SQLAlchemyError as exc:
-        log.warning("conversation %s: message not noted: %s", conversation_id, exc)
+@dataclass
+class _Pending:
+    channel: str
+    count: int
+    first_received: datetime
+    last_received: datetime
+
+
+class MessageNotes:
+    """Customer messages waiting to be noted on their conversations' rows.
+
+    Noted once the turn is in the tracker (a console page that reloads on the note shows
+    the message), with the time the message arrived (so it reads as before the case it
+    opened)."""
+
+    def __init__(self, chats: Chats):
+        self.chats = chats
+        self._pending: dict[str, _Pending] = {}
+        self._wake = asyncio.Event()
+        self._writer: asyncio.Task | None = None
+
+    def add(self, channel: str, conversation_id: str | None, received: datetime) -> None:
+        if not conversation_id:
+            return
+        pending = self._pending.get(conversation_id)
+        if pending is None:
+            self._pending[conversation_id] = _Pending(channel, 1, received, received)
+        else:
+            pending.count += 1
+            pending.last_received = max(pending.last_received, received)
+        self._wake.set()
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.get_running_loop().create_task(self._write_forever())
+
+    async def flush(self) -> None:
+        """Write whatever is waiting now (tests, and a server that stops)."""
+        await self._write_batch()
+
+    async def _write_forever(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            await self._write_batch()
+
+    async def _write_batch(self) -> None:
+        batch, self._pending = self._pending, {}
+        if not batch:
+            return
+        try:
+            waiting = {cid: (p.channel, p.count, p.first_received, p.last_received) for cid, p in batch.items()}
+            await asyncio.to_thread(self.chats.note_customer_messages, waiting)
+        except SQLAlchemyError as exc:
+            log.warning("%d conversation(s): messages not noted: %s", len(batch), exc)
+
+
+notes = MessageNotes(Chats())  # this process's database (DATABASE_URL)
 
 
 class CountsTurns:

@@ -30,9 +30,13 @@ class Chats:
     def __init__(self, engine: Engine | None = None):
         self.engine = engine
 
-    def note_customer_message(self, conversation_id: str, *, channel: str, now: datetime) -> None:
+    def note_customer_messages(self, waiting: dict[str, tuple[str, int, datetime, datetime]]) -> None:
+        """Customer messages on their conversations, in one transaction: conversation id ->
+        (channel, how many messages, when the first and the last of them arrived)."""
         with unit_of_work(self.engine) as session:
-            conversations.record_customer_message(session, conversation_id, channel=channel, now=now)
+            for conversation_id, (channel, count, first, last) in sorted(waiting.items()):
+                conversations.record_customer_messages(session, conversation_id, channel=channel, count=count,
+                                                       first=first, last=last)
 
     def widget_seen(self, conversation_id: str, *, now: datetime, token: str | None = None) -> None:
         """A widget is on the conversation; a valid customer token also tells us their address."""

@@ -43,10 +43,12 @@ def find(session, conversation_id: str) -> models.Conversation | None:
         models.Conversation.conversation_id == conversation_id)).scalar_one_or_none()
 
 
-def record_customer_message(session, conversation_id: str, *, channel: str, now: datetime) -> None:
-    row = conversation(session, conversation_id, channel=channel, now=now)
-    row.customer_messages += 1
-    row.last_customer_at = now
+def record_customer_messages(session, conversation_id: str, *, channel: str, count: int, first: datetime,
+                             last: datetime) -> None:
+    """`count` messages, the first and last of them arriving at those times."""
+    row = conversation(session, conversation_id, channel=channel, now=first)
+    row.customer_messages += count
+    row.last_customer_at = last
 
 
 def record_told(session, conversation_id: str, *, channel: str | None, now: datetime) -> None:
