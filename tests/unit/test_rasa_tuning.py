@@ -71,3 +71,94 @@ def test_an_endpoint_keeps_one_connection_to_its_server_across_requests():
     replies = asyncio.run(talk())
     assert [reply["seen"] for reply in replies] == ["s"] * 3
     assert len(set(peers)) == 1  # one client port: the connection was reused
+
+
+MORE_REPLIES = REPLIES + [
+    {"events": [{"event": "slot", "name": "offer", "value": "tok", "timestamp": None}]},
+    {"events": [{"event": "action", "name": "action_listen", "policy": None, "confidence": None}]},
+    {"events": [{"event": "followup", "name": "identify_form"}, {"event": "active_loop", "name": None}]},
+    {"events": [{"event": "pause"}, {"event": "session_started"}]},
+    {"events": [{"event": "slot", "name": 7}]},
+    {"events": [{"event": "bot", "text": "hi", "data": {"buttons": []}}]},
+    {"events": [{"event": "user", "text": "hi", "parse_data": {"intent": {"name": "greet", "confidence": "x"}}}]},
+    {"events": [{"timestamp": 1.0}]},
+    {"events": [{"event": "slot", "name": "topic", "value": 1, "metadata": "not an object"}]},
+    {"events": [None]},
+    ["not", "an", "object"],
+]
+
+
+@pytest.mark.parametrize("reply", MORE_REPLIES)
+def test_the_quick_check_accepts_exactly_what_rasa_accepts(reply):
+    rasa_tuning.install()
+    assert rasa_tuning._fast_check is not None  # Rasa 3.6's schema names each event type by a const
+    assert rasa_tuning._fast_check.accepts(reply) is (rasa_own_error(reply) is None)
+
+
+class FakeTED:
+    """What the remembering wrapper uses of a TEDPolicy: its states, its flags, `_prediction`."""
+    only_e2e = False
+
+    def __init__(self, fake_features=None):
+        self.fake_features = fake_features or {"intent": [], "action_name": []}
+        self.ran = 0
+
+    def _prediction_states(self, tracker, domain, rule_only_data=None):
+        return [{"user": {"intent": tracker["intent"], "entities": tuple(tracker.get("entities", ()))},
+                 "slots": {"needs_identity": (tracker.get("needs_identity", 0.0),)}}]
+
+    def _prediction(self, probabilities, **kwargs):
+        from rasa.core.policies.policy import PolicyPrediction
+        return PolicyPrediction(probabilities, "TEDPolicy", 1, **kwargs)
+
+
+def run_graph(policy, tracker, domain, rule_only_data=None, precomputations=None):
+    from rasa.core.policies.policy import PolicyPrediction
+    policy.ran += 1
+    optional = ["entity"] if tracker.get("ted_found_entities") else None
+    return PolicyPrediction([0.1, 0.9 if tracker["intent"] == "greet" else 0.2], "TEDPolicy", 1,
+                            optional_events=optional)
+
+
+def test_ted_answers_a_state_it_has_seen_without_running_its_graph_and_identically():
+    predict = rasa_tuning._remembering(run_graph)
+    policy = FakeTED()
+    first = predict(policy, {"intent": "greet"}, domain=None)
+    again = predict(policy, {"intent": "greet"}, domain=None)
+    assert policy.ran == 1
+    assert again.probabilities == first.probabilities and again is not first
+    again.probabilities[0] = 99  # the ensemble may change what it gets: the kept copy does not change
+    assert predict(policy, {"intent": "greet"}, domain=None).probabilities == [0.1, 0.9]
+
+
+def test_any_difference_in_the_states_runs_the_graph():
+    predict = rasa_tuning._remembering(run_graph)
+    policy = FakeTED()
+    for tracker in ({"intent": "greet"}, {"intent": "deny"}, {"intent": "greet", "entities": ["email"]},
+                    {"intent": "greet", "needs_identity": 1.0}):
+        predict(policy, tracker, domain=None)
+    assert policy.ran == 4
+
+
+def test_end_to_end_ted_and_entities_found_in_text_are_never_remembered():
+    predict = rasa_tuning._remembering(run_graph)
+    text_policy = FakeTED(fake_features={"text": []})
+    predict(text_policy, {"intent": "greet"}, domain=None)
+    predict(text_policy, {"intent": "greet"}, domain=None)
+    assert text_policy.ran == 2
+    policy = FakeTED()
+    predict(policy, {"intent": "greet", "ted_found_entities": True}, domain=None)
+    predict(policy, {"intent": "greet", "ted_found_entities": True}, domain=None)
+    assert policy.ran == 2
+
+
+def test_each_policy_remembers_its_own_and_only_so_much(monkeypatch):
+    monkeypatch.setattr(rasa_tuning, "TED_CACHE_SIZE", 2)
+    predict = rasa_tuning._remembering(run_graph)
+    old, new = FakeTED(), FakeTED()
+    predict(old, {"intent": "greet"}, domain=None)
+    predict(new, {"intent": "greet"}, domain=None)
+    assert new.ran == 1  # a reloaded model's policy does not answer from the old one's predictions
+    for intent in ("deny", "affirm", "greet"):
+        predict(old, {"intent": intent}, domain=None)
+    assert old.ran == 4 and len(old._predictions_by_states) == 2  # greet was dropped, then asked again
