@@ -53,13 +53,16 @@ class SpellingNormaliser:
             for key in _deletions(word, 2):
                 self._by_deletion.setdefault(key, set()).add(word)
         self._seen: dict[str, str] = {}
+        # A word longer than this is more than two edits from every known word; without the
+        # bound one 2,000-letter "word" would make two million deletions to look up.
+        self._longest_correctable = max(map(len, self.counts), default=0) + 2
 
     @classmethod
     def learn(cls, texts: Iterable[str]) -> "SpellingNormaliser":
         return cls(Counter(word for text in texts for word in words(text)))
 
     def correct(self, word: str) -> str:
-        if word in self.counts or len(word) < SHORTEST_CORRECTED:
+        if word in self.counts or not SHORTEST_CORRECTED <= len(word) <= self._longest_correctable:
             return word
         if word not in self._seen:
             if len(self._seen) >= REMEMBERED:

@@ -64,6 +64,36 @@ class Fitted:
         prepared = [self.normaliser.normalise(t) if self.normaliser else t for t in texts]
         return self.regression.predict_proba(sp.hstack([v.transform(prepared) for v in self.vectorizers]).tocsr())
 
+    def probabilities_of(self, text: str) -> np.ndarray:
+        """`probabilities([text])[0]`, for the one message of a turn: scikit-learn's checks and
+        sparse matrices cost ten times the arithmetic for a single row, so the same arithmetic
+        (tf-idf with sublinear tf and l2 norm per vectorizer, then softmax of the linear scores)
+        is done directly. Two intents (a one-row model) go the general way."""
+        regression = self.regression
+        if regression.coef_.shape[0] == 1:
+            return self.probabilities([text])[0]
+        if not hasattr(self, "_single"):
+            self._single = [(v.build_analyzer(), v.vocabulary_, v.idf_) for v in self.vectorizers]
+        prepared = self.normaliser.normalise(text) if self.normaliser else text
+        columns, values, offset = [], [], 0
+        for analyse, vocabulary, idf in self._single:
+            counts: dict[int, int] = {}
+            for token in analyse(prepared):
+                column = vocabulary.get(token)
+                if column is not None:
+                    counts[column] = counts.get(column, 0) + 1
+            if counts:
+                found = np.fromiter(counts, dtype=np.int64, count=len(counts))
+                weights = (1.0 + np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(counts)))) * idf[found]
+                columns.append(found + offset)
+                values.append(weights / np.sqrt(weights @ weights))
+            offset += len(idf)
+        scores = regression.intercept_.astype(np.float64, copy=True)
+        if columns:
+            scores += regression.coef_[:, np.concatenate(columns)] @ np.concatenate(values)
+        scores = np.exp(scores - scores.max())
+        return scores / scores.sum()
+
 
 def learn_boundary(texts: list[str], labels: list[str], options: Options, seed: int = 0) -> float | None:
     """The raw confidence that best tells hidden intents from known ones; None when there are
@@ -104,7 +134,7 @@ class TextModel:
         return cls(Fitted.fit(texts, labels, options), BOUNDARY if boundary is None else boundary)
 
     def rank(self, text: str) -> list[tuple[str, float]]:
-        confidences = rescale(self.fitted.probabilities([text])[0], self.boundary)
+        confidences = rescale(self.fitted.probabilities_of(text), self.boundary)
         order = np.argsort(-confidences, kind="stable")
         return [(str(self.fitted.regression.classes_[i]), float(confidences[i])) for i in order]
 

@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from bot.settings import ROOT
+from nlu import spelling
 from nlu.spelling import SpellingNormaliser, edit_distance
 from nlu.text_model import BOUNDARY, Options, TextModel, learn_boundary, rescale
 
@@ -58,6 +59,16 @@ def test_short_words_and_strings_far_from_any_word_are_left_alone():
     assert speller.normalise("Pls asdfgh, refnd 49 USD to sam@example.com!") == "pls asdfgh, refund 49 usd to sam@example.com!"
 
 
+def test_a_word_too_long_to_be_a_misspelling_is_not_looked_up(monkeypatch):
+    normaliser = SpellingNormaliser.learn(["please refund my subscription"])
+    looked_up = []
+    real = spelling._deletions
+    monkeypatch.setattr(spelling, "_deletions", lambda word, most: looked_up.append(word) or real(word, most))
+    assert normaliser.normalise("a" * 2000) == "a" * 2000  # would be two million deletions
+    assert looked_up == []
+    assert normaliser.normalise("subscriptionnn") == "subscription"  # two edits from a known word: still fixed
+
+
 def test_a_real_word_is_not_bent_two_edits_into_a_short_one():
     speller = SpellingNormaliser.learn(["sure", "yes"])
     assert speller.normalise("the source of the money") == "the source of the money"
@@ -88,6 +99,21 @@ def test_a_saved_model_loads_to_the_same_answers(tmp_path):
         assert [name for name, _ in after] == [name for name, _ in before]
         assert [c for _, c in after] == pytest.approx([c for _, c in before])
     assert again.boundary == model.boundary
+
+
+def test_one_message_is_scored_as_scikit_learn_scores_it():
+    texts, _ = training_examples()
+    fitted = shipped_model().fitted
+    odd = ["", "   ", "zzzz qqqq", "REFUND!!!", "ünïcödé ✓ 49€", "a" * 5000, "refund " * 300]
+    for message in texts[::7] + odd:
+        assert fitted.probabilities_of(message) == pytest.approx(fitted.probabilities([message])[0], abs=1e-12)
+
+
+def test_a_two_intent_model_scores_one_message_the_general_way():
+    model = TextModel.train(["yes", "yes please", "sure", "no", "no thanks", "nope"] * 3,
+                            ["affirm"] * 9 + ["deny"] * 9, Options(folds=2))
+    for message in ["yes", "nah", ""]:
+        assert model.fitted.probabilities_of(message) == pytest.approx(model.fitted.probabilities([message])[0])
 
 
 # Written for this test, in the ways customers write; none of them is a training example.
