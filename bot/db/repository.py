@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from bot.core import domain
 from bot.core.statuses import REFUND_RETURNED
@@ -17,7 +17,7 @@ def find_customer(session: Session, email: str) -> models.Customer:
     row = session.execute(
         select(models.Customer)
         .where(models.Customer.email == email.strip().lower())
-        .options(selectinload(models.Customer.subscription),
+        .options(joinedload(models.Customer.subscription),  # one row: in the same query
                  selectinload(models.Customer.charges),
                  selectinload(models.Customer.refunds),
                  selectinload(models.Customer.incidents))
@@ -39,7 +39,7 @@ def customer_id(session: Session, email: str) -> int:
 def find_subscription(session: Session, email: str) -> models.Subscription | None:
     """The customer's subscription, without their charges, refunds and incidents."""
     row = session.execute(select(models.Customer).where(models.Customer.email == email.strip().lower())
-                          .options(selectinload(models.Customer.subscription))).scalar_one_or_none()
+                          .options(joinedload(models.Customer.subscription))).scalar_one_or_none()
     if row is None:
         raise UnknownCustomer(f"no customer with email {email}")
     return row.subscription
