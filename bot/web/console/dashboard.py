@@ -10,7 +10,7 @@ from aiohttp import web
 
 from bot.app import dashboard
 from bot.clock import now_utc
-from bot.core.money import exponent, format_amount
+from bot.core.money import format_amount
 from bot.web.console.charts import bars
 from bot.web.console.views import render
 
@@ -38,8 +38,8 @@ async def page(request: web.Request) -> web.Response:
     daily = report["daily"]
     label = lambda row: f"{row['day']:%d %b}"  # noqa: E731
     money_charts = [{"title": f"{kind.capitalize()}s paid, {currency.upper()}",
-                     "chart": bars([(label(r), _major(r["money"].get((kind, currency), 0), currency), 0)
-                                    for r in daily], unit=f" {currency.upper()}")}
+                     "chart": bars([(label(r), r["money"].get((kind, currency), 0), 0) for r in daily],
+                                   describe=lambda minor, currency=currency: format_amount(int(minor), currency))}
                     for kind, currency in sorted({key for r in daily for key in r["money"]})]
     return render(request, "dashboard.html", report=report, periods=dashboard.PERIODS, channels=dashboard.CHANNELS,
                   conversations_chart=bars([(label(r), r["conversations"], r["escalated"]) for r in daily]),
@@ -63,10 +63,6 @@ async def csv_export(request: web.Request) -> web.Response:
     name = f"support-{report['end']:%Y%m%d}-{report['days']}d{'-' + report['channel'] if report['channel'] else ''}.csv"
     return web.Response(text=out.getvalue(), content_type="text/csv",
                         headers={"Content-Disposition": f'attachment; filename="{name}"'})
-
-
-def _major(amount: int, currency: str) -> float:
-    return amount / 10 ** exponent(currency)
 
 
 def _major_text(amount: int, currency: str) -> str:
