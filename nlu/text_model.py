@@ -49,6 +49,8 @@ class Fitted:
     def __init__(self, options: Options, normaliser: SpellingNormaliser | None,
                  vectorizers: tuple[TfidfVectorizer, TfidfVectorizer], regression: LogisticRegression):
         self.options, self.normaliser, self.vectorizers, self.regression = options, normaliser, vectorizers, regression
+        # What one message needs of each vectorizer (probabilities_of): its analyzer, vocabulary, idf.
+        self._single = [(v.build_analyzer(), v.vocabulary_, v.idf_) for v in vectorizers]
 
     @classmethod
     def fit(cls, texts: list[str], labels: list[str], options: Options) -> "Fitted":
@@ -72,8 +74,6 @@ class Fitted:
         regression = self.regression
         if regression.coef_.shape[0] == 1:
             return self.probabilities([text])[0]
-        if not hasattr(self, "_single"):
-            self._single = [(v.build_analyzer(), v.vocabulary_, v.idf_) for v in self.vectorizers]
         prepared = self.normaliser.normalise(text) if self.normaliser else text
         columns, values, offset = [], [], 0
         for analyse, vocabulary, idf in self._single:
