@@ -46,9 +46,11 @@ def fallback(threshold: float) -> dict:
     return {"name": "FallbackClassifier", "threshold": threshold, "ambiguity_threshold": 0.1}
 
 
-def tfidf(spelling: bool, char_ngrams: list[int]) -> list[dict]:
+def tfidf(spelling: bool, char_ngrams: list[int], encoder_layers: int = 0) -> list[dict]:
     classifier = {"name": "nlu.classifier.TfidfIntentClassifier", "C": 10, "word_ngrams": [1, 2],
                   "char_ngrams": char_ngrams, "spelling": spelling}
+    if encoder_layers:
+        classifier["sentence_encoder_layers"] = encoder_layers
     return [{"name": "WhitespaceTokenizer"}, classifier, REGEX_ENTITIES, fallback(0.5)]
 
 
@@ -61,6 +63,10 @@ CANDIDATES = {
     "tfidf-logreg": tfidf(spelling=False, char_ngrams=[1, 4]),
     "tfidf-logreg-spelling": tfidf(spelling=True, char_ngrams=[1, 4]),
     "tfidf-logreg-spelling-char2-5": tfidf(spelling=True, char_ngrams=[2, 5]),
+    # all-MiniLM-L6-v2 sentence embeddings beside the n-grams for the messages they are unsure of
+    # (weights from a registry package, on disk): the whole encoder, and its first 4 layers
+    "tfidf-minilm6-spelling-char2-5": tfidf(spelling=True, char_ngrams=[2, 5], encoder_layers=6),
+    "tfidf-minilm4-spelling-char2-5": tfidf(spelling=True, char_ngrams=[2, 5], encoder_layers=4),
 }
 
 

@@ -1,7 +1,11 @@
 """The intent classifier `config.yml` names: `nlu.classifier.TfidfIntentClassifier`.
 
 Reads the message's text itself (spelling normalised, word and character n-gram TF-IDF,
-logistic regression: nlu/text_model.py), so it needs no featurizer before it. Its
+logistic regression: nlu/text_model.py), so it needs no featurizer before it. With
+`sentence_encoder_layers` (config.yml: 6, all of all-MiniLM-L6-v2) it also embeds the messages
+its n-grams are unsure of (nlu/sentence_encoder.py); the encoder is called from here rather
+than from a featurizer before it because most messages never need it, and a featurizer would
+embed every one. Its
 confidences put the out-of-scope boundary it learned at 0.5, the FallbackClassifier's
 threshold.
 """
@@ -18,6 +22,7 @@ from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RANKING_KE
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from nlu.sentence_encoder import LAYERS, shared_encoder
 from nlu.text_model import Options, TextModel
 
 RANKED = 10
@@ -29,16 +34,25 @@ class TfidfIntentClassifier(GraphComponent, IntentClassifier):
     def get_default_config() -> dict[str, Any]:
         defaults = Options()
         return {"C": defaults.C, "word_ngrams": list(defaults.word_ngrams),
-                "char_ngrams": list(defaults.char_ngrams), "spelling": defaults.spelling, "folds": defaults.folds}
+                "char_ngrams": list(defaults.char_ngrams), "spelling": defaults.spelling, "folds": defaults.folds,
+                "sentence_encoder_layers": 0}
 
     @staticmethod
     def required_packages() -> list[str]:
-        return ["sklearn"]
+        return ["sklearn", "safetensors"]
 
     def __init__(self, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
                  model: TextModel | None = None):
         self.config = {**self.get_default_config(), **config}
         self._model_storage, self._resource, self.model = model_storage, resource, model
+        layers = self.config["sentence_encoder_layers"]
+        if not isinstance(layers, int) or not 0 <= layers <= LAYERS:
+            raise ValueError(f"TfidfIntentClassifier: sentence_encoder_layers is a whole number from 0 (none) "
+                             f"to {LAYERS}")
+        self._encoder = shared_encoder(layers) if layers else None
+
+    def _embed(self, text: str):
+        return self._encoder.encode([text])[0]
 
     def _options(self) -> Options:
         c = self.config
@@ -54,8 +68,9 @@ class TfidfIntentClassifier(GraphComponent, IntentClassifier):
         examples = [e for e in training_data.intent_examples if e.get(TEXT)]
         if len({e.get(INTENT) for e in examples}) < 2:
             raise ValueError("TfidfIntentClassifier needs examples of at least two intents")
-        self.model = TextModel.train([e.get(TEXT) for e in examples], [e.get(INTENT) for e in examples],
-                                     self._options())
+        texts = [e.get(TEXT) for e in examples]
+        dense = self._encoder.encode(texts) if self._encoder else None
+        self.model = TextModel.train(texts, [e.get(INTENT) for e in examples], self._options(), dense)
         with self._model_storage.write_to(self._resource) as folder:
             self.model.save(folder)
         return self._resource
@@ -64,14 +79,18 @@ class TfidfIntentClassifier(GraphComponent, IntentClassifier):
     def load(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
              execution_context: ExecutionContext, **kwargs: Any) -> "TfidfIntentClassifier":
         with model_storage.read_from(resource) as folder:
-            return cls(config, model_storage, resource, TextModel.load(folder))
+            classifier = cls(config, model_storage, resource, TextModel.load(folder))
+        if classifier.model.needs_embeddings and classifier._encoder is None:
+            raise ValueError("this model's intent classifier was trained with sentence embeddings, and "
+                             "config.yml's sentence_encoder_layers is 0: retrain")
+        return classifier
 
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
             text = message.get(TEXT)
             if self.model is None or not text:
                 continue
-            ranking = self.model.rank(text)
+            ranking = self.model.rank(text, self._embed if self._encoder else None)
             name, confidence = ranking[0]
             message.set(INTENT, {INTENT_NAME_KEY: name, PREDICTED_CONFIDENCE_KEY: confidence}, add_to_output=True)
             message.set(INTENT_RANKING_KEY, [{INTENT_NAME_KEY: n, PREDICTED_CONFIDENCE_KEY: c}

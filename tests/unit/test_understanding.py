@@ -12,7 +12,8 @@ import yaml
 from bot.settings import ROOT
 from nlu import spelling
 from nlu.spelling import SpellingNormaliser, edit_distance
-from nlu.text_model import BOUNDARY, Options, TextModel, learn_boundary, rescale
+from nlu.sentence_encoder import shared_encoder
+from nlu.text_model import BOUNDARY, Fitted, Options, TextModel, learn_boundary, learn_sure, rescale
 
 ANNOTATION = re.compile(r"\[([^\]]*)\]\(\w+\)")
 
@@ -28,22 +29,38 @@ def training_examples() -> tuple[list[str], list[str]]:
     return texts, intents
 
 
+def shipped_pipeline() -> list[dict]:
+    return yaml.safe_load((ROOT / "config.yml").read_text())["pipeline"]
+
+
 def shipped_settings() -> tuple[Options, float]:
-    pipeline = yaml.safe_load((ROOT / "config.yml").read_text())["pipeline"]
+    pipeline = shipped_pipeline()
     ours = next(c for c in pipeline if c["name"] == "nlu.classifier.TfidfIntentClassifier")
     threshold = next(c for c in pipeline if c["name"] == "FallbackClassifier")["threshold"]
-    options = {k: tuple(v) if isinstance(v, list) else v for k, v in ours.items() if k != "name"}
+    options = {k: tuple(v) if isinstance(v, list) else v for k, v in ours.items()
+               if k not in ("name", "sentence_encoder_layers")}
     return Options(**options), threshold
+
+
+def shipped_encoder():
+    ours = next(c for c in shipped_pipeline() if c["name"] == "nlu.classifier.TfidfIntentClassifier")
+    layers = ours.get("sentence_encoder_layers", 0)
+    return shared_encoder(layers) if layers else None
+
+
+def embed(text: str) -> np.ndarray:
+    return shipped_encoder().encode([text])[0]
 
 
 @lru_cache(maxsize=1)
 def shipped_model() -> TextModel:
     texts, intents = training_examples()
-    return TextModel.train(texts, intents, shipped_settings()[0])
+    encoder = shipped_encoder()
+    return TextModel.train(texts, intents, shipped_settings()[0], encoder.encode(texts) if encoder else None)
 
 
 def understood(message: str) -> str:
-    name, confidence = shipped_model().rank(message)[0]
+    name, confidence = shipped_model().rank(message, embed if shipped_encoder() else None)[0]
     return name if confidence >= shipped_settings()[1] else "nlu_fallback"
 
 
@@ -105,8 +122,78 @@ def test_one_message_is_scored_as_scikit_learn_scores_it():
     texts, _ = training_examples()
     fitted = shipped_model().fitted
     odd = ["", "   ", "zzzz qqqq", "REFUND!!!", "ünïcödé ✓ 49€", "a" * 5000, "refund " * 300]
-    for message in texts[::7] + odd:
+    messages = texts[::7] + odd
+    for message in messages:
         assert fitted.probabilities_of(message) == pytest.approx(fitted.probabilities([message])[0], abs=1e-12)
+    if shipped_model().deep is not None:
+        deep = shipped_model().deep[0]
+        dense = shipped_encoder().encode(messages)
+        for row, message in enumerate(messages):
+            assert deep.probabilities_of(message, dense[row]) == pytest.approx(
+                deep.probabilities([message], dense[row:row + 1])[0], abs=1e-12)
+
+
+def test_a_regression_fitted_with_sentence_embeddings_refuses_a_message_without_one():
+    texts = ["refund please", "money back", "cancel it", "stop my plan"] * 3
+    intents = ["refund", "refund", "cancel", "cancel"] * 3
+    dense = np.eye(4)[[0, 1, 2, 3] * 3]
+    with_dense = Fitted.fit(texts, intents, Options(folds=2), dense)
+    assert with_dense.regression.classes_[with_dense.probabilities_of("refund please", dense[0]).argmax()] == "refund"
+    with pytest.raises(ValueError, match="sentence-embedding dimensions"):
+        with_dense.probabilities_of("refund please")
+    with pytest.raises(ValueError, match="sentence-embedding dimensions"):
+        Fitted.fit(texts, intents, Options(folds=2)).probabilities_of("refund please", dense[0])
+
+
+def test_only_messages_the_ngrams_are_unsure_of_are_embedded():
+    texts, intents = training_examples()
+    model = shipped_model()
+    if model.deep is None:
+        pytest.skip("config.yml ships no sentence encoder")
+    embedded = []
+
+    def counting(text):
+        embedded.append(text)
+        return embed(text)
+
+    assert model.sure is not None
+    sure = [t for t in texts[:300] if model.fitted.probabilities_of(t).max() >= model.sure]
+    unsure = [t for t in texts[:300] if model.fitted.probabilities_of(t).max() < model.sure]
+    assert sure and unsure
+    for text in sure:
+        model.rank(text, counting)
+    assert embedded == []
+    for text in unsure[:5]:
+        model.rank(text, counting)
+    assert embedded == unsure[:5]
+    with pytest.raises(ValueError, match="needs one"):
+        model.rank(unsure[0])
+
+
+def test_the_ngrams_are_trusted_alone_only_where_they_were_right_99_in_100_times():
+    texts, intents = training_examples()
+    sure = learn_sure(texts, intents, Options(char_ngrams=(2, 5)))
+    assert sure is not None and 0.5 <= sure < 1
+    # Labels shuffled: nothing is reliable, so every message would be embedded.
+    shuffled = list(np.random.default_rng(0).permutation(intents))
+    assert learn_sure(texts, shuffled, Options(char_ngrams=(2, 5))) is None
+
+
+def test_a_saved_model_with_sentence_embeddings_loads_to_the_same_answers(tmp_path):
+    texts = ["refund please", "money back", "I want a refund", "cancel it", "stop my plan", "end my subscription",
+             "hello", "hi there", "good morning"] * 3
+    intents = ["refund"] * 3 + ["cancel"] * 3 + ["greet"] * 3
+    intents = intents * 3
+    encoder = shared_encoder()
+    model = TextModel.train(texts, intents, Options(folds=2), encoder.encode(texts))
+    model.save(tmp_path)
+    again = TextModel.load(tmp_path)
+    assert again.deep is not None and again.sure == model.sure and again.deep[1] == model.deep[1]
+    for message in ["give me my money", "howdy", "refund please"]:
+        before = model.rank(message, lambda t: encoder.encode([t])[0])
+        after = again.rank(message, lambda t: encoder.encode([t])[0])
+        assert [n for n, _ in after] == [n for n, _ in before]
+        assert [c for _, c in after] == pytest.approx([c for _, c in before])
 
 
 def test_a_two_intent_model_scores_one_message_the_general_way():
