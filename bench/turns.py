@@ -8,15 +8,18 @@ stock `rasa init` ("I am sad"), the `make run` shape and the `make run-prod` sha
 customer with a token: "I never used it, can I get a refund?").
 
 Then, on the `make run` shape: py-spy flame graphs of Rasa and the action server under
-20 senders, and a soak at 80 % of the highest throughput measured. Writes
-bench/out/turns.json, bench/out/turns.png and bench/out/profile-*.svg.
+20 senders; and a soak at 80 % of the highest throughput measured, on the `make run` shape or
+(`--soak-on run-prod`) the production one. Writes bench/out/turns.json, bench/out/turns.png and
+bench/out/profile-*.svg.
 
-    python -m bench.turns [--quick] [--soak SECONDS] [--skip-prod] [--profile-seconds N]
+    python -m bench.turns [--quick] [--soak SECONDS] [--soak-on make-run|run-prod] [--skip-prod]
+                          [--profile-seconds N]
 """
 from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import json
 import math
 import os
@@ -176,6 +179,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="fewer turns per level; no soak unless --soak")
     parser.add_argument("--soak", type=float, default=None, metavar="SECONDS",
                         help="soak length on the make-run shape (default 600; 0 skips it)")
+    parser.add_argument("--soak-on", choices=("make-run", "run-prod"), default="make-run",
+                        help="the shape soaked: make-run keeps every conversation in memory (its embedded "
+                             "tracker store), so its memory grows with each new one; run-prod keeps them in PostgreSQL")
     parser.add_argument("--skip-prod", action="store_true", help="leave out the make run-prod shape")
     parser.add_argument("--profile-seconds", type=int, default=20, help="py-spy recording (0 skips it)")
     args = parser.parse_args(argv)
@@ -190,9 +196,9 @@ def main(argv: list[str] | None = None) -> int:
         (tmp / "stock").mkdir()
         systems["stock"], _ = run_system(start_stock, tmp / "stock", args.quick)
 
-        def under_load(system: System, results: dict) -> dict:
+        def under_load(system: System, results: dict, *, profile: bool, soak_here: bool) -> dict:
             extra = {}
-            if args.profile_seconds:
+            if profile and args.profile_seconds:
                 print(f"  py-spy, {args.profile_seconds} s under 20 senders ...", flush=True)
                 recorded = profile_under_load(system, OUT, args.profile_seconds)
                 extra["profiles"] = {}
@@ -207,7 +213,7 @@ def main(argv: list[str] | None = None) -> int:
                         print(f"    most samples {'under' if kind == 'inclusive' else 'in'}:", flush=True)
                         for frame, share in frames.get(kind, [])[:12]:
                             print(f"      {share * 100:5.1f}%  {frame[:140]}", flush=True)
-            if soak_seconds:
+            if soak_here and soak_seconds:
                 best = max(s.turns_per_second for s in results["first"].values())
                 rate = round(0.8 * best, 1)
                 print(f"  soak: {soak_seconds:.0f} s of new conversations at {rate} turns/s "
@@ -217,15 +223,18 @@ def main(argv: list[str] | None = None) -> int:
 
         print("`make run` shape (1 Rasa, 1 action server, SQLite):", flush=True)
         (tmp / "run").mkdir()
-        systems["make run"], report["make_run_under_load"] = run_system(start_run_shape, tmp / "run", args.quick,
-                                                                        after=under_load)
+        systems["make run"], report["make_run_under_load"] = run_system(
+            start_run_shape, tmp / "run", args.quick,
+            after=functools.partial(under_load, profile=True, soak_here=args.soak_on == "make-run"))
         if args.skip_prod:
             print("`make run-prod` shape: skipped (--skip-prod)", flush=True)
         else:
             print("`make run-prod` shape (2+2 replicas, nginx, PostgreSQL, Redis, RabbitMQ):", flush=True)
             (tmp / "prod").mkdir()
             try:
-                systems["make run-prod"], _ = run_system(start_prod_shape, tmp / "prod", args.quick)
+                systems["make run-prod"], report["run_prod_under_load"] = run_system(
+                    start_prod_shape, tmp / "prod", args.quick,
+                    after=functools.partial(under_load, profile=False, soak_here=args.soak_on == "run-prod"))
             except Exception as problem:  # noqa: BLE001 - the rest of the report still stands
                 print(f"`make run-prod` shape could not run: {problem}\n  (PostgreSQL on 127.0.0.1:5432, "
                       "RabbitMQ on 5672, redis-server and nginx are needed; --skip-prod leaves it out)",
@@ -233,11 +242,13 @@ def main(argv: list[str] | None = None) -> int:
     report["load_average_after"] = load_average()
     report["rows"] = print_table(systems)
     report["headline"] = headline(systems)
-    soak_report = report["make_run_under_load"].get("soak")
+    soak_report = (report.get("make_run_under_load") or {}).get("soak") or \
+        (report.get("run_prod_under_load") or {}).get("soak")
     if soak_report:
-        print(f"\nsoak: {soak_report['turns']} turns in {soak_report['seconds']:.0f} s at "
+        print(f"\nsoak ({args.soak_on}): {soak_report['turns']} turns in {soak_report['seconds']:.0f} s at "
               f"{soak_report['achieved_rate']:.1f}/s (target {soak_report['rate_target']}), "
-              f"{soak_report['errors']} errors, p50 {soak_report['p50_ms']:.0f} ms, p95 {soak_report['p95_ms']:.0f} ms; "
+              f"{soak_report['errors']} errors, p50 {soak_report['p50_ms']:.0f} ms, "
+              f"p95 {soak_report['p95_ms']:.0f} ms; "
               "p95 per minute " + " ".join(f"{v:.0f}" for v in soak_report["p95_per_minute_ms"]) + " ms; RSS growth "
               + ", ".join(f"{name} {value * 100:+.1f}%" for name, value in soak_report["rss_growth"].items()))
     print(f"load average after the run: {report['load_average_after']}")
