@@ -178,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.turns", description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer turns per level; no soak unless --soak")
     parser.add_argument("--soak", type=float, default=None, metavar="SECONDS",
-                        help="soak length on the make-run shape (default 600; 0 skips it)")
+                        help="soak length, on the shape --soak-on names (default 600; 0 skips it)")
     parser.add_argument("--soak-on", choices=("make-run", "run-prod"), default="make-run",
                         help="the shape soaked: make-run keeps every conversation in memory (its embedded "
                              "tracker store), so its memory grows with each new one; run-prod keeps them in PostgreSQL")

@@ -44,16 +44,14 @@ def model_folder() -> Path:
     return Path(next(iter(spec.submodule_search_locations))) / "model"
 
 
-def _verified(folder: Path, name: str) -> Path:
+def _verified(folder: Path, name: str) -> bytes:
+    """The file's bytes, read once: the bytes checked are the bytes used."""
     path = folder / name
-    digest = hashlib.sha256()
-    with path.open("rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
-    if digest.hexdigest() != SHA256[name]:
+    data = path.read_bytes()
+    if hashlib.sha256(data).hexdigest() != SHA256[name]:
         raise EncoderUnavailable(f"{path} is not the published all-MiniLM-L6-v2 file (SHA-256 differs); "
                                  f"reinstall with `make install`")
-    return path
+    return data
 
 
 def _layer_norm(x: np.ndarray, gain: np.ndarray, bias: np.ndarray) -> np.ndarray:
@@ -71,10 +69,10 @@ class SentenceEncoder:
     def __init__(self, folder: Path, layers: int = LAYERS):
         if not 1 <= layers <= LAYERS:
             raise ValueError(f"the encoder has {LAYERS} layers; {layers} asked for")
-        from safetensors.numpy import load_file   # deferred: only a process that encodes needs it
+        from safetensors.numpy import load   # deferred: only a process that encodes needs it
 
-        self.tokenizer = WordPiece.from_file(_verified(folder, "vocab.txt"))
-        weights = load_file(str(_verified(folder, "model.safetensors")))
+        self.tokenizer = WordPiece.from_vocabulary(_verified(folder, "vocab.txt").decode("utf-8"))
+        weights = load(_verified(folder, "model.safetensors"))
         # Kept as stored, (out, in): `x @ W.T` on that layout measured fastest for a few tokens,
         # where the products are bound by reading the weights, not by arithmetic.
         self.words = weights["embeddings.word_embeddings.weight"]

@@ -83,8 +83,8 @@ class Fitted:
         given = 0 if dense is None else dense.shape[-1]
         if given != self.dense_dimensions or (dense is not None and dense.shape[0] != rows):
             raise ValueError(f"this intent model reads {self.dense_dimensions} sentence-embedding dimensions per "
-                             f"message, and was given {given} for {rows} messages: is the SentenceEmbeddingFeaturizer "
-                             f"in the pipeline as it was when the model was trained?")
+                             f"message, and was given {given} for {rows} messages: is the classifier's "
+                             f"sentence_encoder_layers what it was when the model was trained?")
 
     def probabilities(self, texts: list[str], dense: Dense = None) -> np.ndarray:
         self._check(dense, len(texts))

@@ -11,7 +11,6 @@ tokenizer gave.
 from __future__ import annotations
 
 import unicodedata
-from pathlib import Path
 
 UNKNOWN, START, END = "[UNK]", "[CLS]", "[SEP]"
 LONGEST_WORD = 100  # characters; a longer "word" is one unknown token, as in the reference
@@ -77,8 +76,9 @@ class WordPiece:
         self.unknown, self.start, self.end = vocabulary[UNKNOWN], vocabulary[START], vocabulary[END]
 
     @classmethod
-    def from_file(cls, path: Path) -> "WordPiece":
-        lines = path.read_text(encoding="utf-8").split("\n")
+    def from_vocabulary(cls, text: str) -> "WordPiece":
+        """From a vocab.txt's text: one piece per line, its id its line number."""
+        lines = text.split("\n")
         if lines and lines[-1] == "":
             lines.pop()
         return cls({token: index for index, token in enumerate(lines)})
