@@ -39,7 +39,7 @@ class TfidfIntentClassifier(GraphComponent, IntentClassifier):
 
     @staticmethod
     def required_packages() -> list[str]:
-        return ["sklearn", "safetensors"]
+        return ["sklearn", "safetensors", "onnx", "onnxruntime"]
 
     def __init__(self, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
                  model: TextModel | None = None):

@@ -1,4 +1,4 @@
-"""The NumPy sentence encoder against the reference: token ids as Hugging Face's fast BERT
+"""The sentence encoder against the reference: token ids as Hugging Face's fast BERT
 tokenizer gave them, and the first six dimensions of each embedding as sentence-transformers
 (PyTorch) gave them, both recorded on 2026-12-03 from the same all-MiniLM-L6-v2 files."""
 from __future__ import annotations
