@@ -19,6 +19,9 @@ from bot.settings import ROOT, VAR, Services
 
 STOCK_MESSAGE = "I am sad"
 OUR_MESSAGE = "I never used it, can I get a refund?"
+# The same question in words the n-grams are unsure of, so the sentence encoder reads it too
+# (tests/unit/test_understanding.py holds both to that): the turn's cost when it must.
+ENCODED_MESSAGE = "we signed up ages ago but honestly nobody here ever logged in, any chance of the money back?"
 OUR_CUSTOMER = "dan@example.com"  # the demo seed's "I never used it" customer (R3)
 DEMO_SEED = ROOT / "seeds" / "demo.yml"
 POSTGRES_SERVER = "postgresql://postgres@127.0.0.1:5432"
@@ -41,6 +44,7 @@ class System:
     body_for: callable
     servers: dict[str, int] = field(default_factory=dict)  # what to profile and weigh: name -> pid
     cleanup: list = field(default_factory=list)
+    encoded_body_for: callable = None  # the same turn with ENCODED_MESSAGE, where it is measured too
 
     def stop(self) -> None:
         self.stack.stop()
@@ -90,9 +94,9 @@ def start_stock(logs: Path) -> System:
                   lambda sender: {"sender": sender, "message": STOCK_MESSAGE}, servers={"rasa": process.pid})
 
 
-def our_body(secret: str):
+def our_body(secret: str, message: str = OUR_MESSAGE):
     token = issue_customer_token(OUR_CUSTOMER, ttl_seconds=6 * 3600, secret=secret)
-    return lambda sender: {"sender": sender, "message": OUR_MESSAGE, "metadata": {"customer_token": token}}
+    return lambda sender: {"sender": sender, "message": message, "metadata": {"customer_token": token}}
 
 
 def start_run_shape(logs: Path, model: Path | None = None) -> System:
@@ -111,7 +115,8 @@ def start_run_shape(logs: Path, model: Path | None = None) -> System:
         raise
     return System("make run", stack, f"{stack.urls['rasa']}/webhooks/rest/webhook",
                   our_body(env["CUSTOMER_TOKEN_SECRET"]),
-                  servers={"rasa": pid_of(stack, "rasa"), "actions": pid_of(stack, "actions")})
+                  servers={"rasa": pid_of(stack, "rasa"), "actions": pid_of(stack, "actions")},
+                  encoded_body_for=our_body(env["CUSTOMER_TOKEN_SECRET"], ENCODED_MESSAGE))
 
 
 def private_redis(port: int, folder: Path) -> subprocess.Popen:

@@ -170,6 +170,23 @@ def test_only_messages_the_ngrams_are_unsure_of_are_embedded():
         model.rank(unsure[0])
 
 
+def test_the_turn_benchmarks_two_messages_take_the_two_paths():
+    """`make bench-turns` reports a turn without the encoder and one with it: its messages
+    must be what it says they are, for the model config.yml ships."""
+    from bench.turns_stacks import ENCODED_MESSAGE, OUR_MESSAGE
+    model = shipped_model()
+    if model.deep is None:
+        pytest.skip("config.yml ships no sentence encoder")
+    embedded = []
+
+    def counting(text):
+        embedded.append(text)
+        return embed(text)
+
+    assert model.rank(OUR_MESSAGE, counting)[0][0] == "unused_account" and embedded == []
+    assert model.rank(ENCODED_MESSAGE, counting)[0][0] == "unused_account" and embedded == [ENCODED_MESSAGE]
+
+
 def test_the_ngrams_are_trusted_alone_only_where_they_were_right_99_in_100_times():
     texts, intents = training_examples()
     sure = learn_sure(texts, intents, Options(char_ngrams=(2, 5)))
