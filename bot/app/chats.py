@@ -34,9 +34,7 @@ class Chats:
         """Customer messages on their conversations, in one transaction: conversation id ->
         (channel, how many messages, when the first and the last of them arrived)."""
         with unit_of_work(self.engine) as session:
-            for conversation_id, (channel, count, first, last) in sorted(waiting.items()):
-                conversations.record_customer_messages(session, conversation_id, channel=channel, count=count,
-                                                       first=first, last=last)
+            conversations.record_customer_messages(session, waiting)
 
     def widget_seen(self, conversation_id: str, *, now: datetime, token: str | None = None) -> None:
         """A widget is on the conversation; a valid customer token also tells us their address."""

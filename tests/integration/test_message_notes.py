@@ -81,6 +81,21 @@ def test_batches_add_to_the_rows_counts(engine):
         assert rows["conv-b"].channel == "email" and rows["conv-b"].customer_messages == 1
 
 
+def test_a_row_another_writer_made_keeps_what_it_holds_and_is_counted_on(engine):
+    chats = Chats(engine)
+    chats.widget_seen("conv-w", now=NOON - 60 * SECOND)
+    many = {f"conv-{n:03}": ("rest", 2, NOON, NOON + SECOND) for n in range(150)}   # two statements' worth
+    chats.note_customer_messages({"conv-w": ("rest", 1, NOON, NOON), **many})
+    chats.note_customer_messages({"conv-w": ("rest", 2, NOON + SECOND, NOON + 2 * SECOND)})
+    with unit_of_work(engine) as session:
+        rows = {r.conversation_id: r for r in session.execute(select(models.Conversation)).scalars()}
+    widget = rows["conv-w"]
+    assert widget.widget and widget.widget_seen_at == NOON - 60 * SECOND and widget.started_at == NOON - 60 * SECOND
+    assert widget.customer_messages == 3 and widget.last_customer_at == NOON + 2 * SECOND
+    assert len(rows) == 151 and {r.customer_messages for n, r in rows.items() if n != "conv-w"} == {2}
+    assert all(not r.widget and r.channel == "rest" for n, r in rows.items() if n != "conv-w")
+
+
 def test_a_database_error_is_logged_not_raised(caplog):
     from sqlalchemy.exc import OperationalError
 
