@@ -145,8 +145,8 @@ def test_a_regression_fitted_with_sentence_embeddings_refuses_a_message_without_
         Fitted.fit(texts, intents, Options(folds=2)).probabilities_of("refund please", dense[0])
 
 
-def test_only_messages_the_ngrams_are_unsure_of_are_embedded():
-    texts, intents = training_examples()
+def shipped_model_counting_embeddings():
+    """The shipped model, the texts it has asked to embed, and the embedder that counts them."""
     model = shipped_model()
     if model.deep is None:
         pytest.skip("config.yml ships no sentence encoder")
@@ -156,6 +156,12 @@ def test_only_messages_the_ngrams_are_unsure_of_are_embedded():
         embedded.append(text)
         return embed(text)
 
+    return model, embedded, counting
+
+
+def test_only_messages_the_ngrams_are_unsure_of_are_embedded():
+    texts, intents = training_examples()
+    model, embedded, counting = shipped_model_counting_embeddings()
     assert model.sure is not None
     sure = [t for t in texts[:300] if model.fitted.probabilities_of(t).max() >= model.sure]
     unsure = [t for t in texts[:300] if model.fitted.probabilities_of(t).max() < model.sure]
@@ -174,15 +180,7 @@ def test_the_turn_benchmarks_two_messages_take_the_two_paths():
     """`make bench-turns` reports a turn without the encoder and one with it: its messages
     must be what it says they are, for the model config.yml ships."""
     from bench.turns_stacks import ENCODED_MESSAGE, OUR_MESSAGE
-    model = shipped_model()
-    if model.deep is None:
-        pytest.skip("config.yml ships no sentence encoder")
-    embedded = []
-
-    def counting(text):
-        embedded.append(text)
-        return embed(text)
-
+    model, embedded, counting = shipped_model_counting_embeddings()
     assert model.rank(OUR_MESSAGE, counting)[0][0] == "unused_account" and embedded == []
     assert model.rank(ENCODED_MESSAGE, counting)[0][0] == "unused_account" and embedded == [ENCODED_MESSAGE]
 
