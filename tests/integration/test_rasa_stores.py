@@ -61,7 +61,7 @@ async def converse(store: SQLTrackerStore, sender: str) -> list:
     retrieved = []
     for events in turns(1_780_000_000.0):
         tracker = await store.retrieve(sender) or DialogueStateTracker(sender, DOMAIN.slots)
-        retrieved.append(None if tracker is None else [e.as_dict() for e in tracker.events])
+        retrieved.append([e.as_dict() for e in tracker.events])
         for event in events:
             tracker.update(event)
         await store.save(tracker)
