@@ -2,8 +2,8 @@
 hands back when done.
 
 The live state is kept here, in the database (`ReviewCase.live_agent`), not only in
-Rasa: a Rasa session that expires clears the pause, and action_session_start asks
-`is_live` to pause again (pitfalls.md).
+Rasa: a Rasa session that expires clears the pause, and the Rasa process's session start
+(bot/ops/rasa_session.py) asks `is_live` to pause again (pitfalls.md).
 """
 from __future__ import annotations
 

@@ -176,7 +176,10 @@ def run_rasa(argv: list[str]) -> None:
     """`rasa ARGS` with the tuning installed, for a Rasa process that imports no channel (the
     dialogue story test), so the stories are judged by the Rasa that serves customers."""
     import rasa.core.actions.action  # noqa: F401  (what install() tunes must be imported first)
+    from bot.ops import rasa_session  # imports Rasa's actions: only where Rasa runs
+
     install()
+    rasa_session.install()
     sys.argv = ["rasa", *argv]
     runpy.run_module("rasa", run_name="__main__", alter_sys=True)
 

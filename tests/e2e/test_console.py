@@ -4,6 +4,7 @@ customer in their conversation."""
 from __future__ import annotations
 
 import re
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -13,6 +14,7 @@ from sqlalchemy import select
 from bot.app.identity import issue_customer_token
 from bot.db import models
 from bot.db.session import unit_of_work
+from bot.notify.conversations import RasaConversations
 from tests.support.console_client import Agent
 from tests.support.e2e_stack import SECRET, mirror, say, stripe_refunds, texts
 
@@ -81,7 +83,6 @@ def test_an_r2_conversation_becomes_a_case_an_agent_approves_and_the_customer_he
 
 
 def live_transcript(live, conversation_id: str) -> list[str]:
-    from bot.notify.conversations import RasaConversations
     rasa = RasaConversations(live.urls["rasa"], live.env["RASA_AUTH_TOKEN"])
     return [line["text"] for line in rasa.transcript(conversation_id)]
 
@@ -120,6 +121,17 @@ def test_a_person_joins_the_conversation_the_bot_pauses_and_comes_back(live):
     assert "hello? what is the free trial?" in transcript
     assert "Hi! The trial is 12 days; I'm here if you need more." in transcript
     assert "hello? what is the free trial?" in alice.page(f"/cases/{case_id}").text
+
+    # The customer goes quiet for two hours (their last message backdated past the 60-minute
+    # session) and comes back: Rasa starts a new session, which would clear the pause.
+    rasa = RasaConversations(live.urls["rasa"], live.env["RASA_AUTH_TOKEN"])
+    rasa._append("handoff-visitor", {"event": "user", "text": "thanks, one moment", "timestamp": time.time() - 2 * 3600,
+                                     "parse_data": {"intent": {"name": "thank", "confidence": 1.0}, "entities": []}})
+    assert say(live, "handoff-visitor", "sorry, back now: still there?", None) == []  # the person still answers
+    kinds = [e["event"] for e in rasa._request("GET", "handoff-visitor", "tracker", None)["events"]]
+    new_session = kinds[max(i for i, kind in enumerate(kinds) if kind == "session_started"):]
+    assert kinds.count("session_started") == 2 and "pause" in new_session, kinds
+    assert "sorry, back now: still there?" in alice.page(f"/cases/{case_id}").text
 
     back = alice.post(f"/cases/{case_id}/chat/handback", note="Answered the trial question.")
     assert "Handed back" in back.text

@@ -235,20 +235,6 @@ def test_second_miss_in_a_row_offers_a_person(intents, response):
     assert dispatcher.messages[0]["buttons"] == [{"title": "Talk to a person", "payload": "/request_human"}]
 
 
-@pytest.mark.parametrize("live, paused", [(True, True), (False, False)])
-def test_a_new_session_stays_paused_while_a_person_is_chatting_and_carries_no_offer(monkeypatch, live, paused):
-    import bot.app.handoff
-    from actions.session import ActionSessionStart
-
-    monkeypatch.setattr(bot.app.handoff, "is_live", lambda conversation_id, **kw: live)
-    events = ActionSessionStart().run(CollectingDispatcher(), tracker(user(), slots={
-        "pending_plan": "pro-yearly", "offer": "offer1"}), {})
-    kinds = [e["event"] for e in events]
-    assert kinds[0] == "session_started" and ("pause" in kinds) == paused
-    assert {"event": "slot", "name": "pending_plan", "value": "pro-yearly", "timestamp": None} in events
-    assert not [e for e in events if e.get("name") == "offer"]
-
-
 def customer_message(metadata: dict, timestamp: float | None, date_said: str) -> Tracker:
     event = {"event": "user", "text": f"I was charged on {date_said}", "metadata": metadata,
              "parse_data": {"intent": {"name": "late_cancellation"},
