@@ -4,7 +4,6 @@ customer in their conversation."""
 from __future__ import annotations
 
 import re
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -16,7 +15,7 @@ from bot.db import models
 from bot.db.session import unit_of_work
 from bot.notify.conversations import RasaConversations
 from tests.support.console_client import Agent
-from tests.support.e2e_stack import SECRET, mirror, say, stripe_refunds, texts
+from tests.support.e2e_stack import SECRET, goes_quiet, mirror, say, stripe_refunds, texts
 
 pytestmark = pytest.mark.e2e
 
@@ -122,12 +121,9 @@ def test_a_person_joins_the_conversation_the_bot_pauses_and_comes_back(live):
     assert "Hi! The trial is 12 days; I'm here if you need more." in transcript
     assert "hello? what is the free trial?" in alice.page(f"/cases/{case_id}").text
 
-    # The customer goes quiet for two hours (their last message backdated past the 60-minute
-    # session) and comes back: Rasa starts a new session, which would clear the pause.
-    rasa = RasaConversations(live.urls["rasa"], live.env["RASA_AUTH_TOKEN"])
-    rasa._append("handoff-visitor", {"event": "user", "text": "thanks, one moment", "timestamp": time.time() - 2 * 3600,
-                                     "parse_data": {"intent": {"name": "thank", "confidence": 1.0}, "entities": []}})
+    goes_quiet(live, "handoff-visitor")  # a new session for their next message, which would clear the pause
     assert say(live, "handoff-visitor", "sorry, back now: still there?", None) == []  # the person still answers
+    rasa = RasaConversations(live.urls["rasa"], live.env["RASA_AUTH_TOKEN"])
     kinds = [e["event"] for e in rasa._request("GET", "handoff-visitor", "tracker", None)["events"]]
     new_session = kinds[max(i for i, kind in enumerate(kinds) if kind == "session_started"):]
     assert kinds.count("session_started") == 2 and "pause" in new_session, kinds

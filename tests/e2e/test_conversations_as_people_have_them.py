@@ -10,7 +10,7 @@ from bot.app.identity import issue_customer_token
 from bot.db import models
 from bot.db.session import unit_of_work
 from tests.support.console_client import Agent
-from tests.support.e2e_stack import SECRET, latest_code, mirror, say, texts, understood
+from tests.support.e2e_stack import SECRET, goes_quiet, latest_code, mirror, say, texts, understood
 
 pytestmark = pytest.mark.e2e
 
@@ -40,6 +40,26 @@ def test_ana_declines_in_her_own_words_wanders_and_a_later_yes_moves_nothing(liv
     assert "You're on the" in plan and understood(plan), plan
     stray = texts(say(live, sender, "yes", token))
     assert "nothing waiting for a yes" in stray, stray
+    assert movements(live, "wren@example.com") == before
+
+
+def test_a_yes_after_hours_away_moves_nothing_and_asking_again_gets_a_fresh_offer(live):
+    """An offer does not outlive its session: back after two hours, a yes or the old button
+    confirms nothing; asking again gets the rules' answer afresh, with its own buttons."""
+    token, sender = issue_customer_token("wren@example.com", secret=SECRET), "away-wren"
+    before = movements(live, "wren@example.com")
+    offer = say(live, sender, "I cancelled a day late, can I get a refund?", token)
+    assert "Shall I cancel it and refund you?" in texts(offer), texts(offer)
+    old_yes = next(b["payload"] for reply in offer for b in reply.get("buttons", []) if b["payload"].startswith("/affirm"))
+    goes_quiet(live, sender)
+    back = texts(say(live, sender, "yes go ahead", token))
+    assert "nothing waiting for a yes" in back, back
+    pressed = texts(say(live, sender, old_yes, token))
+    assert "belongs to an earlier question" in pressed, pressed
+    again = say(live, sender, "so can I still get that refund?", token)
+    assert "Shall I cancel it and refund you?" in texts(again), texts(again)
+    declined = texts(say(live, sender, "no thanks", token))
+    assert "haven't changed anything" in declined, declined
     assert movements(live, "wren@example.com") == before
 
 
