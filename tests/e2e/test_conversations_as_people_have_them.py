@@ -50,7 +50,8 @@ def test_a_yes_after_hours_away_moves_nothing_and_asking_again_gets_a_fresh_offe
     before = movements(live, "wren@example.com")
     offer = say(live, sender, "I cancelled a day late, can I get a refund?", token)
     assert "Shall I cancel it and refund you?" in texts(offer), texts(offer)
-    old_yes = next(b["payload"] for reply in offer for b in reply.get("buttons", []) if b["payload"].startswith("/affirm"))
+    old_yes = next(b["payload"] for reply in offer for b in reply.get("buttons", [])
+                   if b["payload"].startswith("/affirm"))
     goes_quiet(live, sender)
     back = texts(say(live, sender, "yes go ahead", token))
     assert "nothing waiting for a yes" in back, back
