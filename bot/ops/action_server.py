@@ -24,6 +24,7 @@ from bot.app.bootstrap import bootstrap
 from bot.core.constant_time import secret_matches
 from bot.observability.logs import configure, conversation_id
 from bot.observability.metrics import ACTION_SECONDS, exposition, scrape_allowed
+from bot.ops.heap import freeze_what_is_loaded
 from bot.settings import refuse_dev_secrets_off_loopback, settings
 
 HEADER = "X-Action-Server-Secret"
@@ -102,6 +103,7 @@ def main(argv: list[str] | None = None) -> None:
     configure(args.loglevel)  # JSON lines (bot.observability.logs) in place of rasa-sdk's coloured text
     app = create_app(args.actions, cors_origins=args.cors, auto_reload=args.auto_reload)
     plugin_manager().hook.attach_sanic_app_extensions(app=app)
+    freeze_what_is_loaded()  # imports and the registered actions live as long as the process
     ssl_context = create_ssl_context(args.ssl_certificate, args.ssl_keyfile, args.ssl_password)
     app.run(config.bind_host, args.port, ssl=ssl_context,
             workers=utils.number_of_sanic_workers())

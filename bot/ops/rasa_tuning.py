@@ -21,10 +21,13 @@ Rasa does. Installed by `channels`, which `rasa run` imports (credentials.yml) a
   for its last `max_history` turns) when it was trained without end-to-end text. Its
   predictions are kept by those states (least recently used out past `TED_CACHE_SIZE`),
   so a state seen before is answered without running the graph, identically.
+- Once a model is loaded, the collector is told it lives as long as the process
+  (`bot/ops/heap.py`): full collections walked it every time, 0.3 s each under load.
 """
 from __future__ import annotations
 
 import asyncio
+import functools
 import runpy
 import sys
 import weakref
@@ -36,6 +39,8 @@ from jsonschema.exceptions import best_match
 from jsonschema.validators import validator_for
 from rasa.shared.constants import DOCS_BASE_URL
 from rasa.utils.endpoints import DEFAULT_REQUEST_TIMEOUT, EndpointConfig
+
+from bot.ops.heap import freeze_what_is_loaded
 
 _reply_validator = None
 _fast_check = None
@@ -170,6 +175,19 @@ def install() -> None:
     from rasa.core.policies.ted_policy import TEDPolicy  # seconds of TensorFlow imports: only where Rasa runs
     if not getattr(TEDPolicy.predict_action_probabilities, "remembers", False):
         TEDPolicy.predict_action_probabilities = _remembering(TEDPolicy.predict_action_probabilities)
+    from rasa.core.agent import Agent
+    if not getattr(Agent.load_model, "freezes", False):
+        Agent.load_model = _freezing_after(Agent.load_model)
+
+
+def _freezing_after(load_model):
+    @functools.wraps(load_model)
+    def load_and_freeze(agent, *args, **kwargs):
+        load_model(agent, *args, **kwargs)
+        freeze_what_is_loaded()
+
+    load_and_freeze.freezes = True
+    return load_and_freeze
 
 
 def run_rasa(argv: list[str]) -> None:
