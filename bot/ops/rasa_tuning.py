@@ -175,7 +175,7 @@ def install() -> None:
     from rasa.core.policies.ted_policy import TEDPolicy  # seconds of TensorFlow imports: only where Rasa runs
     if not getattr(TEDPolicy.predict_action_probabilities, "remembers", False):
         TEDPolicy.predict_action_probabilities = _remembering(TEDPolicy.predict_action_probabilities)
-    from rasa.core.agent import Agent
+    from rasa.core.agent import Agent  # Rasa's processor and its imports: only where Rasa runs
     if not getattr(Agent.load_model, "freezes", False):
         Agent.load_model = _freezing_after(Agent.load_model)
 
