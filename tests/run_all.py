@@ -31,6 +31,7 @@ def main() -> None:
         env["REQUIRE_BROWSER"] = "1"  # and have Debian chromium + chromium-driver (README)
         env["REQUIRE_IMAP"] = "1"  # and Debian's dovecot-imapd
         env["REQUIRE_REDIS"] = "1"  # and Redis on its standard port
+        env["REQUIRE_KUBECTL"] = "1"  # and kubectl, which renders deploy/k8s (tests/integration/test_k8s.py)
     # Not --fail-on-warnings: responses sent only by custom actions count as "unused" to Rasa.
     env = quiet_environment(env)
     step("rasa data validate", quietly("rasa", "data", "validate",

@@ -40,7 +40,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     commands = "bot.ops.commands"
 
-    _command(sub, "migrate", f"{commands}:migrate", "create or upgrade the database schema")
+    p = _command(sub, "migrate", f"{commands}:migrate", "create or upgrade the database schema")
+    p.add_argument("--wait", type=float, metavar="SECONDS",
+                   help="do not migrate: wait until the schema is this version's (another process migrates)")
     p = _command(sub, "seed", f"{commands}:seed", "load a seed file into the database and Stripe")
     p.add_argument("file")
     p.add_argument("--no-stripe", action="store_true", help="write the database only")

@@ -28,18 +28,25 @@ from bot.core import rules
 from bot.core.domain import Reason
 from bot.core.timeutil import parse_utc
 from bot.db import repository
-from bot.db.migrate import upgrade
+from bot.db.migrate import upgrade, wait_for_schema
 from bot.db.session import get_engine, make_engine, unit_of_work
 from bot.email.imap import deliver, poll_once
 from bot.email.mailer import outbox_dir
 from bot.notify.outbound import CustomerChannels
 from bot.observability.logs import configure
 from bot.ops.cli import UsageError
+from bot.ops.leader import run_as_leader
 from bot.ops.seed import SeedError, parse_seed, write_customers
 from bot.settings import DEV_EMAIL_SIGNING_KEY, load_policy, settings
 
+RECONCILER_LEASE = "reconciler"
+
 
 def migrate(args) -> int:
+    if args.wait is not None:  # a replica that must not serve before the migration Job is done
+        wait_for_schema(settings().database_url, args.wait)
+        print(f"database is at this version's schema ({_safe_url(settings().database_url)})")
+        return 0
     upgrade(settings().database_url)
     print(f"database is at the newest schema ({_safe_url(settings().database_url)})")
     return 0
@@ -126,20 +133,20 @@ def sync(args) -> int:
 
 
 def reconcile_movements(args) -> int:
-    """One pass (--once) or a pass every --every seconds until stopped."""
+    """One pass (--once) or a pass every --every seconds until stopped, by one reconciler at a time."""
     configure()
     upgrade(settings().database_url)
     engine, gateway, channels = get_engine(), StripeGateway.from_settings(), CustomerChannels.from_env()
-    while True:
+
+    def one_pass() -> None:
         for finished in reconcile(engine, gateway, notifier=channels):
             print(f"{finished.key}: {finished.status}" + (f" ({finished.stripe_id})" if finished.stripe_id else ""),
                   flush=True)
-        if args.once:
-            return 0
-        time.sleep(args.every)
+    return run_as_leader(RECONCILER_LEASE, one_pass, every=args.every, once=args.once, engine=engine)
 
 
 def email_poll(args) -> int:
+    """Poll the mailbox every --interval seconds (or --once), by one poller at a time."""
     configure()
     config = settings()
     mail = config.email
@@ -147,15 +154,15 @@ def email_poll(args) -> int:
         raise ValueError("set IMAP_HOST, IMAP_USER, IMAP_PASSWORD and EMAIL_WEBHOOK_SIGNING_KEY")
     channel_url = config.rasa_url.rstrip("/") + "/webhooks/email/raw"
     connect = imaplib.IMAP4_SSL if mail.imap_ssl else imaplib.IMAP4
-    while True:
+    mailbox = f"{mail.imap_user}@{mail.imap_host}"
+
+    def one_poll() -> None:
         with connect(mail.imap_host, mail.imap_port or (993 if mail.imap_ssl else 143)) as imap:
             imap.login(mail.imap_user, mail.imap_password)
-            count = poll_once(imap, mailbox_id=f"{mail.imap_user}@{mail.imap_host}", channel_url=channel_url,
-                              signing_key=mail.webhook_signing_key)
+            count = poll_once(imap, mailbox_id=mailbox, channel_url=channel_url, signing_key=mail.webhook_signing_key)
             print(f"{count} new message(s) answered", flush=True)
-        if args.once:
-            return 0
-        time.sleep(args.interval)
+    upgrade(config.database_url)  # the lease's table
+    return run_as_leader(f"email-poll:{mailbox}", one_poll, every=args.interval, once=args.once)
 
 
 def email_try(args) -> int:

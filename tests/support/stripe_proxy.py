@@ -6,11 +6,13 @@ stopped (or killed) at an exact moment, which timing alone cannot give:
   failed, after the ledger row was claimed);
 - "after": Stripe makes the refund but its reply never arrives (the caller died, or the
   reply was lost, before the ledger recorded it);
-- "late": Stripe is silent past the caller's timeout, then makes the refund anyway.
+- "late": Stripe is silent past the caller's timeout, then makes the refund anyway;
+and one that is no fault: "slow", the refund request waits at Stripe's door until released,
+then goes through and its reply comes back (a turn kept in flight while a server is stopped).
 
 `hold_next_refund(stage)` arms the proxy for one refund creation; `arrived` is set when
 that request reaches the stage, and the proxy waits for `release` before it finishes
-(closing the connection without a reply in every stage). Everything else passes through.
+(closing the connection without a reply in every stage but "slow"). Everything else passes through.
 """
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-STAGES = ("before", "after", "late")
+STAGES = ("before", "after", "late", "slow")
 HOLD_LIMIT = 120  # seconds: a test that never releases cannot hang the suite
 
 
@@ -78,7 +80,7 @@ class StripeProxy:
     def _handle(self, handler: BaseHTTPRequestHandler) -> None:
         body = handler.rfile.read(int(handler.headers.get("Content-Length") or 0))
         stage = self._take_stage(handler)
-        if stage in ("before", "late"):
+        if stage in ("before", "late", "slow"):
             self.arrived.set()
             self.release.wait(HOLD_LIMIT)
             if stage == "before":
@@ -90,7 +92,7 @@ class StripeProxy:
         if stage == "after":
             self.arrived.set()
             self.release.wait(HOLD_LIMIT)
-        if stage is not None:
+        if stage not in (None, "slow"):
             handler.close_connection = True
             return  # the refund exists in Stripe; its reply is lost
         handler.send_response(status)

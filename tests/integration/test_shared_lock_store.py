@@ -1,0 +1,77 @@
+"""Rasa pods on many hosts order one conversation's turns through Redis: the lock store that
+endpoints.prod.yml (the file every Rasa pod of deploy/k8s runs with) configures is one that two
+processes share. Money never relies on it (README "Production shape"); the order of a
+conversation's turns does. The per-sender rate limits the replicas share are shown with two
+real Rasa servers in tests/e2e/test_replicas.py."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+
+import pytest
+import redis
+
+from bot.settings import ROOT
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+# One Rasa pod's lock store, as Rasa builds it from endpoints.prod.yml; holds the conversation's lock
+# for HOLD seconds (or just takes and gives it back) and prints when it had it.
+REPLICA = """
+import asyncio, sys, time
+from rasa.core.lock_store import LockStore
+from rasa.core.utils import AvailableEndpoints
+
+async def main(conversation, hold):
+    store = LockStore.create(AvailableEndpoints.read_endpoints("endpoints.prod.yml").lock_store)
+    assert type(store).__name__ == "RedisLockStore", type(store)
+    async with store.lock(conversation, wait_time_in_seconds=0.05):
+        print(f"locked {time.time():.3f}", flush=True)
+        await asyncio.sleep(hold)
+    print(f"released {time.time():.3f}", flush=True)
+
+asyncio.run(main(sys.argv[1], float(sys.argv[2])))
+"""
+
+
+@pytest.fixture
+def endpoints_env():
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
+    except redis.RedisError as exc:
+        if os.environ.get("REQUIRE_REDIS"):
+            pytest.fail(f"Redis is required (REQUIRE_REDIS) but unreachable at {REDIS_URL}: {exc}")
+        pytest.skip(f"Redis not reachable at {REDIS_URL}")
+    # Every ${VAR} of endpoints.prod.yml must be set for Rasa to read it; only the lock store's are used.
+    return {**os.environ, "REDIS_HOST": "127.0.0.1", "REDIS_PORT": "6379", "ACTION_ENDPOINT_URL": "http://unused",
+            "ACTION_SERVER_SECRET": "unused", "TRACKER_DB_HOST": "unused", "TRACKER_DB_PORT": "5432",
+            "TRACKER_DB_NAME": "unused", "TRACKER_DB_USER": "unused", "TRACKER_DB_PASSWORD": "unused",
+            "RABBITMQ_HOST": "unused", "RABBITMQ_PORT": "5672", "RABBITMQ_USER": "unused",
+            "RABBITMQ_PASSWORD": "unused", "RABBITMQ_QUEUE": "unused"}
+
+
+def replica(env: dict, conversation: str, hold: float) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-c", REPLICA, conversation, str(hold)], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def moments(process: subprocess.Popen) -> dict[str, float]:
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 0, err[-2000:]
+    return {word: float(at) for word, at in (line.split() for line in out.splitlines())}
+
+
+def test_a_conversation_locked_by_one_rasa_process_waits_in_another_and_others_do_not(endpoints_env):
+    conversation = f"lock-{uuid.uuid4().hex[:10]}"
+    first = replica(endpoints_env, conversation, hold=8.0)  # longer than the others take to start
+    line = first.stdout.readline()
+    assert line.startswith("locked"), first.stderr.read()[-2000:]
+    second = replica(endpoints_env, conversation, hold=0)
+    elsewhere = replica(endpoints_env, f"{conversation}-other", hold=0)
+    first_out = {"locked": float(line.split()[1]), **moments(first)}
+    second_out, other_out = moments(second), moments(elsewhere)
+    assert second_out["locked"] >= first_out["released"] - 0.05, (first_out, second_out)  # it waited its turn
+    assert other_out["locked"] < first_out["released"], (first_out, other_out)  # other conversations go on
+    assert time.time() - first_out["locked"] < 60
