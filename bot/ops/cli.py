@@ -10,11 +10,13 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+from pathlib import Path
 
 from bot.app.bootstrap import bootstrap
+from bot.clock import now_utc
 from bot.core.policy import PolicyError
 from bot.db.repository import UnknownCustomer
-from bot.ops.seed import SeedError
+from bot.ops.seed import SeedError, parse_seed
 from bot.settings import ROOT
 
 DEMO_SEED = str(ROOT / "seeds" / "demo.yml")
@@ -27,6 +29,19 @@ class UsageError(Exception):
 class _Parser(argparse.ArgumentParser):
     def error(self, message):  # one line, not argparse's usage block
         raise UsageError(f"{self.prog.removeprefix('bot ')}: {message}")
+
+
+def _demo_customers(path: str) -> tuple:
+    """`--demo-seed FILE`: the seed's customers as the demo page lists them."""
+    from bot.web.widget.app import DemoCustomer  # deferred: it loads aiohttp, which only `bot widget` needs
+    try:
+        customers = parse_seed(Path(path).read_text(), now=now_utc())
+    except OSError as exc:
+        raise argparse.ArgumentTypeError(f"cannot read {path}: {exc.strerror}") from None
+    except SeedError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return tuple(DemoCustomer(c.account.email, c.account.name, *((c.demo.shows, c.demo.ask) if c.demo else ()))
+                 for c in customers)
 
 
 def _command(sub, name: str, runs: str, help: str) -> argparse.ArgumentParser:
@@ -82,7 +97,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=5090)
     p.add_argument("--demo", action="store_true",
                    help="serve /demo, which signs in the demo customers: loopback hosts only, never in production")
-    p.add_argument("--demo-customers", default="", help="comma-separated emails listed on the demo page")
+    p.add_argument("--demo-seed", dest="demo_customers", type=_demo_customers, default=(), metavar="FILE",
+                   help="the seed whose customers the demo page lists and signs in (with their `demo` notes)")
 
     p = _command(sub, "run", "bot.ops.runner:run", "train if needed, seed the demo, start every server")
     p.add_argument("--port", type=int, default=5005, help="Rasa server port")

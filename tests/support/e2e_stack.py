@@ -56,7 +56,7 @@ def live(tmp_path_factory, slack, smtp):
         stack.env["CONSOLE_URL"] = f"http://127.0.0.1:{console_port}"
         start_assistant(stack, model=model, rasa_port=free_port(), actions_port=free_port())
         start_console(stack, console_port)
-        start_widget(stack, free_port(), demo_customers=("rae@example.com", "wyn@example.com", "xia@example.com"))
+        start_widget(stack, free_port(), demo_seed=str(E2E_SEED))
         for agent in AGENTS:
             subprocess.run([str(BIN / "bot"), "agent", "create", agent], cwd=ROOT, check=True,
                            env={**stack.env, "AGENT_PASSWORD": AGENT_PASSWORD}, stdout=subprocess.DEVNULL)
