@@ -163,12 +163,16 @@ def run(args) -> int:
             print(f"local Stripe (localstripe)  {stack.urls['stripe']}", flush=True)
         print(f"action server               {stack.urls['actions']}", flush=True)
         print(f"Rasa server (REST channel)  {stack.urls['rasa']}/webhooks/rest/webhook", flush=True)
+        origins = ", ".join(settings(stack.env).rasa_cors_origins) or "none: set RASA_CORS_ORIGINS"
+        print(f"  socket.io channel         {stack.urls['rasa']}/socket.io  (pages from: {origins})", flush=True)
         print(f"help widget demo page       {stack.urls['widget']}/demo  "
               f"(embed: <script src=\"{stack.urls['widget']}/static/widget.js\" defer>)", flush=True)
         print(f"agent console               {stack.urls['console']}" +
               (f"  (sign in as {DEMO_AGENT[0]} / {DEMO_AGENT[1]})" if demo_database else
                "  (create an agent: bot agent create NAME)"), flush=True)
-        print("ready. Try:  .venv/bin/bot token ana@example.com   and README 'Talk to it'.", flush=True)
+        # `bot chat` finds Rasa at RASA_URL (default port 5005), which another --port moves.
+        chat = ".venv/bin/bot chat" + ("" if stack.urls["rasa"] == config.rasa_url else f" --url {stack.urls['rasa']}")
+        print(f"ready. Try the demo page, or in a terminal:  {chat} --as ana@example.com", flush=True)
         print("Ctrl-C stops everything.", flush=True)
 
     return stack.serve(start)
