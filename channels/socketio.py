@@ -130,7 +130,7 @@ def known_metadata(metadata: Any) -> Any:
 
 
 def allowed_origin(origin: str | None, host: str | None, allowed: Iterable[str]) -> bool:
-    """A browser names the page a connection comes from; servers, apps and `bot chat` name none.
+    """A browser names the page a connection comes from; servers and apps name none.
     A page may connect from RASA_CORS_ORIGINS (where Rasa's CORS lets it poll) or from the
     server's own host."""
     if not origin:
