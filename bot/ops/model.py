@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import os
-import subprocess
+import re
+import time
 from pathlib import Path
 
 from bot.core.constant_time import secret_matches
 from bot.ops.processes import quiet_environment, quietly
-from bot.settings import ROOT
+from bot.ops.stages import elapsed, run_in_stages
+from bot.settings import ROOT, VAR
 
 TRAINING_INPUTS = ("config.yml", "domain.yml", "data", "nlu")  # nlu/: our own pipeline components
 
@@ -97,10 +99,44 @@ def ensure_model(root: Path = ROOT, out: Path | None = None) -> Path:
             write_model_digest(model)
         print(f"model {model.name} is up to date (training data unchanged)", flush=True)
         return verify_model(model)
-    print("training the Rasa model (about a minute; Rasa prints its progress) ...", flush=True)
-    subprocess.run(
-        quietly("rasa", "train", "--config", "config.yml", "--domain", "domain.yml", "--data", "data",
-                "--out", str(out), "--fixed-model-name", model.name.removesuffix(".tar.gz")),
-        cwd=root, check=True, env=quiet_environment())
+    log, started = VAR / "train.log", time.monotonic()
+    print(f"training the Rasa model, as its training data changed (a few minutes; Rasa's whole output: "
+          f"{log.relative_to(ROOT) if log.is_relative_to(ROOT) else log}) ...", flush=True)
+    run_in_stages(quietly("rasa", "train", "--config", "config.yml", "--domain", "domain.yml", "--data", "data",
+                          "--out", str(out), "--fixed-model-name", model.name.removesuffix(".tar.gz")),
+                  stage=training_stage, log=log, what="training the Rasa model", cwd=root,
+                  env=quiet_environment())
     write_model_digest(model)
+    print(f"model {model.name} trained in {elapsed(started)}", flush=True)
     return model
+
+
+# A line of Rasa's log: "2026-12-06 05:35:08 INFO     rasa.engine.training.hooks  - Starting to train ..."
+RASA_LOG = re.compile(r"^\S+ \S+ (?P<level>[A-Z]+)\s+(?P<logger>\S+)\s+- (?P<message>.*)$")
+TRAINING_STARTS = re.compile(r"Starting to train component '(?P<component>\w+)'")
+COMPONENTS = {  # what config.yml's components are, in a few words
+    "MemoizationPolicy": "the stories, remembered turn by turn",
+    "RulePolicy": "the rules",
+    "TEDPolicy": "the dialogue policy",
+    "RegexEntityExtractor": "the patterns of emails, amounts and dates",
+    "TfidfIntentClassifier": "the intent classifier",
+}
+
+
+def training_stage(line: str) -> str | None:
+    """The lines of `rasa train` a person watching needs: each stage as it starts, our own
+    components' progress (their `nlu.*` loggers), and errors."""
+    logged = RASA_LOG.match(line)
+    if logged is None:
+        return None
+    logger, message = logged["logger"], logged["message"]
+    if logger == "rasa.cli.train" and message.startswith("Started validating"):
+        return "  checking the training data"
+    starts = TRAINING_STARTS.search(message)
+    if logger == "rasa.engine.training.hooks" and starts:
+        component = starts["component"]
+        return f"  training {COMPONENTS[component]} ({component})" if component in COMPONENTS \
+            else f"  training {component}"
+    if logger.startswith("nlu."):
+        return f"    {message}"
+    return line if logged["level"] in ("ERROR", "CRITICAL") else None

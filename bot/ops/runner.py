@@ -82,14 +82,14 @@ def start_console(stack: Stack, port: int) -> str:
     return url
 
 
-def start_widget(stack: Stack, port: int, *, demo_customers: tuple[str, ...] = ()) -> str:
-    """The widget server; with demo customers it also serves the demo host page."""
+def start_widget(stack: Stack, port: int, *, demo_seed: str | None = None) -> str:
+    """The widget server; with a demo seed it also serves the demo host page, signing in its customers."""
     stack.env["RASA_URL"] = stack.urls["rasa"]
     url = f"http://127.0.0.1:{port}"
     host = settings(stack.env).bind_host
     args = [str(BIN / "bot"), "widget", "--host", host, "--port", str(port)]
-    if demo_customers and is_loopback(host):  # the demo signs customers in: this machine only
-        args += ["--demo", "--demo-customers", ",".join(demo_customers)]
+    if demo_seed and is_loopback(host):  # the demo signs customers in: this machine only
+        args += ["--demo", "--demo-seed", demo_seed]
     stack.spawn("widget", args, url, f"{url}/health", timeout=60)
     return url
 
@@ -99,7 +99,6 @@ def start_reconciler(stack: Stack, every: float = 15.0) -> None:
     stack.launch("reconciler", [str(BIN / "bot"), "reconcile", "--every", str(every)])
 
 
-DEMO_CUSTOMERS = ("ana@example.com", "ben@example.com", "carla@example.com", "finn@example.com")
 DEMO_AGENT = ("demo", "demo-password")  # only ever created in the throw-away demo database
 
 
@@ -155,7 +154,7 @@ def run(args) -> int:
         stack.env.setdefault("CONSOLE_URL", f"http://127.0.0.1:{args.console_port}")
         start_assistant(stack, model=model, rasa_port=args.port, actions_port=args.actions_port)
         start_console(stack, args.console_port)
-        start_widget(stack, args.widget_port, demo_customers=DEMO_CUSTOMERS)
+        start_widget(stack, args.widget_port, demo_seed=args.seed)
         start_reconciler(stack)
         demo_database = not config.database_configured
         if demo_database:
@@ -164,12 +163,16 @@ def run(args) -> int:
             print(f"local Stripe (localstripe)  {stack.urls['stripe']}", flush=True)
         print(f"action server               {stack.urls['actions']}", flush=True)
         print(f"Rasa server (REST channel)  {stack.urls['rasa']}/webhooks/rest/webhook", flush=True)
+        origins = ", ".join(settings(stack.env).rasa_cors_origins) or "none: set RASA_CORS_ORIGINS"
+        print(f"  socket.io channel         {stack.urls['rasa']}/socket.io  (pages from: {origins})", flush=True)
         print(f"help widget demo page       {stack.urls['widget']}/demo  "
               f"(embed: <script src=\"{stack.urls['widget']}/static/widget.js\" defer>)", flush=True)
         print(f"agent console               {stack.urls['console']}" +
               (f"  (sign in as {DEMO_AGENT[0]} / {DEMO_AGENT[1]})" if demo_database else
                "  (create an agent: bot agent create NAME)"), flush=True)
-        print("ready. Try:  .venv/bin/bot token ana@example.com   and README 'Talk to it'.", flush=True)
+        # `bot chat` finds Rasa at RASA_URL (default port 5005), which another --port moves.
+        chat = ".venv/bin/bot chat" + ("" if stack.urls["rasa"] == config.rasa_url else f" --url {stack.urls['rasa']}")
+        print(f"ready. Try the demo page, or in a terminal:  {chat} --as ana@example.com", flush=True)
         print("Ctrl-C stops everything.", flush=True)
 
     return stack.serve(start)

@@ -44,9 +44,17 @@ _SeedLoader.yaml_implicit_resolvers = {
 
 
 @dataclass(frozen=True)
+class DemoNote:
+    """What the widget's demo page says about a demo customer (the seed's optional `demo`)."""
+    shows: str  # what their account is like, and what the rules make of it
+    ask: str  # a question to try
+
+
+@dataclass(frozen=True)
 class SeedCustomer:
     account: domain.Account
     created: datetime
+    demo: DemoNote | None = None
 
 
 # --- parsing -------------------------------------------------------------------------
@@ -189,7 +197,11 @@ def _parse_customer(f: _Fields, shift: timedelta) -> SeedCustomer:
     account = domain.Account(
         email=email, name=f.text("name", required=False, default=email.split("@")[0]),
         subscription=sub, charges=tuple(charges), refunds=tuple(refunds), incidents=tuple(incidents))
-    return SeedCustomer(account=account, created=f.time("created", shift=shift))
+    demo = None
+    if f.get("demo") is not None:
+        note = _Fields(f.get("demo"), f"{f.where} demo")
+        demo = DemoNote(shows=note.text("shows"), ask=note.text("try"))
+    return SeedCustomer(account=account, created=f.time("created", shift=shift), demo=demo)
 
 
 def _reconcile_refunded(f, charges, refunds):

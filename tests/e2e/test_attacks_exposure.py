@@ -120,7 +120,7 @@ def test_bot_run_binds_every_server_to_loopback_and_gives_rasa_no_wildcard_cors(
     stack = Recorder(env=stack_environment())
     runner.start_assistant(stack, model=model, rasa_port=1, actions_port=2)
     runner.start_console(stack, 3)
-    runner.start_widget(stack, 4, demo_customers=("ana@example.com",))
+    runner.start_widget(stack, 4, demo_seed="seeds/demo.yml")
     rasa = spawned["rasa"]
     assert "--cors" not in rasa and rasa[rasa.index("--interface") + 1] == "127.0.0.1"
     assert all(args[args.index("--host") + 1] == "127.0.0.1" for args in (spawned["console"], spawned["widget"]))

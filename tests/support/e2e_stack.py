@@ -38,7 +38,10 @@ def live(tmp_path_factory, slack, smtp):
     model = Path(os.environ.get("GROUPTRACK_MODEL") or ensure_model())
     tmp = tmp_path_factory.mktemp("e2e")
     env = stack_environment()
+    # A site whose pages may use Rasa's socket.io channel (test_webchat_browser.py serves them).
+    site_port = free_port()
     env.update(DATABASE_URL=f"sqlite:///{tmp}/e2e.db", CUSTOMER_TOKEN_SECRET=SECRET,
+               RASA_CORS_ORIGINS=f"http://127.0.0.1:{site_port}",
                STRIPE_API_KEY="sk_test_e2e", OUTBOX_DIR=str(tmp / "outbox"),
                POLICY_FILE=str(TESTS_ROOT / "tests" / "support" / "config" / "always-open.yml"),
                SLACK_BOT_TOKEN="xoxb-e2e", SLACK_CASES_CHANNEL="C-support", SLACK_API_URL=f"{slack.url}/api/",
@@ -48,6 +51,7 @@ def live(tmp_path_factory, slack, smtp):
     for name in ("SMTP_USER", "SMTP_PASSWORD"):
         env.pop(name, None)
     stack = Stack(env=env, logs=tmp)
+    stack.site_port = site_port
     try:
         start_localstripe(stack, free_port())
         seed(stack, str(DEMO_SEED))
@@ -56,7 +60,7 @@ def live(tmp_path_factory, slack, smtp):
         stack.env["CONSOLE_URL"] = f"http://127.0.0.1:{console_port}"
         start_assistant(stack, model=model, rasa_port=free_port(), actions_port=free_port())
         start_console(stack, console_port)
-        start_widget(stack, free_port(), demo_customers=("rae@example.com", "wyn@example.com", "xia@example.com"))
+        start_widget(stack, free_port(), demo_seed=str(E2E_SEED))
         for agent in AGENTS:
             subprocess.run([str(BIN / "bot"), "agent", "create", agent], cwd=ROOT, check=True,
                            env={**stack.env, "AGENT_PASSWORD": AGENT_PASSWORD}, stdout=subprocess.DEVNULL)

@@ -12,7 +12,7 @@ from aiohttp.test_utils import TestClient, TestServer, make_mocked_request
 from bot.core.money import AmountError, agent_locale, amount_input, parse_amount_input
 from bot.core.text import clean_text
 from bot.web.limits import RateLimiter
-from bot.web.widget.app import demo_page, make_app
+from bot.web.widget.app import DemoCustomer, demo_page, make_app
 from tests.support.chat_records import FakeChats
 from tests.unit.test_widget_api import CONVERSATION, FakeRasa
 
@@ -78,7 +78,7 @@ def widget(rasa, requests, **options):
 
 
 def test_the_demo_page_signs_in_only_the_demo_customers_and_only_on_this_machine():
-    options = dict(demo=True, demo_customers=("ana@example.com",))
+    options = dict(demo=True, demo_customers=(DemoCustomer("ana@example.com"),))
     [(ana, _h, page), (stranger, _h2, _), (relayed, _h3, _)] = widget(FakeRasa(), [
         ("GET", "/demo?customer=ana@example.com", None, None),
         ("GET", "/demo?customer=anyone@example.org", None, None),

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import time
 from pathlib import Path
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
 from aiohttp import web
@@ -32,6 +33,14 @@ from bot.web.widget.extras import error as _error
 
 HERE = Path(__file__).resolve().parent
 templates = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]))
+
+
+class DemoCustomer(NamedTuple):
+    """A customer the demo page signs in, and what it tells a newcomer about them."""
+    email: str
+    name: str = ""
+    shows: str = ""  # what their account is like
+    ask: str = ""  # a question to try
 
 
 async def post_message(request: web.Request) -> web.Response:
@@ -94,7 +103,7 @@ async def demo_page(request: web.Request) -> web.Response:
     if not request.app["demo"] or not is_loopback(request.remote or "") or "X-Forwarded-For" in request.headers:
         raise web.HTTPNotFound()
     email = request.query.get("customer", "")
-    if email and email not in request.app["demo_customers"]:
+    if email and email not in {customer.email for customer in request.app["demo_customers"]}:
         raise web.HTTPNotFound(text="Not a demo customer.")
     token = None
     if email:
@@ -128,7 +137,7 @@ async def cors(request: web.Request, handler):
 
 
 def make_app(*, conversations, chats, brand: str = "GroupTrack CRM", demo: bool = False,
-             demo_customers: tuple[str, ...] = (), email_from: str = "support@grouptrack.example",
+             demo_customers: tuple[DemoCustomer, ...] = (), email_from: str = "support@grouptrack.example",
              limiter: RateLimiter | SharedRateLimiter | None = None,
              history_limiter: RateLimiter | SharedRateLimiter | None = None,
              trusted_proxies: frozenset[str] = frozenset(),

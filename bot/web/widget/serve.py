@@ -17,9 +17,8 @@ def serve(args) -> int:
     refuse_dev_secrets_off_loopback(host, config)
     if args.demo and not is_loopback(host):
         raise ValueError(f"--demo signs in demo customers, so it is served on a loopback host only, not {host}")
-    customers = tuple(c.strip() for c in (args.demo_customers or "").split(",") if c.strip())
     app = make_app(conversations=RasaConversations.from_env(), chats=Chats(), brand=policy.brand,
-                   demo=args.demo, demo_customers=customers, trusted_proxies=config.widget_trusted_proxies,
+                   demo=args.demo, demo_customers=args.demo_customers, trusted_proxies=config.widget_trusted_proxies,
                    allowed_origins=config.widget_allowed_origins,
                    email_from=config.email.reply_from or policy.support_email)
     web.run_app(app, host=host, port=args.port, print=None, access_log=None)
