@@ -9,11 +9,11 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from bot.app.identity import InvalidToken, verify_customer_token
-from bot.core import messages
+from bot.core import conversation_ids, messages
 from bot.core.domain import Outcome
 from bot.core.statuses import DECIDED, LedgerStatus, MovementKind
 from bot.db import conversations, models
-from bot.db.session import unit_of_work
+from bot.db.session import reading, unit_of_work
 from bot.email.mailer import send_mail
 
 TYPING_SHOWN = timedelta(seconds=6)  # an agent's keystroke shows "typing" this long
@@ -35,6 +35,28 @@ class Chats:
         (channel, how many messages, when the first and the last of them arrived)."""
         with unit_of_work(self.engine) as session:
             conversations.record_customer_messages(session, waiting)
+
+    def claim(self, conversation_id: str, space: str, *, now: datetime) -> bool:
+        """Whether a message on `space` (a channel, or the widget) may go to this conversation:
+        its id has `space`'s shape, and it is `space`'s own or new (then made `space`'s).
+        Every customer channel asks before anything reaches a conversation."""
+        if not conversation_ids.fits(conversation_id, space):
+            return False
+        owner = self._owner(conversation_id)
+        if owner is None:
+            with unit_of_work(self.engine) as session:
+                owner = conversations.space_of(conversations.claim(session, conversation_id, space, now=now))
+        return owner == space
+
+    def belongs(self, conversation_id: str, space: str) -> bool:
+        """`claim` for what needs no new conversation (rating, a copy, leaving): nothing is made."""
+        return conversation_ids.fits(conversation_id, space) and self._owner(conversation_id) in (None, space)
+
+    def _owner(self, conversation_id: str) -> str | None:
+        """The space whose conversation it is; None for a new one."""
+        with reading(self.engine) as session:  # most messages go to a known conversation: no write lock
+            row = conversations.find(session, conversation_id)
+            return conversations.space_of(row) if row is not None else None
 
     def widget_seen(self, conversation_id: str, *, now: datetime, token: str | None = None) -> None:
         """A widget is on the conversation; a valid customer token also tells us their address."""

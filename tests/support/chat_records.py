@@ -3,6 +3,7 @@ server's tests without a database."""
 from __future__ import annotations
 
 from bot.app.chats import ChatError
+from bot.core.conversation_ids import fits
 
 
 class FakeChats:
@@ -11,6 +12,13 @@ class FakeChats:
     def __init__(self, rating_subject=None, address=None):
         self.seen, self.left, self.ratings, self.copies = [], [], [], []
         self.rating_subject, self.address = rating_subject, address
+        self.spaces = {}  # conversation id -> the channel it belongs to
+
+    def claim(self, conversation_id, space, *, now):
+        return fits(conversation_id, space) and self.spaces.setdefault(conversation_id, space) == space
+
+    def belongs(self, conversation_id, space):
+        return fits(conversation_id, space) and self.spaces.get(conversation_id, space) == space
 
     def widget_seen(self, conversation_id, *, now, token=None):
         self.seen.append((conversation_id, token))
