@@ -11,7 +11,10 @@ Same URL as Rasa's own (`/webhooks/rest/webhook`), so the contract holds, with:
   address is the one TRUSTED_PROXIES (the widget relay, nginx) forward, else the caller's;
 - the text cleaned (bot/core/text.py) before the bot, the tracker or a page sees it;
 - the input channel always "rest": Rasa's own lets the client name any channel, which
-  would let a REST caller pass as another channel's conversation.
+  would let a REST caller pass as another channel's conversation;
+- the sender only in REST's own id space (bot/core/conversation_ids.py), a 403 otherwise:
+  never an email thread's, a Slack user's or a socket.io session's, nor the help widget's
+  unless the widget's relay sends it (RELAY_HEADER), and the widget never a REST client's.
 """
 from __future__ import annotations
 
@@ -21,10 +24,13 @@ from typing import Any, Optional, Text
 from rasa.core.channels.rest import RestInput
 from sanic.exceptions import SanicException
 
+from bot.core.constant_time import secret_matches
+from bot.core.conversation_ids import REST, WIDGET
 from bot.core.text import clean_text
+from bot.notify.conversations import RELAY_HEADER, relay_proof
 from bot.settings import is_loopback, settings
 from bot.web.limits import MAX_MESSAGE, METADATA, checked_metadata, client_address, rate_limiter
-from channels.turns import CountsTurns
+from channels.turns import CountsTurns, admitted
 
 SENDER = re.compile(r"[A-Za-z0-9_:.@-]{1,64}")  # fullmatch: `$` would let a trailing newline in
 
@@ -70,7 +76,8 @@ class GuardedRestInput(CountsTurns, RestInput):
                  address_burst: int = 30) -> None:
         self.limiter = rate_limiter("rest", per_minute=per_minute, burst=burst)
         self.address_limiter = rate_limiter("rest-address", per_minute=address_per_minute, burst=address_burst)
-        self.trusted_proxies = settings().trusted_proxies
+        config = settings()
+        self.trusted_proxies, self.relay_proof = config.trusted_proxies, relay_proof(config.rasa_auth_token)
 
     @classmethod
     def from_credentials(cls, credentials: Optional[dict]) -> "GuardedRestInput":
@@ -96,6 +103,9 @@ class GuardedRestInput(CountsTurns, RestInput):
             raise RefusedMessage(429, "too many messages from this address; wait a few seconds")
         if not await self.limiter.allow(body["sender"]):
             raise RefusedMessage(429, "too many messages from this sender; wait a few seconds")
+        relayed = secret_matches(req.headers.get(RELAY_HEADER), self.relay_proof)
+        if not await admitted(body["sender"], WIDGET if relayed else REST):
+            raise RefusedMessage(403, "this conversation belongs to another channel")
         return body["sender"]
 
     def _extract_message(self, req) -> Optional[Text]:

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
-from bot.core.conversation_ids import REST, WIDGET
+from bot.core.conversation_ids import REST, WIDGET, reserved_for
 from bot.db import models
 
 # A widget's open connection says it is there every PRESENCE_BEAT; one not heard from for
@@ -50,8 +50,10 @@ def claim(session, conversation_id: str, space: str, *, now: datetime) -> models
 
 
 def space_of(row: models.Conversation) -> str:
-    """Which channel's conversation the row is (the widget counting as one)."""
-    return WIDGET if row.widget else row.channel
+    """Which channel's conversation the row is (the widget counting as one). An email or Slack
+    id is its channel's whatever the row says: before ids had spaces, the widget flagged any
+    conversation it was pointed at as its own."""
+    return reserved_for(row.conversation_id) or (WIDGET if row.widget and row.channel == REST else row.channel)
 
 
 def find(session, conversation_id: str) -> models.Conversation | None:

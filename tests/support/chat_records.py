@@ -2,6 +2,8 @@
 server's tests without a database."""
 from __future__ import annotations
 
+import pytest
+
 from bot.app.chats import ChatError
 from bot.core.conversation_ids import fits
 
@@ -44,3 +46,13 @@ class FakeChats:
             raise ChatError("sign in first")
         self.copies.append((self.address, [line["text"] for line in lines]))
         return f"sent to {self.address}"
+
+
+@pytest.fixture(scope="module")
+def channel_records():
+    """The customer channels' records (channels/turns.py) in memory, for testing a channel in
+    this process without a database."""
+    with pytest.MonkeyPatch.context() as patch:
+        records = FakeChats()
+        patch.setattr("channels.turns.chats", records)
+        yield records

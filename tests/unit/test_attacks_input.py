@@ -13,7 +13,7 @@ from bot.core.money import AmountError, agent_locale, amount_input, parse_amount
 from bot.core.text import clean_text
 from bot.web.limits import RateLimiter
 from bot.web.widget.app import demo_page, make_app
-from tests.support.chat_records import FakeChats
+from tests.support.chat_records import FakeChats, channel_records  # noqa: F401 - the fixture
 from tests.unit.test_widget_api import CONVERSATION, FakeRasa
 
 # --- text is cleaned where it enters --------------------------------------------------------
@@ -137,6 +137,7 @@ def rest_request(sender: str, ip: str, forwarded: str | None = None, message: st
     return SimpleNamespace(json={"sender": sender, "message": message}, ip=ip, headers=headers)
 
 
+@pytest.mark.usefixtures("channel_records")
 def test_the_rest_channel_limits_each_address_however_many_sender_ids_it_makes_up():
     from channels.rest import GuardedRestInput, RefusedMessage
     channel = GuardedRestInput(address_per_minute=1, address_burst=5)
