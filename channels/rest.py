@@ -14,7 +14,9 @@ Same URL as Rasa's own (`/webhooks/rest/webhook`), so the contract holds, with:
   would let a REST caller pass as another channel's conversation;
 - the sender only in REST's own id space (bot/core/conversation_ids.py), a 403 otherwise:
   never an email thread's, a Slack user's or a socket.io session's, nor the help widget's
-  unless the widget's relay sends it (RELAY_HEADER), and the widget never a REST client's.
+  unless the widget's relay sends it (RELAY_HEADER), and the widget never a REST client's;
+- the client's address put in the message's metadata (`client_address`, which no client may
+  send itself): one-time codes are limited per client across its conversations.
 """
 from __future__ import annotations
 
@@ -96,7 +98,7 @@ class GuardedRestInput(CountsTurns, RestInput):
         except Exception:  # noqa: BLE001 - Sanic raises its own types for unparsable JSON
             raise RefusedMessage(400, "the body is not JSON") from None
         check_body(body)
-        address = client_address(req.ip, req.headers.get("X-Forwarded-For"), self.trusted_proxies)
+        address = self._client_address(req)
         # A caller on this machine that relays no one (a test, `bot email-try`, an operator's
         # curl) is not an address to limit; the relays name their customers' addresses.
         if not is_loopback(address) and not await self.address_limiter.allow(address):
@@ -107,6 +109,19 @@ class GuardedRestInput(CountsTurns, RestInput):
         if not await admitted(body["sender"], WIDGET if relayed else REST):
             raise RefusedMessage(403, "this conversation belongs to another channel")
         return body["sender"]
+
+    def get_metadata(self, req) -> dict:
+        """The client's metadata (checked by _extract_sender, which Rasa calls first), and the
+        address the message came from, unless it is this machine's: the limits on one-time
+        codes count a client across every conversation it opens (bot/app/verification.py)."""
+        metadata = dict(req.json.get("metadata") or {})
+        address = self._client_address(req)
+        if not is_loopback(address):
+            metadata["client_address"] = address
+        return metadata
+
+    def _client_address(self, req) -> str:
+        return client_address(req.ip, req.headers.get("X-Forwarded-For"), self.trusted_proxies)
 
     def _extract_message(self, req) -> Optional[Text]:
         return clean_text(req.json["message"])  # checked by _extract_sender, which Rasa calls first
