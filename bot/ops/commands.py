@@ -13,6 +13,7 @@ import sys
 import tempfile
 import time
 from datetime import datetime
+from email.utils import parseaddr
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
@@ -162,8 +163,11 @@ def email_try(args) -> int:
     """Send the local email channel a message as if it came from `sender`, and show the reply."""
     config = settings()
     key = config.email.webhook_signing_key or DEV_EMAIL_SIGNING_KEY
+    # As our receiving server would vouch for the sender's domain (bot/email/authentication.py).
+    domain = parseaddr(args.sender)[1].rpartition("@")[2]
+    vouched = f"{min(config.email.authserv_ids, default='no-receiving-server')}; spf=pass smtp.mailfrom={domain}"
     raw = (f"From: {args.sender}\r\nTo: support\r\nSubject: {args.subject}\r\n"
-           f"Message-ID: <try-{time.time_ns()}@localhost>\r\nAuthentication-Results: localhost; spf=pass\r\n\r\n"
+           f"Message-ID: <try-{time.time_ns()}@localhost>\r\nAuthentication-Results: {vouched}\r\n\r\n"
            f"{args.text}\r\n").encode()
     url = config.rasa_url.rstrip("/") + "/webhooks/email/raw"
     before = set(outbox_dir().glob("*.eml")) if outbox_dir().exists() else set()

@@ -192,8 +192,8 @@ def codes_sent(outbox) -> int:
 
 def test_one_client_opening_chat_after_chat_gets_a_few_codes_and_hears_when_to_try_again(seeded_engine, outbox):
     attacker = [Client(f"chat-{n}", "rest", f"fresh-key-for-chat-{n:06d}", "203.0.113.13") for n in range(7)]
-    results = [verification.send_code(client, "ana@example.com", now=DEMO_NOW + timedelta(minutes=n), engine=seeded_engine)
-               for n, client in enumerate(attacker) for _ in range(3)]
+    results = [verification.send_code(client, "ana@example.com", now=DEMO_NOW + timedelta(minutes=n),
+                                      engine=seeded_engine) for n, client in enumerate(attacker) for _ in range(3)]
     limit = load_policy().codes_per_address_per_hour
     assert codes_sent(outbox) == limit and [r.limited for r in results].count(False) == limit
     refused = results[-1]
