@@ -198,3 +198,20 @@ def test_a_slack_interaction_nested_thousands_deep_is_a_400():
     request = SimpleNamespace(headers={"content-type": "application/x-www-form-urlencoded"},
                               form={"payload": ['{"user": %s}' % DEEP]})
     assert slack_shape_verdict(request)[0] == 400
+
+
+@pytest.mark.parametrize("payload", ['{"actions": %s}' % DEEP, "[]", '{"actions": 7}'],
+                         ids=["nested deep", "a list", "actions not a list"])
+def test_a_signed_case_click_nested_thousands_deep_or_of_another_shape_is_refused_plainly(payload):
+    import time
+    import urllib.parse
+
+    from slack_sdk.signature import SignatureVerifier
+
+    from bot.notify.slack_cases import ForgedRequest, verified_click
+    body = urllib.parse.urlencode({"payload": payload}).encode()
+    timestamp = str(int(time.time()))
+    headers = {"X-Slack-Request-Timestamp": timestamp,
+               "X-Slack-Signature": SignatureVerifier("secret").generate_signature(timestamp=timestamp, body=body)}
+    with pytest.raises(ForgedRequest):
+        verified_click(body, headers, "secret")
