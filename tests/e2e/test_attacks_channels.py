@@ -165,8 +165,8 @@ def test_a_socketio_client_cannot_join_an_email_thread(live, idas_thread):
         client.emit("session_request", {"session_id": idas_thread})
         assert confirmed.get(timeout=30) != idas_thread
         client.emit("user_uttered", {"message": "what plan am I on?", "session_id": idas_thread})
-        answer = replies.get(timeout=60)
-        assert answer.get("error") == 403 and "Pro" not in answer.get("text", ""), answer
+        answer = replies.get(timeout=60)  # refused for its shape: not a session socket.io makes
+        assert answer.get("error") in (400, 403) and "Pro" not in answer.get("text", ""), answer
     finally:
         client.disconnect()
 

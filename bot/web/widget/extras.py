@@ -93,7 +93,7 @@ async def left(request: web.Request) -> web.Response:
         return error(400, BAD_BODY)
     if not CONVERSATION_ID.fullmatch(conversation):
         return error(400, BAD_CONVERSATION)
-    if not await asyncio.to_thread(request.app["chats"].belongs, conversation, WIDGET):
+    if not await belongs(request, conversation):
         return error(403, NOT_THE_WIDGETS)
     await asyncio.to_thread(request.app["chats"].widget_left, conversation, now=now_utc())
     return web.Response(status=204)
@@ -141,7 +141,7 @@ async def _posted(request: web.Request) -> tuple[dict, str, web.Response | None]
         return body, conversation, error(400, BAD_CONVERSATION)
     if not await allowed(request, conversation):
         return body, conversation, error(429, "You're sending very quickly; please wait a few seconds.")
-    if not await asyncio.to_thread(request.app["chats"].belongs, conversation, WIDGET):
+    if not await belongs(request, conversation):
         return body, conversation, error(403, NOT_THE_WIDGETS)
     return body, conversation, None
 
@@ -158,6 +158,11 @@ async def claimed(request: web.Request, conversation: str) -> bool:
     """Whether the conversation is the widget's, a new one becoming the widget's: never an
     email thread, a Slack user's, a socket.io session or a REST client's (bot/core/conversation_ids.py)."""
     return await asyncio.to_thread(request.app["chats"].claim, conversation, WIDGET, now=now_utc())
+
+
+async def belongs(request: web.Request, conversation: str) -> bool:
+    """`claimed` for what starts no conversation (rating, a copy, leaving)."""
+    return await asyncio.to_thread(request.app["chats"].belongs, conversation, WIDGET)
 
 
 async def allowed(request: web.Request, conversation: str) -> bool:
