@@ -27,8 +27,13 @@ class ChatError(ValueError):
 class Chats:
     """The web chat's records in the app database (the widget server's, faked in its unit tests)."""
 
+    KNOWN_OWNERS = 100_000  # conversations whose owner a process remembers
+
     def __init__(self, engine: Engine | None = None):
         self.engine = engine
+        # A conversation's owner never changes once its row is made: every customer message
+        # asks (`claim`), and only the first from a process needs the database.
+        self._owners: dict[str, str] = {}
 
     def note_customer_messages(self, waiting: dict[str, tuple[str, int, datetime, datetime]]) -> None:
         """Customer messages on their conversations, in one transaction: conversation id ->
@@ -46,6 +51,7 @@ class Chats:
         if owner is None:
             with unit_of_work(self.engine) as session:
                 owner = conversations.space_of(conversations.claim(session, conversation_id, space, now=now))
+            self._remember(conversation_id, owner)
         return owner == space
 
     def belongs(self, conversation_id: str, space: str) -> bool:
@@ -54,9 +60,19 @@ class Chats:
 
     def _owner(self, conversation_id: str) -> str | None:
         """The space whose conversation it is; None for a new one."""
-        with reading(self.engine) as session:  # most messages go to a known conversation: no write lock
+        if conversation_id in self._owners:
+            return self._owners[conversation_id]
+        with reading(self.engine) as session:  # no write lock: a look-up never queues behind writers
             row = conversations.find(session, conversation_id)
-            return conversations.space_of(row) if row is not None else None
+            owner = conversations.space_of(row) if row is not None else None
+        if owner is not None:
+            self._remember(conversation_id, owner)
+        return owner
+
+    def _remember(self, conversation_id: str, owner: str) -> None:
+        if len(self._owners) >= self.KNOWN_OWNERS:
+            self._owners.clear()  # forgetting costs one look-up each; growing without end costs memory
+        self._owners[conversation_id] = owner
 
     def widget_seen(self, conversation_id: str, *, now: datetime, token: str | None = None) -> None:
         """A widget is on the conversation; a valid customer token also tells us their address."""

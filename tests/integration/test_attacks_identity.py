@@ -31,8 +31,10 @@ HOST_APP_CHAT = "host-app-user-000000042"
 
 @pytest.fixture
 def app_database(engine, db_url, monkeypatch):
-    """The channels (in this process) and the widget use this database."""
+    """The channels (in this process) and the widget use this database, and remember no
+    conversation's owner from another test's."""
     monkeypatch.setenv("DATABASE_URL", db_url)
+    monkeypatch.setattr("channels.turns.chats", Chats(engine))
     return engine
 
 
