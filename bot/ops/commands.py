@@ -37,7 +37,7 @@ from bot.notify.outbound import CustomerChannels
 from bot.observability.logs import configure
 from bot.ops.cli import UsageError
 from bot.ops.seed import SeedError, parse_seed, write_customers
-from bot.settings import DEV_EMAIL_SIGNING_KEY, load_policy, settings
+from bot.settings import DEFAULT_AUTHSERV_ID, DEV_EMAIL_SIGNING_KEY, load_policy, settings
 
 
 def migrate(args) -> int:
@@ -146,6 +146,9 @@ def email_poll(args) -> int:
     mail = config.email
     if not (mail.imap_host and mail.imap_user and mail.webhook_signing_key):
         raise ValueError("set IMAP_HOST, IMAP_USER, IMAP_PASSWORD and EMAIL_WEBHOOK_SIGNING_KEY")
+    if mail.authserv_ids == {DEFAULT_AUTHSERV_ID}:
+        print(f"warning: EMAIL_AUTHSERV_ID is the demo's {DEFAULT_AUTHSERV_ID}: set it to the name your mail "
+              "server writes in Authentication-Results, or no sender is recognised by their address", file=sys.stderr)
     channel_url = config.rasa_url.rstrip("/") + "/webhooks/email/raw"
     connect = imaplib.IMAP4_SSL if mail.imap_ssl else imaplib.IMAP4
     while True:
