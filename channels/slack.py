@@ -110,7 +110,9 @@ class CustomerSlackInput(CountsTurns, SlackInput):
                 await asyncio.to_thread(receive_once, "slack", event_id, now=now_utc())
             except AlreadyReceived:  # a retry of an event already handled: acknowledge, do nothing
                 return response.text("", status=HTTPStatus.OK, headers={"X-Slack-No-Retry": "1"})
-        if not sender_id or not await admitted(sender_id, SLACK):
+        if not sender_id:  # an event naming no user: nobody to answer, and a retry would change nothing
+            return response.text("", status=HTTPStatus.OK, headers={"X-Slack-No-Retry": "1"})
+        if not await admitted(sender_id, SLACK):
             return response.text("this conversation belongs to another channel", status=HTTPStatus.FORBIDDEN)
         return await super().process_message(request, on_new_message, clean_text(text) if text else text, sender_id,
                                              metadata)
