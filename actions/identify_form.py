@@ -19,6 +19,7 @@ from actions.policy_answers import TERMS, explain_terms
 from actions.requests import REQUESTS
 from bot.app import verification
 from bot.clock import now_utc
+from bot.core import messages
 from bot.core.consent import sounds_like_no
 from bot.settings import load_policy
 
@@ -45,8 +46,7 @@ class ValidateIdentifyForm(FormValidationAction):
             dispatcher.utter_message(response="utter_code_needs_widget")
             return {"identify_email": None, "requested_slot": None, "identify_outcome": "stopped"}
         email = found.group(0).lower()
-        if verification.send_code(client, email, now=now_utc()) == "limited":
-            dispatcher.utter_message(response="utter_code_limit")
+        if _refused(dispatcher, verification.send_code(client, email, now=now_utc())):
             return {"identify_email": None, "requested_slot": None, "identify_outcome": "stopped"}
         dispatcher.utter_message(response="utter_code_sent", email=email, ttl=load_policy().code_ttl_minutes)
         return {"identify_email": email}
@@ -76,8 +76,7 @@ class ValidateIdentifyForm(FormValidationAction):
     def _resend(self, dispatcher, client, email: str | None) -> dict[str, Any]:
         if not email:
             return {"identify_code": None, "identify_email": None, "requested_slot": "identify_email"}
-        if verification.send_code(client, email, now=now_utc()) == "limited":
-            dispatcher.utter_message(response="utter_code_limit")
+        if _refused(dispatcher, verification.send_code(client, email, now=now_utc())):
             return {"identify_code": None}
         dispatcher.utter_message(response="utter_code_resent", email=email, ttl=load_policy().code_ttl_minutes)
         return {"identify_code": None}
@@ -98,3 +97,10 @@ class ValidateIdentifyForm(FormValidationAction):
             return {slot: None, "pending_request": intent}
         dispatcher.utter_message(response=unclear)
         return {slot: None}
+
+
+def _refused(dispatcher: CollectingDispatcher, request: verification.CodeRequest) -> bool:
+    """Whether a limit refused the code; the customer is told when to ask again."""
+    if request.limited:
+        dispatcher.utter_message(text=messages.code_limit(request.retry_at - now_utc()))
+    return request.limited

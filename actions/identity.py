@@ -42,10 +42,12 @@ def message_metadata(tracker: Tracker) -> dict:
 
 
 def client_of(tracker: Tracker) -> verification.Client | None:
-    key = message_metadata(tracker).get("client_key")
+    metadata = message_metadata(tracker)
+    key, address = metadata.get("client_key"), metadata.get("client_address")
     if not isinstance(key, str) or not CLIENT_KEY.fullmatch(key):
         return None
-    return verification.Client(tracker.sender_id, tracker.get_latest_input_channel(), key)
+    return verification.Client(tracker.sender_id, tracker.get_latest_input_channel(), key,
+                               address if isinstance(address, str) else None)
 
 
 def reader_of(tracker: Tracker) -> Reader:

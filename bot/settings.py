@@ -27,12 +27,18 @@ DEV_EMAIL_SIGNING_KEY = "dev-only-email-signing-key"  # what `make run` signs lo
 DEV_ACTION_SERVER_SECRET = "dev-only-action-server-secret"  # Rasa and the action server share it
 DEV_CUSTOMER_TOKEN_SECRET = "dev-only-customer-token-secret-change-me"
 DEV_RASA_AUTH_TOKEN = "dev-only-rasa-token"
+# The receiving server whose Authentication-Results `make run` and the tests trust: set
+# EMAIL_AUTHSERV_ID to your own mail server's name (bot/email/authentication.py).
+DEFAULT_AUTHSERV_ID = "mx.grouptrack.example"
 SLACK_API = "https://slack.com/api/"
 
 
 @dataclass(frozen=True)
 class EmailSettings:
     webhook_signing_key: str | None  # EMAIL_WEBHOOK_SIGNING_KEY: refuses every inbound mail while unset
+    # EMAIL_AUTHSERV_ID: the names (comma-separated) our receiving server writes in the
+    # Authentication-Results fields it adds; only those fields prove a sender.
+    authserv_ids: frozenset[str]
     reply_from: str | None           # EMAIL_REPLY_FROM, else the policy's support address
     smtp_host: str | None            # SMTP_HOST: unset writes mail to `outbox_dir` instead
     smtp_port: int
@@ -153,6 +159,7 @@ def settings(env=None) -> Settings:
         tracker_database_url=_tracker_database_url(env),
         email=EmailSettings(
             webhook_signing_key=env.get("EMAIL_WEBHOOK_SIGNING_KEY"), reply_from=env.get("EMAIL_REPLY_FROM"),
+            authserv_ids=frozenset(name.lower() for name in _listed(env, "EMAIL_AUTHSERV_ID", DEFAULT_AUTHSERV_ID)),
             smtp_host=env.get("SMTP_HOST"), smtp_port=_whole(env, "SMTP_PORT", 25),
             smtp_user=env.get("SMTP_USER"), smtp_password=env.get("SMTP_PASSWORD", ""),
             outbox_dir=Path(env.get("OUTBOX_DIR") or VAR / "outbox"),

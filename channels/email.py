@@ -8,9 +8,9 @@ their own messages in the thread's conversation (the sentences of one refund req
 together), with the time the mail was written, and all the answers go back as one reply
 in the thread.
 
-A sender whose address the mail provider verified (DKIM or SPF pass) is identified
-with a short-lived customer token, exactly as the web app identifies a signed-in
-customer; anyone else is treated as anonymous.
+A sender whose From address our receiving server or Mailgun proved (bot/email/authentication.py)
+is identified with a short-lived customer token, exactly as the web app identifies a
+signed-in customer; anyone else is treated as anonymous, as a visitor is.
 """
 from __future__ import annotations
 
@@ -24,10 +24,11 @@ from sanic.request import Request
 
 from bot.app.identity import issue_customer_token
 from bot.clock import now_utc
+from bot.core.conversation_ids import EMAIL
 from bot.email import channel as email_channel
 from bot.email.split import questions
 from bot.settings import load_policy, settings
-from channels.turns import counted
+from channels.turns import admitted, counted
 
 log = logging.getLogger(__name__)
 TOKEN_SECONDS = 600
@@ -74,16 +75,20 @@ class EmailInput(InputChannel):
         return hook
 
     async def _receive(self, on_new_message, intent_of, timestamp: str, token: str, signature: str, parse):
-        """Check the signature, refuse a replay, then answer every question in one reply."""
+        """Check the signature, read the mail, refuse a replay, then answer every question in one reply."""
         now = now_utc()
         try:
             email_channel.verify_mailgun(self.signing_key, timestamp, token, signature, now)
-            await asyncio.to_thread(email_channel.remember_token, token, now=now)
+            # Read before its token is kept: a mail that fails here (a 500) is not burnt, and
+            # the provider's retry (or the next IMAP poll) delivers it again.
             mail = await asyncio.to_thread(parse)
+            await asyncio.to_thread(email_channel.remember_token, token, now=now)
         except email_channel.ForgedMail as exc:
             return response.json({"error": str(exc)}, status=406 if "replay" in str(exc) else 401)
         except ValueError as exc:
             return response.json({"error": str(exc)}, status=400)
+        if not await admitted(mail.conversation_id, EMAIL):  # 406: Mailgun and the poller do not retry it
+            return response.json({"error": "this conversation belongs to another channel"}, status=406)
         answers, unanswered = await self._ask(on_new_message, intent_of, mail)
         if answers or unanswered:
             await asyncio.to_thread(self._reply, mail, answers, unanswered)

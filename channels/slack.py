@@ -6,7 +6,9 @@ a billing assistant needs on top:
   goes along, so "yesterday" is the customer's yesterday;
 - every event is handled once: Slack retries (whatever the reason) carry the same
   event id, which is remembered in the database, so no answer or action repeats;
-- the Web API's address is configurable (SLACK_API_URL), for a local stand-in.
+- the Web API's address is configurable (SLACK_API_URL), for a local stand-in;
+- a Slack conversation's id is `slack-` and the user's id, which no other channel accepts
+  (bot/core/conversation_ids.py): Slack ids are seen by the whole workspace.
 
 Settings: SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET, SLACK_CUSTOMER_CHANNEL (a shared
 channel; direct messages always work). Without a signing secret every request is
@@ -15,7 +17,6 @@ refused.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import secrets
 import time
@@ -30,10 +31,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.app.identity import issue_customer_token
 from bot.clock import now_utc
-from bot.core.text import clean_text
+from bot.core.conversation_ids import SLACK, slack_conversation
+from bot.core.text import clean_text, parse_json
 from bot.db.inbound import AlreadyReceived, receive_once
 from bot.settings import settings
-from channels.turns import CountsTurns
+from channels.turns import CountsTurns, admitted
 
 log = logging.getLogger(__name__)
 TOKEN_SECONDS = 600
@@ -110,8 +112,17 @@ class CustomerSlackInput(CountsTurns, SlackInput):
                 await asyncio.to_thread(receive_once, "slack", event_id, now=now_utc())
             except AlreadyReceived:  # a retry of an event already handled: acknowledge, do nothing
                 return response.text("", status=HTTPStatus.OK, headers={"X-Slack-No-Retry": "1"})
+        if not sender_id:  # an event naming no user: nobody to answer, and a retry would change nothing
+            return response.text("", status=HTTPStatus.OK, headers={"X-Slack-No-Retry": "1"})
+        if not await admitted(sender_id, SLACK):
+            return response.text("this conversation belongs to another channel", status=HTTPStatus.FORBIDDEN)
         return await super().process_message(request, on_new_message, clean_text(text) if text else text, sender_id,
                                              metadata)
+
+    def _get_conversation_id(self, sender_id: Optional[str], channel_id: Optional[str],
+                             thread_id: Optional[str]) -> Optional[str]:
+        conversation_id = super()._get_conversation_id(sender_id, channel_id, thread_id)
+        return slack_conversation(conversation_id) if conversation_id else conversation_id
 
     def _profile_of(self, user: str) -> tuple[Optional[str], Optional[str]]:
         """The Slack profile email and time zone name of a user, cached for a few minutes."""
@@ -135,7 +146,7 @@ def _user_and_event(request) -> tuple[Optional[str], Optional[str]]:
         body = request.json or {}
         return (body.get("event") or {}).get("user"), body.get("event_id")
     try:
-        payload = json.loads(request.form["payload"][0])
+        payload = parse_json(request.form["payload"][0])
     except (KeyError, IndexError, ValueError):
         return None, None
     action = (payload.get("actions") or [{}])[0]
@@ -168,7 +179,7 @@ def slack_shape_verdict(request) -> Optional[tuple[int, str]]:
         return None
     if content_type == "application/x-www-form-urlencoded":
         try:
-            payload = json.loads(request.form["payload"][0])
+            payload = parse_json(request.form["payload"][0])
         except (KeyError, IndexError, TypeError, ValueError):
             return 400, "an interaction carries a JSON payload"
         if not isinstance(payload, dict) or not isinstance(payload.get("user"), dict) \

@@ -15,12 +15,13 @@ any `session_id` a client names, as often as it likes. Here, before the bot sees
 - each session and each connection has a token bucket (shared through Redis like the
   REST channel's when RATE_LIMIT_REDIS_URL is set);
 - a session id a client asks for must look like one the widget makes (16-64 letters,
-  digits or dashes), never a Slack user id or an email thread's id;
+  digits or dashes), never a Slack user id or an email thread's id, and a message goes only
+  to socket.io's own conversations (check_own_conversation), never a REST client's or the
+  help widget's;
 - with session persistence the socket does join its session's room (see session_request).
 """
 from __future__ import annotations
 
-import json
 import uuid
 from typing import Any, Iterable, Optional
 from urllib.parse import urlsplit
@@ -29,11 +30,12 @@ from rasa.core.channels.socketio import SocketIOInput
 from sanic import Blueprint
 from socketio.exceptions import ConnectionRefusedError as ConnectionRefused
 
-from bot.core.text import clean_text
+from bot.core.conversation_ids import SOCKETIO, fits
+from bot.core.text import clean_text, parse_json
 from bot.settings import settings
 from bot.web.limits import CONVERSATION_ID, METADATA, rate_limiter
 from channels.rest import RefusedMessage, check_message
-from channels.turns import CountsTurns, OnNewMessage
+from channels.turns import CountsTurns, OnNewMessage, admitted
 
 MAX_FRAME = 16 * 1024  # bytes in one engine.io packet: a message and a token fit many times
 WEBCHAT_METADATA = "customData"  # where botfront's rasa-webchat puts a message's metadata
@@ -69,6 +71,7 @@ class GuardedSocketIOInput(CountsTurns, SocketIOInput):
                 sender = message.get("session_id") or sid
                 if not (await limiter.allow(f"session:{sender}") and await limiter.allow(f"sid:{sid}")):
                     raise RefusedMessage(429, "too many messages; wait a few seconds")
+                await check_own_conversation(sender)
             except RefusedMessage as refused:
                 await self.sio.emit(self.bot_message_evt, {"text": f"Not sent: {refused}."}, room=sid)
                 return
@@ -94,7 +97,7 @@ class GuardedSocketIOInput(CountsTurns, SocketIOInput):
         metadata = data.get(self.metadata_key, data.get(WEBCHAT_METADATA))
         if isinstance(metadata, str):  # some socket.io widgets send it as JSON text
             try:
-                metadata = json.loads(metadata)
+                metadata = parse_json(metadata)
             except ValueError:
                 raise RefusedMessage(400, "metadata is not JSON") from None
         message = {"message": data.get("message"), "metadata": known_metadata(metadata)}
@@ -109,7 +112,7 @@ class GuardedSocketIOInput(CountsTurns, SocketIOInput):
 
 
 def widget_session(value: Any) -> str | None:
-    return value if isinstance(value, str) and CONVERSATION_ID.fullmatch(value) else None
+    return value if isinstance(value, str) and CONVERSATION_ID.fullmatch(value) and fits(value, SOCKETIO) else None
 
 
 def says_nothing(data: Any) -> bool:
@@ -149,3 +152,9 @@ def from_allowed_origins(connect, allowed: Iterable[str]):
         return await connect(sid, environ, auth)
 
     return checked_connect
+
+
+async def check_own_conversation(conversation_id: str) -> None:
+    """RefusedMessage(403) unless the conversation is socket.io's own or new (then made its own)."""
+    if not await admitted(conversation_id, SOCKETIO):
+        raise RefusedMessage(403, "this conversation belongs to another channel")

@@ -110,7 +110,15 @@ class MessageNotes:
             log.warning("%d conversation(s): messages not noted: %s", len(batch), exc)
 
 
-notes = MessageNotes(Chats())  # this process's database (DATABASE_URL)
+chats = Chats()  # this process's database (DATABASE_URL)
+notes = MessageNotes(chats)
+
+
+async def admitted(conversation_id: str, space: str) -> bool:
+    """Whether a customer's message on `space` may go to this conversation (Chats.claim):
+    every channel asks before a message reaches Rasa, which keeps one tracker per id
+    whatever channel the message came on."""
+    return await asyncio.to_thread(chats.claim, conversation_id, space, now=now_utc())
 
 
 class CountsTurns:

@@ -9,11 +9,11 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from bot.app.identity import InvalidToken, verify_customer_token
-from bot.core import messages
+from bot.core import conversation_ids, messages
 from bot.core.domain import Outcome
 from bot.core.statuses import DECIDED, LedgerStatus, MovementKind
 from bot.db import conversations, models
-from bot.db.session import unit_of_work
+from bot.db.session import reading, unit_of_work
 from bot.email.mailer import send_mail
 
 TYPING_SHOWN = timedelta(seconds=6)  # an agent's keystroke shows "typing" this long
@@ -27,14 +27,52 @@ class ChatError(ValueError):
 class Chats:
     """The web chat's records in the app database (the widget server's, faked in its unit tests)."""
 
+    KNOWN_OWNERS = 100_000  # conversations whose owner a process remembers
+
     def __init__(self, engine: Engine | None = None):
         self.engine = engine
+        # A conversation's owner never changes once its row is made: every customer message
+        # asks (`claim`), and only the first from a process needs the database.
+        self._owners: dict[str, str] = {}
 
     def note_customer_messages(self, waiting: dict[str, tuple[str, int, datetime, datetime]]) -> None:
         """Customer messages on their conversations, in one transaction: conversation id ->
         (channel, how many messages, when the first and the last of them arrived)."""
         with unit_of_work(self.engine) as session:
             conversations.record_customer_messages(session, waiting)
+
+    def claim(self, conversation_id: str, space: str, *, now: datetime) -> bool:
+        """Whether a message on `space` (a channel, or the widget) may go to this conversation:
+        its id has `space`'s shape, and it is `space`'s own or new (then made `space`'s).
+        Every customer channel asks before anything reaches a conversation."""
+        if not conversation_ids.fits(conversation_id, space):
+            return False
+        owner = self._owner(conversation_id)
+        if owner is None:
+            with unit_of_work(self.engine) as session:
+                owner = conversations.space_of(conversations.claim(session, conversation_id, space, now=now))
+            self._remember(conversation_id, owner)
+        return owner == space
+
+    def belongs(self, conversation_id: str, space: str) -> bool:
+        """`claim` for what needs no new conversation (rating, a copy, leaving): nothing is made."""
+        return conversation_ids.fits(conversation_id, space) and self._owner(conversation_id) in (None, space)
+
+    def _owner(self, conversation_id: str) -> str | None:
+        """The space whose conversation it is; None for a new one."""
+        if conversation_id in self._owners:
+            return self._owners[conversation_id]
+        with reading(self.engine) as session:  # no write lock: a look-up never queues behind writers
+            row = conversations.find(session, conversation_id)
+            owner = conversations.space_of(row) if row is not None else None
+        if owner is not None:
+            self._remember(conversation_id, owner)
+        return owner
+
+    def _remember(self, conversation_id: str, owner: str) -> None:
+        if len(self._owners) >= self.KNOWN_OWNERS:
+            self._owners.clear()  # forgetting costs one look-up each; growing without end costs memory
+        self._owners[conversation_id] = owner
 
     def widget_seen(self, conversation_id: str, *, now: datetime, token: str | None = None) -> None:
         """A widget is on the conversation; a valid customer token also tells us their address."""

@@ -4,6 +4,8 @@ Codes are six random digits, kept only as an HMAC, valid for a few minutes and f
 few attempts, and bound to the client that asked for them (conversation, channel and the
 client's own secret). Nothing tells the person whether an address has an account: a
 code is "sent" either way, and only an account's own mailbox ever receives one.
+
+The limits are counted in the database, so they hold across replicas.
 """
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import or_, select
 from sqlalchemy.engine import Engine
 
 from bot.core import messages
@@ -33,10 +35,25 @@ class Client:
     conversation_id: str
     channel: str | None
     key: str
+    # The network address the message came from, when its channel could tell (the REST
+    # channel, from its relays): a client opening chat after chat, each with a fresh key,
+    # is still one client to the limits on codes.
+    address: str | None = None
 
     @property
     def key_hash(self) -> str:
         return hashlib.sha256(self.key.encode("utf-8", "surrogateescape")).hexdigest()
+
+
+@dataclass(frozen=True)
+class CodeRequest:
+    """How asking for a code went: sent (to the account's mailbox, if the address has one:
+    nothing tells), or refused by a limit until `retry_at`."""
+    retry_at: datetime | None = None
+
+    @property
+    def limited(self) -> bool:
+        return self.retry_at is not None
 
 
 @dataclass(frozen=True)
@@ -52,44 +69,60 @@ def _hmac(code: str) -> str:
 
 
 def send_code(client: Client, email: str, *, now: datetime, engine: Engine | None = None,
-              policy: Policy | None = None) -> str:
-    """Start (or restart) identification: 'sent', or 'limited' when too many codes were asked for.
+              policy: Policy | None = None) -> CodeRequest:
+    """Start (or restart) identification, unless too many codes were asked for.
 
     A new code replaces the client's earlier one. Nothing tells whether the address has an
-    account: a code is "sent" either way and only an account's own mailbox receives one.
-    Each code allows a few guesses, so codes are limited per conversation, per address from
-    one client, and per address from everyone (a ceiling on mail, high enough that a stranger
-    asking from one client cannot use up the owner's own)."""
+    account: a code is "sent" either way and only an account's own mailbox receives one."""
     policy = policy or load_policy()
     email = email.strip().lower()
     code = f"{secrets.randbelow(10**6):06d}"
     with unit_of_work(engine) as session:
-        if _too_many(session, client, email, now, policy):
-            return "limited"
+        retry_at = _next_allowed(session, client, email, now, policy)
+        if retry_at is not None:
+            return CodeRequest(retry_at)
         exists = session.execute(select(models.Customer.id).where(models.Customer.email == email)).first()
         for old in _pending(session, client):
             old.expires_at = min(old.expires_at, now)  # only the newest code counts
         session.add(models.VerificationCode(
             conversation_id=client.conversation_id, channel=client.channel, client_key_hash=client.key_hash,
-            email=email, code_hmac=_hmac(code), created_at=now,
+            requested_from=client.address, email=email, code_hmac=_hmac(code), created_at=now,
             expires_at=now + timedelta(minutes=policy.code_ttl_minutes), attempts=0))
     if exists:
         subject, body = messages.code_mail(policy.brand, code, policy.code_ttl_minutes)
         send_mail(email, subject, body, sender=policy.support_email)
-    return "sent"
+    return CodeRequest()
 
 
-def _too_many(session, client: Client, email: str, now: datetime, policy: Policy) -> bool:
+LIMIT_WINDOW = timedelta(hours=1)
+
+
+def _next_allowed(session, client: Client, email: str, now: datetime, policy: Policy) -> datetime | None:
+    """None when a code may be sent now, else when every limit it meets lets one through.
+    Each code allows a few guesses, so codes are limited per conversation; per address from
+    one client, which is its key or its network address, across every conversation it opens;
+    and per address from anyone, a ceiling on mail high enough that a stranger asking from
+    one client cannot use up the owner's own."""
     codes = models.VerificationCode
-    recent = codes.created_at > now - timedelta(hours=1)
+    same_client = codes.client_key_hash == client.key_hash
+    if client.address:
+        same_client = or_(same_client, codes.requested_from == client.address)
+    limits = [((codes.conversation_id == client.conversation_id,), policy.codes_per_conversation_per_hour),
+              ((codes.email == email, same_client), policy.codes_per_address_per_hour),
+              ((codes.email == email,), policy.codes_per_address_from_anyone_per_hour)]
+    blocked = [at for at in (_frees_at(session, where, limit, now) for where, limit in limits) if at is not None]
+    return max(blocked) if blocked else None
 
-    def count(*where) -> int:
-        return session.execute(select(func.count()).select_from(codes).where(recent, *where)).scalar_one()
 
-    return (count(codes.conversation_id == client.conversation_id) >= policy.codes_per_conversation_per_hour
-            or count(codes.email == email, codes.client_key_hash == client.key_hash)
-            >= policy.codes_per_address_per_hour
-            or count(codes.email == email) >= policy.codes_per_address_from_anyone_per_hour)
+def _frees_at(session, where: tuple, limit: int, now: datetime) -> datetime | None:
+    """When a limit of `limit` codes an hour lets the next one through; None if it does now.
+    That is when the limit-th newest of the hour's codes turns an hour old."""
+    codes = models.VerificationCode
+    newest = session.execute(select(codes.created_at).where(codes.created_at > now - LIMIT_WINDOW, *where)
+                             .order_by(codes.created_at.desc()).limit(max(limit, 0))).scalars().all()
+    if len(newest) < limit:
+        return None
+    return (newest[-1] if newest else now) + LIMIT_WINDOW
 
 
 def check_code(client: Client, code: str, *, now: datetime, engine: Engine | None = None,

@@ -7,8 +7,9 @@ movement, an account summary, a live chat's start and end, and the one-time-code
 """
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from bot.core.formatting import Reader, day, listing, money
 from bot.core.money import format_amount
@@ -299,6 +300,13 @@ def code_mail(brand: str, code: str, ttl_minutes: int) -> tuple[str, str]:
     return (f"Your {brand} support code",
             f"Your code is {code}. It is valid for {ttl_minutes} minutes.\n\n"
             "If you did not ask for it, ignore this message.")
+
+
+def code_limit(wait: timedelta) -> str:
+    """Too many codes were asked for: when the customer can ask again, in whole minutes."""
+    minutes = max(1, math.ceil(wait.total_seconds() / 60))
+    return ("I can't send another code to that address right now: too many were asked for in the last hour. "
+            f"You can ask for a new one in {minutes} minute{'s' if minutes != 1 else ''}, or ask for a person.")
 
 
 # --- the help widget (bot/web/widget, bot/app/chats.py) ---------------------------------

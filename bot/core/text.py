@@ -8,7 +8,9 @@ an agent types where it enters; pages also clean what they show (older rows, tra
 """
 from __future__ import annotations
 
+import json
 import re
+from typing import Any
 
 REPLACEMENT = "\ufffd"
 LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")
@@ -21,3 +23,13 @@ def clean_text(text: str) -> str:
     and tab) removed; CRLF and CR line ends become newlines."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     return CONTROL.sub("", LONE_SURROGATE.sub(REPLACEMENT, text))
+
+
+def parse_json(raw: str | bytes) -> Any:
+    """JSON from outside. ValueError for anything else, also for JSON nested deeper than the
+    parser follows: there it raises RecursionError, which every caller would let through as
+    a 500 (`[` seven thousand times is a few kilobytes)."""
+    try:
+        return json.loads(raw)
+    except RecursionError:
+        raise ValueError("the JSON is nested too deep") from None

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
+from bot.core.conversation_ids import REST, WIDGET, reserved_for
 from bot.db import models
 
 # A widget's open connection says it is there every PRESENCE_BEAT; one not heard from for
@@ -20,13 +21,14 @@ from bot.db import models
 PRESENCE_BEAT = timedelta(seconds=15)
 
 
-def conversation(session, conversation_id: str, *, channel: str, now: datetime) -> models.Conversation:
+def conversation(session, conversation_id: str, *, channel: str, now: datetime,
+                 widget: bool = False) -> models.Conversation:
     """The conversation's row, made if it is new."""
     found = find(session, conversation_id)
     if found is not None:
         return found
     row = models.Conversation(conversation_id=conversation_id, channel=channel, started_at=now,
-                              customer_messages=0, widget=False)
+                              customer_messages=0, widget=widget)
     try:
         with session.begin_nested():
             session.add(row)
@@ -37,6 +39,21 @@ def conversation(session, conversation_id: str, *, channel: str, now: datetime) 
             raise
         return found
     return row
+
+
+def claim(session, conversation_id: str, space: str, *, now: datetime) -> models.Conversation:
+    """The conversation's row, made `space`'s if it is new (bot/core/conversation_ids.py).
+    The widget's conversations are Rasa's REST channel's (the widget relays through it),
+    told apart from a REST client's by their `widget` flag."""
+    return conversation(session, conversation_id, channel=REST if space == WIDGET else space, now=now,
+                        widget=space == WIDGET)
+
+
+def space_of(row: models.Conversation) -> str:
+    """Which channel's conversation the row is (the widget counting as one). An email or Slack
+    id is its channel's whatever the row says: before ids had spaces, the widget flagged any
+    conversation it was pointed at as its own."""
+    return reserved_for(row.conversation_id) or (WIDGET if row.widget and row.channel == REST else row.channel)
 
 
 def find(session, conversation_id: str) -> models.Conversation | None:
@@ -69,9 +86,10 @@ def record_told(session, conversation_id: str, *, channel: str | None, now: date
 
 def record_widget_seen(session, conversation_id: str, *, now: datetime, email: str | None = None) -> None:
     """A help widget is connected to the conversation now (it relays through the REST channel)."""
-    row = conversation(session, conversation_id, channel="rest", now=now)
-    row.widget, row.widget_seen_at = True, now
-    if email and not row.email:  # the first address proven here stays: a later token cannot redirect mail
+    row = claim(session, conversation_id, WIDGET, now=now)
+    row.widget_seen_at = now
+    # The first address proven here, by a token or a code, stays: a later token cannot redirect mail.
+    if email and known_email(session, conversation_id) is None:
         row.email = email
 
 

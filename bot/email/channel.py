@@ -10,27 +10,29 @@ from __future__ import annotations
 import hashlib
 import hmac
 import html
-import json
 import re
 from dataclasses import dataclass
 from datetime import datetime
 from email import message_from_bytes
 from email import policy as email_policy
 from email.message import EmailMessage
-from email.utils import parseaddr, parsedate_to_datetime
+from email.utils import getaddresses, parsedate_to_datetime
 
 from sqlalchemy import select
 
 from bot.clock import now_utc
 from bot.core import messages
 from bot.core.constant_time import secret_matches
-from bot.core.text import clean_text
+from bot.core.conversation_ids import EMAIL, PREFIXES
+from bot.core.text import clean_text, parse_json
 from bot.db import models
 from bot.db.inbound import AlreadyReceived, receive_once
 from bot.db.session import unit_of_work
+from bot.email import authentication
 from bot.email.html_text import html_to_text
 from bot.email.mailer import send_mail
 from bot.email.split import split_mail
+from bot.settings import settings
 
 SIGNATURE_WINDOW_SECONDS = 300
 MESSAGE_ID = re.compile(r"<[^<>\s]+>")
@@ -69,14 +71,14 @@ class InboundMail:
     message_id: str
     references: tuple[str, ...]  # the thread's Message-IDs, oldest first, this one excluded
     text: str                    # what the customer wrote now: no quoted history, no signature
-    sender_verified: bool        # the provider's DKIM or SPF check passed for the sender
+    sender_verified: bool        # our receiving server or Mailgun proved the From address (authentication.py)
     written_at: datetime | None = None  # the Date header, in the sender's own UTC offset
 
     @property
     def conversation_id(self) -> str:
         """One conversation per thread and sender: the thread's first message names it."""
         root = self.references[0] if self.references else self.message_id
-        return "email-" + hashlib.sha256(f"{root}|{self.sender}".encode()).hexdigest()[:32]
+        return PREFIXES[EMAIL] + hashlib.sha256(f"{root}|{self.sender}".encode()).hexdigest()[:32]
 
 
 def verify_mailgun(signing_key: str | None, timestamp: str, token: str, signature: str, now: datetime) -> None:
@@ -103,12 +105,15 @@ def remember_token(token: str, *, now: datetime, engine=None) -> None:
 
 
 def parse_mailgun(form: dict) -> InboundMail:
-    """A Mailgun route's POST fields, as Mailgun names them."""
+    """A Mailgun route's POST fields, as Mailgun names them. The customer is the From address;
+    Mailgun's own verdict fields say whether it is proven, never the message's headers."""
     headers = {k.lower(): v for k, v in _message_headers(form)}
-    verified = "pass" in {str(form.get("X-Mailgun-Dkim-Check-Result", headers.get("x-mailgun-dkim-check-result", ""))).lower(),
-                          str(form.get("X-Mailgun-Spf", headers.get("x-mailgun-spf", ""))).lower()}
+    from_field = form.get("from") or form.get("sender") or ""
+    address = sender_address(from_field)
+    envelope = _first_address(form.get("sender") or "") or address  # the address Mailgun's SPF check was about
+    verified = _one_address(from_field) and authentication.mailgun_proves_sender(form, envelope, address)
     body = form.get("body-plain") or html_to_text(form.get("body-html") or "") or form.get("stripped-text") or ""
-    return _mail(sender=form.get("sender") or form.get("from") or "", subject=form.get("subject") or "",
+    return _mail(sender=address, subject=form.get("subject") or "",
                  message_id=form.get("Message-Id") or headers.get("message-id", ""),
                  references=form.get("References") or headers.get("references", ""),
                  in_reply_to=form.get("In-Reply-To") or headers.get("in-reply-to", ""),
@@ -116,29 +121,54 @@ def parse_mailgun(form: dict) -> InboundMail:
 
 
 def parse_raw(raw: bytes) -> InboundMail:
-    """An RFC 822 message as a mailbox holds it (the IMAP poller's input). The sender
-    counts as verified when the receiving server recorded a DKIM or SPF pass."""
+    """An RFC 822 message as a mailbox holds it (the IMAP poller's input). The sender is proven
+    by the Authentication-Results our receiving server (EMAIL_AUTHSERV_ID) wrote (authentication.py)."""
     message = message_from_bytes(raw, policy=email_policy.default)
-    results = " ".join(str(v) for v in message.get_all("Authentication-Results") or []).lower()
-    return _mail(sender=str(message.get("From", "")), subject=str(message.get("Subject", "")),
+    from_fields = [str(value) for value in message.get_all("From") or []]
+    address = sender_address(from_fields[0] if from_fields else "")
+    results = authentication.our_results([str(v) for v in message.get_all("Authentication-Results") or []],
+                                         settings().email.authserv_ids)
+    verified = len(from_fields) == 1 and _one_address(from_fields[0]) and authentication.proves_sender(
+        results, address)
+    return _mail(sender=address, subject=str(message.get("Subject", "")),
                  message_id=str(message.get("Message-ID", "")), references=str(message.get("References", "")),
                  in_reply_to=str(message.get("In-Reply-To", "")), body=body_text(message),
-                 verified="dkim=pass" in results or "spf=pass" in results, date=str(message.get("Date", "")))
+                 verified=verified, date=str(message.get("Date", "")))
+
+
+def sender_address(field: str) -> str:
+    """The first address of a From field, lower-cased; ValueError when there is none a reply could go to."""
+    address = _first_address(field)
+    if not ADDRESS.fullmatch(address):
+        raise ValueError("the message has no valid sender address")
+    return address
+
+
+def _first_address(field: str) -> str:
+    found = getaddresses([field])
+    return (found[0][1] if found else "").strip().lower()
+
+
+def _one_address(field: str) -> bool:
+    """A From field naming several people proves none of them: whose domain was checked?"""
+    return len([address for _, address in getaddresses([field]) if address]) == 1
 
 
 def body_text(message: EmailMessage) -> str:
-    """What the message says, as text: its plain part, else its HTML part as text."""
+    """What the message says, as text: its plain part, else its HTML part as text. A charset
+    nobody knows is read as UTF-8, what it almost always is, rather than left unanswered."""
     body = message.get_body(preferencelist=("plain", "html"))
     if body is None:
         return ""
-    return html_to_text(body.get_content()) if body.get_content_subtype() == "html" else body.get_content()
+    try:
+        content = body.get_content()
+    except LookupError:  # the charset's name is unknown to Python
+        content = (body.get_payload(decode=True) or b"").decode("utf-8", errors="replace")
+    return html_to_text(content) if body.get_content_subtype() == "html" else content
 
 
 def _mail(*, sender: str, subject: str, message_id: str, references: str, in_reply_to: str, body: str,
           verified: bool, date: str) -> InboundMail:
-    address = parseaddr(sender)[1].strip().lower()
-    if not ADDRESS.fullmatch(address):
-        raise ValueError("the message has no valid sender address")
     chain = tuple(MESSAGE_ID.findall(references))
     replied_to = MESSAGE_ID.findall(in_reply_to)
     if replied_to and replied_to[0] not in chain:
@@ -146,7 +176,7 @@ def _mail(*, sender: str, subject: str, message_id: str, references: str, in_rep
     # A subject is one line: folded or forged line breaks would break every reply's headers.
     subject = " ".join(clean_text(subject).split())[:MAX_SUBJECT]
     written = split_mail(clean_text(body)).written
-    return InboundMail(sender=address, subject=subject, message_id=(MESSAGE_ID.findall(message_id) or [""])[0],
+    return InboundMail(sender=sender, subject=subject, message_id=(MESSAGE_ID.findall(message_id) or [""])[0],
                        references=chain, text=written, sender_verified=verified,
                        written_at=_written_at(date))
 
@@ -162,7 +192,7 @@ def _written_at(date: str) -> datetime | None:
 
 def _message_headers(form: dict) -> list[tuple[str, str]]:
     try:
-        return [(str(k), str(v)) for k, v in json.loads(form.get("message-headers") or "[]")]
+        return [(str(k), str(v)) for k, v in parse_json(form.get("message-headers") or "[]")]
     except (ValueError, TypeError):
         return []
 

@@ -16,6 +16,7 @@ from slack_sdk.errors import SlackClientError
 from sqlalchemy.engine import Engine
 
 from bot.clock import now_utc
+from bot.core.conversation_ids import slack_recipient
 from bot.db import conversations as activity
 from bot.db.session import unit_of_work
 from bot.email.channel import send_in_thread
@@ -63,10 +64,10 @@ class CustomerChannels:
 
 
 def _tell_on_slack(conversation_id: str, text: str) -> None:
-    """A Slack customer's conversation id is their user id: write to them directly."""
+    """A Slack customer's conversation is named after their user id: write to them directly."""
     slack = settings().slack
     try:
         WebClient(token=slack.bot_token or "", timeout=10, base_url=slack.api_url).chat_postMessage(
-            channel=conversation_id, text=text)
+            channel=slack_recipient(conversation_id), text=text)
     except (SlackClientError, OSError) as exc:
         raise ConversationError(f"could not message the customer on Slack: {exc}") from exc

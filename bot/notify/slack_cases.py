@@ -16,6 +16,7 @@ from slack_sdk.errors import SlackClientError
 from slack_sdk.signature import SignatureVerifier
 
 from bot.core.money import format_amount
+from bot.core.text import parse_json
 from bot.core.statuses import MONEY_CASES
 from bot.settings import settings
 
@@ -65,12 +66,12 @@ def verified_click(body: bytes, headers, signing_secret: str | None) -> dict:
     if not verifier.is_valid(body, headers.get("X-Slack-Request-Timestamp"), headers.get("X-Slack-Signature")):
         raise ForgedRequest("bad or expired Slack signature")
     try:
-        payload = json.loads(parse_qs(body.decode())["payload"][0])
+        payload = parse_json(parse_qs(body.decode())["payload"][0])
         action = payload["actions"][0]
         return {"verdict": {"approve_case": "approve", "deny_case": "deny"}[action["action_id"]],
                 "case_id": int(action["value"]), "user": payload["user"].get("username") or payload["user"]["id"],
                 "response_url": payload.get("response_url")}
-    except (KeyError, IndexError, ValueError) as exc:
+    except (KeyError, IndexError, TypeError, ValueError) as exc:
         raise ForgedRequest(f"not a case button click: {exc}") from None
 
 

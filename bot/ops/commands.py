@@ -13,6 +13,7 @@ import sys
 import tempfile
 import time
 from datetime import datetime
+from email.utils import parseaddr
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
@@ -37,7 +38,7 @@ from bot.observability.logs import configure
 from bot.ops.cli import UsageError
 from bot.ops.leader import run_as_leader
 from bot.ops.seed import SeedError, parse_seed, write_customers
-from bot.settings import DEV_EMAIL_SIGNING_KEY, load_policy, settings
+from bot.settings import DEFAULT_AUTHSERV_ID, DEV_EMAIL_SIGNING_KEY, load_policy, settings
 
 RECONCILER_LEASE = "reconciler"
 
@@ -152,6 +153,9 @@ def email_poll(args) -> int:
     mail = config.email
     if not (mail.imap_host and mail.imap_user and mail.webhook_signing_key):
         raise ValueError("set IMAP_HOST, IMAP_USER, IMAP_PASSWORD and EMAIL_WEBHOOK_SIGNING_KEY")
+    if mail.authserv_ids == {DEFAULT_AUTHSERV_ID}:
+        print(f"warning: EMAIL_AUTHSERV_ID is the demo's {DEFAULT_AUTHSERV_ID}: set it to the name your mail "
+              "server writes in Authentication-Results, or no sender is recognised by their address", file=sys.stderr)
     channel_url = config.rasa_url.rstrip("/") + "/webhooks/email/raw"
     connect = imaplib.IMAP4_SSL if mail.imap_ssl else imaplib.IMAP4
     mailbox = f"{mail.imap_user}@{mail.imap_host}"
@@ -169,8 +173,11 @@ def email_try(args) -> int:
     """Send the local email channel a message as if it came from `sender`, and show the reply."""
     config = settings()
     key = config.email.webhook_signing_key or DEV_EMAIL_SIGNING_KEY
+    # As our receiving server would vouch for the sender's domain (bot/email/authentication.py).
+    domain = parseaddr(args.sender)[1].rpartition("@")[2]
+    vouched = f"{min(config.email.authserv_ids, default='no-receiving-server')}; spf=pass smtp.mailfrom={domain}"
     raw = (f"From: {args.sender}\r\nTo: support\r\nSubject: {args.subject}\r\n"
-           f"Message-ID: <try-{time.time_ns()}@localhost>\r\nAuthentication-Results: localhost; spf=pass\r\n\r\n"
+           f"Message-ID: <try-{time.time_ns()}@localhost>\r\nAuthentication-Results: {vouched}\r\n\r\n"
            f"{args.text}\r\n").encode()
     url = config.rasa_url.rstrip("/") + "/webhooks/email/raw"
     before = set(outbox_dir().glob("*.eml")) if outbox_dir().exists() else set()

@@ -86,7 +86,7 @@ def test_a_day_of_the_month_counts_from_when_the_mail_was_written(live):
            "Thank you,\nVera\n"
     raw = (f"From: Vera Holm <{CUSTOMER}>\r\nTo: support@grouptrack.example\r\nSubject: Charged\r\n"
            f"Message-ID: <vera-date-{uuid.uuid4().hex[:8]}@mail.example>\r\nDate: {format_datetime(now_utc())}\r\n"
-           f"Authentication-Results: mx.grouptrack.example; spf=pass\r\n\r\n{body}").encode()
+           f"Authentication-Results: mx.grouptrack.example; spf=pass smtp.mailfrom=example.com\r\n\r\n{body}").encode()
     before = len(live.smtp.to(CUSTOMER))
     send(live, raw)
     [reply] = live.smtp.to(CUSTOMER)[before:]

@@ -99,7 +99,7 @@ def test_signed_mail_with_any_content_gets_an_answer_or_a_clear_refusal(live, su
               "signature": hmac.new(EMAIL_SIGNING_KEY.encode(), f"{timestamp}{token}".encode(),
                                     hashlib.sha256).hexdigest()}
     if verified:
-        fields["X-Mailgun-Dkim-Check-Result"] = "Pass"
+        fields["X-Mailgun-Spf"] = "Pass"
     reply = requests.post(f"{live.urls['rasa']}/webhooks/email/inbound", data=fields, timeout=120)
     assert_clean(reply, {200, 400})
 

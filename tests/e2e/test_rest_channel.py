@@ -8,6 +8,7 @@ from rasa_sdk import Tracker
 from actions.identity import verified_email
 from bot.app.identity import issue_customer_token
 from channels.rest import MAX_MESSAGE, GuardedRestInput, RefusedMessage, check_body
+from tests.support.chat_records import channel_records  # noqa: F401 - the fixture
 
 SECRET = "dev-only-customer-token-secret-change-me"
 
@@ -37,6 +38,7 @@ class Request:
 
 
 
+@pytest.mark.usefixtures("channel_records")
 def test_a_sender_is_slowed_down_and_the_channel_is_always_rest():
     import asyncio
     channel = GuardedRestInput(per_minute=1, burst=2)

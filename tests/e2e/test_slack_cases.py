@@ -58,7 +58,7 @@ def test_only_recent_correctly_signed_clicks_are_read():
 
 @pytest.mark.e2e
 def test_an_announced_case_is_approved_from_slack_once(live, slack):
-    case = open_r2_case(live, "pia@example.com", "slack-pia")
+    case = open_r2_case(live, "pia@example.com", "announced-pia")
     [announcement] = [p for p in slack.posted if f"case #{case.id} " in p.get("text", "")]
     assert announcement["channel"] == "C-support" and "pia@example.com" in announcement["text"]
     url = f"{live.urls['console']}/slack/interactions"
@@ -80,7 +80,7 @@ def test_an_announced_case_is_approved_from_slack_once(live, slack):
 
 @pytest.mark.e2e
 def test_a_case_denied_from_slack_moves_nothing(live, slack):
-    case = open_r2_case(live, "quinn@example.com", "slack-quinn")
+    case = open_r2_case(live, "quinn@example.com", "announced-quinn")
     body = click_body("deny_case", case.id, user="kai")
     assert requests.post(f"{live.urls['console']}/slack/interactions", data=body,
                          headers=signed(body, SLACK_SIGNING_SECRET), timeout=60).status_code == 200

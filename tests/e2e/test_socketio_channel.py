@@ -13,9 +13,11 @@ from bot.app.identity import issue_customer_token
 from bot.core.text import clean_text
 from bot.web.limits import MAX_MESSAGE, METADATA
 from channels.socketio import GuardedSocketIOInput
+from tests.support.chat_records import channel_records  # noqa: F401 - the fixture
 from tests.support.e2e_stack import SECRET, socket_say
 
 SESSION = "0f3c2b1a9d8e7f6a5b4c3d2e1f0a9b8c"
+pytestmark = pytest.mark.usefixtures("channel_records")  # the channel in this process: its records in memory
 
 
 def channel(**credentials):

@@ -98,7 +98,7 @@ def test_a_visitor_asks_reloads_and_sees_a_refusal(live, site, browser):  # noqa
 
 def test_a_signed_in_customer_is_known_and_uses_the_buttons(live, site, browser):  # noqa: F811
     listed, _ = site
-    token = issue_customer_token("ida@example.com", secret=SECRET)
+    token = issue_customer_token("inez@example.com", secret=SECRET)
     open_site(browser, f"{listed}/site.html?rasa={live.urls['rasa']}&token={token}")
     plan = ask(browser, "what plan am I on?")
     assert "Pro monthly" in plan and "$49.00" in plan, plan  # her account, so her token went through

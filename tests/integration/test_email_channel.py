@@ -53,7 +53,7 @@ On Mon, Nov 23, 2026 at 10:00 AM GroupTrack support <support@grouptrack.example>
 def test_a_reply_is_threaded_and_stripped_of_the_quote():
     first = parse_mailgun({"sender": "Ana Lima <ANA@example.com>", "subject": "Refund",
                            "Message-Id": "<m1@mail.example>", "body-plain": "I cancelled a day late. Refund?",
-                           "X-Mailgun-Dkim-Check-Result": "Pass"})
+                           "X-Mailgun-Spf": "Pass"})
     reply = parse_mailgun({"sender": "ana@example.com", "subject": "Re: Refund", "Message-Id": "<m3@mail.example>",
                            "In-Reply-To": "<m2@grouptrack.example>",
                            "References": "<m1@mail.example> <m2@grouptrack.example>",

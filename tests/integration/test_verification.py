@@ -39,7 +39,7 @@ def clear(outbox) -> None:
 
 
 def test_the_right_code_identifies_the_client_that_asked_and_only_it(seeded_engine, outbox):
-    assert verification.send_code(client("c1"), " Ana@Example.com ", now=DEMO_NOW, engine=seeded_engine) == "sent"
+    assert not verification.send_code(client("c1"), " Ana@Example.com ", now=DEMO_NOW, engine=seeded_engine).limited
     code = code_in(outbox)
     with unit_of_work(seeded_engine) as session:
         stored = session.execute(select(models.VerificationCode)).scalar_one()
@@ -88,7 +88,7 @@ def test_codes_expire_and_a_new_code_replaces_the_old(seeded_engine, outbox):
 
 
 def test_an_unknown_address_gets_no_mail_and_no_hint(seeded_engine, outbox):
-    assert verification.send_code(client("c4"), "stranger@example.com", now=DEMO_NOW, engine=seeded_engine) == "sent"
+    assert not verification.send_code(client("c4"), "stranger@example.com", now=DEMO_NOW, engine=seeded_engine).limited
     assert not outbox.exists() or list(outbox.glob("*.eml")) == []
     result = verification.check_code(client("c4"), "123456", now=DEMO_NOW, engine=seeded_engine)
     assert result.status == "wrong" and result.email == "stranger@example.com"
@@ -105,7 +105,8 @@ def test_limits_come_from_the_policy(seeded_engine, outbox):
 def test_a_conversation_gets_a_few_codes_an_hour_and_is_told_so(seeded_engine, outbox):
     sent = [verification.send_code(client("c7"), "ana@example.com", now=DEMO_NOW + timedelta(minutes=n),
                                    engine=seeded_engine) for n in range(4)]
-    assert sent == ["sent", "sent", "sent", "limited"] and len(list(outbox.glob("*.eml"))) == 3
+    assert [s.limited for s in sent] == [False, False, False, True] and len(list(outbox.glob("*.eml"))) == 3
+    assert sent[-1].retry_at == DEMO_NOW + timedelta(hours=1)  # when the first of the three is an hour old
 
 
 def test_a_stranger_asking_for_codes_cannot_lock_the_owner_out(seeded_engine, outbox):
@@ -113,10 +114,10 @@ def test_a_stranger_asking_for_codes_cannot_lock_the_owner_out(seeded_engine, ou
     stranger's own allowance, and only a flood from many clients meets the address's ceiling."""
     stranger = [verification.send_code(client(f"attacker-{n}", key="the-attackers-key-00000"), "ana@example.com",
                                        now=DEMO_NOW + timedelta(minutes=n), engine=seeded_engine) for n in range(8)]
-    assert stranger.count("sent") == 5 and stranger[-1] == "limited"
-    assert verification.send_code(client("owner", key="the-owners-own-key-0000"), "ana@example.com",
-                                  now=DEMO_NOW + timedelta(minutes=9), engine=seeded_engine) == "sent"
+    assert [s.limited for s in stranger].count(False) == 5 and stranger[-1].limited
+    assert not verification.send_code(client("owner", key="the-owners-own-key-0000"), "ana@example.com",
+                                      now=DEMO_NOW + timedelta(minutes=9), engine=seeded_engine).limited
     ceiling = Policy().codes_per_address_from_anyone_per_hour
     flood = [verification.send_code(client(f"bot-{n}", key=f"flood-key-{n:012d}"), "ana@example.com",
                                     now=DEMO_NOW + timedelta(minutes=10), engine=seeded_engine) for n in range(ceiling)]
-    assert flood.count("sent") == ceiling - 6 and flood[-1] == "limited"  # the mail ceiling holds
+    assert [s.limited for s in flood].count(False) == ceiling - 6 and flood[-1].limited  # the mail ceiling holds

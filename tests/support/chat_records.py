@@ -2,7 +2,10 @@
 server's tests without a database."""
 from __future__ import annotations
 
+import pytest
+
 from bot.app.chats import ChatError
+from bot.core.conversation_ids import fits
 
 
 class FakeChats:
@@ -11,6 +14,13 @@ class FakeChats:
     def __init__(self, rating_subject=None, address=None):
         self.seen, self.left, self.ratings, self.copies = [], [], [], []
         self.rating_subject, self.address = rating_subject, address
+        self.spaces = {}  # conversation id -> the channel it belongs to
+
+    def claim(self, conversation_id, space, *, now):
+        return fits(conversation_id, space) and self.spaces.setdefault(conversation_id, space) == space
+
+    def belongs(self, conversation_id, space):
+        return fits(conversation_id, space) and self.spaces.get(conversation_id, space) == space
 
     def widget_seen(self, conversation_id, *, now, token=None):
         self.seen.append((conversation_id, token))
@@ -36,3 +46,13 @@ class FakeChats:
             raise ChatError("sign in first")
         self.copies.append((self.address, [line["text"] for line in lines]))
         return f"sent to {self.address}"
+
+
+@pytest.fixture(scope="module")
+def channel_records():
+    """The customer channels' records (channels/turns.py) in memory, for testing a channel in
+    this process without a database."""
+    with pytest.MonkeyPatch.context() as patch:
+        records = FakeChats()
+        patch.setattr("channels.turns.chats", records)
+        yield records

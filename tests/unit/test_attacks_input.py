@@ -13,7 +13,7 @@ from bot.core.money import AmountError, agent_locale, amount_input, parse_amount
 from bot.core.text import clean_text
 from bot.web.limits import RateLimiter
 from bot.web.widget.app import DemoCustomer, demo_page, make_app
-from tests.support.chat_records import FakeChats
+from tests.support.chat_records import FakeChats, channel_records  # noqa: F401 - the fixture
 from tests.unit.test_widget_api import CONVERSATION, FakeRasa
 
 # --- text is cleaned where it enters --------------------------------------------------------
@@ -137,6 +137,7 @@ def rest_request(sender: str, ip: str, forwarded: str | None = None, message: st
     return SimpleNamespace(json={"sender": sender, "message": message}, ip=ip, headers=headers)
 
 
+@pytest.mark.usefixtures("channel_records")
 def test_the_rest_channel_limits_each_address_however_many_sender_ids_it_makes_up():
     from channels.rest import GuardedRestInput, RefusedMessage
     channel = GuardedRestInput(address_per_minute=1, address_burst=5)
@@ -158,3 +159,59 @@ def test_the_rest_channel_limits_each_address_however_many_sender_ids_it_makes_u
     # ... while a caller on this machine relaying no one is not an address to limit.
     assert 429 not in send_all([rest_request(f"l-{n}", "127.0.0.1") for n in range(7)])
     assert channel._extract_message(rest_request("x", "127.0.0.1", message="a\ud800\x00b")) == "a\ufffdb"
+
+
+# --- JSON nested thousands deep (issue 26, item 11) --------------------------------------------
+
+DEEP = "[" * 7000 + "]" * 7000
+
+
+def test_json_nested_thousands_deep_to_any_widget_post_is_a_400_and_nothing_is_relayed():
+    async def run():
+        rasa = FakeRasa()
+        client = TestClient(TestServer(make_app(conversations=rasa, chats=FakeChats())))
+        await client.start_server()
+        try:
+            statuses = []
+            for path in ("/api/messages", "/api/left", "/api/rating", "/api/copy"):
+                response = await client.post(path, data='{"conversation_id": "%s", "text": %s}' % (CONVERSATION, DEEP),
+                                             headers={"Content-Type": "application/json"})
+                statuses.append(response.status)
+            return statuses, rasa.sent
+        finally:
+            await client.close()
+    statuses, sent = asyncio.run(run())
+    assert statuses == [400] * 4 and sent == []
+
+
+def test_socketio_metadata_nested_thousands_deep_is_refused_with_the_reason():
+    from channels.rest import RefusedMessage
+    from channels.socketio import GuardedSocketIOInput
+    socket = GuardedSocketIOInput.from_credentials({"session_persistence": True})
+    with pytest.raises(RefusedMessage) as refused:
+        socket.checked({"message": "hi", "session_id": CONVERSATION, "metadata": '{"a": %s}' % DEEP})
+    assert refused.value.status_code == 400
+
+
+def test_a_slack_interaction_nested_thousands_deep_is_a_400():
+    from channels.slack import slack_shape_verdict
+    request = SimpleNamespace(headers={"content-type": "application/x-www-form-urlencoded"},
+                              form={"payload": ['{"user": %s}' % DEEP]})
+    assert slack_shape_verdict(request)[0] == 400
+
+
+@pytest.mark.parametrize("payload", ['{"actions": %s}' % DEEP, "[]", '{"actions": 7}'],
+                         ids=["nested deep", "a list", "actions not a list"])
+def test_a_signed_case_click_nested_thousands_deep_or_of_another_shape_is_refused_plainly(payload):
+    import time
+    import urllib.parse
+
+    from slack_sdk.signature import SignatureVerifier
+
+    from bot.notify.slack_cases import ForgedRequest, verified_click
+    body = urllib.parse.urlencode({"payload": payload}).encode()
+    timestamp = str(int(time.time()))
+    headers = {"X-Slack-Request-Timestamp": timestamp,
+               "X-Slack-Signature": SignatureVerifier("secret").generate_signature(timestamp=timestamp, body=body)}
+    with pytest.raises(ForgedRequest):
+        verified_click(body, headers, "secret")

@@ -9,6 +9,9 @@ import pytest
 
 from channels.socketio import GuardedSocketIOInput
 from tests.e2e.test_socketio_channel import SESSION, channel
+from tests.support.chat_records import channel_records  # noqa: F401 - the fixture
+
+pytestmark = pytest.mark.usefixtures("channel_records")  # the channel in this process: its records in memory
 
 TOKEN = "aaa.bbb.ccc"
 

@@ -165,7 +165,10 @@ class VerificationCode(Base):
     conversation_id: Mapped[str] = Column(String(255), nullable=False, index=True)
     channel: Mapped[str | None] = Column(String(40))
     client_key_hash: Mapped[str | None] = Column(String(64))  # SHA-256 of the client's own secret
-    email: Mapped[str] = Column(String(320), nullable=False)
+    # The network address that asked, when its channel could tell: codes are counted per client
+    # across the conversations it opens (bot/app/verification.py).
+    requested_from: Mapped[str | None] = Column(String(64))
+    email: Mapped[str] = Column(String(320), nullable=False, index=True)
     code_hmac: Mapped[str] = Column(String(64), nullable=False)
     created_at: Mapped[datetime] = Column(UTCDateTime, nullable=False)
     expires_at: Mapped[datetime] = Column(UTCDateTime, nullable=False)

@@ -21,7 +21,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from bot.app.identity import issue_customer_token
 from bot.clock import now_utc
 from bot.core.messages import ASSISTANT_UNREACHABLE
-from bot.core.text import clean_text
+from bot.core.text import clean_text, parse_json
 from bot.notify.conversations import ConversationError
 from bot.observability.metrics import TURN_SECONDS, TURNS, aiohttp_handler
 from bot.settings import is_loopback
@@ -45,7 +45,7 @@ class DemoCustomer(NamedTuple):
 
 async def post_message(request: web.Request) -> web.Response:
     try:
-        body = await request.json()
+        body = await request.json(loads=parse_json)
     except ValueError:
         return _error(400, "Send JSON: {conversation_id, text, customer_token?}.")
     if not isinstance(body, dict):  # `[]` or `"x"` is valid JSON too
@@ -64,6 +64,8 @@ async def post_message(request: web.Request) -> web.Response:
         metadata = checked_metadata(body)
     except ValueError as problem:
         return _error(400, f"{problem}.")
+    if not await extras.claimed(request, conversation):
+        return _error(403, extras.NOT_THE_WIDGETS)
     await asyncio.to_thread(request.app["chats"].widget_seen, conversation, now=now_utc(),
                             token=metadata.get("customer_token"))
     started = time.monotonic()
@@ -88,6 +90,8 @@ async def history(request: web.Request) -> web.Response:
     if not (await limiter.allow(f"c:{conversation}")
             and await limiter.allow(f"ip:{extras.client_address(request)}")):
         return _error(429, "Too many requests; please wait a few seconds.")
+    if not await extras.claimed(request, conversation):
+        return _error(403, extras.NOT_THE_WIDGETS)
     try:
         view = await extras.conversation_view(request.app, conversation)
     except ConversationError:

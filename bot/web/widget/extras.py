@@ -12,12 +12,17 @@ from aiohttp import web
 from bot.app.chats import ChatError
 from bot.clock import now_utc
 from bot.core import messages
+from bot.core.conversation_ids import WIDGET
+from bot.core.text import parse_json
 from bot.notify.conversations import ConversationError
 from bot.web import sse
 from bot.web import limits
 from bot.web.limits import CONVERSATION_ID
 
 BAD_CONVERSATION = "conversation_id must be 16-64 letters, digits or dashes."
+BAD_BODY = "Send JSON: {conversation_id, ...}."
+# An email thread, a Slack user's or a REST client's conversation: never the widget's to open.
+NOT_THE_WIDGETS = "This conversation can't be opened in the help widget."
 
 
 def cors_headers(request: web.Request) -> dict[str, str]:
@@ -56,6 +61,8 @@ async def events(request: web.Request) -> web.StreamResponse:
         return error(400, BAD_CONVERSATION)
     if not await app["limiter"].allow(f"stream:{client_address(request)}"):  # each stream polls the database
         return error(429, "Too many connections from this address; please wait a few seconds.")
+    if not await claimed(request, conversation):
+        return error(403, NOT_THE_WIDGETS)
 
     async def version() -> str:
         state = await asyncio.to_thread(app["chats"].chat_state, conversation, now=now_utc())
@@ -80,9 +87,14 @@ async def events(request: web.Request) -> web.StreamResponse:
 
 async def left(request: web.Request) -> web.Response:
     """The page with the widget is going away (a beacon): a person's answer now goes by email."""
-    conversation = str((await _body(request)).get("conversation_id", ""))
+    try:
+        conversation = str((await _body(request)).get("conversation_id", ""))
+    except ValueError:
+        return error(400, BAD_BODY)
     if not CONVERSATION_ID.fullmatch(conversation):
         return error(400, BAD_CONVERSATION)
+    if not await belongs(request, conversation):
+        return error(403, NOT_THE_WIDGETS)
     await asyncio.to_thread(request.app["chats"].widget_left, conversation, now=now_utc())
     return web.Response(status=204)
 
@@ -118,22 +130,39 @@ async def email_copy(request: web.Request) -> web.Response:
 
 
 async def _posted(request: web.Request) -> tuple[dict, str, web.Response | None]:
-    """The JSON body and its conversation, or the refusal: a bad id or too many requests."""
-    body = await _body(request)
+    """The JSON body and its conversation, or the refusal: not JSON, a bad id, too many
+    requests, or not the widget's conversation."""
+    try:
+        body = await _body(request)
+    except ValueError:
+        return {}, "", error(400, BAD_BODY)
     conversation = str(body.get("conversation_id", ""))
     if not CONVERSATION_ID.fullmatch(conversation):
         return body, conversation, error(400, BAD_CONVERSATION)
     if not await allowed(request, conversation):
         return body, conversation, error(429, "You're sending very quickly; please wait a few seconds.")
+    if not await belongs(request, conversation):
+        return body, conversation, error(403, NOT_THE_WIDGETS)
     return body, conversation, None
 
 
 async def _body(request: web.Request) -> dict:
-    try:
-        body = await request.json()
-    except ValueError:
-        return {}
-    return body if isinstance(body, dict) else {}
+    """The JSON object posted; ValueError when it is not one."""
+    body = await request.json(loads=parse_json)
+    if not isinstance(body, dict):
+        raise ValueError("not a JSON object")
+    return body
+
+
+async def claimed(request: web.Request, conversation: str) -> bool:
+    """Whether the conversation is the widget's, a new one becoming the widget's: never an
+    email thread, a Slack user's, a socket.io session or a REST client's (bot/core/conversation_ids.py)."""
+    return await asyncio.to_thread(request.app["chats"].claim, conversation, WIDGET, now=now_utc())
+
+
+async def belongs(request: web.Request, conversation: str) -> bool:
+    """`claimed` for what starts no conversation (rating, a copy, leaving)."""
+    return await asyncio.to_thread(request.app["chats"].belongs, conversation, WIDGET)
 
 
 async def allowed(request: web.Request, conversation: str) -> bool:
