@@ -212,9 +212,9 @@ def _call_stripe(gateway, entry: models.LedgerEntry) -> dict:
                                            at_period_end=params["at_period_end"],
                                            idempotency_key=entry.idempotency_key)
     if entry.kind == MovementKind.CREDIT:
-        return gateway.credit_balance(params["stripe_customer"], entry.amount, entry.currency,
-                                      description=params["description"],
-                                      idempotency_key=entry.idempotency_key)
+        return gateway.credit_next_invoice(params["stripe_customer"], entry.amount, entry.currency,
+                                           description=params["description"],
+                                           idempotency_key=entry.idempotency_key)
     if entry.kind == MovementKind.PLAN_CHANGE:
         return gateway.change_plan(params["stripe_subscription"], params["stripe_plan"],
                                    idempotency_key=entry.idempotency_key)

@@ -278,25 +278,25 @@ def test_cancel_now_retried_changes_the_subscription_once(contract):
 
 # 6 ------------------------------------------------------------------------------------
 
-def test_balance_credit(contract):
-    gateway = contract.gateway
-    customer = contract.customer()
-    key = contract.key("credit")
-    if not contract.expected({LOCALSTRIPE: False, TEST_MODE: True}):  # localstripe: no balance API
-        with pytest.raises(GatewayError, match="does not support customer balance") as missing:
-            gateway.credit_balance(customer, 490, "usd", description="contract credit", idempotency_key=key)
-        assert not missing.value.retryable
-        return
+def test_a_credit_comes_off_the_next_invoice_once(contract):
+    """A negative invoice item (localstripe has no customer balance), found again by its key on both."""
+    gateway, customer, key = contract.gateway, contract.customer(), contract.key("credit")
+    contract.plan("pro", PRO_PRICE)
+    sub = contract.subscribe(customer)
+    credit = gateway.credit_next_invoice(customer, 490, "usd", description="contract credit", idempotency_key=key)
+    assert credit["id"].startswith("ii_") and (credit["amount"], credit["currency"]) == (-490, "usd")
+    assert gateway.credit_next_invoice(customer, 490, "usd", description="contract credit",
+                                       idempotency_key=key) == credit
+    items = gateway.client.invoice_items.list(params={"customer": customer}).data
+    assert [(item.id, item.amount) for item in items] == [(credit["id"], -490)]
 
-    before = gateway.client.customers.retrieve(customer).balance
-    credit = gateway.credit_balance(customer, 490, "usd", description="contract credit", idempotency_key=key)
-    assert credit["id"].startswith("cbtxn_") and (credit["amount"], credit["currency"]) == (-490, "usd")
-    # credit_balance has no lookup of its own: a retry relies on Stripe honouring the key.
-    assert gateway.credit_balance(customer, 490, "usd", description="contract credit",
-                                  idempotency_key=key) == credit
-    assert gateway.client.customers.retrieve(customer).balance == before - 490
-    ledger = gateway.client.customers.balance_transactions.list(customer).data
-    assert [(t.id, t.amount) for t in ledger] == [(credit["id"], -490)]
+    upcoming = gateway.next_invoice(sub["id"])
+    assert {"amount": -490, "description": "contract credit", "proration": False} in upcoming["lines"]
+    assert (upcoming["amount_due"], upcoming["currency"]) == (PRO_PRICE - 490, "usd")
+    # Looking changes nothing: a plain preview on localstripe would have taken the item away.
+    assert gateway.next_invoice(sub["id"]) == upcoming
+    with pytest.raises(GatewayError, match="positive"):
+        gateway.credit_next_invoice(customer, 0, "usd", description="nothing", idempotency_key=contract.key("zero"))
 
 
 # 7 ------------------------------------------------------------------------------------
