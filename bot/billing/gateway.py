@@ -205,18 +205,22 @@ class StripeGateway:
     def subscription(self, subscription_id: str) -> dict:
         return self._subscription(self._call(self.client.subscriptions.retrieve, subscription_id))
 
-    def preview_plan_change(self, subscription_id: str, new_plan_id: str) -> dict:
-        return self._preview(self.subscription(subscription_id), new_plan_id)
+    def preview_plan_change(self, subscription_id: str, new_plan_id: str, *, proration_date: datetime) -> dict:
+        """The invoice the change would make, prorated as if made at `proration_date` (the
+        moment the customer is quoted; the change itself passes the same moment)."""
+        return self._preview(self.subscription(subscription_id), new_plan_id, proration_date)
 
     def next_invoice(self, subscription_id: str) -> dict:
         """The subscription's next invoice as it stands: its plan and pending items (credits)."""
         sub = self.subscription(subscription_id)
         return self._preview(sub, sub["plan"])
 
-    def _preview(self, sub: dict, plan_id: str) -> dict:
+    def _preview(self, sub: dict, plan_id: str, proration_date: datetime | None = None) -> dict:
         # Always naming the subscription's item: localstripe, asked for a plain preview, attaches
         # the customer's pending invoice items to the preview, and so loses them (credits too).
         details = {"items": [{"id": sub["item_id"], "plan": plan_id}]}
+        if proration_date is not None:
+            details["proration_date"] = int(proration_date.timestamp())
         invoice = self._call(self.client.invoices.create_preview, params={
             "customer": sub["customer"], "subscription": sub["id"], "subscription_details": details})
         return {"amount_due": invoice["amount_due"], "currency": invoice["currency"],
@@ -224,11 +228,14 @@ class StripeGateway:
                            "proration": bool(line.get("proration"))}
                           for line in invoice["lines"]["data"]]}
 
-    def change_plan(self, subscription_id: str, new_plan_id: str, *, idempotency_key: str) -> dict:
+    def change_plan(self, subscription_id: str, new_plan_id: str, *, proration_date: datetime,
+                    idempotency_key: str) -> dict:
+        """Move to `new_plan_id`, prorated at `proration_date`: exactly what the preview quoted."""
         sub = self.subscription(subscription_id)
         if sub["plan"] == new_plan_id:  # a retry after the change went through
             return sub
         # `plan` items, not `price`: localstripe silently ignores price items.
         updated = self._call(self.client.subscriptions.update, subscription_id, params={
-            "items": [{"id": sub["item_id"], "plan": new_plan_id}]}, options=self._keyed(idempotency_key))
+            "items": [{"id": sub["item_id"], "plan": new_plan_id}],
+            "proration_date": int(proration_date.timestamp())}, options=self._keyed(idempotency_key))
         return self._subscription(updated)

@@ -217,6 +217,7 @@ def _call_stripe(gateway, entry: models.LedgerEntry) -> dict:
                                            idempotency_key=entry.idempotency_key)
     if entry.kind == MovementKind.PLAN_CHANGE:
         return gateway.change_plan(params["stripe_subscription"], params["stripe_plan"],
+                                   proration_date=datetime.fromisoformat(params["proration_date"]),
                                    idempotency_key=entry.idempotency_key)
     raise ValueError(f"unknown movement kind {entry.kind!r}")
 

@@ -151,7 +151,7 @@ def feature_names(features: list[str], reader: Reader) -> str:
     return listing([f"the {feature.replace('-', ' ').replace('_', ' ')}" for feature in features], reader)
 
 
-# --- carrying out a refund the customer confirmed (bot/app/refunds.py) -----------------
+# --- carrying out what the customer confirmed (bot/app/refunds.py, plan_changes.py) ---
 
 REFUND_NOT_AUTOMATIC = "This decision does not pay a refund by itself."
 OFFER_EXPIRED = ("That refund offer has expired, so I haven't changed anything. Ask me again and "
@@ -160,6 +160,8 @@ UNKNOWN_PAYMENT = "That payment is not known to the payment processor."
 CANCEL_AND_REFUND_WAITING = ("Our payment processor isn't answering right now, so I couldn't cancel and refund "
                              "yet. Nothing has been paid or charged twice: I'll finish it as soon as it's back "
                              "and tell you here.")
+PLAN_QUOTE_OUTDATED = ("Your subscription has changed since I quoted that switch (another change, a cancellation "
+                       "or a renewal came first), so I haven't changed anything.")
 
 
 def refund_refused(reason: str) -> str:

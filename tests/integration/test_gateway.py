@@ -95,11 +95,13 @@ def test_cancel_now_is_safe_to_retry(gateway, customer):
 def test_plan_change_preview_and_apply(gateway, customer):
     sub = _subscription(gateway, customer)
     gateway.ensure_plan("team-9900-usd-month", 9900, "usd", "month", product_name="GroupTrack team")
-    preview = gateway.preview_plan_change(sub["id"], "team-9900-usd-month")
+    quoted_at = datetime.now(timezone.utc)
+    preview = gateway.preview_plan_change(sub["id"], "team-9900-usd-month", proration_date=quoted_at)
     assert preview["currency"] == "usd" and isinstance(preview["amount_due"], int) and preview["lines"]
-    changed = gateway.change_plan(sub["id"], "team-9900-usd-month", idempotency_key="plan-1")
+    changed = gateway.change_plan(sub["id"], "team-9900-usd-month", proration_date=quoted_at, idempotency_key="plan-1")
     assert changed["plan"] == "team-9900-usd-month"
-    assert gateway.change_plan(sub["id"], "team-9900-usd-month", idempotency_key="plan-1")["plan"] == changed["plan"]
+    again = gateway.change_plan(sub["id"], "team-9900-usd-month", proration_date=quoted_at, idempotency_key="plan-1")
+    assert again["plan"] == changed["plan"]
 
 
 class ListThenAnswer(RecordingClient):

@@ -306,21 +306,22 @@ def test_plan_change_preview_and_apply_once(contract):
     sub = contract.subscribe(contract.customer())
     team = contract.plan("team", TEAM_PRICE)
 
-    preview = gateway.preview_plan_change(sub["id"], team)
+    quoted_at = datetime.now(timezone.utc)
+    preview = gateway.preview_plan_change(sub["id"], team, proration_date=quoted_at)
     assert isinstance(preview["amount_due"], int) and preview["amount_due"] >= 0
     assert preview["currency"] == "usd" and preview["lines"]
     assert all(isinstance(line["amount"], int) for line in preview["lines"])
     assert gateway.subscription(sub["id"])["plan"] == sub["plan"]  # a preview changes nothing
 
     key = contract.key("plan-change")
-    changed = gateway.change_plan(sub["id"], team, idempotency_key=key)
+    changed = gateway.change_plan(sub["id"], team, proration_date=quoted_at, idempotency_key=key)
     assert (changed["id"], changed["plan"]) == (sub["id"], team)
     # localstripe replaces the subscription item on a plan change; Stripe updates it in place.
     keeps_item = contract.expected({LOCALSTRIPE: False, TEST_MODE: True})
     assert (changed["item_id"] == sub["item_id"]) is keeps_item
 
     items_after_change = contract.raw_subscription(sub["id"])["items"]["data"]
-    assert gateway.change_plan(sub["id"], team, idempotency_key=key) == changed
+    assert gateway.change_plan(sub["id"], team, proration_date=quoted_at, idempotency_key=key) == changed
     items_after_retry = contract.raw_subscription(sub["id"])["items"]["data"]
     assert [(i["id"], i["plan"]["id"]) for i in items_after_retry] == \
         [(i["id"], i["plan"]["id"]) for i in items_after_change] == [(changed["item_id"], team)]
