@@ -296,7 +296,7 @@ def customer_message(case: models.ReviewCase, entry: models.LedgerEntry | None) 
         currency=(entry.currency if entry is not None else None) or case.currency or "usd",
         note=case.decision_note or "",
         movement_status=entry.status if entry is not None else None,
-        stripe_id=entry.stripe_id if entry is not None else None, error=entry.error if entry is not None else None)
+        stripe_id=entry.stripe_id if entry is not None else None)
 
 
 def get_case(session, case_id: int) -> models.ReviewCase:

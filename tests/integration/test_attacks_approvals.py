@@ -1,5 +1,7 @@
-"""Attacks on what agents approve (issue 26, items 6 and 10), on a real localstripe.
+"""Attacks on what agents approve (issue 26, items 2, 6 and 10), on a real localstripe.
 
+- A refund approved by an agent that Stripe then refuses showed "Approved." in the console,
+  opened nothing for a person, and told the customer Stripe's own error text.
 - A credit's ledger key came from the subscription's period at approval time, so a case
   decided after the period rolled over paid the same outage again.
 - Credits were customer balance transactions, which the embedded Stripe (localstripe) does
@@ -7,21 +9,28 @@
 """
 from __future__ import annotations
 
+import re
+
 import pytest
 from dateutil.relativedelta import relativedelta
 from sqlalchemy import select
 
+from bot.app import agents
 from bot.app.case_decisions import CaseError, decide_case
 from bot.app.refunds import assess_refund
 from bot.billing import ledger
 from bot.billing.mirror.push import push_to_stripe
 from bot.billing.reconcile import reconcile
 from bot.clock import now_utc
-from bot.core.statuses import LedgerStatus
+from bot.core.statuses import CaseKind, LedgerStatus
 from bot.db import models
 from bot.db.session import unit_of_work
 from bot.ops.seed import parse_seed, write_customers
 from tests.conftest import DEMO_NOW, DEMO_SEED
+from tests.integration.test_attacks_console import CSRF, PASSWORD, run, signed_in
+
+# What a customer must never read: Stripe's words or ids, the local stand-in, minor units.
+NOT_FOR_CUSTOMERS = re.compile(r"stripe|localstripe|\b(ch|re|ii|cus|sub|in)_\w+|exceeds|4900|3084|2042", re.I)
 
 
 class RecordingNotifier:
@@ -55,6 +64,13 @@ def stripe_ids(engine, email: str) -> tuple[str, str, str | None]:
         customer = session.execute(select(models.Customer).where(models.Customer.email == email)).scalar_one()
         charge = customer.charges[-1].stripe_id if customer.charges else None
         return customer.stripe_id, customer.subscription.stripe_id, charge
+
+
+def cases_of(engine, email: str) -> list[tuple[str, str]]:
+    with unit_of_work(engine) as session:
+        return [(c.kind, c.status) for c in session.execute(
+            select(models.ReviewCase).join(models.Customer).where(models.Customer.email == email)
+            .order_by(models.ReviewCase.id)).scalars()]
 
 
 # --- item 10: credits on the embedded Stripe, on the next invoice -------------------------
@@ -111,3 +127,53 @@ def test_a_credit_case_decided_after_the_period_rolled_over_pays_nothing_twice(r
                     gateway=gateway, engine=live_engine)
     customer, _subscription, _charge = stripe_ids(live_engine, "finn@example.com")
     assert [item.amount for item in gateway.client.invoice_items.list(params={"customer": customer}).data] == [-2042]
+
+
+# --- item 2: an approved refund Stripe refuses --------------------------------------------
+
+def refunded_in_the_dashboard(engine, gateway, email: str) -> None:
+    """Someone refunded the payment in Stripe's dashboard: the mirror has not heard yet."""
+    _customer, _subscription, charge = stripe_ids(engine, email)
+    gateway.client.refunds.create(params={"charge": charge, "amount": 4900})
+
+
+def test_an_approved_refund_stripe_refuses_is_failed_followed_up_and_told_plainly(live_engine, gateway):
+    notifier = RecordingNotifier()
+    case_id = case_of(live_engine, "ben@example.com", "late_cancellation", "ben-refused")
+    refunded_in_the_dashboard(live_engine, gateway, "ben@example.com")
+    result = decide_case(case_id, "alice", "approve", note="Sorry for the trouble.", now=DEMO_NOW,
+                         gateway=gateway, engine=live_engine, notifier=notifier)
+    assert (result["status"], result["movement"]) == ("failed", "failed")
+    assert cases_of(live_engine, "ben@example.com") == [(CaseKind.REFUND, "failed"), (CaseKind.TICKET, "open")]
+    with unit_of_work(live_engine) as session:
+        follow_up = session.execute(select(models.ReviewCase).where(models.ReviewCase.kind == CaseKind.TICKET)
+                                    ).scalar_one()
+        assert (follow_up.conversation_id, follow_up.decision_id) == ("ben-refused", result_decision(session, case_id))
+        assert f"case #{case_id}" in follow_up.customer_note and "alice" in follow_up.customer_note
+        assert [e.action for e in session.get(models.ReviewCase, case_id).events] == \
+            ["opened", "approved", "movement_failed"]
+    [(conversation, told)] = notifier.told
+    assert conversation == "ben-refused" and not NOT_FOR_CUSTOMERS.search(told), told
+    assert told.startswith(f"About case #{case_id}: our team approved a refund of $30.84, but it couldn't be made")
+    # Pressing the button again pays nothing and says what happened.
+    with pytest.raises(CaseError, match=f"case #{case_id} is failed"):
+        decide_case(case_id, "alice", "approve", note="Again.", now=DEMO_NOW, gateway=gateway, engine=live_engine)
+
+
+def result_decision(session, case_id: int) -> int:
+    return session.get(models.ReviewCase, case_id).decision_id
+
+
+def test_the_console_shows_a_refused_refund_as_failed_not_approved(live_engine, gateway):
+    agents.create_agent("alice", PASSWORD, engine=live_engine)
+    case_id = case_of(live_engine, "ben@example.com", "late_cancellation", "ben-console")
+    refunded_in_the_dashboard(live_engine, gateway, "ben@example.com")
+
+    async def approve(client):
+        page = await client.get(f"/cases/{case_id}")
+        done = await client.post(f"/cases/{case_id}/decide", data={
+            "csrf": CSRF.search(await page.text()).group(1), "verdict": "approve", "note": "Sorry."})
+        return await done.text()
+    page = " ".join(run(live_engine, signed_in(approve), gateway=gateway).split())
+    assert "Approved." not in page
+    assert "could not be made" in page and 'id="case-status">failed<' in page

@@ -1,22 +1,37 @@
-"""Attacks on the customer's yes (issue 26, item 4), on a real localstripe: a yes carries out
-exactly what was offered, as the account is now.
+"""Attacks on the customer's yes (issue 26, items 2, 4 and 7), on a real localstripe: a yes
+carries out exactly what was offered, all of it or none of it, as the account is now.
 
+- R1 offered in one chat, an agent's R2 refund of the same payment paid from another, then
+  "Yes, cancel and refund": the ledger refused the refund (the customer read "exceeds what
+  remains" with ids and minor units) but the cancellation was already recorded, and the
+  reconciler cancelled the subscription about 20 s later.
 - A plan change quoted in one chat, a switch made in another, then the first chat's "Yes,
   switch" still went through, and a change was never prorated at the moment quoted.
+- A cancellation that failed inside an R1 yes was told as "the payment processor isn't
+  answering", left waiting, and followed up by nobody.
 """
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from bot.app import offers
 from bot.app.plan_changes import change_plan
+from bot.app.refunds import assess_refund, carry_out_refund
+from bot.billing import ledger
 from bot.billing.gateway import StripeGateway
-from bot.core.statuses import OfferKind
+from bot.billing.reconcile import reconcile
+from bot.clock import now_utc
+from bot.core.statuses import CaseKind, LedgerStatus, OfferKind
 from bot.db import models
 from bot.db.session import unit_of_work
 from tests.conftest import DEMO_NOW
+
+# What a customer must never read: Stripe's words or ids, the local stand-in, minor units.
+NOT_FOR_CUSTOMERS = re.compile(r"stripe|localstripe|\b(ch|re|ii|cus|sub|in)_\w+|exceeds|4655|4900|3900", re.I)
 
 
 def subscription_of(engine, email: str) -> models.Subscription:
@@ -25,10 +40,22 @@ def subscription_of(engine, email: str) -> models.Subscription:
                                .where(models.Customer.email == email)).scalar_one()
 
 
+def charge_of(engine, external_id: str) -> models.Charge:
+    with unit_of_work(engine) as session:
+        return session.execute(select(models.Charge).where(models.Charge.external_id == external_id)).scalar_one()
+
+
 def ledger_rows(engine) -> list[tuple[str, str]]:
     with unit_of_work(engine) as session:
         return [(e.kind, e.status) for e in session.execute(select(models.LedgerEntry).order_by(models.LedgerEntry.id))
                 .scalars()]
+
+
+def cases_of(engine, email: str) -> list[tuple[str, str]]:
+    with unit_of_work(engine) as session:
+        return [(c.kind, c.status) for c in session.execute(
+            select(models.ReviewCase).join(models.Customer).where(models.Customer.email == email)
+            .order_by(models.ReviewCase.id)).scalars()]
 
 
 def offer_made(engine, email: str, conversation: str, *, at, **terms) -> models.Offer:
@@ -39,6 +66,92 @@ def offer_made(engine, email: str, conversation: str, *, at, **terms) -> models.
 def said_yes(engine, offer: models.Offer, email: str, *, at) -> str:
     offers.answer(offer.token, conversation_id=offer.conversation_id, email=email, accept=True, now=at, engine=engine)
     return offer.token
+
+
+# --- item 2: the yes re-decides, and does all of the offer or none of it -------------------
+
+def r1_offered(engine, conversation: str = "ana-widget") -> tuple[dict, models.Offer]:
+    decision = assess_refund("ana@example.com", "late_cancellation", now=DEMO_NOW, channel="rest",
+                             conversation_id=conversation, engine=engine)
+    assert (decision["rule"], decision["refund"], decision["requires_cancellation"]) == ("R1", 4655, True)
+    return decision, offer_made(engine, "ana@example.com", conversation, at=DEMO_NOW, kind=OfferKind.REFUND,
+                                decision_id=decision["decision_id"], amount=4655, currency="usd")
+
+
+def an_agents_refund_of(engine, gateway, external_id: str, amount: int, *, paid: bool) -> None:
+    """What approving an R2 case in the console records (bot/app/case_decisions.py), and pays
+    unless Stripe is down."""
+    with unit_of_work(engine) as session:
+        charge = session.execute(select(models.Charge).where(models.Charge.external_id == external_id)).scalar_one()
+        key = ledger.record_refund(session, charge=charge, amount=amount, rule="R2", decision_id=None).idempotency_key
+    if paid:
+        assert ledger.execute(engine, gateway, key).status == LedgerStatus.SUCCEEDED
+
+
+@pytest.mark.parametrize("paid", [True, False], ids=["paid", "under-way"])
+def test_a_yes_after_an_agent_refunded_the_payment_elsewhere_moves_nothing(live_engine, gateway, paid):
+    decision, offer = r1_offered(live_engine)
+    an_agents_refund_of(live_engine, gateway, "ch_ana_2", 1000, paid=paid)
+    yes = said_yes(live_engine, offer, "ana@example.com", at=DEMO_NOW + timedelta(minutes=2))
+    result = carry_out_refund(decision["decision_id"], email="ana@example.com", consent=yes,
+                              now=DEMO_NOW + timedelta(minutes=2), gateway=gateway, engine=live_engine)
+    assert result["status"] == "changed" and not result["canceled"]
+    assert not NOT_FOR_CUSTOMERS.search(result["message"]), result["message"]
+    assert "haven't cancelled or refunded anything" in result["message"]
+    # Nothing of the offer was recorded, so nothing is left for the reconciler to carry out.
+    assert ledger_rows(live_engine) == [("refund", "succeeded" if paid else "pending")]
+    reconcile(live_engine, gateway, now=now_utc() + timedelta(hours=1))
+    sub = subscription_of(live_engine, "ana@example.com")
+    assert sub.status == "active" and gateway.subscription(sub.stripe_id)["status"] != "canceled"
+    refunds = gateway.client.refunds.list(params={"charge": charge_of(live_engine, "ch_ana_2").stripe_id}).data
+    assert [r.amount for r in refunds] == [1000]  # the agent's, paid once (by the reconciler if it was waiting)
+
+
+def test_a_cancellation_left_alone_by_a_refused_yes_is_never_carried_out(live_engine, gateway):
+    """What the attack left in the ledger before this fix: an R1 cancellation without its refund."""
+    decision, _offer = r1_offered(live_engine)
+    with unit_of_work(live_engine) as session:
+        sub = session.merge(subscription_of(live_engine, "ana@example.com"))
+        ledger.record_cancellation(session, subscription=sub, at_period_end=False,
+                                   decision_id=decision["decision_id"], key="cancel-now-left-alone")
+    reconcile(live_engine, gateway, now=now_utc() + timedelta(hours=1))
+    assert ledger_rows(live_engine) == [("cancel", "failed")]
+    assert gateway.subscription(subscription_of(live_engine, "ana@example.com").stripe_id)["status"] != "canceled"
+    assert (CaseKind.TICKET, "open") in cases_of(live_engine, "ana@example.com")  # a person looks at it
+
+
+def test_repeating_the_yes_after_the_refund_reports_it_and_moves_nothing_more(live_engine, gateway):
+    decision, offer = r1_offered(live_engine)
+    yes = said_yes(live_engine, offer, "ana@example.com", at=DEMO_NOW)
+    first = carry_out_refund(decision["decision_id"], email="ana@example.com", consent=yes, now=DEMO_NOW,
+                             gateway=gateway, engine=live_engine)
+    again = carry_out_refund(decision["decision_id"], email="ana@example.com", consent=yes, now=DEMO_NOW,
+                             gateway=gateway, engine=live_engine)
+    assert first["status"] == again["status"] == "refunded" and first["refund_id"] == again["refund_id"]
+    assert sorted(ledger_rows(live_engine)) == [("cancel", "succeeded"), ("refund", "succeeded")]
+
+
+# --- item 7: a cancellation that fails inside an R1 yes -------------------------------------
+
+def test_a_failed_cancellation_in_an_r1_yes_is_told_and_followed_up_not_left_waiting(live_engine, gateway):
+    decision, offer = r1_offered(live_engine, "ana-cancel-fails")
+    with unit_of_work(live_engine) as session:  # Stripe no longer has the subscription: a final error
+        session.execute(select(models.Subscription).join(models.Customer)
+                        .where(models.Customer.email == "ana@example.com")).scalar_one().stripe_id = "sub_gone"
+    yes = said_yes(live_engine, offer, "ana@example.com", at=DEMO_NOW)
+    result = carry_out_refund(decision["decision_id"], email="ana@example.com", consent=yes, now=DEMO_NOW,
+                              gateway=gateway, engine=live_engine)
+    assert result["status"] == "failed" and not result["canceled"]
+    assert not NOT_FOR_CUSTOMERS.search(result["message"]), result["message"]
+    assert "couldn't cancel your subscription" in result["message"] and "haven't refunded" in result["message"]
+    assert result["case_kind"] == CaseKind.TICKET and result["case_id"]
+    assert ledger_rows(live_engine) == [("cancel", "failed"), ("refund", "failed")]  # nothing left waiting
+    assert cases_of(live_engine, "ana@example.com") == [(CaseKind.TICKET, "open")]
+    with unit_of_work(live_engine) as session:
+        ticket = session.get(models.ReviewCase, result["case_id"])
+        assert (ticket.conversation_id, ticket.decision_id) == ("ana-cancel-fails", decision["decision_id"])
+    reconcile(live_engine, gateway, now=now_utc() + timedelta(hours=1))
+    assert not gateway.client.refunds.list(params={"charge": charge_of(live_engine, "ch_ana_2").stripe_id}).data
 
 
 # --- item 4: a plan change is exactly the one quoted, on the subscription quoted ----------
