@@ -121,7 +121,12 @@ def carry_out(dispatcher: CollectingDispatcher, tracker: Tracker, email: str, of
         dispatcher.utter_message(response="utter_case_opened", case_id=result["case_id"],
                                  due=deadline(parse_utc(result["case_due"]), reader, now=now_utc()))
         return [SlotSet("topic", case_topic(result)), SlotSet("last_request", None)]
-    return [SlotSet("last_request", None)]
+    if result["status"] not in ("refunded", "pending"):  # expired, or not for the assistant to pay
+        return [SlotSet("topic", None), SlotSet("last_request", None)]
+    # What "when?", "how much?" and "what now?" are about from here on: the refund made (or on its way).
+    done = {"kind": "decision", "rule": "R1", "done": True, "paid": result["status"] == "refunded",
+            **{key: result[key] for key in ("refund", "fee", "charge_amount", "currency")}}
+    return [SlotSet("topic", done), SlotSet("last_request", None)]
 
 
 def _mismatch(tracker: Tracker, decision: dict, reader) -> str | None:

@@ -1,4 +1,4 @@
-"""Attacks on the customer's yes (issue 26, items 2, 4 and 7), on a real localstripe: a yes
+"""Attacks on the customer's yes (issue 26, items 2, 4, 7 and 8), on a real localstripe: a yes
 carries out exactly what was offered, all of it or none of it, as the account is now.
 
 - R1 offered in one chat, an agent's R2 refund of the same payment paid from another, then
@@ -9,6 +9,8 @@ carries out exactly what was offered, all of it or none of it, as the account is
   switch" still went through, and a change was never prorated at the moment quoted.
 - A cancellation that failed inside an R1 yes was told as "the payment processor isn't
   answering", left waiting, and followed up by nobody.
+- After an R1 refund ended the subscription at once, the assistant said access ran to the
+  old period's end.
 """
 from __future__ import annotations
 
@@ -16,22 +18,34 @@ import re
 from datetime import timedelta
 
 import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 
+from actions.account import ActionCheckSubscription
+from actions.answers import ActionAnswerYes
+from actions.cancellation import ActionOfferCancellation
+from actions.follow_ups import ActionAnswerFollowUp
+from actions.refunds import ActionAssessRefund
 from bot.app import offers
+from bot.app.identity import issue_customer_token
 from bot.app.plan_changes import change_plan
 from bot.app.refunds import assess_refund, carry_out_refund
 from bot.billing import ledger
 from bot.billing.gateway import StripeGateway
+from bot.billing.mirror.push import push_to_stripe
 from bot.billing.reconcile import reconcile
 from bot.clock import now_utc
+from bot.core.formatting import day
 from bot.core.statuses import CaseKind, LedgerStatus, OfferKind
 from bot.db import models
 from bot.db.session import unit_of_work
-from tests.conftest import DEMO_NOW
+from bot.ops.seed import parse_seed, write_customers
+from tests.conftest import DEMO_NOW, DEMO_SEED
 
 # What a customer must never read: Stripe's words or ids, the local stand-in, minor units.
 NOT_FOR_CUSTOMERS = re.compile(r"stripe|localstripe|\b(ch|re|ii|cus|sub|in)_\w+|exceeds|4655|4900|3900", re.I)
+SECRET = "attacks-yes-customer-token-secret-32b"
 
 
 def subscription_of(engine, email: str) -> models.Subscription:
@@ -216,3 +230,62 @@ def test_the_change_is_prorated_at_the_moment_the_preview_quoted(live_engine, lo
     assert change_plan("dan@example.com", "pro-monthly", consent=yes, gateway=recording,
                        engine=live_engine)["status"] == "changed"
     assert recording.prorated_at == [("preview", quoted), ("change", quoted)]
+
+
+# --- item 8: after an R1 refund ended the subscription, no talk of the old period's end -------
+
+@pytest.fixture
+def running(engine, gateway, localstripe, db_url, monkeypatch):
+    """The demo customers as `make run` seeds them (moved to now), and the actions pointed at
+    this database and this local Stripe, as the action server is."""
+    now = now_utc()
+    with unit_of_work(engine) as session:
+        write_customers(session, parse_seed(DEMO_SEED.read_text(), now=now))
+    push_to_stripe(engine, gateway)
+    for name, value in (("DATABASE_URL", db_url), ("STRIPE_API_BASE", localstripe),
+                        ("CUSTOMER_TOKEN_SECRET", SECRET)):
+        monkeypatch.setenv(name, value)
+    return engine, now
+
+
+class Chat:
+    """One conversation with the actions, as Rasa would run them (events kept between turns)."""
+
+    def __init__(self, sender: str, email: str):
+        self.sender, self.events, self.slots = sender, [], {}
+        self.token = issue_customer_token(email, secret=SECRET)
+
+    def turn(self, action, text: str, intent: str) -> list[dict]:
+        said = {"event": "user", "text": text, "metadata": {"customer_token": self.token}, "input_channel": "rest",
+                "parse_data": {"intent": {"name": intent}, "entities": []}}
+        self.events.append(said)
+        tracker = Tracker(self.sender, dict(self.slots), {**said["parse_data"], "text": text,
+                                                         "metadata": said["metadata"]},
+                          list(self.events), False, None, {}, "rest")
+        dispatcher = CollectingDispatcher()
+        for event in action.run(dispatcher, tracker, {}):
+            self.events.append(event)
+            if event.get("event") == "slot":
+                self.slots[event["name"]] = event["value"]
+        self.events.append({"event": "action", "name": "action_listen"})
+        return dispatcher.messages
+
+
+def test_after_an_r1_refund_ended_the_subscription_no_answer_says_access_runs_on(running):
+    engine, now = running
+    old_end = day(subscription_of(engine, "ana@example.com").current_period_end, now=now)
+    chat = Chat("ana-after-r1", "ana@example.com")
+    chat.turn(ActionAssessRefund(), "I cancelled a day late, can I get my money back?", "late_cancellation")
+    done = chat.turn(ActionAnswerYes(), "yes", "affirm")
+    assert [m.get("response") for m in done][:1] == ["utter_cancelled_now"] and "refunded $46.55" in done[1]["text"]
+    said = [done[1]["text"]]
+    for question in ("ask_when", "ask_what_next", "ask_how_much"):
+        said += [m["text"] for m in chat.turn(ActionAnswerFollowUp(), "and then?", question)]
+    cancel = chat.turn(ActionOfferCancellation(), "cancel my subscription", "cancel_subscription")
+    assert [m["response"] for m in cancel] == ["utter_subscription_ended"]
+    said += [m["text"] for m in chat.turn(ActionAnswerFollowUp(), "when does my access end?", "ask_when")]
+    said += [m["text"] for m in chat.turn(ActionCheckSubscription(), "what plan am I on?", "check_subscription")]
+    said += [m["text"] for m in chat.turn(ActionAnswerFollowUp(), "until when?", "ask_when")]
+    assert not [text for text in said if old_end in text or "runs until" in text or "keep access" in text], said
+    assert "$46.55: your payment of $49.00 less the $2.45 processing fee." in said
+    assert "Your subscription has already ended, and you won't be charged again." in said
