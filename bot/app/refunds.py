@@ -107,8 +107,12 @@ def carry_out_refund(decision_id: int, *, email: str, consent: str | None, now: 
         changed = made.amount != decision.refund if made else not _still_offered(session, decision, now, policy)
         if changed:
             return _result("changed", decision, messages.OFFER_NO_LONGER_STANDS)
+        # The refund an earlier yes recorded failed or came back: people follow it up, and
+        # nothing is cancelled for a refund that will not be paid.
+        unpaid = made is not None and made.status in (LedgerStatus.FAILED, LedgerStatus.REVERSED)
         sub = decision.customer.subscription
-        cancel_key = f"cancel-now-{sub.id}-d{decision.id}" if sub is not None and sub.status != "canceled" else None
+        cancel_key = f"cancel-now-{sub.id}-d{decision.id}" \
+            if sub is not None and sub.status != "canceled" and not unpaid else None
         if cancel_key:  # recorded first, so the reconciler also carries it out first
             ledger.record_cancellation(session, subscription=sub, at_period_end=False,
                                        decision_id=decision.id, key=cancel_key)
@@ -120,13 +124,14 @@ def carry_out_refund(decision_id: int, *, email: str, consent: str | None, now: 
         cancellation = ledger.execute(engine, gateway, cancel_key)
         if cancellation.status == LedgerStatus.FAILED:
             ledger.abandon(engine, refund_key, "the cancellation this refund depends on could not be made")
-            return _followed_up(engine, _result("failed", decision, messages.CANCEL_FAILED_NOTHING_REFUNDED))
+            return _followed_up(engine, _result("failed", decision, messages.CANCEL_FAILED_NOTHING_REFUNDED),
+                                cancellation.decision_id)
         if cancellation.status != LedgerStatus.SUCCEEDED:
             return _result("pending", decision, messages.CANCEL_AND_REFUND_WAITING)
         canceled = True
     entry = ledger.execute(engine, gateway, refund_key)
     result = _refund_result(entry, decision, canceled, reader)
-    return _followed_up(engine, result) if entry.status == LedgerStatus.FAILED else result
+    return _followed_up(engine, result, entry.decision_id) if entry.status == LedgerStatus.FAILED else result
 
 
 def _still_offered(session, decision: models.DecisionRecord, now: datetime, policy: Policy) -> bool:
@@ -137,10 +142,11 @@ def _still_offered(session, decision: models.DecisionRecord, now: datetime, poli
             and fresh.refund == decision.refund and decision.refund <= ledger.refundable(session, decision.charge))
 
 
-def _followed_up(engine: Engine, result: dict) -> dict:
-    """The result, with the ticket people follow the failure up on (for the customer to hear)."""
+def _followed_up(engine: Engine, result: dict, decision_id: int) -> dict:
+    """The result, with the ticket people follow up the failed movement of `decision_id` on
+    (an earlier yes's, when this one repeats it), for the customer to hear."""
     with unit_of_work(engine) as session:
-        ticket = cases.follow_up_of(session, result["decision_id"])
+        ticket = cases.follow_up_of(session, decision_id)
         return {**result, **cases.case_summary(ticket, True)} if ticket is not None else result
 
 

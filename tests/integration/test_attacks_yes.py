@@ -168,6 +168,26 @@ def test_a_failed_cancellation_in_an_r1_yes_is_told_and_followed_up_not_left_wai
     assert not gateway.client.refunds.list(params={"charge": charge_of(live_engine, "ch_ana_2").stripe_id}).data
 
 
+def test_a_later_yes_on_a_payment_whose_refund_failed_cancels_nothing(live_engine, gateway):
+    decision, offer = r1_offered(live_engine, "ana-first")
+    stripe_id = subscription_of(live_engine, "ana@example.com").stripe_id
+    with unit_of_work(live_engine) as session:
+        session.merge(subscription_of(live_engine, "ana@example.com")).stripe_id = "sub_gone"
+    yes = said_yes(live_engine, offer, "ana@example.com", at=DEMO_NOW)
+    assert carry_out_refund(decision["decision_id"], email="ana@example.com", consent=yes, now=DEMO_NOW,
+                            gateway=gateway, engine=live_engine)["status"] == "failed"
+    with unit_of_work(live_engine) as session:  # Stripe finds the subscription again; the refund stays failed
+        session.merge(subscription_of(live_engine, "ana@example.com")).stripe_id = stripe_id
+    again, offer = r1_offered(live_engine, "ana-second")
+    yes = said_yes(live_engine, offer, "ana@example.com", at=DEMO_NOW + timedelta(minutes=1))
+    result = carry_out_refund(again["decision_id"], email="ana@example.com", consent=yes,
+                              now=DEMO_NOW + timedelta(minutes=1), gateway=gateway, engine=live_engine)
+    assert result["status"] == "failed" and not result["canceled"] and result["case_id"]
+    assert not NOT_FOR_CUSTOMERS.search(result["message"]), result["message"]
+    assert gateway.subscription(stripe_id)["status"] != "canceled"
+    assert ledger_rows(live_engine) == [("cancel", "failed"), ("refund", "failed")]
+
+
 # --- item 4: a plan change is exactly the one quoted, on the subscription quoted ----------
 
 class RecordingGateway(StripeGateway):
