@@ -156,8 +156,8 @@ def feature_names(features: list[str], reader: Reader) -> str:
 REFUND_NOT_AUTOMATIC = "This decision does not pay a refund by itself."
 OFFER_EXPIRED = ("That refund offer has expired, so I haven't changed anything. Ask me again and "
                  "I'll check your account afresh.")
-OFFER_NO_LONGER_STANDS = ("Your account has changed since I made that offer (a payment or refund went through "
-                          "in the meantime), so I haven't cancelled or refunded anything.")
+OFFER_NO_LONGER_STANDS = ("Your account has changed since I made that offer, so I haven't cancelled or refunded "
+                          "anything.")
 UNKNOWN_PAYMENT = "That payment is not known to the payment processor."
 CANCEL_AND_REFUND_WAITING = ("Our payment processor isn't answering right now, so I couldn't cancel and refund "
                              "yet. Nothing has been paid or charged twice: I'll finish it as soon as it's back "
