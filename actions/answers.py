@@ -14,9 +14,10 @@ from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import cancellation, plans, refunds
-from actions.consent import OFFER_SLOT, offer_of_previous_turn, pressed_offer, set_in_previous_turn
+from actions.consent import (LOOK_AGAIN_SLOT, OFFER_SLOT, ask_to_look_again, offer_of_previous_turn, pressed_offer,
+                             set_in_previous_turn)
 from actions.identity import ask_for_proof, prove
-from actions.requests import LOOK_AGAIN_SLOT, look_again
+from actions.requests import look_again
 from bot.app import offers
 from bot.clock import now_utc
 from bot.core.consent import sounds_like_no
@@ -118,11 +119,9 @@ def restate(dispatcher: CollectingDispatcher, tracker: Tracker, token: str) -> l
 def nothing_waiting(dispatcher: CollectingDispatcher, tracker: Tracker, response: str) -> list[dict[str, Any]]:
     offers.withdraw_open(tracker.sender_id, now=now_utc())
     again = tracker.get_slot("last_request")
-    if again:
-        dispatcher.utter_message(response=response)
-        dispatcher.utter_message(response="utter_look_again")
-        return [SlotSet(OFFER_SLOT, None), SlotSet(LOOK_AGAIN_SLOT, again)]
     dispatcher.utter_message(response=response)
+    if again:
+        return [SlotSet(OFFER_SLOT, None), *ask_to_look_again(dispatcher, again)]
     dispatcher.utter_message(response="utter_anything_else")
     return CLEARED
 

@@ -19,6 +19,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from bot.core.consent import sounds_like_no
 
 OFFER_SLOT = "offer"
+LOOK_AGAIN_SLOT = "look_again"  # set when the assistant asked "shall I look again?"
 # What the customer sees on an offer's buttons; the payload names the offer.
 YES, NO = "affirm", "deny"
 
@@ -64,6 +65,13 @@ def offer_buttons(token: str, yes: str, no: str) -> list[dict]:
 
 def offered(token: str) -> list[dict[str, Any]]:
     return [SlotSet(OFFER_SLOT, token)]
+
+
+def ask_to_look_again(dispatcher: CollectingDispatcher, request: str) -> list[dict[str, Any]]:
+    """"Shall I look at your account again?": a yes to it answers `request` (an intent) afresh
+    (actions/answers.py), with any offer it makes a new one."""
+    dispatcher.utter_message(response="utter_look_again")
+    return [SlotSet(LOOK_AGAIN_SLOT, request)]
 
 
 class CustomerAction(Action, ABC):

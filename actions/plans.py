@@ -8,12 +8,13 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.consent import CustomerAction, offer_buttons, offered
+from actions.consent import CustomerAction, ask_to_look_again, offer_buttons, offered
 from actions.identity import answer_when_identified, reader_of, verified_email
 from bot.app import offers
 from bot.app.plan_changes import CannotChangePlan, change_plan, plan_options, preview_plan_change
 from bot.billing.gateway import GatewayError
 from bot.clock import now_utc
+from bot.core import messages
 from bot.core.formatting import Reader, money
 from bot.core.plans import Plan, UnknownPlan, match_plan
 from bot.core.statuses import OfferKind
@@ -59,9 +60,9 @@ def offer_plan_change(dispatcher: CollectingDispatcher, tracker: Tracker, email:
 
 def preview(dispatcher: CollectingDispatcher, tracker: Tracker, email: str, plan_id: str,
             restating: bool = False) -> list[dict[str, Any]]:
-    reader = reader_of(tracker)
+    reader, now = reader_of(tracker), now_utc()
     try:
-        quote = preview_plan_change(email, plan_id)
+        quote = preview_plan_change(email, plan_id, at=now)
     except (CannotChangePlan, UnknownPlan) as exc:
         dispatcher.utter_message(response="utter_cannot_change_plan", why=str(exc))
         return NOT_CHOSEN
@@ -70,7 +71,7 @@ def preview(dispatcher: CollectingDispatcher, tracker: Tracker, email: str, plan
         return NOT_CHOSEN
     plan = quote["plan"]
     offer = offers.make_offer(conversation_id=tracker.sender_id, channel=tracker.get_latest_input_channel(),
-                              email=email, kind=OfferKind.PLAN_CHANGE, now=now_utc(),
+                              email=email, kind=OfferKind.PLAN_CHANGE, now=now,  # the moment quoted
                               valid_minutes=load_policy().decision_valid_minutes, plan_id=plan.id,
                               from_plan=quote["from_plan"], amount=quote["prorated"], currency=plan.currency)
     if restating:
@@ -96,6 +97,10 @@ def carry_out(dispatcher: CollectingDispatcher, tracker: Tracker, email: str, of
     except (CannotChangePlan, UnknownPlan) as exc:
         dispatcher.utter_message(response="utter_cannot_change_plan", why=str(exc))
         return NOT_CHOSEN
+    if result["status"] == "outdated":  # quote again, for a yes to today's terms
+        dispatcher.utter_message(text=messages.PLAN_QUOTE_OUTDATED)
+        return [SlotSet("pending_plan", offer.plan_id), SlotSet("topic", None),
+                *ask_to_look_again(dispatcher, "change_plan")]
     response = {"changed": "utter_plan_changed", "pending": "utter_plan_change_pending"}.get(
         result["status"], "utter_plan_change_failed")
     dispatcher.utter_message(response=response, plan=label(result["plan"], reader))

@@ -10,8 +10,8 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.cancellation import offer_cancellation
-from actions.cases import tell_about_case
-from actions.consent import CustomerAction, offer_buttons, offered
+from actions.cases import case_topic, tell_about_case
+from actions.consent import CustomerAction, ask_to_look_again, offer_buttons, offered
 from actions.identity import answer_when_identified, latest_intent, reader_of, verified_email
 from actions.transcript import customer_words, entities_of, latest_customer_event, written_at
 from bot.app import offers
@@ -19,9 +19,10 @@ from bot.app import refunds as refund_cases
 from bot.app.account import renewal
 from bot.clock import now_utc
 from bot.core import messages
-from bot.core.formatting import money
+from bot.core.formatting import deadline, money
 from bot.core.mentions import mismatch_note, parse_amount, parse_date
 from bot.core.statuses import OfferKind
+from bot.core.timeutil import parse_utc
 from bot.db.models import Offer
 from bot.db.repository import UnknownCustomer
 from bot.settings import load_policy
@@ -105,16 +106,27 @@ def restate(dispatcher: CollectingDispatcher, tracker: Tracker, offer: Offer) ->
 
 
 def carry_out(dispatcher: CollectingDispatcher, tracker: Tracker, email: str, offer: Offer) -> list[dict[str, Any]]:
+    reader = reader_of(tracker)
     try:
-        result = refund_cases.carry_out_refund(offer.decision_id, email=email, consent=offer.token,
-                                               reader=reader_of(tracker))
+        result = refund_cases.carry_out_refund(offer.decision_id, email=email, consent=offer.token, reader=reader)
     except (refund_cases.NotAllowed, offers.NoConsent):
         dispatcher.utter_message(response="utter_need_identity")
         return []
     if result["status"] == "refunded" and result["canceled"]:
         dispatcher.utter_message(response="utter_cancelled_now")
     dispatcher.utter_message(text=result["message"])
-    return [SlotSet("last_request", None)]
+    if result["status"] == "changed":  # nothing moved: the rules look again if the customer wants
+        return [SlotSet("topic", None), *ask_to_look_again(dispatcher, tracker.get_slot("last_request"))]
+    if result.get("case_id"):  # it failed: people follow it up
+        dispatcher.utter_message(response="utter_case_opened", case_id=result["case_id"],
+                                 due=deadline(parse_utc(result["case_due"]), reader, now=now_utc()))
+        return [SlotSet("topic", case_topic(result)), SlotSet("last_request", None)]
+    if result["status"] not in ("refunded", "pending"):  # expired, or not for the assistant to pay
+        return [SlotSet("topic", None), SlotSet("last_request", None)]
+    # What "when?", "how much?" and "what now?" are about from here on: the refund made (or on its way).
+    done = {"kind": "decision", "rule": "R1", "done": True, "paid": result["status"] == "refunded",
+            **{key: result[key] for key in ("refund", "fee", "charge_amount", "currency")}}
+    return [SlotSet("topic", done), SlotSet("last_request", None)]
 
 
 def _mismatch(tracker: Tracker, decision: dict, reader) -> str | None:

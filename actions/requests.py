@@ -15,7 +15,6 @@ from actions.identity import ask_for_proof, prove
 from actions.plans import offer_plan_change, undo_change
 from actions.refunds import REASON_BY_INTENT, assess
 
-LOOK_AGAIN_SLOT = "look_again"
 FORM_SLOTS = ("identify_email", "identify_code")
 Answer = Callable[[CollectingDispatcher, Tracker, str, str], list]
 

@@ -58,6 +58,6 @@ def renewal(email: str, *, now: datetime, engine: Engine | None = None) -> dict:
         sub = repository.find_subscription(session, email)
         if sub is None:
             return {"renews": False, "access_until": None}
-        ended = sub.status == "canceled" and sub.current_period_end <= now
+        ended = sub.status == "canceled" and (sub.current_period_end <= now or repository.ended_at_once(session, sub))
         return {"renews": sub.status != "canceled" and not sub.cancel_at_period_end,
                 "access_until": None if ended else sub.current_period_end}

@@ -5,9 +5,10 @@ server, the console, and the tests. Calling it twice subscribes nothing twice.
 """
 from __future__ import annotations
 
-from bot.app.cases import open_ticket_for_returned_refund
+from bot.app.cases import follow_up_failed_movement, open_ticket_for_returned_refund
 from bot.billing import events
 
 
 def bootstrap() -> None:
     events.subscribe(events.RefundReturned, open_ticket_for_returned_refund)
+    events.subscribe(events.MovementFailed, follow_up_failed_movement)

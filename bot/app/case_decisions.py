@@ -192,10 +192,12 @@ def _granted_amount(case: models.ReviewCase, verdict: str, amount: int | None) -
 def _intended_key(case: models.ReviewCase) -> str:
     """The ledger key this case's money moves under: per charge and rule for a refund, per
     customer, rule and period for a credit. A second case about the same payment or period
-    has the same key, and so is refused (below) rather than reported as paid."""
+    has the same key, and so is refused (below) rather than reported as paid. The period is
+    the one the decision was about: after a renewal the subscription's is another one."""
     if case.kind == CaseKind.REFUND:
         return ledger.refund_key(case.decision.charge, case.rule or "R2")
-    return f"credit-{case.customer_id}-{case.rule}-{case.customer.subscription.current_period_end:%Y%m%d}"
+    period_end = datetime.fromisoformat(case.decision.facts["period_end"])
+    return f"credit-{case.customer_id}-{case.rule}-{period_end:%Y%m%d}"
 
 
 def _refuse_if_settled(session, case: models.ReviewCase) -> None:
@@ -204,8 +206,6 @@ def _refuse_if_settled(session, case: models.ReviewCase) -> None:
     if case.kind not in MONEY_CASES or case.decision is None:
         return
     if case.kind == CaseKind.REFUND and case.decision.charge is None:
-        return
-    if case.kind == CaseKind.CREDIT and not (case.customer and case.customer.subscription):
         return
     entry = ledger.by_key(session, _intended_key(case))
     if entry is not None and entry.decision_id != case.decision_id:
@@ -296,7 +296,7 @@ def customer_message(case: models.ReviewCase, entry: models.LedgerEntry | None) 
         currency=(entry.currency if entry is not None else None) or case.currency or "usd",
         note=case.decision_note or "",
         movement_status=entry.status if entry is not None else None,
-        stripe_id=entry.stripe_id if entry is not None else None, error=entry.error if entry is not None else None)
+        stripe_id=entry.stripe_id if entry is not None else None)
 
 
 def get_case(session, case_id: int) -> models.ReviewCase:

@@ -7,11 +7,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from bot.billing.events import RefundReturned, after_commit
+from bot.billing.events import MovementFailed, RefundReturned, after_commit
 from bot.core.domain import Outcome
 from bot.core.money import format_amount
 from bot.core.policy import Policy
-from bot.core.statuses import DECIDABLE, MONEY_CASES, CaseKind, CaseStatus
+from bot.core.statuses import DECIDABLE, MONEY_CASES, CaseKind, CaseStatus, MovementKind
 from bot.db import models
 from bot.notify.slack_cases import announce
 from bot.settings import load_policy
@@ -164,6 +164,48 @@ def open_ticket_for_returned_refund(session, event: RefundReturned) -> None:
         conversation_id=decision.conversation_id if decision else None,
         note=f"Stripe returned the refund {event.refund_id} of "
              f"{format_amount(event.amount, event.currency)}: {event.error}")
+    _announce_once_committed(session, case, created)
+
+
+def follow_up_reason(decision_id: int) -> str:
+    return f"movement_failed:d{decision_id}"
+
+
+def follow_up_failed_movement(session, event: MovementFailed) -> None:
+    """Money the rules or an agent decided (a refund, a credit, an R1 cancellation) that will
+    not be made: the agent's case, if an approval made it, is marked failed, and one ticket per
+    decision goes to people, announced once the transaction holding it commits. A plan change or
+    a stopped renewal has no decision: the customer is told there and then to ask for a person.
+    Subscribed by bot.app.bootstrap to what billing publishes."""
+    if event.decision_id is None:
+        return
+    decision = session.get(models.DecisionRecord, event.decision_id)
+    noun = "cancellation" if event.kind == MovementKind.CANCEL else str(event.kind)
+    what = f"The {noun}" + (f" of {format_amount(event.amount, event.currency)}" if event.amount else "")
+    approved = session.execute(select(models.ReviewCase).where(
+        models.ReviewCase.decision_id == decision.id, models.ReviewCase.kind.in_(MONEY_CASES),
+        models.ReviewCase.status.in_((CaseStatus.APPROVED, CaseStatus.ADJUSTED)))).scalars().first()
+    if approved is not None and (decision.executed or {}).get("ledger_key") == event.ledger_key:
+        approved.status, approved.updated_at = CaseStatus.FAILED, event.at
+        session.add(models.CaseEvent(case_id=approved.id, at=event.at, actor="system", action="movement_failed",
+                                     detail={"error": event.error}))
+        what += f" that {approved.decided_by} approved on case #{approved.id}"
+    case, created = open_case(
+        session, kind=CaseKind.TICKET, reason=follow_up_reason(decision.id), now=event.at, policy=load_policy(),
+        join_open=False, customer=session.get(models.Customer, event.customer_id), decision=decision,
+        channel=decision.channel, conversation_id=decision.conversation_id,
+        note=f"{what} could not be made ({event.error}). Contact the customer and settle it.")
+    _announce_once_committed(session, case, created)
+
+
+def _announce_once_committed(session, case: models.ReviewCase, created: bool) -> None:
     if created:
         announcement = case_summary(case, created)["announcement"]
         after_commit(session, lambda: announce(announcement))
+
+
+def follow_up_of(session, decision_id: int) -> models.ReviewCase | None:
+    """The ticket opened because money this decision moves could not be made, if any."""
+    return session.execute(select(models.ReviewCase).where(
+        models.ReviewCase.decision_id == decision_id,
+        models.ReviewCase.reason == follow_up_reason(decision_id))).scalars().first()

@@ -1,14 +1,17 @@
 """R7, changing plans: preview the prorated amount from Stripe, then change once, on a yes."""
 from __future__ import annotations
 
+from datetime import datetime
+
+from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from bot.app import offers
 from bot.billing import ledger
 from bot.billing.gateway import StripeGateway
 from bot.core.plans import Plan, UnknownPlan, display_name, options_for, stripe_plan_id
-from bot.core.statuses import LedgerStatus, OfferKind
-from bot.db import repository
+from bot.core.statuses import LedgerStatus, MovementKind, OfferKind
+from bot.db import models, repository
 from bot.db.session import get_engine, unit_of_work
 from bot.settings import load_plans, load_policy
 
@@ -54,15 +57,16 @@ def _ensure_stripe_plan(gateway, plan: Plan) -> str:
                                product_name=f"{load_policy().brand} {plan.id}")
 
 
-def preview_plan_change(email: str, plan_id: str, *, gateway=None, engine: Engine | None = None) -> dict:
-    """What Stripe says the change costs: the prorated charge (positive) or credit
-    (negative) for the rest of the period, and the next invoice's total."""
+def preview_plan_change(email: str, plan_id: str, *, at: datetime, gateway=None, engine: Engine | None = None) -> dict:
+    """What Stripe says the change costs if made at `at` (the moment the customer is quoted,
+    which their offer keeps): the prorated charge (positive) or credit (negative) for the rest
+    of the period, and the next invoice's total."""
     with unit_of_work(engine) as session:
         sub = repository.find_customer(session, email).subscription
         plan = _target(sub, plan_id)
         stripe_subscription, current_plan = sub.stripe_id, sub.plan
     gateway = gateway or StripeGateway.from_settings()
-    preview = gateway.preview_plan_change(stripe_subscription, _ensure_stripe_plan(gateway, plan))
+    preview = gateway.preview_plan_change(stripe_subscription, _ensure_stripe_plan(gateway, plan), proration_date=at)
     # A trialing subscription (and localstripe's) has no proration lines: nothing is
     # charged or credited for the current period, only the next invoice changes.
     prorated = sum(line["amount"] for line in preview["lines"] if line.get("proration"))
@@ -73,23 +77,43 @@ def preview_plan_change(email: str, plan_id: str, *, gateway=None, engine: Engin
 
 def change_plan(email: str, plan_id: str, *, consent: str | None, gateway=None, engine: Engine | None = None) -> dict:
     """Move the subscription to `plan_id` through the ledger, on the customer's accepted offer
-    `consent`. The movement is keyed by that offer, so a retry changes once and a later change
-    back and forth is a change of its own."""
+    `consent`, exactly as quoted: prorated at the moment of the quote (the offer's `made_at`),
+    and only while the subscription is still the one quoted (status "outdated" otherwise, and
+    nothing moves). The movement is keyed by that offer, so a retry changes once and a later
+    change back and forth is a change of its own."""
     engine = engine or get_engine()
     gateway = gateway or StripeGateway.from_settings()
     with unit_of_work(engine) as session:
         customer = repository.find_customer(session, email)
         offers.require_accepted(session, consent, kind=OfferKind.PLAN_CHANGE, customer=customer, plan_id=plan_id)
-        sub = customer.subscription
-        plan = _target(sub, plan_id)
-        key = f"plan-{sub.id}-{sub.plan}-to-{plan.id}-{consent}"
-        subscription_id, stripe_subscription = sub.id, sub.stripe_id
+        plan = _target(customer.subscription, plan_id)
     stripe_plan = _ensure_stripe_plan(gateway, plan)
     with unit_of_work(engine) as session:
+        offer = offers.require_accepted(session, consent, kind=OfferKind.PLAN_CHANGE, customer=customer,
+                                        plan_id=plan_id)
+        # Locked: of two conversations' yeses at once, the second sees the first's change below.
+        sub = session.execute(select(models.Subscription).where(models.Subscription.customer_id == customer.id)
+                              .with_for_update().execution_options(populate_existing=True)).scalar_one()
+        key = f"plan-{sub.id}-{sub.plan}-to-{plan.id}-{consent}"
+        if _changed_since_quoted(session, offer, sub, key):
+            return {"status": "outdated", "plan": plan, "error": None}
         ledger.record_plan_change(session, customer_id=customer.id, key=key, params={
-            "stripe_subscription": stripe_subscription, "stripe_plan": stripe_plan,
-            "subscription_id": subscription_id, "plan_id": plan.id, "price": plan.price,
-            "currency": plan.currency, "interval": plan.interval})
+            "stripe_subscription": sub.stripe_id, "stripe_plan": stripe_plan, "subscription_id": sub.id,
+            "plan_id": plan.id, "price": plan.price, "currency": plan.currency, "interval": plan.interval,
+            "proration_date": offer.made_at.isoformat()})
     entry = ledger.execute(engine, gateway, key)
     status = {LedgerStatus.SUCCEEDED: "changed", LedgerStatus.FAILED: "not_allowed"}.get(entry.status, "pending")
     return {"status": status, "plan": plan, "error": entry.error}
+
+
+def _changed_since_quoted(session, offer: models.Offer, sub: models.Subscription, key: str) -> bool:
+    """Whether the subscription is no longer the one the offer quoted: on another plan or in
+    another period, or changed or cancelled (in any conversation) since the quote."""
+    if sub.plan != offer.from_plan or not sub.current_period_start <= offer.made_at < sub.current_period_end:
+        return True
+    since = select(models.LedgerEntry.id).where(
+        models.LedgerEntry.customer_id == sub.customer_id,
+        models.LedgerEntry.kind.in_((MovementKind.PLAN_CHANGE, MovementKind.CANCEL)),
+        models.LedgerEntry.status != LedgerStatus.FAILED, models.LedgerEntry.created_at > offer.made_at,
+        models.LedgerEntry.idempotency_key != key)
+    return session.execute(since.limit(1)).first() is not None

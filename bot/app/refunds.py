@@ -80,8 +80,11 @@ def carry_out_refund(decision_id: int, *, email: str, consent: str | None, now: 
 
     `consent` is the token of the offer the customer accepted (bot/app/offers.py): without
     an accepted refund offer for this decision nothing moves (offers.NoConsent). An offer
-    confirmed after `decision_valid_minutes` is not honoured: the facts (the 24-hour window,
-    other refunds) may have changed, so the customer is asked to let the rules look again.
+    confirmed after `decision_valid_minutes` is not honoured, and neither is one the rules,
+    asked again on the account as it is now, would no longer make (another refund of the
+    payment, paid or under way; the window passed; the courtesy used): nothing is recorded,
+    and the customer can ask again. The refund and its cancellation are recorded together,
+    or not at all. A cancellation or refund that fails is followed up by a person (bot/app/cases.py).
     """
     engine = engine or get_engine()
     policy = policy or load_policy()
@@ -96,39 +99,65 @@ def carry_out_refund(decision_id: int, *, email: str, consent: str | None, now: 
             return _result("not_allowed", decision, messages.REFUND_NOT_AUTOMATIC)
         if now - decision.now > timedelta(minutes=policy.decision_valid_minutes):
             return _result("expired", decision, messages.OFFER_EXPIRED)
-        sub = decision.customer.subscription
-        must_cancel = sub is not None and sub.status != "canceled"
         charge = decision.charge
         if charge is None or charge.stripe_id is None:
             return _result("not_allowed", decision, messages.UNKNOWN_PAYMENT)
-        cancel_key = f"cancel-now-{sub.id}-d{decision.id}" if must_cancel else None
-        if cancel_key:
+        ledger.lock_charge(session, charge)  # until this commits, no other refund of it is recorded
+        made = ledger.by_key(session, ledger.refund_key(charge, decision.rule))  # by an earlier yes: a repeat
+        changed = made.amount != decision.refund if made else not _still_offered(session, decision, now, policy)
+        if changed:
+            return _result("changed", decision, messages.OFFER_NO_LONGER_STANDS)
+        # The refund an earlier yes recorded failed or came back: people follow it up, and
+        # nothing is cancelled for a refund that will not be paid.
+        unpaid = made is not None and made.status in (LedgerStatus.FAILED, LedgerStatus.REVERSED)
+        sub = decision.customer.subscription
+        cancel_key = f"cancel-now-{sub.id}-d{decision.id}" \
+            if sub is not None and sub.status != "canceled" and not unpaid else None
+        if cancel_key:  # recorded first, so the reconciler also carries it out first
             ledger.record_cancellation(session, subscription=sub, at_period_end=False,
-                                          decision_id=decision.id, key=cancel_key)
-        try:
-            refund_entry = ledger.record_refund(session, charge=charge, amount=decision.refund,
-                                                   rule=decision.rule, decision_id=decision.id)
-        except ledger.MovementRefused as exc:
-            return _result("not_allowed", decision, messages.refund_refused(str(exc)))
-        refund_key = refund_entry.idempotency_key
+                                       decision_id=decision.id, key=cancel_key)
+        refund_key = ledger.record_refund(session, charge=charge, amount=decision.refund, rule=decision.rule,
+                                          decision_id=decision.id).idempotency_key
     gateway = gateway or StripeGateway.from_settings()
     canceled = False
     if cancel_key:
-        canceled = ledger.execute(engine, gateway, cancel_key).status == LedgerStatus.SUCCEEDED
-        if not canceled:
+        cancellation = ledger.execute(engine, gateway, cancel_key)
+        if cancellation.status == LedgerStatus.FAILED:
+            ledger.abandon(engine, refund_key, "the cancellation this refund depends on could not be made")
+            return _followed_up(engine, _result("failed", decision, messages.CANCEL_FAILED_NOTHING_REFUNDED),
+                                cancellation.decision_id)
+        if cancellation.status != LedgerStatus.SUCCEEDED:
             return _result("pending", decision, messages.CANCEL_AND_REFUND_WAITING)
+        canceled = True
     entry = ledger.execute(engine, gateway, refund_key)
-    return _refund_result(entry, decision, canceled, reader)
+    result = _refund_result(entry, decision, canceled, reader)
+    return _followed_up(engine, result, entry.decision_id) if entry.status == LedgerStatus.FAILED else result
+
+
+def _still_offered(session, decision: models.DecisionRecord, now: datetime, policy: Policy) -> bool:
+    """The rules, asked again on the account as it is now, make the same R1 offer, and no
+    refund of ours under way (an agent's, say) has taken what it would pay."""
+    fresh = rules.decide(repository.to_account(decision.customer), Reason.parse(decision.reason), now, policy)
+    return (fresh.outcome is Outcome.AUTO_REFUND and fresh.charge_id == decision.charge.external_id
+            and fresh.refund == decision.refund and decision.refund <= ledger.refundable(session, decision.charge))
+
+
+def _followed_up(engine: Engine, result: dict, decision_id: int) -> dict:
+    """The result, with the ticket people follow up the failed movement of `decision_id` on
+    (an earlier yes's, when this one repeats it), for the customer to hear."""
+    with unit_of_work(engine) as session:
+        ticket = cases.follow_up_of(session, decision_id)
+        return {**result, **cases.case_summary(ticket, True)} if ticket is not None else result
 
 
 def _refund_result(entry: models.LedgerEntry, decision: models.DecisionRecord, canceled: bool,
                    reader: Reader) -> dict:
     if entry.status == LedgerStatus.SUCCEEDED:
         message = messages.refunded(entry.amount, entry.currency, entry.stripe_id, reader)
-        return {**_result("refunded", decision, message), "refund_id": entry.stripe_id,
-                "amount_text": format_amount(entry.amount, entry.currency), "canceled": canceled}
+        return {**_result("refunded", decision, message), "refund_id": entry.stripe_id, "canceled": canceled}
     if entry.status == LedgerStatus.FAILED:
-        return {**_result("not_allowed", decision, messages.refund_failed(entry.error)), "canceled": canceled}
+        message = messages.refund_failed(entry.amount, entry.currency, canceled, reader)
+        return {**_result("failed", decision, message), "canceled": canceled}
     if entry.status == LedgerStatus.REVERSED:
         return {**_result("reversed", decision, messages.refund_sent_back(entry.amount, entry.currency, reader)),
                 "canceled": canceled}
@@ -137,5 +166,8 @@ def _refund_result(entry: models.LedgerEntry, decision: models.DecisionRecord, c
 
 
 def _result(status: str, decision: models.DecisionRecord, message: str) -> dict:
+    """What the customer is told, and the decision's terms (for "how much?" afterwards)."""
     return {"status": status, "refund_id": None, "canceled": False, "message": message,
-            "amount_text": format_amount(decision.refund, decision.currency)}
+            "decision_id": decision.id, "amount_text": format_amount(decision.refund, decision.currency),
+            "refund": decision.refund, "fee": decision.fee, "currency": decision.currency,
+            "charge_amount": decision.charge.amount if decision.charge else None}

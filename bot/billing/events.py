@@ -32,6 +32,19 @@ class RefundReturned:
     at: datetime
 
 
+@dataclass(frozen=True)
+class MovementFailed:
+    """A movement will not be made: Stripe refused it, or what it depended on failed."""
+    ledger_key: str
+    kind: str
+    customer_id: int
+    decision_id: int | None
+    amount: int
+    currency: str | None
+    error: str
+    at: datetime
+
+
 Handler = Callable[[Session, object], None]
 _handlers: dict[type, list[Handler]] = {}
 

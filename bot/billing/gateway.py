@@ -186,45 +186,56 @@ class StripeGateway:
                 return item
         return None
 
-    def credit_balance(self, customer_id: str, amount: int, currency: str, *, description: str,
-                       idempotency_key: str) -> dict:
-        """A customer balance credit (negative amount), applied to the next invoice."""
+    def credit_next_invoice(self, customer_id: str, amount: int, currency: str, *, description: str,
+                            idempotency_key: str) -> dict:
+        """A credit on the customer's next invoice: a negative invoice item. Real Stripe and
+        localstripe both keep invoice items (localstripe has no customer balance), and the
+        item is found again by its key, which localstripe would otherwise ignore."""
         if amount <= 0:
             raise GatewayError("a credit must be a positive amount", retryable=False)
-        try:
-            txn = self.client.customers.balance_transactions.create(customer_id, params={
-                "amount": -amount, "currency": currency, "description": description,
-                "metadata": {KEY_FIELD: idempotency_key}}, options=self._keyed(idempotency_key))
-        except stripe.APIError as exc:
-            if exc.http_status == 404:
-                raise GatewayError("this Stripe server does not support customer balance "
-                                   "transactions (localstripe does not)", retryable=False) from exc
-            raise _wrap(exc) from exc
-        except stripe.StripeError as exc:
-            raise _wrap(exc) from exc
-        txn = _plain(txn)
-        return {"id": txn["id"], "amount": txn["amount"], "currency": txn["currency"]}
+        item = self._find_by_key(self.client.invoice_items.list, {"customer": customer_id, "limit": 100},
+                                 idempotency_key) or self._call(self.client.invoice_items.create, params={
+                                     "customer": customer_id, "amount": -amount, "currency": currency,
+                                     "description": description, "metadata": {KEY_FIELD: idempotency_key}},
+                                     options=self._keyed(idempotency_key))
+        return {"id": item["id"], "amount": item["amount"], "currency": item["currency"]}
 
     # --- plan changes (R7) ---------------------------------------------------------------
 
     def subscription(self, subscription_id: str) -> dict:
         return self._subscription(self._call(self.client.subscriptions.retrieve, subscription_id))
 
-    def preview_plan_change(self, subscription_id: str, new_plan_id: str) -> dict:
+    def preview_plan_change(self, subscription_id: str, new_plan_id: str, *, proration_date: datetime) -> dict:
+        """The invoice the change would make, prorated as if made at `proration_date` (the
+        moment the customer is quoted; the change itself passes the same moment)."""
+        return self._preview(self.subscription(subscription_id), new_plan_id, proration_date)
+
+    def next_invoice(self, subscription_id: str) -> dict:
+        """The subscription's next invoice as it stands: its plan and pending items (credits)."""
         sub = self.subscription(subscription_id)
+        return self._preview(sub, sub["plan"])
+
+    def _preview(self, sub: dict, plan_id: str, proration_date: datetime | None = None) -> dict:
+        # Always naming the subscription's item: localstripe, asked for a plain preview, attaches
+        # the customer's pending invoice items to the preview, and so loses them (credits too).
+        details = {"items": [{"id": sub["item_id"], "plan": plan_id}]}
+        if proration_date is not None:
+            details["proration_date"] = int(proration_date.timestamp())
         invoice = self._call(self.client.invoices.create_preview, params={
-            "customer": sub["customer"], "subscription": subscription_id,
-            "subscription_details": {"items": [{"id": sub["item_id"], "plan": new_plan_id}]}})
+            "customer": sub["customer"], "subscription": sub["id"], "subscription_details": details})
         return {"amount_due": invoice["amount_due"], "currency": invoice["currency"],
                 "lines": [{"amount": line["amount"], "description": line.get("description"),
                            "proration": bool(line.get("proration"))}
                           for line in invoice["lines"]["data"]]}
 
-    def change_plan(self, subscription_id: str, new_plan_id: str, *, idempotency_key: str) -> dict:
+    def change_plan(self, subscription_id: str, new_plan_id: str, *, proration_date: datetime,
+                    idempotency_key: str) -> dict:
+        """Move to `new_plan_id`, prorated at `proration_date`: exactly what the preview quoted."""
         sub = self.subscription(subscription_id)
         if sub["plan"] == new_plan_id:  # a retry after the change went through
             return sub
         # `plan` items, not `price`: localstripe silently ignores price items.
         updated = self._call(self.client.subscriptions.update, subscription_id, params={
-            "items": [{"id": sub["item_id"], "plan": new_plan_id}]}, options=self._keyed(idempotency_key))
+            "items": [{"id": sub["item_id"], "plan": new_plan_id}],
+            "proration_date": int(proration_date.timestamp())}, options=self._keyed(idempotency_key))
         return self._subscription(updated)

@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.billing.events import RefundReturned, publish
+from bot.billing.events import MovementFailed, RefundReturned, publish
 from bot.billing.gateway import GatewayError
 from bot.clock import now_utc
 from bot.core.statuses import FINISHED, REFUND_RETURNED, UNFINISHED, LedgerStatus, MovementKind
@@ -48,6 +48,13 @@ def refund_key(charge: models.Charge, rule: str) -> str:
     return f"refund-{charge.external_id}-{rule}"
 
 
+def lock_charge(session, charge: models.Charge) -> models.Charge:
+    """The charge, locked for this transaction and read afresh: what remains refundable cannot
+    change under a caller until it commits (on SQLite, writers are serialised anyway)."""
+    return session.execute(select(models.Charge).where(models.Charge.id == charge.id).with_for_update()
+                           .execution_options(populate_existing=True)).scalar_one()
+
+
 def record_refund(session, *, charge: models.Charge, amount: int, rule: str,
                   decision_id: int | None, key: str | None = None) -> models.LedgerEntry:
     """The pending ledger row for a refund, or the existing one for the same key."""
@@ -55,16 +62,7 @@ def record_refund(session, *, charge: models.Charge, amount: int, rule: str,
     existing = by_key(session, key)
     if existing is not None:
         return _same(existing, kind=MovementKind.REFUND, amount=amount, charge_id=charge.id)
-    # Lock the charge so two different keys cannot both pass the remainder check.
-    locked = session.execute(
-        select(models.Charge).where(models.Charge.id == charge.id).with_for_update()
-    ).scalar_one()
-    in_progress = session.execute(
-        select(func.coalesce(func.sum(models.LedgerEntry.amount), 0)).where(
-            models.LedgerEntry.charge_id == charge.id, models.LedgerEntry.kind == MovementKind.REFUND,
-            models.LedgerEntry.status.in_(UNFINISHED))
-    ).scalar_one()
-    remaining = locked.amount - locked.refunded - in_progress
+    remaining = refundable(session, lock_charge(session, charge))  # two keys cannot both pass the check
     if amount <= 0 or amount > remaining:
         raise MovementRefused(
             f"refund of {amount} on charge {charge.external_id} exceeds what remains ({remaining})")
@@ -73,6 +71,17 @@ def record_refund(session, *, charge: models.Charge, amount: int, rule: str,
         customer_id=charge.customer_id, charge_id=charge.id, amount=amount,
         currency=charge.currency,
         params={"stripe_charge": charge.stripe_id, "rule": rule, "charge_ref": charge.external_id}))
+
+
+def refundable(session, charge: models.Charge) -> int:
+    """What remains to refund on a locked charge (`lock_charge`): what Stripe has not refunded
+    yet, less the refunds of ours under way."""
+    in_progress = session.execute(
+        select(func.coalesce(func.sum(models.LedgerEntry.amount), 0)).where(
+            models.LedgerEntry.charge_id == charge.id, models.LedgerEntry.kind == MovementKind.REFUND,
+            models.LedgerEntry.status.in_(UNFINISHED))
+    ).scalar_one()
+    return charge.amount - charge.refunded - in_progress
 
 
 def record_cancellation(session, *, subscription: models.Subscription, at_period_end: bool,
@@ -183,10 +192,12 @@ def _perform(engine: Engine, gateway, entry: models.LedgerEntry) -> models.Ledge
     try:
         result = _call_stripe(gateway, entry)
     except GatewayError as exc:
-        status = LedgerStatus.PENDING if exc.retryable else LedgerStatus.FAILED
         with unit_of_work(engine) as session:
             row = by_key(session, entry.idempotency_key)
-            row.status, row.error, row.updated_at = status, str(exc), now_utc()
+            if exc.retryable:
+                row.status, row.error, row.updated_at = LedgerStatus.PENDING, str(exc), now_utc()
+            else:
+                fail(session, row, str(exc))
             return row
     with unit_of_work(engine) as session:
         row = by_key(session, entry.idempotency_key)
@@ -212,11 +223,12 @@ def _call_stripe(gateway, entry: models.LedgerEntry) -> dict:
                                            at_period_end=params["at_period_end"],
                                            idempotency_key=entry.idempotency_key)
     if entry.kind == MovementKind.CREDIT:
-        return gateway.credit_balance(params["stripe_customer"], entry.amount, entry.currency,
-                                      description=params["description"],
-                                      idempotency_key=entry.idempotency_key)
+        return gateway.credit_next_invoice(params["stripe_customer"], entry.amount, entry.currency,
+                                           description=params["description"],
+                                           idempotency_key=entry.idempotency_key)
     if entry.kind == MovementKind.PLAN_CHANGE:
         return gateway.change_plan(params["stripe_subscription"], params["stripe_plan"],
+                                   proration_date=datetime.fromisoformat(params["proration_date"]),
                                    idempotency_key=entry.idempotency_key)
     raise ValueError(f"unknown movement kind {entry.kind!r}")
 
@@ -251,6 +263,24 @@ def _apply_to_mirror(session, entry: models.LedgerEntry, result: dict) -> None:
     if entry.decision_id:
         decision = session.get(models.DecisionRecord, entry.decision_id)
         decision.executed = {**(decision.executed or {}), entry.kind: result["id"]}
+
+
+def fail(session: Session, entry: models.LedgerEntry, error: str) -> None:
+    """The movement will not be made: the ledger says so (`error` is for people, never for
+    customers) and `MovementFailed` is published for people to follow up (bot/app/cases.py)."""
+    at = now_utc()
+    entry.status, entry.error, entry.updated_at = LedgerStatus.FAILED, error, at
+    publish(session, MovementFailed(
+        ledger_key=entry.idempotency_key, kind=entry.kind, customer_id=entry.customer_id,
+        decision_id=entry.decision_id, amount=entry.amount, currency=entry.currency, error=error, at=at))
+
+
+def abandon(engine: Engine, key: str, reason: str) -> None:
+    """Fail a movement still waiting to be made, because what it depended on failed."""
+    with unit_of_work(engine) as session:
+        entry = by_key(session, key)
+        if entry.status == LedgerStatus.PENDING:
+            fail(session, entry, reason)
 
 
 def mark_refund_returned(session: Session, entry: models.LedgerEntry, refund: dict, at: datetime) -> None:

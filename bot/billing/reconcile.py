@@ -21,6 +21,7 @@ from sqlalchemy import select
 from bot.billing import ledger
 from bot.clock import now_utc
 from bot.core import messages
+from bot.core.domain import Outcome
 from bot.core.statuses import FINISHED, UNFINISHED, LedgerStatus, MovementKind
 from bot.db import models
 from bot.db.session import unit_of_work
@@ -66,10 +67,10 @@ def reconcile(engine, gateway, *, now: datetime | None = None, notifier=None) ->
     now = now or now_utc()
     done = []
     for key in due_keys(engine, now):
-        blocker = _waiting_on(engine, key)
-        if blocker == LedgerStatus.FAILED:
-            _fail(engine, key, "the cancellation this refund depends on could not be made")
-        if blocker:
+        wait, give_up = _depends_on(engine, key)
+        if give_up:
+            ledger.abandon(engine, key, give_up)
+        if wait or give_up:
             continue
         entry = ledger.try_execute(engine, gateway, key, now=now)
         if entry is None:
@@ -80,30 +81,34 @@ def reconcile(engine, gateway, *, now: datetime | None = None, notifier=None) ->
     return done
 
 
-def _waiting_on(engine, key: str) -> str | None:
-    """An R1 refund is paid only after its immediate cancellation went through (refund-rules R1)."""
+def _depends_on(engine, key: str) -> tuple[bool, str | None]:
+    """(wait, give-up reason) for an R1 movement, whose cancellation and refund go together
+    (refund-rules R1): its refund is paid only after its cancellation went through, and never
+    once that failed; its cancellation is made only with a refund recorded beside it (a lone
+    one is what an R1 yes refused by the ledger once left behind)."""
     with unit_of_work(engine) as session:
         entry = ledger.by_key(session, key)
-        if entry.kind != MovementKind.REFUND or entry.decision_id is None:
-            return None
+        decision = session.get(models.DecisionRecord, entry.decision_id) if entry.decision_id else None
+        if decision is None or decision.outcome != Outcome.AUTO_REFUND.value:
+            return False, None
+        if entry.kind == MovementKind.CANCEL:
+            refund = ledger.by_key(session, ledger.refund_key(decision.charge, decision.rule)) \
+                if decision.charge else None
+            alone = refund is None or refund.status == LedgerStatus.FAILED
+            return False, "the refund this cancellation goes with was never recorded" if alone else None
+        if entry.kind != MovementKind.REFUND:
+            return False, None
         cancels = session.execute(select(models.LedgerEntry.status).where(
             models.LedgerEntry.decision_id == entry.decision_id,
             models.LedgerEntry.kind == MovementKind.CANCEL)).scalars().all()
     if LedgerStatus.FAILED in cancels:
-        return LedgerStatus.FAILED
-    return "unfinished" if any(status != LedgerStatus.SUCCEEDED for status in cancels) else None
-
-
-def _fail(engine, key: str, reason: str) -> None:
-    with unit_of_work(engine) as session:
-        entry = ledger.by_key(session, key)
-        if entry.status == LedgerStatus.PENDING:
-            entry.status, entry.error, entry.updated_at = LedgerStatus.FAILED, reason, now_utc()
+        return False, "the cancellation this refund depends on could not be made"
+    return any(status != LedgerStatus.SUCCEEDED for status in cancels), None
 
 
 def customer_update(entry: models.LedgerEntry) -> str:
     return messages.movement_update(entry.kind, entry.status, entry.amount, entry.currency or "usd",
-                                    entry.stripe_id, entry.error)
+                                    entry.stripe_id)
 
 
 def tell_customer(engine, entry: models.LedgerEntry, notifier) -> bool:

@@ -37,6 +37,13 @@ ANSWERS: dict[str, dict[str, str]] = {
         "how_much": "{refund}: your payment of {charge} less the {fee} processing fee.",
         "what_next": "If you say yes, your subscription ends now, access included, and {refund} goes back to your "
                      "card. If you say no, nothing changes and your subscription carries on."},
+    "decision:R1_done": {
+        "when": "{refund_when}",
+        "why": "Your payment was made less than {window} hours ago, and our one-time late-cancellation refund is for "
+               "exactly that. The {fee_percent}% processing fee is kept.",
+        "how_much": "{refund}: your payment of {charge} less the {fee} processing fee.",
+        "what_next": "Nothing else is needed from you: your subscription has ended, access included, and you won't "
+                     "be charged again. " + REFUND_TIME},
     "decision:R2": {
         "when": "A person from our support team will decide by {due} and reply here.",
         "why": "Your payment was made more than {window} hours ago{courtesy}, so a refund for the unused part is up "
@@ -79,7 +86,7 @@ ANSWERS: dict[str, dict[str, str]] = {
         "how_much": "Nothing is refunded.",
         "what_next": "If you disagree, ask for a person and they'll look at it; otherwise nothing changes."},
     "cancel": {
-        "when": "Your access ends on {access_until}, and you won't be charged again.",
+        "when": "{cancel_when}",
         "why": "You've already paid for the current period, so stopping the renewal keeps your access until it "
                "ends.",
         "how_much": "Nothing more: you won't be charged again.",
@@ -149,6 +156,8 @@ def topic_key(topic: Mapping) -> str:
     kind = topic.get("kind")
     if kind == "decision":
         rule = topic.get("rule")
+        if rule == "R1" and topic.get("done"):
+            return "decision:R1_done"
         return "decision:R0_trial" if rule == "R0" and topic.get("trial_end") else f"decision:{rule}"
     if kind == "terms":
         return f"terms:{topic.get('topic')}"
@@ -174,10 +183,17 @@ def _values(topic: Mapping, policy: Policy, reader: Reader, now: datetime) -> di
               "courtesy": " and the one-time late-cancellation refund was already used"
                           if topic.get("courtesy_used") else "",
               "plan": topic.get("plan", "the new plan"), "next_invoice": cash("next_invoice")}
-    values["cancel_next"] = (f"Nothing else: you keep access until {values['access_until']} and won't be charged "
+    # No access_until: the subscription has ended (an R1 refund ends access at once), nothing runs on.
+    ended = not topic.get("access_until")
+    values["cancel_when"] = ("Your subscription has already ended, and you won't be charged again." if ended else
+                             f"Your access ends on {values['access_until']}, and you won't be charged again.")
+    values["cancel_next"] = ("Nothing else: your subscription has ended and you won't be charged again." if ended else
+                             f"Nothing else: you keep access until {values['access_until']} and won't be charged "
                              "again." if topic.get("done") else
                              f"If you say yes, your subscription won't renew and you keep access until "
                              f"{values['access_until']}. If you say no, nothing changes.")
+    values["refund_when"] = (f"It's on its way now. {REFUND_TIME}" if topic.get("paid") else
+                             "As soon as our payment processor answers again; I'll tell you here. " + REFUND_TIME)
     amount = money(abs(int(topic.get("prorated") or 0)), currency, reader)
     values["plan_cost"] = {"charge": f"{amount} now for the rest of this period, then {values['next_invoice']} on "
                                      "your next invoice.",
@@ -193,8 +209,10 @@ def _values(topic: Mapping, policy: Policy, reader: Reader, now: datetime) -> di
                                           f"{deadline(_moment(opening), reader, now=now) if opening else 'soon'}, "
                                           "and they'll reply here then."}.get(
         topic.get("handoff"), f"A person will reply here by {due}.")
-    values["account_when"] = (f"Your subscription renews on {values['period_end']}." if topic.get("renews") else
-                              f"Your access runs until {values['period_end']}; it won't renew.")
+    values["account_when"] = (
+        f"Your subscription renews on {values['period_end']}." if topic.get("renews") else
+        f"Your access runs until {values['period_end']}; it won't renew." if topic.get("period_end") else
+        "Your subscription has ended: it won't renew or charge you again.")
     return values
 
 

@@ -30,6 +30,9 @@ RELATIVE_DAYS = {"today": 0, "this morning": 0, "tonight": 0, "yesterday": 1, "l
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 WEEKDAY = re.compile(r"(?:(last|this past|past|on)\s+)?(mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)[a-z]*\.?")
 DAY_OF_MONTH = re.compile(r"(?:on\s+)?(?:the\s+)?(\d{1,2})(?:st|nd|rd|th)?(?:\s+of\s+(?:this|the)\s+month)?")
+# No payment has more digits before the point: a longer number is not an amount anyone paid
+# (and would outgrow Decimal's 28-digit arithmetic below).
+MOST_WHOLE_DIGITS = 15
 
 
 def parse_amount(text: str, currency: str) -> int | None:
@@ -39,6 +42,8 @@ def parse_amount(text: str, currency: str) -> int | None:
         number = number.replace(",", "")
     elif DECIMAL_COMMA.match(number):
         number = number.replace(",", ".")
+    if len(number.split(".")[0]) > MOST_WHOLE_DIGITS:
+        return None
     try:
         value = Decimal(number)
     except InvalidOperation:
@@ -60,7 +65,10 @@ def parse_date(text: str, now: datetime, tz: str | None = None) -> date | None:
     ago = AGO.fullmatch(lowered)
     if ago:
         count = SMALL_NUMBERS.get(ago.group(1)) or int(ago.group(1))
-        return today - timedelta(days=count * (7 if ago.group(2) == "week" else 1))
+        try:
+            return today - timedelta(days=count * (7 if ago.group(2) == "week" else 1))
+        except OverflowError:  # further back than the calendar goes: not a day a payment was made
+            return None
     weekday = WEEKDAY.fullmatch(lowered)
     if weekday:
         back = (today.weekday() - WEEKDAYS.index(next(d for d in WEEKDAYS if d.startswith(weekday.group(2))))) % 7

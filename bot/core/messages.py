@@ -152,19 +152,22 @@ def feature_names(features: list[str], reader: Reader) -> str:
     return listing([f"the {feature.replace('-', ' ').replace('_', ' ')}" for feature in features], reader)
 
 
-# --- carrying out a refund the customer confirmed (bot/app/refunds.py) -----------------
+# --- carrying out what the customer confirmed (bot/app/refunds.py, plan_changes.py) ---
 
 REFUND_NOT_AUTOMATIC = "This decision does not pay a refund by itself."
 OFFER_EXPIRED = ("That refund offer has expired, so I haven't changed anything. Ask me again and "
                  "I'll check your account afresh.")
+OFFER_NO_LONGER_STANDS = ("Your account has changed since I made that offer, so I haven't cancelled or refunded "
+                          "anything.")
 UNKNOWN_PAYMENT = "That payment is not known to the payment processor."
 CANCEL_AND_REFUND_WAITING = ("Our payment processor isn't answering right now, so I couldn't cancel and refund "
                              "yet. Nothing has been paid or charged twice: I'll finish it as soon as it's back "
                              "and tell you here.")
-
-
-def refund_refused(reason: str) -> str:
-    return f"The refund was refused: {reason}."
+CANCEL_FAILED_NOTHING_REFUNDED = ("I couldn't cancel your subscription just now, so I haven't refunded anything "
+                                  "either, and nothing on your account has changed.")
+PLAN_QUOTE_OUTDATED = ("Your subscription has changed since I quoted that switch (another change, a cancellation "
+                       "or a renewal came first), so I haven't changed anything.")
+PERSON_FOLLOWS_UP = "A person from our team is looking into it and will reply here."  # a ticket is open for it
 
 
 def refunded(amount: int, currency: str, refund_id: str | None, reader: Reader = Reader()) -> str:
@@ -172,8 +175,10 @@ def refunded(amount: int, currency: str, refund_id: str | None, reader: Reader =
             "reach your card within 5 to 10 business days.")
 
 
-def refund_failed(error: str | None) -> str:
-    return f"The refund could not be made: {error}"
+def refund_failed(amount: int, currency: str, canceled: bool, reader: Reader = Reader()) -> str:
+    """The refund could not be made (why is for people, never for the customer)."""
+    said = "Your subscription is cancelled, but the refund" if canceled else "The refund"
+    return f"{said} of {money(amount, currency, reader)} couldn't be made just now."
 
 
 def refund_sent_back(amount: int, currency: str, reader: Reader = Reader()) -> str:
@@ -189,7 +194,8 @@ def refund_waiting(amount: int, currency: str, reader: Reader = Reader()) -> str
 # --- later news of a money movement (bot/billing/reconcile.py) --------------------------
 
 def movement_update(kind: str, status: str, amount: int, currency: str, stripe_id: str | None,
-                    error: str | None, reader: Reader = Reader()) -> str:
+                    reader: Reader = Reader()) -> str:
+    """What became of a movement that finished later; why one failed is for people, not customers."""
     cash = money(amount, currency, reader)
     what = {MovementKind.REFUND: f"your refund of {cash}", MovementKind.CREDIT: f"your credit of {cash}",
             MovementKind.CANCEL: "cancelling your subscription", MovementKind.PLAN_CHANGE: "your plan change"}[kind]
@@ -197,9 +203,10 @@ def movement_update(kind: str, status: str, amount: int, currency: str, stripe_i
         ref = f" (reference {stripe_id})" if stripe_id else ""
         return f"An update: {what} has now gone through{ref}."
     if status == LedgerStatus.REVERSED:
-        return (f"An update: {what} was made, but your bank sent it back ({error}). Our support "
+        return (f"An update: {what} was made, but your bank sent it back. Our support "
                 "team has a ticket open and will contact you to pay it another way.")
-    return f"An update: {what} could not be made ({error}). Our support team will follow up."
+    failed = CANCEL_FAILED_NOTHING_REFUNDED if kind == MovementKind.CANCEL else f"{what} couldn't be made."
+    return f"An update: {failed} {PERSON_FOLLOWS_UP}"
 
 
 # --- an agent's decision on a case (bot/app/case_decisions.py) --------------------------
@@ -209,7 +216,7 @@ SLACK_DECISION_NOTES = {"approve": "Our support team has approved your request."
 
 
 def case_outcome(*, case_id: int, status: str, kind: str, amount: int, currency: str, note: str,
-                 movement_status: str | None, stripe_id: str | None, error: str | None) -> str:
+                 movement_status: str | None, stripe_id: str | None) -> str:
     """What the customer hears about their case, in their currency and with the reason."""
     if status == CaseStatus.DENIED:
         return f"About case #{case_id}: our support team has looked at it and can't grant it. {note}"
@@ -217,9 +224,9 @@ def case_outcome(*, case_id: int, status: str, kind: str, amount: int, currency:
         return f"About case #{case_id}: {note}"
     cash = money(amount, currency)
     what = "a refund" if kind == CaseKind.REFUND else "a credit towards your next invoice"
-    if movement_status == LedgerStatus.FAILED:
-        return (f"About case #{case_id}: {what} of {cash} was approved, but it could not be "
-                f"made ({error}). Our team will follow up. {note}")
+    if status == CaseStatus.FAILED or movement_status == LedgerStatus.FAILED:
+        return (f"About case #{case_id}: our team approved {what} of {cash}, but it couldn't be made just now. "
+                f"{PERSON_FOLLOWS_UP} {note}")
     done = "has been made" if movement_status == LedgerStatus.SUCCEEDED else "is on its way"
     ref = f" (reference {stripe_id})" if stripe_id else ""
     return f"About case #{case_id}: {what} of {cash} {done}{ref}. {note}"

@@ -49,10 +49,11 @@ class CaseStatus(TextEnum):
     ADJUSTED = "adjusted"
     DENIED = "denied"
     CLOSED = "closed"
+    FAILED = "failed"  # approved, but the money could not be made: a follow-up ticket is open
 
 
 DECIDABLE = (CaseStatus.OPEN, CaseStatus.CLAIMED)
-DECIDED = (CaseStatus.APPROVED, CaseStatus.ADJUSTED, CaseStatus.DENIED, CaseStatus.CLOSED)
+DECIDED = (CaseStatus.APPROVED, CaseStatus.ADJUSTED, CaseStatus.DENIED, CaseStatus.CLOSED, CaseStatus.FAILED)
 
 class OfferKind(TextEnum):
     REFUND = "refund"                              # R1: cancel now (if it renews) and refund

@@ -5,7 +5,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from bot.core import domain
-from bot.core.statuses import REFUND_RETURNED
+from bot.core.statuses import REFUND_RETURNED, LedgerStatus, MovementKind
 from bot.db import models
 
 
@@ -43,6 +43,15 @@ def find_subscription(session: Session, email: str) -> models.Subscription | Non
     if row is None:
         raise UnknownCustomer(f"no customer with email {email}")
     return row.subscription
+
+
+def ended_at_once(session: Session, subscription: models.Subscription) -> bool:
+    """Whether a cancellation that ends access at once (an R1 refund's) went through for it:
+    its access ended then, not at the end of the period it had been paid to."""
+    made = session.execute(select(models.LedgerEntry.params).where(
+        models.LedgerEntry.customer_id == subscription.customer_id, models.LedgerEntry.kind == MovementKind.CANCEL,
+        models.LedgerEntry.status == LedgerStatus.SUCCEEDED)).scalars()
+    return any(params.get("subscription_id") == subscription.id and not params.get("at_period_end") for params in made)
 
 
 def to_account(customer: models.Customer) -> domain.Account:

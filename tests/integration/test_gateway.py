@@ -1,6 +1,6 @@
 """The Stripe gateway over HTTP against a real localstripe process.
 
-What localstripe cannot serve (customer balance credits) is checked at the wire: a
+What only real Stripe would show (the exact request of a credit) is checked at the wire: a
 recording HTTP client captures the exact request stripe-python would send to Stripe.
 """
 from __future__ import annotations
@@ -95,29 +95,36 @@ def test_cancel_now_is_safe_to_retry(gateway, customer):
 def test_plan_change_preview_and_apply(gateway, customer):
     sub = _subscription(gateway, customer)
     gateway.ensure_plan("team-9900-usd-month", 9900, "usd", "month", product_name="GroupTrack team")
-    preview = gateway.preview_plan_change(sub["id"], "team-9900-usd-month")
+    quoted_at = datetime.now(timezone.utc)
+    preview = gateway.preview_plan_change(sub["id"], "team-9900-usd-month", proration_date=quoted_at)
     assert preview["currency"] == "usd" and isinstance(preview["amount_due"], int) and preview["lines"]
-    changed = gateway.change_plan(sub["id"], "team-9900-usd-month", idempotency_key="plan-1")
+    changed = gateway.change_plan(sub["id"], "team-9900-usd-month", proration_date=quoted_at, idempotency_key="plan-1")
     assert changed["plan"] == "team-9900-usd-month"
-    assert gateway.change_plan(sub["id"], "team-9900-usd-month", idempotency_key="plan-1")["plan"] == changed["plan"]
+    again = gateway.change_plan(sub["id"], "team-9900-usd-month", proration_date=quoted_at, idempotency_key="plan-1")
+    assert again["plan"] == changed["plan"]
 
 
-def test_balance_credit_request_on_the_wire():
-    recorder = RecordingClient({"id": "cbtxn_1", "object": "customer_balance_transaction",
-                                "amount": -490, "currency": "usd"})
+class ListThenAnswer(RecordingClient):
+    """An empty list for the lookup by key, then the canned body."""
+
+    def request(self, method, url, headers, post_data=None, *, _usage=None):
+        body, status, headers_out = super().request(method, url, headers, post_data, _usage=_usage)
+        return (json.dumps({"object": "list", "data": [], "has_more": False}) if method == "get" else body,
+                status, headers_out)
+
+
+def test_a_credit_is_a_negative_invoice_item_on_the_wire():
+    recorder = ListThenAnswer({"id": "ii_1", "object": "invoiceitem", "amount": -490, "currency": "usd"})
     gateway = StripeGateway("sk_test_wire", http_client=recorder)
-    result = gateway.credit_balance("cus_1", 490, "usd", description="R5 credit", idempotency_key="credit-1")
-    assert result == {"id": "cbtxn_1", "amount": -490, "currency": "usd"}
-    [sent] = recorder.requests
-    assert (sent["method"], sent["path"]) == ("post", "/v1/customers/cus_1/balance_transactions")
-    assert sent["form"]["amount"] == ["-490"] and sent["form"]["currency"] == ["usd"]
+    result = gateway.credit_next_invoice("cus_1", 490, "usd", description="R5 credit", idempotency_key="credit-1")
+    assert result == {"id": "ii_1", "amount": -490, "currency": "usd"}
+    looked, sent = recorder.requests
+    assert (looked["method"], looked["path"]) == ("get", "/v1/invoiceitems")
+    assert (sent["method"], sent["path"]) == ("post", "/v1/invoiceitems")
+    assert {name: value for name, value in sent["form"].items() if name != "metadata[idempotency_key]"} == {
+        "customer": ["cus_1"], "amount": ["-490"], "currency": ["usd"], "description": ["R5 credit"]}
+    assert sent["form"]["metadata[idempotency_key]"] == ["credit-1"]
     assert sent["headers"]["Idempotency-Key"] == "credit-1"
-
-
-def test_balance_credit_on_localstripe_is_a_clear_error(gateway, customer):
-    with pytest.raises(GatewayError, match="does not support customer balance") as err:
-        gateway.credit_balance(customer, 490, "usd", description="R5", idempotency_key="credit-2")
-    assert not err.value.retryable
 
 
 def test_an_unreachable_stripe_is_retryable():

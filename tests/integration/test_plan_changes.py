@@ -11,6 +11,7 @@ from bot.core.statuses import OfferKind
 from bot.db import models
 from bot.db.session import unit_of_work
 from bot.settings import load_plans
+from tests.conftest import DEMO_NOW
 from tests.support.consent import accepted_offer
 
 
@@ -30,14 +31,15 @@ def test_plan_options_for_an_active_and_a_cancelled_customer(seeded_engine):
 
 
 def test_preview_then_change_once(live_engine, gateway):
-    preview = preview_plan_change("dan@example.com", "pro-monthly", gateway=gateway, engine=live_engine)
+    preview = preview_plan_change("dan@example.com", "pro-monthly", at=DEMO_NOW, gateway=gateway, engine=live_engine)
     # Dan's mirrored subscription is a Stripe trial until the period ends (see mirror/push),
     # so Stripe prorates nothing now and the next invoice is the new price.
     assert (preview["plan"].id, preview["direction"], preview["prorated"]) == ("pro-monthly", "none", 0)
     assert (preview["next_invoice"], preview["from_plan"]) == (4900, "starter-monthly")
     with pytest.raises(NoConsent):  # no change without a yes to this change
         change_plan("dan@example.com", "pro-monthly", consent=None, gateway=gateway, engine=live_engine)
-    yes = accepted_offer(live_engine, "dan@example.com", kind=OfferKind.PLAN_CHANGE, plan_id="pro-monthly")
+    yes = accepted_offer(live_engine, "dan@example.com", kind=OfferKind.PLAN_CHANGE, plan_id="pro-monthly",
+                         from_plan=preview["from_plan"])
     with pytest.raises(NoConsent):  # a yes to another plan is not a yes to this one
         change_plan("dan@example.com", "pro-yearly", consent=yes, gateway=gateway, engine=live_engine)
     first = change_plan("dan@example.com", "pro-monthly", consent=yes, gateway=gateway, engine=live_engine)
@@ -58,11 +60,11 @@ def test_preview_then_change_once(live_engine, gateway):
 
 def test_a_plan_in_another_currency_or_unknown_is_refused(live_engine, gateway):
     with pytest.raises(CannotChangePlan, match="billed in JPY"):
-        preview_plan_change("dan@example.com", "pro-yearly-jpy", gateway=gateway, engine=live_engine)
+        preview_plan_change("dan@example.com", "pro-yearly-jpy", at=DEMO_NOW, gateway=gateway, engine=live_engine)
     with pytest.raises(UnknownPlan):
-        preview_plan_change("dan@example.com", "platinum", gateway=gateway, engine=live_engine)
+        preview_plan_change("dan@example.com", "platinum", at=DEMO_NOW, gateway=gateway, engine=live_engine)
     with pytest.raises(CannotChangePlan, match="no active subscription"):
-        preview_plan_change("jon@example.com", "pro-monthly", gateway=gateway, engine=live_engine)
+        preview_plan_change("jon@example.com", "pro-monthly", at=DEMO_NOW, gateway=gateway, engine=live_engine)
 
 
 class ProratingGateway:
@@ -71,7 +73,7 @@ class ProratingGateway:
     def ensure_plan(self, plan_id, *args, **kwargs):
         return plan_id
 
-    def preview_plan_change(self, subscription_id, plan_id):
+    def preview_plan_change(self, subscription_id, plan_id, *, proration_date):
         return {"amount_due": 0, "currency": "usd", "lines": [
             {"amount": -3267, "description": "Unused time on Pro", "proration": True},
             {"amount": 1267, "description": "Remaining time on Starter", "proration": True},
@@ -83,7 +85,7 @@ def test_a_prorated_credit_is_the_sum_of_the_proration_lines(seeded_engine):
         sub = session.execute(select(models.Subscription).join(models.Customer)
                               .where(models.Customer.email == "ana@example.com")).scalar_one()
         sub.stripe_id = "sub_ana"
-    preview = preview_plan_change("ana@example.com", "starter-monthly", gateway=ProratingGateway(),
+    preview = preview_plan_change("ana@example.com", "starter-monthly", at=DEMO_NOW, gateway=ProratingGateway(),
                                   engine=seeded_engine)
     assert (preview["direction"], preview["prorated"], preview["next_invoice"]) == ("credit", -2000, 0)
 

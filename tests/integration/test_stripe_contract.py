@@ -278,25 +278,25 @@ def test_cancel_now_retried_changes_the_subscription_once(contract):
 
 # 6 ------------------------------------------------------------------------------------
 
-def test_balance_credit(contract):
-    gateway = contract.gateway
-    customer = contract.customer()
-    key = contract.key("credit")
-    if not contract.expected({LOCALSTRIPE: False, TEST_MODE: True}):  # localstripe: no balance API
-        with pytest.raises(GatewayError, match="does not support customer balance") as missing:
-            gateway.credit_balance(customer, 490, "usd", description="contract credit", idempotency_key=key)
-        assert not missing.value.retryable
-        return
+def test_a_credit_comes_off_the_next_invoice_once(contract):
+    """A negative invoice item (localstripe has no customer balance), found again by its key on both."""
+    gateway, customer, key = contract.gateway, contract.customer(), contract.key("credit")
+    contract.plan("pro", PRO_PRICE)
+    sub = contract.subscribe(customer)
+    credit = gateway.credit_next_invoice(customer, 490, "usd", description="contract credit", idempotency_key=key)
+    assert credit["id"].startswith("ii_") and (credit["amount"], credit["currency"]) == (-490, "usd")
+    assert gateway.credit_next_invoice(customer, 490, "usd", description="contract credit",
+                                       idempotency_key=key) == credit
+    items = gateway.client.invoice_items.list(params={"customer": customer}).data
+    assert [(item.id, item.amount) for item in items] == [(credit["id"], -490)]
 
-    before = gateway.client.customers.retrieve(customer).balance
-    credit = gateway.credit_balance(customer, 490, "usd", description="contract credit", idempotency_key=key)
-    assert credit["id"].startswith("cbtxn_") and (credit["amount"], credit["currency"]) == (-490, "usd")
-    # credit_balance has no lookup of its own: a retry relies on Stripe honouring the key.
-    assert gateway.credit_balance(customer, 490, "usd", description="contract credit",
-                                  idempotency_key=key) == credit
-    assert gateway.client.customers.retrieve(customer).balance == before - 490
-    ledger = gateway.client.customers.balance_transactions.list(customer).data
-    assert [(t.id, t.amount) for t in ledger] == [(credit["id"], -490)]
+    upcoming = gateway.next_invoice(sub["id"])
+    assert {"amount": -490, "description": "contract credit", "proration": False} in upcoming["lines"]
+    assert (upcoming["amount_due"], upcoming["currency"]) == (PRO_PRICE - 490, "usd")
+    # Looking changes nothing: a plain preview on localstripe would have taken the item away.
+    assert gateway.next_invoice(sub["id"]) == upcoming
+    with pytest.raises(GatewayError, match="positive"):
+        gateway.credit_next_invoice(customer, 0, "usd", description="nothing", idempotency_key=contract.key("zero"))
 
 
 # 7 ------------------------------------------------------------------------------------
@@ -306,21 +306,22 @@ def test_plan_change_preview_and_apply_once(contract):
     sub = contract.subscribe(contract.customer())
     team = contract.plan("team", TEAM_PRICE)
 
-    preview = gateway.preview_plan_change(sub["id"], team)
+    quoted_at = datetime.now(timezone.utc)
+    preview = gateway.preview_plan_change(sub["id"], team, proration_date=quoted_at)
     assert isinstance(preview["amount_due"], int) and preview["amount_due"] >= 0
     assert preview["currency"] == "usd" and preview["lines"]
     assert all(isinstance(line["amount"], int) for line in preview["lines"])
     assert gateway.subscription(sub["id"])["plan"] == sub["plan"]  # a preview changes nothing
 
     key = contract.key("plan-change")
-    changed = gateway.change_plan(sub["id"], team, idempotency_key=key)
+    changed = gateway.change_plan(sub["id"], team, proration_date=quoted_at, idempotency_key=key)
     assert (changed["id"], changed["plan"]) == (sub["id"], team)
     # localstripe replaces the subscription item on a plan change; Stripe updates it in place.
     keeps_item = contract.expected({LOCALSTRIPE: False, TEST_MODE: True})
     assert (changed["item_id"] == sub["item_id"]) is keeps_item
 
     items_after_change = contract.raw_subscription(sub["id"])["items"]["data"]
-    assert gateway.change_plan(sub["id"], team, idempotency_key=key) == changed
+    assert gateway.change_plan(sub["id"], team, proration_date=quoted_at, idempotency_key=key) == changed
     items_after_retry = contract.raw_subscription(sub["id"])["items"]["data"]
     assert [(i["id"], i["plan"]["id"]) for i in items_after_retry] == \
         [(i["id"], i["plan"]["id"]) for i in items_after_change] == [(changed["item_id"], team)]

@@ -13,9 +13,10 @@ from tests.conftest import DEMO_NOW
 
 
 def accepted_offer(engine, email: str, *, kind: OfferKind = OfferKind.REFUND, decision_id: int | None = None,
-                   plan_id: str | None = None, now: datetime = DEMO_NOW) -> str:
+                   plan_id: str | None = None, from_plan: str | None = None, now: datetime = DEMO_NOW) -> str:
     conversation = f"test-{uuid.uuid4().hex[:12]}"
     offer = offers.make_offer(conversation_id=conversation, channel="rest", email=email, kind=kind, now=now,
-                              valid_minutes=30, decision_id=decision_id, plan_id=plan_id, engine=engine)
+                              valid_minutes=30, decision_id=decision_id, plan_id=plan_id, from_plan=from_plan,
+                              engine=engine)
     offers.answer(offer.token, conversation_id=conversation, email=email, accept=True, now=now, engine=engine)
     return offer.token

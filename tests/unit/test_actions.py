@@ -69,7 +69,8 @@ class Core:
 
     def carry_out_refund(self, decision_id, *, email, consent, reader):
         self.calls.append(("carry_out", decision_id, email, consent))
-        return {"status": "refunded", "canceled": True, "message": "Done: I've refunded $46.55."}
+        return {"status": "refunded", "canceled": True, "message": "Done: I've refunded $46.55.",
+                "decision_id": decision_id, "refund": 4655, "fee": 245, "charge_amount": 4900, "currency": "usd"}
 
     def make_offer(self, **terms):
         offer = SimpleNamespace(token=f"offer{len(self.open) + 1}", amount=terms["amount"],

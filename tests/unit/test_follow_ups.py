@@ -17,6 +17,8 @@ TOPICS = {
     "decision:R0": {"kind": "decision", "rule": "R0"},
     "decision:R1": {"kind": "decision", "rule": "R1", "refund": 4655, "fee": 245, "charge_amount": 4900,
                     "currency": "usd"},
+    "decision:R1_done": {"kind": "decision", "rule": "R1", "done": True, "paid": True, "refund": 4655,
+                         "fee": 245, "charge_amount": 4900, "currency": "usd"},
     "decision:R2": {"kind": "decision", "rule": "R2", "refund": 3084, "fee": 162, "base": 3246, "currency": "usd",
                     "case_id": 12, "case_due": DUE, "courtesy_used": True},
     "decision:R3": {"kind": "decision", "rule": "R3", "period_end": "2026-12-22T10:00:00+00:00"},

@@ -206,6 +206,8 @@ class Offer(Base):
     very next message says yes to it (actions/consent.py reads the turns); this row is the
     record of what was offered, on what terms, and how it was answered. `token` goes into
     the offer's buttons, so a button pressed on an older message cannot answer a newer offer.
+    A plan change is quoted as of `made_at` (Stripe's `proration_date`) and carried out as of
+    the same moment, on the subscription `from_plan` as it then was (bot/app/plan_changes.py).
     """
     __tablename__ = "offers"
     id: Mapped[int] = Column(Integer, primary_key=True)

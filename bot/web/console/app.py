@@ -48,7 +48,8 @@ DONE_TEXT = {"claimed": "You claimed this case.", "approved": "Approved.", "adju
              "denied": "Denied.", "closed": "Closed.", "join": "You joined the conversation; the assistant is paused.",
              "message": "Sent.", "handback": "Handed back to the assistant; the case is closed.",
              "assigned": "Assigned.", "unassigned": "Back in the queue for anyone to take.",
-             "noted": "Note added (the customer does not see it)."}
+             "noted": "Note added (the customer does not see it).",
+             "failed": "Approved, but the payment could not be made: the case failed and a follow-up ticket is open."}
 
 
 @web.middleware
