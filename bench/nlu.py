@@ -28,6 +28,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import yaml  # noqa: E402  (after the two settings above: Rasa and TensorFlow read them on import)
 
 from bench.knowledge import evaluate as evaluate_knowledge, print_knowledge  # noqa: E402
+from bench.languages import evaluate as evaluate_languages, print_languages  # noqa: E402
 from bench.nlu_data import HINT3_OUT_OF_SCOPE, held_out_split, hint3, folds, own_data, write  # noqa: E402
 from bench.nlu_report import Scores, plot, print_table, scores_for  # noqa: E402
 from bot.ops.quiet import silence_third_party_warnings  # noqa: E402
@@ -145,9 +146,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     silence_third_party_warnings()
     # First, while the process holds nothing else: the index's memory is measured as it loads.
-    knowledge = evaluate_knowledge()
+    knowledge, languages = evaluate_knowledge(), evaluate_languages()
     if args.answers_only:
         print_knowledge(knowledge)
+        print_languages(languages)
         return 0
     candidates = dict(CANDIDATES)
     shipped = next((name for name, pipeline in candidates.items() if pipeline == shipped_pipeline()), None)
@@ -170,6 +172,7 @@ def main(argv: list[str] | None = None) -> int:
     (OUT / "nlu.json").write_text(json.dumps([r.as_dict() for r in results], indent=2))
     print(f"\nplots: {OUT}/nlu.png, {OUT}/nlu-<pipeline>-confusion.png; numbers: {OUT}/nlu.json")
     print_knowledge(knowledge)
+    print_languages(languages)
     return 0
 
 
