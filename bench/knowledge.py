@@ -124,7 +124,7 @@ def routed_by_the_intent_model(texts: list[str]) -> list[bool]:
         loop.close()
 
 
-def _resident_mb() -> float:
+def resident_mb() -> float:
     """This process's resident memory now (not its peak: building the encoder's graph copies the
     weights for a moment)."""
     gc.collect()
@@ -141,9 +141,9 @@ def evaluate() -> KnowledgeScores:
     unknown = {key for _, keys in questions for key in keys} - {p.key for p in base.passages}
     if unknown:
         raise ValueError(f"{QUESTIONS.name} names passages the knowledge base has not: {', '.join(sorted(unknown))}")
-    before, started = _resident_mb(), time.monotonic()
+    before, started = resident_mb(), time.monotonic()
     index = KnowledgeIndex(base, shared_encoder())
-    build_seconds, resident = time.monotonic() - started, _resident_mb() - before
+    build_seconds, resident = time.monotonic() - started, resident_mb() - before
     answers, milliseconds = [], []
     for text, _ in questions:
         started = time.perf_counter()

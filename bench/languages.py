@@ -19,7 +19,7 @@ from pathlib import Path
 
 import yaml
 
-from bench.knowledge import _resident_mb, routed_by_the_intent_model
+from bench.knowledge import resident_mb, routed_by_the_intent_model
 
 MESSAGES = Path(__file__).resolve().parent / "language_messages.yml"
 SEED = 0
@@ -59,9 +59,9 @@ def evaluate() -> LanguageScores:
     rng = random.Random(SEED)
     typos = [misspelt(text, rng) for text in english]
     others = yaml.safe_load(MESSAGES.read_text(encoding="utf-8"))
-    before, started = _resident_mb(), time.monotonic()
+    before, started = resident_mb(), time.monotonic()
     detector = LanguageDetector(english)
-    build_seconds, resident = time.monotonic() - started, _resident_mb() - before
+    build_seconds, resident = time.monotonic() - started, resident_mb() - before
     started = time.perf_counter()
     foreign = [text for text in english if detector.other_language(text)]
     misspelt_foreign = [text for text in typos if detector.other_language(text)]
