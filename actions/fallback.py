@@ -1,4 +1,5 @@
-"""When the assistant does not understand: say what it can help with and offer a person; a
+"""When no intent fits: the answer for a message in another language or from the company's own
+texts (actions/unmatched.py); anything else, what the assistant can help with and a person, and a
 second miss in a row says so plainly."""
 from __future__ import annotations
 
@@ -7,8 +8,8 @@ from typing import Any
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.consent import CustomerAction
 from actions.policy_answers import HUMAN_BUTTON
+from actions.unmatched import ReadsUnmatched, unmatched_reply
 
 MISSES_BEFORE_OFFERING_A_PERSON = 2
 
@@ -26,13 +27,16 @@ def consecutive_misses(tracker: Tracker) -> int:
     return misses
 
 
-class ActionRephraseOrOfferHuman(CustomerAction):
+class ActionRephraseOrOfferHuman(ReadsUnmatched):
     def name(self) -> str:
         return "action_rephrase_or_offer_human"
 
     def respond(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
+        reply = unmatched_reply(tracker.latest_message.get("text") or "")
         # One button only: a "try again" button must not send /affirm, which could confirm an offer.
-        if consecutive_misses(tracker) >= MISSES_BEFORE_OFFERING_A_PERSON:
+        if reply:
+            dispatcher.utter_message(text=reply, buttons=HUMAN_BUTTON)
+        elif consecutive_misses(tracker) >= MISSES_BEFORE_OFFERING_A_PERSON:
             dispatcher.utter_message(response="utter_offer_human", buttons=HUMAN_BUTTON)
         else:
             dispatcher.utter_message(response="utter_please_rephrase", buttons=HUMAN_BUTTON)

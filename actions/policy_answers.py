@@ -8,7 +8,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.consent import CustomerAction
+from actions.unmatched import ReadsUnmatched, unmatched_reply
 from bot.settings import load_policy
 
 # intent -> (response, follow-up topic)
@@ -39,7 +39,7 @@ def explain_scope(dispatcher: CollectingDispatcher, intent: str | None) -> None:
                              buttons=HUMAN_BUTTON)
 
 
-class ActionExplainPolicy(CustomerAction):
+class ActionExplainPolicy(ReadsUnmatched):
     def name(self) -> str:
         return "action_explain_policy"
 
@@ -47,5 +47,10 @@ class ActionExplainPolicy(CustomerAction):
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         if intent in TERMS:
             return explain_terms(dispatcher, intent)
-        explain_scope(dispatcher, intent)
+        # "Out of scope" was also where questions the terms answer, and messages in other languages, went.
+        reply = unmatched_reply(tracker.latest_message.get("text") or "") if intent == "out_of_scope" else None
+        if reply:
+            dispatcher.utter_message(text=reply, buttons=HUMAN_BUTTON)
+        else:
+            explain_scope(dispatcher, intent)
         return []

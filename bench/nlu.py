@@ -7,7 +7,10 @@ a class), parse latency p50/p95 through the trained model's Agent (in process, o
 held-out messages), and training time as a ratio to today's baseline pipeline. Prints the
 table, writes bench/out/nlu.json, a summary plot and each candidate's confusion matrix.
 `--only NAME,...` runs some candidates; `--hint3-dir DIR` (or `make bench-nlu HINT3_DIR=DIR`)
-reads HINT3 from a local copy when it cannot be downloaded.
+reads HINT3 from a local copy when it cannot be downloaded. Then the answers from the knowledge
+base (bench/knowledge.py: precision and answered share on held-out folds, cost per question)
+and the language detector (bench/languages.py); `--answers-only` runs just those two, without
+training any pipeline.
 """
 from __future__ import annotations
 
@@ -24,6 +27,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import yaml  # noqa: E402  (after the two settings above: Rasa and TensorFlow read them on import)
 
+from bench.knowledge import evaluate as evaluate_knowledge, print_knowledge  # noqa: E402
+from bench.languages import evaluate as evaluate_languages, print_languages  # noqa: E402
 from bench.nlu_data import HINT3_OUT_OF_SCOPE, held_out_split, hint3, folds, own_data, write  # noqa: E402
 from bench.nlu_report import Scores, plot, print_table, scores_for  # noqa: E402
 from bot.ops.quiet import silence_third_party_warnings  # noqa: E402
@@ -136,8 +141,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="make bench-nlu", description=__doc__.splitlines()[0])
     parser.add_argument("--only", help="comma-separated candidate names (default: all, and config.yml's)")
     parser.add_argument("--hint3-dir", type=Path, help="folder with sofmattress_train.csv and sofmattress_test.csv")
+    parser.add_argument("--answers-only", action="store_true",
+                        help="only the knowledge base's answers and the language detector: no pipeline trained")
     args = parser.parse_args(argv)
     silence_third_party_warnings()
+    # First, while the process holds nothing else: the index's memory is measured as it loads.
+    knowledge, languages = evaluate_knowledge(), evaluate_languages()
+    if args.answers_only:
+        print_knowledge(knowledge)
+        print_languages(languages)
+        return 0
     candidates = dict(CANDIDATES)
     shipped = next((name for name, pipeline in candidates.items() if pipeline == shipped_pipeline()), None)
     if shipped is None:
@@ -158,6 +171,8 @@ def main(argv: list[str] | None = None) -> int:
     plot(results, OUT)
     (OUT / "nlu.json").write_text(json.dumps([r.as_dict() for r in results], indent=2))
     print(f"\nplots: {OUT}/nlu.png, {OUT}/nlu-<pipeline>-confusion.png; numbers: {OUT}/nlu.json")
+    print_knowledge(knowledge)
+    print_languages(languages)
     return 0
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import yaml
 
+from bot.core.knowledge import KnowledgeBase, KnowledgeError, knowledge_base, parse_config
 from bot.core.plans import Plan, parse_plans
 from bot.core.policy import Policy, PolicyError, parse_policy
 
@@ -103,6 +104,7 @@ class Settings:
     customer_token_secret: str
     policy_file: Path
     plans_file: Path
+    knowledge_file: Path = CONFIG / "knowledge.yml"   # the texts answered from when no intent fits
     action_server_secret: str = DEV_ACTION_SERVER_SECRET
     # A customer is waiting in the chat: give up on a silent Stripe long before the
     # library's 80 s, leave the movement pending in the ledger and let reconciliation
@@ -141,6 +143,7 @@ def settings(env=None) -> Settings:
         customer_token_secret=env.get("CUSTOMER_TOKEN_SECRET", DEV_CUSTOMER_TOKEN_SECRET),
         policy_file=Path(env.get("POLICY_FILE") or CONFIG / "policy.yml"),
         plans_file=Path(env.get("PLANS_FILE") or CONFIG / "plans.yml"),
+        knowledge_file=Path(env.get("KNOWLEDGE_FILE") or CONFIG / "knowledge.yml"),
         action_server_secret=env.get("ACTION_SERVER_SECRET") or DEV_ACTION_SERVER_SECRET,
         stripe_timeout_seconds=_positive_seconds(env, "STRIPE_TIMEOUT_SECONDS", 10.0),
         stripe_webhook_secret=env.get("STRIPE_WEBHOOK_SECRET"),
@@ -285,3 +288,15 @@ def load_plans(path: str | os.PathLike | None = None) -> dict[str, Plan]:
 @lru_cache(maxsize=4)
 def _plans_from(path: Path) -> dict[str, Plan]:
     return parse_plans(yaml.safe_load(path.read_text()) or {}, source=str(path))
+
+
+def load_knowledge(path: str | os.PathLike | None = None) -> KnowledgeBase:
+    """The knowledge base named by `path`, else KNOWLEDGE_FILE, else config/knowledge.yml; its
+    documents' files are read relative to it."""
+    path = Path(path or settings().knowledge_file)
+    try:
+        sources, threshold = parse_config(path.read_text(encoding="utf-8"), source=str(path))
+        texts = {s.key: (path.parent / s.file).read_text(encoding="utf-8") for s in sources}
+    except (OSError, UnicodeDecodeError) as exc:
+        raise KnowledgeError(f"knowledge base unreadable: {exc}") from None
+    return knowledge_base(sources, texts, threshold)

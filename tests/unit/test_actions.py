@@ -2,6 +2,7 @@
 turn before, everything else from the core (here stood in for, and recorded)."""
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from types import SimpleNamespace
 
@@ -231,7 +232,7 @@ def test_second_miss_in_a_row_offers_a_person(intents, response):
         events += [_user(intent), {"event": "action", "name": "action_listen"}]
     t = Tracker("s", {}, {"intent": {"name": intents[-1]}, "text": "?"}, events, False, None, {}, "")
     dispatcher = CollectingDispatcher()
-    ActionRephraseOrOfferHuman().run(dispatcher, t, {})
+    asyncio.run(ActionRephraseOrOfferHuman().run(dispatcher, t, {}))
     assert [m["response"] for m in dispatcher.messages] == [response]
     assert dispatcher.messages[0]["buttons"] == [{"title": "Talk to a person", "payload": "/request_human"}]
 

@@ -1,0 +1,186 @@
+"""`make bench-nlu`'s knowledge-base figures: how well config/knowledge.yml's texts answer the
+questions no intent covers, on bench/knowledge_questions.yml.
+
+Every labelled question gets the knowledge base's best answer and its confidence (the core's
+`choose`, no threshold). The threshold is learned as the one with the highest answered share of
+answerable questions among those whose answers are at least TARGET_PRECISION right; an answer is
+right when its passage is one the question is labelled with, and any answer to an unanswerable
+question is wrong. Figures are reported on data the threshold was not chosen on: stratified
+5-fold cross-validation (answerable / unanswerable), repeated with REPEATS shuffles. The threshold
+learned on all the questions is the one config/knowledge.yml should hold.
+
+The knowledge base only reads what the intent model leaves to it (the NLU fallback, or "out of
+scope"): the same held-out figures are also given for the questions the shipped model (models/,
+as `make run` trains it) routes there.
+"""
+from __future__ import annotations
+
+import asyncio
+import gc
+import time
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import yaml
+from sklearn.model_selection import StratifiedKFold
+
+from bot.core.knowledge import choose
+from bot.settings import ROOT, load_knowledge
+
+QUESTIONS = Path(__file__).resolve().parent / "knowledge_questions.yml"
+TARGET_PRECISION = 0.9
+REPEATS = 10
+
+
+ROUTED_HERE = ("nlu_fallback", "out_of_scope")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    confidence: float
+    right: bool        # the best passage is one the question is labelled with
+    answerable: bool
+    routed: bool       # the shipped intent model leaves it to the knowledge base
+
+
+@dataclass(frozen=True)
+class KnowledgeScores:
+    answerable: int
+    unanswerable: int
+    precision: float          # cross-validated: of the questions answered, the share answered rightly
+    answered_share: float     # cross-validated: of the answerable questions, the share answered
+    precision_range: tuple[float, float]
+    share_range: tuple[float, float]
+    routed_answerable: int    # answerable questions the intent model leaves to the knowledge base
+    routed_unanswerable: int
+    routed_precision: float   # the held-out figures above, on those questions only
+    routed_share: float
+    threshold_learned: float  # on all the questions
+    threshold_configured: float
+    build_seconds: float
+    resident_mb: float        # what building the index (encoder and ONNX Runtime included) keeps resident
+    question_ms: tuple[float, float]  # p50, p95 of one question: embedding and choosing
+
+
+def labelled(path: Path = QUESTIONS) -> list[tuple[str, list[str]]]:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return [(item["q"], list(item["passages"])) for item in data["answerable"]] + \
+        [(text, []) for text in data["unanswerable"]]
+
+
+def learn_threshold(outcomes: list[Outcome], target: float = TARGET_PRECISION) -> float:
+    """The least confidence answered from: the highest answered share at `target` precision (an
+    unreachable target answers nothing)."""
+    best_share, best = -1.0, float("inf")
+    answerable = sum(o.answerable for o in outcomes) or 1
+    for candidate in sorted({o.confidence for o in outcomes}):
+        answered = [o for o in outcomes if o.confidence >= candidate]
+        share = sum(o.answerable for o in answered) / answerable
+        if np.mean([o.right for o in answered]) >= target and share > best_share:
+            best_share, best = share, candidate
+    return best
+
+
+def held_out_answers(outcomes: list[Outcome], repeats: int = REPEATS) -> list[list[bool]]:
+    """For each repeat of the cross-validation, whether each question was answered by the
+    threshold learned on the folds it was not in."""
+    kinds = [o.answerable for o in outcomes]
+    answered_by_repeat = []
+    for seed in range(repeats):
+        answered = [False] * len(outcomes)
+        for train, test in StratifiedKFold(5, shuffle=True, random_state=seed).split(kinds, kinds):
+            threshold = learn_threshold([outcomes[i] for i in train])
+            for i in test:
+                answered[i] = outcomes[i].confidence >= threshold
+        answered_by_repeat.append(answered)
+    return answered_by_repeat
+
+
+def figures(outcomes: list[Outcome], answered: list[bool]) -> tuple[float, float]:
+    """(precision, answered share) of one repeat's held-out answers."""
+    chosen = [o for o, yes in zip(outcomes, answered) if yes]
+    precision = float(np.mean([o.right for o in chosen])) if chosen else 1.0
+    return precision, sum(o.answerable for o in chosen) / max(sum(o.answerable for o in outcomes), 1)
+
+
+@lru_cache(maxsize=1)
+def _shipped_agent():
+    from rasa.core.agent import Agent  # deferred: Rasa imports for seconds
+
+    from bot.ops.model import ensure_model
+    return Agent.load(str(ensure_model()))
+
+
+def routed_by_the_intent_model(texts: list[str]) -> list[bool]:
+    """Whether the shipped model (models/, trained if config.yml, domain.yml or data/ changed)
+    leaves each text to the NLU fallback or out of scope, as Rasa parses it."""
+    agent, loop = _shipped_agent(), asyncio.new_event_loop()
+    try:
+        return [loop.run_until_complete(agent.parse_message(text))["intent"]["name"] in ROUTED_HERE
+                for text in texts]
+    finally:
+        loop.close()
+
+
+def resident_mb() -> float:
+    """This process's resident memory now (not its peak: building the encoder's graph copies the
+    weights for a moment)."""
+    gc.collect()
+    status = Path("/proc/self/status").read_text()
+    return int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS:"))) / 1024
+
+
+def evaluate() -> KnowledgeScores:
+    from nlu.knowledge import KnowledgeIndex  # deferred: loads the sentence encoder
+    from nlu.sentence_encoder import shared_encoder
+
+    questions = labelled()
+    base = load_knowledge()
+    unknown = {key for _, keys in questions for key in keys} - {p.key for p in base.passages}
+    if unknown:
+        raise ValueError(f"{QUESTIONS.name} names passages the knowledge base has not: {', '.join(sorted(unknown))}")
+    before, started = resident_mb(), time.monotonic()
+    index = KnowledgeIndex(base, shared_encoder())
+    build_seconds, resident = time.monotonic() - started, resident_mb() - before
+    answers, milliseconds = [], []
+    for text, _ in questions:
+        started = time.perf_counter()
+        answers.append(choose(base.passages, index.similarities(text), float("-inf")))
+        milliseconds.append((time.perf_counter() - started) * 1000)
+    routed = routed_by_the_intent_model([text for text, _ in questions])
+    outcomes = [Outcome(answer.confidence, answer.passage.key in keys, bool(keys), here)
+                for answer, (_, keys), here in zip(answers, questions, routed)]
+    repeats = held_out_answers(outcomes)
+    precisions, shares = zip(*(figures(outcomes, answered) for answered in repeats))
+    kept = [i for i, o in enumerate(outcomes) if o.routed]
+    routed_precisions, routed_shares = zip(*(figures([outcomes[i] for i in kept], [answered[i] for i in kept])
+                                             for answered in repeats))
+    return KnowledgeScores(
+        sum(o.answerable for o in outcomes), sum(not o.answerable for o in outcomes),
+        float(np.mean(precisions)), float(np.mean(shares)), (min(precisions), max(precisions)),
+        (min(shares), max(shares)), sum(o.answerable and o.routed for o in outcomes),
+        sum(not o.answerable and o.routed for o in outcomes), float(np.mean(routed_precisions)),
+        float(np.mean(routed_shares)), learn_threshold(outcomes), base.threshold, build_seconds, resident,
+        (float(np.percentile(milliseconds, 50)), float(np.percentile(milliseconds, 95))))
+
+
+def print_knowledge(scores: KnowledgeScores) -> None:
+    s = scores
+    print(f"\nknowledge base ({(ROOT / 'config' / 'knowledge.yml').relative_to(ROOT)}) on {QUESTIONS.name}: "
+          f"{s.answerable} answerable, {s.unanswerable} unanswerable questions; threshold learned for "
+          f"{TARGET_PRECISION:.0%} precision, figures on held-out folds (5-fold CV x {REPEATS})\n")
+    print("| precision of answers | answered share | threshold learned on all / configured | index build "
+          "| memory added | one question p50 / p95 |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    print(f"| {s.precision:.3f} ({s.precision_range[0]:.3f}-{s.precision_range[1]:.3f}) "
+          f"| {s.answered_share:.3f} ({s.share_range[0]:.3f}-{s.share_range[1]:.3f}) "
+          f"| {s.threshold_learned:.3f} / {s.threshold_configured:.3f} | {s.build_seconds:.1f} s "
+          f"| {s.resident_mb:.0f} MB | {s.question_ms[0]:.1f} / {s.question_ms[1]:.1f} ms |")
+    print(f"\nof them, left to the knowledge base by the shipped intent model (NLU fallback or out of scope): "
+          f"{s.routed_answerable} answerable, {s.routed_unanswerable} unanswerable; held out, precision "
+          f"{s.routed_precision:.3f}, answered share {s.routed_share:.3f}")
+    if abs(s.threshold_learned - s.threshold_configured) > 1e-3:
+        print(f"config/knowledge.yml's threshold is not the one learned on these questions: set it to "
+              f"{s.threshold_learned:.3f}")

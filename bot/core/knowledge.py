@@ -1,0 +1,226 @@
+"""The company's own texts (its terms, its refund FAQ) as passages a question can be answered from.
+
+Pure: the texts come in as strings and the similarities as numbers (an adapter reads the files
+and runs the sentence encoder). A document is split at its headings: where it numbers them
+("6. User Data and Content"), at those only; otherwise at every short line that is not a
+sentence ("Policy Overview", "What if I canceled a day late?"). A passage is a heading and the
+sentences under it; a bullet becomes a sentence of its own, joined to the line that introduces
+it ("You agree not to use the Service to:" + "- Share your account credentials ..."), so that a
+bullet quoted alone still says what it means.
+
+The encoder reads each passage as units: its heading alone, and each sentence under its heading.
+A question is answered from the passage whose unit is most like it, when the answer's confidence
+reaches the threshold `make bench-nlu` learns from labelled questions (bench/knowledge.py). The
+confidence is that similarity plus its lead over the best unit of any other passage: measured,
+a close second is where wrong answers come from (a similarity alone never separated right from
+wrong at 90 % precision). Below it, no answer: the assistant says what it can help with and offers
+a person.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import yaml
+
+NUMBERED_HEADING = re.compile(r"^(\d{1,3})\.\s+(\S.{0,100})$")
+BULLET = re.compile(r"^\s*[-*•]\s+")
+SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[]?[A-Z])")
+LONGEST_HEADING_WORDS = 16
+# A line ending so is a sentence (or a lead-in to bullets), never a heading.
+SENTENCE_PUNCTUATION = ".:;,"
+# Sentences quoted beside the best one: those nearly as close to the question, in the text's order.
+QUOTED_AT_MOST = 2
+NEARLY_AS_CLOSE = 0.05
+
+
+class KnowledgeError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Passage:
+    key: str                    # "terms/6", "faq/what-if-i-canceled-a-day-late": what labelled questions name
+    called: str                 # the document as customers read its name: "our terms"
+    number: str | None          # the section's number, where the document numbers them
+    heading: str | None         # None: the text before the document's first heading
+    sentences: tuple[str, ...]
+
+    def units(self) -> tuple[str, ...]:
+        """What the encoder reads of the passage: its heading, then each sentence under its heading
+        (which says what the sentence is about)."""
+        if not self.heading:
+            return self.sentences
+        return (self.heading, *(f"{self.heading}: {sentence}" for sentence in self.sentences))
+
+
+@dataclass(frozen=True)
+class Answer:
+    passage: Passage
+    sentences: tuple[str, ...]  # the passage's sentences that answer, in the text's order
+    confidence: float
+
+
+@dataclass(frozen=True)
+class KnowledgeBase:
+    passages: tuple[Passage, ...]
+    threshold: float            # the least confidence answered from
+
+    def answer(self, similarities: Sequence[Sequence[float]]) -> Answer | None:
+        return choose(self.passages, similarities, self.threshold)
+
+
+@dataclass(frozen=True)
+class Source:
+    """One document of the knowledge base, as config/knowledge.yml names it."""
+    key: str       # what its passages' keys start with: "terms"
+    file: str      # where its text is, relative to the configuration file
+    called: str    # its name as customers read it: "our terms"
+
+
+def parse_config(text: str, *, source: str = "knowledge file") -> tuple[list[Source], float]:
+    """The documents and the threshold a knowledge configuration names."""
+    try:
+        data = yaml.safe_load(text) or {}
+    except yaml.YAMLError as exc:
+        raise KnowledgeError(f"{source} is not valid YAML: {str(exc).splitlines()[0]}") from None
+    documents, threshold = (data.get("documents"), data.get("threshold")) if isinstance(data, dict) else (None, None)
+    if not isinstance(documents, list) or not documents:
+        raise KnowledgeError(f"{source}: `documents` lists the texts to answer from (key, file, called)")
+    if isinstance(threshold, bool) or not isinstance(threshold, (int, float)):
+        raise KnowledgeError(f"{source}: `threshold` is a number (make bench-nlu learns it)")
+    sources = []
+    for entry in documents:
+        if not isinstance(entry, dict) or not all(isinstance(entry.get(k), str) for k in ("key", "file", "called")):
+            raise KnowledgeError(f"{source}: each document has a key, a file and how customers call it, not {entry!r}")
+        sources.append(Source(entry["key"], entry["file"], entry["called"]))
+    return sources, float(threshold)
+
+
+def knowledge_base(sources: Sequence[Source], texts: Mapping[str, str], threshold: float) -> KnowledgeBase:
+    """The passages of every document (`texts`: each source's key to its text)."""
+    passages = [p for s in sources for p in split_document(s.key, s.called, texts[s.key])]
+    keys = [p.key for p in passages]
+    if len(set(keys)) != len(keys):
+        raise KnowledgeError("two documents share a key")
+    return KnowledgeBase(tuple(passages), threshold)
+
+
+def split_document(key: str, called: str, text: str) -> list[Passage]:
+    """The passages of one document, in its order; headings with nothing under them are dropped."""
+    if not re.fullmatch(r"[a-z0-9-]+", key):
+        raise KnowledgeError(f"a document's key is lower-case letters, digits and dashes, not {key!r}")
+    lines = [line.strip() for line in text.replace("\r\n", "\n").split("\n")]
+    numbered = any(NUMBERED_HEADING.match(line) for line in lines)
+    passages: list[Passage] = []
+    number, heading, body = None, None, []
+
+    def close() -> None:
+        sentences = _sentences(body)
+        if sentences:
+            section = number or _slug(heading or "introduction")
+            passages.append(Passage(f"{key}/{section}", called, number, heading, tuple(sentences)))
+
+    for line in lines:
+        found = NUMBERED_HEADING.match(line) if numbered else None
+        if found or (not numbered and _is_heading(line)):
+            close()
+            number, heading = (found.group(1), found.group(2).strip()) if found else (None, line)
+            body = []
+        else:
+            body.append(line)
+    close()
+    if not passages:
+        raise KnowledgeError(f"{called} has no text to answer from")
+    keys = [p.key for p in passages]
+    repeated = sorted({k for k in keys if keys.count(k) > 1})
+    if repeated:
+        raise KnowledgeError(f"{called} has two sections under one heading: {', '.join(repeated)}")
+    return passages
+
+
+def _is_heading(line: str) -> bool:
+    return (bool(line) and not BULLET.match(line) and line[-1] not in SENTENCE_PUNCTUATION
+            and len(line.split()) <= LONGEST_HEADING_WORDS)
+
+
+def _slug(heading: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", heading.lower()).strip("-") or "section"
+
+
+def _sentences(lines: list[str]) -> list[str]:
+    """Paragraphs cut into sentences; bullets joined to the sentence that leads into them."""
+    sentences: list[str] = []
+    lead_in = None
+    for line in lines:
+        if not line:
+            continue
+        if BULLET.match(line):
+            item = BULLET.sub("", line).rstrip(";")
+            sentences.append(_full_stop(f"{lead_in} {_lowered_first(item)}" if lead_in else item))
+            continue
+        lead_in = None
+        found = [_readable(s) for s in SENTENCE_END.split(line) if s.strip()]
+        if line.endswith(":"):
+            # "You agree to:" leads into its bullets; "Billing:" only names them (every word capitalised).
+            last = found.pop()[:-1]
+            if not all(word[:1].isupper() for word in last.split()):
+                lead_in = last
+        sentences.extend(found)
+    return sentences
+
+
+def _full_stop(sentence: str) -> str:
+    return sentence if sentence[-1:] in ".!?" else sentence + "."
+
+
+def _lowered_first(text: str) -> str:
+    """'Provide accurate information' -> 'provide accurate information'; 'API' or 'CustomerTrackr' kept."""
+    first = text.split(" ", 1)[0]
+    return text[0].lower() + text[1:] if len(first) > 1 and first[1:].islower() else text
+
+
+def _readable(sentence: str) -> str:
+    """A sentence written in capitals (disclaimers often are) in sentence case; names with
+    capitals inside ("CustomerTrackr") kept as written."""
+    words = sentence.strip().split(" ")
+    shouted = [word for word in words if len(word) > 1 and word.isupper()]
+    if len(shouted) < 0.6 * len(words):
+        return sentence.strip()
+    text = re.sub(r"'S\b", "'s", " ".join(word.lower() if word.isupper() else word for word in words))
+    first = next((i for i, c in enumerate(text) if c.isalpha()), 0)
+    return text[:first] + text[first].upper() + text[first + 1:]
+
+
+def choose(passages: Sequence[Passage], similarities: Sequence[Sequence[float]], threshold: float) -> Answer | None:
+    """The answer to a question from its similarity to each unit of each passage
+    (`similarities[i][j]`: passage i's unit j, as `Passage.units` lists them), or None when the
+    confidence (the best similarity plus its lead over any other passage's best) is below `threshold`."""
+    if len(similarities) != len(passages) or any(len(s) != len(p.units()) for p, s in zip(passages, similarities)):
+        raise ValueError("one similarity for each unit of each passage")
+    if not passages:
+        return None
+    best = [max(scores) for scores in similarities]
+    index = max(range(len(passages)), key=best.__getitem__)
+    runner_up = max((score for i, score in enumerate(best) if i != index), default=best[index])
+    confidence = 2 * best[index] - runner_up
+    if confidence < threshold:
+        return None
+    passage = passages[index]
+    scores = list(similarities[index])[len(passage.units()) - len(passage.sentences):]  # the sentences' own
+    nearest = sorted(range(len(scores)), key=lambda j: -scores[j])
+    quoted = sorted(j for j in nearest[:QUOTED_AT_MOST] if scores[j] >= scores[nearest[0]] - NEARLY_AS_CLOSE)
+    return Answer(passage, tuple(passage.sentences[j] for j in quoted), confidence)
+
+
+def answer_text(answer: Answer) -> str:
+    """What the customer reads: where it is written, then the sentences themselves."""
+    passage = answer.passage
+    if passage.number and passage.heading:
+        where = f"{passage.called}, section {passage.number} ({passage.heading})"
+    elif passage.heading:
+        where = f"{passage.called}, \u201c{passage.heading}\u201d"
+    else:
+        where = passage.called
+    return f"From {where}: {' '.join(answer.sentences)}"

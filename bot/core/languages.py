@@ -1,0 +1,46 @@
+"""Messages not in English: when to say so, and what to say, in their language and in English.
+
+The assistant understands English only. A message a language detector places in another
+language gets, instead of the English "I didn't understand", the way to a person: in its own
+language where we can write it well, and in English always. The detector (nlu/language.py)
+reads the message as written and as spelled like the training data; this module decides.
+"""
+from __future__ import annotations
+
+# Fewer words than this tell too little: "thx", "ok", "nah" looked Dutch or Italian to the detector.
+FEWEST_WORDS = 2
+
+IN_ENGLISH = ("Sorry, I can only help in English for now. A person from our team can help you: press "
+              "\u201cTalk to a person\u201d, or write \u201ctalk to a person\u201d.")
+
+# Written for each language the detector is asked to recognise; the button keeps its English title.
+IN_THEIR_LANGUAGE = {
+    "es": ("Lo siento, por ahora solo puedo atenderle en inglés. Una persona de nuestro equipo puede "
+           "ayudarle: pulse «Talk to a person» o escriba «talk to a person»."),
+    "fr": ("Désolé, pour l'instant je ne peux répondre qu'en anglais. Une personne de notre équipe peut "
+           "vous aider : appuyez sur « Talk to a person » ou écrivez « talk to a person »."),
+    "de": ("Entschuldigung, ich kann im Moment nur auf Englisch helfen. Eine Person aus unserem Team kann Ihnen "
+           "helfen: Tippen Sie auf \u201eTalk to a person\u201c oder schreiben Sie \u201etalk to a person\u201c."),
+    "pt": ("Desculpe, por enquanto só consigo atender em inglês. Uma pessoa da nossa equipe pode ajudar: "
+           "toque em \u201cTalk to a person\u201d ou escreva \u201ctalk to a person\u201d."),
+    "it": ("Mi dispiace, per ora posso rispondere solo in inglese. Una persona del nostro team può aiutarla: "
+           "tocchi «Talk to a person» oppure scriva «talk to a person»."),
+    "nl": ("Sorry, ik kan op dit moment alleen in het Engels helpen. Iemand van ons team kan u helpen: tik op "
+           "\u2018Talk to a person\u2019 of schrijf \u2018talk to a person\u2019."),
+}
+LANGUAGES = tuple(IN_THEIR_LANGUAGE)
+
+
+def other_language(as_written: str | None, as_corrected: str | None, words: int) -> str | None:
+    """The language a message is in when it is surely not English: the detector named the same
+    non-English language for it as written and with misspelt words corrected to the training
+    data's (misspelt English looked foreign to it: "is toere a cotnract"), and it has words enough."""
+    if words < FEWEST_WORDS or as_written is None or as_written == "en" or as_written != as_corrected:
+        return None
+    return as_written
+
+
+def not_in_english_reply(language: str) -> str:
+    """Their language first, where we write it, then English."""
+    theirs = IN_THEIR_LANGUAGE.get(language)
+    return f"{theirs}\n\n{IN_ENGLISH}" if theirs else IN_ENGLISH

@@ -1,0 +1,44 @@
+"""The knowledge base read by the sentence encoder: every passage's units embedded once, a
+question embedded and compared with them (a dot product: the vectors are unit length), and the
+core's `choose` deciding what, if anything, answers it.
+
+One index per process, built at its first question: the encoder's weights and the units'
+vectors stay loaded (`make bench-nlu` reports what that costs in memory and per question).
+"""
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+
+from bot.core.knowledge import Answer, KnowledgeBase
+from bot.settings import load_knowledge
+from nlu.sentence_encoder import SentenceEncoder, shared_encoder
+
+
+class KnowledgeIndex:
+    def __init__(self, base: KnowledgeBase, encoder: SentenceEncoder):
+        self.base, self.encoder = base, encoder
+        units = [unit for passage in base.passages for unit in passage.units()]
+        self._vectors = encoder.encode(units)
+        self._ends = np.cumsum([len(passage.units()) for passage in base.passages])
+
+    def similarities(self, question: str) -> list[list[float]]:
+        """The question's similarity to each unit of each passage, as `choose` reads them."""
+        scores = self._vectors @ self.encoder.encode([question])[0]
+        return [part.tolist() for part in np.split(scores, self._ends[:-1])]
+
+    def answer(self, question: str) -> Answer | None:
+        return self.base.answer(self.similarities(question))
+
+
+_shared: list[KnowledgeIndex] = []
+_building = threading.Lock()
+
+
+def shared_index() -> KnowledgeIndex:
+    """This process's index of the configured knowledge base (config/knowledge.yml)."""
+    with _building:
+        if not _shared:
+            _shared.append(KnowledgeIndex(load_knowledge(), shared_encoder()))
+        return _shared[0]

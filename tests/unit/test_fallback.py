@@ -1,0 +1,95 @@
+"""The fallback action with the real knowledge base, encoder and language detector: a question
+the terms answer is answered from them, a message in another language gets the way to a person
+in it and in English, and what neither covers still gets what the assistant can help with."""
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import unmatched
+from actions.fallback import ActionRephraseOrOfferHuman
+from bot.core.knowledge import KnowledgeError
+from bot.core.languages import IN_ENGLISH, IN_THEIR_LANGUAGE
+
+HUMAN_BUTTON = [{"title": "Talk to a person", "payload": "/request_human"}]
+
+
+def fallback_reply(*texts: str) -> tuple[list[dict], list[dict]]:
+    """The action's messages and events for the last of `texts`, each of them a message no intent fitted."""
+    events = []
+    for text in texts:
+        events += [{"event": "user", "text": text, "parse_data": {"intent": {"name": "nlu_fallback"}}},
+                   {"event": "action", "name": "action_listen"}]
+    tracker = Tracker("s", {}, {"intent": {"name": "nlu_fallback"}, "text": texts[-1]}, events, False, None, {}, "")
+    dispatcher = CollectingDispatcher()
+    returned = asyncio.run(ActionRephraseOrOfferHuman().run(dispatcher, tracker, {}))
+    return dispatcher.messages, returned
+
+
+@pytest.mark.parametrize("question, where, said", [
+    ("who owns the data I put in?", "From our terms, section 6 (User Data and Content): ",
+     "You retain all ownership rights to the data"),
+    ("can I share my login with my colleague?", "From our terms, section 7 (Acceptable Use Policy): ",
+     "share your account credentials with others"),
+])
+def test_a_question_the_terms_answer_is_answered_from_them_with_where_it_is_written(question, where, said):
+    messages, events = fallback_reply(question)
+    assert len(messages) == 1 and messages[0]["text"].startswith(where) and said in messages[0]["text"]
+    assert messages[0]["buttons"] == HUMAN_BUTTON
+    assert events == []  # an answer from the texts sets nothing: no offer, no consent to give
+
+
+def test_the_answer_is_a_sentence_or_two_not_the_section():
+    messages, _ = fallback_reply("who owns the data I put in?")
+    assert messages[0]["text"].count(". ") <= 2 and len(messages[0]["text"]) < 400
+
+
+@pytest.mark.parametrize("message, language", [
+    ("quiero cancelar mi suscripción", "es"), ("ich möchte mein Abo kündigen", "de"),
+    ("je voudrais un remboursement", "fr"), ("ik wil mijn abonnement opzeggen", "nl"),
+])
+def test_a_message_in_another_language_gets_a_person_in_it_and_in_english(message, language):
+    messages, _ = fallback_reply(message)
+    assert messages == [{**messages[0], "text": f"{IN_THEIR_LANGUAGE[language]}\n\n{IN_ENGLISH}",
+                         "buttons": HUMAN_BUTTON}]
+
+
+@pytest.mark.parametrize("texts, response", [
+    (["what's the weather in paris"], "utter_please_rephrase"),
+    (["what's the weather in paris", "how much is the pro plan per month"], "utter_offer_human"),
+])
+def test_what_neither_covers_gets_the_usual_answer_and_a_second_miss_a_person(texts, response):
+    messages, _ = fallback_reply(*texts)
+    assert [m["response"] for m in messages] == [response] and messages[0]["buttons"] == HUMAN_BUTTON
+
+
+def test_a_broken_knowledge_base_leaves_the_usual_answer(monkeypatch):
+    def broken():
+        raise KnowledgeError("knowledge base unreadable: no such file")
+    monkeypatch.setattr(unmatched, "shared_index", broken)
+    messages, _ = fallback_reply("who owns the data I put in?")
+    assert [m["response"] for m in messages] == ["utter_please_rephrase"]
+
+
+def out_of_scope_reply(text: str) -> list[dict]:
+    from actions.policy_answers import ActionExplainPolicy
+    events = [{"event": "user", "text": text, "parse_data": {"intent": {"name": "out_of_scope"}}}]
+    tracker = Tracker("s", {}, {"intent": {"name": "out_of_scope"}, "text": text}, events, False, None, {}, "")
+    dispatcher = CollectingDispatcher()
+    asyncio.run(ActionExplainPolicy().run(dispatcher, tracker, {}))
+    return dispatcher.messages
+
+
+def test_a_message_in_another_language_read_as_out_of_scope_also_gets_a_person_in_it():
+    # The intent model put "me cobraron dos veces" (charged twice, in Spanish) out of scope.
+    messages = out_of_scope_reply("me cobraron dos veces")
+    assert [m["text"] for m in messages] == [f"{IN_THEIR_LANGUAGE['es']}\n\n{IN_ENGLISH}"]
+    assert messages[0]["buttons"] == HUMAN_BUTTON
+
+
+def test_what_is_out_of_scope_in_english_and_not_in_the_texts_is_still_out_of_scope():
+    messages = out_of_scope_reply("what's the weather in paris")
+    assert [m["response"] for m in messages] == ["utter_out_of_scope"]

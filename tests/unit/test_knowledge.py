@@ -1,0 +1,149 @@
+"""The knowledge base: texts split into passages, the answer chosen (or withheld) from
+similarities, what the customer reads, and the shipped configuration."""
+from __future__ import annotations
+
+import pytest
+
+from bot.core.knowledge import (KnowledgeError, Passage, answer_text, choose, knowledge_base, parse_config,
+                                split_document)
+from bot.settings import load_knowledge
+
+TERMS = """Terms of Service
+These Terms govern your use of the Service.
+1. Acceptance of Terms
+By using the Service you agree. If you do not agree, do not use it.
+2. Acceptable Use Policy
+You agree not to use the Service to:
+- Send spam
+- Share your account credentials with others
+Violation may end your account.
+3. Billing
+Billing:
+- All payments are processed through Stripe, our payment processor
+10. Disclaimer
+THE SERVICE IS PROVIDED "AS IS". CustomerTrackr'S LIABILITY IS LIMITED.
+"""
+
+FAQ = """Refund FAQ
+
+Policy Overview
+
+We do not offer refunds. All plans come with a free 12-day trial.
+
+What if I canceled a day late?
+
+Contact support within 24 hours.
+"""
+
+
+def test_numbered_sections_are_the_passages_and_the_text_before_them_is_an_introduction():
+    passages = split_document("terms", "our terms", TERMS)
+    assert [(p.key, p.number, p.heading) for p in passages] == [
+        ("terms/introduction", None, None), ("terms/1", "1", "Acceptance of Terms"),
+        ("terms/2", "2", "Acceptable Use Policy"), ("terms/3", "3", "Billing"), ("terms/10", "10", "Disclaimer")]
+    assert passages[1].sentences == ("By using the Service you agree.", "If you do not agree, do not use it.")
+
+
+def test_a_bullet_says_what_it_means_alone_joined_to_the_line_that_leads_into_it():
+    sharing = split_document("terms", "our terms", TERMS)[2]
+    assert sharing.sentences == ("You agree not to use the Service to send spam.",
+                                 "You agree not to use the Service to share your account credentials with others.",
+                                 "Violation may end your account.")
+    billing = split_document("terms", "our terms", TERMS)[3]  # "Billing:" names its bullets, leads into nothing
+    assert billing.sentences == ("All payments are processed through Stripe, our payment processor.",)
+
+
+def test_a_sentence_in_capitals_is_written_in_sentence_case_keeping_names():
+    disclaimer = split_document("terms", "our terms", TERMS)[-1]
+    assert disclaimer.sentences == ('The service is provided "as is".', "CustomerTrackr's liability is limited.")
+
+
+def test_without_numbered_headings_short_lines_that_are_not_sentences_are_the_headings():
+    passages = split_document("faq", "our refund FAQ", FAQ)
+    assert [p.key for p in passages] == ["faq/policy-overview", "faq/what-if-i-canceled-a-day-late"]
+    assert passages[0].sentences == ("We do not offer refunds.", "All plans come with a free 12-day trial.")
+    assert passages[1].units() == ("What if I canceled a day late?",
+                                   "What if I canceled a day late?: Contact support within 24 hours.")
+
+
+@pytest.mark.parametrize("key, text, error", [
+    ("Terms!", TERMS, "lower-case"),
+    ("faq", "", "no text"),
+    ("faq", "Billing\nWe bill.\nBilling\nWe bill again.\n", "two sections under one heading"),
+])
+def test_a_document_that_cannot_be_split_is_refused_with_a_reason(key, text, error):
+    with pytest.raises(KnowledgeError, match=error):
+        split_document(key, "our FAQ", text)
+
+
+def passage(key: str, *sentences: str) -> Passage:
+    return Passage(key, "our terms", key.split("/")[1], key.upper(), tuple(sentences))
+
+
+PASSAGES = [passage("terms/1", "a", "b", "c"), passage("terms/2", "d")]
+
+
+def test_the_answer_is_the_passage_with_the_closest_unit_and_its_nearest_sentences_in_order():
+    # units: heading, then each sentence; confidence = best + lead over the other passage's best
+    answer = choose(PASSAGES, [[0.1, 0.75, 0.5, 0.78], [0.3, 0.4]], threshold=0.9)
+    assert answer.passage.key == "terms/1"
+    assert answer.sentences == ("a", "c")   # a is nearly as close as c, b is not: a and c, in the text's order
+    assert answer.confidence == pytest.approx(0.78 + (0.78 - 0.4))
+
+
+def test_a_close_second_passage_withholds_the_answer_however_similar_the_best_is():
+    assert choose(PASSAGES, [[0.1, 0.8, 0.2, 0.2], [0.3, 0.79]], threshold=0.9) is None
+    assert choose(PASSAGES, [[0.1, 0.8, 0.2, 0.2], [0.3, 0.5]], threshold=0.9) is not None
+
+
+def test_similarities_that_do_not_match_the_units_are_refused():
+    with pytest.raises(ValueError, match="each unit"):
+        choose(PASSAGES, [[0.1, 0.5, 0.2], [0.3, 0.4]], threshold=0.5)
+
+
+def test_the_customer_reads_where_it_is_written_then_the_sentences():
+    terms = split_document("terms", "our terms", TERMS)
+    answer = choose(terms, [[0.9 if "credentials" in u else 0.0 for u in p.units()] for p in terms], threshold=0.5)
+    assert answer_text(answer) == ("From our terms, section 2 (Acceptable Use Policy): You agree not to use the "
+                                   "Service to share your account credentials with others.")
+    faq = split_document("faq", "our refund FAQ", FAQ)
+    answer = choose(faq, [[0.0] * len(faq[0].units()), [0.9, 0.8]], threshold=0.5)
+    assert answer_text(answer) == ("From our refund FAQ, \u201cWhat if I canceled a day late?\u201d: "
+                                   "Contact support within 24 hours.")
+
+
+@pytest.mark.parametrize("text, error", [
+    ("documents: []\nthreshold: 0.5", "documents"),
+    ("documents: [{key: faq, file: f.txt, called: our FAQ}]", "threshold"),
+    ("documents: [{key: faq, file: f.txt}]\nthreshold: 0.5", "how customers call it"),
+    ("documents: [", "not valid YAML"),
+])
+def test_a_broken_configuration_is_refused_with_a_reason(text, error):
+    with pytest.raises(KnowledgeError, match=error):
+        parse_config(text)
+
+
+def test_two_documents_with_one_key_are_refused():
+    sources, threshold = parse_config("documents: [{key: faq, file: a, called: x}, {key: faq, file: b, called: y}]\n"
+                                      "threshold: 0.5")
+    with pytest.raises(KnowledgeError, match="share a key"):
+        knowledge_base(sources, {"faq": FAQ}, threshold)
+
+
+def test_the_shipped_knowledge_base_has_every_section_of_the_terms_and_every_question_of_the_faq():
+    base = load_knowledge()
+    keys = [p.key for p in base.passages]
+    assert keys[:17] == ["terms/introduction"] + [f"terms/{n}" for n in range(1, 17)]
+    assert [p.heading for p in base.passages if p.key.startswith("faq/")] == [
+        "Policy Overview", "What if I canceled a day late?", "What if I email after 24 hours?",
+        "What if I signed up, but never used my GroupTrack account?",
+        "What if I am having technical problems and can\u2019t use my GroupTrack account?",
+        "What if I forgot I have a GroupTrack subscription?"]
+    assert not any("protected]" in s or "Did this answer" in s for p in base.passages for s in p.sentences)
+
+
+def test_a_missing_text_is_a_one_line_error(tmp_path):
+    config = tmp_path / "knowledge.yml"
+    config.write_text("documents: [{key: faq, file: gone.txt, called: our FAQ}]\nthreshold: 0.5\n")
+    with pytest.raises(KnowledgeError, match="unreadable"):
+        load_knowledge(config)
