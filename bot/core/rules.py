@@ -11,7 +11,7 @@ from fractions import Fraction
 
 from dateutil.relativedelta import relativedelta
 
-from bot.core import messages
+from bot.core import explanations
 from bot.core.domain import Account, Charge, Decision, Incident, Outcome, Reason, Subscription
 from bot.core.money import fee, microseconds, remaining_fraction, round_half_up
 from bot.core.policy import Policy
@@ -29,10 +29,10 @@ def decide(account: Account, reason: Reason, now: datetime, policy: Policy) -> D
     if reason in (Reason.LATE_CANCELLATION, Reason.UNSPECIFIED):
         return _prorated_review_or_no_refund(account, latest, sub, reason, now, policy)
     if reason is Reason.UNUSED_ACCOUNT:
-        return _no_refund("R3", latest, sub, reason, now, messages.explain_unused(policy.late_cancel_window_hours))
+        return _no_refund("R3", latest, sub, reason, now, explanations.explain_unused(policy.late_cancel_window_hours))
     if reason is Reason.FORGOT_SUBSCRIPTION:
         return _no_refund("R4", latest, sub, reason, now,
-                          messages.explain_forgotten(policy.late_cancel_window_hours))
+                          explanations.explain_forgotten(policy.late_cancel_window_hours))
     if reason is Reason.TECHNICAL_PROBLEM:
         return _technical_problem(account, latest, sub, reason, now, policy)
     raise ValueError(f"unknown reason {reason!r}")
@@ -113,11 +113,11 @@ def _nothing_to_refund(account, reason, now, latest) -> Decision:
     sub = account.subscription
     currency = (latest.currency if latest else sub.currency if sub else "usd")
     if latest is None and sub and sub.status == "trialing" and sub.trial_end:
-        text = messages.explain_trial(sub.trial_end)
+        text = explanations.explain_trial(sub.trial_end)
     elif latest is None:
-        text = messages.NO_PAYMENT
+        text = explanations.NO_PAYMENT
     else:
-        text = messages.explain_already_refunded(latest.id, latest.amount, latest.currency)
+        text = explanations.explain_already_refunded(latest.id, latest.amount, latest.currency)
     return _base_decision("R0", Outcome.NOTHING_TO_REFUND, reason, now, latest, currency, text,
                           requires_cancellation=False,
                           trial_end=sub.trial_end.isoformat() if sub and sub.trial_end else None)
@@ -127,7 +127,7 @@ def _late_cancellation_courtesy(charge, sub, reason, now, policy) -> Decision:
     base = charge.amount
     fee_amount = fee(base, policy.refund_fee_percent)
     refund = base - fee_amount
-    text = messages.explain_courtesy(charge.id, base, fee_amount, refund, charge.currency,
+    text = explanations.explain_courtesy(charge.id, base, fee_amount, refund, charge.currency,
                                      policy.late_cancel_window_hours)
     return _base_decision(
         "R1", Outcome.AUTO_REFUND, reason, now, charge, charge.currency, text,
@@ -141,15 +141,15 @@ def _late_cancellation_courtesy(charge, sub, reason, now, policy) -> Decision:
 def _prorated_review_or_no_refund(account, charge, sub, reason, now, policy) -> Decision:
     start, end = paid_period(charge, sub)
     if not start <= now < end:
-        return _no_refund("R8", charge, sub, reason, now, messages.explain_period_over())
+        return _no_refund("R8", charge, sub, reason, now, explanations.explain_period_over())
     fraction = remaining_fraction(start, end, now)
     base = min(round_half_up(charge.amount * fraction), charge.refundable)
     fee_amount = fee(base, policy.refund_fee_percent)
     refund = base - fee_amount
     if refund <= 0:
-        return _no_refund("R8", charge, sub, reason, now, messages.NOTHING_LEFT_TO_PRORATE)
+        return _no_refund("R8", charge, sub, reason, now, explanations.NOTHING_LEFT_TO_PRORATE)
     courtesy = used_courtesy(account)
-    text = messages.explain_prorated(charge.id, base, fee_amount, refund, charge.currency, courtesy)
+    text = explanations.explain_prorated(charge.id, base, fee_amount, refund, charge.currency, courtesy)
     return _base_decision(
         "R2", Outcome.REVIEW_REFUND, reason, now, charge, charge.currency, text,
         base=base, fee_amount=fee_amount, refund=refund,
@@ -171,7 +171,7 @@ def _technical_problem(account, charge, sub, reason, now, policy) -> Decision:
     credit = round_half_up(Fraction(sub.price * microseconds(union), period)) if period else 0
     credit = min(credit, sub.price)
     hours = microseconds(union) // 3_600_000_000
-    text = messages.explain_outage_credit(hours, credit, sub.currency)
+    text = explanations.explain_outage_credit(hours, credit, sub.currency)
     return _base_decision(
         "R5", Outcome.REVIEW_CREDIT, reason, now, None, sub.currency, text,
         credit=credit, period_start=start.isoformat(), period_end=end.isoformat(),
@@ -182,7 +182,7 @@ def _technical_problem(account, charge, sub, reason, now, policy) -> Decision:
 
 def _ticket(account, charge, sub, reason, now, policy, longest) -> Decision:
     ongoing = [i.feature for i in account.incidents if i.start <= now and (i.end is None or i.end > now)]
-    text = messages.explain_ticket(ongoing)
+    text = explanations.explain_ticket(ongoing)
     return _base_decision(
         "R6", Outcome.TICKET, reason, now, charge, charge.currency if charge else "usd", text,
         ongoing_incidents=ongoing or None,
