@@ -43,6 +43,13 @@ test-system-deps:
 	$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $(TEST_DEBS) >/dev/null \
 	  && echo "installed $(TEST_DEBS)"
 
+# axe-core for the browser tests' accessibility checks, pinned in its own package-lock.json:
+# installed again only when the lock changes. Without npm those checks skip (or fail under CI).
+AXE := tests/support/axe
+$(AXE)/node_modules/.installed: $(AXE)/package-lock.json
+	@if command -v npm >/dev/null; then cd $(AXE) && npm ci --silent --no-audit --no-fund --ignore-scripts && touch node_modules/.installed; \
+	else echo "npm not found: install Node.js and npm for the accessibility checks (they skip without it)"; fi
+
 run: $(INSTALLED)
 	$(BIN)/bot run
 
@@ -50,7 +57,7 @@ run: $(INSTALLED)
 run-prod: $(INSTALLED) test-system-deps
 	$(BIN)/bot run-prod
 
-test: $(INSTALLED) test-system-deps
+test: $(INSTALLED) test-system-deps $(AXE)/node_modules/.installed
 	$(BIN)/python -m tests.run_all
 
 bench: $(INSTALLED)
