@@ -49,8 +49,8 @@ def test_the_sign_in_page_is_a_card_not_the_whole_page(live, browser):  # noqa: 
 
 
 def test_a_ticket_has_no_amount_and_the_queue_passes_axe(live, browser):  # noqa: F811
-    reply = texts(say(live, "console-ticket-gia", "the post scheduler keeps failing",
-                      issue_customer_token("gia@example.com", secret=SECRET)))
+    reply = texts(say(live, "console-ticket-cy", "the post scheduler keeps failing",
+                      issue_customer_token("cy@example.com", secret=SECRET)))
     ticket = int(re.search(r"ticket #(\d+)", reply).group(1))
     sign_in(browser, live.urls["console"])
     row = browser.find_element(By.CSS_SELECTOR, f"tr[data-case='{ticket}']")
