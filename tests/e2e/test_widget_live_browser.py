@@ -13,7 +13,7 @@ from sqlalchemy import select
 from bot.db import models
 from bot.db.session import unit_of_work
 from tests.e2e.test_widget_browser import messages, wait_for_reply, write
-from tests.support.accessibility import at_both_widths
+from tests.support.accessibility import at_both_widths, contrast
 from tests.support.browser import browser, screenshot  # noqa: F401 - the fixture
 from tests.support.console_client import Agent
 from tests.support.e2e_stack import mirror
@@ -139,7 +139,8 @@ def test_a_decision_reaches_the_customer_signed_by_the_agent_who_made_it(live, b
     wait.until(lambda d: any(f"About case #{case_id}" in m for m in messages(d)))
     decision = browser.find_elements(By.CSS_SELECTOR, ".gt-item-agent")[-1]
     assert decision.find_element(By.CSS_SELECTOR, ".gt-name").text == "bob"
-    assert decision.find_element(By.CSS_SELECTOR, ".gt-avatar").text == "B"
+    avatar = decision.find_element(By.CSS_SELECTOR, ".gt-avatar")
+    assert avatar.text == "B" and contrast(browser, avatar) >= 4.5  # hidden from axe (aria-hidden), not from eyes
     wait.until(lambda d: d.find_element(By.CSS_SELECTOR, ".gt-rating").is_displayed())
     screenshot(browser, "widget-16-decision-signed")
     assert at_both_widths(browser, "widget-decided", "#gt-widget") == {1280: [], 375: []}
