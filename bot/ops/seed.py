@@ -171,15 +171,16 @@ def parse_canned_replies(text: str) -> list[tuple[str, str]]:
     for index, raw in enumerate(_document(text).items("canned_replies"), start=1):
         reply = _Fields(raw, f"canned_replies[{index}]")
         title, body = reply.text("title"), reply.get("body", required=True)
-        if not isinstance(body, str) or not body.strip() or len(body) > canned_replies.BODY_LIMIT:
-            reply._fail("body", f"must be a text of 1 to {canned_replies.BODY_LIMIT} characters")
-        unknown = sorted(set(canned_replies.VARIABLE.findall(body)) - set(canned_replies.VARIABLES))
-        if unknown:
-            reply._fail("body", f"names an unknown variable {{{unknown[0]}}}")
+        if not isinstance(body, str):
+            reply._fail("body", f"must be text, got {body!r}")
+        try:
+            title, body = canned_replies.checked(title, body)
+        except canned_replies.CannedReplyError as exc:
+            raise SeedError(f"{reply.where}: {exc}") from None
         if title in titles:
             reply._fail("title", f"{title!r} appears twice")
         titles.add(title)
-        replies.append((title, body.strip()))
+        replies.append((title, body))
     return replies
 
 

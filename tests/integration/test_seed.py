@@ -75,8 +75,9 @@ def test_the_demo_brings_canned_replies_once_and_keeps_an_agents_changes(engine)
 
 
 @pytest.mark.parametrize("replies, problem", [
-    ("[{title: Hi, body: 'Hi {nickname}'}]", "canned_replies[1]: field 'body' names an unknown variable {nickname}"),
-    ("[{title: Hi, body: ''}]", "canned_replies[1]: field 'body' must be a text"),
+    ("[{title: Hi, body: 'Hi {nickname}'}]", "canned_replies[1]: unknown variable {nickname}; use one of"),
+    ("[{title: Hi, body: ' '}]", "canned_replies[1]: give the reply a title and a text"),
+    ("[{title: Hi, body: [1]}]", "canned_replies[1]: field 'body' must be text"),
     ("[{title: Hi, body: a}, {title: Hi, body: b}]", "canned_replies[2]: field 'title' 'Hi' appears twice"),
     ("{title: Hi}", "seed: field 'canned_replies' must be a list"),
 ])
