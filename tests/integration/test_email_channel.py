@@ -86,7 +86,8 @@ def test_one_reply_answers_every_question_and_escapes_html():
 
 def test_quick_replies_are_left_out_of_a_mail_and_real_choices_kept():
     text, _ = compose_reply([("How long is the trial?", [{"text": "12 days.", "buttons": [
-        {"title": "My plan", "payload": "/check_subscription"}, {"title": "Talk to a person", "payload": "/request_human"}]}]),
+        {"title": "My plan", "payload": "/check_subscription"},
+        {"title": "Talk to a person", "payload": "/request_human"}]}]),
         ("Cancel?", [{"text": "Shall I stop the renewal?", "buttons": [
             {"title": "Yes, stop the renewal", "payload": '/affirm{"offer":"o1"}'},
             {"title": "Talk to a person", "payload": "/request_human"}]}])], brand="GroupTrack CRM")
