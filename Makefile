@@ -59,6 +59,16 @@ test-system-deps:
 	$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $(TEST_DEBS) >/dev/null \
 	  && echo "installed $(TEST_DEBS)"
 
+# axe-core for the browser tests' accessibility checks, pinned in its own package-lock.json:
+# installed again only when the lock changes. Without npm those checks skip (or fail under CI).
+AXE := tests/support/axe
+$(AXE)/node_modules/.installed: $(AXE)/package.json $(AXE)/package-lock.json
+	@command -v npm >/dev/null || { echo "npm not found: the accessibility checks skip (apt-get install npm)"; exit 0; }
+	@mkdir -p var
+	@$(call step,installing axe-core from npm for the accessibility checks,\
+	  npm ci --prefix $(AXE) --ignore-scripts --no-audit --no-fund)
+	@touch $@
+
 # ARGS: options for `bot run` (ports, seed), e.g. make run ARGS='--port 5105'.
 run: $(INSTALLED)
 	$(BIN)/bot run $(ARGS)
@@ -79,7 +89,7 @@ $(WEBCHAT)/node_modules/.installed: $(WEBCHAT)/package.json $(WEBCHAT)/package-l
 	@touch $@
 
 # ARGS: options and paths for pytest, e.g. make test ARGS='tests/unit -x'.
-test: $(INSTALLED) test-system-deps $(WEBCHAT)/node_modules/.installed
+test: $(INSTALLED) test-system-deps $(WEBCHAT)/node_modules/.installed $(AXE)/node_modules/.installed
 	$(BIN)/python -m tests.run_all $(ARGS)
 
 bench: $(INSTALLED)

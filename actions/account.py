@@ -9,6 +9,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.consent import CustomerAction
 from actions.identity import answer_when_identified, reader_of
+from actions.quick_replies import CANCEL, CHANGE_PLAN, PERSON
 from bot.app.account import account_summary, renewal
 from bot.clock import now_utc
 from bot.db.repository import UnknownCustomer
@@ -17,11 +18,11 @@ from bot.db.repository import UnknownCustomer
 def summarise(dispatcher: CollectingDispatcher, tracker: Tracker, email: str) -> list[dict[str, Any]]:
     now, reader = now_utc(), reader_of(tracker)
     try:
-        dispatcher.utter_message(text=account_summary(email, now=now, reader=reader))
-        state = renewal(email, now=now)
+        summary, state = account_summary(email, now=now, reader=reader), renewal(email, now=now)
     except UnknownCustomer:
         dispatcher.utter_message(response="utter_no_account")
         return []
+    dispatcher.utter_message(text=summary, buttons=[CHANGE_PLAN, *([CANCEL] if state["renews"] else []), PERSON])
     until = state["access_until"].isoformat() if state["access_until"] else None
     return [SlotSet("topic", {"kind": "account", "renews": state["renews"], "period_end": until}),
             SlotSet("last_request", "check_subscription")]

@@ -9,6 +9,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.consent import CustomerAction, offer_buttons, offered
 from actions.identity import answer_when_identified, reader_of, verified_email
+from actions.quick_replies import PERSON
 from bot.app import offers
 from bot.app.account import cancel_at_period_end, renewal
 from bot.clock import now_utc
@@ -24,7 +25,8 @@ RESULT_RESPONSE = {"cancelled": "utter_cancelled_at_period_end", "not_renewing":
 def offer_cancellation(dispatcher: CollectingDispatcher, tracker: Tracker, email: str,
                        restating: bool = False, refused: dict | None = None) -> list[dict[str, Any]]:
     """Offer to stop the renewal; `refused` is the refund decision it follows, if any, which a
-    "why not?" asks about (and a restated offer still follows)."""
+    "why not?" asks about (and a restated offer still follows). After a refusal a person is
+    one button away too."""
     now, reader = now_utc(), reader_of(tracker)
     state = renewal(email, now=now)
     until = access_until(state["access_until"], reader, now)
@@ -32,16 +34,17 @@ def offer_cancellation(dispatcher: CollectingDispatcher, tracker: Tracker, email
         refused = (tracker.get_slot("topic") or {}).get("refused")
     topic = {"kind": "cancel", "access_until": state["access_until"].isoformat() if state["access_until"] else None,
              **({"refused": refused} if refused else {})}
+    person = [PERSON] if refused else []
     if not state["renews"]:
         response = "utter_not_renewing" if state["access_until"] else "utter_subscription_ended"
-        dispatcher.utter_message(response=response, access_until=until)
+        dispatcher.utter_message(response=response, access_until=until, buttons=person)
         return [SlotSet("topic", {**topic, "done": True})]
     offer = offers.make_offer(conversation_id=tracker.sender_id, channel=tracker.get_latest_input_channel(),
                               email=email, kind=OfferKind.CANCEL_AT_PERIOD_END, now=now,
                               valid_minutes=load_policy().decision_valid_minutes)
     dispatcher.utter_message(response="utter_restate_cancel" if restating else "utter_offer_cancel_at_period_end",
                              access_until=until,
-                             buttons=offer_buttons(offer.token, "Yes, stop the renewal", "No, keep it"))
+                             buttons=offer_buttons(offer.token, "Yes, stop the renewal", "No, keep it") + person)
     return [SlotSet("topic", topic), SlotSet("last_request", "cancel_subscription"), *offered(offer.token)]
 
 

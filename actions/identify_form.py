@@ -21,10 +21,10 @@ from bot.app import verification
 from bot.clock import now_utc
 from bot.core import messages
 from bot.core.consent import sounds_like_no
+from bot.core.text import ONE_TIME_CODE
 from bot.settings import load_policy
 
 EMAIL = re.compile(r"[^@\s<>()\[\],;:\"']+@[^@\s<>()\[\],;:\"']+\.[A-Za-z]{2,}")
-CODE = re.compile(r"(?<!\d)(\d{3})[ -]?(\d{3})(?!\d)")
 RESEND = re.compile(r"\b(new|another|resend|re-send|send (it |me )?again|didn'?t (get|receive|arrive)|"
                     r"no (code|email)|not (got|received|arrived))\b", re.IGNORECASE)
 UNUSABLE_CODE = {"expired": "utter_code_expired", "locked": "utter_code_locked", "none": "utter_code_none"}
@@ -58,7 +58,7 @@ class ValidateIdentifyForm(FormValidationAction):
         if client is None:
             dispatcher.utter_message(response="utter_code_needs_widget")
             return {"identify_code": None, "requested_slot": None, "identify_outcome": "stopped"}
-        code = CODE.search(text)
+        code = ONE_TIME_CODE.search(text)
         if code is None:
             if RESEND.search(text):
                 return self._resend(dispatcher, client, email)

@@ -8,6 +8,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.quick_replies import PERSON
 from actions.unmatched import ReadsUnmatched, unmatched_reply
 from bot.settings import load_policy
 
@@ -20,7 +21,7 @@ TERMS = {
     "ask_export_data": ("utter_export_data", "export_data"),
 }
 SCOPE = {"chitchat": "utter_chitchat", "out_of_scope": "utter_out_of_scope"}
-HUMAN_BUTTON = [{"title": "Talk to a person", "payload": "/request_human"}]
+HUMAN_BUTTON = [PERSON]
 
 
 def explain_terms(dispatcher: CollectingDispatcher, intent: str) -> list[dict[str, Any]]:

@@ -13,6 +13,7 @@ from actions.cancellation import offer_cancellation
 from actions.cases import case_topic, tell_about_case
 from actions.consent import CustomerAction, ask_to_look_again, offer_buttons, offered
 from actions.identity import answer_when_identified, latest_intent, reader_of, verified_email
+from actions.quick_replies import CANCEL, MY_PLAN, PERSON
 from actions.transcript import customer_words, entities_of, latest_customer_event, written_at
 from bot.app import offers
 from bot.app import refunds as refund_cases
@@ -20,7 +21,7 @@ from bot.app.account import renewal
 from bot.clock import now_utc
 from bot.core import messages
 from bot.core.formatting import deadline, money
-from bot.core.mentions import mismatch_note, parse_amount, parse_date
+from bot.core.mentions import asks_for_money, mismatch_note, parse_amount, parse_date
 from bot.core.statuses import OfferKind
 from bot.core.timeutil import parse_utc
 from bot.db.models import Offer
@@ -42,26 +43,29 @@ TOPIC_FACTS = ("rule", "outcome", "currency", "refund", "fee", "base", "credit",
 def assess(dispatcher: CollectingDispatcher, tracker: Tracker, email: str, intent: str | None) -> list[dict[str, Any]]:
     """Ask the core for a decision for a proven customer and put it in their words."""
     reader, now, policy = reader_of(tracker), now_utc(), load_policy()
+    words = customer_words(tracker, REASON_BY_INTENT)
     try:
         decision = refund_cases.assess_refund(
             email, REASON_BY_INTENT.get(intent, "unspecified"), now=now,
-            channel=tracker.get_latest_input_channel(), conversation_id=tracker.sender_id,
-            note=customer_words(tracker, REASON_BY_INTENT))
+            channel=tracker.get_latest_input_channel(), conversation_id=tracker.sender_id, note=words)
     except UnknownCustomer:
         dispatcher.utter_message(response="utter_no_account")
         return []
+    # Someone who only reported a problem did not ask for a refund, and is not told there is none.
+    asked_for_money = intent != "technical_problem" or asks_for_money(words)
     told = messages.decision_for_customer(decision, window_hours=policy.late_cancel_window_hours,
-                                          reader=reader, now=now)
+                                          reader=reader, now=now, asked_for_money=asked_for_money)
     events = [SlotSet("topic", decision_topic(decision)), SlotSet("last_request", intent)]
     if decision["outcome"] == "ticket":  # help first: what to try, then the ticket, then the rule
         dispatcher.utter_message(response="utter_troubleshooting")
         tell_about_case(dispatcher, decision, reader)
-        dispatcher.utter_message(text=told)
+        if told:
+            dispatcher.utter_message(text=told)
         return events
-    dispatcher.utter_message(text=told)
-    note = _mismatch(tracker, decision, reader)
+    note, steps = _mismatch(tracker, decision, reader), _next_steps(decision)
+    dispatcher.utter_message(text=told, buttons=[] if note else steps)
     if note:
-        dispatcher.utter_message(text=note)
+        dispatcher.utter_message(text=note, buttons=steps)
     if decision["outcome"] == "auto_refund":
         offer = offers.make_offer(
             conversation_id=tracker.sender_id, channel=tracker.get_latest_input_channel(), email=email,
@@ -73,6 +77,15 @@ def assess(dispatcher: CollectingDispatcher, tracker: Tracker, email: str, inten
     if decision["outcome"] == "no_refund":  # R3, R4, R8: offer to stop the next renewal
         events += offer_cancellation(dispatcher, tracker, email, refused=decision_topic(decision))
     return events
+
+
+def _next_steps(decision: dict) -> list[dict]:
+    """Quick replies after an answer that offers nothing itself: with nothing to refund (R0),
+    cancelling a trial before it is charged, or the account and a person."""
+    if decision["outcome"] != "nothing_to_refund":
+        return []
+    in_trial = decision.get("charge_amount") is None and (decision.get("facts") or {}).get("trial_end")
+    return [CANCEL, MY_PLAN] if in_trial else [MY_PLAN, PERSON]
 
 
 def decision_topic(decision: dict) -> dict:

@@ -51,6 +51,13 @@ def roster(*, engine: Engine | None = None) -> dict[str, str]:
                                     .order_by(models.Agent.display_name, models.Agent.username)).all())
 
 
+def signature(session, username: str | None) -> str:
+    """Who a customer hears a decision from: a console agent by name, as in a live chat; anyone
+    else (a Slack click, whose username means nothing to a customer) as the support team."""
+    known = username and session.execute(select(models.Agent.id).where(models.Agent.username == username)).first()
+    return f"agent:{username}" if known else "support_agent"
+
+
 def authenticate(username: str, password: str, *, engine: Engine | None = None) -> str | None:
     """The agent's username if the password matches, else None."""
     with unit_of_work(engine) as session:

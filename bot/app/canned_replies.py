@@ -41,7 +41,9 @@ def all_replies(*, engine: Engine | None = None) -> list[dict]:
                 for r in session.execute(select(models.CannedReply).order_by(models.CannedReply.title)).scalars()]
 
 
-def add(title: str, body: str, *, agent: str, now: datetime, engine: Engine | None = None) -> int:
+def checked(title: str, body: str) -> tuple[str, str]:
+    """The reply's title and text, trimmed; CannedReplyError when one is empty or too long, or
+    the text names a variable no case can fill (the console's form and seed files alike)."""
     title, body = title.strip(), body.strip()
     if not title or not body:
         raise CannedReplyError("give the reply a title and a text")
@@ -51,6 +53,11 @@ def add(title: str, body: str, *, agent: str, now: datetime, engine: Engine | No
     if unknown:
         raise CannedReplyError(f"unknown variable {{{unknown[0]}}}; use one of "
                                + ", ".join(f"{{{v}}}" for v in VARIABLES))
+    return title, body
+
+
+def add(title: str, body: str, *, agent: str, now: datetime, engine: Engine | None = None) -> int:
+    title, body = checked(title, body)
     try:
         with unit_of_work(engine) as session:
             reply = models.CannedReply(title=title, body=body, created_by=agent, created_at=now)

@@ -12,6 +12,7 @@ from datetime import datetime
 from sqlalchemy import String, cast, func, select, update
 from sqlalchemy.engine import Engine
 
+from bot.app import agents
 from bot.billing import ledger
 from bot.billing.gateway import StripeGateway
 from bot.clock import now_utc
@@ -267,19 +268,21 @@ def _finish(engine, gateway, case_id: int, key: str | None, notifier, *, already
                   "stripe_id": entry.stripe_id if entry else None,
                   "error": entry.error if entry else None, "message": message, "already": already}
         conversation = (case.channel, case.conversation_id)
+        sender = agents.signature(session, case.decided_by)
     if not already and notifier is not None and conversation[1]:
-        result["customer_told"] = _tell(engine, case_id, notifier, conversation, message)
+        result["customer_told"] = _tell(engine, case_id, notifier, conversation, message, sender=sender)
     return result
 
 
-def _tell(engine, case_id: int, notifier, conversation: tuple, message: str, *, resume: bool = False) -> bool:
-    """Tell the customer (resuming the assistant first if asked); a failure is recorded on the
-    case (the decision stands)."""
+def _tell(engine, case_id: int, notifier, conversation: tuple, message: str, *, resume: bool = False,
+          sender: str = "support_agent") -> bool:
+    """Tell the customer as `sender` (resuming the assistant first if asked); a failure is
+    recorded on the case (the decision stands)."""
     try:
         if resume:
             notifier.resume(conversation[1])
         notifier.tell(channel=conversation[0], conversation_id=conversation[1], text=message,
-                      **({"sender": "assistant", "notice": "left"} if resume else {}))
+                      **({"sender": "assistant", "notice": "left"} if resume else {"sender": sender}))
         return True
     except ConversationError as exc:
         with unit_of_work(engine) as session:

@@ -2,7 +2,8 @@
 
 Conversations come from `conversations` (every channel notes each customer message
 there), people's work from `review_cases` and `case_events`, money from the ledger (what
-Stripe confirmed), satisfaction from `ratings`. A conversation counts in the period it
+Stripe confirmed), satisfaction from `ratings`. A conversation counts once the customer
+wrote in it (a help widget only opened has a row, but is no conversation), in the period it
 started; a case, a movement and a rating in the period they were made. With a channel
 chosen, cases, money and ratings count only for conversations on that channel ("widget"
 is the help widget; "rest" the REST API used by other apps).
@@ -72,7 +73,8 @@ def report(*, now: datetime, days: int = 30, channel: str = "", engine: Engine |
 
 def _conversations(session, start: datetime, end: datetime, channel: str) -> list:
     query = select(models.Conversation.conversation_id, models.Conversation.started_at).where(
-        models.Conversation.started_at >= start, models.Conversation.started_at < end)
+        models.Conversation.started_at >= start, models.Conversation.started_at < end,
+        models.Conversation.customer_messages > 0)
     return list(session.execute(_channel_filter(query, channel)))
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from bot.core.formatting import span
 from bot.core.money import format_amount
 
 
@@ -60,8 +61,8 @@ def explain_forgotten(window_hours: int) -> str:
             "be cancelled at period end.")
 
 
-def explain_outage_credit(hours: int, credit: int, currency: str) -> str:
-    return (f"A platform incident affected this account for about {hours} hours in the "
+def explain_outage_credit(outage_seconds: int, credit: int, currency: str) -> str:
+    return (f"A platform incident affected this account for {span(outage_seconds)} in the "
             f"current period, so a credit of {_money(credit, currency)} towards the next "
             "invoice is proposed; a support agent will decide.")
 

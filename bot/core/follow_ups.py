@@ -48,8 +48,8 @@ ANSWERS: dict[str, dict[str, str]] = {
         "when": "A person from our support team will decide by {due} and reply here.",
         "why": "Your payment was made more than {window} hours ago{courtesy}, so a refund for the unused part is up "
                "to our team rather than automatic.",
-        "how_much": "At most {refund}: the unused part of your payment ({base}) less a {fee} processing fee. The "
-                    "team decides the amount.",
+        "how_much": "We've proposed {refund}: the unused part of your payment ({base}) less a {fee} processing "
+                    "fee. The team decides the amount.",
         "what_next": "Our team looks at case #{case_id} and replies here by {due}; if they approve, the refund goes "
                      "back to your card. " + WAIT_FOR_PERSON},
     "decision:R3": {
@@ -70,7 +70,7 @@ ANSWERS: dict[str, dict[str, str]] = {
         "when": "A person from our team will decide by {due}; an approved credit comes off your next invoice.",
         "why": "A problem on our side affected your account for a long time this period, so we can credit you for "
                "that time.",
-        "how_much": "Up to {credit}, in proportion to how long the problem lasted. The team decides.",
+        "how_much": "We've proposed {credit}, in proportion to how long the problem lasted. The team decides.",
         "what_next": "Our team looks at case #{case_id} and replies here by {due}. " + WAIT_FOR_PERSON},
     "decision:R6": {
         "when": "Our technical team will reply here by {due}.",

@@ -13,7 +13,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel import Locale, UnknownLocaleError
-from babel.dates import format_date, format_skeleton, format_time, get_timezone_name
+from babel.dates import format_date, format_skeleton, format_time, get_timezone_location, get_timezone_name
 from babel.lists import format_list
 from babel.numbers import format_currency
 
@@ -75,10 +75,35 @@ def day(moment: date | datetime, reader: Reader = Reader(), *, now: datetime | N
     return format_date(moment, "long", locale=reader.date_locale)
 
 
+def span(seconds: int) -> str:
+    """A length of time in words, to the hour (the console's durations, written out): '12 days
+    and 12 hours', '3 days', '10 hours', '45 minutes'."""
+    days, rest = divmod(int(seconds), 86400)
+    hours, minutes = rest // 3600, rest % 3600 // 60
+    if not days and not hours:
+        return _count(minutes, "minute")
+    parts = [_count(days, "day")] if days else []
+    return " and ".join(parts + ([_count(hours, "hour")] if hours else []))
+
+
+def _count(n: int, unit: str) -> str:
+    return f"{n} {unit}{'' if n == 1 else 's'}"
+
+
 def deadline(moment: datetime, reader: Reader = Reader(), *, now: datetime | None = None) -> str:
     """'Friday, December 4 at 11:00 AM EST': a weekday, a day and a clock time in their zone."""
     local = moment.astimezone(reader.zone)
     weekday = format_date(local.date(), "EEEE", locale=reader.date_locale)
     clock = format_time(local, "short", locale=reader.date_locale)
-    zone = "UTC" if reader.zone is timezone.utc else get_timezone_name(local, "short", locale=reader.date_locale)
-    return f"{weekday}, {day(local, reader, now=now)} at {clock} {zone}"
+    return f"{weekday}, {day(local, reader, now=now)} at {clock} {zone_name(local, reader)}"
+
+
+def zone_name(local: datetime, reader: Reader) -> str:
+    """The zone as people name it: 'EST', 'CET'; where the reader's English has no name for it
+    (CLDR falls back to an offset, '+0100'), its city's: 'Rome time'."""
+    if reader.zone is timezone.utc:
+        return "UTC"
+    name = get_timezone_name(local, "short", locale=reader.date_locale)
+    if name[:1] in "+-" or name[:4] in ("GMT+", "GMT-"):
+        return f"{get_timezone_location(local, locale=reader.date_locale, return_city=True)} time"
+    return name

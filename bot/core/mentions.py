@@ -1,5 +1,6 @@
 """Amounts and dates a customer mentions ("I was charged $49 on March 3"), parsed and
-compared with the payment the rules looked at. Pure: text and `now` in, values out.
+compared with the payment the rules looked at, and whether they ask for money back at all.
+Pure: text and `now` in, values out.
 
 A date without a year, month or week ("the 22nd", "last Monday", "March 3") is the most
 recent such day on or before the day the customer wrote, in their time zone when known:
@@ -34,6 +35,10 @@ DAY_OF_MONTH = re.compile(r"(?:on\s+)?(?:the\s+)?(\d{1,2})(?:st|nd|rd|th)?(?:\s+
 # (and would outgrow Decimal's 28-digit arithmetic below).
 MOST_WHOLE_DIGITS = 15
 
+# Words that ask for money back, not merely report a problem ("the scheduler is broken").
+MONEY_ASKED = re.compile(r"\b(refund\w*|money back|paid back|pay me back|reimburs\w*|compensat\w*|credit|"
+                         r"charge ?back|discount)\b", re.IGNORECASE)
+
 
 def parse_amount(text: str, currency: str) -> int | None:
     """'$49', '49.00 USD', '4,900 yen', '49,50 €' in the currency's minor units; None if unclear."""
@@ -52,6 +57,11 @@ def parse_amount(text: str, currency: str) -> int | None:
     if value < 0 or minor != minor.to_integral_value():
         return None
     return int(minor)
+
+
+def asks_for_money(text: str) -> bool:
+    """Whether the customer asked for money back (a refund, a credit, compensation)."""
+    return bool(MONEY_ASKED.search(text or ""))
 
 
 def parse_date(text: str, now: datetime, tz: str | None = None) -> date | None:

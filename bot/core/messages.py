@@ -12,7 +12,7 @@ import math
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 
-from bot.core.formatting import Reader, day, listing, money
+from bot.core.formatting import Reader, day, listing, money, span
 from bot.core.money import format_amount
 from bot.core.statuses import CaseKind, CaseStatus, LedgerStatus, MovementKind
 
@@ -33,9 +33,12 @@ def mismatch_note(*, amount: int | None, on: date | None, charge_amount: int, ch
 
 # --- a decision, told to the customer (actions/refunds.py) -------------------------------
 
-def decision_for_customer(result: Mapping, *, window_hours: int, reader: Reader, now: datetime) -> str:
+def decision_for_customer(result: Mapping, *, window_hours: int, reader: Reader, now: datetime,
+                          asked_for_money: bool = True) -> str:
     """The rules' decision in the customer's terms: their payment by amount and day, never an
-    id; their money and dates as they write them. `result` is bot.app.refunds.assess_refund's."""
+    id; their money and dates as they write them. `result` is bot.app.refunds.assess_refund's.
+    A customer who only reported a problem (`asked_for_money` false) is not told what is not
+    refunded: for R6 that leaves only a known issue, or nothing."""
     rule, facts, currency = result["rule"], result.get("facts") or {}, result["currency"]
 
     def cash(amount: int) -> str:
@@ -61,8 +64,8 @@ def decision_for_customer(result: Mapping, *, window_hours: int, reader: Reader,
         used = " You've already had the one-time late-cancellation refund, so" if facts.get("courtesy_already_used") \
             else " So"
         return (f"A refund for the unused part of {paid} is at our support team's discretion.{used} a person will "
-                f"decide: the most they can refund is {cash(result['refund'])} ({cash(result['base'])} unused, "
-                f"less a {cash(result['fee'])} processing fee).")
+                f"decide. The refund we've proposed is {cash(result['refund'])} ({cash(result['base'])} unused, "
+                f"less a {cash(result['fee'])} processing fee); they decide the amount.")
     if rule == "R3":
         return (f"We can't refund {paid}: customers pay for access rather than use, and it was more than "
                 f"{window_hours} hours ago.")
@@ -70,16 +73,17 @@ def decision_for_customer(result: Mapping, *, window_hours: int, reader: Reader,
         return (f"We can't refund {paid}: keeping an eye on the subscription is the account owner's "
                 f"responsibility, and it was more than {window_hours} hours ago.")
     if rule == "R5":
-        hours = int(facts.get("outage_seconds", 0)) // 3600
-        return (f"A problem on our side affected your account for about {hours} hours this billing period. We can "
-                f"offer a credit of {cash(result['credit'])} towards your next invoice; a person from our team "
-                "will decide.")
+        return (f"A problem on our side affected your account for {span(int(facts.get('outage_seconds', 0)))} this "
+                f"billing period. We've proposed a credit of {cash(result['credit'])} towards your next invoice; a "
+                "person from our team will decide.")
     if rule == "R6":
         ongoing = facts.get("ongoing_incidents") or []
-        known = f"We know about a problem with {feature_names(ongoing, reader)} and are working on it. " \
-            if ongoing else ""
+        said = [f"We know about a problem with {feature_names(ongoing, reader)} and are working on it."] \
+            if ongoing else []
+        if asked_for_money:
+            said.append("Problems that aren't caused by a lasting outage on our side aren't refunded.")
         # The ticket itself is told just before (actions/refunds.py): this is what is known and the rule.
-        return known + "Problems that aren't caused by a lasting outage on our side aren't refunded."
+        return " ".join(said)
     if rule == "R8" and result.get("base", 0) == 0 and facts.get("period_end") and \
             datetime.fromisoformat(facts["period_end"]) > now:
         return f"There's nothing left of the period {paid} covered, so there's no refund."

@@ -170,8 +170,7 @@ def _technical_problem(account, charge, sub, reason, now, policy) -> Decision:
     period = microseconds(end - start)
     credit = round_half_up(Fraction(sub.price * microseconds(union), period)) if period else 0
     credit = min(credit, sub.price)
-    hours = microseconds(union) // 3_600_000_000
-    text = explanations.explain_outage_credit(hours, credit, sub.currency)
+    text = explanations.explain_outage_credit(microseconds(union) // 1_000_000, credit, sub.currency)
     return _base_decision(
         "R5", Outcome.REVIEW_CREDIT, reason, now, None, sub.currency, text,
         credit=credit, period_start=start.isoformat(), period_end=end.isoformat(),

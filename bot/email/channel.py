@@ -255,7 +255,10 @@ def compose_reply(answers: list[tuple[str, list[dict]]], *, brand: str, unanswer
     several = len(answers) > 1
     for question, replies in answers:
         lines = [r["text"] for r in replies if r.get("text")]
-        choices = [b for r in replies for b in r.get("buttons") or []]
+        # A yes, a no, or a choice naming what it chooses (a plan) is something to reply with; a
+        # quick reply ("/request_human") is what the customer would simply write, so it is left out.
+        choices = [b for r in replies for b in r.get("buttons") or []
+                   if "{" in b["payload"] or b["payload"] in ANSWER_WORDS]
         if choices:
             # A yes or no button names its offer ('/affirm{"offer":...}'): by mail it is the word.
             lines.append(messages.reply_with([(ANSWER_WORDS.get(b["payload"].split("{")[0], b["title"]), b["title"])

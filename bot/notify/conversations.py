@@ -78,15 +78,21 @@ class RasaConversations:
 
     def transcript(self, conversation_id: str) -> list[dict]:
         """[{"who": "customer"|"assistant"|"agent", "text", "at"}] in order; an agent's line
-        also names the agent's username (`agent`), and a joined or left notice says so (`notice`)."""
+        also names the agent's username (`agent`), a joined or left notice says so (`notice`),
+        and a customer's line written when the assistant asked for the emailed code says that
+        it may hold one (`code`), which the team does not see."""
         tracker = self._request("GET", conversation_id, "tracker", None)
         lines = []
         offered: dict[str, str] = {}  # payload -> title of the buttons last shown
+        asked_for = None  # the slot the identification form asked for last
         for event in tracker.get("events") or []:
-            if event.get("event") == "user":
+            if event.get("event") == "slot" and event.get("name") == "requested_slot":
+                asked_for = event.get("value")
+            elif event.get("event") == "user":
                 text = event.get("text") or ""
                 # A pressed button arrives as its payload ("/affirm"); show what the customer saw.
-                lines.append({"who": "customer", "text": offered.get(text, text), "at": event.get("timestamp")})
+                lines.append({"who": "customer", "text": offered.get(text, text), "at": event.get("timestamp"),
+                              "code": asked_for == "identify_code"})
                 offered = {}
             elif event.get("event") == "bot" and event.get("text"):
                 metadata = event.get("metadata") or {}

@@ -37,7 +37,7 @@ from bot.notify.outbound import CustomerChannels
 from bot.observability.logs import configure
 from bot.ops.cli import UsageError
 from bot.ops.leader import run_as_leader
-from bot.ops.seed import SeedError, parse_seed, write_customers
+from bot.ops.seed import SeedError, parse_canned_replies, parse_seed, write_canned_replies, write_customers
 from bot.settings import DEFAULT_AUTHSERV_ID, DEV_EMAIL_SIGNING_KEY, load_policy, settings
 
 RECONCILER_LEASE = "reconciler"
@@ -54,11 +54,14 @@ def migrate(args) -> int:
 
 
 def seed(args) -> int:
-    customers = _read_seed(args.file, now_utc())
+    customers, replies = _read_seed(args.file, now_utc()), parse_canned_replies(_seed_text(args.file))
     upgrade(settings().database_url)
     with unit_of_work(get_engine()) as session:
         new = write_customers(session, customers)
+        new_replies = write_canned_replies(session, replies, now=now_utc())
     print(f"{len(customers)} customers in {args.file}: {new} new, {len(customers) - new} already loaded")
+    if replies:
+        print(f"{len(replies)} canned replies: {new_replies} new")
     if not args.no_stripe:
         created = push_to_stripe(get_engine(), StripeGateway.from_settings(), progress=progress)
         print(f"Stripe: {created} objects created")
@@ -83,11 +86,14 @@ def decide(args) -> int:
 
 
 def _read_seed(path: str, now: datetime):
+    return parse_seed(_seed_text(path), now=now)
+
+
+def _seed_text(path: str) -> str:
     try:
-        text = Path(path).read_text()
+        return Path(path).read_text()
     except OSError as exc:
         raise SeedError(f"cannot read seed file {path}: {exc.strerror}") from None
-    return parse_seed(text, now=now)
 
 
 def _account_from_throwaway_db(customers, email):

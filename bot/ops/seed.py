@@ -1,7 +1,8 @@
 """Seed files (contracts.md section 2): validate everything, then write.
 
 `parse_seed` is pure: it turns YAML text into plain data or raises SeedError naming
-the customer and field. `load_seed` writes what is missing to the database (never
+the customer and field (`parse_canned_replies` likewise for the replies agents reuse, an
+optional part of a seed). `load_seed` writes what is missing to the database (never
 overwriting what is there, so a second load changes nothing) and, given a gateway,
 creates the matching objects in Stripe.
 """
@@ -16,6 +17,7 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.app import canned_replies
 from bot.core import domain
 from bot.core.timeutil import parse_utc
 from bot.db import models
@@ -130,8 +132,7 @@ class _Fields:
         return value
 
 
-def parse_seed(text: str, *, now: datetime | None = None) -> list[SeedCustomer]:
-    """Validate a whole seed file. `now` anchors files that declare `relative_to`."""
+def _document(text: str) -> _Fields:
     try:
         data = yaml.load(text, Loader=_SeedLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
@@ -140,7 +141,12 @@ def parse_seed(text: str, *, now: datetime | None = None) -> list[SeedCustomer]:
         raise SeedError(f"seed has a malformed tagged value: {exc}") from None
     except RecursionError:
         raise SeedError("seed is nested too deeply") from None
-    top = _Fields(data, "seed")
+    return _Fields(data, "seed")
+
+
+def parse_seed(text: str, *, now: datetime | None = None) -> list[SeedCustomer]:
+    """Validate a whole seed file. `now` anchors files that declare `relative_to`."""
+    top = _document(text)
     shift = timedelta(0)
     if top.get("relative_to") is not None:
         # Demo seeds are written as if it were `relative_to`; move them to `now`.
@@ -164,6 +170,26 @@ def parse_seed(text: str, *, now: datetime | None = None) -> list[SeedCustomer]:
             charge_ids.add(charge.id)
         customers.append(customer)
     return customers
+
+
+def parse_canned_replies(text: str) -> list[tuple[str, str]]:
+    """The seed's optional `canned_replies` (replies agents reuse: `title`, `body` with
+    {variables}), as (title, body), validated like the console's own form."""
+    replies, titles = [], set()
+    for index, raw in enumerate(_document(text).items("canned_replies"), start=1):
+        reply = _Fields(raw, f"canned_replies[{index}]")
+        title, body = reply.text("title"), reply.get("body", required=True)
+        if not isinstance(body, str):
+            reply._fail("body", f"must be text, got {body!r}")
+        try:
+            title, body = canned_replies.checked(title, body)
+        except canned_replies.CannedReplyError as exc:
+            raise SeedError(f"{reply.where}: {exc}") from None
+        if title in titles:
+            reply._fail("title", f"{title!r} appears twice")
+        titles.add(title)
+        replies.append((title, body))
+    return replies
 
 
 def _parse_customer(f: _Fields, shift: timedelta) -> SeedCustomer:
@@ -271,6 +297,15 @@ def write_customers(session: Session, customers: list[SeedCustomer]) -> int:
         for i in account.incidents:
             session.add(models.Incident(customer_id=row.id, feature=i.feature, start=i.start, end=i.end))
     return new
+
+
+def write_canned_replies(session: Session, replies: list[tuple[str, str]], *, now: datetime) -> int:
+    """Add the replies whose title is new; return how many. One an agent changed is kept."""
+    existing = set(session.execute(select(models.CannedReply.title)).scalars())
+    new = [(title, body) for title, body in replies if title not in existing]
+    session.add_all(models.CannedReply(title=title, body=body, created_by="the seed file", created_at=now)
+                    for title, body in new)
+    return len(new)
 
 
 Progress = Callable[[int, int, str], None]

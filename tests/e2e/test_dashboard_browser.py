@@ -1,6 +1,7 @@
 """The dashboard in headless Chromium, its numbers checked against the database the whole
-end-to-end session wrote (conversations on every channel, cases, refunds, ratings), per
-channel, as CSV, and on a 375 px screen. Screenshots go to var/screenshots/."""
+end-to-end session wrote (conversations on every channel, help widgets only opened, cases,
+refunds, ratings), per channel, as CSV, on a 375 px screen with readable chart labels, and
+axe-core's accessibility check. Screenshots go to var/screenshots/."""
 from __future__ import annotations
 
 import csv
@@ -20,6 +21,7 @@ from bot.db import models
 from bot.db.session import unit_of_work
 from tests.e2e.test_console_browser import sign_in
 from tests.e2e.test_console_live_browser import fits
+from tests.support.accessibility import at_both_widths
 from tests.support.browser import browser, screenshot  # noqa: F401 - the fixture
 from tests.support.console_client import Agent
 from tests.support.e2e_stack import SECRET, mirror, say, texts
@@ -48,7 +50,8 @@ def expected(live, channel: str = "") -> tuple[dict, dict]:
     start = now - timedelta(days=30)
     engine = mirror(live)
     with unit_of_work(engine) as session:
-        chats = [c for c in session.execute(select(models.Conversation)).scalars() if c.started_at >= start
+        chats = [c for c in session.execute(select(models.Conversation)).scalars()
+                 if c.started_at >= start and c.customer_messages > 0  # a widget only opened is no conversation
                  and (not channel or (c.widget if channel == "widget" else c.channel == channel and not c.widget))]
         ids = {c.conversation_id for c in chats}
         escalated = {c.conversation_id for c in session.execute(select(models.ReviewCase)).scalars()} & ids
@@ -79,9 +82,25 @@ def shown(driver) -> dict:
                                                "satisfaction")}, "money": sorted(rows)}
 
 
+def widgets_only_opened(live) -> list[str]:
+    """Help widgets opened and closed without a word: each has a row, none is a conversation."""
+    opened = [f"dashboard-opened-{n}-00000000000" for n in range(2)]
+    for conversation in opened:
+        requests.get(f"{live.urls['widget']}/api/history", params={"conversation_id": conversation},
+                     timeout=30).raise_for_status()
+    return opened
+
+
 def test_the_dashboards_numbers_are_the_databases(live, browser):  # noqa: F811
     a_refund_the_assistant_paid_and_its_rating(live)
     texts(say(live, "dashboard-handoff", "I'd like to talk to a real person please", None))  # an escalation
+    opened = widgets_only_opened(live)
+    engine = mirror(live)
+    with unit_of_work(engine) as session:
+        rows = session.execute(select(models.Conversation.customer_messages).where(
+            models.Conversation.conversation_id.in_(opened))).scalars().all()
+    engine.dispose()
+    assert rows == [0, 0]  # they are in the table the dashboard reads
     console = live.urls["console"]
     sign_in(browser, console)
     browser.get(f"{console}/dashboard")
@@ -109,3 +128,21 @@ def test_the_dashboards_numbers_are_the_databases(live, browser):  # noqa: F811
     browser.get(f"{console}/dashboard")
     assert fits(browser)
     screenshot(browser, "console-14-dashboard-375")
+    labels = browser.execute_script(  # on screen: size, and room inside the chart
+        "return Array.from(document.querySelectorAll('svg.chart text.tick')).filter(function (t) {"
+        " return t.getClientRects().length; }).map(function (t) { var r = t.getBoundingClientRect(),"
+        " c = t.ownerSVGElement.getBoundingClientRect(); return [t.textContent, r.height, r.left >= c.left - 1"
+        " && r.right <= c.right + 1]; })")
+    assert labels and all(height >= 11 and inside for _, height, inside in labels), labels
+    assert any(" USD" in text for text, _, _ in labels)  # a money chart's scale, whole: "77.39 USD", not "39 USD"
+    browser.execute_script("document.querySelectorAll('svg.chart')[1].scrollIntoView({block: 'center'})")
+    screenshot(browser, "console-19-money-chart-375")
+    assert at_both_widths(browser, "dashboard") == {1280: [], 375: []}
+
+
+def test_the_demo_brings_canned_replies(live, browser):  # noqa: F811
+    sign_in(browser, live.urls["console"])
+    browser.get(f"{live.urls['console']}/replies")
+    titles = [h.text for h in browser.find_elements(By.CSS_SELECTOR, "article.reply h2")]
+    assert {"Introduce yourself", "Ask for details", "Wrap up"} <= set(titles), titles
+    screenshot(browser, "console-18-canned-replies")

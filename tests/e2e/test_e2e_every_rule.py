@@ -68,13 +68,18 @@ def test_r4_a_forgotten_subscription_is_explained_and_cancellation_offered(live)
 def test_r5_an_outage_becomes_a_credit_case_for_a_person(live):
     [reply] = talk(live, "finn@example.com", "e2e-finn", "group sync has been down for ages, I can't work")
     assert "$20.42" in reply and "case #" in reply, reply
+    assert "for 12 days and 12 hours this billing period" in reply, reply  # as the console says it: 12 days 12 h
     state = account_state(live, "finn@example.com")
     assert state["cases"] == [("credit", "R5", 2042, "open")]
     assert state["ledger"] == [] and state["decisions"] == ["R5"]
 
 
 def test_r6_troubleshooting_a_known_issue_and_a_ticket(live):
-    [reply] = talk(live, "gia@example.com", "e2e-gia", "the post scheduler isn't working for me")
+    # As gia's widget sends it: her browser's language and zone (Rome, which US English has no name for).
+    reply = texts(say(live, "e2e-gia", "the post scheduler isn't working for me",
+                      issue_customer_token("gia@example.com", secret=SECRET), locale="en-US", timezone="Europe/Rome"))
+    assert "refund" not in reply, reply  # she reported a problem; she asked for no money
+    assert "Rome time" in reply and "+0" not in reply, reply
     assert "problem with the post scheduler" in reply and "Sign out and back in" in reply, reply
     assert reply.count("opened") == 1, reply  # the ticket is told once
     assert reply.startswith("Let's get it working") and "ticket #" in reply, reply  # help before the rule

@@ -69,9 +69,12 @@ def test_signed_in_customer_cancelled_a_day_late_is_refunded_once(live):
 
 def test_outside_the_window_the_customer_is_told_why_and_nothing_moves(live):
     token = issue_customer_token("dan@example.com", secret=SECRET)
-    reply = texts(say(live, "widget-dan", "I never used my account, refund please", token))
+    replies = say(live, "widget-dan", "I never used my account, refund please", token)
+    reply = texts(replies)
     assert "access rather than use" in reply and understood(reply), reply
     assert "won't be charged again" in reply and "Shall I" in reply, reply  # R3 offers period-end cancel
+    buttons = [b["title"] for b in replies[-1]["buttons"]]  # and, refused, a person is one press away
+    assert buttons == ["Yes, stop the renewal", "No, keep it", "Talk to a person"], buttons
     for _ in range(2):  # "why not?" is about the refused refund, also after the offer is asked again
         why = texts(say(live, "widget-dan", "why not??", token))
         assert "rather than use" in why and "shall I still stop the renewal" in why, why

@@ -1,7 +1,11 @@
 """The help widget on its demo page in headless Chromium: a refund conversation with a
-reload in the middle, a message with HTML in it, and a phone-sized screen. Screenshots
-go to var/screenshots/."""
+reload in the middle, a message with HTML in it, a phone-sized screen, quick replies and
+times as the customer writes them, and axe-core's accessibility check. Screenshots go to
+var/screenshots/."""
 from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
 
 import pytest
 from selenium.webdriver.common.by import By
@@ -10,6 +14,7 @@ from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.e2e.test_console import charge_of
+from tests.support.accessibility import at_both_widths
 from tests.support.browser import browser, screenshot  # noqa: F401 - the fixture
 from tests.support.e2e_stack import stripe_refunds
 
@@ -140,3 +145,28 @@ def test_when_the_network_drops_the_message_waits_with_retry_and_the_widget_reco
     wait_for_reply(browser, 2)
     assert messages(browser)[0] == "is anyone there?" and browser.find_elements(By.CSS_SELECTOR, ".gt-failed") == []
     screenshot(browser, "widget-09-recovered")
+
+
+def a_morning_zone() -> str:
+    """A time zone where it is now five o'clock in the morning, so a clock shows one hour digit."""
+    offset = (5 - datetime.now(timezone.utc).hour + 12) % 24 - 12
+    return f"Etc/GMT{-offset:+d}" if offset else "Etc/GMT"  # the Etc/ zones count the other way
+
+
+def test_plain_answers_end_with_quick_replies_times_read_naturally_and_axe_finds_nothing(live, browser):  # noqa: F811
+    browser.execute_cdp_cmd("Emulation.setTimezoneOverride", {"timezoneId": a_morning_zone()})
+    browser.execute_cdp_cmd("Emulation.setLocaleOverride", {"locale": "en-US"})
+    browser.get(f"{live.urls['widget']}/demo")
+    browser.find_element(By.CSS_SELECTOR, ".gt-launcher").click()
+    write(browser, "how long is the free trial?")
+    wait_for_reply(browser, 2)
+    quick = [b.text for b in browser.find_elements(By.CSS_SELECTOR, ".gt-reply")]
+    assert quick == ["My plan", "Cancel my subscription"], quick
+    shown = [t.text.replace("\u202f", " ") for t in browser.find_elements(By.CSS_SELECTOR, "#gt-widget .gt-item time")]
+    assert shown and all(re.fullmatch(r"[1-9]:\d\d [AP]M", t) for t in shown), shown  # "5:04 AM", not "05:04 AM"
+    screenshot(browser, "widget-15-quick-replies")
+
+    browser.find_element(By.XPATH, "//button[@class='gt-reply' and text()='My plan']").click()  # sends its intent
+    wait_for_reply(browser, 4)
+    assert messages(browser)[2] == "My plan" and "email address" in messages(browser)[-1]  # a visitor: who is it?
+    assert at_both_widths(browser, "widget", "#gt-widget") == {1280: [], 375: []}

@@ -1,7 +1,7 @@
 """A person from the support team in the customer's widget, in headless Chromium: pushed to
 an open widget and counted on a closed one, typing shown, joined and left notices, a
-rating after the hand-back, a copy by email, and an email when the customer had left.
-Screenshots go to var/screenshots/."""
+rating after the hand-back, a copy by email, an email when the customer had left, and a
+decision signed by the agent who made it. Screenshots go to var/screenshots/."""
 from __future__ import annotations
 
 import pytest
@@ -13,6 +13,7 @@ from sqlalchemy import select
 from bot.db import models
 from bot.db.session import unit_of_work
 from tests.e2e.test_widget_browser import messages, wait_for_reply, write
+from tests.support.accessibility import at_both_widths, contrast
 from tests.support.browser import browser, screenshot  # noqa: F401 - the fixture
 from tests.support.console_client import Agent
 from tests.support.e2e_stack import mirror
@@ -125,3 +126,21 @@ def test_a_customer_who_left_gets_the_persons_answer_by_email_once(live, browser
     assert len(mails) == 1, [m["Subject"] for m in mails]  # one mail, not one per message
     assert mails[0]["Subject"] == "alice replied to you in the GroupTrack CRM chat"
     assert "Found it: your export is ready." in plain_text(mails[0])
+
+
+def test_a_decision_reaches_the_customer_signed_by_the_agent_who_made_it(live, browser):  # noqa: F811
+    """Not "Our support team" with an "OS" avatar: the agent, as in a live chat; the agent's
+    avatar and the rating that follows pass axe-core's checks."""
+    bob = Agent(live.urls["console"], "bob")
+    bob.post("/availability", available="yes")
+    _, case_id = ask_for_a_person(live, browser, "rae@example.com")
+    bob.post(f"/cases/{case_id}/decide", verdict="close", note="Your invoice address is updated.")
+    wait = WebDriverWait(browser, 20, ignored_exceptions=(StaleElementReferenceException,))
+    wait.until(lambda d: any(f"About case #{case_id}" in m for m in messages(d)))
+    decision = browser.find_elements(By.CSS_SELECTOR, ".gt-item-agent")[-1]
+    assert decision.find_element(By.CSS_SELECTOR, ".gt-name").text == "bob"
+    avatar = decision.find_element(By.CSS_SELECTOR, ".gt-avatar")
+    assert avatar.text == "B" and contrast(browser, avatar) >= 4.5  # hidden from axe (aria-hidden), not from eyes
+    wait.until(lambda d: d.find_element(By.CSS_SELECTOR, ".gt-rating").is_displayed())
+    screenshot(browser, "widget-16-decision-signed")
+    assert at_both_widths(browser, "widget-decided", "#gt-widget") == {1280: [], 375: []}

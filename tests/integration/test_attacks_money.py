@@ -27,7 +27,7 @@ class RecordingNotifier:
     def __init__(self):
         self.told = []
 
-    def tell(self, *, channel, conversation_id, text):
+    def tell(self, *, channel, conversation_id, text, sender="support_agent"):
         self.told.append((conversation_id, text))
 
 

@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from bot.app.agents import create_agent
 from bot.app.case_decisions import CaseError, allowed_amount, claim, decide_case, queue
 from bot.app.handoff import request_person
 from bot.app.refunds import assess_refund
@@ -17,10 +18,11 @@ from tests.conftest import DEMO_NOW
 
 class RecordingNotifier:
     def __init__(self):
-        self.told = []
+        self.told, self.senders = [], []
 
-    def tell(self, *, channel, conversation_id, text):
+    def tell(self, *, channel, conversation_id, text, sender="support_agent"):
         self.told.append((channel, conversation_id, text))
+        self.senders.append(sender)
 
 
 def ben_case(engine) -> dict:
@@ -89,6 +91,18 @@ def test_an_adjustment_is_capped_by_what_the_rules_allow(live_engine, gateway):
     result = decide_case(case_id, "alice", "adjust", amount=4000, note="Goodwill.", now=DEMO_NOW,
                     gateway=gateway, engine=live_engine)
     assert (result["status"], result["amount"], result["movement"]) == ("adjusted", 4000, "succeeded")
+
+
+def test_the_customer_hears_a_decision_from_the_agent_who_made_it(seeded_engine):
+    """Signed with the console agent's name, as a live chat is; a Slack click, whose
+    username means nothing to the customer, is the support team's."""
+    create_agent("alice", "a long enough password", "Alice Smith", engine=seeded_engine)
+    notifier = RecordingNotifier()
+    for conversation, agent in (("conv-gia-1", "alice"), ("conv-gia-2", "slack:ana.k")):
+        case_id = assess_refund("gia@example.com", "technical_problem", now=DEMO_NOW,
+                                conversation_id=conversation, engine=seeded_engine)["case_id"]
+        decide_case(case_id, agent, "close", note="Fixed.", now=DEMO_NOW, engine=seeded_engine, notifier=notifier)
+    assert notifier.senders == ["agent:alice", "support_agent"]
 
 
 def test_a_claimed_case_is_decided_by_its_agent_and_a_denial_moves_nothing(live_engine, gateway):

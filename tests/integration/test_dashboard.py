@@ -17,9 +17,9 @@ NOW = parse_utc("2026-11-30T12:00:00Z")
 DAY, HOUR, MINUTE = timedelta(days=1), timedelta(hours=1), timedelta(minutes=1)
 
 
-def conversation(session, cid, channel, started, widget=False):
+def conversation(session, cid, channel, started, widget=False, messages=1):
     session.add(models.Conversation(conversation_id=cid, channel=channel, widget=widget, started_at=started,
-                                    customer_messages=1, last_customer_at=started))
+                                    customer_messages=messages, last_customer_at=started if messages else None))
 
 
 def case(session, cid, kind, opened, events, status="open"):
@@ -59,6 +59,8 @@ def scenario(seeded_engine):
         conversation(session, "c3-email", "email", NOW - 3 * DAY)               # a refund, decided late
         conversation(session, "c4-slack", "slack", NOW - 40 * DAY)              # before the period
         conversation(session, "c5-widget", "rest", NOW - 5 * DAY, widget=True)  # a ticket nobody answered
+        for n in (1, 2):  # help widgets opened and closed without a word: no conversation
+            conversation(session, f"c6-opened-{n}", "rest", NOW - n * DAY, widget=True, messages=0)
         case(session, "c2-rest", "handoff", NOW - 2 * DAY, [(5 * MINUTE, "agent:alice", "claimed"),
                                                             (10 * MINUTE, "agent:alice", "joined"),
                                                             (40 * MINUTE, "agent:alice", "handed_back")], "closed")

@@ -84,6 +84,17 @@ def test_one_reply_answers_every_question_and_escapes_html():
     assert "Refund &lt;b&gt;now&lt;/b&gt;?" in html and "<b>now</b>" not in html
 
 
+def test_quick_replies_are_left_out_of_a_mail_and_real_choices_kept():
+    text, _ = compose_reply([("How long is the trial?", [{"text": "12 days.", "buttons": [
+        {"title": "My plan", "payload": "/check_subscription"},
+        {"title": "Talk to a person", "payload": "/request_human"}]}]),
+        ("Cancel?", [{"text": "Shall I stop the renewal?", "buttons": [
+            {"title": "Yes, stop the renewal", "payload": '/affirm{"offer":"o1"}'},
+            {"title": "Talk to a person", "payload": "/request_human"}]}])], brand="GroupTrack CRM")
+    assert "My plan" not in text and "Talk to a person" not in text
+    assert "Reply to this email with YES (Yes, stop the renewal)." in text
+
+
 def test_a_subject_with_line_breaks_is_one_line_and_the_reply_can_be_sent(engine, tmp_path, monkeypatch):
     # Found by tests/test_fuzz_http.py: the subject was kept with its line break and every
     # reply in that thread failed on the mail library's header check.

@@ -1,14 +1,17 @@
 """Seed files: validation names the customer and field, writes are whole and idempotent."""
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import func, select
 
 from bot.db import models
 from bot.db.repository import load_account
 from bot.db.session import unit_of_work
-from bot.ops.seed import SeedError, parse_seed, write_customers
-from tests.conftest import DEMO_NOW
+from bot.app import canned_replies
+from bot.ops.seed import SeedError, parse_canned_replies, parse_seed, write_canned_replies, write_customers
+from tests.conftest import DEMO_NOW, DEMO_SEED
 
 CONTRACT_EXAMPLE = """
 customers:
@@ -53,6 +56,34 @@ def test_contract_example_loads_with_history_of_an_unlisted_charge(engine):
     assert [(r.charge_id, r.amount, r.rule) for r in account.refunds] == [("ch_ana_1", 4655, "R1")]
     assert account.incidents[0].end is None
     assert account.charges[0].created.isoformat() == "2026-03-14T10:00:00+00:00"
+
+
+def test_the_demo_brings_canned_replies_once_and_keeps_an_agents_changes(engine):
+    replies = parse_canned_replies(DEMO_SEED.read_text())
+    assert len(replies) >= 4 and all(body.strip() for _, body in replies)
+    with unit_of_work(engine) as session:
+        assert write_canned_replies(session, replies, now=DEMO_NOW) == len(replies)
+    [first] = [r for r in canned_replies.all_replies(engine=engine) if r["title"] == replies[0][0]]
+    canned_replies.delete(first["id"], engine=engine)
+    with unit_of_work(engine) as session:  # seeding again adds back only what is missing
+        assert write_canned_replies(session, replies, now=DEMO_NOW) == 1
+    with unit_of_work(engine) as session:
+        assert write_canned_replies(session, replies, now=DEMO_NOW) == 0
+    values = canned_replies.values_for(case_id=7, customer_name="Ana Lima", email="ana@example.com",
+                                       agent="Alice", brand="GroupTrack CRM")
+    assert all("{" not in canned_replies.expand(body, values) for _, body in replies)  # every variable known
+
+
+@pytest.mark.parametrize("replies, problem", [
+    ("[{title: Hi, body: 'Hi {nickname}'}]", "canned_replies[1]: unknown variable {nickname}; use one of"),
+    ("[{title: Hi, body: ' '}]", "canned_replies[1]: give the reply a title and a text"),
+    ("[{title: Hi, body: [1]}]", "canned_replies[1]: field 'body' must be text"),
+    ("[{title: Hi, body: a}, {title: Hi, body: b}]", "canned_replies[2]: field 'title' 'Hi' appears twice"),
+    ("{title: Hi}", "seed: field 'canned_replies' must be a list"),
+])
+def test_bad_canned_replies_are_named(replies, problem):
+    with pytest.raises(SeedError, match=re.escape(problem)):
+        parse_canned_replies(CONTRACT_EXAMPLE + f"canned_replies: {replies}\n")
 
 
 def test_loading_twice_changes_nothing(engine, demo_customers):

@@ -1,6 +1,7 @@
 """The transcript read from Rasa's tracker, as the widget history and the console show it."""
 from __future__ import annotations
 
+from bot.core.text import hide_codes
 from bot.notify.conversations import RasaConversations
 
 
@@ -30,3 +31,20 @@ def test_a_pressed_button_reads_as_its_title_and_agents_are_told_apart():
         ("customer", "Yes, cancel and refund"), ("assistant", "Refunded."),
         ("customer", "/affirm"), ("agent", "Hello, Sam here.")]
     assert lines[1]["buttons"] == buttons
+
+
+def test_what_the_customer_writes_when_asked_for_the_code_is_marked_and_the_code_blanked():
+    tracker = RecordedTracker([
+        {"event": "user", "text": "what plan am I on?", "timestamp": 1},
+        {"event": "slot", "name": "requested_slot", "value": "identify_email"},
+        {"event": "user", "text": "ana@example.com", "timestamp": 2},
+        {"event": "slot", "name": "requested_slot", "value": "identify_code"},
+        {"event": "user", "text": "it's 482 913", "timestamp": 3},
+        {"event": "slot", "name": "requested_slot", "value": None},
+        {"event": "user", "text": "my invoice 123456 was wrong", "timestamp": 4},
+    ])
+    lines = tracker.transcript("c-1")
+    assert [line["code"] for line in lines] == [False, False, True, False]
+    assert hide_codes(lines[2]["text"]) == "it's \u2022\u2022\u2022\u2022\u2022\u2022"
+    assert hide_codes("482913, or 482-913") == "\u2022" * 6 + ", or " + "\u2022" * 6
+    assert hide_codes("call 0123456789") == "call 0123456789"  # a longer number is not a code

@@ -26,6 +26,7 @@ from bot.core.constant_time import secret_matches
 from bot.core.messages import SLACK_DECISION_NOTES
 from bot.core.money import AmountError, agent_locale, amount_input, parse_amount_input
 from bot.core.statuses import DECIDABLE, DECIDED, CaseStatus
+from bot.core.text import hide_codes
 from bot.db.session import get_engine
 from bot.notify import slack_cases
 from bot.notify.conversations import ConversationError
@@ -155,7 +156,8 @@ async def case_page(request: web.Request, *, error: str | None = None, status: i
     if conversation_id and request.app["conversations"] is not None:
         try:
             lines = await asyncio.to_thread(request.app["conversations"].transcript, conversation_id)
-            transcript = [{**line, "at": moment(line.get("at"))}
+            transcript = [{**line, "at": moment(line.get("at")),
+                           "text": hide_codes(line["text"]) if line.get("code") else line["text"]}
                           for line in await asyncio.to_thread(request.app["chats"].named, lines)]
         except Exception as exc:  # noqa: BLE001 - the case is still decidable without it
             transcript_error = f"Transcript unavailable: {exc}"

@@ -1,6 +1,6 @@
 """Everything an agent needs to decide a case, read in one unit of work, in people's
-terms: money formatted, dates to the minute, durations in days and hours, the part of a
-period left as a percentage."""
+terms: money formatted, times to the minute (shown in the agent's zone), durations in days
+and hours, the part of a period left as a percentage."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -38,8 +38,9 @@ def duration_text(seconds: float) -> str:
     return f"{minutes} min" if minutes else f"{seconds} s"
 
 
-def fact_text(key: str, value) -> str:
-    """A rule's fact as an agent reads it."""
+def fact_value(key: str, value) -> str | datetime:
+    """A rule's fact as an agent reads it; a time stays a time, for the page to show in the
+    agent's zone."""
     if key == "remaining_fraction":
         return f"{float(Fraction(value)) * 100:.1f} % of the period"
     if key.endswith("_seconds"):
@@ -51,7 +52,7 @@ def fact_text(key: str, value) -> str:
     if isinstance(value, list):
         return ", ".join(map(str, value))
     try:
-        return f"{parse_utc(value):%d %b %Y %H:%M} UTC" if isinstance(value, str) and "T" in value else str(value)
+        return parse_utc(value) if isinstance(value, str) and "T" in value else str(value)
     except ValueError:
         return str(value)
 
@@ -86,7 +87,7 @@ def queue_rows(*, now: datetime, engine: Engine | None = None, **filters) -> lis
                  "channel": channel_key(c, chats.get(c.conversation_id)), "age": age_text(c.created_at, now),
                  "overdue": c.due_at <= now and c.status in DECIDABLE,
                  "customer": c.customer.email if c.customer else "(not identified)",
-                 "amount": format_amount(c.proposed_amount, c.currency) if c.currency else "",
+                 "amount": format_amount(c.proposed_amount, c.currency) if c.kind in MONEY_CASES else "",
                  "claimed_by": c.claimed_by or "", "live_agent": c.live_agent or "",
                  "waiting_since": c.waiting_live_since if c.status in DECIDABLE and not c.live_agent else None,
                  "waiting": age_text(c.waiting_live_since, now) if c.waiting_live_since else "",
@@ -138,7 +139,7 @@ def case_evidence(case_id: int, *, engine: Engine | None = None) -> dict | None:
             "decision": {"rule": decision.rule, "outcome": decision.outcome, "explanation": decision.explanation,
                          "base": money(decision.base), "fee": money(decision.fee),
                          "refund": money(decision.refund), "credit": money(decision.credit),
-                         "facts": [(FACT_LABELS.get(k, k.replace("_", " ").capitalize()), fact_text(k, v))
+                         "facts": [(FACT_LABELS.get(k, k.replace("_", " ").capitalize()), fact_value(k, v))
                                    for k, v in decision.facts.items()],
                          "fee_percent": decision.policy.get("refund_fee_percent"),
                          "at": decision.now} if decision else None,

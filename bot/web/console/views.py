@@ -7,6 +7,7 @@ from pathlib import Path
 
 from aiohttp import web
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
 
 from bot.core.text import clean_text
 from bot.web.console.evidence import CHANNEL_NAMES, duration_text
@@ -20,8 +21,18 @@ HEADERS = {"Content-Security-Policy": "default-src 'self'; script-src 'self'; ob
 
 LARGEST_ID = 2**31 - 1  # an INTEGER column's largest value on PostgreSQL
 templates = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]))
-templates.filters["when"] = lambda t: f"{t:%d %b %Y %H:%M} UTC" if t else ""
-templates.filters["clock"] = lambda t: f"{t:%H:%M}" if t else ""
+
+
+def _moment(when: datetime, shown: str, style: str) -> Markup:
+    """A time in UTC, marked up for static/console.js to show in the agent's own zone (the
+    widget shows customers theirs); UTC stays on hover, and is what a page without scripts shows."""
+    return Markup('<time datetime="{}" title="{}" data-style="{}">{}</time>').format(
+        when.isoformat(), f"{when:%d %b %Y %H:%M} UTC", style, shown)
+
+
+templates.filters["when"] = lambda t: _moment(t, f"{t:%d %b %Y %H:%M} UTC", "when") if t else ""
+templates.filters["clock"] = lambda t: _moment(t, f"{t:%H:%M}", "clock") if t else ""
+templates.tests["moment"] = lambda value: isinstance(value, datetime)
 templates.filters["iso"] = lambda t: t.isoformat() if isinstance(t, datetime) else ""
 templates.filters["channel"] = lambda c: CHANNEL_NAMES.get(c or "", c or "unknown")
 templates.filters["duration"] = lambda s: duration_text(s) if s is not None else "–"

@@ -3,8 +3,9 @@
  * server-sent events (the page is fetched again and the parts marked data-live swapped,
  * unless the agent is writing in one), a customer waiting live or writing in your live chat
  * rings and raises a desktop notification, waiting times count up, the live composer tells
- * the customer you are typing, canned replies drop into the composer, and the keyboard
- * shortcuts listed at the foot of each page work. */
+ * the customer you are typing, canned replies drop into the composer, the transcript follows
+ * the newest message unless the agent scrolled up to read, times show in the agent's own
+ * zone (UTC on hover), and the keyboard shortcuts listed at the foot of each page work. */
 (function () {
   "use strict";
   var body = document.body, events = body.getAttribute("data-events"), version = body.getAttribute("data-version");
@@ -29,10 +30,11 @@
     all("[data-live]").forEach(function (region) {
       var next = fresh.getElementById(region.id);
       if (!next || editing(region)) return;
-      var transcript = region.id === "transcript", bottom = transcript && region.scrollHeight - region.scrollTop - region.clientHeight < 40;
+      var reading = region.scrollTop, newest = atNewest(region);
       var copy = document.importNode(next, true);
       region.replaceWith(copy);
-      if (transcript && bottom) copy.scrollTop = copy.scrollHeight;
+      // A transcript follows what arrives, unless the agent scrolled up to read: then it stays put.
+      if (copy.id === "transcript") copy.scrollTop = newest ? copy.scrollHeight : reading;
     });
     wire();
     watch();
@@ -48,6 +50,19 @@
   if (events && window.EventSource) {
     // Each event carries the version of what the page shows; the page knows its own.
     new EventSource(events).addEventListener("change", function (event) { if (event.data !== version) reload(); });
+  }
+
+  function atNewest(transcript) { return transcript.scrollHeight - transcript.scrollTop - transcript.clientHeight < 40; }
+
+  // --- times in the agent's zone; the page's UTC stays on hover -----------------------
+  var SHOWN = { when: { day: "numeric", month: "short", year: "numeric", hour: "numeric", minute: "2-digit",
+                        timeZoneName: "short" },
+                clock: { hour: "numeric", minute: "2-digit" } };
+  function localTimes() {
+    all("time[data-style]").forEach(function (time) {
+      var moment = new Date(time.getAttribute("datetime")), style = SHOWN[time.getAttribute("data-style")];
+      if (style && !isNaN(moment)) time.textContent = moment.toLocaleString([], style);
+    });
   }
 
   // --- alerts: a customer waiting live, a customer writing in your live chat ------------
@@ -100,6 +115,7 @@
   // --- the live composer: typing, canned replies -------------------------------------
   function wire() {
     tick();
+    localTimes();
     var composer = document.querySelector("form[data-typing]");
     if (composer && !composer.wired) {
       composer.wired = true;
@@ -166,4 +182,6 @@
   if (location.hash === "#search") focus("q");
   wire();
   watch();
+  var transcript = document.getElementById("transcript");
+  if (transcript) transcript.scrollTop = transcript.scrollHeight;  // a case opens on the latest messages
 })();

@@ -53,7 +53,8 @@
   }
   function clock(at) {
     var when = at ? new Date(at * 1000) : new Date();
-    return el("time", { datetime: when.toISOString() }, when.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }));
+    // "3:29 AM", not "03:29 AM": the hour as the customer's locale writes it ("03:29" where that is the custom).
+    return el("time", { datetime: when.toISOString() }, when.toLocaleTimeString([], { hour: "numeric", minute: "2-digit" }));
   }
 
   var stored = ownConversation();

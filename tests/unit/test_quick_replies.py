@@ -1,0 +1,79 @@
+"""Quick replies: a plain answer ends with next steps to press, a refusal with a person, and
+no quick reply can ever say yes or no to an offer (only an offer's own buttons do)."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+import yaml
+
+import actions.account
+import actions.cancellation
+from actions.account import ActionCheckSubscription
+from actions.refunds import ActionAssessRefund
+from tests.unit.test_actions import run, secret, token, tracker, user  # noqa: F401 - secret: a fixture
+
+ROOT = Path(__file__).resolve().parents[2]
+PERSON = {"title": "Talk to a person", "payload": "/request_human"}
+UNTIL = datetime(2026, 12, 17, 15, 0, tzinfo=timezone.utc)
+
+
+def quick_replies_in_code() -> list[dict]:
+    from actions import quick_replies
+    return [value for value in vars(quick_replies).values() if isinstance(value, dict) and "payload" in value]
+
+
+def test_every_quick_reply_sends_an_intent_the_assistant_knows_and_never_a_yes_or_a_no():
+    domain = yaml.safe_load((ROOT / "domain.yml").read_text())
+    intents = {i if isinstance(i, str) else next(iter(i)) for i in domain["intents"]}
+    in_domain = [b for variants in domain["responses"].values() for v in variants for b in v.get("buttons", [])]
+    buttons = in_domain + quick_replies_in_code()
+    assert len(in_domain) >= 10, "the plain answers have their quick replies"
+    for button in buttons:
+        intent = button["payload"].removeprefix("/")
+        assert button["payload"].startswith("/") and intent in intents, button
+        assert intent not in ("affirm", "deny"), f"{button['title']!r} could answer an offer"
+
+
+@pytest.fixture
+def account(monkeypatch):
+    """The account's side, stood in for: ben's R3 refusal, a subscription that renews or not."""
+    state = {"renews": True, "access_until": UNTIL}
+    offers = []
+
+    def make_offer(**terms):
+        offers.append(terms["kind"])
+        return SimpleNamespace(token=f"offer{len(offers)}")
+    import bot.app.offers
+    import bot.app.refunds
+    monkeypatch.setattr(bot.app.offers, "make_offer", make_offer)
+    monkeypatch.setattr(actions.cancellation, "renewal", lambda email, now: dict(state))
+    monkeypatch.setattr(actions.account, "renewal", lambda email, now: dict(state))
+    monkeypatch.setattr(actions.account, "account_summary", lambda email, now, reader: "You're on Pro.")
+    monkeypatch.setattr(bot.app.refunds, "assess_refund", lambda email, reason, **kw: {
+        "decision_id": 3, "rule": "R3", "outcome": "no_refund", "currency": "usd", "refund": 0, "fee": 0, "base": 0,
+        "credit": 0, "charge_amount": 1900, "charge_date": "2026-11-17", "requires_cancellation": False,
+        "facts": {"period_end": UNTIL.isoformat()}})
+    return state
+
+
+def test_a_refusal_offers_a_person_beside_the_yes_and_no_of_stopping_the_renewal(account):
+    messages, slots = run(ActionAssessRefund(), tracker(user("I never used it", "unused_account", token=token())))
+    assert "We can't refund" in messages[0]["text"] and messages[0]["buttons"] == []
+    assert [b["payload"] for b in messages[-1]["buttons"]] == [
+        '/affirm{"offer":"offer1"}', '/deny{"offer":"offer1"}', "/request_human"]
+    account["renews"] = False  # nothing left to stop: still a person to ask
+    messages, _ = run(ActionAssessRefund(), tracker(user("I never used it", "unused_account", token=token())))
+    assert messages[-1]["response"] == "utter_not_renewing" and messages[-1]["buttons"] == [PERSON]
+
+
+def test_the_account_summary_ends_with_what_can_be_done_next(account):
+    messages, _ = run(ActionCheckSubscription(), tracker(user("what plan am I on?", "check_subscription",
+                                                              token=token())))
+    assert [b["title"] for b in messages[0]["buttons"]] == ["Change plan", "Cancel my subscription", "Talk to a person"]
+    account["renews"] = False
+    messages, _ = run(ActionCheckSubscription(), tracker(user("what plan am I on?", "check_subscription",
+                                                              token=token())))
+    assert [b["title"] for b in messages[0]["buttons"]] == ["Change plan", "Talk to a person"]
