@@ -16,7 +16,7 @@ from pathlib import Path
 
 import yaml
 
-from bot.core.knowledge import KnowledgeBase, KnowledgeError, knowledge_base, parse_config
+from bot.core.knowledge import KnowledgeBase, KnowledgeError, knowledge_base, parse_config, parse_questions
 from bot.core.plans import Plan, parse_plans
 from bot.core.policy import Policy, PolicyError, parse_policy
 
@@ -295,8 +295,10 @@ def load_knowledge(path: str | os.PathLike | None = None) -> KnowledgeBase:
     documents' files are read relative to it."""
     path = Path(path or settings().knowledge_file)
     try:
-        sources, threshold = parse_config(path.read_text(encoding="utf-8"), source=str(path))
+        sources, threshold, questions_file = parse_config(path.read_text(encoding="utf-8"), source=str(path))
         texts = {s.key: (path.parent / s.file).read_text(encoding="utf-8") for s in sources}
+        questions = parse_questions((path.parent / questions_file).read_text(encoding="utf-8"),
+                                    source=questions_file) if questions_file else {}
     except (OSError, UnicodeDecodeError) as exc:
         raise KnowledgeError(f"knowledge base unreadable: {exc}") from None
-    return knowledge_base(sources, texts, threshold)
+    return knowledge_base(sources, texts, threshold, questions)

@@ -8,7 +8,9 @@ sentences under it; a bullet becomes a sentence of its own, joined to the line t
 it ("You agree not to use the Service to:" + "- Share your account credentials ..."), so that a
 bullet quoted alone still says what it means.
 
-The encoder reads each passage as units: its heading alone, and each sentence under its heading.
+The encoder reads each passage as units: its heading alone, the questions the support team
+wrote down that it answers (customers ask in words the texts never use: "can my assistant use my
+login" for "share your account credentials"), and each sentence under its heading.
 A question is answered from the passage whose unit is most like it, when the answer's confidence
 reaches the threshold `make bench-nlu` learns from labelled questions (bench/knowledge.py). The
 confidence is that similarity plus its lead over the best unit of any other passage: measured,
@@ -20,7 +22,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import yaml
 
@@ -46,13 +48,15 @@ class Passage:
     number: str | None          # the section's number, where the document numbers them
     heading: str | None         # None: the text before the document's first heading
     sentences: tuple[str, ...]
+    questions: tuple[str, ...] = ()  # what customers ask that it answers, in their words
 
     def units(self) -> tuple[str, ...]:
-        """What the encoder reads of the passage: its heading, then each sentence under its heading
-        (which says what the sentence is about)."""
+        """What the encoder reads of the passage: its heading, the questions it answers, then each
+        sentence under its heading (which says what the sentence is about). The sentences come
+        last: `choose` quotes from their similarities."""
         if not self.heading:
-            return self.sentences
-        return (self.heading, *(f"{self.heading}: {sentence}" for sentence in self.sentences))
+            return (*self.questions, *self.sentences)
+        return (self.heading, *self.questions, *(f"{self.heading}: {sentence}" for sentence in self.sentences))
 
 
 @dataclass(frozen=True)
@@ -79,8 +83,8 @@ class Source:
     called: str    # its name as customers read it: "our terms"
 
 
-def parse_config(text: str, *, source: str = "knowledge file") -> tuple[list[Source], float]:
-    """The documents and the threshold a knowledge configuration names."""
+def parse_config(text: str, *, source: str = "knowledge file") -> tuple[list[Source], float, str | None]:
+    """The documents, the threshold and the file of questions (if any) a knowledge configuration names."""
     try:
         data = yaml.safe_load(text) or {}
     except yaml.YAMLError as exc:
@@ -95,16 +99,39 @@ def parse_config(text: str, *, source: str = "knowledge file") -> tuple[list[Sou
         if not isinstance(entry, dict) or not all(isinstance(entry.get(k), str) for k in ("key", "file", "called")):
             raise KnowledgeError(f"{source}: each document has a key, a file and how customers call it, not {entry!r}")
         sources.append(Source(entry["key"], entry["file"], entry["called"]))
-    return sources, float(threshold)
+    questions = data.get("questions")
+    if questions is not None and not isinstance(questions, str):
+        raise KnowledgeError(f"{source}: `questions` names the file of the questions each passage answers")
+    return sources, float(threshold), questions
 
 
-def knowledge_base(sources: Sequence[Source], texts: Mapping[str, str], threshold: float) -> KnowledgeBase:
-    """The passages of every document (`texts`: each source's key to its text)."""
+def parse_questions(text: str, *, source: str = "questions file") -> dict[str, tuple[str, ...]]:
+    """Each passage's key and the questions it answers."""
+    try:
+        data = yaml.safe_load(text) or {}
+    except yaml.YAMLError as exc:
+        raise KnowledgeError(f"{source} is not valid YAML: {str(exc).splitlines()[0]}") from None
+    if not isinstance(data, dict) or not all(
+            isinstance(key, str) and isinstance(asked, list) and asked and all(isinstance(q, str) and q.strip()
+                                                                             for q in asked)
+            for key, asked in data.items()):
+        raise KnowledgeError(f"{source}: each passage's key names a list of the questions it answers")
+    return {key: tuple(q.strip() for q in asked) for key, asked in data.items()}
+
+
+def knowledge_base(sources: Sequence[Source], texts: Mapping[str, str], threshold: float,
+                   questions: Mapping[str, tuple[str, ...]] | None = None) -> KnowledgeBase:
+    """The passages of every document (`texts`: each source's key to its text), each with the
+    questions `questions` lists for its key."""
     passages = [p for s in sources for p in split_document(s.key, s.called, texts[s.key])]
     keys = [p.key for p in passages]
     if len(set(keys)) != len(keys):
         raise KnowledgeError("two documents share a key")
-    return KnowledgeBase(tuple(passages), threshold)
+    questions = questions or {}
+    unknown = sorted(set(questions) - set(keys))
+    if unknown:
+        raise KnowledgeError(f"questions name passages the texts do not have: {', '.join(unknown)}")
+    return KnowledgeBase(tuple(replace(p, questions=questions.get(p.key, ())) for p in passages), threshold)
 
 
 def split_document(key: str, called: str, text: str) -> list[Passage]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.core.knowledge import (KnowledgeError, Passage, answer_text, choose, knowledge_base, parse_config,
-                                split_document)
+                                parse_questions, split_document)
 from bot.settings import load_knowledge
 
 TERMS = """Terms of Service
@@ -124,10 +124,37 @@ def test_a_broken_configuration_is_refused_with_a_reason(text, error):
 
 
 def test_two_documents_with_one_key_are_refused():
-    sources, threshold = parse_config("documents: [{key: faq, file: a, called: x}, {key: faq, file: b, called: y}]\n"
-                                      "threshold: 0.5")
+    sources, threshold, _ = parse_config(
+        "documents: [{key: faq, file: a, called: x}, {key: faq, file: b, called: y}]\nthreshold: 0.5")
     with pytest.raises(KnowledgeError, match="share a key"):
         knowledge_base(sources, {"faq": FAQ}, threshold)
+
+
+def test_questions_a_passage_answers_are_read_beside_its_sentences_which_stay_last():
+    sources, threshold, named = parse_config("documents: [{key: faq, file: a, called: our FAQ}]\n"
+                                             "threshold: 0.5\nquestions: q.yml")
+    asked = parse_questions("faq/what-if-i-canceled-a-day-late: [\"can I get my money back the day after?\"]")
+    base = knowledge_base(sources, {"faq": FAQ}, threshold, asked)
+    passage = next(p for p in base.passages if p.key == "faq/what-if-i-canceled-a-day-late")
+    assert named == "q.yml" and passage.questions == ("can I get my money back the day after?",)
+    assert passage.units()[1] == "can I get my money back the day after?"
+    assert passage.units()[-len(passage.sentences):] == tuple(f"{passage.heading}: {s}" for s in passage.sentences)
+
+
+@pytest.mark.parametrize("text, error", [
+    ("terms/7: can I share", "list of the questions"),
+    ("terms/7: []", "list of the questions"),
+    ("- a list", "list of the questions"),
+])
+def test_broken_questions_are_refused_with_a_reason(text, error):
+    with pytest.raises(KnowledgeError, match=error):
+        parse_questions(text)
+
+
+def test_questions_for_a_passage_the_texts_do_not_have_are_refused():
+    sources, threshold, _ = parse_config("documents: [{key: faq, file: a, called: x}]\nthreshold: 0.5")
+    with pytest.raises(KnowledgeError, match="faq/nowhere"):
+        knowledge_base(sources, {"faq": FAQ}, threshold, {"faq/nowhere": ("where?",)})
 
 
 def test_the_shipped_knowledge_base_has_every_section_of_the_terms_and_every_question_of_the_faq():
