@@ -1,0 +1,65 @@
+"""Which follow-up a question asks, whether a message asks at all, and whether it asks hypothetically."""
+from __future__ import annotations
+
+import pytest
+
+from bot.core.asking import asks, follow_up_kind, hypothetical
+
+
+@pytest.mark.parametrize("text, kind", [
+    ("has anyone looked at my case yet?", "status"),
+    ("any news on my refund", "status"),
+    ("is it approved?", "status"),
+    ("still waiting on this, where are we", "status"),
+    ("when will someone look at my request", "status"),
+    ("can't you just do it yourself?", "who_decides"),
+    ("why do I need to wait for a person", "who_decides"),
+    ("who decides this", "who_decides"),
+    ("and what would I get?", "how_much"),
+    ("how much is that", "how_much"),
+    ("what would i get back", "how_much"),
+    ("how long does that usually take", "when"),
+    ("by what date", "when"),
+    ("when does it end", "when"),
+    ("why not?", "why"),
+    ("how come", "why"),
+    ("i don't get why", "why"),
+    ("and what if they say no", "what_next"),
+    ("ok what now", "what_next"),
+    ("do I need to do anything?", "what_next"),
+    ("thanks", None),
+    ("i want a refund", None),
+    ("", None),
+    (None, None),
+])
+def test_the_question_words_name_the_follow_up(text, kind):
+    assert follow_up_kind(text) == kind
+
+
+@pytest.mark.parametrize("text, asking", [
+    ("what happens to my contacts if I cancel?", True),
+    ("what happens to my contacts if I cancel", True),
+    ("and is that automatic", True),
+    ("do i keep access", True),
+    ("ok, can I still export my data", True),
+    ("no thanks", False),
+    ("leave it as is", False),
+    ("cancel my subscription", False),
+    ("i changed my mind", False),
+])
+def test_a_question_is_told_from_an_answer(text, asking):
+    assert asks(text) is asking
+
+
+@pytest.mark.parametrize("text, wondering", [
+    ("I'm not cancelling, I just want to know whether I'd get anything back if I did", True),
+    ("would I get a refund if I cancelled today?", True),
+    ("what would happen if I downgraded", True),
+    ("hypothetically, if i quit now do i get money back", True),
+    ("in case I stop, is anything refunded?", True),
+    ("I want a refund", False),
+    ("please cancel my subscription", False),
+    ("I cancelled a day late, can I get my money back?", False),
+])
+def test_a_hypothetical_question_is_told_from_a_request(text, wondering):
+    assert hypothetical(text) is wondering
