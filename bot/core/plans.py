@@ -19,6 +19,7 @@ class Plan:
     price: int
     currency: str
     interval: str
+    includes: tuple[str, ...] = ()  # what the plan gives, in customers' words (config/plans.yml)
 
     @property
     def display_name(self) -> str:
@@ -49,11 +50,16 @@ def stripe_plan_id(plan: str, price: int, currency: str, interval: str) -> str:
 
 
 def parse_plans(data: dict, *, source: str = "plans file") -> dict[str, Plan]:
-    """The catalogue in a plans file's `plans:` mapping (bot/settings.py reads the file)."""
+    """The catalogue in a plans file's `plans:` mapping, each plan with what its name `includes:`
+    (bot/settings.py reads the file)."""
+    includes = data.get("includes") or {}
+    if not isinstance(includes, dict) or not all(
+            isinstance(items, list) and all(isinstance(item, str) for item in items) for items in includes.values()):
+        raise ValueError(f"plans file {source}: `includes` maps a plan's name to a list of what it includes")
     try:
         return {plan_id: Plan(id=plan_id, name=str(v["name"]), tier=int(v["tier"]),
                               price=int(v["price"]), currency=str(v["currency"]).lower(),
-                              interval=str(v["interval"]))
+                              interval=str(v["interval"]), includes=tuple(includes.get(str(v["name"]), ())))
                 for plan_id, v in (data.get("plans") or {}).items()}
     except (KeyError, TypeError, ValueError) as exc:
         raise ValueError(f"plans file {source}: bad entry ({exc})") from None
