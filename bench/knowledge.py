@@ -1,5 +1,10 @@
 """`make bench-nlu`'s knowledge-base figures: how well config/knowledge.yml's texts answer the
-questions no intent covers, on bench/knowledge_questions.yml.
+questions no intent covers.
+
+Two labelled sets: bench/knowledge_questions.yml, the development set, and
+bench/knowledge_test_questions.yml, written apart by someone who saw only the texts (never the
+development set nor the questions the index reads). The threshold is learned on the development
+set; the test set's figures, at that threshold, are the ones to quote.
 
 Every labelled question gets the knowledge base's best answer and its confidence (the core's
 `choose`, no threshold). The threshold is learned as the one with the highest answered share of
@@ -29,7 +34,8 @@ from sklearn.model_selection import StratifiedKFold
 from bot.core.knowledge import choose
 from bot.settings import ROOT, load_knowledge
 
-QUESTIONS = Path(__file__).resolve().parent / "knowledge_questions.yml"
+QUESTIONS = Path(__file__).resolve().parent / "knowledge_questions.yml"       # development: the threshold's
+TEST_QUESTIONS = Path(__file__).resolve().parent / "knowledge_test_questions.yml"  # written apart: the figures
 TARGET_PRECISION = 0.9
 REPEATS = 10
 
@@ -62,6 +68,12 @@ class KnowledgeScores:
     build_seconds: float
     resident_mb: float        # what building the index (encoder and ONNX Runtime included) keeps resident
     question_ms: tuple[float, float]  # p50, p95 of one question: embedding and choosing
+    test_answerable: int      # the test set, answered at the threshold learned on all the development set
+    test_unanswerable: int
+    test_precision: float
+    test_share: float
+    test_routed_precision: float  # the test set's questions the shipped intent model leaves to the knowledge base
+    test_routed_share: float
 
 
 def labelled(path: Path = QUESTIONS) -> list[tuple[str, list[str]]]:
@@ -132,26 +144,42 @@ def resident_mb() -> float:
     return int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS:"))) / 1024
 
 
+def outcomes_of(path: Path, base, index, milliseconds: list[float]) -> list[Outcome]:
+    """Every labelled question of `path` answered by the index, no threshold; the time each took
+    is added to `milliseconds`."""
+    questions = labelled(path)
+    unknown = {key for _, keys in questions for key in keys} - {p.key for p in base.passages}
+    if unknown:
+        raise ValueError(f"{path.name} names passages the knowledge base has not: {', '.join(sorted(unknown))}")
+    answers = []
+    for text, _ in questions:
+        started = time.perf_counter()
+        similarities, elsewhere = index.similarities(text)
+        answers.append(choose(base.passages, similarities, float("-inf"), elsewhere))
+        milliseconds.append((time.perf_counter() - started) * 1000)
+    routed = routed_by_the_intent_model([text for text, _ in questions])
+    # No answer at all (a question the texts do not answer was nearest): never answered, at any threshold.
+    return [Outcome(answer.confidence, answer.passage.key in keys, bool(keys), here) if answer is not None
+            else Outcome(float("-inf"), False, bool(keys), here)
+            for answer, (_, keys), here in zip(answers, questions, routed)]
+
+
 def evaluate() -> KnowledgeScores:
     from nlu.knowledge import KnowledgeIndex  # deferred: loads the sentence encoder
     from nlu.sentence_encoder import shared_encoder
 
-    questions = labelled()
     base = load_knowledge()
-    unknown = {key for _, keys in questions for key in keys} - {p.key for p in base.passages}
-    if unknown:
-        raise ValueError(f"{QUESTIONS.name} names passages the knowledge base has not: {', '.join(sorted(unknown))}")
     before, started = resident_mb(), time.monotonic()
     index = KnowledgeIndex(base, shared_encoder())
     build_seconds, resident = time.monotonic() - started, resident_mb() - before
-    answers, milliseconds = [], []
-    for text, _ in questions:
-        started = time.perf_counter()
-        answers.append(choose(base.passages, index.similarities(text), float("-inf")))
-        milliseconds.append((time.perf_counter() - started) * 1000)
-    routed = routed_by_the_intent_model([text for text, _ in questions])
-    outcomes = [Outcome(answer.confidence, answer.passage.key in keys, bool(keys), here)
-                for answer, (_, keys), here in zip(answers, questions, routed)]
+    milliseconds: list[float] = []
+    outcomes = outcomes_of(QUESTIONS, base, index, milliseconds)
+    tests = outcomes_of(TEST_QUESTIONS, base, index, milliseconds)
+    threshold = learn_threshold(outcomes)
+    test_precision, test_share = figures(tests, [o.confidence >= threshold for o in tests])
+    routed_tests = [o for o in tests if o.routed]
+    test_routed_precision, test_routed_share = figures(routed_tests,
+                                                       [o.confidence >= threshold for o in routed_tests])
     repeats = held_out_answers(outcomes)
     precisions, shares = zip(*(figures(outcomes, answered) for answered in repeats))
     kept = [i for i, o in enumerate(outcomes) if o.routed]
@@ -162,8 +190,10 @@ def evaluate() -> KnowledgeScores:
         float(np.mean(precisions)), float(np.mean(shares)), (min(precisions), max(precisions)),
         (min(shares), max(shares)), sum(o.answerable and o.routed for o in outcomes),
         sum(not o.answerable and o.routed for o in outcomes), float(np.mean(routed_precisions)),
-        float(np.mean(routed_shares)), learn_threshold(outcomes), base.threshold, build_seconds, resident,
-        (float(np.percentile(milliseconds, 50)), float(np.percentile(milliseconds, 95))))
+        float(np.mean(routed_shares)), threshold, base.threshold, build_seconds, resident,
+        (float(np.percentile(milliseconds, 50)), float(np.percentile(milliseconds, 95))),
+        sum(o.answerable for o in tests), sum(not o.answerable for o in tests), test_precision, test_share,
+        test_routed_precision, test_routed_share)
 
 
 def print_knowledge(scores: KnowledgeScores) -> None:
@@ -181,6 +211,11 @@ def print_knowledge(scores: KnowledgeScores) -> None:
     print(f"\nof them, left to the knowledge base by the shipped intent model (NLU fallback or out of scope): "
           f"{s.routed_answerable} answerable, {s.routed_unanswerable} unanswerable; held out, precision "
           f"{s.routed_precision:.3f}, answered share {s.routed_share:.3f}")
+    print(f"\ntest set ({TEST_QUESTIONS.name}, written apart): {s.test_answerable} answerable, "
+          f"{s.test_unanswerable} unanswerable; at the threshold learned on the development set: precision "
+          f"**{s.test_precision:.3f}**, answered share **{s.test_share:.3f}**; of those the shipped intent model "
+          f"leaves to the knowledge base: precision {s.test_routed_precision:.3f}, answered share "
+          f"{s.test_routed_share:.3f}")
     if abs(s.threshold_learned - s.threshold_configured) > 1e-3:
         print(f"config/knowledge.yml's threshold is not the one learned on these questions: set it to "
               f"{s.threshold_learned:.3f}")

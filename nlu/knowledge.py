@@ -20,16 +20,18 @@ class KnowledgeIndex:
     def __init__(self, base: KnowledgeBase, encoder: SentenceEncoder):
         self.base, self.encoder = base, encoder
         units = [unit for passage in base.passages for unit in passage.units()]
-        self._vectors = encoder.encode(units)
+        self._vectors = encoder.encode([*units, *base.not_answered])
         self._ends = np.cumsum([len(passage.units()) for passage in base.passages])
 
-    def similarities(self, question: str) -> list[list[float]]:
-        """The question's similarity to each unit of each passage, as `choose` reads them."""
+    def similarities(self, question: str) -> tuple[list[list[float]], list[float]]:
+        """The question's similarity to each unit of each passage, and to each question the texts
+        do not answer, as `choose` reads them."""
         scores = self._vectors @ self.encoder.encode([question])[0]
-        return [part.tolist() for part in np.split(scores, self._ends[:-1])]
+        *passages, elsewhere = np.split(scores, self._ends)
+        return [part.tolist() for part in passages], elsewhere.tolist()
 
     def answer(self, question: str) -> Answer | None:
-        return self.base.answer(self.similarities(question))
+        return self.base.answer(*self.similarities(question))
 
 
 _shared: list[KnowledgeIndex] = []

@@ -11,12 +11,13 @@ bullet quoted alone still says what it means.
 The encoder reads each passage as units: its heading alone, the questions the support team
 wrote down that it answers (customers ask in words the texts never use: "can my assistant use my
 login" for "share your account credentials"), and each sentence under its heading.
-A question is answered from the passage whose unit is most like it, when the answer's confidence
-reaches the threshold `make bench-nlu` learns from labelled questions (bench/knowledge.py). The
-confidence is that similarity plus its lead over the best unit of any other passage: measured,
-a close second is where wrong answers come from (a similarity alone never separated right from
-wrong at 90 % precision). Below it, no answer: the assistant says what it can help with and offers
-a person.
+A question is answered from the passage whose units are most like it (the mean of its two
+nearest), when the answer's confidence reaches the threshold `make bench-nlu` learns from labelled
+questions (bench/knowledge.py). The confidence is that passage's lead over the next one, and over
+the questions the team knows the texts do not answer: measured, a close second is where wrong
+answers come from (a similarity alone never separated right from wrong at 90 % precision). A
+question nearer to one the texts do not answer, or below the threshold, gets no quote: the
+assistant says what it can help with and offers a person.
 """
 from __future__ import annotations
 
@@ -35,6 +36,7 @@ SENTENCE_PUNCTUATION = ".:;,"
 # Sentences quoted beside the best one: those nearly as close to the question, in the text's order.
 QUOTED_AT_MOST = 2
 NEARLY_AS_CLOSE = 0.05
+NEAREST_UNITS = 2  # a passage is as near as the mean of its this many nearest units
 
 
 class KnowledgeError(ValueError):
@@ -70,9 +72,10 @@ class Answer:
 class KnowledgeBase:
     passages: tuple[Passage, ...]
     threshold: float            # the least confidence answered from
+    not_answered: tuple[str, ...] = ()  # questions customers ask that the texts do not answer
 
-    def answer(self, similarities: Sequence[Sequence[float]]) -> Answer | None:
-        return choose(self.passages, similarities, self.threshold)
+    def answer(self, similarities: Sequence[Sequence[float]], elsewhere: Sequence[float] = ()) -> Answer | None:
+        return choose(self.passages, similarities, self.threshold, elsewhere)
 
 
 @dataclass(frozen=True)
@@ -83,8 +86,9 @@ class Source:
     called: str    # its name as customers read it: "our terms"
 
 
-def parse_config(text: str, *, source: str = "knowledge file") -> tuple[list[Source], float, str | None]:
-    """The documents, the threshold and the file of questions (if any) a knowledge configuration names."""
+def parse_config(text: str, *, source: str = "knowledge file") -> tuple[list[Source], float, dict[str, str]]:
+    """The documents, the threshold, and the files of questions a knowledge configuration names
+    (`questions`: what each passage answers; `not_answered`: what the texts do not)."""
     try:
         data = yaml.safe_load(text) or {}
     except yaml.YAMLError as exc:
@@ -99,10 +103,21 @@ def parse_config(text: str, *, source: str = "knowledge file") -> tuple[list[Sou
         if not isinstance(entry, dict) or not all(isinstance(entry.get(k), str) for k in ("key", "file", "called")):
             raise KnowledgeError(f"{source}: each document has a key, a file and how customers call it, not {entry!r}")
         sources.append(Source(entry["key"], entry["file"], entry["called"]))
-    questions = data.get("questions")
-    if questions is not None and not isinstance(questions, str):
-        raise KnowledgeError(f"{source}: `questions` names the file of the questions each passage answers")
-    return sources, float(threshold), questions
+    files = {name: data.get(name) for name in ("questions", "not_answered") if data.get(name) is not None}
+    if not all(isinstance(file, str) for file in files.values()):
+        raise KnowledgeError(f"{source}: `questions` and `not_answered` name files of questions")
+    return sources, float(threshold), files
+
+
+def parse_not_answered(text: str, *, source: str = "not-answered file") -> tuple[str, ...]:
+    """The questions customers ask that the texts do not answer: a list."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise KnowledgeError(f"{source} is not valid YAML: {str(exc).splitlines()[0]}") from None
+    if not isinstance(data, list) or not all(isinstance(q, str) and q.strip() for q in data):
+        raise KnowledgeError(f"{source}: a list of the questions the texts do not answer")
+    return tuple(q.strip() for q in data)
 
 
 def parse_questions(text: str, *, source: str = "questions file") -> dict[str, tuple[str, ...]]:
@@ -120,9 +135,10 @@ def parse_questions(text: str, *, source: str = "questions file") -> dict[str, t
 
 
 def knowledge_base(sources: Sequence[Source], texts: Mapping[str, str], threshold: float,
-                   questions: Mapping[str, tuple[str, ...]] | None = None) -> KnowledgeBase:
+                   questions: Mapping[str, tuple[str, ...]] | None = None,
+                   not_answered: Sequence[str] = ()) -> KnowledgeBase:
     """The passages of every document (`texts`: each source's key to its text), each with the
-    questions `questions` lists for its key."""
+    questions `questions` lists for its key, and the questions the texts do not answer."""
     passages = [p for s in sources for p in split_document(s.key, s.called, texts[s.key])]
     keys = [p.key for p in passages]
     if len(set(keys)) != len(keys):
@@ -131,7 +147,8 @@ def knowledge_base(sources: Sequence[Source], texts: Mapping[str, str], threshol
     unknown = sorted(set(questions) - set(keys))
     if unknown:
         raise KnowledgeError(f"questions name passages the texts do not have: {', '.join(unknown)}")
-    return KnowledgeBase(tuple(replace(p, questions=questions.get(p.key, ())) for p in passages), threshold)
+    return KnowledgeBase(tuple(replace(p, questions=questions.get(p.key, ())) for p in passages), threshold,
+                         tuple(not_answered))
 
 
 def split_document(key: str, called: str, text: str) -> list[Passage]:
@@ -220,18 +237,28 @@ def _readable(sentence: str) -> str:
     return text[:first] + text[first].upper() + text[first + 1:]
 
 
-def choose(passages: Sequence[Passage], similarities: Sequence[Sequence[float]], threshold: float) -> Answer | None:
+def choose(passages: Sequence[Passage], similarities: Sequence[Sequence[float]], threshold: float,
+           elsewhere: Sequence[float] = ()) -> Answer | None:
     """The answer to a question from its similarity to each unit of each passage
-    (`similarities[i][j]`: passage i's unit j, as `Passage.units` lists them), or None when the
-    confidence (the best similarity plus its lead over any other passage's best) is below `threshold`."""
+    (`similarities[i][j]`: passage i's unit j, as `Passage.units` lists them) and to each question
+    the texts do not answer (`elsewhere`), or None when such a question is nearer than any passage
+    or the confidence is below `threshold`.
+
+    A passage is as near as the mean of its two nearest units (one close wording alone is often a
+    coincidence; with dozens of questions a passage answers, the right one has several); the
+    confidence is the nearest passage's lead over the next one, or over the questions the texts
+    do not answer, whichever is nearer."""
     if len(similarities) != len(passages) or any(len(s) != len(p.units()) for p, s in zip(passages, similarities)):
         raise ValueError("one similarity for each unit of each passage")
     if not passages:
         return None
-    best = [max(scores) for scores in similarities]
-    index = max(range(len(passages)), key=best.__getitem__)
-    runner_up = max((score for i, score in enumerate(best) if i != index), default=best[index])
-    confidence = 2 * best[index] - runner_up
+    near = [_nearness(scores) for scores in similarities]
+    index = max(range(len(passages)), key=near.__getitem__)
+    not_here = _nearness(elsewhere) if elsewhere else float("-inf")
+    if not_here >= near[index]:
+        return None
+    runner_up = max((score for i, score in enumerate(near) if i != index), default=float("-inf"))
+    confidence = near[index] - max(runner_up, not_here)
     if confidence < threshold:
         return None
     passage = passages[index]
@@ -239,6 +266,12 @@ def choose(passages: Sequence[Passage], similarities: Sequence[Sequence[float]],
     nearest = sorted(range(len(scores)), key=lambda j: -scores[j])
     quoted = sorted(j for j in nearest[:QUOTED_AT_MOST] if scores[j] >= scores[nearest[0]] - NEARLY_AS_CLOSE)
     return Answer(passage, tuple(passage.sentences[j] for j in quoted), confidence)
+
+
+def _nearness(scores: Sequence[float]) -> float:
+    """The mean of the two highest similarities (the only one, if there is one)."""
+    top = sorted(scores, reverse=True)[:NEAREST_UNITS]
+    return sum(top) / len(top)
 
 
 def answer_text(answer: Answer) -> str:

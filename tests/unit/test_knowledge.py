@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.core.knowledge import (KnowledgeError, Passage, answer_text, choose, knowledge_base, parse_config,
-                                parse_questions, split_document)
+                                parse_not_answered, parse_questions, split_document)
 from bot.settings import load_knowledge
 
 TERMS = """Terms of Service
@@ -83,17 +83,30 @@ def passage(key: str, *sentences: str) -> Passage:
 PASSAGES = [passage("terms/1", "a", "b", "c"), passage("terms/2", "d")]
 
 
-def test_the_answer_is_the_passage_with_the_closest_unit_and_its_nearest_sentences_in_order():
-    # units: heading, then each sentence; confidence = best + lead over the other passage's best
-    answer = choose(PASSAGES, [[0.1, 0.75, 0.5, 0.78], [0.3, 0.4]], threshold=0.9)
+def test_the_answer_is_the_passage_whose_two_nearest_units_are_closest_and_its_nearest_sentences_in_order():
+    # units: heading, then each sentence; a passage is as near as the mean of its two nearest units,
+    # the confidence its lead over the next passage
+    answer = choose(PASSAGES, [[0.1, 0.75, 0.5, 0.78], [0.3, 0.4]], threshold=0.3)
     assert answer.passage.key == "terms/1"
     assert answer.sentences == ("a", "c")   # a is nearly as close as c, b is not: a and c, in the text's order
-    assert answer.confidence == pytest.approx(0.78 + (0.78 - 0.4))
+    assert answer.confidence == pytest.approx((0.78 + 0.75) / 2 - (0.3 + 0.4) / 2)
+
+
+def test_one_close_unit_alone_does_not_outweigh_a_passage_close_on_two():
+    answer = choose(PASSAGES, [[0.0, 0.9, 0.0, 0.0], [0.6, 0.6]], threshold=0.0)
+    assert answer.passage.key == "terms/2"
 
 
 def test_a_close_second_passage_withholds_the_answer_however_similar_the_best_is():
-    assert choose(PASSAGES, [[0.1, 0.8, 0.2, 0.2], [0.3, 0.79]], threshold=0.9) is None
-    assert choose(PASSAGES, [[0.1, 0.8, 0.2, 0.2], [0.3, 0.5]], threshold=0.9) is not None
+    assert choose(PASSAGES, [[0.1, 0.8, 0.8, 0.2], [0.79, 0.79]], threshold=0.1) is None
+    assert choose(PASSAGES, [[0.1, 0.8, 0.8, 0.2], [0.5, 0.5]], threshold=0.1) is not None
+
+
+def test_a_question_the_texts_do_not_answer_that_is_nearer_withholds_the_answer():
+    similarities = [[0.1, 0.8, 0.8, 0.2], [0.3, 0.3]]
+    assert choose(PASSAGES, similarities, threshold=0.1, elsewhere=[0.9, 0.85]) is None
+    assert choose(PASSAGES, similarities, threshold=0.1, elsewhere=[0.75, 0.7]) is None   # lead of 0.075 only
+    assert choose(PASSAGES, similarities, threshold=0.1, elsewhere=[0.4, 0.2]).passage.key == "terms/1"
 
 
 def test_similarities_that_do_not_match_the_units_are_refused():
@@ -103,7 +116,8 @@ def test_similarities_that_do_not_match_the_units_are_refused():
 
 def test_the_customer_reads_where_it_is_written_then_the_sentences():
     terms = split_document("terms", "our terms", TERMS)
-    answer = choose(terms, [[0.9 if "credentials" in u else 0.0 for u in p.units()] for p in terms], threshold=0.5)
+    answer = choose(terms, [[0.9 if "credentials" in u or u == "Acceptable Use Policy" else 0.0 for u in p.units()]
+                            for p in terms], threshold=0.5)
     assert answer_text(answer) == ("From our terms, section 2 (Acceptable Use Policy): You agree not to use the "
                                    "Service to share your account credentials with others.")
     faq = split_document("faq", "our refund FAQ", FAQ)
@@ -136,7 +150,7 @@ def test_questions_a_passage_answers_are_read_beside_its_sentences_which_stay_la
     asked = parse_questions("faq/what-if-i-canceled-a-day-late: [\"can I get my money back the day after?\"]")
     base = knowledge_base(sources, {"faq": FAQ}, threshold, asked)
     passage = next(p for p in base.passages if p.key == "faq/what-if-i-canceled-a-day-late")
-    assert named == "q.yml" and passage.questions == ("can I get my money back the day after?",)
+    assert named == {"questions": "q.yml"} and passage.questions == ("can I get my money back the day after?",)
     assert passage.units()[1] == "can I get my money back the day after?"
     assert passage.units()[-len(passage.sentences):] == tuple(f"{passage.heading}: {s}" for s in passage.sentences)
 
@@ -174,3 +188,15 @@ def test_a_missing_text_is_a_one_line_error(tmp_path):
     config.write_text("documents: [{key: faq, file: gone.txt, called: our FAQ}]\nthreshold: 0.5\n")
     with pytest.raises(KnowledgeError, match="unreadable"):
         load_knowledge(config)
+
+
+@pytest.mark.parametrize("text", ["how do I reset my password", "- ''", "{a: b}", "["])
+def test_a_broken_list_of_questions_the_texts_do_not_answer_is_refused(text):
+    with pytest.raises(KnowledgeError):
+        parse_not_answered(text)
+
+
+def test_the_shipped_knowledge_base_knows_what_its_texts_do_not_answer():
+    base = load_knowledge()
+    assert len(base.not_answered) >= 40 and "how do I reset my password" in base.not_answered
+    assert all(passage.questions for passage in base.passages if passage.heading)
