@@ -20,9 +20,10 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 
 from bot.ops.model import ensure_model, verify_model
-from bot.ops.processes import BIN, Stack, free_port, quietly, wait_for_http
+from bot.ops.processes import BIN, Stack, free_port, wait_for_http
 from bot.ops.runner import (
     action_server_command,
+    rasa_command,
     rasa_api_arguments,
     rasa_cors_arguments,
     seed,
@@ -138,7 +139,7 @@ def start_topology(stack: Stack, *, model: Path, replicas: int, folder: Path, ba
                 f"http://127.0.0.1:{actions_balancer}/health", timeout=30)
     # The replicas load the model at the same time: start them together, then wait for each.
     processes = [(port, stack.launch(f"rasa-{index + 1}", [
-        *quietly("rasa", "run", "--model", str(model), "--port", str(port), *api,
+        *rasa_command("run", "--model", str(model), "--port", str(port), *api,
                  "--credentials", "credentials.yml",
                  "--endpoints", str(PROD_ENDPOINTS), "--logging-config-file", str(ROOT / "config" / "logging.yml"))]))
         for index, port in enumerate(rasa_ports)]

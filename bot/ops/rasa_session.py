@@ -1,6 +1,6 @@
 """A conversation's new session: Rasa's own session start, run in the Rasa process, except
 that an offer never crosses into a new session and a conversation a person is chatting in
-stays paused. Installed by `channels`, which every Rasa server we start imports.
+stays paused. Installed by bot/ops/rasa_patches.py, with the other changes to Rasa.
 
 - Rasa's session start clears a pause (pitfalls.md), so a session that expires in the middle
   of a long live hand-off would have the assistant answer over the agent. Whether a person is
@@ -16,10 +16,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sys
 from typing import Any
 
-from rasa.core.actions.action import ActionSessionStart
+from rasa.core.actions import action
 from rasa.shared.core.events import ConversationPaused, Event, SlotSet
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -29,7 +28,7 @@ log = logging.getLogger(__name__)
 NOT_CARRIED = frozenset({"session_started_metadata", "offer", "look_again"})
 
 
-class SessionStart(ActionSessionStart):
+class SessionStart(action.ActionSessionStart):
     @staticmethod
     def _slot_set_events_from_tracker(tracker: Any) -> list[SlotSet]:
         return [SlotSet(name, slot.value) for name, slot in tracker.slots.items()
@@ -54,6 +53,4 @@ async def _person_is_chatting(conversation_id: str) -> bool:
 
 def install() -> None:
     """Rasa looks its default actions up by this module attribute on every turn."""
-    action_module = sys.modules.get("rasa.core.actions.action")
-    if action_module is not None:
-        action_module.ActionSessionStart = SessionStart
+    action.ActionSessionStart = SessionStart

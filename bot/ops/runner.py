@@ -38,6 +38,11 @@ def start_localstripe(stack: Stack, port: int, log: Path | None = None) -> str:
     return url
 
 
+def rasa_command(*args: str) -> list[str]:
+    """`rasa ARGS` with this project's changes to Rasa installed (bot/ops/rasa_patches.py), quietly."""
+    return quietly("bot.ops.rasa_patches", *args)
+
+
 def action_server_command(port: int) -> list[str]:
     """rasa-sdk's server behind the shared-secret guard (bot/ops/action_server.py), same flags."""
     return quietly("bot.ops.action_server", "--port", str(port), "--actions", "actions")
@@ -68,7 +73,7 @@ def start_assistant(stack: Stack, *, model: Path, rasa_port: int, actions_port: 
     stack.env["ACTION_ENDPOINT_URL"] = f"{actions_url}/webhook"
     stack.spawn("actions", action_server_command(actions_port), actions_url, f"{actions_url}/health", timeout=90)
     rasa_url = f"http://127.0.0.1:{rasa_port}"
-    stack.spawn("rasa", quietly("rasa", "run", "--model", str(model), "--port", str(rasa_port), *api,
+    stack.spawn("rasa", rasa_command("run", "--model", str(model), "--port", str(rasa_port), *api,
                                 "--credentials", "credentials.yml", "--endpoints", "endpoints.yml"),
                 rasa_url, f"{rasa_url}/", timeout=240)
 

@@ -11,6 +11,7 @@ from sqlalchemy.exc import OperationalError
 
 import bot.app.handoff
 from bot.ops import rasa_session
+from bot.ops.rasa_patches import install_in_rasa
 from bot.settings import ROOT
 
 
@@ -31,7 +32,7 @@ def expired_session(domain: Domain, *, paused: bool) -> DialogueStateTracker:
 
 
 def start_new_session(domain: Domain, tracker: DialogueStateTracker) -> DialogueStateTracker:
-    rasa_session.install()
+    install_in_rasa()
     action = action_for_name_or_text("action_session_start", domain, None)  # as Rasa's processor finds it
     assert isinstance(action, rasa_session.SessionStart)
     for event in asyncio.run(action.run(None, None, tracker.copy(), domain)):
