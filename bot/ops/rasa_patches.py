@@ -46,7 +46,7 @@ RASA_PATCHES = (
     Patch("the collector told a loaded model lives with the process", "rasa", RASA_READ,
           "Agent.load_model", "bot.ops.rasa_tuning:install_freeze_after_load"),
     Patch("a new session stays paused while a person may be chatting", "rasa", RASA_READ,
-          "rasa.core.actions.action.ActionSessionStart",
+          "rasa.core.actions.action.ActionSessionStart, MessageProcessor._has_session_expired",
           "bot.ops.rasa_session:install"),
     Patch("the SQL tracker store with a pinging pool and cheaper saves", "rasa", RASA_READ,
           "SQLTrackerStore's engine, SQLEvent table, save, _retrieve, _stream_new_events "

@@ -66,6 +66,7 @@ def test_every_patch_is_in_place_after_the_one_install():
     from rasa.core.actions import action
     from rasa.core.agent import Agent
     from rasa.core.policies.ted_policy import TEDPolicy
+    from rasa.core.processor import MessageProcessor
     from rasa.utils.endpoints import EndpointConfig
 
     from bot.ops import rasa_session, rasa_tuning
@@ -76,6 +77,7 @@ def test_every_patch_is_in_place_after_the_one_install():
     assert EndpointConfig.session is rasa_tuning._kept_session
     assert TEDPolicy.predict_action_probabilities.remembers and Agent.load_model.freezes
     assert action.ActionSessionStart is rasa_session.SessionStart
+    assert MessageProcessor._has_session_expired.asks_again
 
 
 def test_a_rasa_server_without_them_is_stopped(monkeypatch):
