@@ -108,4 +108,7 @@ def run_rasa(argv: list[str]) -> None:
 
 
 if __name__ == "__main__":
-    run_rasa(sys.argv[1:])
+    # Installed in the module `channels` asks (require_installed), not in this __main__ copy of it.
+    from bot.ops import rasa_patches
+
+    rasa_patches.run_rasa(sys.argv[1:])
