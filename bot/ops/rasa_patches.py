@@ -9,7 +9,7 @@ start instead, with one line saying what is installed and what they were written
     python -m bot.ops.rasa_patches ARGS    is `rasa ARGS` with the Rasa patches installed
 
 `bot run`, `bot run-prod`, the benchmarks' stacks and `make test`'s dialogue stories start
-Rasa that way. A Rasa
+Rasa that way; the action server installs its own patch (`install_in_action_server`). A Rasa
 server started any other way refuses to serve (`require_installed`, called by `channels`,
 which every Rasa server of ours loads from credentials.yml): it would run without the
 session start that keeps a live hand-off paused.
@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 
 RASA_READ = frozenset({"3.6.21"})  # every Rasa patch below was read against this source, and no other
+RASA_SDK_READ = frozenset({"3.6.2"})
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,11 @@ RASA_PATCHES = (
           "SQLTrackerStore's engine, SQLEvent table, save, _retrieve, _stream_new_events "
           "(endpoints.prod.yml names it)", None),
 )
+ACTION_SERVER_PATCHES = (
+    Patch("every action run in a bounded pool of threads", "rasa-sdk", RASA_SDK_READ,
+          "rasa_sdk.endpoint.ActionExecutor, ActionExecutor.run", "bot.ops.action_threads:install"),
+)
+
 _installed: set[str] = set()
 
 
@@ -88,6 +94,10 @@ def install(patches: tuple[Patch, ...]) -> None:
 
 def install_in_rasa() -> None:
     install(RASA_PATCHES)
+
+
+def install_in_action_server() -> None:
+    install(ACTION_SERVER_PATCHES)
 
 
 def require_installed() -> None:

@@ -7,10 +7,12 @@ stopped (or killed) at an exact moment, which timing alone cannot give:
 - "after": Stripe makes the refund but its reply never arrives (the caller died, or the
   reply was lost, before the ledger recorded it);
 - "late": Stripe is silent past the caller's timeout, then makes the refund anyway.
+A fourth, "held", is only a slow Stripe: the refund waits at its door, then goes through.
 
 `hold_next_refund(stage)` arms the proxy for one refund creation; `arrived` is set when
 that request reaches the stage, and the proxy waits for `release` before it finishes
-(closing the connection without a reply in every stage). Everything else passes through.
+(closing the connection without a reply in every stage but "held"). Everything else passes
+through, each request `delay` seconds late (Stripe answering slowly, for bench/actions.py).
 """
 from __future__ import annotations
 
@@ -20,13 +22,13 @@ import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-STAGES = ("before", "after", "late")
+STAGES = ("before", "after", "late", "held")
 HOLD_LIMIT = 120  # seconds: a test that never releases cannot hang the suite
 
 
 class StripeProxy:
-    def __init__(self, upstream: str):
-        self.upstream = urllib.parse.urlsplit(upstream)
+    def __init__(self, upstream: str, delay: float = 0.0):
+        self.upstream, self.delay = urllib.parse.urlsplit(upstream), delay
         self.arrived, self.release = threading.Event(), threading.Event()
         self.refunds_forwarded = 0
         self._stage: str | None = None
@@ -78,7 +80,8 @@ class StripeProxy:
     def _handle(self, handler: BaseHTTPRequestHandler) -> None:
         body = handler.rfile.read(int(handler.headers.get("Content-Length") or 0))
         stage = self._take_stage(handler)
-        if stage in ("before", "late"):
+        time.sleep(self.delay)
+        if stage in ("before", "late", "held"):
             self.arrived.set()
             self.release.wait(HOLD_LIMIT)
             if stage == "before":
@@ -90,7 +93,7 @@ class StripeProxy:
         if stage == "after":
             self.arrived.set()
             self.release.wait(HOLD_LIMIT)
-        if stage is not None:
+        if stage is not None and stage != "held":
             handler.close_connection = True
             return  # the refund exists in Stripe; its reply is lost
         handler.send_response(status)
