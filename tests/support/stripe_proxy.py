@@ -13,9 +13,14 @@ A fourth, "held", is only a slow Stripe: the refund waits at its door, then goes
 that request reaches the stage, and the proxy waits for `release` before it finishes
 (closing the connection without a reply in every stage but "held"). Everything else passes
 through, each request `delay` seconds late (Stripe answering slowly, for bench/actions.py).
+
+    python -m tests.support.stripe_proxy UPSTREAM --port PORT [--delay SECONDS]
+
+runs one in a process of its own, until it is stopped.
 """
 from __future__ import annotations
 
+import argparse
 import http.client
 import threading
 import time
@@ -27,7 +32,7 @@ HOLD_LIMIT = 120  # seconds: a test that never releases cannot hang the suite
 
 
 class StripeProxy:
-    def __init__(self, upstream: str, delay: float = 0.0):
+    def __init__(self, upstream: str, delay: float = 0.0, port: int = 0):
         self.upstream, self.delay = urllib.parse.urlsplit(upstream), delay
         self.arrived, self.release = threading.Event(), threading.Event()
         self.refunds_forwarded = 0
@@ -44,7 +49,7 @@ class StripeProxy:
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.server.server_port}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
@@ -113,3 +118,17 @@ class StripeProxy:
             return reply.status, reply.getheaders(), reply.read()
         finally:
             connection.close()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m tests.support.stripe_proxy", description=__doc__.split("\n")[0])
+    parser.add_argument("upstream", help="the local Stripe, e.g. http://127.0.0.1:8420")
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--delay", type=float, default=0.0, help="seconds added to every request")
+    args = parser.parse_args(argv)
+    StripeProxy(args.upstream, delay=args.delay, port=args.port)
+    threading.Event().wait()  # its server runs in a thread of its own
+
+
+if __name__ == "__main__":
+    main()
