@@ -58,7 +58,7 @@ async def _person_is_chatting(conversation_id: str) -> bool | None:
     """Whether a person is chatting in the conversation; None when the database cannot say."""
     try:
         return await asyncio.to_thread(handoff.is_live, conversation_id)
-    except SQLAlchemyError as exc:
+    except SQLAlchemyError as exc:  # not raised on: a session start that fails loses the customer's message
         log.error("conversation %s: could not tell whether a person is chatting, so the assistant holds back: %s",
                   conversation_id, exc)
         return None
