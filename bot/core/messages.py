@@ -184,6 +184,10 @@ def agent_joined(agent_name: str) -> str:
 
 BACK_WITH_ASSISTANT = "You're back with the assistant. Ask me anything else, any time."
 HANDLED_LIVE = "Handled in a live chat."
+# Said when the records cannot say whether a person is already chatting (bot/ops/rasa_session.py):
+# writing again asks them again.
+HOLDING_BACK = ("I can't reach our records right now, so I'll hold back in case someone from our team is "
+                "already chatting with you. If nobody has replied in a few minutes, please write again.")
 
 
 # --- the customer's own account (bot/app/account.py) -----------------------------------

@@ -25,6 +25,7 @@ from bot.core.constant_time import secret_matches
 from bot.observability.logs import configure, conversation_id
 from bot.observability.metrics import ACTION_SECONDS, exposition, scrape_allowed
 from bot.ops.heap import freeze_what_is_loaded
+from bot.ops.rasa_patches import UnsupportedVersion, install_in_action_server
 from bot.settings import refuse_dev_secrets_off_loopback, settings
 
 HEADER = "X-Action-Server-Secret"
@@ -93,7 +94,8 @@ def main(argv: list[str] | None = None) -> None:
     config = settings()
     try:
         refuse_dev_secrets_off_loopback(config.bind_host, config)
-    except ValueError as exc:
+        install_in_action_server()  # actions off the event loop (bot/ops/action_threads.py)
+    except (ValueError, UnsupportedVersion) as exc:
         sys.exit(f"action server: {exc}")
     logging.getLogger("matplotlib").setLevel(logging.WARN)
     utils.configure_colored_logging(args.loglevel)

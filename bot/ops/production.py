@@ -20,10 +20,11 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 
 from bot.ops.model import ensure_model, verify_model
-from bot.ops.processes import BIN, Stack, free_port, quietly, wait_for_http
+from bot.ops.processes import BIN, Stack, free_port, wait_for_http
 from bot.ops.runner import (
     action_server_command,
     rasa_api_arguments,
+    rasa_command,
     rasa_cors_arguments,
     seed,
     stack_environment,
@@ -138,9 +139,9 @@ def start_topology(stack: Stack, *, model: Path, replicas: int, folder: Path, ba
                 f"http://127.0.0.1:{actions_balancer}/health", timeout=30)
     # The replicas load the model at the same time: start them together, then wait for each.
     processes = [(port, stack.launch(f"rasa-{index + 1}", [
-        *quietly("rasa", "run", "--model", str(model), "--port", str(port), *api,
-                 "--credentials", "credentials.yml",
-                 "--endpoints", str(PROD_ENDPOINTS), "--logging-config-file", str(ROOT / "config" / "logging.yml"))]))
+        *rasa_command("run", "--model", str(model), "--port", str(port), *api, "--credentials", "credentials.yml",
+                      "--endpoints", str(PROD_ENDPOINTS),
+                      "--logging-config-file", str(ROOT / "config" / "logging.yml"))]))
         for index, port in enumerate(rasa_ports)]
     for port, process in processes:
         wait_for_http(f"http://127.0.0.1:{port}/", 300, process)

@@ -1,5 +1,6 @@
 """What a Rasa turn costs, cut where `make bench-turns` measured it, without changing what
-Rasa does. Installed by `channels`, which `rasa run` imports (credentials.yml) after its own modules.
+Rasa does. Each cut is one patch of Rasa's own code, installed by bot/ops/rasa_patches.py
+(the one place that installs them, on the Rasa version they were read against).
 
 - Rasa checks each action server reply with `jsonschema.validate`, which first checks the
   whole event schema against the JSON Schema meta-schema and builds a new validator: half
@@ -28,8 +29,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import runpy
-import sys
 import weakref
 from collections import OrderedDict
 from typing import Any
@@ -156,25 +155,31 @@ def _remembering(predict):
     return predict_action_probabilities
 
 
-def install() -> None:
-    """Tune the Rasa already imported in this process. A process that has not imported Rasa's
-    actions (a unit test of a channel, the widget) runs none, and is left alone rather than
-    paying seconds of imports."""
+def install_reply_check() -> None:
+    """`RemoteAction._validate_action_result` with the validator built once."""
     global _reply_validator, _fast_check
-    action_module = sys.modules.get("rasa.core.actions.action")
-    if _reply_validator is not None or action_module is None:
+    from rasa.core.actions.action import RemoteAction  # Rasa's actions and their imports: only where Rasa runs
+    if _reply_validator is not None:
         return
-    remote_action = action_module.RemoteAction
-    schema = remote_action.action_response_format_spec()
+    schema = RemoteAction.action_response_format_spec()
     validator_class = validator_for(schema)
     validator_class.check_schema(schema)
     _reply_validator = validator_class(schema)
     _fast_check = _EventByEvent.for_schema(schema, validator_class)
-    remote_action._validate_action_result = _validate_action_result
+    RemoteAction._validate_action_result = _validate_action_result
+
+
+def install_kept_sessions() -> None:
     EndpointConfig.session = _kept_session
+
+
+def install_ted_memory() -> None:
     from rasa.core.policies.ted_policy import TEDPolicy  # seconds of TensorFlow imports: only where Rasa runs
     if not getattr(TEDPolicy.predict_action_probabilities, "remembers", False):
         TEDPolicy.predict_action_probabilities = _remembering(TEDPolicy.predict_action_probabilities)
+
+
+def install_freeze_after_load() -> None:
     from rasa.core.agent import Agent  # Rasa's processor and its imports: only where Rasa runs
     if not getattr(Agent.load_model, "freezes", False):
         Agent.load_model = _freezing_after(Agent.load_model)
@@ -188,19 +193,3 @@ def _freezing_after(load_model):
 
     load_and_freeze.freezes = True
     return load_and_freeze
-
-
-def run_rasa(argv: list[str]) -> None:
-    """`rasa ARGS` with the tuning installed, for a Rasa process that imports no channel (the
-    dialogue story test), so the stories are judged by the Rasa that serves customers."""
-    import rasa.core.actions.action  # noqa: F401  (what install() tunes must be imported first)
-    from bot.ops import rasa_session  # imports Rasa's actions: only where Rasa runs
-
-    install()
-    rasa_session.install()
-    sys.argv = ["rasa", *argv]
-    runpy.run_module("rasa", run_name="__main__", alter_sys=True)
-
-
-if __name__ == "__main__":
-    run_rasa(sys.argv[1:])

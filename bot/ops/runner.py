@@ -38,6 +38,11 @@ def start_localstripe(stack: Stack, port: int, log: Path | None = None) -> str:
     return url
 
 
+def rasa_command(*args: str) -> list[str]:
+    """`rasa ARGS` with this project's changes to Rasa installed (bot/ops/rasa_patches.py), quietly."""
+    return quietly("bot.ops.rasa_patches", *args)
+
+
 def action_server_command(port: int) -> list[str]:
     """rasa-sdk's server behind the shared-secret guard (bot/ops/action_server.py), same flags."""
     return quietly("bot.ops.action_server", "--port", str(port), "--actions", "actions")
@@ -59,18 +64,22 @@ def rasa_cors_arguments(env: dict) -> list[str]:
     return ["--cors", *origins] if origins else []
 
 
+def rasa_server_command(env: dict, *, model: Path, port: int) -> list[str]:
+    """`rasa run` as `bot run` starts it: on BIND_HOST, its API behind RASA_AUTH_TOKEN."""
+    api = [*rasa_api_arguments(env), *rasa_cors_arguments(env), "--interface", settings(env).bind_host]
+    return rasa_command("run", "--model", str(model), "--port", str(port), *api,
+                        "--credentials", "credentials.yml", "--endpoints", "endpoints.yml")
+
+
 def start_assistant(stack: Stack, *, model: Path, rasa_port: int, actions_port: int) -> None:
     """The action server, then the Rasa server that calls it, both on BIND_HOST."""
     verify_model(model)
-    api = [*rasa_api_arguments(stack.env), *rasa_cors_arguments(stack.env),
-           "--interface", settings(stack.env).bind_host]
+    rasa = rasa_server_command(stack.env, model=model, port=rasa_port)  # refused before anything starts
     actions_url = f"http://127.0.0.1:{actions_port}"
     stack.env["ACTION_ENDPOINT_URL"] = f"{actions_url}/webhook"
     stack.spawn("actions", action_server_command(actions_port), actions_url, f"{actions_url}/health", timeout=90)
     rasa_url = f"http://127.0.0.1:{rasa_port}"
-    stack.spawn("rasa", quietly("rasa", "run", "--model", str(model), "--port", str(rasa_port), *api,
-                                "--credentials", "credentials.yml", "--endpoints", "endpoints.yml"),
-                rasa_url, f"{rasa_url}/", timeout=240)
+    stack.spawn("rasa", rasa, rasa_url, f"{rasa_url}/", timeout=240)
 
 
 def start_console(stack: Stack, port: int) -> str:

@@ -73,7 +73,7 @@ def accepts_connections(url: str) -> bool:
 def test_sigterm_to_rasa_and_the_action_server_mid_turn_finishes_the_turn_and_pays_once(stopping):
     email, sender = "wes@example.com", "shutdown-wes"
     token = offer_refund(stopping, email, sender)
-    stopping.proxy.hold_next_refund("slow")
+    stopping.proxy.hold_next_refund("held")
     thread, answer = say_in_background(stopping, sender, "yes", token)
     assert stopping.proxy.arrived.wait(60), "the refund never reached Stripe's door"
     servers = {name: process for name, process in stopping.stack.processes if name in ("rasa", "actions")}

@@ -6,29 +6,34 @@ stopped (or killed) at an exact moment, which timing alone cannot give:
   failed, after the ledger row was claimed);
 - "after": Stripe makes the refund but its reply never arrives (the caller died, or the
   reply was lost, before the ledger recorded it);
-- "late": Stripe is silent past the caller's timeout, then makes the refund anyway;
-and one that is no fault: "slow", the refund request waits at Stripe's door until released,
-then goes through and its reply comes back (a turn kept in flight while a server is stopped).
+- "late": Stripe is silent past the caller's timeout, then makes the refund anyway.
+A fourth, "held", is only a slow Stripe: the refund waits at its door, then goes through.
 
 `hold_next_refund(stage)` arms the proxy for one refund creation; `arrived` is set when
 that request reaches the stage, and the proxy waits for `release` before it finishes
-(closing the connection without a reply in every stage but "slow"). Everything else passes through.
+(closing the connection without a reply in every stage but "held"). Everything else passes
+through, each request `delay` seconds late (Stripe answering slowly, for bench/actions.py).
+
+    python -m tests.support.stripe_proxy UPSTREAM --port PORT [--delay SECONDS]
+
+runs one in a process of its own, until it is stopped.
 """
 from __future__ import annotations
 
+import argparse
 import http.client
 import threading
 import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-STAGES = ("before", "after", "late", "slow")
+STAGES = ("before", "after", "late", "held")
 HOLD_LIMIT = 120  # seconds: a test that never releases cannot hang the suite
 
 
 class StripeProxy:
-    def __init__(self, upstream: str):
-        self.upstream = urllib.parse.urlsplit(upstream)
+    def __init__(self, upstream: str, delay: float = 0.0, port: int = 0):
+        self.upstream, self.delay = urllib.parse.urlsplit(upstream), delay
         self.arrived, self.release = threading.Event(), threading.Event()
         self.refunds_forwarded = 0
         self._stage: str | None = None
@@ -44,7 +49,7 @@ class StripeProxy:
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.server.server_port}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
@@ -80,7 +85,8 @@ class StripeProxy:
     def _handle(self, handler: BaseHTTPRequestHandler) -> None:
         body = handler.rfile.read(int(handler.headers.get("Content-Length") or 0))
         stage = self._take_stage(handler)
-        if stage in ("before", "late", "slow"):
+        time.sleep(self.delay)
+        if stage in ("before", "late", "held"):
             self.arrived.set()
             self.release.wait(HOLD_LIMIT)
             if stage == "before":
@@ -92,7 +98,7 @@ class StripeProxy:
         if stage == "after":
             self.arrived.set()
             self.release.wait(HOLD_LIMIT)
-        if stage not in (None, "slow"):
+        if stage is not None and stage != "held":
             handler.close_connection = True
             return  # the refund exists in Stripe; its reply is lost
         handler.send_response(status)
@@ -112,3 +118,17 @@ class StripeProxy:
             return reply.status, reply.getheaders(), reply.read()
         finally:
             connection.close()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m tests.support.stripe_proxy", description=__doc__.split("\n")[0])
+    parser.add_argument("upstream", help="the local Stripe, e.g. http://127.0.0.1:8420")
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--delay", type=float, default=0.0, help="seconds added to every request")
+    args = parser.parse_args(argv)
+    StripeProxy(args.upstream, delay=args.delay, port=args.port)
+    threading.Event().wait()  # its server runs in a thread of its own
+
+
+if __name__ == "__main__":
+    main()

@@ -3,8 +3,12 @@ Rasa's own does, with the same errors."""
 import jsonschema
 import pytest
 from rasa.core.actions.action import RemoteAction
+from rasa.shared.core.events import ActionExecuted, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.ops import rasa_tuning
+from bot.ops.rasa_patches import install_in_rasa
+from tests.support.rasa_model import loaded_agent, trained_ted
 
 REPLIES = [
     {"events": [{"event": "slot", "name": "topic", "value": {"kind": "decision"}}], "responses": [{"text": "hi"}]},
@@ -27,7 +31,7 @@ def rasa_own_error(reply):
 
 @pytest.mark.parametrize("reply", REPLIES)
 def test_replies_are_judged_as_rasa_judges_them(reply):
-    rasa_tuning.install()
+    install_in_rasa()
     assert RemoteAction._validate_action_result is rasa_tuning._validate_action_result
     expected = rasa_own_error(reply)
     if expected is None:
@@ -44,7 +48,7 @@ def test_an_endpoint_keeps_one_connection_to_its_server_across_requests():
     from aiohttp import web
     from rasa.utils.endpoints import EndpointConfig
 
-    rasa_tuning.install()
+    install_in_rasa()
     peers = []
 
     async def webhook(request):
@@ -90,10 +94,12 @@ MORE_REPLIES = REPLIES + [
 
 @pytest.mark.parametrize("reply", MORE_REPLIES)
 def test_the_quick_check_accepts_exactly_what_rasa_accepts(reply):
-    rasa_tuning.install()
+    install_in_rasa()
     assert rasa_tuning._fast_check is not None  # Rasa 3.6's schema names each event type by a const
     assert rasa_tuning._fast_check.accepts(reply) is (rasa_own_error(reply) is None)
 
+
+# --- TED's memory: on stand-ins for every case, then on the trained TEDPolicy itself ------------
 
 class FakeTED:
     """What the remembering wrapper uses of a TEDPolicy: its states, its flags, `_prediction`."""
@@ -162,3 +168,44 @@ def test_each_policy_remembers_its_own_and_only_so_much(monkeypatch):
     for intent in ("deny", "affirm", "greet"):
         predict(old, {"intent": intent}, domain=None)
     assert old.ran == 4 and len(old._predictions_by_states) == 2  # greet was dropped, then asked again
+
+
+# --- the trained TEDPolicy Rasa runs ------------------------------------------------------------
+
+@pytest.fixture
+def ted(monkeypatch):
+    """The trained model's TEDPolicy, its memory emptied, counting the runs of its graph."""
+    agent = loaded_agent()
+    policy = trained_ted(agent)
+    assert getattr(type(policy).predict_action_probabilities, "remembers", False)
+    policy.__dict__.pop("_predictions_by_states", None)
+    runs, run_inference = [], policy.model.run_inference
+    monkeypatch.setattr(policy.model, "run_inference", lambda *a, **kw: runs.append(1) or run_inference(*a, **kw))
+    return policy, agent.domain, runs
+
+
+def conversation(domain, intent: str, *, entities=()) -> DialogueStateTracker:
+    found = [{"entity": entity, "value": "x"} for entity in entities]
+    return DialogueStateTracker.from_events("ted", [
+        ActionExecuted("action_listen"), UserUttered("words", {"name": intent, "confidence": 1.0}, entities=found)],
+        domain.slots)
+
+
+def test_the_trained_ted_answers_a_state_it_has_seen_from_memory_exactly_as_its_graph_did(ted):
+    policy, domain, runs = ted
+    first = policy.predict_action_probabilities(conversation(domain, "late_cancellation"), domain)
+    again = policy.predict_action_probabilities(conversation(domain, "late_cancellation"), domain)
+    assert len(runs) == 1
+    assert (again.probabilities, again.policy_name, again.policy_priority, again.is_end_to_end_prediction) == (
+        first.probabilities, first.policy_name, first.policy_priority, first.is_end_to_end_prediction)
+    policy.__dict__.pop("_predictions_by_states")
+    assert policy.predict_action_probabilities(conversation(domain, "late_cancellation"), domain).probabilities == (
+        again.probabilities) and len(runs) == 2  # the graph itself, asked afresh, says the same
+
+
+def test_the_trained_ted_runs_its_graph_for_any_state_it_has_not_seen(ted):
+    policy, domain, runs = ted
+    refund = policy.predict_action_probabilities(conversation(domain, "late_cancellation"), domain)
+    trial = policy.predict_action_probabilities(conversation(domain, "ask_free_trial"), domain)
+    policy.predict_action_probabilities(conversation(domain, "ask_free_trial", entities=["email"]), domain)
+    assert len(runs) == 3 and trial.probabilities != refund.probabilities
