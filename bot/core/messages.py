@@ -238,12 +238,6 @@ def email_signature(brand: str) -> str:
     return f"{brand} support assistant"
 
 
-def email_unanswered() -> str:
-    """Once, at the end of a reply, when part of the customer's email was not understood."""
-    return ("If I left something in your email unanswered, reply with \"I want to talk to a person\" "
-            "and someone from our support team will answer it.")
-
-
 # What a customer asks to have done, as the words "ask me about ..." end with (bot/core/clauses.py).
 REQUEST_NAMES = {"request_refund": "a refund", "late_cancellation": "a refund", "unused_account": "a refund",
                  "forgot_subscription": "a refund", "technical_problem": "the problem you mentioned",

@@ -31,6 +31,21 @@ FORWARDED = re.compile(
     r"mensaje reenviado|mensagem encaminhada|messaggio inoltrato|doorgestuurd bericht) ?-{2,}|"
     r"begin forwarded message:|anfang der weitergeleiteten nachricht:|début du message réexpédié :?)$",
     re.IGNORECASE | re.MULTILINE)
+# A message forwarded whole (never a reply's quote, which may hold the assistant's own offers).
+FORWARD = re.compile(r"(?:-{2,} ?(?:forwarded message|weitergeleitete nachricht|message transféré|mensaje reenviado|"
+                     r"mensagem encaminhada|messaggio inoltrato|doorgestuurd bericht) ?-{2,}|begin forwarded message:|"
+                     r"anfang der weitergeleiteten nachricht:|début du message réexpédié :?)\n", re.IGNORECASE)
+HEADER_LINE = re.compile(r"^[\w -]{1,24}:\s")
+# The customer's words pointing at a forwarded message as what to answer: "see below", "can you
+# answer this?", "my colleague asks".
+POINTS_AT_IT = re.compile(
+    r"\b(?:see|read|look at|check)\b[^.?!\n]{0,30}\bbelow\b|\b(?:questions?|e-?mail|message)\s+below\b"
+    r"|\bcan you\s+(?:please\s+)?(?:answer|help(?: me)? with|reply to|respond to|look at|take a look at)\s+"
+    r"(?:this|that|it|these|them)\b"
+    r"|\b(?:colleague|boss|manager|accountant|co-?worker|teammate|client|customer|partner)\s+(?:asks|asked|"
+    r"is asking|was asking|wants to know|wanted to know)\b",
+    re.IGNORECASE)
+SENTENCE = re.compile(r"[^.?!\n]+[.?!]*")
 SEPARATOR = re.compile(r"^_{10,}$", re.MULTILINE)
 SIGNATURE_DELIMITER = re.compile(r"^(?:--|__|—)$")
 SENT_FROM = re.compile(r"^(?:sent (?:from|with|via) |get outlook for |enviado desde |envoyé (?:de|depuis) |"
@@ -76,6 +91,11 @@ class MailParts:
 
 
 def split_mail(text: str) -> MailParts:
+    parts = _split(text)
+    return MailParts(_with_forwarded_questions(parts.written, parts.history), parts.signature, parts.history)
+
+
+def _split(text: str) -> MailParts:
     lines = [line.strip() for line in (text or "")[:MAX_TEXT].replace("\r\n", "\n").replace("\r", "\n")
              .replace("\xa0", " ").replace("\u200b", "").replace("\ufeff", "").split("\n")]
     text = "\n".join(lines)
@@ -85,6 +105,29 @@ def split_mail(text: str) -> MailParts:
         top, history = _written_below_the_quote(history)
     written, signature = _cut_signature(top.split("\n"))
     return MailParts(written.strip(), signature.strip(), history.strip())
+
+
+def _with_forwarded_questions(written: str, history: str) -> str:
+    """What the customer wrote, with the questions of the message they forwarded when they point
+    at it ("see below, can you answer this?") or wrote nothing: asked as theirs. The words that
+    point are left out, unless nothing else would be left to answer."""
+    forwarded = FORWARD.match(history)
+    if not forwarded or (written and not POINTS_AT_IT.search(written)):
+        return written
+    asked = [q for q in questions(_split(_without_headers(history[forwarded.end():])).written)
+             if "?" in q and len(q.split()) >= 3 and not CONTACT.search(q) and not POINTS_AT_IT.search(q)]
+    own = SENTENCE.sub(lambda sentence: "" if POINTS_AT_IT.search(sentence.group()) else sentence.group(),
+                       written).strip()
+    return "\n\n".join(part for part in (own, *asked) if part) if own or asked else written
+
+
+def _without_headers(forwarded: str) -> str:
+    """A forwarded message's body: its From/Date/Subject/To block left out."""
+    lines = forwarded.lstrip("\n").split("\n")
+    end = 0
+    while end < len(lines) and HEADER_LINE.match(lines[end]):
+        end += 1
+    return "\n".join(lines[end:])
 
 
 def history_start(text: str) -> int:
