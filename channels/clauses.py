@@ -21,7 +21,7 @@ n - 1 further turns; sent as it was, one more reading (Rasa's own, of the whole 
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Awaitable, Callable
 
 from rasa.core.agent import Agent
 from rasa.core.channels.channel import UserMessage
@@ -32,7 +32,7 @@ from bot.core.clauses import CLAUSE_OF, ONE_PER_MESSAGE, Plan, chat_plan, clause
 
 OFFER_SLOT = "offer"  # domain.yml: the offer the assistant's latest turn made (actions/consent.py)
 
-OnNewMessage = Callable[[UserMessage], Any]
+OnNewMessage = Callable[[UserMessage], Awaitable[Any]]  # what Rasa gives a channel's blueprint
 
 
 def clause_by_clause(on_new_message: OnNewMessage, agent_of: Callable[[], Agent]) -> OnNewMessage:

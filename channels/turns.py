@@ -23,7 +23,7 @@ import logging
 import time
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Awaitable, Callable
+from typing import Any
 
 from rasa.core.agent import Agent
 from rasa.core.channels.channel import InputChannel, UserMessage
@@ -35,9 +35,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.app.chats import Chats
 from bot.clock import now_utc
 from bot.observability.metrics import TURN_SECONDS, TURNS, exposition, scrape_allowed
-from channels.clauses import clause_by_clause
+from channels.clauses import OnNewMessage, clause_by_clause
 
-OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 log = logging.getLogger(__name__)
 
 

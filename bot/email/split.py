@@ -7,7 +7,8 @@ Where the history starts comes from mail-parser-reply's reply headers ("On ... w
 email-reply-parser on our corpus (tests/support/mail, `make bench-email`). What neither
 library does is here, kept small: forwarded-message markers, a quote after an attribution
 line in any language, an answer written below the quote, sign-offs and signature blocks
-without a "-- " line, legal footers, and questions written after the signature (P.S.).
+without a "-- " line, legal footers, questions written after the signature (P.S.), and the
+questions of a forwarded message the customer points at ("see below, can you answer this?").
 Pure: text in, text out.
 """
 from __future__ import annotations
@@ -26,15 +27,14 @@ REPLY_HEADER = EmailMessage(text="", languages=list(LANGUAGES)).HEADER_REGEX
 LONG_LINE = re.compile(r"^[^\n]{300,}$", re.MULTILINE)
 # A real quoted header names an address, a year or a time; "From: Starter\nTo: Pro" does not.
 HEADER_EVIDENCE = re.compile(r"@|\b\d{4}\b|\d:\d\d")
-FORWARDED = re.compile(
-    r"^(?:-{2,} ?(?:forwarded message|original message|weitergeleitete nachricht|message transféré|"
-    r"mensaje reenviado|mensagem encaminhada|messaggio inoltrato|doorgestuurd bericht) ?-{2,}|"
-    r"begin forwarded message:|anfang der weitergeleiteten nachricht:|début du message réexpédié :?)$",
-    re.IGNORECASE | re.MULTILINE)
-# A message forwarded whole (never a reply's quote, which may hold the assistant's own offers).
-FORWARD = re.compile(r"(?:-{2,} ?(?:forwarded message|weitergeleitete nachricht|message transféré|mensaje reenviado|"
-                     r"mensagem encaminhada|messaggio inoltrato|doorgestuurd bericht) ?-{2,}|begin forwarded message:|"
-                     r"anfang der weitergeleiteten nachricht:|début du message réexpédié :?)\n", re.IGNORECASE)
+FORWARD_NAMES = (r"forwarded message|weitergeleitete nachricht|message transféré|mensaje reenviado|"
+                 r"mensagem encaminhada|messaggio inoltrato|doorgestuurd bericht")
+FORWARD_LINES = r"begin forwarded message:|anfang der weitergeleiteten nachricht:|début du message réexpédié :?"
+FORWARDED = re.compile(rf"^(?:-{{2,}} ?(?:{FORWARD_NAMES}|original message) ?-{{2,}}|{FORWARD_LINES})$",
+                       re.IGNORECASE | re.MULTILINE)
+# A message forwarded whole: never Outlook's "Original Message" (replies use it too) nor a reply's
+# quote, which hold the assistant's own words, offers included.
+FORWARD = re.compile(rf"(?:-{{2,}} ?(?:{FORWARD_NAMES}) ?-{{2,}}|{FORWARD_LINES})\n", re.IGNORECASE)
 HEADER_LINE = re.compile(r"^[\w -]{1,24}:\s")
 # The customer's words pointing at a forwarded message as what to answer: "see below", "can you
 # answer this?", "my colleague asks".
@@ -118,7 +118,9 @@ def _with_forwarded_questions(written: str, history: str) -> str:
              if "?" in q and len(q.split()) >= 3 and not CONTACT.search(q) and not POINTS_AT_IT.search(q)]
     own = SENTENCE.sub(lambda sentence: "" if POINTS_AT_IT.search(sentence.group()) else sentence.group(),
                        written).strip()
-    return "\n\n".join(part for part in (own, *asked) if part) if own or asked else written
+    if not own and not asked:
+        return written  # nothing else to answer: the pointing words are the question (for a person)
+    return "\n\n".join(part for part in (own, *asked) if part)
 
 
 def _without_headers(forwarded: str) -> str:
