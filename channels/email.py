@@ -1,12 +1,14 @@
 """The email input channel for Rasa: POST /webhooks/email/inbound takes Mailgun's route
 format, /raw a whole message from the IMAP poller. Each sentence of what the customer
-wrote now (bot/email/split.py) is first read by the model alone: greetings and thanks
-are left out, and a sentence it is not sure of (bot/email/channel.py `triage`) never
-reaches the dialogue, so it can neither open a case nor draw a "say it another way";
-the reply says once how to reach a person instead. The others go to the assistant as
-their own messages in the thread's conversation (the sentences of one refund request
-together), with the time the mail was written, and all the answers go back as one reply
-in the thread.
+wrote now (bot/email/split.py; with the questions of a message they forwarded and point at),
+or each clause of a sentence that asks several things (bot/core/clauses.py), is first read by
+the model alone: greetings and thanks are left out, and what it is not sure of (bot/email/
+channel.py `plan_messages`) never reaches the dialogue as it was read, so it can neither open
+a case of the wrong kind nor draw a "say it another way": it goes to a person by itself, as a
+handoff case whose note holds those sentences, and the reply tells its number. The others go to
+the assistant as their own messages in the thread's conversation (the sentences of one refund
+request together; requests that act on the account after the questions), with the time the mail
+was written, and all the answers go back as one reply in the thread.
 
 A sender whose From address our receiving server or Mailgun proved (bot/email/authentication.py)
 is identified with a short-lived customer token, exactly as the web app identifies a
@@ -22,8 +24,10 @@ from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, Us
 from sanic import Blueprint, response
 from sanic.request import Request
 
+from bot.app.handoff import request_person
 from bot.app.identity import issue_customer_token
 from bot.clock import now_utc
+from bot.core.clauses import Reading, clauses, reading, splits, triage
 from bot.core.conversation_ids import EMAIL
 from bot.email import channel as email_channel
 from bot.email.split import questions
@@ -90,13 +94,15 @@ class EmailInput(InputChannel):
         if not await admitted(mail.conversation_id, EMAIL):  # 406: Mailgun and the poller do not retry it
             return response.json({"error": "this conversation belongs to another channel"}, status=406)
         answers, unanswered = await self._ask(on_new_message, intent_of, mail)
-        if answers or unanswered:
-            await asyncio.to_thread(self._reply, mail, answers, unanswered)
+        if answers:
+            await asyncio.to_thread(self._reply, mail, answers)
         # 200 even for an email with no question in it: Mailgun would retry anything else.
         return response.json({"conversation_id": mail.conversation_id, "answered": len(answers),
                               "unanswered": unanswered})
 
     async def _ask(self, on_new_message, intent_of, mail) -> tuple[list[tuple[str, list[dict]]], int]:
+        """Every question to the assistant, and what it cannot answer to a person; the answers,
+        and how many sentences went to a person."""
         # Every question in one mail is one delivery: a yes in it cannot answer an offer made to
         # another question of the same mail, which the customer has not seen yet (actions/consent.py).
         metadata = {"delivery": mail.message_id or mail.conversation_id,
@@ -105,32 +111,74 @@ class EmailInput(InputChannel):
         if mail.written_at is not None:
             metadata["written_at"] = mail.written_at.isoformat()
         await asyncio.to_thread(email_channel.remember_thread, mail)
-        sentences = questions(mail.text)
-        groups, unanswered = email_channel.plan_messages(sentences, [await intent_of(s) for s in sentences])
-        answers = []
-        for group in groups:
+        plan = email_channel.plan_messages(*await _read(intent_of, questions(mail.text)))
+        answers: list[tuple[str, list[dict]]] = []
+        handed_over: list[str] = []
+
+        async def ask(group: list[str], parse_data: dict | None = None) -> bool:
             question = " ".join(group)
-            if len(group) > 1 and email_channel.triage(*await intent_of(question)) != "ask":
+            if parse_data is None and len(group) > 1 and triage(*await intent_of(question)) != "ask":
                 question = group[0]  # together they read as something else: the first one alone
             collector = CollectingOutputChannel()
-            await on_new_message(UserMessage(question, collector, mail.conversation_id,
+            await on_new_message(UserMessage(question, collector, mail.conversation_id, parse_data=parse_data,
                                              input_channel=self.name(), metadata=metadata))
             if collector.messages:
                 answers.append((question, collector.messages))
-            else:
-                unanswered += 1
-        return answers, unanswered
+            return bool(collector.messages)
 
-    def _reply(self, mail, answers, unanswered: int) -> None:
+        async def hand_over(sentences: list[str]) -> None:
+            # Opened here, with the customer's own words as its note (the dialogue's handoff notes
+            # only what it understood), then asked of the dialogue, which tells the case's number
+            # and keeps it as the topic of follow-ups ("when will someone get back to me?").
+            await asyncio.to_thread(request_person, mail.sender if mail.sender_verified else None, now=now_utc(),
+                                    channel=self.name(), conversation_id=mail.conversation_id,
+                                    note="\n".join(sentences))
+            handed_over.extend(sentences)
+            await ask(sentences, for_a_person(" ".join(sentences)))
+
+        unanswered = list(plan.unsure)
+        for group in plan.groups[:plan.requests_from]:
+            if not await ask(group):  # the dialogue failed it: a person answers it
+                unanswered += group
+        if unanswered:  # before any request: its offer must be the reply's last question
+            await hand_over(unanswered)
+        failed = [sentence for group in plan.groups[plan.requests_from:] if not await ask(group) for sentence in group]
+        if failed:
+            await hand_over(failed)
+        return answers, len(handed_over)
+
+    def _reply(self, mail, answers) -> None:
         policy = load_policy()
-        text, html_body = email_channel.compose_reply(answers, brand=policy.brand, unanswered=bool(unanswered))
+        text, html_body = email_channel.compose_reply(answers, brand=policy.brand)
         email_channel.send_in_thread(mail.conversation_id, text, html_body,
                                      sender=self.reply_from or policy.support_email)
 
 
-def _intent_reader(request: Request) -> Callable[[str], Awaitable[tuple[str | None, float]]]:
+async def _read(intent_of, sentences: list[str]) -> tuple[list[str], list[Reading]]:
+    """The sentences, each replaced by its clauses when they ask different things (bot/core/
+    clauses.py), with what the model reads in each."""
+    parts, readings = [], []
+    for sentence in sentences:
+        pieces = clauses(sentence)
+        read = [await intent_of(piece) for piece in pieces] if len(pieces) > 1 else []
+        if splits(read):
+            parts += pieces
+            readings += read
+        else:
+            parts.append(sentence)
+            readings.append(await intent_of(sentence))
+    return parts, readings
+
+
+def for_a_person(text: str) -> dict:
+    """Rasa's reading of `text` as a request for a person: the channel's decision, not the model's."""
+    intent = {"name": "request_human", "confidence": 1.0}
+    return {"text": text, "intent": intent, "intent_ranking": [intent], "entities": []}
+
+
+def _intent_reader(request: Request) -> Callable[[str], Awaitable[Reading]]:
     """The intent (and confidence) the running model reads in a sentence, before the
     dialogue sees it."""
-    async def intent_of(text: str) -> tuple[str | None, float]:
-        return email_channel.reading(await request.app.ctx.agent.parse_message(text))
+    async def intent_of(text: str) -> Reading:
+        return reading(await request.app.ctx.agent.parse_message(text))
     return intent_of

@@ -23,8 +23,9 @@ import logging
 import time
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Awaitable, Callable
+from typing import Any
 
+from rasa.core.agent import Agent
 from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
@@ -34,8 +35,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.app.chats import Chats
 from bot.clock import now_utc
 from bot.observability.metrics import TURN_SECONDS, TURNS, exposition, scrape_allowed
+from channels.clauses import OnNewMessage, clause_by_clause
 
-OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 log = logging.getLogger(__name__)
 
 
@@ -122,13 +123,21 @@ async def admitted(conversation_id: str, space: str) -> bool:
 
 
 class CountsTurns:
-    """For a channel that keeps Rasa's blueprint: `class X(CountsTurns, RestInput)`.
+    """For a chat channel that keeps Rasa's blueprint: `class X(CountsTurns, RestInput)`. Its
+    messages are counted, and one that asks several things is answered thing by thing
+    (channels/clauses.py).
 
     A channel that writes its own `blueprint` comes before this in the method order, so
     it wraps the callback itself with `counted` (channels/email.py)."""
 
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
-        return super().blueprint(counted(self.name(), on_new_message))  # type: ignore[misc]
+        hook: Blueprint | None = None
+
+        def agent() -> Agent:  # the server these routes were registered with, read at each message
+            return next(iter(hook.apps)).ctx.agent
+
+        hook = super().blueprint(counted(self.name(), clause_by_clause(on_new_message, agent)))  # type: ignore[misc]
+        return hook
 
 
 class MetricsInput(InputChannel):

@@ -242,10 +242,18 @@ def email_signature(brand: str) -> str:
     return f"{brand} support assistant"
 
 
-def email_unanswered() -> str:
-    """Once, at the end of a reply, when part of the customer's email was not understood."""
-    return ("If I left something in your email unanswered, reply with \"I want to talk to a person\" "
-            "and someone from our support team will answer it.")
+# What a customer asks to have done, as the words "ask me about ..." end with (bot/core/clauses.py).
+REQUEST_NAMES = {"request_refund": "a refund", "late_cancellation": "a refund", "unused_account": "a refund",
+                 "forgot_subscription": "a refund", "technical_problem": "the problem you mentioned",
+                 "cancel_subscription": "cancelling", "change_plan": "changing your plan",
+                 "undo_change": "undoing the plan change", "request_human": "talking to a person"}
+
+
+def one_request_at_a_time(intents: list[str], reader: Reader = Reader()) -> str:
+    """Said just before the one request of a message the assistant takes now, when the message
+    asked for more (its further requests are not acted on)."""
+    names = list(dict.fromkeys(REQUEST_NAMES.get(intent, "the rest") for intent in intents))
+    return f"I'll take one request at a time: ask me about {listing(names, reader)} once we're done with this one."
 
 
 # --- identification by code (bot/app/verification.py) ----------------------------------

@@ -22,6 +22,7 @@ from sqlalchemy import select
 
 from bot.clock import now_utc
 from bot.core import messages
+from bot.core.clauses import ONE_PER_MESSAGE, REFUND_REASONS, Reading, dialogue_order, triage
 from bot.core.constant_time import secret_matches
 from bot.core.conversation_ids import EMAIL, PREFIXES
 from bot.core.text import clean_text, parse_json
@@ -41,23 +42,6 @@ MESSAGE_ID = re.compile(r"<[^<>\s]+>")
 ADDRESS = re.compile(r"[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+")
 MAX_SUBJECT = 200
 ANSWER_WORDS = {"/affirm": "YES", "/deny": "NO"}
-# What the model (Rasa NLU) reads in a sentence decides whether it goes to the dialogue.
-# Greetings and thanks need no answer by email. A sentence the model is not sure of is
-# never acted on: no "say it another way", no case from it; the reply says once how to
-# reach a person instead. By email nobody sees a misreading before it lands in the support
-# queue, so a sentence that can open a case or confirm a payment needs more certainty
-# than the chat's fallback threshold. On tests/support/mail the real requests score
-# 0.90-1.00; two questions about cancelling read as late_cancellation (0.64, 0.71) and
-# opened refund cases until this bar; a signature block can score above it as a
-# technical problem, which is why the splitter keeps signatures out in the first place.
-NOT_SURE = "nlu_fallback"  # the FallbackClassifier's intent
-NOTHING_TO_ANSWER = {"greet", "thank", "goodbye"}
-# The intents data/rules.yml answers with a refund decision, a person or a confirmation
-# (tests/integration/test_email_channel.py keeps this list in step with the rules).
-ACTS_ON_THE_ACCOUNT = {"request_refund", "late_cancellation", "unused_account", "technical_problem",
-                       "forgot_subscription", "request_human", "affirm"}
-SURE_ENOUGH_TO_ACT = 0.8
-REFUND_REASONS = ACTS_ON_THE_ACCOUNT - {"request_human", "affirm"}
 
 
 class ForgedMail(PermissionError):
@@ -197,60 +181,49 @@ def _message_headers(form: dict) -> list[tuple[str, str]]:
         return []
 
 
-# Reasons for wanting money back: which of them a mail gives is the model's first choice, but
-# whether it asks for money back at all is how sure the model is of any of them.
-MONEY_BACK = {"request_refund", "late_cancellation", "unused_account", "forgot_subscription"}
+@dataclass(frozen=True)
+class MailPlan:
+    """What of a mail goes to the assistant: groups of its sentences, one message each, in the
+    order the dialogue takes them (bot/core/clauses.py dialogue_order; from `requests_from` on,
+    requests that act on the account), and the sentences the model could not read, for a person."""
+    groups: list[list[str]]
+    requests_from: int
+    unsure: list[str]
 
 
-def reading(parsed: dict) -> tuple[str | None, float]:
-    """The intent the model reads in a sentence and how sure it is of what it means for the
-    reply. "I was charged on the 22nd though I meant to cancel. Can I get my money back?" reads
-    late_cancellation 0.66 and request_refund 0.30: unsure which reason, sure it asks for money
-    back, so the money-back reasons' confidences add up. A technical problem opens a ticket, so
-    it stands on its own confidence."""
-    intent = parsed.get("intent") or {}
-    name, confidence = intent.get("name"), float(intent.get("confidence") or 0.0)
-    if name in MONEY_BACK:
-        confidence = max(confidence, sum(float(other.get("confidence") or 0.0)
-                                         for other in parsed.get("intent_ranking") or []
-                                         if other.get("name") in MONEY_BACK))
-    return name, confidence
-
-
-def triage(intent: str | None, confidence: float) -> str:
-    """'ask' the assistant, 'skip' (nothing to answer) or 'unsure' (left for a person)."""
-    careful = NOTHING_TO_ANSWER | ACTS_ON_THE_ACCOUNT
-    if intent in (None, NOT_SURE) or (intent in careful and confidence < SURE_ENOUGH_TO_ACT):
-        return "unsure"
-    return "skip" if intent in NOTHING_TO_ANSWER else "ask"
-
-
-def plan_messages(sentences: list[str], readings: list[tuple[str | None, float]]) -> tuple[list[list[str]], int]:
-    """The sentences that go to the assistant, grouped one message per group, and how many
-    were left unanswered. The sentences of a refund request ("Can I get a refund? I
-    cancelled a day too late.") are one group: one decision and one case for the mail,
-    with the reason the whole request gives, not a case per sentence."""
+def plan_messages(sentences: list[str], readings: list[Reading]) -> MailPlan:
+    """Greetings and thanks need no answer by email. A sentence the model is not sure of is
+    never acted on: by email nobody sees a misreading before it lands in the support queue, so
+    it goes to a person as it was written (no "say it another way"). The sentences of a refund
+    request ("Can I get a refund? I cancelled a day too late.") are one group: one decision and
+    one case for the mail, with the reason the whole request gives, not a case per sentence.
+    (A signature block can read as a technical problem above the bar, which is why the
+    splitter keeps signatures out in the first place.)"""
     groups: list[list[str]] = []
+    intents: list[str | None] = []
     refund: list[str] | None = None
-    unsure = 0
+    unsure: list[str] = []
     for sentence, (intent, confidence) in zip(sentences, readings):
         verdict = triage(intent, confidence)
-        unsure += verdict == "unsure"
+        if verdict == "unsure":
+            unsure.append(sentence)
         if verdict != "ask":
             continue
         if intent in REFUND_REASONS and refund is not None:
             refund.append(sentence)
             continue
         groups.append([sentence])
+        intents.append(intent)
         if intent in REFUND_REASONS:
             refund = groups[-1]
-    return groups, unsure
+    order = dialogue_order(intents)
+    requests_from = next((n for n, k in enumerate(order) if intents[k] in ONE_PER_MESSAGE), len(order))
+    return MailPlan([groups[k] for k in order], requests_from, unsure)
 
 
-def compose_reply(answers: list[tuple[str, list[dict]]], *, brand: str, unanswered: bool = False) -> tuple[str, str]:
+def compose_reply(answers: list[tuple[str, list[dict]]], *, brand: str) -> tuple[str, str]:
     """One reply to all questions: plain text and HTML (escaped), with the choices the
-    assistant offered turned into words to reply with, and, when part of the mail went
-    unanswered, once at the end how to reach a person."""
+    assistant offered turned into words to reply with."""
     blocks_text, blocks_html = [], []
     several = len(answers) > 1
     for question, replies in answers:
@@ -267,9 +240,6 @@ def compose_reply(answers: list[tuple[str, list[dict]]], *, brand: str, unanswer
         blocks_text.append("\n".join(quoted + lines))
         blocks_html.append(("<blockquote>" + html.escape(question) + "</blockquote>" if several else "") +
                            "".join(f"<p>{html.escape(line)}</p>" for line in lines))
-    if unanswered:
-        blocks_text.append(messages.email_unanswered())
-        blocks_html.append(f"<p>{html.escape(messages.email_unanswered())}</p>")
     sign = messages.email_signature(brand)
     text = "\n\n".join(blocks_text) + f"\n\n-- \n{sign}\n"
     body = "".join(blocks_html) + f"<p>&mdash;<br>{html.escape(sign)}</p>"

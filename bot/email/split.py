@@ -7,7 +7,8 @@ Where the history starts comes from mail-parser-reply's reply headers ("On ... w
 email-reply-parser on our corpus (tests/support/mail, `make bench-email`). What neither
 library does is here, kept small: forwarded-message markers, a quote after an attribution
 line in any language, an answer written below the quote, sign-offs and signature blocks
-without a "-- " line, legal footers, and questions written after the signature (P.S.).
+without a "-- " line, legal footers, questions written after the signature (P.S.), and the
+questions of a forwarded message the customer points at ("see below, can you answer this?").
 Pure: text in, text out.
 """
 from __future__ import annotations
@@ -26,11 +27,25 @@ REPLY_HEADER = EmailMessage(text="", languages=list(LANGUAGES)).HEADER_REGEX
 LONG_LINE = re.compile(r"^[^\n]{300,}$", re.MULTILINE)
 # A real quoted header names an address, a year or a time; "From: Starter\nTo: Pro" does not.
 HEADER_EVIDENCE = re.compile(r"@|\b\d{4}\b|\d:\d\d")
-FORWARDED = re.compile(
-    r"^(?:-{2,} ?(?:forwarded message|original message|weitergeleitete nachricht|message transféré|"
-    r"mensaje reenviado|mensagem encaminhada|messaggio inoltrato|doorgestuurd bericht) ?-{2,}|"
-    r"begin forwarded message:|anfang der weitergeleiteten nachricht:|début du message réexpédié :?)$",
-    re.IGNORECASE | re.MULTILINE)
+FORWARD_NAMES = (r"forwarded message|weitergeleitete nachricht|message transféré|mensaje reenviado|"
+                 r"mensagem encaminhada|messaggio inoltrato|doorgestuurd bericht")
+FORWARD_LINES = r"begin forwarded message:|anfang der weitergeleiteten nachricht:|début du message réexpédié :?"
+FORWARDED = re.compile(rf"^(?:-{{2,}} ?(?:{FORWARD_NAMES}|original message) ?-{{2,}}|{FORWARD_LINES})$",
+                       re.IGNORECASE | re.MULTILINE)
+# A message forwarded whole: never Outlook's "Original Message" (replies use it too) nor a reply's
+# quote, which hold the assistant's own words, offers included.
+FORWARD = re.compile(rf"(?:-{{2,}} ?(?:{FORWARD_NAMES}) ?-{{2,}}|{FORWARD_LINES})\n", re.IGNORECASE)
+HEADER_LINE = re.compile(r"^[\w -]{1,24}:\s")
+# The customer's words pointing at a forwarded message as what to answer: "see below", "can you
+# answer this?", "my colleague asks".
+POINTS_AT_IT = re.compile(
+    r"\b(?:see|read|look at|check)\b[^.?!\n]{0,30}\bbelow\b|\b(?:questions?|e-?mail|message)\s+below\b"
+    r"|\bcan you\s+(?:please\s+)?(?:answer|help(?: me)? with|reply to|respond to|look at|take a look at)\s+"
+    r"(?:this|that|it|these|them)\b"
+    r"|\b(?:colleague|boss|manager|accountant|co-?worker|teammate|client|customer|partner)\s+(?:asks|asked|"
+    r"is asking|was asking|wants to know|wanted to know)\b",
+    re.IGNORECASE)
+SENTENCE = re.compile(r"[^.?!\n]+[.?!]*")
 SEPARATOR = re.compile(r"^_{10,}$", re.MULTILINE)
 SIGNATURE_DELIMITER = re.compile(r"^(?:--|__|—)$")
 SENT_FROM = re.compile(r"^(?:sent (?:from|with|via) |get outlook for |enviado desde |envoyé (?:de|depuis) |"
@@ -76,6 +91,11 @@ class MailParts:
 
 
 def split_mail(text: str) -> MailParts:
+    parts = _split(text)
+    return MailParts(_with_forwarded_questions(parts.written, parts.history), parts.signature, parts.history)
+
+
+def _split(text: str) -> MailParts:
     lines = [line.strip() for line in (text or "")[:MAX_TEXT].replace("\r\n", "\n").replace("\r", "\n")
              .replace("\xa0", " ").replace("\u200b", "").replace("\ufeff", "").split("\n")]
     text = "\n".join(lines)
@@ -85,6 +105,31 @@ def split_mail(text: str) -> MailParts:
         top, history = _written_below_the_quote(history)
     written, signature = _cut_signature(top.split("\n"))
     return MailParts(written.strip(), signature.strip(), history.strip())
+
+
+def _with_forwarded_questions(written: str, history: str) -> str:
+    """What the customer wrote, with the questions of the message they forwarded when they point
+    at it ("see below, can you answer this?") or wrote nothing: asked as theirs. The words that
+    point are left out, unless nothing else would be left to answer."""
+    forwarded = FORWARD.match(history)
+    if not forwarded or (written and not POINTS_AT_IT.search(written)):
+        return written
+    asked = [q for q in questions(_split(_without_headers(history[forwarded.end():])).written)
+             if "?" in q and len(q.split()) >= 3 and not CONTACT.search(q) and not POINTS_AT_IT.search(q)]
+    own = SENTENCE.sub(lambda sentence: "" if POINTS_AT_IT.search(sentence.group()) else sentence.group(),
+                       written).strip()
+    if not own and not asked:
+        return written  # nothing else to answer: the pointing words are the question (for a person)
+    return "\n\n".join(part for part in (own, *asked) if part)
+
+
+def _without_headers(forwarded: str) -> str:
+    """A forwarded message's body: its From/Date/Subject/To block left out."""
+    lines = forwarded.lstrip("\n").split("\n")
+    end = 0
+    while end < len(lines) and HEADER_LINE.match(lines[end]):
+        end += 1
+    return "\n".join(lines[end:])
 
 
 def history_start(text: str) -> int:

@@ -15,6 +15,7 @@ import time
 import urllib.parse
 import urllib.request
 
+from bot.core.clauses import CLAUSE_OF
 from bot.settings import settings
 
 
@@ -85,11 +86,17 @@ class RasaConversations:
         lines = []
         offered: dict[str, str] = {}  # payload -> title of the buttons last shown
         asked_for = None  # the slot the identification form asked for last
+        whole = None  # the message the latest clauses were asked in (channels/clauses.py)
         for event in tracker.get("events") or []:
             if event.get("event") == "slot" and event.get("name") == "requested_slot":
                 asked_for = event.get("value")
             elif event.get("event") == "user":
-                text = event.get("text") or ""
+                metadata = event.get("metadata") or {}
+                asked_in = (metadata.get("delivery"), metadata[CLAUSE_OF]) if metadata.get(CLAUSE_OF) else None
+                if asked_in is not None and asked_in == whole:
+                    continue  # the same message, answered clause by clause: shown once, as written
+                whole = asked_in
+                text = str(metadata.get(CLAUSE_OF) or event.get("text") or "")
                 # A pressed button arrives as its payload ("/affirm"); show what the customer saw.
                 lines.append({"who": "customer", "text": offered.get(text, text), "at": event.get("timestamp"),
                               "code": asked_for == "identify_code"})

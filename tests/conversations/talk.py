@@ -80,7 +80,8 @@ class Rest:
 
 class Email:
     """One thread: each mail answers the latest reply, quoting it below, as mail clients do.
-    The sender's domain passed DKIM (Mailgun's verdict field), so a seeded customer is known."""
+    Mailgun's SPF verdict passed for an envelope sender at the From domain, the one proof of a
+    route's sender bot/email/authentication.py accepts, so a seeded customer is known."""
 
     def __init__(self, stack: Stack, conversation: Conversation, number: int):
         self.url = f"{stack.urls['rasa']}/webhooks/email/inbound"
@@ -100,7 +101,7 @@ class Email:
                   "recipient": "support@grouptrack.example",
                   "subject": c.subject if not self.thread else f"Re: {c.subject}", "body-plain": body,
                   "Message-Id": message_id, "Date": format_datetime(datetime.now(zone)),
-                  "timestamp": timestamp, "token": token, "X-Mailgun-Dkim-Check-Result": "Pass",
+                  "timestamp": timestamp, "token": token, "X-Mailgun-Spf": "Pass",
                   "signature": hmac.new(EMAIL_SIGNING_KEY.encode(), f"{timestamp}{token}".encode(),
                                         hashlib.sha256).hexdigest()}
         if self.thread:

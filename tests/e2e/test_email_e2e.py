@@ -11,8 +11,12 @@ import uuid
 import pytest
 import requests
 
+from sqlalchemy import select
+
+from bot.db import models
+from bot.db.session import unit_of_work
 from tests.e2e.test_console import charge_of
-from tests.support.e2e_stack import EMAIL_SIGNING_KEY, stripe_refunds
+from tests.support.e2e_stack import EMAIL_SIGNING_KEY, mirror, stripe_refunds
 from tests.support.smtp_server import plain_text
 
 pytestmark = pytest.mark.e2e
@@ -80,6 +84,31 @@ def test_several_questions_get_one_reply(live):
     text = plain_text(reply)
     assert "> How long is the free trial?" in text and "12-day trial" in text
     assert "> And why is there a fee on refunds?" in text and "5% refund processing fee" in text
+
+
+def test_what_the_assistant_cannot_answer_goes_to_a_person_by_itself(live):
+    answer = inbound(live, sender="wes@example.net", subject="Trial and VAT",
+                     body="Hello,\n\nHow long is the free trial? And can you add our VAT number to our past "
+                          "invoices?\n\nBest,\nWes", message_id="<wes-1@example.net>")
+    assert answer.status_code == 200 and answer.json()["unanswered"] == 1, answer.text
+    [reply] = live.smtp.to("wes@example.net")
+    text = plain_text(reply)
+    assert "12-day trial" in text and "case #" in text, text
+    assert "talk to a person" not in text  # never left to the customer to ask for one
+    engine = mirror(live)
+    with unit_of_work(engine) as session:
+        [case] = session.execute(select(models.ReviewCase).where(
+            models.ReviewCase.conversation_id == answer.json()["conversation_id"])).scalars().all()
+        assert case.kind == "handoff" and "VAT number" in case.customer_note and f"case #{case.id}" in text
+    engine.dispose()
+
+
+def test_a_sentence_asking_two_things_gets_both_answers(live):
+    inbound(live, sender="jo@example.net", subject="Questions", message_id="<jo-1@example.net>",
+            body="Two quick questions: is there a free trial, and what happens if a card payment fails later on?")
+    [reply] = live.smtp.to("jo@example.net")
+    text = plain_text(reply)
+    assert "12-day trial" in text and "retried" in text, text
 
 
 def test_an_agents_decision_reaches_the_customer_in_their_email_thread(live):

@@ -75,6 +75,14 @@ def test_a_slack_user_without_an_account_email_learns_nothing(live, slack):
     assert "USD" not in words(answer) and "pro-monthly" not in words(answer), words(answer)
 
 
+def test_two_questions_in_one_slack_message_get_an_answer_each_in_order(live, slack):
+    slack.users["U-TWO"] = "two.questions@elsewhere.example"
+    event(live, "Ev-two-1", "U-TWO", "how much is the refund fee, and what happens if a card payment fails?")
+    answers = " ".join(words(m) for m in replies(slack, "D-U-TWO", 2))
+    assert "5% refund processing fee" in answers and "retried" in answers, answers
+    assert answers.index("5% refund processing fee") < answers.index("retried")
+
+
 def test_wrongly_signed_events_are_refused(live, slack):
     before = len(slack.posted)
     forged = event(live, "Ev-forged", "U-VAL", "refund me", secret="not-the-secret")

@@ -117,6 +117,12 @@ socket_events = st.one_of(json_values, st.fixed_dictionaries({}, optional={
                           json_values)}))
 
 
+def test_two_questions_in_one_socket_message_get_an_answer_each_in_order(live):
+    fee, failed = socket_say(live.urls["rasa"], ["how much is the refund fee, and what happens if a card payment "
+                                                 "fails?"], None, replies_each=2)
+    assert "5% refund processing fee" in fee["text"] and "retried" in failed["text"], (fee, failed)
+
+
 def says_nothing(data) -> bool:
     message = data.get("message") if isinstance(data, dict) else "not a dict"
     return message is None or (isinstance(message, str) and not clean_text(message).strip())

@@ -9,8 +9,8 @@ from datetime import datetime, timezone
 import pytest
 import yaml
 
-from bot.email.channel import (ACTS_ON_THE_ACCOUNT, REFUND_REASONS, ForgedMail, compose_reply, parse_mailgun,
-                               plan_messages, reading, remember_token, triage, verify_mailgun)
+from bot.core.clauses import ACTS_ON_THE_ACCOUNT, REFUND_REASONS, reading, triage
+from bot.email.channel import ForgedMail, compose_reply, parse_mailgun, plan_messages, remember_token, verify_mailgun
 from bot.email.split import questions
 from bot.settings import ROOT
 
@@ -175,24 +175,33 @@ def test_every_intent_that_can_open_a_case_or_move_money_is_held_to_the_higher_b
     assert ACTS_ON_THE_ACCOUNT <= set(yaml.safe_load((ROOT / "domain.yml").read_text())["intents"])
 
 
-def test_one_refund_request_in_several_sentences_is_one_message():
+def test_one_refund_request_in_several_sentences_is_one_message_after_the_questions():
     sentences = ["Can I get a refund?", "How long is the trial?", "I cancelled a day too late.", "Hi there",
                  "My card expired.", "John Smith CFO"]
     readings = [("request_refund", 0.99), ("ask_free_trial", 1.0), ("late_cancellation", 0.97), ("greet", 0.9),
                 ("technical_problem", 0.7), ("nlu_fallback", 0.6)]
-    assert plan_messages(sentences, readings) == (
-        [["Can I get a refund?", "I cancelled a day too late."], ["How long is the trial?"]], 2)
-    assert plan_messages(["I want to talk to a person", "refund please"],
-                         [("request_human", 0.9), ("request_refund", 0.9)])[0] == [
-        ["I want to talk to a person"], ["refund please"]]
+    plan = plan_messages(sentences, readings)
+    # The refund's offer is the reply's last question: the customer's YES answers the turn just before it.
+    assert plan.groups == [["How long is the trial?"], ["Can I get a refund?", "I cancelled a day too late."]]
+    assert plan.requests_from == 1
+    assert plan.unsure == ["My card expired.", "John Smith CFO"]  # for a person, by itself
+    person_and_refund = plan_messages(["I want to talk to a person", "refund please"],
+                                      [("request_human", 0.9), ("request_refund", 0.9)])
+    assert person_and_refund.groups == [["I want to talk to a person"], ["refund please"]]
+    assert person_and_refund.requests_from == 0 and person_and_refund.unsure == []
 
 
-def test_what_went_unanswered_is_said_once_at_the_end():
+def test_a_follow_up_stays_after_the_request_it_is_about():
+    plan = plan_messages(["Can I get a refund for today's charge?", "How much is the fee?", "What plan am I on?"],
+                         [("request_refund", 0.96), ("ask_how_much", 0.86), ("check_subscription", 0.99)])
+    assert plan.groups == [["What plan am I on?"], ["Can I get a refund for today's charge?"],
+                           ["How much is the fee?"]]
+    assert plan.requests_from == 1
+
+
+def test_a_reply_never_tells_the_customer_to_ask_for_a_person_themselves():
     text, html = compose_reply([("How long is the trial?", [{"text": "12 days."}]),
-                                ("What plan am I on?", [{"text": "Pro."}])], brand="GroupTrack CRM", unanswered=True)
-    assert text.count("talk to a person") == 1 and text.index("Pro.") < text.index("talk to a person")
-    assert "another way" not in text and "talk to a person" in html
-    alone, _ = compose_reply([], brand="GroupTrack CRM", unanswered=True)
-    assert alone.startswith("If I left something in your email unanswered")
-    plain, _ = compose_reply([("Trial?", [{"text": "12 days."}])], brand="GroupTrack CRM")
-    assert "talk to a person" not in plain
+                                ("Can you send a W-9?", [{"text": "I've asked a person (case #7)."}])],
+                               brand="GroupTrack CRM")
+    assert "talk to a person" not in text and "talk to a person" not in html
+    assert text.index("12 days.") < text.index("case #7")

@@ -119,8 +119,9 @@ def goes_quiet(live: Stack, sender: str, hours: float = 2) -> None:
                           "parse_data": {"intent": {"name": "thank", "confidence": 1.0}, "entities": []}})
 
 
-def socket_say(url: str, messages: list[str], token: str | None, transports=("websocket",)) -> list[dict]:
-    """A socket.io widget's session: the first reply to each message."""
+def socket_say(url: str, messages: list[str], token: str | None, transports=("websocket",),
+               replies_each: int = 1) -> list[dict]:
+    """A socket.io widget's session: the first `replies_each` replies to each message."""
     import queue
     import uuid
 
@@ -138,7 +139,7 @@ def socket_say(url: str, messages: list[str], token: str | None, transports=("we
         for message in messages:
             client.emit("user_uttered", {"message": message, "session_id": session,
                                          "metadata": {"customer_token": token} if token else {}})
-            answers.append(replies.get(timeout=60))
+            answers += [replies.get(timeout=60) for _ in range(replies_each)]
         return answers
     finally:
         client.disconnect()

@@ -48,3 +48,20 @@ def test_what_the_customer_writes_when_asked_for_the_code_is_marked_and_the_code
     assert hide_codes(lines[2]["text"]) == "it's \u2022\u2022\u2022\u2022\u2022\u2022"
     assert hide_codes("482913, or 482-913") == "\u2022" * 6 + ", or " + "\u2022" * 6
     assert hide_codes("call 0123456789") == "call 0123456789"  # a longer number is not a code
+
+
+def test_a_message_answered_clause_by_clause_is_shown_once_as_written():
+    """channels/clauses.py sends "fee, and yearly?" as two messages: the customer wrote one."""
+    asked = "how much is the fee, and what happens if a payment fails?"
+    clause = {"delivery": "m-1", "clause_of": asked}
+    tracker = RecordedTracker([
+        {"event": "user", "text": "how much is the fee", "metadata": clause, "timestamp": 1},
+        {"event": "bot", "text": "5% of the amount refunded.", "timestamp": 2},
+        {"event": "user", "text": "what happens if a payment fails?", "metadata": clause, "timestamp": 3},
+        {"event": "bot", "text": "We retry it.", "timestamp": 4},
+        {"event": "user", "text": "how much is the fee", "timestamp": 5},  # asked again, on its own
+        {"event": "user", "text": "how much is the fee", "metadata": {**clause, "delivery": "m-2"}, "timestamp": 6},
+    ])
+    assert [(line["who"], line["text"]) for line in tracker.transcript("c-1")] == [
+        ("customer", asked), ("assistant", "5% of the amount refunded."), ("assistant", "We retry it."),
+        ("customer", "how much is the fee"), ("customer", asked)]

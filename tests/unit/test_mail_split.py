@@ -72,6 +72,30 @@ def test_a_huge_mail_is_read_in_its_first_part_only_and_quickly():
     assert parts.written.startswith("How long is the trial?") and len(parts.written) <= MAX_TEXT
 
 
+FORWARD = ("---------- Forwarded message ---------\nFrom: Sam Lee <sam@agency.example>\n"
+           "Date: Wed, Dec 2, 2026 at 4:02 PM\nSubject: Billing\nTo: Kai <kai@example.com>\n\n"
+           "Hi Kai, do we pay for the whole year up front?\n\nSam\n")
+
+
+@pytest.mark.parametrize("above, written", [
+    ("Can you answer this one?\n\nKai\n\n", "Hi Kai, do we pay for the whole year up front?"),
+    ("Hi, my colleague asks below. And what plan am I on?\n\n",
+     "And what plan am I on?\n\nHi Kai, do we pay for the whole year up front?"),
+    ("", "Hi Kai, do we pay for the whole year up front?"),  # nothing written: the forward is the question
+    ("What plan am I on?\n\n", "What plan am I on?"),       # not pointed at: the forward is only history
+])
+def test_a_forwarded_question_is_the_customers_when_they_point_at_it(above, written):
+    assert split_mail(above + FORWARD).written == written
+
+
+def test_a_forward_nested_in_forwards_is_read_one_level_deep_and_quickly():
+    started = time.perf_counter()
+    parts = split_mail("see below\n\n" + ("see below, can you answer this?\n\n" + FORWARD) * 500)
+    assert time.perf_counter() - started < 1
+    # The first forward's own words pointing further down are not a question of the customer's.
+    assert questions(parts.written) == ["Hi Kai, do we pay for the whole year up front?"]
+
+
 def test_questions_are_sentences_that_ask_or_tell_something():
     text = ("Hello GroupTrack team,\n\nI hope this email finds you well.\n\nA few questions:\n"
             "1. How long is the trial?\n2) Is there a fee\n   on refunds?\n- what plan am I on\n\n"
