@@ -1,8 +1,10 @@
 """Whether a reply did what a turn expects: behaviour and facts, never exact sentences.
 
-Every turn expects no fallback: a fallback is a reply from one of the "didn't understand"
-or out-of-scope actions or responses (read in Rasa's tracker), one that says their words,
-or (email) a mail whose sentences the channel answered with nothing and handed to no one.
+Every turn expects no fallback: a fallback is a reply that says "didn't understand" or "out of
+scope" (one of those responses, read in Rasa's tracker, or their words), or (email) a mail whose
+sentences the channel answered with nothing and handed to no one. What the fallback action
+answers otherwise (a passage of the terms, the way to a person in the customer's language) is an
+answer, judged by the turn's expectations like any other.
 """
 from __future__ import annotations
 
@@ -17,8 +19,8 @@ from tests.conversations.observe import Changes
 from tests.conversations.talk import Reply
 from tests.support.e2e_stack import NOT_UNDERSTOOD
 
-FALLBACK_ACTIONS = {"action_rephrase_or_offer_human", "utter_please_rephrase", "utter_offer_human",
-                    "utter_out_of_scope", "utter_default", "action_default_fallback", "action_two_stage_fallback"}
+FALLBACK_ACTIONS = {"utter_please_rephrase", "utter_offer_human", "utter_out_of_scope", "utter_default",
+                    "action_default_fallback", "action_two_stage_fallback"}
 FALLBACK_PHRASES = (*NOT_UNDERSTOOD, "not something I can help with", NO_TOPIC.split(".")[0])
 OFFER_TOKEN = re.compile(r'^/affirm\{"offer":\s*"([^"]+)"\}')
 NUMBER_WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
