@@ -66,9 +66,10 @@ def drop_databases(services: Services) -> None:
 # /metrics then want METRICS_TOKEN) and, with the caller's address appended to what a relay
 # such as the widget named, whom the REST channel's per-address limit counts; HTTP/1.1 with Upgrade passed on carries the socket.io
 # channel's websockets, and a socket.io client keeps to one replica (`rasa_sockets`):
-# engine.io sessions live in one process, and clients start by polling.
+# engine.io sessions live in one process, and clients start by polling. The Host passed on keeps its
+# port ($http_host): the socket.io channel compares a page's Origin with it.
 PROXYING = """  map $http_upgrade $connection_upgrade { default upgrade; '' close; }
-  proxy_set_header Host $host;
+  proxy_set_header Host $http_host;
   proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
   proxy_http_version 1.1;
   proxy_set_header Upgrade $http_upgrade;

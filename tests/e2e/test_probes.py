@@ -47,7 +47,7 @@ def test_rasa_says_hello_with_no_model_loaded_and_only_the_probe_tells(live, tmp
     stack = Stack(env={**live.env, "ACTION_ENDPOINT_URL": f"{live.urls['actions']}/webhook"}, logs=tmp_path)
     try:
         rasa = stack.launch("rasa-broken", quietly(
-            "rasa", "run", "--model", str(broken), "--port", str(port), "--enable-api",
+            "bot.ops.rasa_patches", "run", "--model", str(broken), "--port", str(port), "--enable-api",
             "--auth-token", live.env["RASA_AUTH_TOKEN"], "--endpoints", "endpoints.yml"))
         url = f"http://127.0.0.1:{port}"
         wait_for_http(f"{url}/", 240, rasa)
