@@ -10,13 +10,13 @@ from __future__ import annotations
 from typing import Any, Callable, NamedTuple
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import FollowupAction, SlotSet
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import cancellation, plans, refunds
 from actions.consent import (LOOK_AGAIN_SLOT, OFFER_SLOT, ask_to_look_again, offer_of_previous_turn, pressed_offer,
                              set_in_previous_turn)
-from actions.identity import ask_for_proof, prove
+from actions.identity import ask_for_proof, identify_form_after, prove
 from actions.requests import look_again
 from bot.app import offers
 from bot.clock import now_utc
@@ -66,8 +66,8 @@ class ActionAnswerYes(Action):
         if email is None:
             # Not (or no longer) proven, say by a sign-in that ran out with the chat open: prove
             # who it is with a code, then the request afresh, so any offer is new and gets its own yes.
-            return CLEARED + ask_for_proof(dispatcher, proof, tracker.get_slot("last_request")) + [
-                FollowupAction("identify_form")]
+            return CLEARED + ask_for_proof(dispatcher, tracker, proof, tracker.get_slot("last_request")) + \
+                identify_form_after(proof)
         try:
             offer = offers.answer(waiting, conversation_id=tracker.sender_id, email=email, accept=True, now=now_utc())
         except offers.OfferUnavailable as unavailable:

@@ -32,7 +32,7 @@ class ActionRephraseOrOfferHuman(ReadsUnmatched):
         return "action_rephrase_or_offer_human"
 
     def respond(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
-        reply = unmatched_reply(tracker.latest_message.get("text") or "")
+        reply = unmatched_reply(tracker.latest_message.get("text") or "", tracker.get_slot("topic"))
         # One button only: a "try again" button must not send /affirm, which could confirm an offer.
         if reply:
             dispatcher.utter_message(text=reply, buttons=HUMAN_BUTTON)

@@ -21,10 +21,10 @@ from bot.app import verification
 from bot.clock import now_utc
 from bot.core import messages
 from bot.core.consent import sounds_like_no
+from bot.core.proving import EMAIL_ADDRESS
 from bot.core.text import ONE_TIME_CODE
 from bot.settings import load_policy
 
-EMAIL = re.compile(r"[^@\s<>()\[\],;:\"']+@[^@\s<>()\[\],;:\"']+\.[A-Za-z]{2,}")
 RESEND = re.compile(r"\b(new|another|resend|re-send|send (it |me )?again|didn'?t (get|receive|arrive)|"
                     r"no (code|email)|not (got|received|arrived))\b", re.IGNORECASE)
 UNUSABLE_CODE = {"expired": "utter_code_expired", "locked": "utter_code_locked", "none": "utter_code_none"}
@@ -38,7 +38,7 @@ class ValidateIdentifyForm(FormValidationAction):
     def validate_identify_email(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                 domain: dict) -> dict[str, Any]:
         text = tracker.latest_message.get("text") or ""
-        found = EMAIL.search(str(value or text))
+        found = EMAIL_ADDRESS.search(str(value or text))
         if not found:
             return self._not_for_the_form(dispatcher, tracker, "identify_email", "utter_not_an_email")
         client = client_of(tracker)

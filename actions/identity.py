@@ -15,13 +15,15 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from rasa_sdk import Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.app import verification
 from bot.app.identity import InvalidToken, verify_customer_token
 from bot.clock import now_utc
 from bot.core.formatting import Reader
+from bot.core.proving import how_to_prove
+from bot.settings import load_policy
 
 CLIENT_KEY = re.compile(r"[A-Za-z0-9_-]{20,128}")
 
@@ -31,6 +33,7 @@ class Proof:
     email: str | None
     token_expired: bool = False  # a token came and had run out: tell the customer to sign in again
     token_refused: bool = False  # a token came and is not one of ours
+    code_possible: bool = True   # the message carries a client key, to which an emailed code could be bound
 
 
 def message_metadata(tracker: Tracker) -> dict:
@@ -68,7 +71,8 @@ def prove(tracker: Tracker) -> Proof:
             expired, refused = problem.expired, not problem.expired
     client = client_of(tracker)
     email = verification.verified_email(client, now=now_utc()) if client else None
-    return Proof(email, token_expired=expired and email is None, token_refused=refused and email is None)
+    return Proof(email, token_expired=expired and email is None, token_refused=refused and email is None,
+                 code_possible=client is not None)
 
 
 def verified_email(tracker: Tracker) -> str | None:
@@ -87,14 +91,28 @@ def answer_when_identified(dispatcher: CollectingDispatcher, tracker: Tracker, a
     proof = prove(tracker)
     if proof.email is not None:
         return [SlotSet("needs_identity", False)] + answer(proof.email)
-    return ask_for_proof(dispatcher, proof, latest_intent(tracker)) + list(remember)
+    return ask_for_proof(dispatcher, tracker, proof, latest_intent(tracker)) + (
+        list(remember) if proof.code_possible else [])
 
 
-def ask_for_proof(dispatcher: CollectingDispatcher, proof: Proof, request: str | None) -> list[dict[str, Any]]:
+def ask_for_proof(dispatcher: CollectingDispatcher, tracker: Tracker, proof: Proof,
+                  request: str | None) -> list[dict[str, Any]]:
     """Remember `request` for after the emailed code (identify_form, then action_resume_request).
-    A sign-in that expired or isn't ours is said first, so the customer knows why they are asked."""
+    A sign-in that expired or isn't ours is said first, so the customer knows why they are asked.
+    Where no code could prove anyone (the message carries no client key), none is offered: the
+    customer hears what works on this channel instead, and no form starts (`proof.code_possible`)."""
     if proof.token_expired:
         dispatcher.utter_message(response="utter_sign_in_expired")
     elif proof.token_refused:
         dispatcher.utter_message(response="utter_sign_in_not_recognised")
+    if not proof.code_possible:
+        policy = load_policy()
+        how = how_to_prove(tracker.get_latest_input_channel(), brand=policy.brand, support_email=policy.support_email)
+        dispatcher.utter_message(text=how)
+        return [SlotSet("needs_identity", False), SlotSet("topic", {"kind": "sign_in", "how": how})]
     return [SlotSet("needs_identity", True), SlotSet("pending_request", request)]
+
+
+def identify_form_after(proof: Proof) -> list[dict[str, Any]]:
+    """The code form, next, where a code can prove this client (see ask_for_proof)."""
+    return [FollowupAction("identify_form")] if proof.code_possible else []

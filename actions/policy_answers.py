@@ -49,7 +49,8 @@ class ActionExplainPolicy(ReadsUnmatched):
         if intent in TERMS:
             return explain_terms(dispatcher, intent)
         # "Out of scope" was also where questions the terms answer, and messages in other languages, went.
-        reply = unmatched_reply(tracker.latest_message.get("text") or "") if intent == "out_of_scope" else None
+        reply = unmatched_reply(tracker.latest_message.get("text") or "", tracker.get_slot("topic")) \
+            if intent == "out_of_scope" else None
         if reply:
             dispatcher.utter_message(text=reply, buttons=HUMAN_BUTTON)
         else:

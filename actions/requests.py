@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import FollowupAction, SlotSet
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.account import summarise
 from actions.cancellation import offer_cancellation
 from actions.cases import ActionHandToPerson
-from actions.identity import ask_for_proof, prove
+from actions.identity import ask_for_proof, identify_form_after, prove
 from actions.plans import offer_plan_change, undo_change
 from actions.refunds import REASON_BY_INTENT, assess
 
@@ -37,7 +37,7 @@ def look_again(dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict,
         return []
     proof = prove(tracker)
     if proof.email is None:
-        return ask_for_proof(dispatcher, proof, intent) + [FollowupAction("identify_form")]
+        return ask_for_proof(dispatcher, tracker, proof, intent) + identify_form_after(proof)
     return answer(dispatcher, tracker, proof.email, intent)
 
 

@@ -14,6 +14,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.consent import CustomerAction
 from bot.core.knowledge import KnowledgeError, answer_text
 from bot.core.languages import not_in_english_reply
+from bot.core.proving import typed_address_reply
 from nlu.knowledge import shared_index
 from nlu.language import shared_detector
 from nlu.sentence_encoder import EncoderUnavailable
@@ -21,9 +22,13 @@ from nlu.sentence_encoder import EncoderUnavailable
 log = logging.getLogger(__name__)
 
 
-def unmatched_reply(text: str) -> str | None:
-    """What to say to a message no intent fits, when its language or the knowledge base says
-    more than "I can't help with that"; None when neither does."""
+def unmatched_reply(text: str, topic: dict | None = None) -> str | None:
+    """What to say to a message no intent fits, when the conversation, its language or the knowledge
+    base says more than "I can't help with that"; None when none does."""
+    if (topic or {}).get("kind") == "sign_in":
+        typed = typed_address_reply(text, topic.get("how", ""))
+        if typed:
+            return typed
     language = shared_detector().other_language(text)
     if language:
         return not_in_english_reply(language)

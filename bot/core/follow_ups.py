@@ -102,6 +102,12 @@ ANSWERS: dict[str, dict[str, str]] = {
         "why": "You asked for a person, so I've passed this conversation to our support team.",
         "how_much": "Talking to a person costs nothing.",
         "what_next": "Case #{case_id} is with our team. " + WAIT_FOR_PERSON},
+    "sign_in": {  # the assistant said how to be identified on a channel where no code can be sent
+        "when": "{how}",
+        "why": "An account's details and payments are for its owner only, and a code typed here could come "
+               "from anyone: this chat can't tie a code to you.",
+        "how_much": "Signing in costs nothing.",
+        "what_next": "{how}"},
     "account": {
         "when": "{account_when}",
         "why": "Plans are billed in advance and renew automatically until you cancel.",
@@ -182,7 +188,8 @@ def _values(topic: Mapping, policy: Policy, reader: Reader, now: datetime) -> di
               "charge": cash("charge_amount"), "price": cash("price"), "interval": topic.get("interval", "period"),
               "courtesy": " and the one-time late-cancellation refund was already used"
                           if topic.get("courtesy_used") else "",
-              "plan": topic.get("plan", "the new plan"), "next_invoice": cash("next_invoice")}
+              "plan": topic.get("plan", "the new plan"), "next_invoice": cash("next_invoice"),
+              "how": topic.get("how", "")}
     # No access_until: the subscription has ended (an R1 refund ends access at once), nothing runs on.
     ended = not topic.get("access_until")
     values["cancel_when"] = ("Your subscription has already ended, and you won't be charged again." if ended else

@@ -30,8 +30,6 @@ KNOWN_FAILING: frozenset[str] = frozenset({
     "why-not-unused", "why-not-period-over", "why-not-twice",
     # class 9
     "email-above-outlook-thread", "email-apple-forward",
-    # class 10
-    "rest-plan-question", "rest-refund-request", "rest-cancel-request", "rest-terms-then-account",
     # class 11
     "lang-spanish-widget", "lang-german-customer", "lang-french-email", "lang-portuguese-widget",
     "lang-spanish-email",

@@ -114,20 +114,28 @@ def token(email="ana@example.com", ttl=3600):
 
 
 def test_no_identity_means_no_core_call_and_the_form_starts(core):
-    messages, slots = run(ActionAssessRefund(), tracker(user()))
+    messages, slots = run(ActionAssessRefund(), tracker(user(key=KEY)))
     assert core.calls == [] and messages == []
     assert slots == {"needs_identity": True, "pending_request": "late_cancellation"}
 
 
+def test_a_client_without_a_key_is_never_offered_a_code_it_could_not_use(core):
+    """A host app's REST call carries no client key: a code could prove no one, so none is offered."""
+    messages, slots = run(ActionAssessRefund(), tracker(user()))
+    assert core.calls == [] and slots["needs_identity"] is False and slots["topic"]["kind"] == "sign_in"
+    assert "Sign in to GroupTrack CRM" in messages[0]["text"] and "code" in messages[0]["text"]
+    assert "pending_request" not in slots
+
+
 def test_an_earlier_message_s_token_proves_nothing_now(core):
     """A conversation id alone lends no identity: the proof must be on the message answered."""
-    messages, slots = run(ActionAssessRefund(), tracker(user(token=token()), user("what plan am I on?")))
+    messages, slots = run(ActionAssessRefund(), tracker(user(token=token()), user("what plan am I on?", key=KEY)))
     assert core.calls == [] and slots["needs_identity"] is True
 
 
 def test_an_expired_sign_in_is_said_plainly_and_a_code_since_still_identifies(core, codes):
     expired = token(ttl=-10)
-    messages, slots = run(ActionAssessRefund(), tracker(user(token=expired)))
+    messages, slots = run(ActionAssessRefund(), tracker(user(token=expired, key=KEY)))
     assert messages[0]["response"] == "utter_sign_in_expired" and slots["needs_identity"] is True
     codes[("s1", KEY)] = "ana@example.com"
     run(ActionAssessRefund(), tracker(user(token=expired, key=KEY)))
@@ -145,7 +153,7 @@ def test_a_code_identifies_only_the_client_that_passed_it(core, codes):
 
 def test_a_forged_token_is_refused_and_says_so(core):
     forged = issue_customer_token("ana@example.com", secret="some-other-secret-that-is-32-bytes-x")
-    messages, slots = run(ActionAssessRefund(), tracker(user(token=forged)))
+    messages, slots = run(ActionAssessRefund(), tracker(user(token=forged, key=KEY)))
     assert core.calls == [] and slots["needs_identity"] is True
     assert messages[0]["response"] == "utter_sign_in_not_recognised"
 

@@ -32,6 +32,7 @@ TOPICS = {
     "case": {"kind": "case", "case_id": 9, "case_due": DUE, "handoff": "queued"},
     "account": {"kind": "account", "renews": True, "period_end": "2026-12-22T10:00:00+00:00", "price": 4900,
                 "currency": "usd", "interval": "month"},
+    "sign_in": {"kind": "sign_in", "how": "Sign in to GroupTrack CRM and open the help chat from your account."},
     **{f"terms:{t}": {"kind": "terms", "topic": t} for t in
        ("free_trial", "refund_fee", "billing_cycle", "failed_payment", "export_data", "cancel_terms")},
 }
