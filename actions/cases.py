@@ -10,9 +10,11 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.consent import CustomerAction
 from actions.identity import reader_of, verified_email
 from actions.transcript import customer_words
+from actions.unmatched import language_of
 from bot.app.handoff import request_person
 from bot.clock import now_utc
 from bot.core.formatting import Reader, deadline
+from bot.core.languages import handed_over_in
 from bot.core.timeutil import parse_utc
 
 RESPONSE_BY_KIND = {"ticket": "utter_ticket_opened", "handoff": "utter_handoff_opened"}
@@ -50,6 +52,9 @@ class ActionHandToPerson(CustomerAction):
         summary = request_person(
             verified_email(tracker), now=now_utc(), channel=tracker.get_latest_input_channel(),
             conversation_id=tracker.sender_id, note=customer_words(tracker, _everything_but_small_talk(domain), limit=5))
+        theirs = handed_over_in(language_of(tracker))
+        if theirs:  # asked in another language: that a person answers, in it first
+            dispatcher.utter_message(text=theirs)
         tell_about_case(dispatcher, summary, reader_of(tracker))
         return [SlotSet("topic", case_topic(summary))]
 

@@ -9,7 +9,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.policy_answers import HUMAN_BUTTON
-from actions.unmatched import ReadsUnmatched, unmatched_reply
+from actions.unmatched import ReadsUnmatched, language_of, unmatched_reply
 
 MISSES_BEFORE_OFFERING_A_PERSON = 2
 
@@ -32,7 +32,8 @@ class ActionRephraseOrOfferHuman(ReadsUnmatched):
         return "action_rephrase_or_offer_human"
 
     def respond(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
-        reply = unmatched_reply(tracker.latest_message.get("text") or "", tracker.get_slot("topic"))
+        reply = unmatched_reply(tracker.latest_message.get("text") or "", tracker.get_slot("topic"),
+                                language_of(tracker))
         # One button only: a "try again" button must not send /affirm, which could confirm an offer.
         if reply:
             dispatcher.utter_message(text=reply, buttons=HUMAN_BUTTON)

@@ -9,7 +9,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.quick_replies import PERSON
-from actions.unmatched import ReadsUnmatched, unmatched_reply
+from actions.unmatched import ReadsUnmatched, language_of, unmatched_reply
 from bot.settings import load_policy
 
 # intent -> (response, follow-up topic)
@@ -49,7 +49,8 @@ class ActionExplainPolicy(ReadsUnmatched):
         if intent in TERMS:
             return explain_terms(dispatcher, intent)
         # "Out of scope" was also where questions the terms answer, and messages in other languages, went.
-        reply = unmatched_reply(tracker.latest_message.get("text") or "", tracker.get_slot("topic")) \
+        reply = unmatched_reply(tracker.latest_message.get("text") or "", tracker.get_slot("topic"),
+                                language_of(tracker)) \
             if intent == "out_of_scope" else None
         if reply:
             dispatcher.utter_message(text=reply, buttons=HUMAN_BUTTON)

@@ -13,23 +13,28 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.consent import CustomerAction
 from bot.core.knowledge import KnowledgeError, answer_text
-from bot.core.languages import not_in_english_reply
+from bot.core.languages import LANGUAGE_KEY, not_in_english_reply
 from bot.core.proving import typed_address_reply
 from nlu.knowledge import shared_index
-from nlu.language import shared_detector
 from nlu.sentence_encoder import EncoderUnavailable
 
 log = logging.getLogger(__name__)
 
 
-def unmatched_reply(text: str, topic: dict | None = None) -> str | None:
+def language_of(tracker: Tracker) -> str | None:
+    """The language of the message being answered when it is not English, as the NLU pipeline
+    found it (nlu/language_gate.py), or as the channel that handed it to a person did."""
+    language = tracker.latest_message.get(LANGUAGE_KEY)
+    return language if isinstance(language, str) else None
+
+
+def unmatched_reply(text: str, topic: dict | None = None, language: str | None = None) -> str | None:
     """What to say to a message no intent fits, when the conversation, its language or the knowledge
     base says more than "I can't help with that"; None when none does."""
     if (topic or {}).get("kind") == "sign_in":
         typed = typed_address_reply(text, topic.get("how", ""))
         if typed:
             return typed
-    language = shared_detector().other_language(text)
     if language:
         return not_in_english_reply(language)
     try:

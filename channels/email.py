@@ -29,10 +29,12 @@ from bot.app.identity import issue_customer_token
 from bot.clock import now_utc
 from bot.core.clauses import Reading, clauses, reading, splits, triage
 from bot.core.conversation_ids import EMAIL
+from bot.core.languages import LANGUAGE_KEY
 from bot.email import channel as email_channel
 from bot.email.split import questions
 from bot.settings import load_policy, settings
 from channels.turns import admitted, counted
+from nlu.language import shared_detector
 
 log = logging.getLogger(__name__)
 TOKEN_SECONDS = 600
@@ -171,9 +173,12 @@ async def _read(intent_of, sentences: list[str]) -> tuple[list[str], list[Readin
 
 
 def for_a_person(text: str) -> dict:
-    """Rasa's reading of `text` as a request for a person: the channel's decision, not the model's."""
+    """Rasa's reading of `text` as a request for a person: the channel's decision, not the model's;
+    with the language it is in when not English, for the hand-off to say so in it first."""
     intent = {"name": "request_human", "confidence": 1.0}
-    return {"text": text, "intent": intent, "intent_ranking": [intent], "entities": []}
+    language = shared_detector().other_language(text)
+    return {"text": text, "intent": intent, "intent_ranking": [intent], "entities": [],
+            **({LANGUAGE_KEY: language} if language else {})}
 
 
 def _intent_reader(request: Request) -> Callable[[str], Awaitable[Reading]]:

@@ -7,6 +7,10 @@ reads the message as written and as spelled like the training data; this module 
 """
 from __future__ import annotations
 
+import re
+
+# The parse data's key for a message's language, when it is not English (nlu/language_gate.py).
+LANGUAGE_KEY = "language"
 # Fewer words than this tell too little: "thx", "ok", "nah" looked Dutch or Italian to the detector.
 FEWEST_WORDS = 2
 
@@ -44,3 +48,56 @@ def not_in_english_reply(language: str) -> str:
     """Their language first, where we write it, then English."""
     theirs = IN_THEIR_LANGUAGE.get(language)
     return f"{theirs}\n\n{IN_ENGLISH}" if theirs else IN_ENGLISH
+
+
+# Asking for a person, in each language the detector recognises: the one request the assistant
+# can carry out for someone it cannot understand. Words for a person, not a verb: "con una
+# persona", "mit einer Person sprechen", "falar com uma pessoa" all name one.
+_PERSON_WORDS = {
+    "es": r"persona|humano|agente|operador|alguien",
+    "fr": r"personne|humain|conseill\w*|agent|quelqu.un",
+    "de": r"person|mensch\w*|mitarbeiter\w*|jemand\w*|berater\w*",
+    "pt": r"pessoa|humano|atendente|agente|algu[eé]m",
+    "it": r"persona|umano|operatore|qualcuno",
+    "nl": r"persoon|mens|medewerker|iemand",
+}
+_ASKS_FOR_A_PERSON = {language: re.compile(rf"\b({words})\b", re.IGNORECASE)
+                      for language, words in _PERSON_WORDS.items()}
+
+# Thanks and greetings need no person (and by email no answer): "Merci beaucoup. Rémy".
+_THANKS = re.compile(r"\b(gracias|merci|danke|vielen dank|obrigad[oa]|grazie|dank\s*(u|je)\w*|bedankt)\b",
+                     re.IGNORECASE)
+_GREETING = re.compile(r"^\W*(hola|bonjour|salut|hallo|guten\s+tag|ol[aá]|oi|ciao|buongiorno|goedendag)\W*$",
+                       re.IGNORECASE)
+SMALL_TALK_WORDS = 4  # more words than this say more than thanks and a name
+
+
+def small_talk_in(language: str, text: str) -> str | None:
+    """'thank' or 'greet' for a short message in `language` that only thanks or greets, else None."""
+    if len(re.findall(r"[^\W\d_]+", text)) > SMALL_TALK_WORDS:
+        return None
+    if _THANKS.search(text):
+        return "thank"
+    return "greet" if _GREETING.match(text) else None
+
+
+# Said with a hand-off to a person, in their language, before the English.
+HANDED_OVER = {
+    "es": "Una persona de nuestro equipo le responderá aquí.",
+    "fr": "Une personne de notre équipe vous répondra ici.",
+    "de": "Eine Person aus unserem Team wird Ihnen hier antworten.",
+    "pt": "Uma pessoa da nossa equipe vai responder aqui.",
+    "it": "Una persona del nostro team le risponderà qui.",
+    "nl": "Iemand van ons team antwoordt u hier.",
+}
+
+
+def asks_for_a_person(language: str, text: str) -> bool:
+    """Whether a message in `language` asks for a person (a word for one in that language)."""
+    words = _ASKS_FOR_A_PERSON.get(language)
+    return bool(words and words.search(text))
+
+
+def handed_over_in(language: str | None) -> str | None:
+    """The line in their language that a person will answer, where we write it."""
+    return HANDED_OVER.get(language) if language else None

@@ -30,9 +30,6 @@ KNOWN_FAILING: frozenset[str] = frozenset({
     "why-not-unused", "why-not-period-over", "why-not-twice",
     # class 9
     "email-above-outlook-thread", "email-apple-forward",
-    # class 11
-    "lang-spanish-widget", "lang-german-customer", "lang-french-email", "lang-portuguese-widget",
-    "lang-spanish-email",
     # earlier behaviours
     "earlier-trial-visitor",
 })

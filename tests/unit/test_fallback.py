@@ -17,13 +17,15 @@ from bot.core.languages import IN_ENGLISH, IN_THEIR_LANGUAGE
 HUMAN_BUTTON = [{"title": "Talk to a person", "payload": "/request_human"}]
 
 
-def fallback_reply(*texts: str) -> tuple[list[dict], list[dict]]:
-    """The action's messages and events for the last of `texts`, each of them a message no intent fitted."""
+def fallback_reply(*texts: str, language: str | None = None) -> tuple[list[dict], list[dict]]:
+    """The action's messages and events for the last of `texts`, each of them a message no intent fitted
+    (in `language`, as the NLU pipeline's language gate found it)."""
     events = []
     for text in texts:
         events += [{"event": "user", "text": text, "parse_data": {"intent": {"name": "nlu_fallback"}}},
                    {"event": "action", "name": "action_listen"}]
-    tracker = Tracker("s", {}, {"intent": {"name": "nlu_fallback"}, "text": texts[-1]}, events, False, None, {}, "")
+    latest = {"intent": {"name": "nlu_fallback"}, "text": texts[-1], **({"language": language} if language else {})}
+    tracker = Tracker("s", {}, latest, events, False, None, {}, "")
     dispatcher = CollectingDispatcher()
     returned = asyncio.run(ActionRephraseOrOfferHuman().run(dispatcher, tracker, {}))
     return dispatcher.messages, returned
@@ -52,7 +54,7 @@ def test_the_answer_is_a_sentence_or_two_not_the_section():
     ("je voudrais un remboursement", "fr"), ("ik wil mijn abonnement opzeggen", "nl"),
 ])
 def test_a_message_in_another_language_gets_a_person_in_it_and_in_english(message, language):
-    messages, _ = fallback_reply(message)
+    messages, _ = fallback_reply(message, language=language)
     assert messages == [{**messages[0], "text": f"{IN_THEIR_LANGUAGE[language]}\n\n{IN_ENGLISH}",
                          "buttons": HUMAN_BUTTON}]
 
@@ -74,10 +76,11 @@ def test_a_broken_knowledge_base_leaves_the_usual_answer(monkeypatch):
     assert [m["response"] for m in messages] == ["utter_please_rephrase"]
 
 
-def out_of_scope_reply(text: str) -> list[dict]:
+def out_of_scope_reply(text: str, language: str | None = None) -> list[dict]:
     from actions.policy_answers import ActionExplainPolicy
     events = [{"event": "user", "text": text, "parse_data": {"intent": {"name": "out_of_scope"}}}]
-    tracker = Tracker("s", {}, {"intent": {"name": "out_of_scope"}, "text": text}, events, False, None, {}, "")
+    latest = {"intent": {"name": "out_of_scope"}, "text": text, **({"language": language} if language else {})}
+    tracker = Tracker("s", {}, latest, events, False, None, {}, "")
     dispatcher = CollectingDispatcher()
     asyncio.run(ActionExplainPolicy().run(dispatcher, tracker, {}))
     return dispatcher.messages
@@ -85,7 +88,7 @@ def out_of_scope_reply(text: str) -> list[dict]:
 
 def test_a_message_in_another_language_read_as_out_of_scope_also_gets_a_person_in_it():
     # The intent model put "me cobraron dos veces" (charged twice, in Spanish) out of scope.
-    messages = out_of_scope_reply("me cobraron dos veces")
+    messages = out_of_scope_reply("me cobraron dos veces", language="es")
     assert [m["text"] for m in messages] == [f"{IN_THEIR_LANGUAGE['es']}\n\n{IN_ENGLISH}"]
     assert messages[0]["buttons"] == HUMAN_BUTTON
 
