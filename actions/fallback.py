@@ -36,8 +36,10 @@ class ActionRephraseOrOfferHuman(ReadsUnmatched):
                                 language_of(tracker))
         # One button only: a "try again" button must not send /affirm, which could confirm an offer.
         if reply:
-            dispatcher.utter_message(text=reply, buttons=HUMAN_BUTTON)
-        elif consecutive_misses(tracker) >= MISSES_BEFORE_OFFERING_A_PERSON:
+            text, events = reply
+            dispatcher.utter_message(text=text, buttons=HUMAN_BUTTON)
+            return events
+        if consecutive_misses(tracker) >= MISSES_BEFORE_OFFERING_A_PERSON:
             dispatcher.utter_message(response="utter_offer_human", buttons=HUMAN_BUTTON)
         else:
             dispatcher.utter_message(response="utter_please_rephrase", buttons=HUMAN_BUTTON)

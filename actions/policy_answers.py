@@ -50,10 +50,10 @@ class ActionExplainPolicy(ReadsUnmatched):
             return explain_terms(dispatcher, intent)
         # "Out of scope" was also where questions the terms answer, and messages in other languages, went.
         reply = unmatched_reply(tracker.latest_message.get("text") or "", tracker.get_slot("topic"),
-                                language_of(tracker)) \
-            if intent == "out_of_scope" else None
+                                language_of(tracker)) if intent == "out_of_scope" else None
         if reply:
-            dispatcher.utter_message(text=reply, buttons=HUMAN_BUTTON)
-        else:
-            explain_scope(dispatcher, intent)
+            text, events = reply
+            dispatcher.utter_message(text=text, buttons=HUMAN_BUTTON)
+            return events
+        explain_scope(dispatcher, intent)
         return []

@@ -9,6 +9,7 @@ from abc import ABC
 from typing import Any
 
 from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.consent import CustomerAction
@@ -28,22 +29,32 @@ def language_of(tracker: Tracker) -> str | None:
     return language if isinstance(language, str) else None
 
 
-def unmatched_reply(text: str, topic: dict | None = None, language: str | None = None) -> str | None:
-    """What to say to a message no intent fits, when the conversation, its language or the knowledge
-    base says more than "I can't help with that"; None when none does."""
-    if (topic or {}).get("kind") == "sign_in":
-        typed = typed_address_reply(text, topic.get("how", ""))
-        if typed:
-            return typed
-    if language:
-        return not_in_english_reply(language)
+def knowledge_answer(question: str, follows: str | None = None) -> str | None:
+    """The company's texts' answer to `question` (asked right after `follows` was answered from
+    them, if it was), or None (also when the knowledge base is broken)."""
     try:
-        answer = shared_index().answer(text)
+        index = shared_index()
+        answer = index.answer_follow_up(follows, question) if follows else index.answer(question)
     except (KnowledgeError, EncoderUnavailable) as error:
         # A broken knowledge base must not take the fallback with it: the customer still gets a way on.
         log.error("answering without the knowledge base: %s", error)
         return None
     return answer_text(answer) if answer else None
+
+
+def unmatched_reply(text: str, topic: dict | None = None, language: str | None = None) -> tuple[str, list] | None:
+    """What to say to a message no intent fits, when the conversation, its language or the knowledge
+    base says more than "I can't help with that", and the events that go with it; None when none does.
+    An answer from the texts becomes the topic, so that "and what if I do it anyway?" is asked of them
+    together with the question it follows."""
+    if (topic or {}).get("kind") == "sign_in":
+        typed = typed_address_reply(text, topic.get("how", ""))
+        if typed:
+            return typed, []
+    if language:
+        return not_in_english_reply(language), []
+    answer = knowledge_answer(text)
+    return (answer, [SlotSet("topic", {"kind": "knowledge", "asked": text})]) if answer else None
 
 
 class ReadsUnmatched(CustomerAction, ABC):

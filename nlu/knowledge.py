@@ -11,7 +11,7 @@ import threading
 
 import numpy as np
 
-from bot.core.knowledge import Answer, KnowledgeBase
+from bot.core.knowledge import Answer, KnowledgeBase, quoted_for
 from bot.settings import load_knowledge
 from nlu.sentence_encoder import SentenceEncoder, shared_encoder
 
@@ -32,6 +32,14 @@ class KnowledgeIndex:
 
     def answer(self, question: str) -> Answer | None:
         return self.base.answer(*self.similarities(question))
+
+    def answer_follow_up(self, previous: str, question: str) -> Answer | None:
+        """`question` asked right after `previous` was answered from the texts: the passage both
+        together are about, quoted where it answers `question`."""
+        answer = self.answer(f"{previous} {question}")
+        if answer is None:
+            return None
+        return quoted_for(answer, self.base.passages, self.similarities(question)[0])
 
 
 _shared: list[KnowledgeIndex] = []

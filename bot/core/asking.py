@@ -83,3 +83,28 @@ def asks(text: str | None) -> bool:
 def hypothetical(text: str | None) -> bool:
     """Asked about what would happen, not asked for ("would I get anything back if I cancelled?")."""
     return bool(_HYPOTHETICAL.search(text or ""))
+
+
+# Intents whose answer is general (a terms answer, small talk) or starts something the customer can
+# still decline (a cancellation or plan offer, the account's summary): a question the model put
+# there without conviction, which the company's texts answer clearly, is answered from the texts.
+# Refund reasons are never taken over: they decide money, and a person reviews what they cannot.
+TEXTS_MAY_ANSWER = frozenset({
+    "ask_free_trial", "ask_refund_fee", "ask_billing_cycle", "ask_failed_payment", "ask_export_data",
+    "cancel_subscription", "change_plan", "check_subscription", "chitchat", "out_of_scope"})
+UNSURE_BELOW = 0.8          # the model's confidence under which its reading may be taken over
+TEXTS_CLEARLY_ANSWER = 0.15  # the knowledge base's lead over the runner-up (its own threshold is 0.02)
+
+
+def texts_may_answer(intent: str | None, confidence: float, text: str,
+                     *, not_understood: str = "nlu_fallback") -> float | None:
+    """How clearly the company's texts must answer a message for it to be answered from them rather
+    than as the model read it, or None when it keeps the model's reading: anything the model did not
+    understand that the texts answer at all (0.0: the knowledge base's own threshold), and a question
+    read without conviction as one of TEXTS_MAY_ANSWER that they answer clearly ("can you close my
+    account whenever you want?" is not a cancellation). A what-if is the rules' to answer."""
+    if intent == not_understood:
+        return 0.0
+    if intent in TEXTS_MAY_ANSWER and confidence < UNSURE_BELOW and asks(text) and not hypothetical(text):
+        return TEXTS_CLEARLY_ANSWER
+    return None

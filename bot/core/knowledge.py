@@ -261,11 +261,22 @@ def choose(passages: Sequence[Passage], similarities: Sequence[Sequence[float]],
     confidence = near[index] - max(runner_up, not_here)
     if confidence < threshold:
         return None
-    passage = passages[index]
-    scores = list(similarities[index])[len(passage.units()) - len(passage.sentences):]  # the sentences' own
+    return Answer(passages[index], _quoted(passages[index], similarities[index]), confidence)
+
+
+def quoted_for(answer: Answer, passages: Sequence[Passage], similarities: Sequence[Sequence[float]]) -> Answer:
+    """The same passage, quoted where it answers another question (`similarities`, as `choose`
+    reads them): a follow-up ("and what happens if I do it anyway?") is placed in the passage by
+    the question it follows, and answered by the sentences nearest its own words."""
+    index = passages.index(answer.passage)
+    return Answer(answer.passage, _quoted(answer.passage, similarities[index]), answer.confidence)
+
+
+def _quoted(passage: Passage, unit_scores: Sequence[float]) -> tuple[str, ...]:
+    scores = list(unit_scores)[len(passage.units()) - len(passage.sentences):]  # the sentences' own
     nearest = sorted(range(len(scores)), key=lambda j: -scores[j])
     quoted = sorted(j for j in nearest[:QUOTED_AT_MOST] if scores[j] >= scores[nearest[0]] - NEARLY_AS_CLOSE)
-    return Answer(passage, tuple(passage.sentences[j] for j in quoted), confidence)
+    return tuple(passage.sentences[j] for j in quoted)
 
 
 def _nearness(scores: Sequence[float]) -> float:

@@ -36,7 +36,9 @@ def send_mail(to: str, subject: str, body: str, *, sender: str, html: str | None
             if config.smtp_user:
                 smtp.starttls()
                 smtp.login(config.smtp_user, config.smtp_password)
-            smtp.send_message(message)
+            # Not send_message: it flattens with mbox quoting, so an answer that starts a line with
+            # "From our terms" reached the customer as ">From our terms".
+            smtp.sendmail(sender, [to], message.as_bytes(policy=message.policy.clone(linesep="\r\n")))
         return message["Message-ID"]
     folder = config.outbox_dir
     folder.mkdir(parents=True, exist_ok=True)

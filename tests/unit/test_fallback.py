@@ -41,7 +41,9 @@ def test_a_question_the_terms_answer_is_answered_from_them_with_where_it_is_writ
     messages, events = fallback_reply(question)
     assert len(messages) == 1 and messages[0]["text"].startswith(where) and said in messages[0]["text"]
     assert messages[0]["buttons"] == HUMAN_BUTTON
-    assert events == []  # an answer from the texts sets nothing: no offer, no consent to give
+    # An answer from the texts offers nothing (no consent to give); it is the topic of what is asked next.
+    assert events == [{"event": "slot", "timestamp": None, "name": "topic",
+                       "value": {"kind": "knowledge", "asked": question}}]
 
 
 def test_the_answer_is_a_sentence_or_two_not_the_section():
@@ -96,3 +98,16 @@ def test_a_message_in_another_language_read_as_out_of_scope_also_gets_a_person_i
 def test_what_is_out_of_scope_in_english_and_not_in_the_texts_is_still_out_of_scope():
     messages = out_of_scope_reply("what's the weather in paris")
     assert [m["response"] for m in messages] == ["utter_out_of_scope"]
+
+
+def test_a_follow_up_to_an_answer_from_the_texts_is_asked_of_them_with_the_question_before():
+    from actions.follow_ups import ActionAnswerFollowUp
+    topic = {"kind": "knowledge", "asked": "can I share my login with my colleague?"}
+    text = "what happens if i do it anyway"
+    tracker = Tracker("s", {"topic": topic}, {"intent": {"name": "ask_what_next"}, "text": text},
+                      [{"event": "user", "text": text, "parse_data": {"intent": {"name": "ask_what_next"}}}],
+                      False, None, {}, "")
+    dispatcher = CollectingDispatcher()
+    asyncio.run(ActionAnswerFollowUp().run(dispatcher, tracker, {}))
+    said = dispatcher.messages[0]["text"]
+    assert said.startswith("From our terms, section 7") and "suspension or termination" in said  # what it asks

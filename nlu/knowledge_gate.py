@@ -1,0 +1,44 @@
+"""The NLU pipeline's step that gives the company's texts their say (issue 28, class 6).
+
+The intent model knows 27 things customers ask; the terms answer many more. A message it did not
+understand, or a question it put without conviction into an intent whose answer is general or
+can still be declined ("can you close my account whenever you want?" read as a cancellation,
+"do you guarantee the service is always up?" as a billing question), goes to the knowledge base
+when the texts answer it (bot/core/asking.py decides): it becomes `out_of_scope`, which the
+assistant answers from the texts (actions/unmatched.py). On every channel alike: by email a
+sentence that was "not understood" went to a person even when the terms answered it.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, PREDICTED_CONFIDENCE_KEY, TEXT
+from rasa.shared.nlu.training_data.message import Message
+
+from bot.core.asking import texts_may_answer
+from bot.core.clauses import NOT_SURE, OFF_TOPIC
+from nlu.knowledge import shared_index
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
+class KnowledgeGate(GraphComponent):
+    @classmethod
+    def create(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
+               execution_context: ExecutionContext) -> "KnowledgeGate":
+        return cls()
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        for message in messages:
+            text, intent = message.get(TEXT), message.get(INTENT) or {}
+            needed = texts_may_answer(intent.get(INTENT_NAME_KEY), intent.get(PREDICTED_CONFIDENCE_KEY) or 0.0,
+                                      text or "", not_understood=NOT_SURE) if text else None
+            if needed is None:
+                continue  # most messages: the texts are not asked, nothing is embedded again
+            answer = shared_index().answer(text)
+            if answer is not None and answer.confidence >= needed:
+                message.set(INTENT, {INTENT_NAME_KEY: OFF_TOPIC, PREDICTED_CONFIDENCE_KEY: 1.0}, add_to_output=True)
+        return messages

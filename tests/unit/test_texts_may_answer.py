@@ -1,0 +1,39 @@
+"""When the company's texts answer a message instead of the intent the model read (issue 28, class 6),
+and the NLU step that applies it, on the real knowledge base and encoder."""
+from __future__ import annotations
+
+import pytest
+from rasa.shared.nlu.training_data.message import Message
+
+from bot.core.asking import TEXTS_CLEARLY_ANSWER, texts_may_answer
+from nlu.knowledge_gate import KnowledgeGate
+
+
+@pytest.mark.parametrize("intent, confidence, text, needed", [
+    ("nlu_fallback", 0.5, "and can you use it for other things?", 0.0),        # not understood: any answer
+    ("cancel_subscription", 0.72, "can you close my account whenever you want?", TEXTS_CLEARLY_ANSWER),
+    ("ask_billing_cycle", 0.57, "do you guarantee the service is always up?", TEXTS_CLEARLY_ANSWER),
+    ("cancel_subscription", 0.95, "can I cancel my subscription?", None),       # the model is sure
+    ("cancel_subscription", 0.6, "cancel my subscription", None),               # a request, not a question
+    ("cancel_subscription", 0.6, "would I get anything back if I cancelled?", None),  # a what-if: the rules'
+    ("request_refund", 0.55, "can I get a refund if it was down?", None),       # money: never taken over
+    ("affirm", 0.6, "is that right?", None),
+])
+def test_the_texts_take_over_only_what_the_model_did_not_get_or_half_got(intent, confidence, text, needed):
+    assert texts_may_answer(intent, confidence, text) == needed
+
+
+def read(text: str, intent: str, confidence: float) -> dict:
+    message = Message(data={"text": text})
+    message.set("intent", {"name": intent, "confidence": confidence}, add_to_output=True)
+    return KnowledgeGate().process([message])[0].get("intent")
+
+
+def test_a_terms_question_read_half_as_a_cancellation_is_answered_from_the_terms():
+    assert read("can you guys just close my account whenever you want??", "cancel_subscription", 0.72) == \
+        {"name": "out_of_scope", "confidence": 1.0}
+
+
+def test_what_the_texts_do_not_answer_keeps_the_model_s_reading():
+    assert read("what's the weather in paris?", "nlu_fallback", 0.5)["name"] == "nlu_fallback"
+    assert read("can I change to the yearly plan?", "change_plan", 0.7)["name"] == "change_plan"
