@@ -1,13 +1,14 @@
 """The last word of the NLU pipeline on a message not in English (issue 28, class 11).
 
-The intent model knows English only, and Spanish or Portuguese shares enough letters with it to
-be read, confidently, as a request: "quiero cancelar mi suscripción" came out as a cancellation
-and went on to ask for an email address. So after the classifiers, a message the language
-detector places surely in another language (nlu/language.py) is not what the model made of it:
-it asks for a person when it names one in its language ("mit einer Person sprechen"), thanks or
-greets when that is all it says ("Merci beaucoup. Rémy"), and is otherwise not understood (`nlu_fallback`), whose answer points to a person in that language and in
-English (actions/unmatched.py). The language is kept in the parse data (`language`), for the
-actions to answer in it without detecting it again.
+The intent model knows English only, and another language shares enough letters with it to be
+read, confidently, as something it is not: "no hablo inglés, lo siento" came out as a no (0.97),
+which would decline an open offer, and "quero falar com uma pessoa" as out of scope, which no one
+would be handed to. So after the classifiers, a message the language detector places surely in
+another language (nlu/language.py) is not what the model made of it: it asks for a person when
+it names one in its language ("mit einer Person sprechen"), thanks or greets when that is all it
+says ("Merci beaucoup. Rémy"), and is otherwise not understood (`nlu_fallback`), whose answer
+points to a person in that language and in English (actions/unmatched.py). The language is kept
+in the parse data (`language`), for the actions to answer in it without detecting it again.
 """
 from __future__ import annotations
 
