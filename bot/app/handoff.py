@@ -3,7 +3,7 @@ hands back when done.
 
 The live state is kept here, in the database (`ReviewCase.live_agent`), not only in
 Rasa: a Rasa session that expires clears the pause, and the Rasa process's session start
-(bot/ops/rasa_session.py) asks `is_live` to pause again (pitfalls.md).
+(bot/ops/rasa_session.py) asks `is_live` to pause again (docs/pitfalls.md).
 """
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 that an offer never crosses into a new session and a conversation a person is chatting in
 stays paused. Installed by bot/ops/rasa_patches.py, with the other changes to Rasa.
 
-- Rasa's session start clears a pause (pitfalls.md), so a session that expires in the middle
+- Rasa's session start clears a pause (docs/pitfalls.md), so a session that expires in the middle
   of a long live hand-off would have the assistant answer over the agent. Whether a person is
   chatting is the app database's to say (`bot.app.handoff.is_live`), asked at every session
   start, a brand-new conversation included (an in-memory tracker lost with a restart is one).

@@ -2,7 +2,7 @@
 
 The stack is the one `make run` starts (localstripe, the action server, Rasa), with the
 action server talking to Stripe through a proxy that stops the refund request at the
-exact moment under test (tests/stripe_proxy.py):
+exact moment under test (tests/support/stripe_proxy.py):
 - killed after the ledger row was claimed, before Stripe saw the refund;
 - killed after Stripe made the refund, before the ledger recorded it;
 - Stripe silent past the action server's timeout (no kill): the customer is told plainly.

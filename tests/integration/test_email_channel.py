@@ -96,7 +96,7 @@ def test_quick_replies_are_left_out_of_a_mail_and_real_choices_kept():
 
 
 def test_a_subject_with_line_breaks_is_one_line_and_the_reply_can_be_sent(engine, tmp_path, monkeypatch):
-    # Found by tests/test_fuzz_http.py: the subject was kept with its line break and every
+    # Found by tests/e2e/test_fuzz_http.py: the subject was kept with its line break and every
     # reply in that thread failed on the mail library's header check.
     from bot.email.channel import remember_thread, send_in_thread
     monkeypatch.delenv("SMTP_HOST", raising=False)

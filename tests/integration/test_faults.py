@@ -1,7 +1,7 @@
 """Faults on the money path, on real processes: Stripe down, Stripe silent past our timeout,
 a lost Stripe reply, and a process SIGKILLed between the ledger and Stripe. Each ends in
 exactly one refund, finished by reconciliation with the same idempotency key, and the
-customer is told. (tests/test_action_server_crash.py kills the real action server.)"""
+customer is told. (tests/e2e/test_action_server_crash.py kills the real action server.)"""
 from __future__ import annotations
 
 import subprocess
