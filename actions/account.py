@@ -7,7 +7,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.consent import CustomerAction
+from actions.offer_turns import CustomerAction
 from actions.identity import answer_when_identified, reader_of
 from actions.quick_replies import CANCEL, CHANGE_PLAN, PERSON
 from bot.app.account import account_summary, renewal

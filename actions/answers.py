@@ -1,6 +1,6 @@
 """The customer's yes and no: the only way anything irreversible happens.
 
-A yes carries out the offer made in the assistant's turn just before it (actions/consent.py),
+A yes carries out the offer made in the assistant's turn just before it (actions/offer_turns.py),
 if that offer is still open, unexpired and the proven customer's (bot/app/offers.py); a
 button names its offer, so a button on an older message answers nothing. A yes to anything
 else changes nothing and says so. A no declines the waiting offer, or simply moves on.
@@ -14,13 +14,13 @@ from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import cancellation, plans, refunds
-from actions.consent import (LOOK_AGAIN_SLOT, OFFER_SLOT, ask_to_look_again, offer_of_previous_turn, pressed_offer,
+from actions.offer_turns import (LOOK_AGAIN_SLOT, OFFER_SLOT, ask_to_look_again, offer_of_previous_turn, pressed_offer,
                              set_in_previous_turn)
 from actions.identity import ask_for_proof, prove
 from actions.requests import look_again
 from bot.app import offers
 from bot.clock import now_utc
-from bot.core.consent import sounds_like_no
+from bot.core.decline_words import sounds_like_no
 from bot.core.statuses import OfferKind
 from bot.db.models import Offer
 

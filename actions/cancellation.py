@@ -7,7 +7,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.consent import CustomerAction, offer_buttons, offered
+from actions.offer_turns import CustomerAction, offer_buttons, offered
 from actions.identity import answer_when_identified, reader_of, verified_email
 from actions.quick_replies import PERSON
 from bot.app import offers

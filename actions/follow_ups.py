@@ -7,10 +7,10 @@ from typing import Any
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.consent import CustomerAction
+from actions.offer_turns import CustomerAction
 from actions.identity import reader_of
 from bot.clock import now_utc
-from bot.core.follow_ups import answer
+from bot.core.topic_answers import answer
 from bot.settings import load_policy
 
 QUESTION_BY_INTENT = {"ask_when": "when", "ask_why": "why", "ask_how_much": "how_much", "ask_what_next": "what_next"}

@@ -8,7 +8,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.consent import CustomerAction, ask_to_look_again, offer_buttons, offered
+from actions.offer_turns import CustomerAction, ask_to_look_again, offer_buttons, offered
 from actions.identity import answer_when_identified, reader_of, verified_email
 from bot.app import offers
 from bot.app.plan_changes import CannotChangePlan, change_plan, plan_options, preview_plan_change

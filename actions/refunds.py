@@ -11,7 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.cancellation import offer_cancellation
 from actions.cases import case_topic, tell_about_case
-from actions.consent import CustomerAction, ask_to_look_again, offer_buttons, offered
+from actions.offer_turns import CustomerAction, ask_to_look_again, offer_buttons, offered
 from actions.identity import answer_when_identified, latest_intent, reader_of, verified_email
 from actions.quick_replies import CANCEL, MY_PLAN, PERSON
 from actions.transcript import customer_words, entities_of, latest_customer_event, written_at

@@ -4,7 +4,7 @@ understanding a follow-up.
 The intent model says *that* a message is a follow-up ("and what would I get?", "has anyone
 looked at it yet?"); which question it is (when, why, how much, what now, where things stand,
 why a person decides) is a small closed set, told apart by its question words, and answered from
-what the conversation is about (bot/core/follow_ups.py). A question is only ever read as a
+what the conversation is about (bot/core/topic_answers.py). A question is only ever read as a
 follow-up while the conversation has a topic; without one it is an ordinary question.
 
 Also: whether a message asks (a question is answered, never taken as a no to an open offer),

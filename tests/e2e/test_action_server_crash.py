@@ -29,7 +29,7 @@ from bot.billing.ledger import CLAIM_LEASE
 from bot.clock import now_utc
 from bot.db import models
 from bot.db.session import make_engine, unit_of_work
-from bot.notify.conversations import RasaConversations
+from bot.notify.rasa_api import RasaConversations
 from bot.ops.model import ensure_model
 from bot.ops.processes import BIN, Stack, free_port
 from bot.ops.runner import action_server_command, seed, stack_environment, start_assistant, start_localstripe

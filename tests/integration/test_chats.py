@@ -16,9 +16,9 @@ from bot.app.handoff import hand_back, join, request_person, send, typing
 from bot.app.identity import issue_customer_token
 from bot.core.statuses import DECIDABLE, DECIDED
 from bot.core.timeutil import parse_utc
-from bot.db import conversations, models
+from bot.db import activity, models
 from bot.db.session import unit_of_work
-from bot.notify.followups import follow_up_if_away
+from bot.notify.missed_replies import follow_up_if_away
 
 MONDAY = parse_utc("2026-11-23T10:00:00Z")
 SECOND = timedelta(seconds=1)
@@ -53,7 +53,7 @@ def live_case(engine, email="dan@example.com", conversation="chat-1"):
 
 def test_presence_decides_whether_a_persons_answer_is_mailed_once(team, monkeypatch):
     sent = []
-    monkeypatch.setattr("bot.notify.followups.send_mail", lambda to, subject, body, sender: sent.append((to, subject)))
+    monkeypatch.setattr("bot.notify.missed_replies.send_mail", lambda to, subject, body, sender: sent.append((to, subject)))
     chats = Chats(team)
     chats.widget_seen("chat-1", now=MONDAY, token=issue_customer_token("dan@example.com"))
     away = dict(channel="rest", sender="agent:alice", text="Done.", brand="GroupTrack CRM",
@@ -65,9 +65,9 @@ def test_presence_decides_whether_a_persons_answer_is_mailed_once(team, monkeypa
     assert sent == [("dan@example.com", "Alice Smith replied to you in the GroupTrack CRM chat")]
     chats.widget_seen("chat-2", now=MONDAY)  # a widget that stopped saying so has gone too
     with unit_of_work(team) as session:
-        row = conversations.find(session, "chat-2")
-        assert conversations.customer_present(row, MONDAY + 40 * SECOND)
-        assert not conversations.customer_present(row, MONDAY + 50 * SECOND)
+        row = activity.find(session, "chat-2")
+        assert activity.customer_present(row, MONDAY + 40 * SECOND)
+        assert not activity.customer_present(row, MONDAY + 50 * SECOND)
     assert follow_up_if_away("chat-2", now=MONDAY + timedelta(hours=1), **away) is None  # no address proven
     assert follow_up_if_away("chat-1", now=MONDAY + timedelta(hours=1), **{**away, "sender": "assistant"}) is None
     assert follow_up_if_away("chat-1", now=MONDAY + timedelta(hours=1), **{**away, "channel": "email"}) is None

@@ -5,7 +5,7 @@ import asyncio
 
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.notify.conversations import ConversationError
+from bot.notify.rasa_api import ConversationError
 from bot.web.limits import RateLimiter
 from bot.web.widget.app import MAX_MESSAGE, make_app
 from tests.support.chat_records import FakeChats

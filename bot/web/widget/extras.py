@@ -14,7 +14,7 @@ from bot.clock import now_utc
 from bot.core import messages
 from bot.core.conversation_ids import WIDGET
 from bot.core.text import parse_json
-from bot.notify.conversations import ConversationError
+from bot.notify.rasa_api import ConversationError
 from bot.web import sse
 from bot.web import limits
 from bot.web.limits import CONVERSATION_ID

@@ -16,7 +16,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.core.consent import sounds_like_no
+from bot.core.decline_words import sounds_like_no
 
 OFFER_SLOT = "offer"
 LOOK_AGAIN_SLOT = "look_again"  # set when the assistant asked "shall I look again?"
