@@ -7,7 +7,8 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.offer_turns import CustomerAction
+from actions import requests
+from actions.customer_action import CustomerAction
 from actions.identity import answer_when_identified, reader_of
 from actions.quick_replies import CANCEL, CHANGE_PLAN, PERSON
 from bot.app.account import account_summary, renewal
@@ -34,3 +35,6 @@ class ActionCheckSubscription(CustomerAction):
 
     def respond(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
         return answer_when_identified(dispatcher, tracker, lambda email: summarise(dispatcher, tracker, email))
+
+
+requests.register("check_subscription", lambda dispatcher, tracker, email, intent: summarise(dispatcher, tracker, email))

@@ -7,8 +7,10 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.offer_turns import CustomerAction, offer_buttons, offered
+from actions import offer_kinds, requests
+from actions.customer_action import CustomerAction
 from actions.identity import answer_when_identified, reader_of, verified_email
+from actions.offer_turns import offer_buttons, offered
 from actions.quick_replies import PERSON
 from bot.app import offers
 from bot.app.account import cancel_at_period_end, renewal
@@ -69,3 +71,9 @@ class ActionOfferCancellation(CustomerAction):
 
     def respond(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
         return answer_when_identified(dispatcher, tracker, lambda email: offer_cancellation(dispatcher, tracker, email))
+
+
+offer_kinds.register(OfferKind.CANCEL_AT_PERIOD_END, carry_out=carry_out, restate=restate,
+                     declined="utter_nothing_changed")
+requests.register("cancel_subscription", lambda dispatcher, tracker, email, intent: offer_cancellation(
+    dispatcher, tracker, email))

@@ -7,7 +7,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.offer_turns import CustomerAction
+from actions.customer_action import CustomerAction
 from actions.identity import reader_of, verified_email
 from actions.transcript import customer_words
 from bot.app.handoff import request_person

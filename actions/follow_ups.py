@@ -7,7 +7,7 @@ from typing import Any
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.offer_turns import CustomerAction
+from actions.customer_action import CustomerAction
 from actions.identity import reader_of
 from bot.clock import now_utc
 from bot.core.topic_answers import answer

@@ -8,8 +8,10 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.offer_turns import CustomerAction, ask_to_look_again, offer_buttons, offered
+from actions import offer_kinds, requests
+from actions.customer_action import CustomerAction
 from actions.identity import answer_when_identified, reader_of, verified_email
+from actions.offer_turns import ask_to_look_again, offer_buttons, offered
 from bot.app import offers
 from bot.app.plan_changes import CannotChangePlan, change_plan, plan_options, preview_plan_change
 from bot.billing.gateway import GatewayError
@@ -141,3 +143,9 @@ class ActionUndoChange(CustomerAction):
 
     def respond(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
         return answer_when_identified(dispatcher, tracker, lambda email: undo_change(dispatcher, tracker, email))
+
+
+# Undoing a switch offers a plan change back, so it is no kind of its own.
+offer_kinds.register(OfferKind.PLAN_CHANGE, carry_out=carry_out, restate=restate, declined="utter_plan_unchanged")
+requests.register("change_plan", lambda dispatcher, tracker, email, intent: offer_plan_change(dispatcher, tracker, email))
+requests.register("undo_change", lambda dispatcher, tracker, email, intent: undo_change(dispatcher, tracker, email))

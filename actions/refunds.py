@@ -1,5 +1,6 @@
 """Refund requests: the core decides, the customer hears it in their terms, and an R1 refund
-is offered and paid only on a yes to that offer (actions/answers.py)."""
+is offered and paid only on a yes to that offer (actions/answers.py, by what it registers
+in actions/offer_kinds.py)."""
 from __future__ import annotations
 
 from datetime import date
@@ -9,10 +10,12 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions import offer_kinds, requests
 from actions.cancellation import offer_cancellation
 from actions.cases import case_topic, tell_about_case
-from actions.offer_turns import CustomerAction, ask_to_look_again, offer_buttons, offered
+from actions.customer_action import CustomerAction
 from actions.identity import answer_when_identified, latest_intent, reader_of, verified_email
+from actions.offer_turns import ask_to_look_again, offer_buttons, offered
 from actions.quick_replies import CANCEL, MY_PLAN, PERSON
 from actions.transcript import customer_words, entities_of, latest_customer_event, written_at
 from bot.app import offers
@@ -166,3 +169,8 @@ class ActionAssessRefund(CustomerAction):
     def respond(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
         return answer_when_identified(
             dispatcher, tracker, lambda email: assess(dispatcher, tracker, email, latest_intent(tracker)))
+
+
+offer_kinds.register(OfferKind.REFUND, carry_out=carry_out, restate=restate, declined="utter_nothing_changed")
+for _intent in REASON_BY_INTENT:
+    requests.register(_intent, assess)

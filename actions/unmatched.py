@@ -11,7 +11,7 @@ from typing import Any
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.offer_turns import CustomerAction
+from actions.customer_action import CustomerAction
 from bot.core.knowledge import KnowledgeError, answer_text
 from bot.core.languages import not_in_english_reply
 from nlu.knowledge import shared_index
