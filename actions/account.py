@@ -23,9 +23,9 @@ def summarise(dispatcher: CollectingDispatcher, tracker: Tracker, email: str) ->
     except UnknownCustomer:
         dispatcher.utter_message(response="utter_no_account")
         return []
-    dispatcher.utter_message(text=summary, buttons=[CHANGE_PLAN, *([CANCEL] if state["renews"] else []), PERSON])
-    until = state["access_until"].isoformat() if state["access_until"] else None
-    return [SlotSet("topic", {"kind": "account", "renews": state["renews"], "period_end": until}),
+    dispatcher.utter_message(text=summary, buttons=[CHANGE_PLAN, *([CANCEL] if state.renews else []), PERSON])
+    until = state.access_until.isoformat() if state.access_until else None
+    return [SlotSet("topic", {"kind": "account", "renews": state.renews, "period_end": until}),
             SlotSet("last_request", "check_subscription")]
 
 

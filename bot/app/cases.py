@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from bot.app.results import CaseSummary
 from bot.billing.events import MovementFailed, RefundReturned, after_commit
 from bot.core.domain import Outcome
 from bot.core.money import format_amount
@@ -134,20 +135,21 @@ def _asked_again(session, case: models.ReviewCase, now: datetime, channel: str |
                                  detail={"channel": channel, "conversation_id": conversation_id}))
 
 
-def case_summary(case: models.ReviewCase, created: bool) -> dict:
+def case_summary(case: models.ReviewCase, created: bool, **handoff) -> CaseSummary:
     """What the assistant tells the customer about their case, and what the support
-    channel is told about a new one."""
-    return {"case_id": case.id, "case_created": created, "case_status": case.status,
-            "case_due": case.due_at.isoformat(), "case_kind": case.kind,
-            "announcement": {"id": case.id, "kind": case.kind, "rule": case.rule,
-                             "proposed_amount": case.proposed_amount, "currency": case.currency,
-                             "customer": case.customer.email if case.customer else None}}
+    channel is told about a new one; `handoff` and `next_opening` for a person asked for."""
+    return CaseSummary(
+        case_id=case.id, case_created=created, case_status=str(case.status), case_due=case.due_at.isoformat(),
+        case_kind=str(case.kind), announcement={"id": case.id, "kind": case.kind, "rule": case.rule,
+                                                "proposed_amount": case.proposed_amount, "currency": case.currency,
+                                                "customer": case.customer.email if case.customer else None},
+        **handoff)
 
 
-def announce_if_new(result: dict) -> None:
+def announce_if_new(summary: CaseSummary | None) -> None:
     """Tell the support channel about a case the moment it exists (after it is committed)."""
-    if result.get("case_created"):
-        announce(result["announcement"])
+    if summary is not None and summary.case_created:
+        announce(summary.announcement)
 
 
 def open_ticket_for_returned_refund(session, event: RefundReturned) -> None:
@@ -200,7 +202,7 @@ def follow_up_failed_movement(session, event: MovementFailed) -> None:
 
 def _announce_once_committed(session, case: models.ReviewCase, created: bool) -> None:
     if created:
-        announcement = case_summary(case, created)["announcement"]
+        announcement = case_summary(case, created).announcement
         after_commit(session, lambda: announce(announcement))
 
 

@@ -14,6 +14,7 @@ from sqlalchemy.engine import Engine
 
 from bot.app import cases
 from bot.app.case_decisions import CaseError, claim, get_case, record_event, release_live_chat, written
+from bot.app.results import CaseSummary
 from bot.core import messages
 from bot.core.policy import Policy
 from bot.core.statuses import DECIDABLE, CaseKind, CaseStatus
@@ -28,7 +29,7 @@ MESSAGE_LIMIT = 2000
 
 def request_person(email: str | None, *, now: datetime, channel: str | None,
                    conversation_id: str, note: str = "", engine: Engine | None = None,
-                   policy: Policy | None = None) -> dict:
+                   policy: Policy | None = None) -> CaseSummary:
     """A customer asked for a person: one handoff case per conversation."""
     policy = policy or load_policy()
     with unit_of_work(engine) as session:
@@ -47,8 +48,7 @@ def request_person(email: str | None, *, now: datetime, channel: str | None,
                 else "after_hours" if opening > now else "queued")
         if mode == "live" and case.live_agent is None and case.waiting_live_since is None:
             case.waiting_live_since = now  # the console shows who is waiting, and for how long
-        result = {**cases.case_summary(case, created), "handoff": mode,
-                  "next_opening": opening.isoformat()}
+        result = cases.case_summary(case, created, handoff=mode, next_opening=opening.isoformat())
     cases.announce_if_new(result)
     return result
 

@@ -151,7 +151,7 @@ def test_a_lone_surrogate_stored_or_in_the_transcript_never_breaks_the_case_page
     with unit_of_work(alice) as session:
         write_customers(session, demo_customers)
     case_id = assess_refund("ben@example.com", "late_cancellation", now=DEMO_NOW, conversation_id="ben-s",
-                            engine=alice)["case_id"]
+                            engine=alice).case_id
     with unit_of_work(alice) as session:  # what an older version stored: JSON keeps "\ud800" as an escape
         session.add(models.CaseEvent(case_id=case_id, at=DEMO_NOW, actor="assistant", action="note",
                                      detail={"note": "refund \ud800 please"}))
@@ -203,7 +203,7 @@ def test_a_loosely_written_amount_is_refused_and_nothing_is_paid(alice, demo_cus
     with unit_of_work(alice) as session:
         write_customers(session, demo_customers)
     case_id = assess_refund("ben@example.com", "late_cancellation", now=DEMO_NOW, conversation_id="ben-a",
-                            engine=alice)["case_id"]
+                            engine=alice).case_id
 
     async def after(client):
         page = await client.get(f"/cases/{case_id}")
@@ -226,7 +226,7 @@ def test_an_amount_in_the_agents_own_locale_is_paid_exactly(alice, demo_customer
         write_customers(session, demo_customers)
     push_to_stripe(alice, gateway)
     case_id = assess_refund("ben@example.com", "late_cancellation", now=DEMO_NOW, conversation_id="ben-de",
-                            engine=alice)["case_id"]
+                            engine=alice).case_id
 
     async def after(client):
         page = await client.get(f"/cases/{case_id}", headers={"Accept-Language": "de-DE,de;q=0.9"})

@@ -33,7 +33,7 @@ class RecordingNotifier:
 
 def ben_asks(engine, conversation: str) -> int:
     return assess_refund("ben@example.com", "late_cancellation", now=DEMO_NOW, channel="rest",
-                         conversation_id=conversation, engine=engine)["case_id"]
+                         conversation_id=conversation, engine=engine).case_id
 
 
 def ben_charge(session) -> models.Charge:

@@ -46,7 +46,7 @@ def team(seeded_engine):
 
 
 def live_case(engine, email="dan@example.com", conversation="chat-1"):
-    number = request_person(email, now=MONDAY, channel="rest", conversation_id=conversation, engine=engine)["case_id"]
+    number = request_person(email, now=MONDAY, channel="rest", conversation_id=conversation, engine=engine).case_id
     join(number, "alice", now=MONDAY, conversations=Rasa(), engine=engine)
     return number
 
@@ -122,7 +122,7 @@ def test_a_copy_goes_only_to_the_address_proven_in_the_conversation(team, monkey
 
 
 def test_assign_unassign_and_notes(team):
-    number = request_person("dan@example.com", now=MONDAY, channel="rest", conversation_id="c", engine=team)["case_id"]
+    number = request_person("dan@example.com", now=MONDAY, channel="rest", conversation_id="c", engine=team).case_id
     with pytest.raises(CaseError, match="no agent"):
         assign(number, "alice", "nobody", now=MONDAY, engine=team)
     assign(number, "alice", "bob", now=MONDAY, engine=team)
@@ -145,8 +145,8 @@ def test_assign_unassign_and_notes(team):
 
 def test_search_finds_a_case_by_number_address_name_or_words(team):
     first = request_person("dan@example.com", now=MONDAY, channel="rest", conversation_id="a", note="my invoice",
-                           engine=team)["case_id"]
-    second = request_person("eve@example.com", now=MONDAY, channel="rest", conversation_id="b", engine=team)["case_id"]
+                           engine=team).case_id
+    second = request_person("eve@example.com", now=MONDAY, channel="rest", conversation_id="b", engine=team).case_id
     join(second, "alice", now=MONDAY, conversations=Rasa(), engine=team)
     send(second, "alice", "Your Zebra plan is fine", now=MONDAY, conversations=Rasa(), engine=team)
     with unit_of_work(team) as session:

@@ -38,8 +38,8 @@ class RecordingChannels:
 def r1_decision(engine) -> int:
     decision = assess_refund(EMAIL, "late_cancellation", now=DEMO_NOW, engine=engine, channel="rest",
                              conversation_id=CONVERSATION)
-    assert decision["rule"] == "R1" and decision["refund"] == 4655
-    return decision["decision_id"]
+    assert decision.rule == "R1" and decision.refund == 4655
+    return decision.decision_id
 
 
 def ledger(engine) -> dict:
@@ -67,7 +67,7 @@ def test_while_stripe_is_down_the_refund_waits_and_a_retry_pays_it_once(live_eng
     decision_id = r1_decision(live_engine)
     result = carry_out_refund(decision_id, email=EMAIL, consent=accepted_offer(live_engine, EMAIL, decision_id=decision_id), now=DEMO_NOW,
                               gateway=down, engine=live_engine)
-    assert result["status"] == "pending" and "Nothing has been paid or charged twice" in result["message"]
+    assert result.status == "pending" and "Nothing has been paid or charged twice" in result.message
     assert ledger(live_engine) == {"cancel": ("pending", None), "refund": ("pending", None)}
 
     channels = RecordingChannels()
@@ -100,7 +100,7 @@ def test_a_lost_stripe_reply_is_found_again_not_paid_again(live_engine, gateway,
     decision_id = r1_decision(live_engine)
     result = carry_out_refund(decision_id, email=EMAIL, consent=accepted_offer(live_engine, EMAIL, decision_id=decision_id), now=DEMO_NOW,
                               gateway=lossy, engine=live_engine)
-    assert result["status"] == "pending" and stripe_proxy.refunds_forwarded == 1
+    assert result.status == "pending" and stripe_proxy.refunds_forwarded == 1
     assert len(stripe_refunds(gateway, live_engine)[0]) == 1  # made, though we were not told
     finished = reconcile(live_engine, lossy, now=later(60), notifier=RecordingChannels())
     refunds, refunded = stripe_refunds(gateway, live_engine)
@@ -119,8 +119,8 @@ def test_a_silent_stripe_times_out_plainly_and_its_late_refund_is_not_paid_again
                               gateway=silent, engine=live_engine)
     waited = time.monotonic() - started
     assert stripe_proxy.arrived.is_set() and waited < 10, waited  # not the library's 80 s
-    assert result["status"] == "pending"
-    assert "isn't answering right now" in result["message"] and "paid once" in result["message"]
+    assert result.status == "pending"
+    assert "isn't answering right now" in result.message and "paid once" in result.message
     assert ledger(live_engine)["refund"][0] == "pending"
     assert "Timeout" in _ledger_error(live_engine) or "timed out" in _ledger_error(live_engine)
 
@@ -165,7 +165,7 @@ def test_a_process_killed_around_the_stripe_call_is_completed_once(live_engine, 
         f"An update: your refund of $46.55 has now gone through (reference {refunds[0][0]})."]
     again = carry_out_refund(decision_id, email=EMAIL, consent=accepted_offer(live_engine, EMAIL, decision_id=decision_id), now=DEMO_NOW, gateway=gateway,
                              engine=live_engine)
-    assert again["status"] == "refunded" and again["refund_id"] == refunds[0][0]
+    assert again.status == "refunded" and again.refund_id == refunds[0][0]
 
 
 def test_bot_reconcile_once_finishes_what_an_outage_left(live_engine, gateway, localstripe, db_url):
