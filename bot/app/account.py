@@ -6,15 +6,15 @@ from datetime import datetime
 from sqlalchemy.engine import Engine
 
 from bot.app import offers
+from bot.app.dependencies import current
 from bot.app.results import CancellationResult, CancellationStatus, RenewalState
 from bot.billing import ledger
-from bot.billing.gateway import StripeGateway
 from bot.core import messages, rules
 from bot.core.formatting import Reader
 from bot.core.plans import display_name
 from bot.core.statuses import LedgerStatus, OfferKind
 from bot.db import repository
-from bot.db.session import get_engine, reading, unit_of_work
+from bot.db.session import reading, unit_of_work
 from bot.settings import load_plans
 
 
@@ -37,7 +37,7 @@ def cancel_at_period_end(email: str, *, consent: str | None, gateway=None,
                          engine: Engine | None = None) -> CancellationResult:
     """Stop renewal (terms section 9: access continues to the end of the paid period), once, on
     the customer's accepted offer `consent` (bot/app/offers.py)."""
-    engine = engine or get_engine()
+    engine = engine or current().engine()
     with unit_of_work(engine) as session:
         customer = repository.find_customer(session, email)
         offers.require_accepted(session, consent, kind=OfferKind.CANCEL_AT_PERIOD_END, customer=customer)
@@ -49,7 +49,7 @@ def cancel_at_period_end(email: str, *, consent: str | None, gateway=None,
         key = f"cancel-end-{sub.id}-{sub.current_period_end:%Y%m%d}"
         ledger.record_cancellation(session, subscription=sub, at_period_end=True, decision_id=None, key=key)
         access_until = sub.current_period_end
-    entry = ledger.execute(engine, gateway or StripeGateway.from_settings(), key)
+    entry = ledger.execute(engine, gateway or current().gateway(), key)
     status = {LedgerStatus.SUCCEEDED: CancellationStatus.CANCELLED,
               LedgerStatus.FAILED: CancellationStatus.NOT_ALLOWED}.get(entry.status, CancellationStatus.PENDING)
     return CancellationResult(status, access_until)

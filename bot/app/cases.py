@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from bot.app.dependencies import current
 from bot.app.results import CaseSummary
 from bot.billing.events import MovementFailed, RefundReturned, after_commit
 from bot.core.domain import Outcome
@@ -14,8 +15,6 @@ from bot.core.money import format_amount
 from bot.core.policy import Policy
 from bot.core.statuses import DECIDABLE, MONEY_CASES, CaseKind, CaseStatus, MovementKind
 from bot.db import models
-from bot.notify.slack_cases import announce
-from bot.settings import load_policy
 
 KIND_BY_OUTCOME = {
     Outcome.REVIEW_REFUND.value: CaseKind.REFUND,
@@ -149,7 +148,7 @@ def case_summary(case: models.ReviewCase, created: bool, **handoff) -> CaseSumma
 def announce_if_new(summary: CaseSummary | None) -> None:
     """Tell the support channel about a case the moment it exists (after it is committed)."""
     if summary is not None and summary.case_created:
-        announce(summary.announcement)
+        current().announce(summary.announcement)
 
 
 def open_ticket_for_returned_refund(session, event: RefundReturned) -> None:
@@ -159,7 +158,7 @@ def open_ticket_for_returned_refund(session, event: RefundReturned) -> None:
     bot.app.bootstrap to what billing publishes."""
     decision = session.get(models.DecisionRecord, event.decision_id) if event.decision_id else None
     case, created = open_case(
-        session, kind=CaseKind.TICKET, reason=f"refund_failed:{event.refund_id}", now=event.at, policy=load_policy(),
+        session, kind=CaseKind.TICKET, reason=f"refund_failed:{event.refund_id}", now=event.at, policy=current().policy(),
         join_open=False,
         customer=session.get(models.Customer, event.customer_id), decision=decision,
         channel=decision.channel if decision else None,
@@ -193,7 +192,7 @@ def follow_up_failed_movement(session, event: MovementFailed) -> None:
                                      detail={"error": event.error}))
         what += f" that {approved.decided_by} approved on case #{approved.id}"
     case, created = open_case(
-        session, kind=CaseKind.TICKET, reason=follow_up_reason(decision.id), now=event.at, policy=load_policy(),
+        session, kind=CaseKind.TICKET, reason=follow_up_reason(decision.id), now=event.at, policy=current().policy(),
         join_open=False, customer=session.get(models.Customer, event.customer_id), decision=decision,
         channel=decision.channel, conversation_id=decision.conversation_id,
         note=f"{what} could not be made ({event.error}). Contact the customer and settle it.")
@@ -203,7 +202,7 @@ def follow_up_failed_movement(session, event: MovementFailed) -> None:
 def _announce_once_committed(session, case: models.ReviewCase, created: bool) -> None:
     if created:
         announcement = case_summary(case, created).announcement
-        after_commit(session, lambda: announce(announcement))
+        after_commit(session, lambda: current().announce(announcement))
 
 
 def follow_up_of(session, decision_id: int) -> models.ReviewCase | None:

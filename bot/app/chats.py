@@ -8,13 +8,13 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
+from bot.app.dependencies import current
 from bot.app.identity import InvalidToken, verify_customer_token
 from bot.core import conversation_ids, messages
 from bot.core.domain import Outcome
 from bot.core.statuses import DECIDED, LedgerStatus, MovementKind
 from bot.db import activity, models
 from bot.db.session import reading, unit_of_work
-from bot.email.mailer import send_mail
 
 TYPING_SHOWN = timedelta(seconds=6)  # an agent's keystroke shows "typing" this long
 COMMENT_LIMIT = 1000
@@ -133,7 +133,7 @@ class Chats:
         subject, body = messages.transcript_mail(brand, [
             (moment(line.get("at")), line.get("name") or speaker.get(line["who"], messages.SUPPORT_TEAM), line["text"])
             for line in lines])
-        send_mail(address, subject, body, sender=email_from)
+        current().send_mail(address, subject, body, sender=email_from)
         return messages.copy_sent(address)
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from bot.app import cases
+from bot.app.dependencies import current
 from bot.app.case_decisions import CaseError, claim, get_case, record_event, release_live_chat, written
 from bot.app.results import CaseSummary
 from bot.core import messages
@@ -22,7 +23,6 @@ from bot.core.support_hours import next_opening
 from bot.core.text import clean_text
 from bot.db import models, repository
 from bot.db.session import reading, unit_of_work
-from bot.settings import load_policy
 
 MESSAGE_LIMIT = 2000
 
@@ -31,8 +31,8 @@ def request_person(email: str | None, *, now: datetime, channel: str | None,
                    conversation_id: str, note: str = "", engine: Engine | None = None,
                    policy: Policy | None = None) -> CaseSummary:
     """A customer asked for a person: one handoff case per conversation."""
-    policy = policy or load_policy()
-    with unit_of_work(engine) as session:
+    policy = policy or current().policy()
+    with unit_of_work(engine or current().engine()) as session:
         customer = None
         if email:
             try:

@@ -7,14 +7,14 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from bot.app import offers
+from bot.app.dependencies import current
 from bot.app.results import Direction, PlanChangeResult, PlanChangeStatus, PlanOptions, PlanQuote
 from bot.billing import ledger
-from bot.billing.gateway import StripeGateway
 from bot.core.plans import Plan, UnknownPlan, display_name, options_for, stripe_plan_id
 from bot.core.statuses import LedgerStatus, MovementKind, OfferKind
 from bot.db import models, repository
-from bot.db.session import get_engine, unit_of_work
-from bot.settings import load_plans, load_policy
+from bot.db.session import unit_of_work
+from bot.settings import load_plans
 
 CHANGEABLE = ("active", "trialing", "past_due")
 
@@ -55,7 +55,7 @@ def _target(sub, plan_id: str) -> Plan:
 def _ensure_stripe_plan(gateway, plan: Plan) -> str:
     return gateway.ensure_plan(stripe_plan_id(plan.id, plan.price, plan.currency, plan.interval),
                                plan.price, plan.currency, plan.interval,
-                               product_name=f"{load_policy().brand} {plan.id}")
+                               product_name=f"{current().policy().brand} {plan.id}")
 
 
 def preview_plan_change(email: str, plan_id: str, *, at: datetime, gateway=None,
@@ -67,7 +67,7 @@ def preview_plan_change(email: str, plan_id: str, *, at: datetime, gateway=None,
         sub = repository.find_customer(session, email).subscription
         plan = _target(sub, plan_id)
         stripe_subscription, current_plan = sub.stripe_id, sub.plan
-    gateway = gateway or StripeGateway.from_settings()
+    gateway = gateway or current().gateway()
     preview = gateway.preview_plan_change(stripe_subscription, _ensure_stripe_plan(gateway, plan), proration_date=at)
     # A trialing subscription (and localstripe's) has no proration lines: nothing is
     # charged or credited for the current period, only the next invoice changes.
@@ -84,8 +84,8 @@ def change_plan(email: str, plan_id: str, *, consent: str | None, gateway=None,
     and only while the subscription is still the one quoted (status "outdated" otherwise, and
     nothing moves). The movement is keyed by that offer, so a retry changes once and a later
     change back and forth is a change of its own."""
-    engine = engine or get_engine()
-    gateway = gateway or StripeGateway.from_settings()
+    engine = engine or current().engine()
+    gateway = gateway or current().gateway()
     with unit_of_work(engine) as session:
         customer = repository.find_customer(session, email)
         offers.require_accepted(session, consent, kind=OfferKind.PLAN_CHANGE, customer=customer, plan_id=plan_id)

@@ -12,10 +12,9 @@ from datetime import datetime, timedelta
 from sqlalchemy.engine import Engine
 
 from bot.app import cases, offers
+from bot.app.dependencies import current
 from bot.app.results import RefundDecision, RefundResult, RefundStatus
 from bot.billing import ledger
-from bot.billing.gateway import StripeGateway
-from bot.clock import now_utc
 from bot.core import messages, rules
 from bot.core.domain import Decision, Outcome, Reason
 from bot.core.formatting import Reader
@@ -23,8 +22,7 @@ from bot.core.money import format_amount
 from bot.core.policy import Policy
 from bot.core.statuses import LedgerStatus, OfferKind
 from bot.db import models, repository
-from bot.db.session import get_engine, unit_of_work
-from bot.settings import load_policy
+from bot.db.session import unit_of_work
 
 
 class NotAllowed(PermissionError):
@@ -51,8 +49,8 @@ def assess_refund(email: str, reason: str, *, now: datetime, channel: str | None
                   engine: Engine | None = None, policy: Policy | None = None) -> RefundDecision:
     """Apply the rules for a verified customer, keep the decision record, and hand
     discretionary outcomes (R2, R5, R6) to people as a review case."""
-    policy = policy or load_policy()
-    with unit_of_work(engine) as session:
+    policy = policy or current().policy()
+    with unit_of_work(engine or current().engine()) as session:
         customer = repository.find_customer(session, email)
         decision = rules.decide(repository.to_account(customer), Reason.parse(reason), now, policy)
         row = record_decision(session, customer, decision, policy, channel=channel,
@@ -91,9 +89,9 @@ def carry_out_refund(decision_id: int, *, email: str, consent: str | None, now: 
     and the customer can ask again. The refund and its cancellation are recorded together,
     or not at all. A cancellation or refund that fails is followed up by a person (bot/app/cases.py).
     """
-    engine = engine or get_engine()
-    policy = policy or load_policy()
-    now = now or now_utc()
+    engine = engine or current().engine()
+    policy = policy or current().policy()
+    now = now or current().clock()
     with unit_of_work(engine) as session:
         decision = session.get(models.DecisionRecord, decision_id)
         if decision is None or decision.customer.email != email.strip().lower():
@@ -123,7 +121,7 @@ def carry_out_refund(decision_id: int, *, email: str, consent: str | None, now: 
                                        decision_id=decision.id, key=cancel_key)
         refund_key = ledger.record_refund(session, charge=charge, amount=decision.refund, rule=decision.rule,
                                           decision_id=decision.id).idempotency_key
-    gateway = gateway or StripeGateway.from_settings()
+    gateway = gateway or current().gateway()
     canceled = False
     if cancel_key:
         cancellation = ledger.execute(engine, gateway, cancel_key)

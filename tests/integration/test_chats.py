@@ -101,9 +101,9 @@ def test_a_live_chat_shows_the_person_typing_and_is_rated_once_after_the_hand_ba
         assert (stored.score, stored.comment, stored.case_id) == (4, "Helpful", number)
 
 
-def test_a_copy_goes_only_to_the_address_proven_in_the_conversation(team, monkeypatch):
+def test_a_copy_goes_only_to_the_address_proven_in_the_conversation(team, wire):
     sent = []
-    monkeypatch.setattr("bot.app.chats.send_mail", lambda to, subject, body, sender: sent.append((to, body)))
+    wire(send_mail=lambda to, subject, body, sender: sent.append((to, body)))
     chats = Chats(team)
     lines = [{"who": "customer", "text": "hello", "at": 1795000000.0, "agent": None},
              {"who": "agent", "text": "Hi,\nAlice here", "at": 1795000060.0, "agent": "alice"}]

@@ -138,9 +138,9 @@ class Conversations:
 
 
 def test_a_refund_that_failed_before_the_ledger_heard_back_is_never_recorded_as_paid(live_engine, gateway,
-                                                                                    monkeypatch):
+                                                                                    wire):
     announced = []
-    monkeypatch.setattr("bot.app.cases.announce", announced.append)
+    wire(announce=announced.append)
     decision = assess_refund("ana@example.com", "late_cancellation", now=DEMO_NOW, engine=live_engine,
                              channel="rest", conversation_id="ana-lost-reply")
     charge = _stripe_charge_of(live_engine, "ch_ana_2")
