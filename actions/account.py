@@ -37,4 +37,5 @@ class ActionCheckSubscription(CustomerAction):
         return answer_when_identified(dispatcher, tracker, lambda email: summarise(dispatcher, tracker, email))
 
 
-requests.register("check_subscription", lambda dispatcher, tracker, email, intent: summarise(dispatcher, tracker, email))
+requests.register("check_subscription",
+                  lambda dispatcher, tracker, email, intent: summarise(dispatcher, tracker, email))

@@ -22,7 +22,8 @@ from bot.db.models import Offer
 from bot.settings import load_policy
 
 RESULT_RESPONSE = {CancellationStatus.CANCELLED: "utter_cancelled_at_period_end",
-                   CancellationStatus.NOT_RENEWING: "utter_not_renewing", CancellationStatus.PENDING: "utter_cancel_pending"}
+                   CancellationStatus.NOT_RENEWING: "utter_not_renewing",
+                   CancellationStatus.PENDING: "utter_cancel_pending"}
 
 
 def offer_cancellation(dispatcher: CollectingDispatcher, tracker: Tracker, email: str,

@@ -51,7 +51,8 @@ class ActionHandToPerson(CustomerAction):
     def respond(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
         summary = request_person(
             verified_email(tracker), now=now_utc(), channel=tracker.get_latest_input_channel(),
-            conversation_id=tracker.sender_id, note=customer_words(tracker, _everything_but_small_talk(domain), limit=5))
+            conversation_id=tracker.sender_id, note=customer_words(tracker, _everything_but_small_talk(domain),
+                                                                   limit=5))
         tell_about_case(dispatcher, summary, reader_of(tracker))
         return [SlotSet("topic", case_topic(summary))]
 

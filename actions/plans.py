@@ -104,7 +104,8 @@ def carry_out(dispatcher: CollectingDispatcher, tracker: Tracker, email: str, of
         dispatcher.utter_message(text=messages.PLAN_QUOTE_OUTDATED)
         return [SlotSet("pending_plan", offer.plan_id), SlotSet("topic", None),
                 *ask_to_look_again(dispatcher, "change_plan")]
-    response = {PlanChangeStatus.CHANGED: "utter_plan_changed", PlanChangeStatus.PENDING: "utter_plan_change_pending"}.get(
+    response = {PlanChangeStatus.CHANGED: "utter_plan_changed",
+                PlanChangeStatus.PENDING: "utter_plan_change_pending"}.get(
         result.status, "utter_plan_change_failed")
     dispatcher.utter_message(response=response, plan=label(result.plan, reader))
     topic = {"kind": "plan", "plan": result.plan.display_name, "done": True}
@@ -148,5 +149,6 @@ class ActionUndoChange(CustomerAction):
 
 # Undoing a switch offers a plan change back, so it is no kind of its own.
 offer_kinds.register(OfferKind.PLAN_CHANGE, carry_out=carry_out, restate=restate, declined="utter_plan_unchanged")
-requests.register("change_plan", lambda dispatcher, tracker, email, intent: offer_plan_change(dispatcher, tracker, email))
+requests.register("change_plan",
+                  lambda dispatcher, tracker, email, intent: offer_plan_change(dispatcher, tracker, email))
 requests.register("undo_change", lambda dispatcher, tracker, email, intent: undo_change(dispatcher, tracker, email))

@@ -108,7 +108,8 @@ def present(dispatcher: CollectingDispatcher, offer: Offer, *, cancels: bool, re
     amount = money(offer.amount, offer.currency, reader)
     if cancels:
         dispatcher.utter_message(response="utter_confirm_cancel_and_refund", amount=amount,
-                                 buttons=offer_buttons(offer.token, "Yes, cancel and refund", "No, keep my subscription"))
+                                 buttons=offer_buttons(offer.token, "Yes, cancel and refund",
+                                                       "No, keep my subscription"))
     else:
         dispatcher.utter_message(response="utter_confirm_refund", amount=amount,
                                  buttons=offer_buttons(offer.token, "Yes, refund me", "No"))

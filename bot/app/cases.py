@@ -158,7 +158,8 @@ def open_ticket_for_returned_refund(session, event: RefundReturned) -> None:
     bot.app.bootstrap to what billing publishes."""
     decision = session.get(models.DecisionRecord, event.decision_id) if event.decision_id else None
     case, created = open_case(
-        session, kind=CaseKind.TICKET, reason=f"refund_failed:{event.refund_id}", now=event.at, policy=current().policy(),
+        session, kind=CaseKind.TICKET, reason=f"refund_failed:{event.refund_id}", now=event.at,
+        policy=current().policy(),
         join_open=False,
         customer=session.get(models.Customer, event.customer_id), decision=decision,
         channel=decision.channel if decision else None,

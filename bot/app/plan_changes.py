@@ -74,7 +74,8 @@ def preview_plan_change(email: str, plan_id: str, *, at: datetime, gateway=None,
     prorated = sum(line["amount"] for line in preview["lines"] if line.get("proration"))
     return PlanQuote(plan=plan, from_plan=current_plan, prorated=prorated, next_invoice=max(preview["amount_due"], 0),
                      currency=plan.currency,
-                     direction=Direction.CHARGE if prorated > 0 else Direction.CREDIT if prorated < 0 else Direction.NONE)
+                     direction=(Direction.CHARGE if prorated > 0 else Direction.CREDIT if prorated < 0
+                                else Direction.NONE))
 
 
 def change_plan(email: str, plan_id: str, *, consent: str | None, gateway=None,

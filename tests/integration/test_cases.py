@@ -88,7 +88,9 @@ def test_a_refund_offer_confirmed_too_late_moves_no_money(seeded_engine):
         def __getattr__(self, name):
             raise AssertionError(f"Stripe must not be called ({name})")
 
-    result = carry_out_refund(decision.decision_id, email="ana@example.com", consent=accepted_offer(seeded_engine, "ana@example.com", decision_id=decision.decision_id),
+    result = carry_out_refund(decision.decision_id, email="ana@example.com",
+                              consent=accepted_offer(seeded_engine, "ana@example.com",
+                                                     decision_id=decision.decision_id),
                               now=DEMO_NOW + timedelta(minutes=31), gateway=NoStripe(),
                               engine=seeded_engine)
     assert result.status == "expired" and "expired" in result.message

@@ -53,7 +53,8 @@ def live_case(engine, email="dan@example.com", conversation="chat-1"):
 
 def test_presence_decides_whether_a_persons_answer_is_mailed_once(team, monkeypatch):
     sent = []
-    monkeypatch.setattr("bot.notify.missed_replies.send_mail", lambda to, subject, body, sender: sent.append((to, subject)))
+    monkeypatch.setattr("bot.notify.missed_replies.send_mail",
+                        lambda to, subject, body, sender: sent.append((to, subject)))
     chats = Chats(team)
     chats.widget_seen("chat-1", now=MONDAY, token=issue_customer_token("dan@example.com"))
     away = dict(channel="rest", sender="agent:alice", text="Done.", brand="GroupTrack CRM",

@@ -68,7 +68,8 @@ def test_a_reply_is_threaded_and_stripped_of_the_quote():
 
 
 def test_several_questions_are_found_and_small_talk_left_out():
-    text = "Hi,\n\nHow long is the free trial? And why is there a fee on refunds?\n\nAlso, what plan am I on.\n\nThanks!"
+    text = ("Hi,\n\nHow long is the free trial? And why is there a fee on refunds?\n\n"
+            "Also, what plan am I on.\n\nThanks!")
     assert questions(text) == ["How long is the free trial?", "And why is there a fee on refunds?",
                                "Also, what plan am I on."]
 

@@ -85,7 +85,9 @@ def _returned(refund: dict, status: str = "failed", at: int | None = None) -> di
 def test_a_bot_refund_that_fails_later_lowers_the_mirror_once_and_goes_to_people(live_engine, gateway):
     decision = assess_refund("ana@example.com", "late_cancellation", now=DEMO_NOW, engine=live_engine,
                              channel="rest", conversation_id="ana-returned")
-    paid = carry_out_refund(decision.decision_id, email="ana@example.com", consent=accepted_offer(live_engine, "ana@example.com", decision_id=decision.decision_id), now=DEMO_NOW,
+    paid = carry_out_refund(decision.decision_id, email="ana@example.com",
+                            consent=accepted_offer(live_engine, "ana@example.com",
+                                                   decision_id=decision.decision_id), now=DEMO_NOW,
                             gateway=gateway, engine=live_engine)
     charge = _stripe_charge_of(live_engine, "ch_ana_2")
     refund = gateway.client.refunds.retrieve(paid.refund_id).to_dict()
@@ -112,7 +114,9 @@ def test_a_bot_refund_that_fails_later_lowers_the_mirror_once_and_goes_to_people
 
     # The rules see no refund on that charge any more; the bot does not pay it again on its own.
     assert repository_account(live_engine, "ana@example.com").refunds == ()
-    again = carry_out_refund(decision.decision_id, email="ana@example.com", consent=accepted_offer(live_engine, "ana@example.com", decision_id=decision.decision_id), now=DEMO_NOW,
+    again = carry_out_refund(decision.decision_id, email="ana@example.com",
+                             consent=accepted_offer(live_engine, "ana@example.com",
+                                                    decision_id=decision.decision_id), now=DEMO_NOW,
                              gateway=gateway, engine=live_engine)
     assert again.status == "reversed" and "sent it back" in again.message
     assert len(gateway.client.refunds.list(params={"charge": charge.stripe_id}).data) == 1

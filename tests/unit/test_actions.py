@@ -189,7 +189,8 @@ def test_a_yes_after_anything_else_changes_nothing(core, between):
 def test_an_old_button_answers_nothing(core):
     core.make_offer(amount=4655, currency="usd", decision_id=7)
     core.make_offer(amount=4655, currency="usd", decision_id=8)
-    pressed = user('/affirm{"offer":"offer1"}', "affirm", token=token(), entities=[{"entity": "offer", "value": "offer1"}])
+    pressed = user('/affirm{"offer":"offer1"}', "affirm", token=token(),
+                   entities=[{"entity": "offer", "value": "offer1"}])
     messages, _ = run(ActionAnswerYes(), tracker(user(token=token()), *offered("offer2"), pressed))
     assert not [c for c in core.calls if c[0] == "carry_out"] and messages[0]["response"] == "utter_old_button"
 

@@ -105,7 +105,8 @@ async def rating(request: web.Request) -> web.Response:
         return refused
     comment = body.get("comment")
     try:
-        await asyncio.to_thread(request.app["chats"].rate, conversation, str(body.get("subject", "")), body.get("score"),
+        await asyncio.to_thread(request.app["chats"].rate, conversation, str(body.get("subject", "")),
+                                body.get("score"),
                                 comment if isinstance(comment, str) else "", now=now_utc())
     except ChatError as exc:
         return error(400, str(exc))
