@@ -7,7 +7,8 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.consent import CustomerAction
+from actions import requests
+from actions.customer_action import CustomerAction
 from actions.identity import answer_when_identified, reader_of
 from actions.quick_replies import CANCEL, CHANGE_PLAN, PERSON
 from bot.app.account import account_summary, renewal
@@ -22,9 +23,9 @@ def summarise(dispatcher: CollectingDispatcher, tracker: Tracker, email: str) ->
     except UnknownCustomer:
         dispatcher.utter_message(response="utter_no_account")
         return []
-    dispatcher.utter_message(text=summary, buttons=[CHANGE_PLAN, *([CANCEL] if state["renews"] else []), PERSON])
-    until = state["access_until"].isoformat() if state["access_until"] else None
-    return [SlotSet("topic", {"kind": "account", "renews": state["renews"], "period_end": until}),
+    dispatcher.utter_message(text=summary, buttons=[CHANGE_PLAN, *([CANCEL] if state.renews else []), PERSON])
+    until = state.access_until.isoformat() if state.access_until else None
+    return [SlotSet("topic", {"kind": "account", "renews": state.renews, "period_end": until}),
             SlotSet("last_request", "check_subscription")]
 
 
@@ -34,3 +35,7 @@ class ActionCheckSubscription(CustomerAction):
 
     def respond(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
         return answer_when_identified(dispatcher, tracker, lambda email: summarise(dispatcher, tracker, email))
+
+
+requests.register("check_subscription",
+                  lambda dispatcher, tracker, email, intent: summarise(dispatcher, tracker, email))

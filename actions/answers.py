@@ -1,43 +1,28 @@
 """The customer's yes and no: the only way anything irreversible happens.
 
-A yes carries out the offer made in the assistant's turn just before it (actions/consent.py),
+A yes carries out the offer made in the assistant's turn just before it (actions/offer_turns.py),
 if that offer is still open, unexpired and the proven customer's (bot/app/offers.py); a
 button names its offer, so a button on an older message answers nothing. A yes to anything
-else changes nothing and says so. A no declines the waiting offer, or simply moves on.
+else changes nothing and says so. A no declines the waiting offer, or simply moves on. What
+an offer does on a yes is its kind's (actions/offer_kinds.py).
 """
 from __future__ import annotations
 
-from typing import Any, Callable, NamedTuple
+from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import cancellation, plans, refunds
-from actions.consent import (LOOK_AGAIN_SLOT, OFFER_SLOT, ask_to_look_again, offer_of_previous_turn, pressed_offer,
-                             set_in_previous_turn)
 from actions.identity import ask_for_proof, identify_form_after, prove
-from actions.requests import look_again
+from actions.offer_kinds import actions_for
+from actions.offer_turns import (LOOK_AGAIN_SLOT, OFFER_SLOT, ask_to_look_again, offer_of_previous_turn, pressed_offer,
+                                 set_in_previous_turn)
+from actions.requests import answer_request, look_again
+from actions.waiting_offer import CLEARED, decline, restate
 from bot.app import offers
 from bot.clock import now_utc
-from bot.core.consent import sounds_like_no
-from bot.core.statuses import OfferKind
-from bot.db.models import Offer
-
-
-class OfferKindActions(NamedTuple):
-    carry_out: Callable[[CollectingDispatcher, Tracker, str, Offer], list]
-    restate: Callable[[CollectingDispatcher, Tracker, Offer], list]
-    declined: str  # the response when the customer says no
-
-
-KINDS = {
-    OfferKind.REFUND: OfferKindActions(refunds.carry_out, refunds.restate, "utter_nothing_changed"),
-    OfferKind.CANCEL_AT_PERIOD_END: OfferKindActions(cancellation.carry_out, cancellation.restate,
-                                                     "utter_nothing_changed"),
-    OfferKind.PLAN_CHANGE: OfferKindActions(plans.carry_out, plans.restate, "utter_plan_unchanged"),
-}
-CLEARED = [SlotSet(OFFER_SLOT, None), SlotSet(LOOK_AGAIN_SLOT, None)]
+from bot.core.decline_words import sounds_like_no
 
 
 class ActionAnswerYes(Action):
@@ -74,7 +59,7 @@ class ActionAnswerYes(Action):
             dispatcher.utter_message(response="utter_offer_expired" if unavailable.reason == "expired"
                                      else "utter_nothing_to_confirm")
             return CLEARED
-        return CLEARED + KINDS[offer.kind].carry_out(dispatcher, tracker, email, offer)
+        return CLEARED + actions_for(offer.kind).carry_out(dispatcher, tracker, email, offer)
 
 
 class ActionAnswerNo(Action):
@@ -89,31 +74,9 @@ class ActionAnswerNo(Action):
         email = prove(tracker).email
         if not pressed and just_done.get("kind") == "plan" and just_done.get("done") and email:
             # "cancel that" right after a switch: offer the way back (a new offer, for its own yes)
-            return CLEARED + plans.undo_change(dispatcher, tracker, email)
+            return CLEARED + answer_request(dispatcher, tracker, email, "undo_change")
         dispatcher.utter_message(response="utter_anything_else")
         return CLEARED
-
-
-def decline(dispatcher: CollectingDispatcher, tracker: Tracker, token: str) -> list[dict[str, Any]]:
-    """The customer said no to the waiting offer, in whatever words: nothing changes."""
-    offer = offers.find(token)
-    email = prove(tracker).email
-    if offer is not None and email is not None:
-        try:
-            offers.answer(token, conversation_id=tracker.sender_id, email=email, accept=False, now=now_utc())
-        except offers.OfferUnavailable:
-            pass  # already answered, withdrawn or expired: declining it changes nothing either way
-    dispatcher.utter_message(response=KINDS[offer.kind].declined if offer is not None else "utter_nothing_changed")
-    return CLEARED
-
-
-def restate(dispatcher: CollectingDispatcher, tracker: Tracker, token: str) -> list[dict[str, Any]]:
-    """Ask the waiting offer's question again, as a new offer on the same terms, so that the
-    customer's next yes answers a question they have just seen."""
-    offer = offers.find(token)
-    if offer is None or prove(tracker).email is None:
-        return CLEARED
-    return KINDS[offer.kind].restate(dispatcher, tracker, offer)
 
 
 def nothing_waiting(dispatcher: CollectingDispatcher, tracker: Tracker, response: str) -> list[dict[str, Any]]:

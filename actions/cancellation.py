@@ -7,19 +7,23 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.consent import CustomerAction, offer_buttons, offered
+from actions import offer_kinds, requests
+from actions.customer_action import CustomerAction
 from actions.identity import answer_when_identified, reader_of, verified_email
+from actions.offer_turns import offer_buttons, offered
 from actions.quick_replies import PERSON
 from bot.app import offers
 from bot.app.account import cancel_at_period_end, renewal
+from bot.app.results import CancellationStatus
 from bot.clock import now_utc
 from bot.core.messages import access_until
 from bot.core.statuses import OfferKind
 from bot.db.models import Offer
 from bot.settings import load_policy
 
-RESULT_RESPONSE = {"cancelled": "utter_cancelled_at_period_end", "not_renewing": "utter_not_renewing",
-                   "pending": "utter_cancel_pending"}
+RESULT_RESPONSE = {CancellationStatus.CANCELLED: "utter_cancelled_at_period_end",
+                   CancellationStatus.NOT_RENEWING: "utter_not_renewing",
+                   CancellationStatus.PENDING: "utter_cancel_pending"}
 
 
 def offer_cancellation(dispatcher: CollectingDispatcher, tracker: Tracker, email: str,
@@ -29,14 +33,14 @@ def offer_cancellation(dispatcher: CollectingDispatcher, tracker: Tracker, email
     one button away too."""
     now, reader = now_utc(), reader_of(tracker)
     state = renewal(email, now=now)
-    until = access_until(state["access_until"], reader, now)
+    until = access_until(state.access_until, reader, now)
     if restating and refused is None:
         refused = (tracker.get_slot("topic") or {}).get("refused")
-    topic = {"kind": "cancel", "access_until": state["access_until"].isoformat() if state["access_until"] else None,
+    topic = {"kind": "cancel", "access_until": state.access_until.isoformat() if state.access_until else None,
              **({"refused": refused} if refused else {})}
     person = [PERSON] if refused else []
-    if not state["renews"]:
-        response = "utter_not_renewing" if state["access_until"] else "utter_subscription_ended"
+    if not state.renews:
+        response = "utter_not_renewing" if state.access_until else "utter_subscription_ended"
         dispatcher.utter_message(response=response, access_until=until, buttons=person)
         return [SlotSet("topic", {**topic, "done": True})]
     offer = offers.make_offer(conversation_id=tracker.sender_id, channel=tracker.get_latest_input_channel(),
@@ -55,9 +59,9 @@ def restate(dispatcher: CollectingDispatcher, tracker: Tracker, offer: Offer) ->
 def carry_out(dispatcher: CollectingDispatcher, tracker: Tracker, email: str, offer: Offer) -> list[dict[str, Any]]:
     now = now_utc()
     result = cancel_at_period_end(email, consent=offer.token)
-    dispatcher.utter_message(response=RESULT_RESPONSE.get(result["status"], "utter_cancel_failed"),
-                             access_until=access_until(result["access_until"], reader_of(tracker), now))
-    until = result["access_until"].isoformat() if result["access_until"] else None
+    dispatcher.utter_message(response=RESULT_RESPONSE.get(result.status, "utter_cancel_failed"),
+                             access_until=access_until(result.access_until, reader_of(tracker), now))
+    until = result.access_until.isoformat() if result.access_until else None
     return [SlotSet("topic", {"kind": "cancel", "access_until": until, "done": True}), SlotSet("last_request", None)]
 
 
@@ -69,3 +73,9 @@ class ActionOfferCancellation(CustomerAction):
 
     def respond(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
         return answer_when_identified(dispatcher, tracker, lambda email: offer_cancellation(dispatcher, tracker, email))
+
+
+offer_kinds.register(OfferKind.CANCEL_AT_PERIOD_END, carry_out=carry_out, restate=restate,
+                     declined="utter_nothing_changed")
+requests.register("cancel_subscription", lambda dispatcher, tracker, email, intent: offer_cancellation(
+    dispatcher, tracker, email))

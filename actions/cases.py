@@ -7,11 +7,12 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.consent import CustomerAction
+from actions.customer_action import CustomerAction
 from actions.identity import reader_of, verified_email
 from actions.transcript import customer_words
 from actions.unmatched import language_of
 from bot.app.handoff import request_person
+from bot.app.results import CaseSummary
 from bot.clock import now_utc
 from bot.core.formatting import Reader, deadline
 from bot.core.languages import handed_over_in
@@ -21,23 +22,24 @@ RESPONSE_BY_KIND = {"ticket": "utter_ticket_opened", "handoff": "utter_handoff_o
 SMALL_TALK = {"greet", "goodbye", "thank", "affirm", "deny", "request_human"}
 
 
-def tell_about_case(dispatcher: CollectingDispatcher, summary: dict, reader: Reader) -> None:
+def tell_about_case(dispatcher: CollectingDispatcher, summary: CaseSummary, reader: Reader) -> None:
     now = now_utc()
-    due = deadline(parse_utc(summary["case_due"]), reader, now=now)
-    if summary.get("handoff") == "live":
-        response = "utter_handoff_live" if summary["case_created"] else "utter_handoff_live_again"
-    elif summary.get("handoff") == "after_hours":
-        response, due = "utter_handoff_after_hours", deadline(parse_utc(summary["next_opening"]), reader, now=now)
-    elif not summary["case_created"]:
+    due = deadline(parse_utc(summary.case_due), reader, now=now)
+    if summary.handoff == "live":
+        response = "utter_handoff_live" if summary.case_created else "utter_handoff_live_again"
+    elif summary.handoff == "after_hours":
+        response, due = "utter_handoff_after_hours", deadline(parse_utc(summary.next_opening), reader, now=now)
+    elif not summary.case_created:
         response = "utter_case_exists"
     else:
-        response = RESPONSE_BY_KIND.get(summary["case_kind"], "utter_case_opened")
-    dispatcher.utter_message(response=response, case_id=summary["case_id"], due=due)
+        response = RESPONSE_BY_KIND.get(summary.case_kind, "utter_case_opened")
+    dispatcher.utter_message(response=response, case_id=summary.case_id, due=due)
 
 
-def case_topic(summary: dict) -> dict:
-    return {"kind": "case", "case_id": summary["case_id"], "case_due": summary["case_due"],
-            "handoff": summary.get("handoff"), "next_opening": summary.get("next_opening")}
+def case_topic(summary: CaseSummary) -> dict:
+    """The `topic` slot (plain JSON) for a follow-up about this case."""
+    return {"kind": "case", "case_id": summary.case_id, "case_due": summary.case_due,
+            "handoff": summary.handoff, "next_opening": summary.next_opening}
 
 
 class ActionHandToPerson(CustomerAction):
@@ -51,7 +53,8 @@ class ActionHandToPerson(CustomerAction):
     def respond(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
         summary = request_person(
             verified_email(tracker), now=now_utc(), channel=tracker.get_latest_input_channel(),
-            conversation_id=tracker.sender_id, note=customer_words(tracker, _everything_but_small_talk(domain), limit=5))
+            conversation_id=tracker.sender_id, note=customer_words(tracker, _everything_but_small_talk(domain),
+                                                                   limit=5))
         theirs = handed_over_in(language_of(tracker))
         if theirs:  # asked in another language: that a person answers, in it first
             dispatcher.utter_message(text=theirs)

@@ -11,7 +11,7 @@ from actions.identity import reader_of
 from actions.policy_answers import HUMAN_BUTTON
 from actions.unmatched import ReadsUnmatched, knowledge_answer
 from bot.clock import now_utc
-from bot.core.follow_ups import answer
+from bot.core.topic_answers import answer
 from bot.settings import load_policy
 
 QUESTION_BY_INTENT = {"ask_when": "when", "ask_why": "why", "ask_how_much": "how_much", "ask_what_next": "what_next"}

@@ -20,7 +20,7 @@ from actions.requests import REQUESTS
 from bot.app import verification
 from bot.clock import now_utc
 from bot.core import messages
-from bot.core.consent import sounds_like_no
+from bot.core.decline_words import sounds_like_no
 from bot.core.proving import EMAIL_ADDRESS
 from bot.core.text import ONE_TIME_CODE
 from bot.settings import load_policy

@@ -8,10 +8,13 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.consent import CustomerAction, ask_to_look_again, offer_buttons, offered
+from actions import offer_kinds, requests
+from actions.customer_action import CustomerAction
 from actions.identity import answer_when_identified, reader_of, verified_email
+from actions.offer_turns import ask_to_look_again, offer_buttons, offered
 from bot.app import offers
 from bot.app.plan_changes import CannotChangePlan, change_plan, plan_options, preview_plan_change
+from bot.app.results import Direction, PlanChangeStatus
 from bot.billing.gateway import GatewayError
 from bot.clock import now_utc
 from bot.core import messages
@@ -21,8 +24,8 @@ from bot.core.statuses import OfferKind
 from bot.db.models import Offer
 from bot.settings import load_plans, load_policy
 
-PREVIEW_RESPONSE = {"charge": "utter_plan_preview_charge", "credit": "utter_plan_preview_credit",
-                    "none": "utter_plan_preview_no_proration"}
+PREVIEW_RESPONSE = {Direction.CHARGE: "utter_plan_preview_charge", Direction.CREDIT: "utter_plan_preview_credit",
+                    Direction.NONE: "utter_plan_preview_no_proration"}
 NOT_CHOSEN = [SlotSet("pending_plan", None)]
 
 
@@ -40,21 +43,21 @@ def _requested_plan(tracker: Tracker) -> str | None:
 
 def offer_plan_change(dispatcher: CollectingDispatcher, tracker: Tracker, email: str) -> list[dict[str, Any]]:
     available, reader = plan_options(email), reader_of(tracker)
-    if not available["options"]:
+    if not available.options:
         dispatcher.utter_message(response="utter_no_plan_to_change")
         return NOT_CHOSEN
     wanted = _requested_plan(tracker)
-    chosen = next((p for p in available["options"] if p.id == wanted), None) or match_plan(
-        tracker.latest_message.get("text") or "", available["current"], available["options"])
+    chosen = next((p for p in available.options if p.id == wanted), None) or match_plan(
+        tracker.latest_message.get("text") or "", available.current, list(available.options))
     if chosen is not None:
         return preview(dispatcher, tracker, email, chosen.id)
-    price, currency, interval = available["current_price"]
+    price, currency, interval = available.current_price
     dispatcher.utter_message(response="utter_change_plan_terms")
     dispatcher.utter_message(
-        response="utter_plan_options", current=f"{available['current_name']}, {money(price, currency, reader)} a "
+        response="utter_plan_options", current=f"{available.current_name}, {money(price, currency, reader)} a "
                                                f"{interval}",
         buttons=[{"title": label(p, reader), "payload": f'/change_plan{{"plan":"{p.id}"}}'}
-                 for p in available["options"]])
+                 for p in available.options])
     return NOT_CHOSEN + [SlotSet("last_request", "change_plan")]
 
 
@@ -69,19 +72,19 @@ def preview(dispatcher: CollectingDispatcher, tracker: Tracker, email: str, plan
     except GatewayError:
         dispatcher.utter_message(response="utter_payments_unreachable")
         return NOT_CHOSEN
-    plan = quote["plan"]
+    plan = quote.plan
     offer = offers.make_offer(conversation_id=tracker.sender_id, channel=tracker.get_latest_input_channel(),
                               email=email, kind=OfferKind.PLAN_CHANGE, now=now,  # the moment quoted
                               valid_minutes=load_policy().decision_valid_minutes, plan_id=plan.id,
-                              from_plan=quote["from_plan"], amount=quote["prorated"], currency=plan.currency)
+                              from_plan=quote.from_plan, amount=quote.prorated, currency=plan.currency)
     if restating:
         dispatcher.utter_message(response="utter_back_to_offer")
-    dispatcher.utter_message(response=PREVIEW_RESPONSE[quote["direction"]], plan=label(plan, reader),
-                             amount=money(abs(quote["prorated"]), plan.currency, reader),
-                             next_invoice=money(quote["next_invoice"], plan.currency, reader),
+    dispatcher.utter_message(response=PREVIEW_RESPONSE[quote.direction], plan=label(plan, reader),
+                             amount=money(abs(quote.prorated), plan.currency, reader),
+                             next_invoice=money(quote.next_invoice, plan.currency, reader),
                              buttons=offer_buttons(offer.token, "Yes, switch", "No, keep my plan"))
-    topic = {"kind": "plan", "plan": plan.display_name, "prorated": quote["prorated"], "currency": plan.currency,
-             "next_invoice": quote["next_invoice"], "direction": quote["direction"]}
+    topic = {"kind": "plan", "plan": plan.display_name, "prorated": quote.prorated, "currency": plan.currency,
+             "next_invoice": quote.next_invoice, "direction": quote.direction.value}
     return [SlotSet("pending_plan", None), SlotSet("topic", topic), SlotSet("last_request", "change_plan"),
             *offered(offer.token)]
 
@@ -97,14 +100,15 @@ def carry_out(dispatcher: CollectingDispatcher, tracker: Tracker, email: str, of
     except (CannotChangePlan, UnknownPlan) as exc:
         dispatcher.utter_message(response="utter_cannot_change_plan", why=str(exc))
         return NOT_CHOSEN
-    if result["status"] == "outdated":  # quote again, for a yes to today's terms
+    if result.status is PlanChangeStatus.OUTDATED:  # quote again, for a yes to today's terms
         dispatcher.utter_message(text=messages.PLAN_QUOTE_OUTDATED)
         return [SlotSet("pending_plan", offer.plan_id), SlotSet("topic", None),
                 *ask_to_look_again(dispatcher, "change_plan")]
-    response = {"changed": "utter_plan_changed", "pending": "utter_plan_change_pending"}.get(
-        result["status"], "utter_plan_change_failed")
-    dispatcher.utter_message(response=response, plan=label(result["plan"], reader))
-    topic = {"kind": "plan", "plan": result["plan"].display_name, "done": True}
+    response = {PlanChangeStatus.CHANGED: "utter_plan_changed",
+                PlanChangeStatus.PENDING: "utter_plan_change_pending"}.get(
+        result.status, "utter_plan_change_failed")
+    dispatcher.utter_message(response=response, plan=label(result.plan, reader))
+    topic = {"kind": "plan", "plan": result.plan.display_name, "done": True}
     return NOT_CHOSEN + [SlotSet("topic", topic), SlotSet("last_request", None)]
 
 
@@ -141,3 +145,10 @@ class ActionUndoChange(CustomerAction):
 
     def respond(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
         return answer_when_identified(dispatcher, tracker, lambda email: undo_change(dispatcher, tracker, email))
+
+
+# Undoing a switch offers a plan change back, so it is no kind of its own.
+offer_kinds.register(OfferKind.PLAN_CHANGE, carry_out=carry_out, restate=restate, declined="utter_plan_unchanged")
+requests.register("change_plan",
+                  lambda dispatcher, tracker, email, intent: offer_plan_change(dispatcher, tracker, email))
+requests.register("undo_change", lambda dispatcher, tracker, email, intent: undo_change(dispatcher, tracker, email))

@@ -1,7 +1,7 @@
 """Quick replies: the next steps offered as buttons after an answer that makes no offer.
 
 Each sends an intent, exactly as if the customer had written it; none is ever /affirm or
-/deny, which only an offer's own buttons carry (actions/consent.py). The answers Rasa says
+/deny, which only an offer's own buttons carry (actions/offer_turns.py). The answers Rasa says
 by itself (a greeting, a terms question) have theirs in domain.yml.
 """
 from __future__ import annotations

@@ -1,5 +1,6 @@
 """Refund requests: the core decides, the customer hears it in their terms, and an R1 refund
-is offered and paid only on a yes to that offer (actions/answers.py)."""
+is offered and paid only on a yes to that offer (actions/answers.py, by what it registers
+in actions/offer_kinds.py)."""
 from __future__ import annotations
 
 from datetime import date
@@ -9,17 +10,21 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions import offer_kinds, requests
 from actions.cancellation import offer_cancellation
 from actions.cases import case_topic, tell_about_case
-from actions.consent import CustomerAction, ask_to_look_again, offer_buttons, offered
+from actions.customer_action import CustomerAction
 from actions.identity import answer_when_identified, latest_intent, reader_of, verified_email
+from actions.offer_turns import ask_to_look_again, offer_buttons, offered
 from actions.quick_replies import CANCEL, MY_PLAN, PERSON
 from actions.transcript import customer_words, entities_of, latest_customer_event, written_at
 from bot.app import offers
 from bot.app import refunds as refund_cases
 from bot.app.account import renewal
+from bot.app.results import RefundDecision, RefundStatus
 from bot.clock import now_utc
 from bot.core import messages
+from bot.core.domain import Outcome
 from bot.core.formatting import deadline, money
 from bot.core.mentions import asks_for_money, mismatch_note, parse_amount, parse_date
 from bot.core.statuses import OfferKind
@@ -35,7 +40,7 @@ REASON_BY_INTENT = {
     "technical_problem": "technical_problem",
     "forgot_subscription": "forgot_subscription",
 }
-REVIEW_OUTCOMES = {"review_refund", "review_credit"}
+REVIEW_OUTCOMES = {Outcome.REVIEW_REFUND, Outcome.REVIEW_CREDIT}
 TOPIC_FACTS = ("rule", "outcome", "currency", "refund", "fee", "base", "credit", "charge_amount", "charge_date",
                "requires_cancellation", "case_id", "case_due")
 
@@ -53,12 +58,12 @@ def assess(dispatcher: CollectingDispatcher, tracker: Tracker, email: str, inten
         return []
     # Someone who only reported a problem did not ask for a refund, and is not told there is none.
     asked_for_money = intent != "technical_problem" or asks_for_money(words)
-    told = messages.decision_for_customer(decision, window_hours=policy.late_cancel_window_hours,
+    told = messages.decision_for_customer(decision.as_json(), window_hours=policy.late_cancel_window_hours,
                                           reader=reader, now=now, asked_for_money=asked_for_money)
     events = [SlotSet("topic", decision_topic(decision)), SlotSet("last_request", intent)]
-    if decision["outcome"] == "ticket":  # help first: what to try, then the ticket, then the rule
+    if decision.outcome is Outcome.TICKET:  # help first: what to try, then the ticket, then the rule
         dispatcher.utter_message(response="utter_troubleshooting")
-        tell_about_case(dispatcher, decision, reader)
+        tell_about_case(dispatcher, decision.case, reader)
         if told:
             dispatcher.utter_message(text=told)
         return events
@@ -66,33 +71,35 @@ def assess(dispatcher: CollectingDispatcher, tracker: Tracker, email: str, inten
     dispatcher.utter_message(text=told, buttons=[] if note else steps)
     if note:
         dispatcher.utter_message(text=note, buttons=steps)
-    if decision["outcome"] == "auto_refund":
+    if decision.outcome is Outcome.AUTO_REFUND:
         offer = offers.make_offer(
             conversation_id=tracker.sender_id, channel=tracker.get_latest_input_channel(), email=email,
             kind=OfferKind.REFUND, now=now, valid_minutes=policy.decision_valid_minutes,
-            decision_id=decision["decision_id"], amount=decision["refund"], currency=decision["currency"])
-        return events + present(dispatcher, offer, cancels=decision["requires_cancellation"], reader=reader)
-    if decision["outcome"] in REVIEW_OUTCOMES:
-        tell_about_case(dispatcher, decision, reader)
-    if decision["outcome"] == "no_refund":  # R3, R4, R8: offer to stop the next renewal
+            decision_id=decision.decision_id, amount=decision.refund, currency=decision.currency)
+        return events + present(dispatcher, offer, cancels=decision.requires_cancellation, reader=reader)
+    if decision.outcome in REVIEW_OUTCOMES:
+        tell_about_case(dispatcher, decision.case, reader)
+    if decision.outcome is Outcome.NO_REFUND:  # R3, R4, R8: offer to stop the next renewal
         events += offer_cancellation(dispatcher, tracker, email, refused=decision_topic(decision))
     return events
 
 
-def _next_steps(decision: dict) -> list[dict]:
+def _next_steps(decision: RefundDecision) -> list[dict]:
     """Quick replies after an answer that offers nothing itself: with nothing to refund (R0),
     cancelling a trial before it is charged, or the account and a person."""
-    if decision["outcome"] != "nothing_to_refund":
+    if decision.outcome is not Outcome.NOTHING_TO_REFUND:
         return []
-    in_trial = decision.get("charge_amount") is None and (decision.get("facts") or {}).get("trial_end")
+    in_trial = decision.charge_amount is None and decision.facts.get("trial_end")
     return [CANCEL, MY_PLAN] if in_trial else [MY_PLAN, PERSON]
 
 
-def decision_topic(decision: dict) -> dict:
-    """What a follow-up ("why?", "how much?") needs to know about this decision."""
-    facts = decision.get("facts") or {}
-    return {"kind": "decision", **{key: decision.get(key) for key in TOPIC_FACTS},
-            "trial_end": facts.get("trial_end") if decision.get("charge_amount") is None else None,
+def decision_topic(decision: RefundDecision) -> dict:
+    """What a follow-up ("why?", "how much?") needs to know about this decision (the `topic`
+    slot: plain JSON)."""
+    facts = decision.facts
+    return {"kind": "decision", **{key: getattr(decision, key) for key in TOPIC_FACTS},
+            "outcome": decision.outcome.value,
+            "trial_end": facts.get("trial_end") if decision.charge_amount is None else None,
             "period_end": facts.get("period_end"),
             "courtesy_used": bool(facts.get("courtesy_already_used"))}
 
@@ -101,7 +108,8 @@ def present(dispatcher: CollectingDispatcher, offer: Offer, *, cancels: bool, re
     amount = money(offer.amount, offer.currency, reader)
     if cancels:
         dispatcher.utter_message(response="utter_confirm_cancel_and_refund", amount=amount,
-                                 buttons=offer_buttons(offer.token, "Yes, cancel and refund", "No, keep my subscription"))
+                                 buttons=offer_buttons(offer.token, "Yes, cancel and refund",
+                                                       "No, keep my subscription"))
     else:
         dispatcher.utter_message(response="utter_confirm_refund", amount=amount,
                                  buttons=offer_buttons(offer.token, "Yes, refund me", "No"))
@@ -115,7 +123,7 @@ def restate(dispatcher: CollectingDispatcher, tracker: Tracker, offer: Offer) ->
         kind=OfferKind.REFUND, now=now_utc(), valid_minutes=policy.decision_valid_minutes,
         decision_id=offer.decision_id, amount=offer.amount, currency=offer.currency)
     dispatcher.utter_message(response="utter_back_to_offer")
-    return present(dispatcher, again, cancels=renewal(email, now=now_utc())["renews"], reader=reader_of(tracker))
+    return present(dispatcher, again, cancels=renewal(email, now=now_utc()).renews, reader=reader_of(tracker))
 
 
 def carry_out(dispatcher: CollectingDispatcher, tracker: Tracker, email: str, offer: Offer) -> list[dict[str, Any]]:
@@ -125,35 +133,35 @@ def carry_out(dispatcher: CollectingDispatcher, tracker: Tracker, email: str, of
     except (refund_cases.NotAllowed, offers.NoConsent):
         dispatcher.utter_message(response="utter_need_identity")
         return []
-    if result["status"] == "refunded" and result["canceled"]:
+    if result.status is RefundStatus.REFUNDED and result.canceled:
         dispatcher.utter_message(response="utter_cancelled_now")
-    dispatcher.utter_message(text=result["message"])
-    if result["status"] == "changed":  # nothing moved: the rules look again if the customer wants
+    dispatcher.utter_message(text=result.message)
+    if result.status is RefundStatus.CHANGED:  # nothing moved: the rules look again if the customer wants
         return [SlotSet("topic", None), *ask_to_look_again(dispatcher, tracker.get_slot("last_request"))]
-    if result.get("case_id"):  # it failed: people follow it up
-        dispatcher.utter_message(response="utter_case_opened", case_id=result["case_id"],
-                                 due=deadline(parse_utc(result["case_due"]), reader, now=now_utc()))
-        return [SlotSet("topic", case_topic(result)), SlotSet("last_request", None)]
-    if result["status"] not in ("refunded", "pending"):  # expired, or not for the assistant to pay
+    if result.case is not None:  # it failed: people follow it up
+        dispatcher.utter_message(response="utter_case_opened", case_id=result.case_id,
+                                 due=deadline(parse_utc(result.case_due), reader, now=now_utc()))
+        return [SlotSet("topic", case_topic(result.case)), SlotSet("last_request", None)]
+    if result.status not in (RefundStatus.REFUNDED, RefundStatus.PENDING):  # expired, or not for the assistant to pay
         return [SlotSet("topic", None), SlotSet("last_request", None)]
     # What "when?", "how much?" and "what now?" are about from here on: the refund made (or on its way).
-    done = {"kind": "decision", "rule": "R1", "done": True, "paid": result["status"] == "refunded",
-            **{key: result[key] for key in ("refund", "fee", "charge_amount", "currency")}}
+    done = {"kind": "decision", "rule": "R1", "done": True, "paid": result.status is RefundStatus.REFUNDED,
+            **{key: getattr(result, key) for key in ("refund", "fee", "charge_amount", "currency")}}
     return [SlotSet("topic", done), SlotSet("last_request", None)]
 
 
-def _mismatch(tracker: Tracker, decision: dict, reader) -> str | None:
+def _mismatch(tracker: Tracker, decision: RefundDecision, reader) -> str | None:
     """Say so when the amount or date the customer mentioned is not the charge decided on."""
-    if decision.get("charge_amount") is None:
+    if decision.charge_amount is None:
         return None
     event = latest_customer_event(tracker, REASON_BY_INTENT)
     entities = entities_of(event)
     written, zone = written_at(event, now_utc())
-    amounts = [a for a in (parse_amount(e, decision["currency"]) for e in entities.get("amount", [])) if a]
+    amounts = [a for a in (parse_amount(e, decision.currency) for e in entities.get("amount", [])) if a]
     dates = [d for d in (parse_date(e, written, zone) for e in entities.get("date", [])) if d]
     return mismatch_note(mentioned_amount=amounts[0] if amounts else None,
-                         mentioned_date=dates[0] if dates else None, charge_amount=decision["charge_amount"],
-                         charge_date=date.fromisoformat(decision["charge_date"]), currency=decision["currency"],
+                         mentioned_date=dates[0] if dates else None, charge_amount=decision.charge_amount,
+                         charge_date=date.fromisoformat(decision.charge_date), currency=decision.currency,
                          reader=reader, now=written)
 
 
@@ -166,3 +174,8 @@ class ActionAssessRefund(CustomerAction):
     def respond(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
         return answer_when_identified(
             dispatcher, tracker, lambda email: assess(dispatcher, tracker, email, latest_intent(tracker)))
+
+
+offer_kinds.register(OfferKind.REFUND, carry_out=carry_out, restate=restate, declined="utter_nothing_changed")
+for _intent in REASON_BY_INTENT:
+    requests.register(_intent, assess)

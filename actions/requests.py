@@ -1,5 +1,9 @@
 """Requests that need the customer's account, answered once they are proven: after the
-emailed code (identify_form), or again when the customer says yes to "shall I look again?"."""
+emailed code (identify_form), or again when the customer says yes to "shall I look again?".
+
+Each module that answers such a request registers it here when it is imported (refunds.py,
+account.py, cancellation.py, plans.py; actions/__init__.py imports them all), so this
+module needs none of them."""
 from __future__ import annotations
 
 from typing import Any, Callable
@@ -8,24 +12,30 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.account import summarise
-from actions.cancellation import offer_cancellation
 from actions.cases import ActionHandToPerson
 from actions.identity import ask_for_proof, identify_form_after, prove
-from actions.plans import offer_plan_change, undo_change
-from actions.refunds import REASON_BY_INTENT, assess
 
 FORM_SLOTS = ("identify_email", "identify_code")
 Answer = Callable[[CollectingDispatcher, Tracker, str, str], list]
 
 # What each request that needs an identity does once the customer is proven: (dispatcher, tracker, email, intent).
-REQUESTS: dict[str, Answer] = {
-    **{intent: lambda d, t, email, intent: assess(d, t, email, intent) for intent in REASON_BY_INTENT},
-    "check_subscription": lambda d, t, email, intent: summarise(d, t, email),
-    "cancel_subscription": lambda d, t, email, intent: offer_cancellation(d, t, email),
-    "change_plan": lambda d, t, email, intent: offer_plan_change(d, t, email),
-    "undo_change": lambda d, t, email, intent: undo_change(d, t, email),
-}
+REQUESTS: dict[str, Answer] = {}
+
+
+def register(intent: str, answer: Answer) -> None:
+    if REQUESTS.get(intent, answer) is not answer:
+        raise ValueError(f"the request {intent} is registered twice")
+    REQUESTS[intent] = answer
+
+
+def answer_request(dispatcher: CollectingDispatcher, tracker: Tracker, email: str, intent: str) -> list[dict[str, Any]]:
+    """The registered answer to `intent` for a proven customer."""
+    try:
+        answer = REQUESTS[intent]
+    except KeyError:
+        raise LookupError(f"no answer registered for the request {intent}: is its module imported by "
+                          "actions/__init__.py?") from None
+    return answer(dispatcher, tracker, email, intent)
 
 
 def look_again(dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict, intent: str) -> list[dict[str, Any]]:

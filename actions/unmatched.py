@@ -12,7 +12,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.consent import CustomerAction
+from actions.customer_action import CustomerAction
 from bot.core.knowledge import KnowledgeError, answer_text
 from bot.core.languages import LANGUAGE_KEY, not_in_english_reply
 from bot.core.proving import typed_address_reply

@@ -71,10 +71,10 @@ def bench_refunds(gateway: StripeGateway, tmp: Path) -> tuple[list[float], list[
                                  policy=Policy())
         offer = offers.make_offer(conversation_id=f"bench-{i}", channel="rest", email=f"c{i}@bench.example",
                                   kind=OfferKind.REFUND, now=now, valid_minutes=30,
-                                  decision_id=decision["decision_id"], engine=engine)
+                                  decision_id=decision.decision_id, engine=engine)
         offers.answer(offer.token, conversation_id=f"bench-{i}", email=f"c{i}@bench.example", accept=True, now=now,
                       engine=engine)
-        carry_out_refund(decision["decision_id"], email=f"c{i}@bench.example", consent=offer.token,
+        carry_out_refund(decision.decision_id, email=f"c{i}@bench.example", consent=offer.token,
                          gateway=gateway, engine=engine)
         ours.append(time.perf_counter() - started)
         charge = gateway.create_payment(payer, 4900, "usd", metadata={}, idempotency_key=f"bare-{i}")

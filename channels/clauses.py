@@ -6,8 +6,8 @@ it: a message counts as one turn however it is answered. A message the splitter 
 or more clauses is read clause by clause by the running model. When they ask different things
 it is sure of, each goes to the dialogue as a message of its own, in the order `chat_plan`
 gives, all of one delivery (a yes in one can never answer an offer made to another,
-actions/consent.py), each carrying the message as the customer wrote it (`clause_of`), which
-the conversation's history shows once (bot/notify/conversations.py). At most one of them acts
+actions/offer_turns.py), each carrying the message as the customer wrote it (`clause_of`), which
+the conversation's history shows once (bot/notify/rasa_api.py). At most one of them acts
 on the account; when the message asked for more, the reply says so just before the one taken.
 
 Everything else goes as it was written: a message of one clause (most), clauses the model is
@@ -30,7 +30,7 @@ from rasa.shared.core.events import BotUttered
 from bot.core import messages
 from bot.core.clauses import CLAUSE_OF, ONE_PER_MESSAGE, Plan, chat_plan, clauses, reading
 
-OFFER_SLOT = "offer"  # domain.yml: the offer the assistant's latest turn made (actions/consent.py)
+OFFER_SLOT = "offer"  # domain.yml: the offer the assistant's latest turn made (actions/offer_turns.py)
 
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]  # what Rasa gives a channel's blueprint
 

@@ -106,7 +106,7 @@ class EmailInput(InputChannel):
         """Every question to the assistant, and what it cannot answer to a person; the answers,
         and how many sentences went to a person."""
         # Every question in one mail is one delivery: a yes in it cannot answer an offer made to
-        # another question of the same mail, which the customer has not seen yet (actions/consent.py).
+        # another question of the same mail, which the customer has not seen yet (actions/offer_turns.py).
         metadata = {"delivery": mail.message_id or mail.conversation_id,
                     **({"customer_token": issue_customer_token(mail.sender, ttl_seconds=TOKEN_SECONDS)}
                        if mail.sender_verified else {})}

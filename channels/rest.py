@@ -29,7 +29,7 @@ from sanic.exceptions import SanicException
 from bot.core.constant_time import secret_matches
 from bot.core.conversation_ids import REST, WIDGET
 from bot.core.text import clean_text
-from bot.notify.conversations import RELAY_HEADER, relay_proof
+from bot.notify.rasa_api import RELAY_HEADER, relay_proof
 from bot.settings import is_loopback, settings
 from bot.web.limits import MAX_MESSAGE, METADATA, checked_metadata, client_address, rate_limiter
 from channels.turns import CountsTurns, admitted

@@ -242,7 +242,8 @@ class TextModel:
         arrays = np.load(folder / "text_model.npz", allow_pickle=False)
         options = Options(**{k: tuple(v) if isinstance(v, list) else v for k, v in meta["options"].items()})
         vectorizers = _vectorizers(options)
-        for vectorizer, vocabulary, idf in zip(vectorizers, meta["vocabularies"], (arrays["idf_word"], arrays["idf_char"])):
+        for vectorizer, vocabulary, idf in zip(vectorizers, meta["vocabularies"],
+                                               (arrays["idf_word"], arrays["idf_char"])):
             vectorizer.vocabulary_ = vocabulary
             vectorizer.idf_ = idf
         normaliser = SpellingNormaliser(meta["spelling"]) if meta["spelling"] is not None else None

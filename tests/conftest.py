@@ -25,6 +25,14 @@ pytest_plugins = ["tests.support.stripe_server", "tests.support.slack_standin", 
                   "tests.support.imap_server", "tests.support.e2e_stack"]
 
 
+@pytest.fixture
+def wire():
+    """`wire(gateway=..., send_mail=...)`: the use cases take these stand-ins from the bootstrap
+    (bot/app/dependencies.py) for this test, and production's wiring again afterwards."""
+    yield bootstrap
+    bootstrap()
+
+
 def _postgres_database():
     """A fresh database on the local PostgreSQL, dropped afterwards."""
     name = f"gt_test_{uuid.uuid4().hex[:12]}"

@@ -1,4 +1,4 @@
-"""`make test`: validate the training data, make sure a model for it exists, run pytest.
+"""`make test`: lint, validate the training data, make sure a model for it exists, run pytest.
 
 Prints what it is doing at each step; exits non-zero on the first failure.
 """
@@ -35,6 +35,7 @@ def main() -> None:
         env["REQUIRE_KUBECTL"] = "1"  # and kubectl, which renders deploy/k8s (tests/integration/test_k8s.py)
     # Not --fail-on-warnings: responses sent only by custom actions count as "unused" to Rasa.
     env = quiet_environment(env)
+    step("ruff (lint: pyproject.toml's [tool.ruff])", [sys.executable, "-m", "ruff", "check", "."], env)
     step("rasa data validate", quietly("rasa", "data", "validate",
                                        "--config", "config.yml", "--domain", "domain.yml", "--data", "data"), env)
     print("\n== model", flush=True)

@@ -22,7 +22,7 @@ from bot.core.statuses import DECIDABLE, MONEY_CASES, CaseKind, CaseStatus, Ledg
 from bot.core.text import clean_text
 from bot.db import models
 from bot.db.session import get_engine, unit_of_work
-from bot.notify.conversations import ConversationError
+from bot.notify.rasa_api import ConversationError
 
 VERDICTS = {"approve": CaseStatus.APPROVED, "adjust": CaseStatus.ADJUSTED, "deny": CaseStatus.DENIED,
             "close": CaseStatus.CLOSED}

@@ -7,14 +7,14 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from bot.app.dependencies import current
+from bot.app.results import CaseSummary
 from bot.billing.events import MovementFailed, RefundReturned, after_commit
 from bot.core.domain import Outcome
 from bot.core.money import format_amount
 from bot.core.policy import Policy
 from bot.core.statuses import DECIDABLE, MONEY_CASES, CaseKind, CaseStatus, MovementKind
 from bot.db import models
-from bot.notify.slack_cases import announce
-from bot.settings import load_policy
 
 KIND_BY_OUTCOME = {
     Outcome.REVIEW_REFUND.value: CaseKind.REFUND,
@@ -134,20 +134,21 @@ def _asked_again(session, case: models.ReviewCase, now: datetime, channel: str |
                                  detail={"channel": channel, "conversation_id": conversation_id}))
 
 
-def case_summary(case: models.ReviewCase, created: bool) -> dict:
+def case_summary(case: models.ReviewCase, created: bool, **handoff) -> CaseSummary:
     """What the assistant tells the customer about their case, and what the support
-    channel is told about a new one."""
-    return {"case_id": case.id, "case_created": created, "case_status": case.status,
-            "case_due": case.due_at.isoformat(), "case_kind": case.kind,
-            "announcement": {"id": case.id, "kind": case.kind, "rule": case.rule,
-                             "proposed_amount": case.proposed_amount, "currency": case.currency,
-                             "customer": case.customer.email if case.customer else None}}
+    channel is told about a new one; `handoff` and `next_opening` for a person asked for."""
+    return CaseSummary(
+        case_id=case.id, case_created=created, case_status=str(case.status), case_due=case.due_at.isoformat(),
+        case_kind=str(case.kind), announcement={"id": case.id, "kind": case.kind, "rule": case.rule,
+                                                "proposed_amount": case.proposed_amount, "currency": case.currency,
+                                                "customer": case.customer.email if case.customer else None},
+        **handoff)
 
 
-def announce_if_new(result: dict) -> None:
+def announce_if_new(summary: CaseSummary | None) -> None:
     """Tell the support channel about a case the moment it exists (after it is committed)."""
-    if result.get("case_created"):
-        announce(result["announcement"])
+    if summary is not None and summary.case_created:
+        current().announce(summary.announcement)
 
 
 def open_ticket_for_returned_refund(session, event: RefundReturned) -> None:
@@ -157,7 +158,8 @@ def open_ticket_for_returned_refund(session, event: RefundReturned) -> None:
     bot.app.bootstrap to what billing publishes."""
     decision = session.get(models.DecisionRecord, event.decision_id) if event.decision_id else None
     case, created = open_case(
-        session, kind=CaseKind.TICKET, reason=f"refund_failed:{event.refund_id}", now=event.at, policy=load_policy(),
+        session, kind=CaseKind.TICKET, reason=f"refund_failed:{event.refund_id}", now=event.at,
+        policy=current().policy(),
         join_open=False,
         customer=session.get(models.Customer, event.customer_id), decision=decision,
         channel=decision.channel if decision else None,
@@ -191,7 +193,7 @@ def follow_up_failed_movement(session, event: MovementFailed) -> None:
                                      detail={"error": event.error}))
         what += f" that {approved.decided_by} approved on case #{approved.id}"
     case, created = open_case(
-        session, kind=CaseKind.TICKET, reason=follow_up_reason(decision.id), now=event.at, policy=load_policy(),
+        session, kind=CaseKind.TICKET, reason=follow_up_reason(decision.id), now=event.at, policy=current().policy(),
         join_open=False, customer=session.get(models.Customer, event.customer_id), decision=decision,
         channel=decision.channel, conversation_id=decision.conversation_id,
         note=f"{what} could not be made ({event.error}). Contact the customer and settle it.")
@@ -200,8 +202,8 @@ def follow_up_failed_movement(session, event: MovementFailed) -> None:
 
 def _announce_once_committed(session, case: models.ReviewCase, created: bool) -> None:
     if created:
-        announcement = case_summary(case, created)["announcement"]
-        after_commit(session, lambda: announce(announcement))
+        announcement = case_summary(case, created).announcement
+        after_commit(session, lambda: current().announce(announcement))
 
 
 def follow_up_of(session, decision_id: int) -> models.ReviewCase | None:

@@ -8,13 +8,13 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
+from bot.app.dependencies import current
 from bot.app.identity import InvalidToken, verify_customer_token
 from bot.core import conversation_ids, messages
 from bot.core.domain import Outcome
 from bot.core.statuses import DECIDED, LedgerStatus, MovementKind
-from bot.db import conversations, models
+from bot.db import activity, models
 from bot.db.session import reading, unit_of_work
-from bot.email.mailer import send_mail
 
 TYPING_SHOWN = timedelta(seconds=6)  # an agent's keystroke shows "typing" this long
 COMMENT_LIMIT = 1000
@@ -39,7 +39,7 @@ class Chats:
         """Customer messages on their conversations, in one transaction: conversation id ->
         (channel, how many messages, when the first and the last of them arrived)."""
         with unit_of_work(self.engine) as session:
-            conversations.record_customer_messages(session, waiting)
+            activity.record_customer_messages(session, waiting)
 
     def claim(self, conversation_id: str, space: str, *, now: datetime) -> bool:
         """Whether a message on `space` (a channel, or the widget) may go to this conversation:
@@ -50,7 +50,7 @@ class Chats:
         owner = self._owner(conversation_id)
         if owner is None:
             with unit_of_work(self.engine) as session:
-                owner = conversations.space_of(conversations.claim(session, conversation_id, space, now=now))
+                owner = activity.space_of(activity.claim(session, conversation_id, space, now=now))
             self._remember(conversation_id, owner)
         return owner == space
 
@@ -63,8 +63,8 @@ class Chats:
         if conversation_id in self._owners:
             return self._owners[conversation_id]
         with reading(self.engine) as session:  # no write lock: a look-up never queues behind writers
-            row = conversations.find(session, conversation_id)
-            owner = conversations.space_of(row) if row is not None else None
+            row = activity.find(session, conversation_id)
+            owner = activity.space_of(row) if row is not None else None
         if owner is not None:
             self._remember(conversation_id, owner)
         return owner
@@ -77,11 +77,11 @@ class Chats:
     def widget_seen(self, conversation_id: str, *, now: datetime, token: str | None = None) -> None:
         """A widget is on the conversation; a valid customer token also tells us their address."""
         with unit_of_work(self.engine) as session:
-            conversations.record_widget_seen(session, conversation_id, now=now, email=token_email(token))
+            activity.record_widget_seen(session, conversation_id, now=now, email=token_email(token))
 
     def widget_left(self, conversation_id: str, *, now: datetime) -> None:
         with unit_of_work(self.engine) as session:
-            conversations.record_widget_left(session, conversation_id, now=now)
+            activity.record_widget_left(session, conversation_id, now=now)
 
     def named(self, lines: list[dict]) -> list[dict]:
         """The transcript with each agent's line signed with their display name."""
@@ -96,7 +96,7 @@ class Chats:
         """Who from the team is in the chat, whether they are typing, what can be rated, and a
         `version` that changes whenever any of it, or the conversation, does."""
         with unit_of_work(self.engine) as session:
-            row = conversations.find(session, conversation_id)
+            row = activity.find(session, conversation_id)
             live = session.execute(
                 select(models.ReviewCase.live_agent, models.ReviewCase.agent_typing_at, models.Agent.display_name)
                 .outerjoin(models.Agent, models.Agent.username == models.ReviewCase.live_agent)
@@ -126,14 +126,14 @@ class Chats:
         words for where it went. Never to an address typed in the request: this must not
         become a way to mail anyone anything."""
         with unit_of_work(self.engine) as session:
-            address = conversations.known_email(session, conversation_id)
+            address = activity.known_email(session, conversation_id)
         if address is None:
             raise ChatError(messages.COPY_NEEDS_ADDRESS)
         speaker = {"customer": "You", "assistant": "Assistant"}
         subject, body = messages.transcript_mail(brand, [
             (moment(line.get("at")), line.get("name") or speaker.get(line["who"], messages.SUPPORT_TEAM), line["text"])
             for line in lines])
-        send_mail(address, subject, body, sender=email_from)
+        current().send_mail(address, subject, body, sender=email_from)
         return messages.copy_sent(address)
 
 

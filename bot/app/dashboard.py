@@ -35,7 +35,8 @@ def report(*, now: datetime, days: int = 30, channel: str = "", engine: Engine |
         ids = {c.conversation_id for c in conversations}
         in_channel = _in_channel(session, channel)
         escalated = {cid for (cid,) in session.execute(
-            select(models.ReviewCase.conversation_id).where(models.ReviewCase.conversation_id.in_(ids)))} if ids else set()
+            select(models.ReviewCase.conversation_id).where(models.ReviewCase.conversation_id.in_(ids)))
+        } if ids else set()
         cases = [c for c in session.execute(select(models.ReviewCase).where(
             models.ReviewCase.created_at >= start, models.ReviewCase.created_at < now)).scalars()
             if in_channel is None or c.conversation_id in in_channel]

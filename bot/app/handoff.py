@@ -3,7 +3,7 @@ hands back when done.
 
 The live state is kept here, in the database (`ReviewCase.live_agent`), not only in
 Rasa: a Rasa session that expires clears the pause, and the Rasa process's session start
-(bot/ops/rasa_session.py) asks `is_live` to pause again (pitfalls.md).
+(bot/ops/rasa_session.py) asks `is_live` to pause again (docs/pitfalls.md).
 """
 from __future__ import annotations
 
@@ -13,7 +13,9 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from bot.app import cases
+from bot.app.dependencies import current
 from bot.app.case_decisions import CaseError, claim, get_case, record_event, release_live_chat, written
+from bot.app.results import CaseSummary
 from bot.core import messages
 from bot.core.policy import Policy
 from bot.core.statuses import DECIDABLE, CaseKind, CaseStatus
@@ -21,17 +23,16 @@ from bot.core.support_hours import next_opening
 from bot.core.text import clean_text
 from bot.db import models, repository
 from bot.db.session import reading, unit_of_work
-from bot.settings import load_policy
 
 MESSAGE_LIMIT = 2000
 
 
 def request_person(email: str | None, *, now: datetime, channel: str | None,
                    conversation_id: str, note: str = "", engine: Engine | None = None,
-                   policy: Policy | None = None) -> dict:
+                   policy: Policy | None = None) -> CaseSummary:
     """A customer asked for a person: one handoff case per conversation."""
-    policy = policy or load_policy()
-    with unit_of_work(engine) as session:
+    policy = policy or current().policy()
+    with unit_of_work(engine or current().engine()) as session:
         customer = None
         if email:
             try:
@@ -47,8 +48,7 @@ def request_person(email: str | None, *, now: datetime, channel: str | None,
                 else "after_hours" if opening > now else "queued")
         if mode == "live" and case.live_agent is None and case.waiting_live_since is None:
             case.waiting_live_since = now  # the console shows who is waiting, and for how long
-        result = {**cases.case_summary(case, created), "handoff": mode,
-                  "next_opening": opening.isoformat()}
+        result = cases.case_summary(case, created, handoff=mode, next_opening=opening.isoformat())
     cases.announce_if_new(result)
     return result
 

@@ -1,4 +1,4 @@
-"""Customer identity from the host application's signed token (contracts.md section 4).
+"""Customer identity from the host application's signed token (docs/contracts.md section 4).
 
 A sender id proves nothing; only a verified token (or, later, a one-time code or a
 channel's verified address) identifies a customer.

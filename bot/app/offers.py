@@ -1,7 +1,7 @@
 """Offers: what the assistant proposes to do, and the one answer that may carry it out.
 
 An offer is made in one turn of one conversation for one customer, and only the very
-next message of that conversation can answer it (actions/consent.py checks the turn;
+next message of that conversation can answer it (actions/offer_turns.py checks the turn;
 here the offer must still be open, unexpired, of this conversation and this customer).
 A new offer withdraws the conversation's older ones, so at most one is ever open.
 """

@@ -7,13 +7,14 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from bot.app import offers
+from bot.app.dependencies import current
+from bot.app.results import Direction, PlanChangeResult, PlanChangeStatus, PlanOptions, PlanQuote
 from bot.billing import ledger
-from bot.billing.gateway import StripeGateway
 from bot.core.plans import Plan, UnknownPlan, display_name, options_for, stripe_plan_id
 from bot.core.statuses import LedgerStatus, MovementKind, OfferKind
 from bot.db import models, repository
-from bot.db.session import get_engine, unit_of_work
-from bot.settings import load_plans, load_policy
+from bot.db.session import unit_of_work
+from bot.settings import load_plans
 
 CHANGEABLE = ("active", "trialing", "past_due")
 
@@ -22,17 +23,17 @@ class CannotChangePlan(ValueError):
     """The account cannot move to that plan (no live subscription, other currency, ...)."""
 
 
-def plan_options(email: str, *, engine: Engine | None = None) -> dict:
+def plan_options(email: str, *, engine: Engine | None = None) -> PlanOptions:
     """The customer's current plan (its catalogue entry, if it has one; its name and price
     in any case) and the plans they may move to."""
     with unit_of_work(engine) as session:
         sub = repository.find_customer(session, email).subscription
         if sub is None or sub.status not in CHANGEABLE:
-            return {"current": None, "options": []}
+            return PlanOptions(options=())
         catalogue = load_plans()
-        return {"current": catalogue.get(sub.plan), "current_name": display_name(sub.plan, catalogue),
-                "current_price": (sub.price, sub.currency, sub.interval), "current_id": sub.plan,
-                "options": options_for(sub.plan, sub.currency, catalogue)}
+        return PlanOptions(options=tuple(options_for(sub.plan, sub.currency, catalogue)),
+                           current=catalogue.get(sub.plan), current_name=display_name(sub.plan, catalogue),
+                           current_price=(sub.price, sub.currency, sub.interval), current_id=sub.plan)
 
 
 def _target(sub, plan_id: str) -> Plan:
@@ -54,10 +55,11 @@ def _target(sub, plan_id: str) -> Plan:
 def _ensure_stripe_plan(gateway, plan: Plan) -> str:
     return gateway.ensure_plan(stripe_plan_id(plan.id, plan.price, plan.currency, plan.interval),
                                plan.price, plan.currency, plan.interval,
-                               product_name=f"{load_policy().brand} {plan.id}")
+                               product_name=f"{current().policy().brand} {plan.id}")
 
 
-def preview_plan_change(email: str, plan_id: str, *, at: datetime, gateway=None, engine: Engine | None = None) -> dict:
+def preview_plan_change(email: str, plan_id: str, *, at: datetime, gateway=None,
+                        engine: Engine | None = None) -> PlanQuote:
     """What Stripe says the change costs if made at `at` (the moment the customer is quoted,
     which their offer keeps): the prorated charge (positive) or credit (negative) for the rest
     of the period, and the next invoice's total."""
@@ -65,24 +67,26 @@ def preview_plan_change(email: str, plan_id: str, *, at: datetime, gateway=None,
         sub = repository.find_customer(session, email).subscription
         plan = _target(sub, plan_id)
         stripe_subscription, current_plan = sub.stripe_id, sub.plan
-    gateway = gateway or StripeGateway.from_settings()
+    gateway = gateway or current().gateway()
     preview = gateway.preview_plan_change(stripe_subscription, _ensure_stripe_plan(gateway, plan), proration_date=at)
     # A trialing subscription (and localstripe's) has no proration lines: nothing is
     # charged or credited for the current period, only the next invoice changes.
     prorated = sum(line["amount"] for line in preview["lines"] if line.get("proration"))
-    return {"plan": plan, "from_plan": current_plan, "prorated": prorated, "next_invoice": max(preview["amount_due"], 0),
-            "currency": plan.currency,
-            "direction": "charge" if prorated > 0 else "credit" if prorated < 0 else "none"}
+    return PlanQuote(plan=plan, from_plan=current_plan, prorated=prorated, next_invoice=max(preview["amount_due"], 0),
+                     currency=plan.currency,
+                     direction=(Direction.CHARGE if prorated > 0 else Direction.CREDIT if prorated < 0
+                                else Direction.NONE))
 
 
-def change_plan(email: str, plan_id: str, *, consent: str | None, gateway=None, engine: Engine | None = None) -> dict:
+def change_plan(email: str, plan_id: str, *, consent: str | None, gateway=None,
+                engine: Engine | None = None) -> PlanChangeResult:
     """Move the subscription to `plan_id` through the ledger, on the customer's accepted offer
     `consent`, exactly as quoted: prorated at the moment of the quote (the offer's `made_at`),
     and only while the subscription is still the one quoted (status "outdated" otherwise, and
     nothing moves). The movement is keyed by that offer, so a retry changes once and a later
     change back and forth is a change of its own."""
-    engine = engine or get_engine()
-    gateway = gateway or StripeGateway.from_settings()
+    engine = engine or current().engine()
+    gateway = gateway or current().gateway()
     with unit_of_work(engine) as session:
         customer = repository.find_customer(session, email)
         offers.require_accepted(session, consent, kind=OfferKind.PLAN_CHANGE, customer=customer, plan_id=plan_id)
@@ -96,14 +100,15 @@ def change_plan(email: str, plan_id: str, *, consent: str | None, gateway=None, 
                               .with_for_update().execution_options(populate_existing=True)).scalar_one()
         key = f"plan-{sub.id}-{sub.plan}-to-{plan.id}-{consent}"
         if _changed_since_quoted(session, offer, sub, key):
-            return {"status": "outdated", "plan": plan, "error": None}
+            return PlanChangeResult(PlanChangeStatus.OUTDATED, plan)
         ledger.record_plan_change(session, customer_id=customer.id, key=key, params={
             "stripe_subscription": sub.stripe_id, "stripe_plan": stripe_plan, "subscription_id": sub.id,
             "plan_id": plan.id, "price": plan.price, "currency": plan.currency, "interval": plan.interval,
             "proration_date": offer.made_at.isoformat()})
     entry = ledger.execute(engine, gateway, key)
-    status = {LedgerStatus.SUCCEEDED: "changed", LedgerStatus.FAILED: "not_allowed"}.get(entry.status, "pending")
-    return {"status": status, "plan": plan, "error": entry.error}
+    status = {LedgerStatus.SUCCEEDED: PlanChangeStatus.CHANGED,
+              LedgerStatus.FAILED: PlanChangeStatus.NOT_ALLOWED}.get(entry.status, PlanChangeStatus.PENDING)
+    return PlanChangeResult(status, plan, entry.error)
 
 
 def _changed_since_quoted(session, offer: models.Offer, sub: models.Subscription, key: str) -> bool:

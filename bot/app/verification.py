@@ -18,11 +18,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, select
 from sqlalchemy.engine import Engine
 
+from bot.app.dependencies import current
 from bot.core import messages
 from bot.core.policy import Policy
 from bot.db import models
 from bot.db.session import unit_of_work
-from bot.email.mailer import send_mail
 from bot.settings import load_policy, settings
 
 
@@ -90,7 +90,7 @@ def send_code(client: Client, email: str, *, now: datetime, engine: Engine | Non
             expires_at=now + timedelta(minutes=policy.code_ttl_minutes), attempts=0))
     if exists:
         subject, body = messages.code_mail(policy.brand, code, policy.code_ttl_minutes)
-        send_mail(email, subject, body, sender=policy.support_email)
+        current().send_mail(email, subject, body, sender=policy.support_email)
     return CodeRequest()
 
 

@@ -25,7 +25,7 @@ from bot.core.domain import Outcome
 from bot.core.statuses import FINISHED, UNFINISHED, LedgerStatus, MovementKind
 from bot.db import models
 from bot.db.session import unit_of_work
-from bot.notify.conversations import ConversationError
+from bot.notify.rasa_api import ConversationError
 
 log = logging.getLogger(__name__)
 

@@ -125,7 +125,7 @@ def dialogue_order(intents: Sequence[str | None]) -> list[int]:
     questions first, as asked; then each request that acts on the account, with the follow-ups
     asked right after it ("can I get a refund, and how much is the fee?"). The assistant's offer
     is then the last thing it says, where the customer's next message can answer it (a yes
-    answers only the turn just before it, actions/consent.py) and the help widget shows its
+    answers only the turn just before it, actions/offer_turns.py) and the help widget shows its
     buttons (those of the last message)."""
     questions: list[int] = []
     acting: list[int] = []

@@ -106,7 +106,7 @@ class Decision:
     facts: dict = field(default_factory=dict)  # the arithmetic and dates shown to agents
 
     def contract_json(self) -> dict:
-        """The keys fixed by contracts.md section 3."""
+        """The keys fixed by docs/contracts.md section 3."""
         return {
             "rule": self.rule,
             "outcome": self.outcome.value,

@@ -36,7 +36,8 @@ def mismatch_note(*, amount: int | None, on: date | None, charge_amount: int, ch
 def decision_for_customer(result: Mapping, *, window_hours: int, reader: Reader, now: datetime,
                           asked_for_money: bool = True) -> str:
     """The rules' decision in the customer's terms: their payment by amount and day, never an
-    id; their money and dates as they write them. `result` is bot.app.refunds.assess_refund's.
+    id; their money and dates as they write them. `result` is the plain form of a refund decision
+    (bot/app/results.py, RefundDecision.as_json).
     A customer who only reported a problem (`asked_for_money` false) is not told what is not
     refunded: for R6 that leaves only a known issue, or nothing."""
     rule, facts, currency = result["rule"], result.get("facts") or {}, result["currency"]

@@ -1,6 +1,6 @@
 """Support hours (policy: support_days, support_open, support_close in UTC, "24:00" for
-midnight): whether a
-person can answer now, and when one next can. Pure functions of the policy and `now`."""
+midnight): when a person next answers (`now` while one is answering). Pure functions of the
+policy and `now`."""
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
@@ -25,10 +25,6 @@ def _clock(text: str) -> time:
         return time.fromisoformat(text)
     except ValueError:
         raise ValueError(f"support hours: {text!r} is not HH:MM") from None
-
-
-def is_open(now: datetime, policy) -> bool:
-    return next_opening(now, policy) == now
 
 
 def next_opening(now: datetime, policy) -> datetime:

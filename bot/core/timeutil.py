@@ -22,8 +22,3 @@ def parse_utc(value: object) -> datetime:
         return parsed.replace(tzinfo=timezone.utc)
     return parsed.astimezone(timezone.utc)
 
-
-def human_time(moment: datetime) -> str:
-    """'Tuesday 24 November at 14:00 UTC': a deadline a customer reads in a chat."""
-    moment = moment.astimezone(timezone.utc)
-    return f"{moment:%A} {moment.day} {moment:%B} at {moment:%H:%M} UTC"

@@ -4,7 +4,7 @@ channel their conversation came from.
 Every message is also appended to the Rasa conversation, so the transcript and the
 widget show it, and noted on the conversation's row, which is what open widgets and
 console pages watch; an email conversation also gets a reply in its thread, and a web-chat
-customer who has left gets a person's answer by email (bot/notify/followups.py).
+customer who has left gets a person's answer by email (bot/notify/missed_replies.py).
 """
 from __future__ import annotations
 
@@ -17,11 +17,11 @@ from sqlalchemy.engine import Engine
 
 from bot.clock import now_utc
 from bot.core.conversation_ids import slack_recipient
-from bot.db import conversations as activity
+from bot.db import activity
 from bot.db.session import unit_of_work
 from bot.email.channel import send_in_thread
-from bot.notify.conversations import ConversationError, RasaConversations
-from bot.notify.followups import follow_up_if_away
+from bot.notify.rasa_api import ConversationError, RasaConversations
+from bot.notify.missed_replies import follow_up_if_away
 from bot.settings import load_policy, settings
 
 

@@ -56,7 +56,8 @@ class MirrorCollector:
                 movements.add_metric([kind, status], count)
             for kind, currency, total in session.execute(
                     select(ledger.kind, ledger.currency, func.sum(ledger.amount))
-                    .where(ledger.status == LedgerStatus.SUCCEEDED, ledger.amount > 0).group_by(ledger.kind, ledger.currency)):
+                    .where(ledger.status == LedgerStatus.SUCCEEDED, ledger.amount > 0).group_by(ledger.kind,
+                                                                                                ledger.currency)):
                 moved.add_metric([kind, currency or ""], int(total))
             for kind, status, count in session.execute(
                     select(models.ReviewCase.kind, models.ReviewCase.status, func.count())

@@ -1,6 +1,6 @@
 """The action server runs each action call in a bounded pool of threads, off its event loop.
 
-rasa-sdk calls a synchronous `run` on its event loop (pitfalls.md), and our actions are
+rasa-sdk calls a synchronous `run` on its event loop (docs/pitfalls.md), and our actions are
 synchronous: a refund waiting up to STRIPE_TIMEOUT_SECONDS on Stripe, or the ledger's
 `time.sleep` while another caller finishes a movement, stalled every other conversation on
 the action server. Here rasa-sdk's executor hands each call to a thread of its own, so a slow

@@ -1,4 +1,4 @@
-"""The `bot` command (contracts.md section 3): every command and its arguments, in one place.
+"""The `bot` command (docs/contracts.md section 3): every command and its arguments, in one place.
 
 Errors are one line on stderr, never a traceback. Each command names the function that
 runs it as "module:function", imported only when that command runs: `bot decide` and

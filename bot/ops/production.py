@@ -64,8 +64,8 @@ def drop_databases(services: Services) -> None:
 
 # As in deploy/nginx.conf. X-Forwarded-For tells the servers a request was relayed (their
 # /metrics then want METRICS_TOKEN) and, with the caller's address appended to what a relay
-# such as the widget named, whom the REST channel's per-address limit counts; HTTP/1.1 with Upgrade passed on carries the socket.io
-# channel's websockets, and a socket.io client keeps to one replica (`rasa_sockets`):
+# such as the widget named, whom the REST channel's per-address limit counts; HTTP/1.1 with Upgrade
+# passed on carries the socket.io channel's websockets, and a socket.io client keeps to one replica (`rasa_sockets`):
 # engine.io sessions live in one process, and clients start by polling. The Host passed on keeps its
 # port ($http_host): the socket.io channel compares a page's Origin with it.
 PROXYING = """  map $http_upgrade $connection_upgrade { default upgrade; '' close; }

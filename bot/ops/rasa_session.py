@@ -2,7 +2,7 @@
 that an offer never crosses into a new session and a conversation a person is chatting in
 stays paused. Installed by bot/ops/rasa_patches.py, with the other changes to Rasa.
 
-- Rasa's session start clears a pause (pitfalls.md), so a session that expires in the middle
+- Rasa's session start clears a pause (docs/pitfalls.md), so a session that expires in the middle
   of a long live hand-off would have the assistant answer over the agent. Whether a person is
   chatting is the app database's to say (`bot.app.handoff.is_live`), asked at every session
   start, a brand-new conversation included (an in-memory tracker lost with a restart is one).
@@ -11,7 +11,7 @@ stays paused. Installed by bot/ops/rasa_patches.py, with the other changes to Ra
   as over, so the customer's next message starts another one, whose start asks again: the
   assistant is back as soon as the database answers, not an hour later when the session
   would have expired.
-- An offer is answered only in the turn right after the one that made it (actions/consent.py),
+- An offer is answered only in the turn right after the one that made it (actions/offer_turns.py),
   and a new session has no such turn: its token, and a "shall I look again?", stay behind.
 
 This was a custom `action_session_start` on the action server: a second action call on every

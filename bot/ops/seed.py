@@ -1,4 +1,4 @@
-"""Seed files (contracts.md section 2): validate everything, then write.
+"""Seed files (docs/contracts.md section 2): validate everything, then write.
 
 `parse_seed` is pure: it turns YAML text into plain data or raises SeedError naming
 the customer and field (`parse_canned_replies` likewise for the replies agents reuse, an

@@ -13,7 +13,7 @@ import re
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.core.follow_ups import NO_TOPIC
+from bot.core.topic_answers import NO_TOPIC
 from tests.conversations.conversation_set import MOVED, OFFERS, TEMPLATE, Turn
 from tests.conversations.observe import Changes
 from tests.conversations.talk import Reply

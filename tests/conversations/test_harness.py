@@ -59,7 +59,8 @@ def test_a_wrong_file_is_refused_with_its_reason(tmp_path, body, problem):
 
 def test_a_fallback_is_seen_in_the_words_the_actions_or_an_email_left_unanswered():
     assert is_fallback(Reply("Sorry, I didn't understand that."), [], NOTHING)
-    assert is_fallback(Reply("Something new"), [{"event": "bot", "metadata": {"utter_action": "utter_please_rephrase"}}],
+    assert is_fallback(Reply("Something new"),
+                       [{"event": "bot", "metadata": {"utter_action": "utter_please_rephrase"}}],
                        NOTHING)
     # the fallback action answering from the terms is an answer, not a fallback
     assert not is_fallback(Reply("From our terms, section 7 (Acceptable Use Policy): ..."),

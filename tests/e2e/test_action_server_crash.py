@@ -2,7 +2,7 @@
 
 The stack is the one `make run` starts (localstripe, the action server, Rasa), with the
 action server talking to Stripe through a proxy that stops the refund request at the
-exact moment under test (tests/stripe_proxy.py):
+exact moment under test (tests/support/stripe_proxy.py):
 - killed after the ledger row was claimed, before Stripe saw the refund;
 - killed after Stripe made the refund, before the ledger recorded it;
 - Stripe silent past the action server's timeout (no kill): the customer is told plainly.
@@ -29,7 +29,7 @@ from bot.billing.ledger import CLAIM_LEASE
 from bot.clock import now_utc
 from bot.db import models
 from bot.db.session import make_engine, unit_of_work
-from bot.notify.conversations import RasaConversations
+from bot.notify.rasa_api import RasaConversations
 from bot.ops.model import ensure_model
 from bot.ops.processes import BIN, Stack, free_port
 from bot.ops.runner import action_server_command, seed, stack_environment, start_assistant, start_localstripe

@@ -68,7 +68,8 @@ def test_an_action_call_without_the_secret_is_refused(action_server):
     assert http("POST", f"{action_server}/webhook", ACTION_CALL) == (401, {"error": "unauthorized"})
 
 
-@pytest.mark.parametrize("presented", ["", "attacks-action-server-secreT", SECRET + " ", "x" * 500, "dev-only-action-server-secret"])
+@pytest.mark.parametrize("presented",
+                         ["", "attacks-action-server-secreT", SECRET + " ", "x" * 500, "dev-only-action-server-secret"])
 def test_an_action_call_with_a_wrong_secret_is_refused(action_server, presented):
     status, _ = http("POST", f"{action_server}/webhook", ACTION_CALL, {HEADER: presented})
     assert status == 401

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from bot.app.identity import issue_customer_token
 from bot.db import models
 from bot.db.session import unit_of_work
-from bot.notify.conversations import RasaConversations
+from bot.notify.rasa_api import RasaConversations
 from tests.support.console_client import Agent
 from tests.support.e2e_stack import SECRET, goes_quiet, mirror, say, stripe_refunds, texts
 

@@ -56,7 +56,8 @@ def test_a_customer_waiting_live_appears_in_the_queue_by_itself(live, browser): 
     assert browser.find_element(By.CSS_SELECTOR, f"tr[data-case='{case_id}'] .badge.live").text.startswith(
         "Waiting live")
     assert browser.find_element(By.TAG_NAME, "body").get_attribute("data-alerts") != alerts  # it rang
-    assert ["A customer is waiting for a person", f"Case #{case_id}"] in browser.execute_script("return window.notified")
+    assert ["A customer is waiting for a person",
+            f"Case #{case_id}"] in browser.execute_script("return window.notified")
     screenshot(browser, "console-08-waiting-live")
 
     browser.set_window_size(375, 812)

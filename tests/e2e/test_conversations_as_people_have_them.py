@@ -164,7 +164,7 @@ def test_closing_a_case_during_a_live_chat_hands_the_customer_back(live):
 
 
 def live_transcript_lines(live, sender: str) -> list[str]:
-    from bot.notify.conversations import RasaConversations
+    from bot.notify.rasa_api import RasaConversations
     return [line["text"] for line in RasaConversations(live.urls["rasa"], live.env["RASA_AUTH_TOKEN"])
             .transcript(sender)]
 

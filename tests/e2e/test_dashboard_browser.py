@@ -66,7 +66,8 @@ def expected(live, channel: str = "") -> tuple[dict, dict]:
                 money[key][0] += 1
                 money[key][1] += entry.amount
     engine.dispose()
-    return {"conversations": str(len(ids)), "escalated": f"{len(escalated)} of {len(ids)} conversation{'s' if len(ids) != 1 else ''}",
+    return {"conversations": str(len(ids)),
+            "escalated": f"{len(escalated)} of {len(ids)} conversation{'s' if len(ids) != 1 else ''}",
             "escalation_rate": f"{len(escalated) / len(ids) * 100:.1f} %" if ids else "–",
             "ratings": str(len(ratings)),
             "satisfaction": f"{sum(ratings) / len(ratings):.1f} / 5" if ratings else "–",
@@ -122,7 +123,8 @@ def test_the_dashboards_numbers_are_the_databases(live, browser):  # noqa: F811
     rows = list(csv.DictReader(io.StringIO(download.text)))
     assert len(rows) == 31 and sum(int(r["conversations"]) for r in rows) == int(figures["conversations"])
     paid = round(sum(float(r.get("refunds_usd") or 0) for r in rows) * 100)
-    assert paid == sum(total for (kind, _, currency), (_, total) in money.items() if (kind, currency) == ("refund", "usd"))
+    assert paid == sum(total for (kind, _, currency), (_, total) in money.items()
+                       if (kind, currency) == ("refund", "usd"))
 
     browser.set_window_size(375, 812)
     browser.get(f"{console}/dashboard")

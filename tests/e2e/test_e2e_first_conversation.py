@@ -83,7 +83,8 @@ def test_outside_the_window_the_customer_is_told_why_and_nothing_moves(live):
     engine = mirror(live)
     with unit_of_work(engine) as session:
         dan = session.execute(select(models.Customer).where(models.Customer.email == "dan@example.com")).scalar_one()
-        moved = session.execute(select(models.LedgerEntry).where(models.LedgerEntry.customer_id == dan.id)).scalars().all()
+        moved = session.execute(
+            select(models.LedgerEntry).where(models.LedgerEntry.customer_id == dan.id)).scalars().all()
         rules = [d.rule for d in session.execute(
             select(models.DecisionRecord).where(models.DecisionRecord.customer_id == dan.id)).scalars()]
     assert moved == [] and rules == ["R3"]

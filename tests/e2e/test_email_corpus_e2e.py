@@ -82,7 +82,8 @@ def test_no_mail_opens_a_case_unless_it_asks_for_one(live):
 def test_a_day_of_the_month_counts_from_when_the_mail_was_written(live):
     charged = charge_of(live, "ch_vera_1").created
     suffix = {1: "st", 2: "nd", 3: "rd", 21: "st", 22: "nd", 23: "rd", 31: "st"}.get(charged.day, "th")
-    body = f"Hello,\n\nI was charged $49 on the {charged.day}{suffix} although I had cancelled. Can I get a refund?\n\n" \
+    body = f"Hello,\n\nI was charged $49 on the {charged.day}{suffix} although I had cancelled. " \
+           "Can I get a refund?\n\n" \
            "Thank you,\nVera\n"
     raw = (f"From: Vera Holm <{CUSTOMER}>\r\nTo: support@grouptrack.example\r\nSubject: Charged\r\n"
            f"Message-ID: <vera-date-{uuid.uuid4().hex[:8]}@mail.example>\r\nDate: {format_datetime(now_utc())}\r\n"

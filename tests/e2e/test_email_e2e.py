@@ -150,7 +150,8 @@ def test_bot_email_try_talks_to_the_channel(live):
     import sys
 
     from bot.settings import ROOT
-    result = subprocess.run([sys.executable, "-m", "bot", "email-try", "tess@example.org", "How long is the free trial?"],
+    result = subprocess.run([sys.executable, "-m", "bot", "email-try", "tess@example.org",
+                             "How long is the free trial?"],
                             cwd=ROOT, env={**live.env}, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0 and "HTTP 200" in result.stdout, result.stdout + result.stderr
     assert "12-day trial" in plain_text(live.smtp.to("tess@example.org")[-1])

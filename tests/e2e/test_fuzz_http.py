@@ -67,7 +67,8 @@ def test_rest_channel_answers_any_body_and_refused_ones_never_reach_the_bot(live
 
 
 @LIVE
-@given(raw=raw_bodies, content_type=st.sampled_from(["application/json", "text/plain", "application/x-www-form-urlencoded"]))
+@given(raw=raw_bodies,
+       content_type=st.sampled_from(["application/json", "text/plain", "application/x-www-form-urlencoded"]))
 def test_rest_channel_refuses_bytes_that_are_not_a_message(live, raw, content_type):
     reply = requests.post(f"{live.urls['rasa']}/webhooks/rest/webhook", data=raw,
                           headers={"Content-Type": content_type}, timeout=60)

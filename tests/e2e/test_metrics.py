@@ -28,7 +28,8 @@ def samples(engine=None) -> dict:
 
 def test_decisions_money_and_cases_come_from_the_database(live_engine, gateway):
     ana = assess_refund("ana@example.com", "late_cancellation", now=DEMO_NOW, engine=live_engine)
-    carry_out_refund(ana["decision_id"], email="ana@example.com", consent=accepted_offer(live_engine, "ana@example.com", decision_id=ana["decision_id"]), now=DEMO_NOW,
+    carry_out_refund(ana.decision_id, email="ana@example.com",
+                     consent=accepted_offer(live_engine, "ana@example.com", decision_id=ana.decision_id), now=DEMO_NOW,
                      gateway=gateway, engine=live_engine)
     assess_refund("ben@example.com", "late_cancellation", now=DEMO_NOW, engine=live_engine)  # R2: a case
     seen = samples(live_engine)

@@ -14,7 +14,8 @@ SECRET = "dev-only-customer-token-secret-change-me"
 
 
 @pytest.mark.parametrize("body, status", [
-    ([], 400), ("hi", 400), ({"message": "hi"}, 400), ({"sender": "a b", "message": "hi"}, 400), ({"sender": "s1\n", "message": "hi"}, 400),
+    ([], 400), ("hi", 400), ({"message": "hi"}, 400), ({"sender": "a b", "message": "hi"}, 400),
+    ({"sender": "s1\n", "message": "hi"}, 400),
     ({"sender": "x" * 65, "message": "hi"}, 400), ({"sender": "s1", "message": 7}, 400),
     ({"sender": "s1", "message": "  "}, 400), ({"sender": "s1", "message": "x" * (MAX_MESSAGE + 1)}, 413),
     ({"sender": "s1", "message": "hi", "metadata": {"customer_token": "t", "input_channel": "slack"}}, 400),

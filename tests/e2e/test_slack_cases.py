@@ -65,7 +65,8 @@ def test_an_announced_case_is_approved_from_slack_once(live, slack):
     body = click_body("approve_case", case.id, response_url=f"{slack.url}/response/pia")
 
     forged = requests.post(url, data=body, headers=signed(body, "not-the-secret"), timeout=10)
-    stale = requests.post(url, data=body, headers=signed(body, SLACK_SIGNING_SECRET, int(time.time()) - 400), timeout=10)
+    stale = requests.post(url, data=body, headers=signed(body, SLACK_SIGNING_SECRET, int(time.time()) - 400),
+                          timeout=10)
     assert (forged.status_code, stale.status_code) == (401, 401)
     assert stripe_refunds(live, charge_of(live, "ch_pia_1").stripe_id) == []
 

@@ -43,7 +43,7 @@ class RecordingNotifier:
 
 def case_of(engine, email: str, reason: str, conversation: str, now=DEMO_NOW) -> int:
     return assess_refund(email, reason, now=now, channel="rest", conversation_id=conversation,
-                         engine=engine)["case_id"]
+                         engine=engine).case_id
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from bot.app import verification
 from bot.app.chats import Chats
 from bot.app.identity import issue_customer_token
 from bot.app.verification import Client
-from bot.db import conversations, models
+from bot.db import activity, models
 from bot.db.session import unit_of_work
 from bot.settings import load_policy
 from bot.web.widget.app import make_app
@@ -77,7 +77,7 @@ def test_the_widget_reaches_no_email_thread_and_no_rest_clients_conversation(app
         ])
         assert statuses == [403] * 7 and rasa.sent == [], (conversation, statuses)
         with unit_of_work(app_database) as session:
-            row = conversations.find(session, conversation)
+            row = activity.find(session, conversation)
             assert (row.widget, row.email, row.widget_seen_at) == (False, None, None)
 
 
@@ -109,7 +109,7 @@ def rest_outcomes(requests) -> list:
 
 
 def test_a_rest_client_reaches_no_other_channels_conversation(app_database):
-    from bot.notify.conversations import RasaConversations
+    from bot.notify.rasa_api import RasaConversations
     noted(app_database, "U012AB3CD", "slack")
     noted(app_database, "0f3c2b1a9d8e7f6a5b4c3d2e1f0a9b8c", "socketio")
     widget_chat = "0f8b7c2e-4a1d-4c1e-9a77-2b0c5f1d9e10"
@@ -145,7 +145,7 @@ def test_a_conversations_proven_address_never_changes(app_database):
             verified_at=DEMO_NOW))
     chats.widget_seen("widget-chat-0000000001", now=DEMO_NOW, token=issue_customer_token("mallory@example.net"))
     with unit_of_work(app_database) as session:
-        assert conversations.known_email(session, "widget-chat-0000000001") == "ana@example.com"
+        assert activity.known_email(session, "widget-chat-0000000001") == "ana@example.com"
 
 
 # --- a mail that cannot be read keeps its token -------------------------------------------------

@@ -33,7 +33,7 @@ class RecordingNotifier:
 
 def ben_asks(engine, conversation: str) -> int:
     return assess_refund("ben@example.com", "late_cancellation", now=DEMO_NOW, channel="rest",
-                         conversation_id=conversation, engine=engine)["case_id"]
+                         conversation_id=conversation, engine=engine).case_id
 
 
 def ben_charge(session) -> models.Charge:
@@ -159,7 +159,8 @@ def test_an_upgrade_keeps_working_with_two_cases_already_open_on_one_charge(tmp_
         for conversation in ("old-1", "old-2"):
             decision = conn.exec_driver_sql(
                 "INSERT INTO decisions (customer_id, charge_id, rule, reason, outcome, now, base, fee, refund, credit, "
-                "currency, requires_cancellation, explanation, facts, policy, executed, recorded_at) VALUES (?, ?, 'R2', "
+                "currency, requires_cancellation, explanation, facts, policy, executed, recorded_at) "
+                "VALUES (?, ?, 'R2', "
                 "'late_cancellation', 'review_refund', '2026-11-22 12:00:00', 1, 0, 1, 0, 'usd', 0, '', '{}', '{}', "
                 "'{}', '2026-11-22 12:00:00')", ids).lastrowid
             conn.exec_driver_sql(
@@ -169,6 +170,7 @@ def test_an_upgrade_keeps_working_with_two_cases_already_open_on_one_charge(tmp_
                 (f"conversation:{conversation}:x", decision))
     upgrade(url)
     with unit_of_work(engine) as session:
-        charges = [c.charge_id for c in session.execute(select(models.ReviewCase).order_by(models.ReviewCase.id)).scalars()]
+        charges = [c.charge_id
+                   for c in session.execute(select(models.ReviewCase).order_by(models.ReviewCase.id)).scalars()]
         assert charges == [ids[1], None]
     engine.dispose()

@@ -87,9 +87,9 @@ def said_yes(engine, offer: models.Offer, email: str, *, at) -> str:
 def r1_offered(engine, conversation: str = "ana-widget") -> tuple[dict, models.Offer]:
     decision = assess_refund("ana@example.com", "late_cancellation", now=DEMO_NOW, channel="rest",
                              conversation_id=conversation, engine=engine)
-    assert (decision["rule"], decision["refund"], decision["requires_cancellation"]) == ("R1", 4655, True)
+    assert (decision.rule, decision.refund, decision.requires_cancellation) == ("R1", 4655, True)
     return decision, offer_made(engine, "ana@example.com", conversation, at=DEMO_NOW, kind=OfferKind.REFUND,
-                                decision_id=decision["decision_id"], amount=4655, currency="usd")
+                                decision_id=decision.decision_id, amount=4655, currency="usd")
 
 
 def an_agents_refund_of(engine, gateway, external_id: str, amount: int, *, paid: bool) -> None:
@@ -107,11 +107,11 @@ def test_a_yes_after_an_agent_refunded_the_payment_elsewhere_moves_nothing(live_
     decision, offer = r1_offered(live_engine)
     an_agents_refund_of(live_engine, gateway, "ch_ana_2", 1000, paid=paid)
     yes = said_yes(live_engine, offer, "ana@example.com", at=DEMO_NOW + timedelta(minutes=2))
-    result = carry_out_refund(decision["decision_id"], email="ana@example.com", consent=yes,
+    result = carry_out_refund(decision.decision_id, email="ana@example.com", consent=yes,
                               now=DEMO_NOW + timedelta(minutes=2), gateway=gateway, engine=live_engine)
-    assert result["status"] == "changed" and not result["canceled"]
-    assert not NOT_FOR_CUSTOMERS.search(result["message"]), result["message"]
-    assert "haven't cancelled or refunded anything" in result["message"]
+    assert result.status == "changed" and not result.canceled
+    assert not NOT_FOR_CUSTOMERS.search(result.message), result.message
+    assert "haven't cancelled or refunded anything" in result.message
     # Nothing of the offer was recorded, so nothing is left for the reconciler to carry out.
     assert ledger_rows(live_engine) == [("refund", "succeeded" if paid else "pending")]
     reconcile(live_engine, gateway, now=now_utc() + timedelta(hours=1))
@@ -127,7 +127,7 @@ def test_a_cancellation_left_alone_by_a_refused_yes_is_never_carried_out(live_en
     with unit_of_work(live_engine) as session:
         sub = session.merge(subscription_of(live_engine, "ana@example.com"))
         ledger.record_cancellation(session, subscription=sub, at_period_end=False,
-                                   decision_id=decision["decision_id"], key="cancel-now-left-alone")
+                                   decision_id=decision.decision_id, key="cancel-now-left-alone")
     reconcile(live_engine, gateway, now=now_utc() + timedelta(hours=1))
     assert ledger_rows(live_engine) == [("cancel", "failed")]
     assert gateway.subscription(subscription_of(live_engine, "ana@example.com").stripe_id)["status"] != "canceled"
@@ -137,11 +137,11 @@ def test_a_cancellation_left_alone_by_a_refused_yes_is_never_carried_out(live_en
 def test_repeating_the_yes_after_the_refund_reports_it_and_moves_nothing_more(live_engine, gateway):
     decision, offer = r1_offered(live_engine)
     yes = said_yes(live_engine, offer, "ana@example.com", at=DEMO_NOW)
-    first = carry_out_refund(decision["decision_id"], email="ana@example.com", consent=yes, now=DEMO_NOW,
+    first = carry_out_refund(decision.decision_id, email="ana@example.com", consent=yes, now=DEMO_NOW,
                              gateway=gateway, engine=live_engine)
-    again = carry_out_refund(decision["decision_id"], email="ana@example.com", consent=yes, now=DEMO_NOW,
+    again = carry_out_refund(decision.decision_id, email="ana@example.com", consent=yes, now=DEMO_NOW,
                              gateway=gateway, engine=live_engine)
-    assert first["status"] == again["status"] == "refunded" and first["refund_id"] == again["refund_id"]
+    assert first.status == again.status == "refunded" and first.refund_id == again.refund_id
     assert sorted(ledger_rows(live_engine)) == [("cancel", "succeeded"), ("refund", "succeeded")]
 
 
@@ -153,17 +153,17 @@ def test_a_failed_cancellation_in_an_r1_yes_is_told_and_followed_up_not_left_wai
         session.execute(select(models.Subscription).join(models.Customer)
                         .where(models.Customer.email == "ana@example.com")).scalar_one().stripe_id = "sub_gone"
     yes = said_yes(live_engine, offer, "ana@example.com", at=DEMO_NOW)
-    result = carry_out_refund(decision["decision_id"], email="ana@example.com", consent=yes, now=DEMO_NOW,
+    result = carry_out_refund(decision.decision_id, email="ana@example.com", consent=yes, now=DEMO_NOW,
                               gateway=gateway, engine=live_engine)
-    assert result["status"] == "failed" and not result["canceled"]
-    assert not NOT_FOR_CUSTOMERS.search(result["message"]), result["message"]
-    assert "couldn't cancel your subscription" in result["message"] and "haven't refunded" in result["message"]
-    assert result["case_kind"] == CaseKind.TICKET and result["case_id"]
+    assert result.status == "failed" and not result.canceled
+    assert not NOT_FOR_CUSTOMERS.search(result.message), result.message
+    assert "couldn't cancel your subscription" in result.message and "haven't refunded" in result.message
+    assert result.case.case_kind == CaseKind.TICKET and result.case_id
     assert ledger_rows(live_engine) == [("cancel", "failed"), ("refund", "failed")]  # nothing left waiting
     assert cases_of(live_engine, "ana@example.com") == [(CaseKind.TICKET, "open")]
     with unit_of_work(live_engine) as session:
-        ticket = session.get(models.ReviewCase, result["case_id"])
-        assert (ticket.conversation_id, ticket.decision_id) == ("ana-cancel-fails", decision["decision_id"])
+        ticket = session.get(models.ReviewCase, result.case_id)
+        assert (ticket.conversation_id, ticket.decision_id) == ("ana-cancel-fails", decision.decision_id)
     reconcile(live_engine, gateway, now=now_utc() + timedelta(hours=1))
     assert not gateway.client.refunds.list(params={"charge": charge_of(live_engine, "ch_ana_2").stripe_id}).data
 
@@ -174,16 +174,16 @@ def test_a_later_yes_on_a_payment_whose_refund_failed_cancels_nothing(live_engin
     with unit_of_work(live_engine) as session:
         session.merge(subscription_of(live_engine, "ana@example.com")).stripe_id = "sub_gone"
     yes = said_yes(live_engine, offer, "ana@example.com", at=DEMO_NOW)
-    assert carry_out_refund(decision["decision_id"], email="ana@example.com", consent=yes, now=DEMO_NOW,
-                            gateway=gateway, engine=live_engine)["status"] == "failed"
+    assert carry_out_refund(decision.decision_id, email="ana@example.com", consent=yes, now=DEMO_NOW,
+                            gateway=gateway, engine=live_engine).status == "failed"
     with unit_of_work(live_engine) as session:  # Stripe finds the subscription again; the refund stays failed
         session.merge(subscription_of(live_engine, "ana@example.com")).stripe_id = stripe_id
     again, offer = r1_offered(live_engine, "ana-second")
     yes = said_yes(live_engine, offer, "ana@example.com", at=DEMO_NOW + timedelta(minutes=1))
-    result = carry_out_refund(again["decision_id"], email="ana@example.com", consent=yes,
+    result = carry_out_refund(again.decision_id, email="ana@example.com", consent=yes,
                               now=DEMO_NOW + timedelta(minutes=1), gateway=gateway, engine=live_engine)
-    assert result["status"] == "failed" and not result["canceled"] and result["case_id"]
-    assert not NOT_FOR_CUSTOMERS.search(result["message"]), result["message"]
+    assert result.status == "failed" and not result.canceled and result.case_id
+    assert not NOT_FOR_CUSTOMERS.search(result.message), result.message
     assert gateway.subscription(stripe_id)["status"] != "canceled"
     assert ledger_rows(live_engine) == [("cancel", "failed"), ("refund", "failed")]
 
@@ -215,10 +215,10 @@ def test_a_yes_to_a_quote_made_before_another_chat_switched_plans_changes_nothin
                        amount=0, currency="usd")
     switched = change_plan("dan@example.com", "starter-yearly", gateway=gateway, engine=live_engine,
                            consent=said_yes(live_engine, other, "dan@example.com", at=quoted + timedelta(minutes=1)))
-    assert switched["status"] == "changed"
+    assert switched.status == "changed"
     late_yes = said_yes(live_engine, first, "dan@example.com", at=quoted + timedelta(minutes=2))
     result = change_plan("dan@example.com", "pro-monthly", consent=late_yes, gateway=gateway, engine=live_engine)
-    assert result["status"] == "outdated"
+    assert result.status == "outdated"
     sub = subscription_of(live_engine, "dan@example.com")
     assert sub.plan == "starter-yearly" and gateway.subscription(sub.stripe_id)["plan"].startswith("starter-yearly")
     assert ledger_rows(live_engine) == [("plan_change", "succeeded")]
@@ -234,7 +234,7 @@ def test_a_quote_from_before_a_renewal_is_not_carried_out(live_engine, gateway):
         sub.current_period_start, sub.current_period_end = quoted + timedelta(minutes=1), quoted + timedelta(days=31)
     yes = said_yes(live_engine, offer, "dan@example.com", at=quoted + timedelta(minutes=2))
     assert change_plan("dan@example.com", "pro-monthly", consent=yes, gateway=gateway,
-                       engine=live_engine)["status"] == "outdated"
+                       engine=live_engine).status == "outdated"
     assert ledger_rows(live_engine) == []
 
 
@@ -244,11 +244,11 @@ def test_the_change_is_prorated_at_the_moment_the_preview_quoted(live_engine, lo
     quoted = DEMO_NOW + timedelta(minutes=3, seconds=17)
     preview = preview_plan_change("dan@example.com", "pro-monthly", at=quoted, gateway=recording, engine=live_engine)
     offer = offer_made(live_engine, "dan@example.com", "dan-prorated", at=quoted, kind=OfferKind.PLAN_CHANGE,
-                       plan_id="pro-monthly", from_plan=preview["from_plan"], amount=preview["prorated"],
+                       plan_id="pro-monthly", from_plan=preview.from_plan, amount=preview.prorated,
                        currency="usd")
     yes = said_yes(live_engine, offer, "dan@example.com", at=quoted + timedelta(minutes=5))
     assert change_plan("dan@example.com", "pro-monthly", consent=yes, gateway=recording,
-                       engine=live_engine)["status"] == "changed"
+                       engine=live_engine).status == "changed"
     assert recording.prorated_at == [("preview", quoted), ("change", quoted)]
 
 

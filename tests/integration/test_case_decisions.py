@@ -25,7 +25,7 @@ class RecordingNotifier:
         self.senders.append(sender)
 
 
-def ben_case(engine) -> dict:
+def ben_case(engine):
     return assess_refund("ben@example.com", "late_cancellation", now=DEMO_NOW, channel="rest",
                          conversation_id="conv-ben", engine=engine)
 
@@ -40,7 +40,7 @@ def test_the_queue_is_oldest_first_and_filters(seeded_engine):
 
 
 def test_approving_pays_the_proposal_once_and_tells_the_customer(live_engine, gateway):
-    case_id = ben_case(live_engine)["case_id"]
+    case_id = ben_case(live_engine).case_id
     notifier = RecordingNotifier()
     claim(case_id, "alice", now=DEMO_NOW, engine=live_engine)
     result = decide_case(case_id, "alice", "approve", note="Thanks for letting us know.", now=DEMO_NOW,
@@ -61,7 +61,7 @@ def test_approving_pays_the_proposal_once_and_tells_the_customer(live_engine, ga
 
 
 def test_two_agents_approving_at_once_make_one_refund(live_engine, gateway):
-    case_id = ben_case(live_engine)["case_id"]
+    case_id = ben_case(live_engine).case_id
 
     def approve(agent):
         try:
@@ -78,7 +78,7 @@ def test_two_agents_approving_at_once_make_one_refund(live_engine, gateway):
 
 
 def test_an_adjustment_is_capped_by_what_the_rules_allow(live_engine, gateway):
-    case_id = ben_case(live_engine)["case_id"]
+    case_id = ben_case(live_engine).case_id
     with unit_of_work(live_engine) as session:
         ceiling = allowed_amount(session.get(models.ReviewCase, case_id))
     assert ceiling == 4900  # the whole remaining charge
@@ -100,13 +100,13 @@ def test_the_customer_hears_a_decision_from_the_agent_who_made_it(seeded_engine)
     notifier = RecordingNotifier()
     for conversation, agent in (("conv-gia-1", "alice"), ("conv-gia-2", "slack:ana.k")):
         case_id = assess_refund("gia@example.com", "technical_problem", now=DEMO_NOW,
-                                conversation_id=conversation, engine=seeded_engine)["case_id"]
+                                conversation_id=conversation, engine=seeded_engine).case_id
         decide_case(case_id, agent, "close", note="Fixed.", now=DEMO_NOW, engine=seeded_engine, notifier=notifier)
     assert notifier.senders == ["agent:alice", "support_agent"]
 
 
 def test_a_claimed_case_is_decided_by_its_agent_and_a_denial_moves_nothing(live_engine, gateway):
-    case_id = ben_case(live_engine)["case_id"]
+    case_id = ben_case(live_engine).case_id
     claim(case_id, "alice", now=DEMO_NOW, engine=live_engine)
     with pytest.raises(CaseError, match="claimed by alice"):
         claim(case_id, "bob", now=DEMO_NOW, engine=live_engine)
@@ -123,7 +123,7 @@ def test_a_claimed_case_is_decided_by_its_agent_and_a_denial_moves_nothing(live_
 
 def test_a_credit_is_paid_once_per_period_whichever_case_asks(live_engine, gateway):
     case_id = assess_refund("finn@example.com", "technical_problem", now=DEMO_NOW,
-                            conversation_id="conv-finn", engine=live_engine)["case_id"]
+                            conversation_id="conv-finn", engine=live_engine).case_id
     with pytest.raises(CaseError, match="more than the rules allow"):
         decide_case(case_id, "alice", "adjust", amount=4901, note="x", now=DEMO_NOW, gateway=gateway,
                     engine=live_engine)
@@ -134,13 +134,13 @@ def test_a_credit_is_paid_once_per_period_whichever_case_asks(live_engine, gatew
     # A second case about the same period cannot move money under the first one's key.
     with pytest.raises(CaseError, match=f"case #{case_id}'s credit of 20.42 USD .* already paid by alice"):
         decide_case(assess_refund("finn@example.com", "technical_problem", now=DEMO_NOW,
-                             conversation_id="conv-finn-2", engine=live_engine)["case_id"],
+                             conversation_id="conv-finn-2", engine=live_engine).case_id,
                "alice", "adjust", amount=100, note="x", now=DEMO_NOW, gateway=gateway, engine=live_engine)
 
 
 def test_tickets_and_handoffs_are_closed_not_paid(seeded_engine):
     case_id = request_person(None, now=DEMO_NOW, channel="rest", conversation_id="v",
-                             engine=seeded_engine)["case_id"]
+                             engine=seeded_engine).case_id
     with pytest.raises(CaseError, match="no money to approve"):
         decide_case(case_id, "alice", "approve", note="x", now=DEMO_NOW, engine=seeded_engine)
     result = decide_case(case_id, "alice", "close", note="Answered by phone.", now=DEMO_NOW,

@@ -24,11 +24,11 @@ def test_r2_opens_a_refund_case_with_the_proposal(seeded_engine):
     decision = assess_refund("ben@example.com", "late_cancellation", now=DEMO_NOW, channel="rest",
                              conversation_id="conv-ben", note="I cancelled late, please refund",
                              engine=seeded_engine)
-    assert decision["rule"] == "R2" and decision["case_created"]
+    assert decision.rule == "R2" and decision.case_created
     [case] = cases(seeded_engine)
     assert (case.kind, case.status, case.rule, case.proposed_amount, case.currency) == (
-        "refund", "open", "R2", decision["refund"], "usd")
-    assert case.decision_id == decision["decision_id"]
+        "refund", "open", "R2", decision.refund, "usd")
+    assert case.decision_id == decision.decision_id
     assert case.customer_note == "I cancelled late, please refund"
     assert case.due_at == DEMO_NOW + timedelta(hours=48)
     with unit_of_work(seeded_engine) as session:
@@ -41,16 +41,16 @@ def test_asking_again_in_the_same_conversation_keeps_one_case(seeded_engine):
                           conversation_id="conv-finn", engine=seeded_engine)
     again = assess_refund("finn@example.com", "technical_problem", now=DEMO_NOW + timedelta(minutes=3),
                           conversation_id="conv-finn", engine=seeded_engine)
-    assert first["rule"] == "R5" and first["case_created"] and not again["case_created"]
-    assert again["case_id"] == first["case_id"]
+    assert first.rule == "R5" and first.case_created and not again.case_created
+    assert again.case_id == first.case_id
     [case] = cases(seeded_engine)
-    assert (case.kind, case.proposed_amount) == ("credit", first["credit"])
+    assert (case.kind, case.proposed_amount) == ("credit", first.credit)
 
 
 def test_concurrent_identical_requests_open_one_case(seeded_engine):
     def ask(_):
         return assess_refund("gia@example.com", "technical_problem", now=DEMO_NOW,
-                             conversation_id="conv-gia", engine=seeded_engine)["case_id"]
+                             conversation_id="conv-gia", engine=seeded_engine).case_id
     with ThreadPoolExecutor(max_workers=6) as pool:
         ids = set(pool.map(ask, range(6)))
     assert len(ids) == 1
@@ -63,7 +63,7 @@ def test_automatic_and_no_refund_outcomes_open_no_case(seeded_engine):
                           ("carla@example.com", "unspecified"), ("hal@example.com", "unspecified")]:
         result = assess_refund(email, reason, now=DEMO_NOW, conversation_id=f"c-{email}",
                                engine=seeded_engine)
-        assert "case_id" not in result, (email, result["rule"])
+        assert result.case is None, (email, result.rule)
     assert cases(seeded_engine) == []
 
 
@@ -74,7 +74,7 @@ def test_a_person_is_asked_for_once_per_conversation_even_anonymously(seeded_eng
                            engine=seeded_engine)
     known = request_person("dan@example.com", now=DEMO_NOW, channel="rest", conversation_id="dan-1",
                            engine=seeded_engine)
-    assert anonymous["case_created"] and not again["case_created"] and known["case_created"]
+    assert anonymous.case_created and not again.case_created and known.case_created
     rows = cases(seeded_engine)
     assert [(c.kind, c.customer_id is None) for c in rows] == [("handoff", True), ("handoff", False)]
 
@@ -82,15 +82,17 @@ def test_a_person_is_asked_for_once_per_conversation_even_anonymously(seeded_eng
 def test_a_refund_offer_confirmed_too_late_moves_no_money(seeded_engine):
     decision = assess_refund("ana@example.com", "late_cancellation", now=DEMO_NOW,
                              conversation_id="conv-ana", engine=seeded_engine)
-    assert decision["outcome"] == "auto_refund"
+    assert decision.outcome == "auto_refund"
 
     class NoStripe:
         def __getattr__(self, name):
             raise AssertionError(f"Stripe must not be called ({name})")
 
-    result = carry_out_refund(decision["decision_id"], email="ana@example.com", consent=accepted_offer(seeded_engine, "ana@example.com", decision_id=decision["decision_id"]),
+    result = carry_out_refund(decision.decision_id, email="ana@example.com",
+                              consent=accepted_offer(seeded_engine, "ana@example.com",
+                                                     decision_id=decision.decision_id),
                               now=DEMO_NOW + timedelta(minutes=31), gateway=NoStripe(),
                               engine=seeded_engine)
-    assert result["status"] == "expired" and "expired" in result["message"]
+    assert result.status == "expired" and "expired" in result.message
     with unit_of_work(seeded_engine) as session:
         assert session.execute(select(func.count()).select_from(models.LedgerEntry)).scalar_one() == 0

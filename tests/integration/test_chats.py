@@ -16,9 +16,9 @@ from bot.app.handoff import hand_back, join, request_person, send, typing
 from bot.app.identity import issue_customer_token
 from bot.core.statuses import DECIDABLE, DECIDED
 from bot.core.timeutil import parse_utc
-from bot.db import conversations, models
+from bot.db import activity, models
 from bot.db.session import unit_of_work
-from bot.notify.followups import follow_up_if_away
+from bot.notify.missed_replies import follow_up_if_away
 
 MONDAY = parse_utc("2026-11-23T10:00:00Z")
 SECOND = timedelta(seconds=1)
@@ -46,14 +46,15 @@ def team(seeded_engine):
 
 
 def live_case(engine, email="dan@example.com", conversation="chat-1"):
-    number = request_person(email, now=MONDAY, channel="rest", conversation_id=conversation, engine=engine)["case_id"]
+    number = request_person(email, now=MONDAY, channel="rest", conversation_id=conversation, engine=engine).case_id
     join(number, "alice", now=MONDAY, conversations=Rasa(), engine=engine)
     return number
 
 
 def test_presence_decides_whether_a_persons_answer_is_mailed_once(team, monkeypatch):
     sent = []
-    monkeypatch.setattr("bot.notify.followups.send_mail", lambda to, subject, body, sender: sent.append((to, subject)))
+    monkeypatch.setattr("bot.notify.missed_replies.send_mail",
+                        lambda to, subject, body, sender: sent.append((to, subject)))
     chats = Chats(team)
     chats.widget_seen("chat-1", now=MONDAY, token=issue_customer_token("dan@example.com"))
     away = dict(channel="rest", sender="agent:alice", text="Done.", brand="GroupTrack CRM",
@@ -65,9 +66,9 @@ def test_presence_decides_whether_a_persons_answer_is_mailed_once(team, monkeypa
     assert sent == [("dan@example.com", "Alice Smith replied to you in the GroupTrack CRM chat")]
     chats.widget_seen("chat-2", now=MONDAY)  # a widget that stopped saying so has gone too
     with unit_of_work(team) as session:
-        row = conversations.find(session, "chat-2")
-        assert conversations.customer_present(row, MONDAY + 40 * SECOND)
-        assert not conversations.customer_present(row, MONDAY + 50 * SECOND)
+        row = activity.find(session, "chat-2")
+        assert activity.customer_present(row, MONDAY + 40 * SECOND)
+        assert not activity.customer_present(row, MONDAY + 50 * SECOND)
     assert follow_up_if_away("chat-2", now=MONDAY + timedelta(hours=1), **away) is None  # no address proven
     assert follow_up_if_away("chat-1", now=MONDAY + timedelta(hours=1), **{**away, "sender": "assistant"}) is None
     assert follow_up_if_away("chat-1", now=MONDAY + timedelta(hours=1), **{**away, "channel": "email"}) is None
@@ -101,9 +102,9 @@ def test_a_live_chat_shows_the_person_typing_and_is_rated_once_after_the_hand_ba
         assert (stored.score, stored.comment, stored.case_id) == (4, "Helpful", number)
 
 
-def test_a_copy_goes_only_to_the_address_proven_in_the_conversation(team, monkeypatch):
+def test_a_copy_goes_only_to_the_address_proven_in_the_conversation(team, wire):
     sent = []
-    monkeypatch.setattr("bot.app.chats.send_mail", lambda to, subject, body, sender: sent.append((to, body)))
+    wire(send_mail=lambda to, subject, body, sender: sent.append((to, body)))
     chats = Chats(team)
     lines = [{"who": "customer", "text": "hello", "at": 1795000000.0, "agent": None},
              {"who": "agent", "text": "Hi,\nAlice here", "at": 1795000060.0, "agent": "alice"}]
@@ -122,7 +123,7 @@ def test_a_copy_goes_only_to_the_address_proven_in_the_conversation(team, monkey
 
 
 def test_assign_unassign_and_notes(team):
-    number = request_person("dan@example.com", now=MONDAY, channel="rest", conversation_id="c", engine=team)["case_id"]
+    number = request_person("dan@example.com", now=MONDAY, channel="rest", conversation_id="c", engine=team).case_id
     with pytest.raises(CaseError, match="no agent"):
         assign(number, "alice", "nobody", now=MONDAY, engine=team)
     assign(number, "alice", "bob", now=MONDAY, engine=team)
@@ -145,8 +146,8 @@ def test_assign_unassign_and_notes(team):
 
 def test_search_finds_a_case_by_number_address_name_or_words(team):
     first = request_person("dan@example.com", now=MONDAY, channel="rest", conversation_id="a", note="my invoice",
-                           engine=team)["case_id"]
-    second = request_person("eve@example.com", now=MONDAY, channel="rest", conversation_id="b", engine=team)["case_id"]
+                           engine=team).case_id
+    second = request_person("eve@example.com", now=MONDAY, channel="rest", conversation_id="b", engine=team).case_id
     join(second, "alice", now=MONDAY, conversations=Rasa(), engine=team)
     send(second, "alice", "Your Zebra plan is fine", now=MONDAY, conversations=Rasa(), engine=team)
     with unit_of_work(team) as session:

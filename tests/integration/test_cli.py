@@ -1,4 +1,4 @@
-"""The `bot` command as operators and outside suites use it (contracts.md section 3)."""
+"""The `bot` command as operators and outside suites use it (docs/contracts.md section 3)."""
 from __future__ import annotations
 
 import json

@@ -68,7 +68,8 @@ def test_a_reply_is_threaded_and_stripped_of_the_quote():
 
 
 def test_several_questions_are_found_and_small_talk_left_out():
-    text = "Hi,\n\nHow long is the free trial? And why is there a fee on refunds?\n\nAlso, what plan am I on.\n\nThanks!"
+    text = ("Hi,\n\nHow long is the free trial? And why is there a fee on refunds?\n\n"
+            "Also, what plan am I on.\n\nThanks!")
     assert questions(text) == ["How long is the free trial?", "And why is there a fee on refunds?",
                                "Also, what plan am I on."]
 
@@ -96,7 +97,7 @@ def test_quick_replies_are_left_out_of_a_mail_and_real_choices_kept():
 
 
 def test_a_subject_with_line_breaks_is_one_line_and_the_reply_can_be_sent(engine, tmp_path, monkeypatch):
-    # Found by tests/test_fuzz_http.py: the subject was kept with its line break and every
+    # Found by tests/e2e/test_fuzz_http.py: the subject was kept with its line break and every
     # reply in that thread failed on the mail library's header check.
     from bot.email.channel import remember_thread, send_in_thread
     monkeypatch.delenv("SMTP_HOST", raising=False)

@@ -1,7 +1,7 @@
 """Faults on the money path, on real processes: Stripe down, Stripe silent past our timeout,
 a lost Stripe reply, and a process SIGKILLed between the ledger and Stripe. Each ends in
 exactly one refund, finished by reconciliation with the same idempotency key, and the
-customer is told. (tests/test_action_server_crash.py kills the real action server.)"""
+customer is told. (tests/e2e/test_action_server_crash.py kills the real action server.)"""
 from __future__ import annotations
 
 import subprocess
@@ -38,8 +38,8 @@ class RecordingChannels:
 def r1_decision(engine) -> int:
     decision = assess_refund(EMAIL, "late_cancellation", now=DEMO_NOW, engine=engine, channel="rest",
                              conversation_id=CONVERSATION)
-    assert decision["rule"] == "R1" and decision["refund"] == 4655
-    return decision["decision_id"]
+    assert decision.rule == "R1" and decision.refund == 4655
+    return decision.decision_id
 
 
 def ledger(engine) -> dict:
@@ -65,9 +65,10 @@ def test_retries_back_off_and_are_capped():
 def test_while_stripe_is_down_the_refund_waits_and_a_retry_pays_it_once(live_engine, gateway):
     down = StripeGateway("sk_test_local", api_base=f"http://127.0.0.1:{free_port()}")  # nobody listens
     decision_id = r1_decision(live_engine)
-    result = carry_out_refund(decision_id, email=EMAIL, consent=accepted_offer(live_engine, EMAIL, decision_id=decision_id), now=DEMO_NOW,
+    result = carry_out_refund(decision_id, email=EMAIL,
+                              consent=accepted_offer(live_engine, EMAIL, decision_id=decision_id), now=DEMO_NOW,
                               gateway=down, engine=live_engine)
-    assert result["status"] == "pending" and "Nothing has been paid or charged twice" in result["message"]
+    assert result.status == "pending" and "Nothing has been paid or charged twice" in result.message
     assert ledger(live_engine) == {"cancel": ("pending", None), "refund": ("pending", None)}
 
     channels = RecordingChannels()
@@ -98,9 +99,10 @@ def test_a_lost_stripe_reply_is_found_again_not_paid_again(live_engine, gateway,
     stripe_proxy.release.set()  # no one to wait for: the reply is simply lost
     lossy = StripeGateway("sk_test_local", api_base=stripe_proxy.url)
     decision_id = r1_decision(live_engine)
-    result = carry_out_refund(decision_id, email=EMAIL, consent=accepted_offer(live_engine, EMAIL, decision_id=decision_id), now=DEMO_NOW,
+    result = carry_out_refund(decision_id, email=EMAIL,
+                              consent=accepted_offer(live_engine, EMAIL, decision_id=decision_id), now=DEMO_NOW,
                               gateway=lossy, engine=live_engine)
-    assert result["status"] == "pending" and stripe_proxy.refunds_forwarded == 1
+    assert result.status == "pending" and stripe_proxy.refunds_forwarded == 1
     assert len(stripe_refunds(gateway, live_engine)[0]) == 1  # made, though we were not told
     finished = reconcile(live_engine, lossy, now=later(60), notifier=RecordingChannels())
     refunds, refunded = stripe_refunds(gateway, live_engine)
@@ -115,12 +117,13 @@ def test_a_silent_stripe_times_out_plainly_and_its_late_refund_is_not_paid_again
     silent = StripeGateway("sk_test_local", api_base=stripe_proxy.url, timeout=1.0)
     started = time.monotonic()
     decision_id = r1_decision(live_engine)
-    result = carry_out_refund(decision_id, email=EMAIL, consent=accepted_offer(live_engine, EMAIL, decision_id=decision_id), now=DEMO_NOW,
+    result = carry_out_refund(decision_id, email=EMAIL,
+                              consent=accepted_offer(live_engine, EMAIL, decision_id=decision_id), now=DEMO_NOW,
                               gateway=silent, engine=live_engine)
     waited = time.monotonic() - started
     assert stripe_proxy.arrived.is_set() and waited < 10, waited  # not the library's 80 s
-    assert result["status"] == "pending"
-    assert "isn't answering right now" in result["message"] and "paid once" in result["message"]
+    assert result.status == "pending"
+    assert "isn't answering right now" in result.message and "paid once" in result.message
     assert ledger(live_engine)["refund"][0] == "pending"
     assert "Timeout" in _ledger_error(live_engine) or "timed out" in _ledger_error(live_engine)
 
@@ -163,15 +166,18 @@ def test_a_process_killed_around_the_stripe_call_is_completed_once(live_engine, 
     assert ledger(live_engine)["refund"] == ("succeeded", refunds[0][0])
     assert [text for _ch, _conv, text in channels.told] == [
         f"An update: your refund of $46.55 has now gone through (reference {refunds[0][0]})."]
-    again = carry_out_refund(decision_id, email=EMAIL, consent=accepted_offer(live_engine, EMAIL, decision_id=decision_id), now=DEMO_NOW, gateway=gateway,
+    again = carry_out_refund(decision_id, email=EMAIL,
+                             consent=accepted_offer(live_engine, EMAIL,
+                                                    decision_id=decision_id), now=DEMO_NOW, gateway=gateway,
                              engine=live_engine)
-    assert again["status"] == "refunded" and again["refund_id"] == refunds[0][0]
+    assert again.status == "refunded" and again.refund_id == refunds[0][0]
 
 
 def test_bot_reconcile_once_finishes_what_an_outage_left(live_engine, gateway, localstripe, db_url):
     down = StripeGateway("sk_test_local", api_base=f"http://127.0.0.1:{free_port()}")
     decision_id = r1_decision(live_engine)
-    carry_out_refund(decision_id, email=EMAIL, consent=accepted_offer(live_engine, EMAIL, decision_id=decision_id), now=DEMO_NOW,
+    carry_out_refund(decision_id, email=EMAIL, consent=accepted_offer(live_engine, EMAIL, decision_id=decision_id),
+                     now=DEMO_NOW,
                      gateway=down, engine=live_engine)
     with unit_of_work(live_engine) as session:  # as if the outage were a minute ago
         for row in session.execute(select(models.LedgerEntry)).scalars():

@@ -41,17 +41,17 @@ def agents(seeded_engine):
 def test_who_answers_depends_on_the_hours_and_on_an_available_agent(agents):
     ask = lambda conversation, now: request_person(  # noqa: E731
         None, now=now, channel="rest", conversation_id=conversation, engine=agents)
-    assert ask("sunday", SUNDAY)["handoff"] == "after_hours"
-    assert ask("sunday", SUNDAY)["next_opening"] == "2026-11-23T09:00:00+00:00"
-    assert ask("monday-nobody", MONDAY_MORNING)["handoff"] == "queued"
+    assert ask("sunday", SUNDAY).handoff == "after_hours"
+    assert ask("sunday", SUNDAY).next_opening == "2026-11-23T09:00:00+00:00"
+    assert ask("monday-nobody", MONDAY_MORNING).handoff == "queued"
     set_available("alice", minutes=60, now=MONDAY_MORNING, engine=agents)
-    assert ask("monday-alice", MONDAY_MORNING)["handoff"] == "live"
-    assert ask("monday-later", MONDAY_MORNING + timedelta(minutes=61))["handoff"] == "queued"
+    assert ask("monday-alice", MONDAY_MORNING).handoff == "live"
+    assert ask("monday-later", MONDAY_MORNING + timedelta(minutes=61)).handoff == "queued"
 
 
 def test_join_chat_and_hand_back(agents):
     case_id = request_person("dan@example.com", now=MONDAY_MORNING, channel="rest",
-                             conversation_id="dan-chat", engine=agents)["case_id"]
+                             conversation_id="dan-chat", engine=agents).case_id
     rasa = RecordingConversations()
     join(case_id, "alice", now=MONDAY_MORNING, conversations=rasa, engine=agents)
     assert is_live("dan-chat", engine=agents)
@@ -83,10 +83,10 @@ def test_deciding_a_case_while_live_hands_the_customer_back_to_the_assistant(liv
     conversation = f"ben-live-{verdict}"
     if verdict == "approve":  # a refund case (R2), which the customer then asks a person about
         case_id = assess_refund("ben@example.com", "late_cancellation", now=MONDAY_MORNING, channel="rest",
-                                conversation_id=conversation, engine=agents)["case_id"]
+                                conversation_id=conversation, engine=agents).case_id
     else:
         case_id = request_person("ben@example.com", now=MONDAY_MORNING, channel="rest",
-                                 conversation_id=conversation, engine=agents)["case_id"]
+                                 conversation_id=conversation, engine=agents).case_id
     rasa = RecordingConversations()
     join(case_id, "alice", now=MONDAY_MORNING, conversations=rasa, engine=agents)
     decide_case(case_id, "alice", verdict, note="Sorted in the chat.", now=MONDAY_MORNING, engine=agents,
@@ -104,7 +104,7 @@ def test_one_case_per_conversation_whatever_the_customer_asks_next(agents):
                            conversation_id="ben-one", note="I cancelled late", engine=agents)
     person = request_person("ben@example.com", now=MONDAY_MORNING, channel="rest", conversation_id="ben-one",
                             note="can a human look at this", engine=agents)
-    assert refund["case_created"] and not person["case_created"] and person["case_id"] == refund["case_id"]
+    assert refund.case_created and not person.case_created and person.case_id == refund.case_id
     with unit_of_work(agents) as session:
         [case] = session.query(models.ReviewCase).all()
         assert case.kind == "refund" and case.customer_note == "I cancelled late\ncan a human look at this"
@@ -117,7 +117,7 @@ def test_a_proposal_made_after_a_request_for_a_person_is_attached_to_that_case(a
                             engine=agents)
     refund = assess_refund("ben@example.com", "late_cancellation", now=MONDAY_MORNING, channel="rest",
                            conversation_id="ben-two", engine=agents)
-    assert refund["case_id"] == person["case_id"] and not refund["case_created"]
+    assert refund.case_id == person.case_id and not refund.case_created
     with unit_of_work(agents) as session:
-        case = session.get(models.ReviewCase, person["case_id"])
-        assert (case.kind, case.rule, case.proposed_amount) == ("refund", "R2", refund["refund"])
+        case = session.get(models.ReviewCase, person.case_id)
+        assert (case.kind, case.rule, case.proposed_amount) == ("refund", "R2", refund.refund)

@@ -35,13 +35,13 @@ def stripe_refunds(gateway, stripe_charge):
 
 def test_twenty_identical_requests_make_one_refund(live_engine, gateway):
     decision = assess_refund("ana@example.com", "late_cancellation", now=DEMO_NOW, engine=live_engine)
-    assert decision["rule"] == "R1" and decision["refund"] == 4655
+    assert decision.rule == "R1" and decision.refund == 4655
     start = threading.Barrier(20)
-    yes = accepted_offer(live_engine, "ana@example.com", decision_id=decision["decision_id"])
+    yes = accepted_offer(live_engine, "ana@example.com", decision_id=decision.decision_id)
 
     def confirm(_):
         start.wait()
-        return carry_out_refund(decision["decision_id"], now=DEMO_NOW, email="ana@example.com", consent=yes,
+        return carry_out_refund(decision.decision_id, now=DEMO_NOW, email="ana@example.com", consent=yes,
                                 gateway=gateway, engine=live_engine)
 
     with ThreadPoolExecutor(max_workers=20) as pool:
@@ -52,8 +52,8 @@ def test_twenty_identical_requests_make_one_refund(live_engine, gateway):
     assert [r.amount for r in refunds] == [4655]
     rows = ledger_rows(live_engine)
     assert [(r.status, r.amount, r.stripe_id) for r in rows] == [("succeeded", 4655, refunds[0].id)]
-    assert {r["refund_id"] for r in results} == {refunds[0].id}
-    assert all(r["status"] == "refunded" for r in results)
+    assert {r.refund_id for r in results} == {refunds[0].id}
+    assert all(r.status == "refunded" for r in results)
     assert ch.refunded == 4655
     assert len(ledger_rows(live_engine, "cancel")) == 1
 
@@ -62,13 +62,13 @@ def test_two_decisions_for_the_same_charge_share_one_refund(live_engine, gateway
     first = assess_refund("ana@example.com", "late_cancellation", now=DEMO_NOW, engine=live_engine)
     second = assess_refund("ana@example.com", "forgot_subscription", now=DEMO_NOW + timedelta(minutes=5),
                            engine=live_engine)
-    a = carry_out_refund(first["decision_id"], now=DEMO_NOW, email="ana@example.com", gateway=gateway,
-                         consent=accepted_offer(live_engine, "ana@example.com", decision_id=first["decision_id"]),
+    a = carry_out_refund(first.decision_id, now=DEMO_NOW, email="ana@example.com", gateway=gateway,
+                         consent=accepted_offer(live_engine, "ana@example.com", decision_id=first.decision_id),
                          engine=live_engine)
-    b = carry_out_refund(second["decision_id"], now=DEMO_NOW, email="ana@example.com", gateway=gateway,
-                         consent=accepted_offer(live_engine, "ana@example.com", decision_id=second["decision_id"]),
+    b = carry_out_refund(second.decision_id, now=DEMO_NOW, email="ana@example.com", gateway=gateway,
+                         consent=accepted_offer(live_engine, "ana@example.com", decision_id=second.decision_id),
                          engine=live_engine)
-    assert a["refund_id"] == b["refund_id"] is not None
+    assert a.refund_id == b.refund_id is not None
     assert len(stripe_refunds(gateway, charge(live_engine, "ch_ana_2").stripe_id)) == 1
 
 
@@ -92,11 +92,11 @@ def test_without_a_yes_to_this_refund_no_money_moves(live_engine, gateway, answe
     other = assess_refund("ana@example.com", "forgot_subscription", now=DEMO_NOW, engine=live_engine)
     token = None
     if answer == "another-decision":
-        token = accepted_offer(live_engine, "ana@example.com", decision_id=other["decision_id"])
+        token = accepted_offer(live_engine, "ana@example.com", decision_id=other.decision_id)
     elif answer:
         offer = offers.make_offer(conversation_id="c-no", channel="rest", email="ana@example.com",
                                   kind=OfferKind.REFUND, now=DEMO_NOW, valid_minutes=30,
-                                  decision_id=decision["decision_id"], engine=live_engine)
+                                  decision_id=decision.decision_id, engine=live_engine)
         token = offer.token
         if answer == "declined":
             offers.answer(token, conversation_id="c-no", email="ana@example.com", accept=False, now=DEMO_NOW,
@@ -104,7 +104,7 @@ def test_without_a_yes_to_this_refund_no_money_moves(live_engine, gateway, answe
         else:
             offers.withdraw_open("c-no", now=DEMO_NOW, engine=live_engine)
     with pytest.raises(offers.NoConsent):
-        carry_out_refund(decision["decision_id"], now=DEMO_NOW, email="ana@example.com", consent=token,
+        carry_out_refund(decision.decision_id, now=DEMO_NOW, email="ana@example.com", consent=token,
                          gateway=gateway, engine=live_engine)
     assert ledger_rows(live_engine) == []
     assert stripe_refunds(gateway, charge(live_engine, "ch_ana_2").stripe_id) == []
@@ -114,7 +114,7 @@ def test_another_customer_cannot_carry_out_a_decision(live_engine, gateway):
     decision = assess_refund("ana@example.com", "late_cancellation", now=DEMO_NOW, engine=live_engine)
     from bot.app.refunds import NotAllowed
     with pytest.raises(NotAllowed):
-        carry_out_refund(decision["decision_id"], now=DEMO_NOW, email="ben@example.com", consent=None,
+        carry_out_refund(decision.decision_id, now=DEMO_NOW, email="ben@example.com", consent=None,
                          gateway=gateway, engine=live_engine)
     assert ledger_rows(live_engine) == []
 
@@ -122,14 +122,14 @@ def test_another_customer_cannot_carry_out_a_decision(live_engine, gateway):
 def test_stripe_outage_keeps_the_movement_pending_and_a_retry_finishes_it_once(live_engine, gateway):
     decision = assess_refund("ana@example.com", "late_cancellation", now=DEMO_NOW, engine=live_engine)
     down = StripeGateway("sk_test_money_once", api_base="http://127.0.0.1:9", max_network_retries=0)
-    yes = accepted_offer(live_engine, "ana@example.com", decision_id=decision["decision_id"])
-    result = carry_out_refund(decision["decision_id"], now=DEMO_NOW, email="ana@example.com", consent=yes,
+    yes = accepted_offer(live_engine, "ana@example.com", decision_id=decision.decision_id)
+    result = carry_out_refund(decision.decision_id, now=DEMO_NOW, email="ana@example.com", consent=yes,
                               gateway=down, engine=live_engine)
-    assert result["status"] == "pending"
+    assert result.status == "pending"
     assert [r.status for r in ledger_rows(live_engine, "cancel")] == ["pending"]
-    retry = carry_out_refund(decision["decision_id"], now=DEMO_NOW, email="ana@example.com", consent=yes,
+    retry = carry_out_refund(decision.decision_id, now=DEMO_NOW, email="ana@example.com", consent=yes,
                              gateway=gateway, engine=live_engine)
-    assert retry["status"] == "refunded"
+    assert retry.status == "refunded"
     assert len(stripe_refunds(gateway, charge(live_engine, "ch_ana_2").stripe_id)) == 1
 
 
@@ -139,8 +139,8 @@ def test_a_crash_after_stripe_answered_is_reconciled_without_a_second_refund(liv
     ch = charge(live_engine, "ch_ben_1")
     with unit_of_work(live_engine) as session:
         entry = ledger.record_refund(session, charge=session.get(models.Charge, ch.id),
-                                        amount=decision["refund"], rule="R2",
-                                        decision_id=decision["decision_id"])
+                                        amount=decision.refund, rule="R2",
+                                        decision_id=decision.decision_id)
         key = entry.idempotency_key
     claimed = ledger._claim(live_engine, key)
     gateway.refund(ch.stripe_id, claimed.amount, idempotency_key=key, metadata={})  # then "crash"
@@ -150,7 +150,7 @@ def test_a_crash_after_stripe_answered_is_reconciled_without_a_second_refund(liv
     entry = ledger.execute(live_engine, gateway, key)
     assert entry.status == "succeeded"
     assert len(stripe_refunds(gateway, ch.stripe_id)) == 1
-    assert charge(live_engine, "ch_ben_1").refunded == decision["refund"]
+    assert charge(live_engine, "ch_ben_1").refunded == decision.refund
 
 
 def test_cancel_at_period_end_happens_once_and_keeps_access(live_engine, gateway):
@@ -160,7 +160,7 @@ def test_cancel_at_period_end_happens_once_and_keeps_access(live_engine, gateway
     again = cancel_at_period_end("dan@example.com", consent=yes, gateway=gateway, engine=live_engine)
     with pytest.raises(offers.NoConsent):
         cancel_at_period_end("dan@example.com", consent=None, gateway=gateway, engine=live_engine)
-    assert first["status"] == "cancelled" and again["status"] == "not_renewing"
+    assert first.status == "cancelled" and again.status == "not_renewing"
     with unit_of_work(live_engine) as session:
         sub = session.execute(select(models.Subscription).join(models.Customer)
                               .where(models.Customer.email == "dan@example.com")).scalar_one()

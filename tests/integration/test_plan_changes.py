@@ -25,25 +25,25 @@ def test_options_are_the_other_plans_in_the_customers_currency():
 
 def test_plan_options_for_an_active_and_a_cancelled_customer(seeded_engine):
     dan = plan_options("dan@example.com", engine=seeded_engine)
-    assert dan["current"].id == "starter-monthly"
-    assert [o.id for o in dan["options"]] == ["starter-yearly", "pro-monthly", "pro-yearly"]
-    assert plan_options("jon@example.com", engine=seeded_engine)["options"] == []
+    assert dan.current.id == "starter-monthly"
+    assert [o.id for o in dan.options] == ["starter-yearly", "pro-monthly", "pro-yearly"]
+    assert plan_options("jon@example.com", engine=seeded_engine).options == ()
 
 
 def test_preview_then_change_once(live_engine, gateway):
     preview = preview_plan_change("dan@example.com", "pro-monthly", at=DEMO_NOW, gateway=gateway, engine=live_engine)
     # Dan's mirrored subscription is a Stripe trial until the period ends (see mirror/push),
     # so Stripe prorates nothing now and the next invoice is the new price.
-    assert (preview["plan"].id, preview["direction"], preview["prorated"]) == ("pro-monthly", "none", 0)
-    assert (preview["next_invoice"], preview["from_plan"]) == (4900, "starter-monthly")
+    assert (preview.plan.id, preview.direction, preview.prorated) == ("pro-monthly", "none", 0)
+    assert (preview.next_invoice, preview.from_plan) == (4900, "starter-monthly")
     with pytest.raises(NoConsent):  # no change without a yes to this change
         change_plan("dan@example.com", "pro-monthly", consent=None, gateway=gateway, engine=live_engine)
     yes = accepted_offer(live_engine, "dan@example.com", kind=OfferKind.PLAN_CHANGE, plan_id="pro-monthly",
-                         from_plan=preview["from_plan"])
+                         from_plan=preview.from_plan)
     with pytest.raises(NoConsent):  # a yes to another plan is not a yes to this one
         change_plan("dan@example.com", "pro-yearly", consent=yes, gateway=gateway, engine=live_engine)
     first = change_plan("dan@example.com", "pro-monthly", consent=yes, gateway=gateway, engine=live_engine)
-    assert first["status"] == "changed"
+    assert first.status == "changed"
     with unit_of_work(live_engine) as session:
         sub = session.execute(select(models.Subscription).join(models.Customer)
                               .where(models.Customer.email == "dan@example.com")).scalar_one()
@@ -87,7 +87,7 @@ def test_a_prorated_credit_is_the_sum_of_the_proration_lines(seeded_engine):
         sub.stripe_id = "sub_ana"
     preview = preview_plan_change("ana@example.com", "starter-monthly", at=DEMO_NOW, gateway=ProratingGateway(),
                                   engine=seeded_engine)
-    assert (preview["direction"], preview["prorated"], preview["next_invoice"]) == ("credit", -2000, 0)
+    assert (preview.direction, preview.prorated, preview.next_invoice) == ("credit", -2000, 0)
 
 
 @pytest.mark.parametrize("text, current, expected", [

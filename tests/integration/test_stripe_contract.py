@@ -3,11 +3,11 @@
 Every test runs against localstripe and, when STRIPE_TEST_SECRET_KEY holds a test-mode
 secret key, against real Stripe test mode. Where the two differ the test says so in a
 dict of expectations keyed by backend: on localstripe it checks the gateway's covering
-behaviour (pitfalls.md, "localstripe 1.15.10"), on Stripe the real one. Names, plan ids
+behaviour (docs/pitfalls.md, "localstripe 1.15.10"), on Stripe the real one. Names, plan ids
 and idempotency keys carry a fresh run id, because Stripe keeps keys for 24 hours and
 test-mode objects for ever.
 
-    STRIPE_TEST_SECRET_KEY=sk_test_... .venv/bin/python -m pytest tests/test_stripe_contract.py
+    STRIPE_TEST_SECRET_KEY=sk_test_... .venv/bin/python -m pytest tests/integration/test_stripe_contract.py
 """
 from __future__ import annotations
 
@@ -208,7 +208,7 @@ def test_over_refund_is_refused_by_the_gateway_before_stripe(contract):
 
 def test_stripe_itself_refuses_an_over_refund(contract):
     if contract.backend == LOCALSTRIPE:
-        pytest.skip("localstripe has no over-refund check (pitfalls.md): there the gateway's own "
+        pytest.skip("localstripe has no over-refund check (docs/pitfalls.md): there the gateway's own "
                     "check is the only guard, tested above")
     gateway = contract.gateway
     charge = contract.payment(contract.customer(), 1000)

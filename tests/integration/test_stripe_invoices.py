@@ -88,5 +88,6 @@ def test_balance_transactions_are_kept_once_and_the_newest_sets_the_balance(eve)
     assert handle_event(again, engine=eve) == "unchanged"
     assert balance(eve) == -800
     with unit_of_work(eve) as session:
-        rows = {r.stripe_id: (r.amount, r.ledger_key) for r in session.execute(select(models.BalanceTransaction)).scalars()}
+        rows = {r.stripe_id: (r.amount, r.ledger_key)
+                for r in session.execute(select(models.BalanceTransaction)).scalars()}
     assert rows == {"cbtxn_1": (-500, None), "cbtxn_2": (-300, "credit-R5-finn")}

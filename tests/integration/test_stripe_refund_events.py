@@ -85,10 +85,12 @@ def _returned(refund: dict, status: str = "failed", at: int | None = None) -> di
 def test_a_bot_refund_that_fails_later_lowers_the_mirror_once_and_goes_to_people(live_engine, gateway):
     decision = assess_refund("ana@example.com", "late_cancellation", now=DEMO_NOW, engine=live_engine,
                              channel="rest", conversation_id="ana-returned")
-    paid = carry_out_refund(decision["decision_id"], email="ana@example.com", consent=accepted_offer(live_engine, "ana@example.com", decision_id=decision["decision_id"]), now=DEMO_NOW,
+    paid = carry_out_refund(decision.decision_id, email="ana@example.com",
+                            consent=accepted_offer(live_engine, "ana@example.com",
+                                                   decision_id=decision.decision_id), now=DEMO_NOW,
                             gateway=gateway, engine=live_engine)
     charge = _stripe_charge_of(live_engine, "ch_ana_2")
-    refund = gateway.client.refunds.retrieve(paid["refund_id"]).to_dict()
+    refund = gateway.client.refunds.retrieve(paid.refund_id).to_dict()
     before_failure = gateway.client.charges.retrieve(charge.stripe_id).to_dict()  # amount_refunded 4655
 
     failed_at, conversations = int(time.time()) + 10, Conversations()
@@ -112,9 +114,11 @@ def test_a_bot_refund_that_fails_later_lowers_the_mirror_once_and_goes_to_people
 
     # The rules see no refund on that charge any more; the bot does not pay it again on its own.
     assert repository_account(live_engine, "ana@example.com").refunds == ()
-    again = carry_out_refund(decision["decision_id"], email="ana@example.com", consent=accepted_offer(live_engine, "ana@example.com", decision_id=decision["decision_id"]), now=DEMO_NOW,
+    again = carry_out_refund(decision.decision_id, email="ana@example.com",
+                             consent=accepted_offer(live_engine, "ana@example.com",
+                                                    decision_id=decision.decision_id), now=DEMO_NOW,
                              gateway=gateway, engine=live_engine)
-    assert again["status"] == "reversed" and "sent it back" in again["message"]
+    assert again.status == "reversed" and "sent it back" in again.message
     assert len(gateway.client.refunds.list(params={"charge": charge.stripe_id}).data) == 1
 
 
@@ -138,15 +142,15 @@ class Conversations:
 
 
 def test_a_refund_that_failed_before_the_ledger_heard_back_is_never_recorded_as_paid(live_engine, gateway,
-                                                                                    monkeypatch):
+                                                                                    wire):
     announced = []
-    monkeypatch.setattr("bot.app.cases.announce", announced.append)
+    wire(announce=announced.append)
     decision = assess_refund("ana@example.com", "late_cancellation", now=DEMO_NOW, engine=live_engine,
                              channel="rest", conversation_id="ana-lost-reply")
     charge = _stripe_charge_of(live_engine, "ch_ana_2")
     with unit_of_work(live_engine) as session:
         key = ledger.record_refund(session, charge=charge, amount=4655, rule="R1",
-                                      decision_id=decision["decision_id"]).idempotency_key
+                                      decision_id=decision.decision_id).idempotency_key
     # The action server died after Stripe made the refund; then the bank sent it back.
     refund = gateway.refund(charge.stripe_id, 4655, idempotency_key=key, metadata={})
     assert handle_event(_returned(refund), engine=live_engine) == "unchanged"  # the ledger's, still unfinished

@@ -20,7 +20,8 @@ CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 @pytest.fixture
 def browser():
     if not (Path(CHROMIUM).exists() and shutil.which(CHROMEDRIVER)):
-        message = "headless Chromium needs Debian's chromium and chromium-driver (apt-get install chromium chromium-driver)"
+        message = ("headless Chromium needs Debian's chromium and chromium-driver "
+                   "(apt-get install chromium chromium-driver)")
         if os.environ.get("REQUIRE_BROWSER"):
             pytest.fail(message)
         pytest.skip(message)

@@ -113,7 +113,7 @@ def say(live: Stack, sender: str, text: str, token: str | None, *, rasa_url: str
 def goes_quiet(live: Stack, sender: str, hours: float = 2) -> None:
     """The customer says nothing for `hours`: their last message is backdated past Rasa's
     60-minute session, so their next one starts a new session (the only way short of waiting)."""
-    from bot.notify.conversations import RasaConversations
+    from bot.notify.rasa_api import RasaConversations
     rasa = RasaConversations(live.urls["rasa"], live.env["RASA_AUTH_TOKEN"])
     rasa._append(sender, {"event": "user", "text": "(away)", "timestamp": time.time() - hours * 3600,
                           "parse_data": {"intent": {"name": "thank", "confidence": 1.0}, "entities": []}})

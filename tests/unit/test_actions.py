@@ -16,6 +16,8 @@ from actions.answers import ActionAnswerNo, ActionAnswerYes
 from actions.refunds import ActionAssessRefund
 from actions.transcript import written_at
 from bot.app.identity import issue_customer_token
+from bot.app.results import RefundDecision, RefundResult, RefundStatus, RenewalState
+from bot.core.domain import Outcome
 from bot.core.formatting import Reader
 from bot.core.timeutil import parse_utc
 
@@ -64,14 +66,16 @@ class Core:
 
     def assess_refund(self, email, reason, **kwargs):
         self.calls.append(("assess", email, reason, kwargs["conversation_id"]))
-        return {"decision_id": 7, "rule": "R1", "outcome": "auto_refund", "requires_cancellation": True,
-                "refund": 4655, "fee": 245, "base": 4900, "credit": 0, "currency": "usd",
-                "charge_amount": 4900, "charge_date": "2026-11-22", "facts": {}}
+        return RefundDecision(decision_id=7, rule="R1", outcome=Outcome.AUTO_REFUND, requires_cancellation=True,
+                              refund=4655, fee=245, base=4900, credit=0, currency="usd", charge_id="ch_ana_1",
+                              charge_amount=4900, charge_date="2026-11-22", facts={}, explanation="",
+                              amount_text="$46.55", customer_name="Ana")
 
     def carry_out_refund(self, decision_id, *, email, consent, reader):
         self.calls.append(("carry_out", decision_id, email, consent))
-        return {"status": "refunded", "canceled": True, "message": "Done: I've refunded $46.55.",
-                "decision_id": decision_id, "refund": 4655, "fee": 245, "charge_amount": 4900, "currency": "usd"}
+        return RefundResult(status=RefundStatus.REFUNDED, canceled=True, message="Done: I've refunded $46.55.",
+                            decision_id=decision_id, refund=4655, fee=245, charge_amount=4900, currency="usd",
+                            amount_text="$46.55")
 
     def make_offer(self, **terms):
         offer = SimpleNamespace(token=f"offer{len(self.open) + 1}", amount=terms["amount"],
@@ -193,13 +197,14 @@ def test_a_yes_after_anything_else_changes_nothing(core, between):
 def test_an_old_button_answers_nothing(core):
     core.make_offer(amount=4655, currency="usd", decision_id=7)
     core.make_offer(amount=4655, currency="usd", decision_id=8)
-    pressed = user('/affirm{"offer":"offer1"}', "affirm", token=token(), entities=[{"entity": "offer", "value": "offer1"}])
+    pressed = user('/affirm{"offer":"offer1"}', "affirm", token=token(),
+                   entities=[{"entity": "offer", "value": "offer1"}])
     messages, _ = run(ActionAnswerYes(), tracker(user(token=token()), *offered("offer2"), pressed))
     assert not [c for c in core.calls if c[0] == "carry_out"] and messages[0]["response"] == "utter_old_button"
 
 
 def test_a_yes_with_a_but_is_not_a_yes(core, monkeypatch):
-    monkeypatch.setattr(refunds, "renewal", lambda email, **kw: {"renews": True, "access_until": None})
+    monkeypatch.setattr(refunds, "renewal", lambda email, **kw: RenewalState(renews=True, access_until=None))
     core.make_offer(amount=4655, currency="usd", decision_id=7)
     t = tracker(user(token=token()), *offered("offer1"), user("yes but wait", "affirm", token=token()))
     messages, slots = run(ActionAnswerYes(), t)
@@ -258,9 +263,9 @@ def test_a_date_in_an_email_counts_from_when_the_email_was_written():
     # Issue 18: "the 22nd", written on 2 December, was read as 22 December of last year.
     arrived = parse_utc("2026-12-02T18:20:00Z").timestamp()
     said = customer_message({"written_at": "2026-12-02T10:15:00-08:00"}, arrived, "the 22nd")
-    charge = {"charge_amount": 4900, "charge_date": "2026-11-22", "currency": "usd"}
+    charge = SimpleNamespace(charge_amount=4900, charge_date="2026-11-22", currency="usd")  # what _mismatch reads
     assert refunds._mismatch(said, charge, Reader()) is None
-    note = refunds._mismatch(said, {**charge, "charge_date": "2026-10-21"}, Reader())
+    note = refunds._mismatch(said, SimpleNamespace(**{**vars(charge), "charge_date": "2026-10-21"}), Reader())
     assert "You mentioned November 22" in note
 
 

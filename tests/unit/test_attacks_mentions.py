@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
 
+from types import SimpleNamespace
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -19,7 +21,7 @@ from bot.core.timeutil import parse_utc
 from tests.unit.test_actions import codes, core, secret, token, tracker, user  # noqa: F401 - fixtures
 
 NOW = parse_utc("2026-11-22T12:00:00Z")
-CHARGE = {"charge_amount": 4900, "charge_date": "2026-11-22", "currency": "usd"}
+CHARGE = SimpleNamespace(charge_amount=4900, charge_date="2026-11-22", currency="usd")  # what _mismatch reads
 MONTHS = ("jan", "feb", "march", "sept", "december")
 HUGE = st.integers(min_value=0, max_value=10 ** 40)
 # Shapes the amount and date regexes (data/nlu/entities.yml) let through, with any numbers in them.

@@ -1,4 +1,5 @@
-"""The house's rules, read off the code itself: what each layer of `bot/` may import.
+"""The house's rules, read off the code itself: what each layer of `bot/` may import, and
+that the modules of `actions/` import each other in no circle.
 
 bot/core is pure (the standard library and pure data libraries, nothing else of ours, no
 clock); each layer imports only the layers beneath it; one module reads the environment;
@@ -22,6 +23,7 @@ LAYERS = ["core", "clock", "settings", "db", "observability", "email", "notify",
 RANK = {name: rank for rank, name in enumerate(LAYERS)}
 RANK["clock"] = RANK["settings"] = 1  # neither imports the other: the same floor
 LONGEST = 350
+ACTIONS = ROOT / "actions"
 
 
 def python_files(*folders: str) -> list[Path]:
@@ -110,6 +112,73 @@ def test_no_source_file_is_longer_than_350_lines():
     assert long == {}
 
 
+def action_module(imported: str) -> str | None:
+    """The module of `actions/` an import names: `actions.refunds.assess` -> `actions.refunds`."""
+    parts = imported.split(".")
+    if parts[0] != "actions" or len(parts) < 2 or not (ACTIONS / f"{parts[1]}.py").exists():
+        return None
+    return f"actions.{parts[1]}"
+
+
+def action_imports() -> dict[str, set[str]]:
+    """Which action modules each action module imports, inside functions too. The package's
+    __init__ is left out: it imports every module so that their registrations happen."""
+    graph = {}
+    for path in python_files("actions"):
+        if path.stem != "__init__":
+            own = f"actions.{path.stem}"
+            graph[own] = {target for module, _, _ in imports(path)
+                          if (target := action_module(module)) is not None and target != own}
+    return graph
+
+
+def circles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The groups of modules that reach each other through imports (Tarjan's strongly
+    connected components with more than one member), each sorted."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for target in sorted(graph.get(node, ())):
+            if target not in index:
+                visit(target)
+                low[node] = min(low[node], low[target])
+            elif target in stack:
+                low[node] = min(low[node], index[target])
+        if low[node] == index[node]:
+            group = []
+            while True:
+                member = stack.pop()
+                group.append(member)
+                if member == node:
+                    break
+            if len(group) > 1:
+                found.append(sorted(group))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return sorted(found)
+
+
+def test_no_import_circle_among_the_actions():
+    assert circles(action_imports()) == []
+
+
+def test_the_offer_kinds_registry_imports_no_other_action_module():
+    assert action_imports()["actions.offer_kinds"] == set()
+
+
+def test_every_action_module_is_imported_by_the_package():
+    """rasa-sdk imports `actions`; a module it does not import registers nothing."""
+    imported = {action_module(module) for module, _, _ in imports(ACTIONS / "__init__.py")}
+    assert set(action_imports()) <= imported
+
+
 def test_the_checks_see_a_violation(tmp_path):
     """The walker finds an upward import inside a function, so the tests above can fail."""
     probe = tmp_path / "probe.py"
@@ -117,3 +186,6 @@ def test_the_checks_see_a_violation(tmp_path):
     found = imports(probe)
     assert ("bot.ops.cli.main", True) in [(module, inside) for module, _, inside in found]
     assert layer("bot.ops.cli.main") == "ops" and RANK["ops"] > RANK["core"]
+    assert circles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+    assert circles({"a": {"b"}, "b": set()}) == []
+    assert action_module("actions.refunds.assess") == "actions.refunds" and action_module("actionsx.y") is None

@@ -13,6 +13,8 @@ import actions.account
 import actions.cancellation
 from actions.account import ActionCheckSubscription
 from actions.refunds import ActionAssessRefund
+from bot.app.results import RefundDecision, RenewalState
+from bot.core.domain import Outcome
 from tests.unit.test_actions import run, secret, token, tracker, user  # noqa: F401 - secret: a fixture
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -49,13 +51,13 @@ def account(monkeypatch):
     import bot.app.offers
     import bot.app.refunds
     monkeypatch.setattr(bot.app.offers, "make_offer", make_offer)
-    monkeypatch.setattr(actions.cancellation, "renewal", lambda email, now: dict(state))
-    monkeypatch.setattr(actions.account, "renewal", lambda email, now: dict(state))
+    monkeypatch.setattr(actions.cancellation, "renewal", lambda email, now: RenewalState(**state))
+    monkeypatch.setattr(actions.account, "renewal", lambda email, now: RenewalState(**state))
     monkeypatch.setattr(actions.account, "account_summary", lambda email, now, reader: "You're on Pro.")
-    monkeypatch.setattr(bot.app.refunds, "assess_refund", lambda email, reason, **kw: {
-        "decision_id": 3, "rule": "R3", "outcome": "no_refund", "currency": "usd", "refund": 0, "fee": 0, "base": 0,
-        "credit": 0, "charge_amount": 1900, "charge_date": "2026-11-17", "requires_cancellation": False,
-        "facts": {"period_end": UNTIL.isoformat()}})
+    monkeypatch.setattr(bot.app.refunds, "assess_refund", lambda email, reason, **kw: RefundDecision(
+        decision_id=3, rule="R3", outcome=Outcome.NO_REFUND, charge_id="ch_ben_1", currency="usd", refund=0, fee=0,
+        base=0, credit=0, charge_amount=1900, charge_date="2026-11-17", requires_cancellation=False,
+        explanation="", amount_text="$0.00", customer_name="Ben", facts={"period_end": UNTIL.isoformat()}))
     return state
 
 

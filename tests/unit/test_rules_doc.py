@@ -28,7 +28,8 @@ def policy_table() -> str:
         if found and found.group(1) in Policy.__dataclass_fields__:
             name, meaning = found.group(1), found.group(3) or ""
             value = getattr(policy, name)
-            rows.append(f"| `{name}` | {policy.fee_percent_text if name == 'refund_fee_percent' else value} | {meaning} |")
+            shown = policy.fee_percent_text if name == "refund_fee_percent" else value
+            rows.append(f"| `{name}` | {shown} | {meaning} |")
     return "\n".join(rows)
 
 

@@ -37,7 +37,8 @@ def account(subscription=None, charges=(), refunds=(), incidents=()):
 R1_USED = PriorRefund(charge_id="ch_0", amount=4655, rule="R1", created=START - 30 * D)
 Y_START, Y_END = datetime(2026, 1, 1, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC)  # 365 days
 
-# id, account, reason, now, expected (rule, outcome, charge_id, base, fee, refund, credit, currency, requires_cancellation)
+# id, account, reason, now, expected (rule, outcome, charge_id, base, fee, refund, credit, currency,
+# requires_cancellation)
 CASES = [
     ("R0 trial, never charged",
      account(sub("trialing", trial_end=START + 12 * D)), "unspecified", START + D,

@@ -73,7 +73,8 @@ def test_misspellings_become_the_training_datas_words(typed, meant):
 
 def test_short_words_and_strings_far_from_any_word_are_left_alone():
     speller = SpellingNormaliser.learn(["refund my subscription please"])
-    assert speller.normalise("Pls asdfgh, refnd 49 USD to sam@example.com!") == "pls asdfgh, refund 49 usd to sam@example.com!"
+    normalised = speller.normalise("Pls asdfgh, refnd 49 USD to sam@example.com!")
+    assert normalised == "pls asdfgh, refund 49 usd to sam@example.com!"
 
 
 def test_a_word_too_long_to_be_a_misspelling_is_not_looked_up(monkeypatch):
@@ -92,7 +93,8 @@ def test_a_real_word_is_not_bent_two_edits_into_a_short_one():
 
 
 def test_edit_distance_counts_a_swap_of_neighbours_as_one():
-    assert [edit_distance("cancle", "cancel"), edit_distance("refnd", "refund"), edit_distance("abc", "xyz")] == [1, 1, 3]
+    assert [edit_distance("cancle", "cancel"), edit_distance("refnd", "refund"),
+            edit_distance("abc", "xyz")] == [1, 1, 3]
 
 
 def test_confidences_are_rescaled_so_the_learned_boundary_sits_at_the_threshold():

@@ -5,7 +5,7 @@ import asyncio
 
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.notify.conversations import ConversationError
+from bot.notify.rasa_api import ConversationError
 from bot.web.limits import RateLimiter
 from bot.web.widget.app import MAX_MESSAGE, make_app
 from tests.support.chat_records import FakeChats
@@ -22,7 +22,8 @@ class FakeRasa:
             raise ConversationError("connection refused")
         self.sent.append((conversation_id, text, metadata))
         self.addresses.append(client_address)
-        return [{"recipient_id": conversation_id, "text": "Hi <there>", "buttons": [{"title": "Yes", "payload": "/affirm"}]}]
+        return [{"recipient_id": conversation_id, "text": "Hi <there>",
+                 "buttons": [{"title": "Yes", "payload": "/affirm"}]}]
 
     def transcript(self, conversation_id):
         if self.down:
@@ -50,7 +51,8 @@ def test_a_message_is_relayed_with_the_token_and_the_replies_come_back():
     rasa = FakeRasa()
     [(status, body)] = call(rasa, [("POST", "/api/messages", {"conversation_id": CONVERSATION,
                                                               "text": "  refund please ", "customer_token": "jwt"})])
-    assert status == 200 and body["replies"] == [{"text": "Hi <there>", "buttons": [{"title": "Yes", "payload": "/affirm"}]}]
+    assert status == 200 and body["replies"] == [{"text": "Hi <there>",
+                                                  "buttons": [{"title": "Yes", "payload": "/affirm"}]}]
     assert rasa.sent == [(CONVERSATION, "refund please", {"customer_token": "jwt"})]
 
 
@@ -119,7 +121,8 @@ def test_the_demo_page_exists_only_in_demo_mode():
 
 def test_turns_and_their_latency_are_exported():
     def answered(text: str) -> float:
-        line = next(l for l in text.splitlines() if l.startswith('grouptrack_turns_total{channel="widget",result="answered"}'))
+        counter = 'grouptrack_turns_total{channel="widget",result="answered"}'
+        line = next(each for each in text.splitlines() if each.startswith(counter))
         return float(line.rsplit(" ", 1)[1])
 
     [(_, before), _, (status, after)] = call(FakeRasa(), [

@@ -191,7 +191,8 @@ def _charge(session: Session, obj: dict, at: datetime) -> bool:
         if obj.get("status") != "succeeded":
             return False  # the mirror holds payments, not attempts
         return _new_charge(session, obj.get("customer"), obj["id"], int(obj["amount"]), obj["currency"],
-                           stripe_time(obj.get("created")) or at, refunded, at, (obj.get("metadata") or {}).get("seed_id"))
+                           stripe_time(obj.get("created")) or at, refunded, at,
+                           (obj.get("metadata") or {}).get("seed_id"))
     # Refunded grows with each refund, so the larger amount is the newer; it only falls
     # when a refund fails, which `_refund_returned` applies and dates, so a charge state
     # older than that is skipped.
@@ -275,7 +276,8 @@ def _refund_returned(session: Session, refund: models.Refund, obj: dict, at: dat
         charge.refunded = max(charge.refunded - refund.amount, 0)
         charge.stripe_updated_at = max(at, charge.stripe_updated_at or at)
     entry = session.execute(select(models.LedgerEntry).where(
-        models.LedgerEntry.kind == MovementKind.REFUND, models.LedgerEntry.stripe_id == refund.stripe_id)).scalar_one_or_none()
+        models.LedgerEntry.kind == MovementKind.REFUND,
+        models.LedgerEntry.stripe_id == refund.stripe_id)).scalar_one_or_none()
     if entry is not None:
         mark_refund_returned(session, entry, obj, at)
     return True

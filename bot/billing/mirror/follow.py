@@ -55,7 +55,7 @@ def handle_event(event: dict, *, engine=None, notifier=None) -> str:
     """Apply a verified event once: 'applied', 'unchanged', 'ignored' or 'duplicate'.
 
     A refund of the bot's that Stripe returns is told to the customer's conversation
-    through `notifier` (bot/outbound.py), after the ledger records it."""
+    through `notifier` (bot/notify/outbound.py), after the ledger records it."""
     kind = EVENTS.get(event.get("type", ""))
     at = stripe_time(event.get("created")) or now_utc()
     try:

@@ -1,5 +1,5 @@
 """Tables: the mirror of Stripe (mirror.py), the product's own records (records.py), the
-conversations around Rasa (conversations.py), the console's sign-in throttles (sign_in.py) and the
+conversations around Rasa (activity.py), the console's sign-in throttles (sign_in.py) and the
 leases that let one replica do a job at a time (leases.py).
 
 SQLAlchemy 1.4 (pinned by Rasa) with 2.0-style usage: typed attributes, `select()`.
@@ -29,7 +29,7 @@ from bot.db.models.records import (
                                   ReviewCase,
                                   VerificationCode,
 )
-from bot.db.models.conversations import CannedReply, Conversation, Rating
+from bot.db.models.activity import CannedReply, Conversation, Rating
 from bot.db.models.leases import Lease
 from bot.db.models.sign_in import SignInThrottle
 

@@ -66,7 +66,7 @@ class Refund(Base):
     """A refund that happened (seeded history or executed by us), with the rule behind it.
 
     `charge_ref` is the charge's external id: history may name a charge that is older
-    than the charges the mirror holds (contracts.md's own example does).
+    than the charges the mirror holds (docs/contracts.md's own example does).
     """
     __tablename__ = "refunds"
     id: Mapped[int] = Column(Integer, primary_key=True)

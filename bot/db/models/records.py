@@ -203,7 +203,7 @@ class Offer(Base):
     """Something the assistant offered to do, in one turn of one conversation, for one customer.
 
     Money, a cancellation or a plan change is carried out only when the conversation's
-    very next message says yes to it (actions/consent.py reads the turns); this row is the
+    very next message says yes to it (actions/offer_turns.py reads the turns); this row is the
     record of what was offered, on what terms, and how it was answered. `token` goes into
     the offer's buttons, so a button pressed on an older message cannot answer a newer offer.
     A plan change is quoted as of `made_at` (Stripe's `proration_date`) and carried out as of

@@ -29,7 +29,7 @@ from bot.core.statuses import DECIDABLE, DECIDED, CaseStatus
 from bot.core.text import hide_codes
 from bot.db.session import get_engine
 from bot.notify import slack_cases
-from bot.notify.conversations import ConversationError
+from bot.notify.rasa_api import ConversationError
 from bot.observability.metrics import aiohttp_handler
 from bot.settings import settings
 from bot.web import sse

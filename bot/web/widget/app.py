@@ -22,7 +22,7 @@ from bot.app.identity import issue_customer_token
 from bot.clock import now_utc
 from bot.core.messages import ASSISTANT_UNREACHABLE
 from bot.core.text import clean_text, parse_json
-from bot.notify.conversations import ConversationError
+from bot.notify.rasa_api import ConversationError
 from bot.observability.metrics import TURN_SECONDS, TURNS, aiohttp_handler
 from bot.settings import is_loopback
 from bot.web import sse

@@ -14,7 +14,7 @@ from bot.clock import now_utc
 from bot.core import messages
 from bot.core.conversation_ids import WIDGET
 from bot.core.text import parse_json
-from bot.notify.conversations import ConversationError
+from bot.notify.rasa_api import ConversationError
 from bot.web import sse
 from bot.web import limits
 from bot.web.limits import CONVERSATION_ID
@@ -105,7 +105,8 @@ async def rating(request: web.Request) -> web.Response:
         return refused
     comment = body.get("comment")
     try:
-        await asyncio.to_thread(request.app["chats"].rate, conversation, str(body.get("subject", "")), body.get("score"),
+        await asyncio.to_thread(request.app["chats"].rate, conversation, str(body.get("subject", "")),
+                                body.get("score"),
                                 comment if isinstance(comment, str) else "", now=now_utc())
     except ChatError as exc:
         return error(400, str(exc))

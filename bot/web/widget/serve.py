@@ -4,7 +4,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from bot.app.chats import Chats
-from bot.notify.conversations import RasaConversations
+from bot.notify.rasa_api import RasaConversations
 from bot.observability.logs import configure
 from bot.settings import is_loopback, load_policy, refuse_dev_secrets_off_loopback, settings
 from bot.web.widget.app import make_app

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.core.consent import sounds_like_no
+from bot.core.decline_words import sounds_like_no
 
 
 @pytest.mark.parametrize("text", [

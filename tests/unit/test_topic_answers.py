@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from bot.core.follow_ups import ANSWERS, NO_TOPIC, QUESTIONS, answer
+from bot.core.topic_answers import ANSWERS, NO_TOPIC, QUESTIONS, answer
 from bot.core.formatting import Reader
 from bot.core.policy import Policy
 

@@ -15,7 +15,8 @@ from bot.core.policy import Policy
 
 QUESTIONS = ("when", "why", "how_much", "what_next")
 REFUND_TIME = "Refunds usually reach your card within 5 to 10 business days."
-WAIT_FOR_PERSON = "You don't need to do anything else: the answer will be here, so you can close this chat and come back."
+WAIT_FOR_PERSON = ("You don't need to do anything else: the answer will be here, so you can close this chat and "
+                   "come back.")
 
 # (topic key, question) -> template. A topic key is "<kind>" or "<kind>:<detail>".
 ANSWERS: dict[str, dict[str, str]] = {
@@ -114,7 +115,8 @@ ANSWERS: dict[str, dict[str, str]] = {
         "how_much": "{price} a {interval}.",
         "what_next": "Nothing changes unless you ask: you can change plans or stop the renewal any time."},
     "terms:free_trial": {
-        "when": "The free trial lasts {trial_days} days from when you sign up; the first payment is taken when it ends.",
+        "when": "The free trial lasts {trial_days} days from when you sign up; the first payment is taken when it "
+                "ends.",
         "why": "So you can try everything before paying.",
         "how_much": "Nothing: the trial is free.",
         "what_next": "Cancel before the trial ends and you're never charged; otherwise the subscription starts."},

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from bot.core.text import hide_codes
-from bot.notify.conversations import RasaConversations
+from bot.notify.rasa_api import RasaConversations
 
 
 class RecordedTracker(RasaConversations):

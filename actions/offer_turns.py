@@ -9,14 +9,11 @@ own state (open, unexpired, this customer's) is bot/app/offers.py's to check.
 """
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
 from typing import Any
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
-
-from bot.core.consent import sounds_like_no
 
 OFFER_SLOT = "offer"
 LOOK_AGAIN_SLOT = "look_again"  # set when the assistant asked "shall I look again?"
@@ -69,32 +66,6 @@ def offered(token: str) -> list[dict[str, Any]]:
 
 def ask_to_look_again(dispatcher: CollectingDispatcher, request: str) -> list[dict[str, Any]]:
     """"Shall I look at your account again?": a yes to it answers `request` (an intent) afresh
-    (actions/answers.py), with any offer it makes a new one."""
+    (actions/requests.py), with any offer it makes a new one."""
     dispatcher.utter_message(response="utter_look_again")
     return [SlotSet(LOOK_AGAIN_SLOT, request)]
-
-
-class CustomerAction(Action, ABC):
-    """An action a customer's request starts. If an offer is waiting and the words decline
-    it, whatever the model made of them ("I'd rather keep it" read as a plan question),
-    the offer is declined and nothing else happens; an answer that makes no offer of its
-    own restates the waiting offer, so a yes after a digression answers a question the
-    customer has just seen."""
-
-    restates_offer = True
-
-    @abstractmethod
-    def name(self) -> str: ...
-
-    @abstractmethod
-    def respond(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]: ...
-
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
-        from actions.answers import decline, restate  # cycle: answers' offers are made by CustomerActions
-        waiting = offer_of_previous_turn(tracker.events)
-        if waiting and sounds_like_no(tracker.latest_message.get("text")):
-            return decline(dispatcher, tracker, waiting) + [SlotSet("needs_identity", False)]
-        events = self.respond(dispatcher, tracker, domain)
-        if waiting and self.restates_offer and not any(e.get("name") == OFFER_SLOT for e in events):
-            events += restate(dispatcher, tracker, waiting)
-        return events

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from bot.core import messages
-from bot.db import conversations, models
+from bot.db import activity, models
 from bot.db.session import unit_of_work
 from bot.email.mailer import send_mail
 
@@ -33,15 +33,15 @@ def follow_up_if_away(conversation_id: str, *, channel: str | None, sender: str,
     if channel not in WEB_CHANNELS or not is_person(sender):
         return None
     with unit_of_work(engine) as session:
-        row = conversations.find(session, conversation_id)
-        if conversations.customer_present(row, now):
+        row = activity.find(session, conversation_id)
+        if activity.customer_present(row, now):
             return None
         if row is not None and row.followed_up_at is not None and now - row.followed_up_at < FOLLOW_UP_GAP:
             return None
-        address = conversations.known_email(session, conversation_id)
+        address = activity.known_email(session, conversation_id)
         if address is None:
             return None
-        conversations.conversation(session, conversation_id, channel=channel, now=now).followed_up_at = now
+        activity.conversation(session, conversation_id, channel=channel, now=now).followed_up_at = now
         who = _name(session, sender)
     subject, body = messages.follow_up_mail(brand, who, text)
     try:
