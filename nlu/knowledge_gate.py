@@ -1,11 +1,12 @@
 """The NLU pipeline's step that gives the company's texts their say (issue 28, class 6).
 
-The intent model knows 27 things customers ask; the terms answer many more. A message it did not
-understand, or a question it put without conviction into an intent whose answer is general or
-can still be declined ("can you close my account whenever you want?" read as a cancellation,
-"do you guarantee the service is always up?" as a billing question), goes to the knowledge base
-when the texts answer it (bot/core/asking.py decides): it becomes `out_of_scope`, which the
-assistant answers from the texts (actions/unmatched.py). On every channel alike: by email a
+The intent model knows 27 things customers ask; the terms answer many more. A question it put
+without conviction into an intent whose answer is general or can still be declined ("can you
+close my account whenever you want?" read as a cancellation, "do you guarantee the service is
+always up?" as a billing question) goes to the knowledge base when the texts answer it clearly
+(bot/core/asking.py decides): it becomes `out_of_scope`, which the assistant answers from the
+texts (actions/unmatched.py). A message it did not understand stays so (the fallback answers it
+from the texts, as before), marked with the passage that answers it (`texts_answer`): by email a
 sentence that was "not understood" went to a person even when the terms answered it.
 """
 from __future__ import annotations
@@ -19,7 +20,7 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, PREDICTED_CONFIDENCE_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.core.asking import texts_may_answer
+from bot.core.asking import TEXTS_ANSWER_KEY, texts_may_answer
 from bot.core.clauses import NOT_SURE, OFF_TOPIC
 from nlu.knowledge import shared_index
 
@@ -39,6 +40,10 @@ class KnowledgeGate(GraphComponent):
             if needed is None:
                 continue  # most messages: the texts are not asked, nothing is embedded again
             answer = shared_index().answer(text)
-            if answer is not None and answer.confidence >= needed:
+            if answer is None or answer.confidence < needed:
+                continue
+            if intent.get(INTENT_NAME_KEY) == NOT_SURE:  # still not understood: the fallback answers from the texts
+                message.set(TEXTS_ANSWER_KEY, answer.passage.key, add_to_output=True)
+            else:
                 message.set(INTENT, {INTENT_NAME_KEY: OFF_TOPIC, PREDICTED_CONFIDENCE_KEY: 1.0}, add_to_output=True)
         return messages

@@ -92,6 +92,10 @@ def hypothetical(text: str | None) -> bool:
 TEXTS_MAY_ANSWER = frozenset({
     "ask_free_trial", "ask_refund_fee", "ask_billing_cycle", "ask_failed_payment", "ask_export_data",
     "cancel_subscription", "change_plan", "check_subscription", "chitchat", "out_of_scope"})
+# The parse data's key naming the passage of the company's texts that answers a message the model did
+# not understand (nlu/knowledge_gate.py): the email channel asks the dialogue such a sentence rather
+# than handing it to a person, and the fallback answers it from the texts.
+TEXTS_ANSWER_KEY = "texts_answer"
 UNSURE_BELOW = 0.8          # the model's confidence under which its reading may be taken over
 TEXTS_CLEARLY_ANSWER = 0.15  # the knowledge base's lead over the runner-up (its own threshold is 0.02)
 

@@ -14,6 +14,8 @@ import re
 from dataclasses import dataclass
 from typing import Sequence
 
+from bot.core.asking import TEXTS_ANSWER_KEY
+
 CLAUSE_OF = "clause_of"  # a message's metadata: the whole message this clause of it was asked in
 Reading = tuple[str | None, float]  # the intent the model reads and how sure it is of what it means
 
@@ -82,9 +84,12 @@ def reading(parsed: dict) -> Reading:
     for the reply. "I was charged on the 22nd though I meant to cancel. Can I get my money back?"
     reads late_cancellation 0.66 and request_refund 0.30: unsure which reason, sure it asks for
     money back, so the money-back reasons' confidences add up. A technical problem opens a
-    ticket, so it stands on its own confidence."""
+    ticket, so it stands on its own confidence. What the model did not understand but the company's
+    texts answer (nlu/knowledge_gate.py) is read as a question for them."""
     intent = parsed.get("intent") or {}
     name, confidence = intent.get("name"), float(intent.get("confidence") or 0.0)
+    if name == NOT_SURE and parsed.get(TEXTS_ANSWER_KEY):
+        return OFF_TOPIC, 1.0  # not understood, but the company's texts answer it: asked, not handed over
     if name in MONEY_BACK:
         confidence = max(confidence, sum(float(other.get("confidence") or 0.0)
                                          for other in parsed.get("intent_ranking") or []

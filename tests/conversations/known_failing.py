@@ -21,8 +21,7 @@ KNOWN_FAILING: frozenset[str] = frozenset({
     "whatif-refund-if-i-cancelled", "whatif-downgrade-money-back", "whatif-cancel-in-trial",
     "whatif-todays-payment", "whatif-lose-contacts-email", "whatif-forgot-refund",
     # class 6
-    "terms-share-login", "terms-end-account", "terms-uptime",
-    "terms-data-ownership-email",
+    "terms-uptime", "terms-data-ownership-email",
     # class 7
     "reasons-unused-then-money-back", "reasons-unused-then-broken", "reasons-unused-then-person",
     "reasons-unused-email", "reasons-late-needs-cancel",

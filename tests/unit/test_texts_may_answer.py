@@ -6,6 +6,7 @@ import pytest
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.core.asking import TEXTS_CLEARLY_ANSWER, texts_may_answer
+from bot.core.clauses import reading
 from nlu.knowledge_gate import KnowledgeGate
 
 
@@ -23,10 +24,21 @@ def test_the_texts_take_over_only_what_the_model_did_not_get_or_half_got(intent,
     assert texts_may_answer(intent, confidence, text) == needed
 
 
-def read(text: str, intent: str, confidence: float) -> dict:
+def gate(text: str, intent: str, confidence: float) -> Message:
     message = Message(data={"text": text})
     message.set("intent", {"name": intent, "confidence": confidence}, add_to_output=True)
-    return KnowledgeGate().process([message])[0].get("intent")
+    return KnowledgeGate().process([message])[0]
+
+
+def read(text: str, intent: str, confidence: float) -> dict:
+    return gate(text, intent, confidence).get("intent")
+
+
+def test_what_the_model_did_not_understand_stays_so_marked_with_the_passage_that_answers_it():
+    message = gate("And can you use it for anything other than running the service?", "nlu_fallback", 0.5)
+    assert message.get("intent")["name"] == "nlu_fallback" and message.get("texts_answer") == "terms/6"
+    assert reading(message.as_dict(only_output_properties=True)) == ("out_of_scope", 1.0)  # by email: asked
+    assert reading({"intent": {"name": "nlu_fallback", "confidence": 0.5}}) == ("nlu_fallback", 0.5)
 
 
 def test_a_terms_question_read_half_as_a_cancellation_is_answered_from_the_terms():
@@ -35,5 +47,5 @@ def test_a_terms_question_read_half_as_a_cancellation_is_answered_from_the_terms
 
 
 def test_what_the_texts_do_not_answer_keeps_the_model_s_reading():
-    assert read("what's the weather in paris?", "nlu_fallback", 0.5)["name"] == "nlu_fallback"
+    assert gate("what's the weather in paris?", "nlu_fallback", 0.5).get("texts_answer") is None
     assert read("can I change to the yearly plan?", "change_plan", 0.7)["name"] == "change_plan"
