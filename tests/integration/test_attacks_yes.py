@@ -14,6 +14,9 @@ carries out exactly what was offered, all of it or none of it, as the account is
 """
 from __future__ import annotations
 
+import asyncio
+import inspect
+
 import re
 from datetime import timedelta
 
@@ -283,7 +286,10 @@ class Chat:
                                                          "metadata": said["metadata"]},
                           list(self.events), False, None, {}, "rest")
         dispatcher = CollectingDispatcher()
-        for event in action.run(dispatcher, tracker, {}):
+        events = action.run(dispatcher, tracker, {})
+        if inspect.iscoroutine(events):  # actions that read with the encoder run in a worker thread
+            events = asyncio.run(events)
+        for event in events:
             self.events.append(event)
             if event.get("event") == "slot":
                 self.slots[event["name"]] = event["value"]
