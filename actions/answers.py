@@ -18,9 +18,11 @@ from actions.consent import (LOOK_AGAIN_SLOT, OFFER_SLOT, ask_to_look_again, off
                              set_in_previous_turn)
 from actions.identity import ask_for_proof, prove
 from actions.requests import look_again
+from actions.topic_questions import answer_in_context, case_in_hand
 from bot.app import offers
 from bot.clock import now_utc
 from bot.core.consent import sounds_like_no
+from bot.core.declining import declines
 from bot.core.statuses import OfferKind
 from bot.db.models import Offer
 
@@ -56,6 +58,8 @@ class ActionAnswerYes(Action):
             again = set_in_previous_turn(tracker.events, LOOK_AGAIN_SLOT)
             if again:
                 return CLEARED + look_again(dispatcher, tracker, domain, again)
+            if not pressed and case_in_hand(dispatcher, tracker):  # "ok, go ahead" to a case already open
+                return CLEARED
             return nothing_waiting(dispatcher, tracker, "utter_nothing_to_confirm")
         if not pressed and sounds_like_no(tracker.latest_message.get("text")):
             # "yes but wait": not a plain yes, so not consent; the offer stays for a plain answer
@@ -83,6 +87,11 @@ class ActionAnswerNo(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
         waiting, pressed = offer_of_previous_turn(tracker.events), pressed_offer(tracker)
+        if waiting and not pressed and not declines(tracker.latest_message.get("text")):
+            # read as a no, but a question about the offer or an objection: answered, the offer stands
+            answered = answer_in_context(dispatcher, tracker, misread=True)
+            if answered is not None:
+                return answered + restate(dispatcher, tracker, waiting)
         if waiting and (not pressed or pressed == waiting):
             return decline(dispatcher, tracker, waiting)
         just_done = set_in_previous_turn(tracker.events, "topic") or {}

@@ -9,6 +9,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.policy_answers import HUMAN_BUTTON
+from actions.topic_questions import answer_in_context
 from actions.unmatched import ReadsUnmatched, unmatched_reply
 
 MISSES_BEFORE_OFFERING_A_PERSON = 2
@@ -32,6 +33,9 @@ class ActionRephraseOrOfferHuman(ReadsUnmatched):
         return "action_rephrase_or_offer_human"
 
     def respond(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
+        answered = answer_in_context(dispatcher, tracker)  # a follow-up the model had no intent for
+        if answered is not None:
+            return answered
         reply = unmatched_reply(tracker.latest_message.get("text") or "")
         # One button only: a "try again" button must not send /affirm, which could confirm an offer.
         if reply:

@@ -8,12 +8,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.consent import CustomerAction
-from actions.identity import reader_of
-from bot.clock import now_utc
-from bot.core.follow_ups import answer
-from bot.settings import load_policy
-
-QUESTION_BY_INTENT = {"ask_when": "when", "ask_why": "why", "ask_how_much": "how_much", "ask_what_next": "what_next"}
+from actions.topic_questions import answer_in_context, answer_question
 
 
 class ActionAnswerFollowUp(CustomerAction):
@@ -21,7 +16,5 @@ class ActionAnswerFollowUp(CustomerAction):
         return "action_answer_follow_up"
 
     def respond(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
-        intent = (tracker.latest_message.get("intent") or {}).get("name")
-        dispatcher.utter_message(text=answer(QUESTION_BY_INTENT.get(intent, "what_next"), tracker.get_slot("topic"),
-                                             policy=load_policy(), reader=reader_of(tracker), now=now_utc()))
-        return []
+        answered = answer_in_context(dispatcher, tracker)
+        return answered if answered is not None else answer_question(dispatcher, tracker, "what_next")

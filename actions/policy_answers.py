@@ -9,6 +9,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.quick_replies import PERSON
+from actions.topic_questions import answer_in_context
 from actions.unmatched import ReadsUnmatched, unmatched_reply
 from bot.settings import load_policy
 
@@ -48,6 +49,9 @@ class ActionExplainPolicy(ReadsUnmatched):
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         if intent in TERMS:
             return explain_terms(dispatcher, intent)
+        answered = answer_in_context(dispatcher, tracker)  # small talk or "out of scope" about the topic
+        if answered is not None:
+            return answered
         # "Out of scope" was also where questions the terms answer, and messages in other languages, went.
         reply = unmatched_reply(tracker.latest_message.get("text") or "") if intent == "out_of_scope" else None
         if reply:
