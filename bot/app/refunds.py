@@ -19,7 +19,7 @@ from bot.core.domain import Decision, Outcome, Reason
 from bot.core.formatting import Reader
 from bot.core.money import format_amount
 from bot.core.policy import Policy
-from bot.core.statuses import LedgerStatus, OfferKind
+from bot.core.statuses import CaseKind, LedgerStatus, OfferKind
 from bot.db import models, repository
 from bot.db.session import get_engine, unit_of_work
 from bot.settings import load_policy
@@ -48,7 +48,8 @@ def assess_refund(email: str, reason: str, *, now: datetime, channel: str | None
                   conversation_id: str | None = None, note: str = "",
                   engine: Engine | None = None, policy: Policy | None = None) -> dict:
     """Apply the rules for a verified customer, keep the decision record, and hand
-    discretionary outcomes (R2, R5, R6) to people as a review case."""
+    discretionary outcomes (R2, R5, R6) to people as a review case (R2 only once the
+    subscription no longer renews: `awaits_cancellation`)."""
     policy = policy or load_policy()
     with unit_of_work(engine) as session:
         customer = repository.find_customer(session, email)
@@ -63,7 +64,10 @@ def assess_refund(email: str, reason: str, *, now: datetime, channel: str | None
             result.update(charge_amount=row.charge.amount,
                           charge_date=row.charge.created.date().isoformat())
         kind = cases.KIND_BY_OUTCOME.get(decision.outcome.value)
-        if kind:
+        # R2 is for a customer who has cancelled or agrees to: while the subscription still renews,
+        # the case waits for their yes to stopping it (bot/app/reviews.py).
+        result["awaits_cancellation"] = kind == CaseKind.REFUND and decision.requires_cancellation
+        if kind and not result["awaits_cancellation"]:
             case, created = cases.open_case(
                 session, kind=kind, reason=decision.reason.value, now=now, policy=policy,
                 customer=customer, decision=row, channel=channel,
