@@ -51,6 +51,9 @@ class ActionHandToPerson(CustomerAction):
             verified_email(tracker), now=now_utc(), channel=tracker.get_latest_input_channel(),
             conversation_id=tracker.sender_id, note=customer_words(tracker, _everything_but_small_talk(domain), limit=5))
         tell_about_case(dispatcher, summary, reader_of(tracker))
+        topic = tracker.get_slot("topic") or {}
+        if not summary["case_created"] and topic.get("case_id") == summary["case_id"]:
+            return []  # joined the case the conversation is about: follow-ups are still about it (a ticket's rule)
         return [SlotSet("topic", case_topic(summary))]
 
 

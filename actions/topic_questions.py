@@ -17,14 +17,14 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.consent import offer_of_previous_turn
 from actions.identity import reader_of, verified_email
-from actions.quick_replies import PERSON
+from actions.quick_replies import CANCEL, MY_PLAN, PERSON
 from bot.app.case_status import case_state
 from bot.clock import now_utc
 from bot.core.follow_ups import answer
 from bot.core.refusals import objects, objection, why_not
-from bot.app.topic_facts import latest_refund
-from bot.core.topic_questions import (STAND_INS, case_of, case_status, come_back, fee_kept, known_issue,
-                                      topic_question, who_decides)
+from bot.app.topic_facts import latest_refund, trial
+from bot.core.topic_questions import (STAND_INS, case_of, case_status, come_back, fee_kept, known_issue, own_trial,
+                                      topic_question, trial_answer, who_decides)
 from bot.settings import load_policy
 
 WHY_NOT_SLOT = "why_not_told"  # {"rule": the refusal explained, "told": how many times}
@@ -67,8 +67,8 @@ def answer_question(dispatcher: CollectingDispatcher, tracker: Tracker, question
     if question in ("why", "who_decides") and refused_rule(topic):
         return explain_refusal(dispatcher, tracker, refused_rule(topic))
     said = _from_the_account(tracker, topic, question, policy, reader, now)
-    if said:
-        dispatcher.utter_message(text=said)
+    if said:  # "why" about a ticket may be a complaint: a person is one button away
+        dispatcher.utter_message(text=said, buttons=_person_unless_offer(tracker) if question == "why" else [])
         return []
     dispatcher.utter_message(text=answer(STAND_INS.get(question, question), topic or None, policy=policy,
                                          reader=reader, now=now))
@@ -77,10 +77,13 @@ def answer_question(dispatcher: CollectingDispatcher, tracker: Tracker, question
 
 def _from_the_account(tracker: Tracker, topic: dict, question: str, policy, reader, now) -> str | None:
     """Answers that need more than the topic's facts, or another wording than the table's."""
+    said = trial_answer(question, topic, reader, now) if topic.get("kind") == "trial" else None
+    if said:
+        return said
     if question == "come_back":
         return come_back(topic)
     if question == "why":
-        return known_issue(topic, reader)
+        return known_issue(topic, policy, reader)
     if question == "how_much" and topic.get("kind") == "terms" and topic.get("topic") == "refund_fee":
         email = verified_email(tracker)
         refund = latest_refund(email, now=now) if email else None
@@ -100,6 +103,17 @@ def case_in_hand(dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
     dispatcher.utter_message(text="That's already in hand, so there's nothing more for me to do. "
                                   + case_status(state, reader_of(tracker), now_utc()))
     return True
+
+
+def own_trial_answer(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]] | None:
+    """A proven customer in their free trial asking about the trial hears about their own (its end,
+    what follows), which becomes the topic; None for anyone else (the terms answer then)."""
+    email = verified_email(tracker)
+    facts = trial(email) if email else None
+    if facts is None:
+        return None
+    dispatcher.utter_message(text=own_trial(facts, reader_of(tracker), now_utc()), buttons=[CANCEL, MY_PLAN])
+    return [SlotSet("topic", facts)]
 
 
 def refused_rule(topic: dict) -> str | None:

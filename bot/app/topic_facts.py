@@ -35,3 +35,17 @@ def latest_refund(email: str, *, now: datetime, engine: Engine | None = None) ->
     charge = max(refunded, key=lambda c: c.created)
     return {"charge_amount": charge.amount, "refunded": charge.refunded, "kept": charge.amount - charge.refunded,
             "currency": charge.currency, "charged_on": charge.created.isoformat()}
+
+
+def trial(email: str, *, engine: Engine | None = None) -> dict | None:
+    """The free trial the customer is in: when it ends and what the first payment after it is;
+    None when they are not in one."""
+    try:
+        with reading(engine) as session:
+            sub = repository.load_account(session, email).subscription
+    except UnknownCustomer:
+        return None
+    if sub is None or sub.status != "trialing" or sub.trial_end is None:
+        return None
+    return {"kind": "trial", "trial_end": sub.trial_end.isoformat(), "price": sub.price, "currency": sub.currency,
+            "interval": sub.interval}

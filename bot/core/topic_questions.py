@@ -118,13 +118,41 @@ def fee_kept(refund: Mapping, policy: Policy, reader: Reader, now: datetime) -> 
             f"{policy.fee_percent_text}% processing fee.")
 
 
-def known_issue(topic: Mapping, reader: Reader) -> str | None:
-    """"Is it on your end or ours?" after a ticket, when a known incident explains it."""
+def known_issue(topic: Mapping, policy: Policy, reader: Reader) -> str | None:
+    """"Is it on your end or ours?" (or "why no refund?") after a ticket, when a known incident explains it."""
     ongoing = topic.get("ongoing") or []
     if topic.get("rule") != "R6" or not ongoing:
         return None
     return (f"It looks like it's on our side: there's a known, ongoing problem with {feature_names(ongoing, reader)}, "
-            "and our team is working on it. Your ticket makes sure someone checks your account too.")
+            f"and our team is working on it. A refund or credit comes with an outage of {policy.extended_outage_hours} "
+            "hours or more, and this one has been shorter so far; your ticket makes sure someone checks your account.")
+
+
+def own_trial(trial: Mapping, reader: Reader, now: datetime) -> str:
+    """"Is my trial still going?" from a customer in one: their end date and what follows it."""
+    end = _moment(trial["trial_end"])
+    days = max((end - now).days, 0)
+    left = "less than a day" if days == 0 else "1 day" if days == 1 else f"{days} days"
+    return (f"Yes: your free trial runs until {day(end, reader, now=now)}, {left} from now. "
+            f"{after_trial(trial, reader, now)}")
+
+
+def after_trial(trial: Mapping, reader: Reader, now: datetime) -> str:
+    """What happens when the customer's own trial ends."""
+    price = money(trial["price"], trial["currency"], reader)
+    return (f"When it ends, your subscription starts and the first payment of {price} a {trial['interval']} is "
+            "taken, unless you cancel before then; cancel in time and you're never charged.")
+
+
+TRIAL_ANSWERS = {"when": lambda t, r, n: f"Your free trial ends on {day(_moment(t['trial_end']), r, now=n)}.",
+                 "what_next": after_trial, "how_much": after_trial,
+                 "why": lambda t, r, n: "The trial is free so you can try everything before paying. " + after_trial(t, r, n)}
+
+
+def trial_answer(question: str, trial: Mapping, reader: Reader, now: datetime) -> str | None:
+    """A follow-up about the customer's own trial (the topic kind "trial")."""
+    said = TRIAL_ANSWERS.get(question)
+    return said(trial, reader, now) if said else None
 
 
 def _moment(value) -> datetime:

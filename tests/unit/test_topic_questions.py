@@ -9,8 +9,8 @@ import pytest
 
 from bot.core.formatting import Reader
 from bot.core.policy import Policy
-from bot.core.topic_questions import (case_of, case_status, come_back, fee_kept, known_issue, topic_question,
-                                      who_decides)
+from bot.core.topic_questions import (case_of, case_status, come_back, fee_kept, known_issue, own_trial,
+                                      topic_question, trial_answer, who_decides)
 
 NOW = datetime(2026, 12, 2, 12, 0, tzinfo=timezone.utc)
 DUE = "2026-12-04T12:00:00+00:00"
@@ -82,6 +82,23 @@ def test_the_fee_kept_is_the_customer_s_own():
 
 
 def test_a_known_incident_answers_whose_side_it_is_on():
-    said = known_issue({"kind": "decision", "rule": "R6", "ongoing": ["post-scheduler"]}, Reader())
-    assert "on our side" in said and "the post scheduler" in said
-    assert known_issue({"kind": "decision", "rule": "R6"}, Reader()) is None
+    said = known_issue({"kind": "decision", "rule": "R6", "ongoing": ["post-scheduler"]}, Policy(), Reader())
+    assert "on our side" in said and "the post scheduler" in said and "72 hours" in said
+    assert known_issue({"kind": "decision", "rule": "R6"}, Policy(), Reader()) is None
+
+
+TRIAL = {"kind": "trial", "trial_end": "2026-12-07T15:00:00+00:00", "price": 4900, "currency": "usd",
+         "interval": "month"}
+
+
+def test_a_customer_in_a_trial_hears_about_their_own():
+    said = own_trial(TRIAL, Reader(), NOW)
+    assert said.startswith("Yes: your free trial runs until December 7, 5 days from now.")
+    assert "first payment of $49.00 a month" in said
+
+
+@pytest.mark.parametrize("question, words", [("when", "ends on December 7"), ("what_next", "$49.00 a month"),
+                                              ("how_much", "$49.00"), ("why", "try everything")])
+def test_follow_ups_about_the_trial_use_its_facts(question, words):
+    assert words in trial_answer(question, TRIAL, Reader(), NOW)
+    assert trial_answer("status", TRIAL, Reader(), NOW) is None
