@@ -82,11 +82,11 @@ def reason_stands(reason: str) -> str:
 
 def review_needs_cancelling(decision: Mapping, reader: Reader) -> str:
     """R2 for a subscription that still renews: what a person could refund, once it's cancelled."""
-    currency = decision["currency"]
+    def cash(key: str) -> str:
+        return money(decision[key], decision["currency"], reader)
     return (f"A refund for the unused part of your latest payment is at our support team's discretion, and they "
-            f"can only look at it once the subscription is cancelled. We'd propose {money(decision['refund'], currency, reader)} "
-            f"({money(decision['base'], currency, reader)} unused, less a {money(decision['fee'], currency, reader)} "
-            "processing fee); a person decides the amount.")
+            f"can only look at it once the subscription is cancelled. We'd propose {cash('refund')} "
+            f"({cash('base')} unused, less a {cash('fee')} processing fee); a person decides the amount.")
 
 
 _OBJECTION = re.compile(r"""

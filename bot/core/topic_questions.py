@@ -146,7 +146,8 @@ def after_trial(trial: Mapping, reader: Reader, now: datetime) -> str:
 
 TRIAL_ANSWERS = {"when": lambda t, r, n: f"Your free trial ends on {day(_moment(t['trial_end']), r, now=n)}.",
                  "what_next": after_trial, "how_much": after_trial,
-                 "why": lambda t, r, n: "The trial is free so you can try everything before paying. " + after_trial(t, r, n)}
+                 "why": lambda t, r, n: "The trial is free so you can try everything before paying. "
+                                        + after_trial(t, r, n)}
 
 
 def trial_answer(question: str, trial: Mapping, reader: Reader, now: datetime) -> str | None:
