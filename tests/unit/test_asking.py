@@ -29,6 +29,7 @@ from bot.core.asking import asks, follow_up_kind, hypothetical
     ("could I switch back to the old plan later on if I want", "come_back"),
     ("will I keep access till the end of the month", "when"),
     ("do I lose access immediately", "when"),
+    ("is it billed right away or at the next renewal?", "when"),
     ("am I charged anything more after that?", "how_much"),
     ("will anything else get billed", "how_much"),
     ("is the problem on your side?", "why"),
