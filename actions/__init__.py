@@ -7,5 +7,5 @@ find only what is registered.
 """
 from actions import (account, answers, cancellation, cases, customer_action, fallback,  # noqa: F401
                      follow_ups, identify_form, identity, offer_kinds, offer_turns, plans,
-                     policy_answers, quick_replies, refunds, requests, transcript, unmatched,
+                     policy_answers, quick_replies, refunds, requests, topic_questions, transcript, unmatched,
                      waiting_offer)

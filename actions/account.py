@@ -12,6 +12,7 @@ from actions.customer_action import CustomerAction
 from actions.identity import answer_when_identified, reader_of
 from actions.quick_replies import CANCEL, CHANGE_PLAN, PERSON
 from bot.app.account import account_summary, renewal
+from bot.app.topic_facts import plan_price
 from bot.clock import now_utc
 from bot.db.repository import UnknownCustomer
 
@@ -25,7 +26,9 @@ def summarise(dispatcher: CollectingDispatcher, tracker: Tracker, email: str) ->
         return []
     dispatcher.utter_message(text=summary, buttons=[CHANGE_PLAN, *([CANCEL] if state.renews else []), PERSON])
     until = state.access_until.isoformat() if state.access_until else None
-    return [SlotSet("topic", {"kind": "account", "renews": state.renews, "period_end": until}),
+    # what "and how much is that?" needs: the plan's price
+    price = plan_price(email) or {}
+    return [SlotSet("topic", {"kind": "account", "renews": state.renews, "period_end": until, **price}),
             SlotSet("last_request", "check_subscription")]
 
 

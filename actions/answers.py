@@ -19,10 +19,12 @@ from actions.offer_kinds import actions_for
 from actions.offer_turns import (LOOK_AGAIN_SLOT, OFFER_SLOT, ask_to_look_again, offer_of_previous_turn, pressed_offer,
                                  set_in_previous_turn)
 from actions.requests import answer_request, look_again
+from actions.topic_questions import answer_in_context, case_in_hand
 from actions.waiting_offer import CLEARED, decline, restate
 from bot.app import offers
 from bot.clock import now_utc
 from bot.core.decline_words import sounds_like_no
+from bot.core.declining import declines
 
 
 class ActionAnswerYes(Action):
@@ -41,6 +43,8 @@ class ActionAnswerYes(Action):
             again = set_in_previous_turn(tracker.events, LOOK_AGAIN_SLOT)
             if again:
                 return CLEARED + look_again(dispatcher, tracker, domain, again)
+            if not pressed and case_in_hand(dispatcher, tracker):  # "ok, go ahead" to a case already open
+                return CLEARED
             return nothing_waiting(dispatcher, tracker, "utter_nothing_to_confirm")
         if not pressed and sounds_like_no(tracker.latest_message.get("text")):
             # "yes but wait": not a plain yes, so not consent; the offer stays for a plain answer
@@ -68,6 +72,11 @@ class ActionAnswerNo(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
         waiting, pressed = offer_of_previous_turn(tracker.events), pressed_offer(tracker)
+        if waiting and not pressed and not declines(tracker.latest_message.get("text")):
+            # read as a no, but a question about the offer or an objection: answered, the offer stands
+            answered = answer_in_context(dispatcher, tracker, misread=True)
+            if answered is not None:
+                return answered + restate(dispatcher, tracker, waiting)
         if waiting and (not pressed or pressed == waiting):
             return decline(dispatcher, tracker, waiting)
         just_done = set_in_previous_turn(tracker.events, "topic") or {}

@@ -8,29 +8,37 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import offer_kinds, requests
+from actions.cases import tell_about_case
 from actions.customer_action import CustomerAction
 from actions.identity import answer_when_identified, reader_of, verified_email
 from actions.offer_turns import offer_buttons, offered
+from actions.transcript import customer_words
 from actions.quick_replies import PERSON
 from bot.app import offers
 from bot.app.account import cancel_at_period_end, renewal
 from bot.app.results import CancellationStatus
+from bot.app.reviews import open_review_once_cancelled
 from bot.clock import now_utc
 from bot.core.messages import access_until
 from bot.core.statuses import OfferKind
 from bot.db.models import Offer
 from bot.settings import load_policy
 
+# the renewal is stopped, or will be: the customer agreed
+STOPPED = (CancellationStatus.CANCELLED, CancellationStatus.NOT_RENEWING, CancellationStatus.PENDING)
+REFUND_INTENTS = ("request_refund", "late_cancellation", "unused_account", "forgot_subscription")
 RESULT_RESPONSE = {CancellationStatus.CANCELLED: "utter_cancelled_at_period_end",
                    CancellationStatus.NOT_RENEWING: "utter_not_renewing",
                    CancellationStatus.PENDING: "utter_cancel_pending"}
 
 
 def offer_cancellation(dispatcher: CollectingDispatcher, tracker: Tracker, email: str,
-                       restating: bool = False, refused: dict | None = None) -> list[dict[str, Any]]:
+                       restating: bool = False, refused: dict | None = None,
+                       review: int | None = None) -> list[dict[str, Any]]:
     """Offer to stop the renewal; `refused` is the refund decision it follows, if any, which a
     "why not?" asks about (and a restated offer still follows). After a refusal a person is
-    one button away too."""
+    one button away too. `review`: the R2 decision a person reviews once the customer says yes
+    (bot/app/reviews.py), which the offer carries."""
     now, reader = now_utc(), reader_of(tracker)
     state = renewal(email, now=now)
     until = access_until(state.access_until, reader, now)
@@ -45,7 +53,7 @@ def offer_cancellation(dispatcher: CollectingDispatcher, tracker: Tracker, email
         return [SlotSet("topic", {**topic, "done": True})]
     offer = offers.make_offer(conversation_id=tracker.sender_id, channel=tracker.get_latest_input_channel(),
                               email=email, kind=OfferKind.CANCEL_AT_PERIOD_END, now=now,
-                              valid_minutes=load_policy().decision_valid_minutes)
+                              valid_minutes=load_policy().decision_valid_minutes, decision_id=review)
     dispatcher.utter_message(response="utter_restate_cancel" if restating else "utter_offer_cancel_at_period_end",
                              access_until=until,
                              buttons=offer_buttons(offer.token, "Yes, stop the renewal", "No, keep it") + person)
@@ -53,16 +61,31 @@ def offer_cancellation(dispatcher: CollectingDispatcher, tracker: Tracker, email
 
 
 def restate(dispatcher: CollectingDispatcher, tracker: Tracker, offer: Offer) -> list[dict[str, Any]]:
-    return offer_cancellation(dispatcher, tracker, verified_email(tracker), restating=True)
+    return offer_cancellation(dispatcher, tracker, verified_email(tracker), restating=True, review=offer.decision_id)
 
 
 def carry_out(dispatcher: CollectingDispatcher, tracker: Tracker, email: str, offer: Offer) -> list[dict[str, Any]]:
     now = now_utc()
-    result = cancel_at_period_end(email, consent=offer.token)
+    result = cancel_at_period_end(email, consent=offer.token, review=offer.decision_id)
     dispatcher.utter_message(response=RESULT_RESPONSE.get(result.status, "utter_cancel_failed"),
                              access_until=access_until(result.access_until, reader_of(tracker), now))
     until = result.access_until.isoformat() if result.access_until else None
-    return [SlotSet("topic", {"kind": "cancel", "access_until": until, "done": True}), SlotSet("last_request", None)]
+    done = [SlotSet("topic", {"kind": "cancel", "access_until": until, "done": True}), SlotSet("last_request", None)]
+    if offer.decision_id is not None and result.status in STOPPED:
+        return done + review_once_cancelled(dispatcher, tracker, email, offer)
+    return done
+
+
+def review_once_cancelled(dispatcher: CollectingDispatcher, tracker: Tracker, email: str,
+                          offer: Offer) -> list[dict[str, Any]]:
+    """The renewal is stopped for an R2 refund request: now a person reviews it (the rules, R2)."""
+    review = open_review_once_cancelled(
+        offer.decision_id, email=email, consent=offer.token, now=now_utc(), channel=tracker.get_latest_input_channel(),
+        conversation_id=tracker.sender_id, note=customer_words(tracker, REFUND_INTENTS))
+    tell_about_case(dispatcher, review.case, reader_of(tracker))
+    topic = {"kind": "decision", **{key: getattr(review, key) for key in ("rule", "refund", "fee", "base", "currency",
+                                                                           "case_id", "case_due")}}
+    return [SlotSet("topic", topic)]
 
 
 class ActionOfferCancellation(CustomerAction):

@@ -59,6 +59,9 @@ class ActionHandToPerson(CustomerAction):
         if theirs:  # asked in another language: that a person answers, in it first
             dispatcher.utter_message(text=theirs)
         tell_about_case(dispatcher, summary, reader_of(tracker))
+        topic = tracker.get_slot("topic") or {}
+        if not summary.case_created and topic.get("case_id") == summary.case_id:
+            return []  # joined the case the conversation is about: follow-ups are still about it (a ticket's rule)
         return [SlotSet("topic", case_topic(summary))]
 
 

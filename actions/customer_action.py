@@ -11,13 +11,14 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.offer_turns import OFFER_SLOT, offer_of_previous_turn
 from actions.waiting_offer import decline, restate
-from bot.core.decline_words import sounds_like_no
+from bot.core.declining import declines
 
 
 class CustomerAction(Action, ABC):
     """An action a customer's request starts. If an offer is waiting and the words decline
     it, whatever the model made of them ("I'd rather keep it" read as a plan question),
-    the offer is declined and nothing else happens; an answer that makes no offer of its
+    the offer is declined and nothing else happens (a question about it, "wait, why isn't it
+    the full amount?", declines nothing: bot/core/declining.py); an answer that makes no offer of its
     own restates the waiting offer, so a yes after a digression answers a question the
     customer has just seen."""
 
@@ -31,7 +32,7 @@ class CustomerAction(Action, ABC):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
         waiting = offer_of_previous_turn(tracker.events)
-        if waiting and sounds_like_no(tracker.latest_message.get("text")):
+        if waiting and declines(tracker.latest_message.get("text")):  # a question about it is no decline
             return decline(dispatcher, tracker, waiting) + [SlotSet("needs_identity", False)]
         events = self.respond(dispatcher, tracker, domain)
         if waiting and self.restates_offer and not any(e.get("name") == OFFER_SLOT for e in events):

@@ -9,6 +9,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.policy_answers import HUMAN_BUTTON
+from actions.topic_questions import answer_in_context, asked_in_context
 from actions.unmatched import ReadsUnmatched, language_of, unmatched_reply
 
 MISSES_BEFORE_OFFERING_A_PERSON = 2
@@ -32,6 +33,10 @@ class ActionRephraseOrOfferHuman(ReadsUnmatched):
         return "action_rephrase_or_offer_human"
 
     def respond(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
+        # a follow-up the model had no intent for
+        answered = answer_in_context(dispatcher, tracker) if asked_in_context(tracker) else None
+        if answered is not None:
+            return answered
         reply = unmatched_reply(tracker.latest_message.get("text") or "", tracker.get_slot("topic"),
                                 language_of(tracker))
         # One button only: a "try again" button must not send /affirm, which could confirm an offer.

@@ -9,6 +9,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.quick_replies import PERSON
+from actions.topic_questions import answer_in_context, asked_in_context, own_trial_answer
 from actions.unmatched import ReadsUnmatched, language_of, unmatched_reply
 from bot.settings import load_policy
 
@@ -46,8 +47,16 @@ class ActionExplainPolicy(ReadsUnmatched):
 
     def respond(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
         intent = (tracker.latest_message.get("intent") or {}).get("name")
+        if intent == "ask_free_trial":  # a customer in a trial asks about their own, not the terms
+            own = own_trial_answer(dispatcher, tracker)
+            if own is not None:
+                return own
         if intent in TERMS:
             return explain_terms(dispatcher, intent)
+        # small talk or "out of scope" about the topic
+        answered = answer_in_context(dispatcher, tracker) if asked_in_context(tracker) else None
+        if answered is not None:
+            return answered
         # "Out of scope" was also where questions the terms answer, and messages in other languages, went.
         reply = unmatched_reply(tracker.latest_message.get("text") or "", tracker.get_slot("topic"),
                                 language_of(tracker)) if intent == "out_of_scope" else None

@@ -27,6 +27,7 @@ from bot.core import messages
 from bot.core.domain import Outcome
 from bot.core.formatting import deadline, money
 from bot.core.mentions import asks_for_money, mismatch_note, parse_amount, parse_date
+from bot.core.refusals import reason_stands, review_needs_cancelling, standing_reason
 from bot.core.statuses import OfferKind
 from bot.core.timeutil import parse_utc
 from bot.db.models import Offer
@@ -41,6 +42,7 @@ REASON_BY_INTENT = {
     "forgot_subscription": "forgot_subscription",
 }
 REVIEW_OUTCOMES = {Outcome.REVIEW_REFUND, Outcome.REVIEW_CREDIT}
+STATED_REASON = "stated_reason"  # domain.yml: the reason given, which stands until a new fact
 TOPIC_FACTS = ("rule", "outcome", "currency", "refund", "fee", "base", "credit", "charge_amount", "charge_date",
                "requires_cancellation", "case_id", "case_due")
 
@@ -49,9 +51,11 @@ def assess(dispatcher: CollectingDispatcher, tracker: Tracker, email: str, inten
     """Ask the core for a decision for a proven customer and put it in their words."""
     reader, now, policy = reader_of(tracker), now_utc(), load_policy()
     words = customer_words(tracker, REASON_BY_INTENT)
+    asked = REASON_BY_INTENT.get(intent, "unspecified")
+    reason = standing_reason(asked, tracker.get_slot(STATED_REASON))
     try:
         decision = refund_cases.assess_refund(
-            email, REASON_BY_INTENT.get(intent, "unspecified"), now=now,
+            email, reason, now=now,
             channel=tracker.get_latest_input_channel(), conversation_id=tracker.sender_id, note=words)
     except UnknownCustomer:
         dispatcher.utter_message(response="utter_no_account")
@@ -60,7 +64,8 @@ def assess(dispatcher: CollectingDispatcher, tracker: Tracker, email: str, inten
     asked_for_money = intent != "technical_problem" or asks_for_money(words)
     told = messages.decision_for_customer(decision.as_json(), window_hours=policy.late_cancel_window_hours,
                                           reader=reader, now=now, asked_for_money=asked_for_money)
-    events = [SlotSet("topic", decision_topic(decision)), SlotSet("last_request", intent)]
+    events = [SlotSet("topic", decision_topic(decision)), SlotSet("last_request", intent),
+              SlotSet(STATED_REASON, None if reason == "unspecified" else reason)]
     if decision.outcome is Outcome.TICKET:  # help first: what to try, then the ticket, then the rule
         dispatcher.utter_message(response="utter_troubleshooting")
         tell_about_case(dispatcher, decision.case, reader)
@@ -68,6 +73,10 @@ def assess(dispatcher: CollectingDispatcher, tracker: Tracker, email: str, inten
             dispatcher.utter_message(text=told)
         return events
     note, steps = _mismatch(tracker, decision, reader), _next_steps(decision)
+    if reason != asked and decision.outcome is Outcome.NO_REFUND:  # asked again, nothing new: the reason stands
+        dispatcher.utter_message(text=reason_stands(reason))
+    if decision.awaits_cancellation:  # R2 while it renews: a person reviews it once it's cancelled
+        told = review_needs_cancelling(decision.as_json(), reader)
     dispatcher.utter_message(text=told, buttons=[] if note else steps)
     if note:
         dispatcher.utter_message(text=note, buttons=steps)
@@ -77,6 +86,8 @@ def assess(dispatcher: CollectingDispatcher, tracker: Tracker, email: str, inten
             kind=OfferKind.REFUND, now=now, valid_minutes=policy.decision_valid_minutes,
             decision_id=decision.decision_id, amount=decision.refund, currency=decision.currency)
         return events + present(dispatcher, offer, cancels=decision.requires_cancellation, reader=reader)
+    if decision.awaits_cancellation:
+        return events + offer_cancellation(dispatcher, tracker, email, review=decision.decision_id)
     if decision.outcome in REVIEW_OUTCOMES:
         tell_about_case(dispatcher, decision.case, reader)
     if decision.outcome is Outcome.NO_REFUND:  # R3, R4, R8: offer to stop the next renewal
@@ -100,7 +111,7 @@ def decision_topic(decision: RefundDecision) -> dict:
     return {"kind": "decision", **{key: getattr(decision, key) for key in TOPIC_FACTS},
             "outcome": decision.outcome.value,
             "trial_end": facts.get("trial_end") if decision.charge_amount is None else None,
-            "period_end": facts.get("period_end"),
+            "period_end": facts.get("period_end"), "ongoing": facts.get("ongoing_incidents"),
             "courtesy_used": bool(facts.get("courtesy_already_used"))}
 
 

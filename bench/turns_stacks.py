@@ -20,8 +20,10 @@ from bot.settings import ROOT, VAR, Services
 STOCK_MESSAGE = "I am sad"
 OUR_MESSAGE = "I never used it, can I get a refund?"
 # The same question in words the n-grams are unsure of, so the sentence encoder reads it too
-# (tests/unit/test_understanding.py holds both to that): the turn's cost when it must.
-ENCODED_MESSAGE = "we signed up ages ago but honestly nobody here ever logged in, any chance of the money back?"
+# (tests/unit/test_understanding.py holds both to that): the turn's cost when it must. Far below the
+# n-grams' learned bar (0.55 against 0.85 on 2026-12-06), so new training examples do not tip it
+# over: the previous wording sat at 0.855 and stopped being embedded.
+ENCODED_MESSAGE = "signed up ages ago and honestly no one here has ever opened it, could we have the money back?"
 OUR_CUSTOMER = "dan@example.com"  # the demo seed's "I never used it" customer (R3)
 DEMO_SEED = ROOT / "seeds" / "demo.yml"
 POSTGRES_SERVER = "postgresql://postgres@127.0.0.1:5432"

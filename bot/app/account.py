@@ -34,13 +34,15 @@ def account_summary(email: str, *, now: datetime, reader: Reader = Reader(), eng
 
 
 def cancel_at_period_end(email: str, *, consent: str | None, gateway=None,
-                         engine: Engine | None = None) -> CancellationResult:
+                         engine: Engine | None = None, review: int | None = None) -> CancellationResult:
     """Stop renewal (terms section 9: access continues to the end of the paid period), once, on
-    the customer's accepted offer `consent` (bot/app/offers.py)."""
+    the customer's accepted offer `consent` (bot/app/offers.py); `review` is the R2 decision
+    that offer was made for, if any (bot/app/reviews.py)."""
     engine = engine or current().engine()
     with unit_of_work(engine) as session:
         customer = repository.find_customer(session, email)
-        offers.require_accepted(session, consent, kind=OfferKind.CANCEL_AT_PERIOD_END, customer=customer)
+        offers.require_accepted(session, consent, kind=OfferKind.CANCEL_AT_PERIOD_END, customer=customer,
+                                decision_id=review)
         sub = customer.subscription
         if sub is None or sub.status == "canceled" or sub.cancel_at_period_end:
             return CancellationResult(CancellationStatus.NOT_RENEWING, sub.current_period_end if sub else None)

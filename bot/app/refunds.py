@@ -20,7 +20,7 @@ from bot.core.domain import Decision, Outcome, Reason
 from bot.core.formatting import Reader
 from bot.core.money import format_amount
 from bot.core.policy import Policy
-from bot.core.statuses import LedgerStatus, OfferKind
+from bot.core.statuses import CaseKind, LedgerStatus, OfferKind
 from bot.db import models, repository
 from bot.db.session import unit_of_work
 
@@ -48,7 +48,8 @@ def assess_refund(email: str, reason: str, *, now: datetime, channel: str | None
                   conversation_id: str | None = None, note: str = "",
                   engine: Engine | None = None, policy: Policy | None = None) -> RefundDecision:
     """Apply the rules for a verified customer, keep the decision record, and hand
-    discretionary outcomes (R2, R5, R6) to people as a review case."""
+    discretionary outcomes (R2, R5, R6) to people as a review case (R2 only once the
+    subscription no longer renews: `awaits_cancellation`)."""
     policy = policy or current().policy()
     with unit_of_work(engine or current().engine()) as session:
         customer = repository.find_customer(session, email)
@@ -58,7 +59,10 @@ def assess_refund(email: str, reason: str, *, now: datetime, channel: str | None
         amount = decision.credit if decision.outcome is Outcome.REVIEW_CREDIT else decision.refund
         summary = None
         kind = cases.KIND_BY_OUTCOME.get(decision.outcome.value)
-        if kind:
+        # R2 is for a customer who has cancelled or agrees to: while the subscription still renews,
+        # the case waits for their yes to stopping it (bot/app/reviews.py).
+        awaits_cancellation = kind == CaseKind.REFUND and decision.requires_cancellation
+        if kind and not awaits_cancellation:
             case, created = cases.open_case(
                 session, kind=kind, reason=decision.reason.value, now=now, policy=policy,
                 customer=customer, decision=row, channel=channel,
@@ -71,7 +75,8 @@ def assess_refund(email: str, reason: str, *, now: datetime, channel: str | None
             explanation=decision.explanation, amount_text=format_amount(amount, decision.currency),
             customer_name=customer.name, facts=decision.facts,
             charge_amount=row.charge.amount if row.charge is not None else None,
-            charge_date=row.charge.created.date().isoformat() if row.charge is not None else None, case=summary)
+            charge_date=row.charge.created.date().isoformat() if row.charge is not None else None, case=summary,
+            awaits_cancellation=awaits_cancellation)
     cases.announce_if_new(result.case)
     return result
 

@@ -71,6 +71,8 @@ class RefundDecision(_WithCase):
     charge_amount: int | None = None
     charge_date: str | None = None  # ISO 8601 date of the payment
     case: CaseSummary | None = None
+    # R2 waits for the customer's yes to stopping the renewal before a case opens (bot/app/reviews.py)
+    awaits_cancellation: bool = False
 
     def as_json(self) -> dict[str, Any]:
         """The plain form: the contract's keys (docs/contracts.md section 3) and what was added to them."""
@@ -78,7 +80,8 @@ class RefundDecision(_WithCase):
                  "charge_id": self.charge_id, "base": self.base, "fee": self.fee, "refund": self.refund,
                  "credit": self.credit, "currency": self.currency, "requires_cancellation": self.requires_cancellation,
                  "explanation": self.explanation, "amount_text": self.amount_text,
-                 "customer_name": self.customer_name, "facts": dict(self.facts)}
+                 "customer_name": self.customer_name, "facts": dict(self.facts),
+                 "awaits_cancellation": self.awaits_cancellation}
         if self.charge_amount is not None:
             plain.update(charge_amount=self.charge_amount, charge_date=self.charge_date)
         return {**plain, **(self.case.as_json() if self.case else {})}
@@ -107,6 +110,19 @@ class RefundResult(_WithCase):
     charge_amount: int | None
     refund_id: str | None = None
     canceled: bool = False
+    case: CaseSummary | None = None
+
+
+@dataclass(frozen=True)
+class ReviewOpened(_WithCase):
+    """The R2 review case opened once the customer agreed to cancel, with the decision's terms
+    (for "how much?")."""
+    decision_id: int
+    rule: str
+    refund: int
+    fee: int
+    base: int
+    currency: str
     case: CaseSummary | None = None
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 
-FOLLOW_UP_KINDS = ("status", "who_decides", "when", "why", "how_much", "what_next")
+FOLLOW_UP_KINDS = ("status", "who_decides", "come_back", "when", "why", "how_much", "what_next")
 
 # The first kind whose words a question has wins, so the specific come before the general:
 # "when will someone look at my case" asks where things stand, not a date in the abstract.
@@ -34,18 +34,30 @@ _KIND_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = (
       | \bwhy\s+(a|do\s+i\s+need\s+a)\s+(person|human)\b | \bwho\s+(decides|approves|makes\s+the\s+call)\b
       | \b(do\s+it|decide)\s+yourself\b | \bare\s+you\s+(not\s+)?allowed\b
     """, re.IGNORECASE | re.VERBOSE)),
+    # Whether the way stays open: signing up again, switching back later.
+    ("come_back", re.compile(r"""
+        \b(sign\s*up|subscribe|join|register)\s+again\b | \bre-?subscribe\b | \bre-?join\b | \bcome\s+back\b
+      | \b(go|switch|change|move)\s+(it\s+)?back\b.*\b(later|one\s+day|in\s+future|if\s+i\s+want)\b
+    """, re.IGNORECASE | re.VERBOSE)),
     ("how_much", re.compile(r"""
-        \bhow\s+much\b | \bwhat\s+(would|will|do|did|could)\s+i\s+(get|receive|be\s+paid|get\s+back)\b
+        \b(charged?|billed?|taken|pay)\b.{0,30}\b(again|anything|more|extra|else|further)\b
+      | \banything\s+(else\s+)?((be|get)\s+)?(to\s+pay|charged|billed|taken)\b
+      | \b(more|further|another)\s+(charges?|payments?)\b
+      | \bhow\s+much\b | \bwhat\s+(would|will|do|did|could)\s+i\s+(get|receive|be\s+paid|get\s+back)\b
       | \b(what|which)\s+(amount|sum|price)\b | \bhow\s+big\b | \bhow\s+many\s+(dollars|euros|pounds|yen)\b
       | \bwhat'?s\s+(it|that)\s+(worth|come\s+to)\b | \bthe\s+(amount|total)\b | \bcost\b
     """, re.IGNORECASE | re.VERBOSE)),
     ("when", re.compile(r"""
         \bwhen\b | \bhow\s+(long|soon|quickly)\b | \bby\s+(what|which)\s+(time|date|day)\b | \bwhat\s+(date|day|time)\b
       | \b(till|until)\s+when\b | \bany\s+idea\s+of\s+timing\b
+      | \b(still|keep)\b.{0,25}\b(access|log\s*in|login|use\s+it|get\s+in)\b | \blose\s+(my\s+|the\s+)?access\b
+      | \b(charged?|billed?|paid|applied)\b.{0,20}
+        \b(straight\s+away|right\s+away|immediately|at\s+(the\s+)?(next\s+)?renewal)\b
     """, re.IGNORECASE | re.VERBOSE)),
     ("why", re.compile(r"""
         \bwhy\b | \bhow\s+come\b | \bwhat\s+for\b | \bwhat'?s\s+the\s+reason\b | \bon\s+what\s+(basis|grounds)\b
       | \bexplain\b | \bi\s+don'?t\s+(get|understand)\s+(it|why|that)\b
+      | \b(your|our)\s+(end|side)\b | \b(my|your)\s+fault\b
     """, re.IGNORECASE | re.VERBOSE)),
     ("what_next", re.compile(r"""
         \bwhat\s+(now|next|happens|then|do\s+i\s+do|should\s+i\s+do|if)\b | \b(and\s+)?then\s+what\b | \bnext\s+step

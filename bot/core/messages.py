@@ -74,9 +74,11 @@ def decision_for_customer(result: Mapping, *, window_hours: int, reader: Reader,
         return (f"We can't refund {paid}: keeping an eye on the subscription is the account owner's "
                 f"responsibility, and it was more than {window_hours} hours ago.")
     if rule == "R5":
+        over = " It has been fixed since." if facts.get("outage_over") else \
+            " We're still working on it." if facts.get("ongoing_incidents") else ""
         return (f"A problem on our side affected your account for {span(int(facts.get('outage_seconds', 0)))} this "
-                f"billing period. We've proposed a credit of {cash(result['credit'])} towards your next invoice; a "
-                "person from our team will decide.")
+                f"billing period.{over} We've proposed a credit of {cash(result['credit'])} towards your next invoice; "
+                "a person from our team will decide.")
     if rule == "R6":
         ongoing = facts.get("ongoing_incidents") or []
         said = [f"We know about a problem with {feature_names(ongoing, reader)} and are working on it."] \

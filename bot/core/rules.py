@@ -171,16 +171,23 @@ def _technical_problem(account, charge, sub, reason, now, policy) -> Decision:
     credit = round_half_up(Fraction(sub.price * microseconds(union), period)) if period else 0
     credit = min(credit, sub.price)
     text = explanations.explain_outage_credit(microseconds(union) // 1_000_000, credit, sub.currency)
+    ongoing = _ongoing(account, now)
     return _base_decision(
         "R5", Outcome.REVIEW_CREDIT, reason, now, None, sub.currency, text,
         credit=credit, period_start=start.isoformat(), period_end=end.isoformat(),
         outage_seconds=microseconds(union) // 1_000_000,
         period_seconds=period // 1_000_000,
+        ongoing_incidents=ongoing or None, outage_over=not ongoing or None,  # what the customer is told of it
     )
 
 
+def _ongoing(account, now) -> list[str]:
+    """The features of the incidents still open at `now`."""
+    return [i.feature for i in account.incidents if i.start <= now and (i.end is None or i.end > now)]
+
+
 def _ticket(account, charge, sub, reason, now, policy, longest) -> Decision:
-    ongoing = [i.feature for i in account.incidents if i.start <= now and (i.end is None or i.end > now)]
+    ongoing = _ongoing(account, now)
     text = explanations.explain_ticket(ongoing)
     return _base_decision(
         "R6", Outcome.TICKET, reason, now, charge, charge.currency if charge else "usd", text,

@@ -44,16 +44,22 @@ def test_r0_a_trial_customer_is_told_about_the_trial_and_nothing_moves(live):
     assert state["decisions"] == ["R0"] and state["ledger"] == [] and state["cases"] == []
 
 
-def test_r2_a_yen_refund_goes_to_a_person_as_a_case(live):
-    [reply] = talk(live, "ivy@example.com", "e2e-ivy", "I cancelled late, please refund my last payment")
-    assert "¥" in reply and "JPY" not in reply and "ch_" not in reply, reply
-    assert "case #" in reply and "reply here by" in reply, reply
+def test_r2_a_yen_refund_goes_to_a_person_once_she_agrees_to_cancel(live):
+    """R2 is for a customer who has cancelled or agrees to: Ivy's plan still renews, so she is
+    asked first, and only her yes to stopping the renewal opens the case."""
+    [asked] = talk(live, "ivy@example.com", "e2e-ivy", "I cancelled late, please refund my last payment")
+    assert "¥" in asked and "JPY" not in asked and "ch_" not in asked, asked
+    assert "once the subscription is cancelled" in asked and "Shall I do that?" in asked and "case #" not in asked
+    assert account_state(live, "ivy@example.com")["cases"] == []
+    [done] = talk(live, "ivy@example.com", "e2e-ivy", "yes")
+    assert "won't renew" in done and "case #" in done and "reply here by" in done, done
     again = talk(live, "ivy@example.com", "e2e-ivy", "please refund me, I cancelled late")[0]
     assert "already with our support team" in again, again
     state = account_state(live, "ivy@example.com")
     [(kind, rule, amount, status)] = state["cases"]
     assert (kind, rule, status) == ("refund", "R2", "open") and 0 < amount < 5000
-    assert state["ledger"] == [] and state["refunded"] == 4750  # only the seeded refund
+    assert [entry[:2] for entry in state["ledger"]] == [("cancel", "succeeded")]  # stopped, nothing refunded
+    assert state["refunded"] == 4750  # only the seeded refund
 
 
 def test_r4_a_forgotten_subscription_is_explained_and_cancellation_offered(live):

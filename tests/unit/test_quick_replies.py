@@ -54,6 +54,8 @@ def account(monkeypatch):
     monkeypatch.setattr(actions.cancellation, "renewal", lambda email, now: RenewalState(**state))
     monkeypatch.setattr(actions.account, "renewal", lambda email, now: RenewalState(**state))
     monkeypatch.setattr(actions.account, "account_summary", lambda email, now, reader: "You're on Pro.")
+    monkeypatch.setattr(actions.account, "plan_price", lambda email: {"price": 1900, "currency": "usd",
+                                                                      "interval": "month"})
     monkeypatch.setattr(bot.app.refunds, "assess_refund", lambda email, reason, **kw: RefundDecision(
         decision_id=3, rule="R3", outcome=Outcome.NO_REFUND, charge_id="ch_ben_1", currency="usd", refund=0, fee=0,
         base=0, credit=0, charge_amount=1900, charge_date="2026-11-17", requires_cancellation=False,

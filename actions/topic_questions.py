@@ -1,0 +1,148 @@
+"""Questions about what the conversation is on, answered whichever action the model's reading
+led to (bot/core/topic_questions.py says when a message is one): the follow-up action, the
+fallback, small talk and "out of scope" all ask `question_in_context` first.
+
+Where a case stands is read from the database; why a person decides, and "why not?" after a
+refusal (in other words each time it is asked, bot/core/refusals.py), are said here; every other
+question is the follow-up table's (bot/core/topic_answers.py). A question answered while an offer
+waits is followed by the offer again (actions/waiting_offer.py), so it never closes the offer.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.offer_turns import offer_of_previous_turn
+from actions.identity import reader_of, verified_email
+from actions.quick_replies import CANCEL, MY_PLAN, PERSON
+from actions.unmatched import language_of
+from bot.app.case_status import case_state
+from bot.clock import now_utc
+from bot.core.topic_answers import answer
+from bot.core.refusals import objects, objection, why_not
+from bot.app.topic_facts import latest_refund, trial
+from bot.core.topic_questions import (STAND_INS, case_of, case_status, come_back, fee_kept, known_issue, own_trial,
+                                      topic_question, trial_answer, who_decides)
+from bot.settings import load_policy
+
+WHY_NOT_SLOT = "why_not_told"  # {"rule": the refusal explained, "told": how many times}
+EMAIL = "email"
+UNMATCHED_FIRST = ("sign_in", "knowledge")
+NOT_READ = "nlu_fallback"  # the reading of a message the model did not understand
+
+
+def question_in_context(tracker: Tracker, misread: bool = False) -> str | None:
+    """The question about the conversation's topic the latest message asks, if it asks one.
+    `misread`: the model's reading is known to be wrong (a question read as a no), so the words
+    alone say which question it is."""
+    latest = tracker.latest_message
+    intent = NOT_READ if misread else (latest.get("intent") or {}).get("name")
+    return topic_question(intent, latest.get("text"), has_topic=bool(tracker.get_slot("topic")))
+
+
+def asked_in_context(tracker: Tracker) -> bool:
+    """Whether a message the model found no request in may be a question about the topic: not one
+    in another language, nor an address typed while signing in, nor a question after an answer from
+    the company's texts (actions/unmatched.py answers those)."""
+    kind = (tracker.get_slot("topic") or {}).get("kind")
+    return language_of(tracker) is None and kind not in UNMATCHED_FIRST
+
+
+def answer_in_context(dispatcher: CollectingDispatcher, tracker: Tracker,
+                      misread: bool = False) -> list[dict[str, Any]] | None:
+    """Answer the latest message as a question about the topic, or an objection to a refusal;
+    None when it is neither (the calling action answers it its own way)."""
+    topic = tracker.get_slot("topic") or {}
+    if refused_rule(topic) and objects(tracker.latest_message.get("text")):
+        dispatcher.utter_message(text=objection(), buttons=_person_unless_offer(tracker))
+        return []
+    question = question_in_context(tracker, misread)
+    return None if question is None else answer_question(dispatcher, tracker, question)
+
+
+def answer_question(dispatcher: CollectingDispatcher, tracker: Tracker, question: str) -> list[dict[str, Any]]:
+    topic, policy, reader, now = tracker.get_slot("topic") or {}, load_policy(), reader_of(tracker), now_utc()
+    if question in ("status", "who_decides"):
+        case_id = case_of(topic)
+        state = case_state(case_id=case_id, conversation_id=tracker.sender_id, email=verified_email(tracker)) \
+            if case_id or question == "status" else None
+        said = case_status(state, reader, now) if question == "status" and state else \
+            who_decides(topic, policy, reader, now, state) if question == "who_decides" else None
+        if said:
+            dispatcher.utter_message(text=said)
+            return []
+    if question in ("why", "who_decides") and refused_rule(topic):
+        return explain_refusal(dispatcher, tracker, refused_rule(topic))
+    said = _from_the_account(tracker, topic, question, policy, reader, now)
+    if said:  # "why" about a ticket may be a complaint: a person is one button away
+        dispatcher.utter_message(text=said, buttons=_person_unless_offer(tracker) if question == "why" else [])
+        return []
+    dispatcher.utter_message(text=answer(STAND_INS.get(question, question), topic or None, policy=policy,
+                                         reader=reader, now=now))
+    return []
+
+
+def _from_the_account(tracker: Tracker, topic: dict, question: str, policy, reader, now) -> str | None:
+    """Answers that need more than the topic's facts, or another wording than the table's."""
+    said = trial_answer(question, topic, reader, now) if topic.get("kind") == "trial" else None
+    if said:
+        return said
+    if question == "come_back":
+        return come_back(topic)
+    if question == "why":
+        return known_issue(topic, policy, reader)
+    if question == "how_much" and topic.get("kind") == "terms" and topic.get("topic") == "refund_fee":
+        email = verified_email(tracker)
+        refund = latest_refund(email, now=now) if email else None
+        return fee_kept(refund, policy, reader, now) if refund else None
+    return None
+
+
+def case_in_hand(dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
+    """A yes with no offer waiting, while the topic's case is still open ("ok, put in for that
+    then"): the request is already with people, so say where it stands rather than "nothing is
+    waiting for a yes". False when there is no such case."""
+    case_id = case_of(tracker.get_slot("topic"))
+    state = case_state(case_id=case_id, conversation_id=tracker.sender_id, email=verified_email(tracker)) \
+        if case_id else None
+    if state is None or state["status"] not in ("open", "claimed"):
+        return False
+    dispatcher.utter_message(text="That's already in hand, so there's nothing more for me to do. "
+                                  + case_status(state, reader_of(tracker), now_utc()))
+    return True
+
+
+def own_trial_answer(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]] | None:
+    """A proven customer in their free trial asking about the trial hears about their own (its end,
+    what follows), which becomes the topic; None for anyone else (the terms answer then)."""
+    email = verified_email(tracker)
+    facts = trial(email) if email else None
+    if facts is None:
+        return None
+    dispatcher.utter_message(text=own_trial(facts, reader_of(tracker), now_utc()), buttons=[CANCEL, MY_PLAN])
+    return [SlotSet("topic", facts)]
+
+
+def refused_rule(topic: dict) -> str | None:
+    """The refusal the topic is about (a refused refund, or the renewal offered after one)."""
+    refused = topic.get("refused") or (topic if topic.get("kind") == "decision" else {})
+    rule = refused.get("rule")
+    return rule if rule in ("R3", "R4", "R8") else None
+
+
+def explain_refusal(dispatcher: CollectingDispatcher, tracker: Tracker, rule: str) -> list[dict[str, Any]]:
+    """"Why not?": the next explanation of the refusal, never the one before, and a person."""
+    told = tracker.get_slot(WHY_NOT_SLOT) or {}
+    times = told.get("told", 0) if told.get("rule") == rule else 0
+    by_mail = tracker.get_latest_input_channel() == EMAIL
+    dispatcher.utter_message(text=why_not(rule, times, window_hours=load_policy().late_cancel_window_hours,
+                                          by_mail=by_mail), buttons=_person_unless_offer(tracker))
+    return [SlotSet(WHY_NOT_SLOT, {"rule": rule, "told": times + 1})]
+
+
+def _person_unless_offer(tracker: Tracker) -> list[dict]:
+    """A person's button, unless an offer waits: restated after a refusal, it carries one."""
+    return [] if offer_of_previous_turn(tracker.events) else [PERSON]

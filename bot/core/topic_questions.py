@@ -1,0 +1,160 @@
+"""A question about what the conversation is on, told from a new request and answered.
+
+Design (issue 28, class 1): rather than more global intents competing with every other one, a
+follow-up is recognised in context. While the conversation has a topic (the `topic` slot the
+actions keep), a message is a question about it when the model reads it as one of the four
+follow-up intents, or when the model reads it as no request at all (its fallback, out of scope,
+small talk) and its question words name one of bot/core/asking.py's kinds. Without a topic it is
+an ordinary message. The question words also sharpen the model's reading: "has anyone looked at
+it?" read as "when?" asks where the case stands.
+
+The answers for two kinds live here (the rest are bot/core/topic_answers.py's table): where a case
+stands, from its state in the database, and why a person decides rather than the assistant.
+Pure: facts in, words out.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+
+from bot.core.asking import asks, follow_up_kind
+from bot.core.formatting import Reader, day, deadline, money
+from bot.core.messages import feature_names
+from bot.core.policy import Policy
+
+INTENT_QUESTIONS = {"ask_when": "when", "ask_why": "why", "ask_how_much": "how_much", "ask_what_next": "what_next"}
+# The model's readings that request nothing: a question about the topic may hide behind them.
+NO_REQUEST = frozenset({"nlu_fallback", "out_of_scope", "chitchat"})
+SHORT = 8  # words: "and what would I get for that?" leans on what was said; a long message says its subject
+# The two kinds the general table has no column for, and the column that answers them when the
+# topic has no case: where things stand is what happens next; why a person decides is why.
+STAND_INS = {"status": "what_next", "who_decides": "why", "come_back": "what_next"}
+
+
+def topic_question(intent: str | None, text: str | None, *, has_topic: bool) -> str | None:
+    """Which question about the topic the message asks, or None when it asks none (a new
+    request, an answer, small talk, or any message while there is no topic)."""
+    kind = follow_up_kind(text)
+    if intent in INTENT_QUESTIONS:
+        return kind or INTENT_QUESTIONS[intent]
+    if not has_topic or intent not in NO_REQUEST or kind is None:
+        return None
+    return kind if asks(text) or len((text or "").split()) <= SHORT else None
+
+
+def case_of(topic: Mapping | None) -> int | None:
+    """The case the topic is about, if any (a review, a ticket, a person asked for)."""
+    topic = topic or {}
+    return topic.get("case_id") or (topic.get("refused") or {}).get("case_id") or None
+
+
+def case_status(state: Mapping, reader: Reader, now: datetime) -> str:
+    """Where a case stands, as its customer reads it: open and with whom, due when; or decided."""
+    number, due = f"case #{state['case_id']}", deadline(_moment(state["due"]), reader, now=now)
+    status, who = state["status"], state.get("agent") or "a person from our support team"
+    if status == "open" and not state.get("picked_up"):
+        return (f"Your {number} is open and waiting in our support team's queue: no one has decided it yet. "
+                f"A person will reply here by {due}.")
+    if status in ("open", "claimed"):
+        return f"{who[0].upper()}{who[1:]} has picked up your {number} and is looking at it; the answer will be " \
+               f"here by {due}."
+    amount = state.get("decided_amount")
+    granted = f" ({money(amount, state['currency'], reader)})" if amount and state.get("currency") else ""
+    said = f" They wrote: \"{state['note']}\"" if state.get("note") else ""
+    decided = {"approved": f"Your {number} has been approved{granted}.",
+               "adjusted": f"Your {number} has been approved with a different amount{granted}.",
+               "denied": f"Your {number} has been decided: our team couldn't approve it.",
+               "failed": f"Your {number} was approved, but the payment didn't go through; a person is following "
+                         "it up and will reply here."}
+    return decided.get(status, f"Your {number} has been closed by our support team.") + said
+
+
+WHO_DECIDES = {
+    "R2": "I'm not allowed to: a refund for part of a period, after the first {window} hours, is at our team's "
+          "discretion, so a person has to decide it. The only refund I can make myself is the one-time refund of a "
+          "payment taken in the last {window} hours.",
+    "R5": "I'm not allowed to: a credit for an outage is at our team's discretion, so a person checks how the "
+          "problem affected your account and decides it.",
+    "R6": "Fixing it is for our technical team: they can see what went wrong on your account, which I can't.",
+}
+WHO_DECIDES_CASE = ("I can't decide this one myself: you asked for a person, and it's theirs to answer. They see "
+                    "everything you've written here.")
+
+
+def who_decides(topic: Mapping, policy: Policy, reader: Reader, now: datetime,
+                state: Mapping | None = None) -> str | None:
+    """Why a person decides and not the assistant, with the case they are deciding; None when
+    nothing in the topic waits for a person (then "why?" answers)."""
+    decided = topic.get("refused") or topic
+    template = WHO_DECIDES.get(decided.get("rule")) if decided.get("kind") == "decision" else \
+        WHO_DECIDES_CASE if topic.get("kind") == "case" else None
+    if template is None:
+        return None
+    said = template.format(window=policy.late_cancel_window_hours)
+    if state is not None:
+        due = deadline(_moment(state["due"]), reader, now=now)
+        said += f" Your case #{state['case_id']} is with them, and they'll reply here by {due}."
+    return said
+
+
+def come_back(topic: Mapping) -> str:
+    """Whether the way stays open: switching plans again later, or signing up again."""
+    decided = topic.get("refused") or topic
+    if topic.get("kind") == "plan":
+        return ("Yes: you can change plans at any time, so you can switch back later; the difference is charged or "
+                "credited pro rata then too.")
+    if decided.get("rule") == "R1":
+        return ("Yes, you can start a new subscription whenever you like. The one-time late-cancellation refund is "
+                "once per account, though, so it wouldn't apply a second time.")
+    return "Yes, you can start a new subscription whenever you like; nothing here stops you coming back."
+
+
+def fee_kept(refund: Mapping, policy: Policy, reader: Reader, now: datetime) -> str:
+    """"How much did you keep?" about the customer's own latest refund."""
+    currency = refund["currency"]
+    return (f"Of your payment of {money(refund['charge_amount'], currency, reader)} on "
+            f"{day(_moment(refund['charged_on']), reader, now=now)}, {money(refund['refunded'], currency, reader)} "
+            f"came back to you and {money(refund['kept'], currency, reader)} was kept: our "
+            f"{policy.fee_percent_text}% processing fee.")
+
+
+def known_issue(topic: Mapping, policy: Policy, reader: Reader) -> str | None:
+    """"Is it on your end or ours?" (or "why no refund?") after a ticket, when a known incident explains it."""
+    ongoing = topic.get("ongoing") or []
+    if topic.get("rule") != "R6" or not ongoing:
+        return None
+    return (f"It looks like it's on our side: there's a known, ongoing problem with {feature_names(ongoing, reader)}, "
+            f"and our team is working on it. A refund or credit comes with an outage of {policy.extended_outage_hours} "
+            "hours or more, and this one has been shorter so far; your ticket makes sure someone checks your account.")
+
+
+def own_trial(trial: Mapping, reader: Reader, now: datetime) -> str:
+    """"Is my trial still going?" from a customer in one: their end date and what follows it."""
+    end = _moment(trial["trial_end"])
+    days = max((end - now).days, 0)
+    left = "less than a day" if days == 0 else "1 day" if days == 1 else f"{days} days"
+    return (f"Yes: your free trial runs until {day(end, reader, now=now)}, {left} from now. "
+            f"{after_trial(trial, reader, now)}")
+
+
+def after_trial(trial: Mapping, reader: Reader, now: datetime) -> str:
+    """What happens when the customer's own trial ends."""
+    price = money(trial["price"], trial["currency"], reader)
+    return (f"When it ends, your subscription starts and the first payment of {price} a {trial['interval']} is "
+            "taken, unless you cancel before then; cancel in time and you're never charged.")
+
+
+TRIAL_ANSWERS = {"when": lambda t, r, n: f"Your free trial ends on {day(_moment(t['trial_end']), r, now=n)}.",
+                 "what_next": after_trial, "how_much": after_trial,
+                 "why": lambda t, r, n: "The trial is free so you can try everything before paying. "
+                                        + after_trial(t, r, n)}
+
+
+def trial_answer(question: str, trial: Mapping, reader: Reader, now: datetime) -> str | None:
+    """A follow-up about the customer's own trial (the topic kind "trial")."""
+    said = TRIAL_ANSWERS.get(question)
+    return said(trial, reader, now) if said else None
+
+
+def _moment(value) -> datetime:
+    return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))

@@ -1,0 +1,103 @@
+"""The actions wire the topic's questions in: a question during an offer is answered and the
+offer asked again (never declined), "why not?" is explained anew each time, a reason given
+stands until a new fact, R2 waits for a yes to cancelling, and a case's state is read when asked."""
+from __future__ import annotations
+
+import pytest
+
+from actions import refunds, topic_questions
+from actions.answers import ActionAnswerNo
+from actions.fallback import ActionRephraseOrOfferHuman
+from actions.follow_ups import ActionAnswerFollowUp
+from actions.refunds import ActionAssessRefund
+from actions.unmatched import ReadsUnmatched
+from bot.app.results import RefundDecision, RenewalState
+from bot.core.domain import Outcome
+from tests.unit.test_actions import codes, core, offered, run, secret, token, tracker, user  # noqa: F401
+
+R1_TOPIC = {"kind": "decision", "rule": "R1", "refund": 4655, "fee": 245, "charge_amount": 4900, "currency": "usd"}
+R3_REFUSED = {"kind": "decision", "rule": "R3", "currency": "usd", "period_end": "2026-12-22T10:00:00+00:00"}
+
+
+@pytest.fixture(autouse=True)
+def in_this_thread(monkeypatch):
+    """The fallback's actions run in a worker thread under Rasa; here, as a plain call."""
+    monkeypatch.setattr(ReadsUnmatched, "run", lambda self, *args: super(ReadsUnmatched, self).run(*args))
+
+
+@pytest.fixture
+def renews(monkeypatch):
+    monkeypatch.setattr(refunds, "renewal", lambda email, **kw: RenewalState(renews=True, access_until=None))
+
+
+@pytest.mark.parametrize("action, intent", [(ActionAnswerNo(), "deny"), (ActionAnswerFollowUp(), "ask_why")])
+def test_a_question_during_an_offer_is_answered_and_the_offer_asked_again(core, renews, action, intent):  # noqa: F811 - fixture
+    core.make_offer(amount=4655, currency="usd", decision_id=7)
+    t = tracker(user(token=token()), *offered("offer1"),
+                user("wait why isnt it the full amount?", intent, token=token()), slots={"topic": R1_TOPIC})
+    messages, slots = run(action, t)
+    assert ("answer", "offer1", False) not in core.calls  # not declined
+    assert "processing fee is kept" in messages[0]["text"]
+    assert slots["offer"] == "offer2" and messages[-1]["response"] == "utter_confirm_cancel_and_refund"
+
+
+def test_a_plain_no_still_declines_however_it_goes_on(core):  # noqa: F811 - fixture
+    core.make_offer(amount=4655, currency="usd", decision_id=7)
+    t = tracker(user(token=token()), *offered("offer1"), user("no, why would I?", "deny", token=token()),
+                slots={"topic": R1_TOPIC})
+    messages, _ = run(ActionAnswerNo(), t)
+    assert ("answer", "offer1", False) in core.calls and messages[0]["response"] == "utter_nothing_changed"
+
+
+def test_why_not_is_explained_in_new_words_each_time_with_a_person(core):  # noqa: F811 - fixture
+    first, slots = run(ActionAnswerFollowUp(), tracker(user("why not?", "ask_why", token=token()),
+                                                       slots={"topic": R3_REFUSED}))
+    again, later = run(ActionAnswerFollowUp(), tracker(user("but WHY", "ask_why", token=token()),
+                                                       slots={"topic": R3_REFUSED, **slots}))
+    assert slots["why_not_told"] == {"rule": "R3", "told": 1} and later["why_not_told"]["told"] == 2
+    assert first[0]["text"] != again[0]["text"]
+    assert all(m["buttons"][0]["payload"] == "/request_human" for m in (first[0], again[0]))
+
+
+def test_an_objection_to_a_refusal_is_heard_and_a_person_offered(core):  # noqa: F811 - fixture
+    messages, _ = run(ActionRephraseOrOfferHuman(), tracker(user("thats not fair", "nlu_fallback", token=token()),
+                                                            slots={"topic": R3_REFUSED}))
+    assert "unfair" in messages[0]["text"] and messages[0]["buttons"][0]["payload"] == "/request_human"
+
+
+def test_asking_again_without_a_new_fact_keeps_the_reason_given(core):  # noqa: F811 - fixture
+    run(ActionAssessRefund(), tracker(user("i want my money back", "request_refund", token=token()),
+                                      slots={"stated_reason": "unused_account"}))
+    run(ActionAssessRefund(), tracker(user("it never worked", "technical_problem", token=token()),
+                                      slots={"stated_reason": "unused_account"}))
+    assert [c[2] for c in core.calls if c[0] == "assess"] == ["unused_account", "technical_problem"]
+
+
+def test_r2_while_it_renews_asks_to_cancel_first_and_the_offer_carries_the_decision(core, monkeypatch):  # noqa: F811 - fixture
+    review = RefundDecision(decision_id=9, rule="R2", outcome=Outcome.REVIEW_REFUND, requires_cancellation=True,
+                            awaits_cancellation=True, refund=3084, fee=163, base=3247, credit=0, currency="usd",
+                            charge_id="ch_ivy_1", charge_amount=4900, charge_date="2026-11-12", facts={},
+                            explanation="", amount_text="$30.84", customer_name="Ivy")
+    monkeypatch.setattr(core, "assess_refund", lambda *a, **kw: review)
+    import bot.app.refunds
+    monkeypatch.setattr(bot.app.refunds, "assess_refund", lambda *a, **kw: review)
+    asked = []
+    monkeypatch.setattr(refunds, "offer_cancellation", lambda d, t, email, **kw: asked.append(kw) or [])
+    messages, _ = run(ActionAssessRefund(), tracker(user("i cancelled late, refund?", "late_cancellation",
+                                                         token=token())))
+    assert asked == [{"review": 9}]
+    assert "once the subscription is cancelled" in messages[0]["text"] and "case" not in messages[0]["text"]
+
+
+def test_has_anyone_looked_reads_the_case_from_the_database(core, monkeypatch):  # noqa: F811 - fixture
+    looked_up = []
+
+    def state(**kw):
+        looked_up.append(kw["case_id"])
+        return {"case_id": 12, "status": "claimed", "picked_up": True, "agent": "Maria",
+                "due": "2026-12-04T12:00:00+00:00", "currency": "usd", "decided_amount": None, "note": ""}
+    monkeypatch.setattr(topic_questions, "case_state", state)
+    topic = {"kind": "decision", "rule": "R2", "case_id": 12, "case_due": "2026-12-04T12:00:00+00:00"}
+    messages, _ = run(ActionRephraseOrOfferHuman(), tracker(user("has anyone looked at my case yet?", "nlu_fallback",
+                                                                 token=token()), slots={"topic": topic}))
+    assert looked_up == [12] and messages[0]["text"].startswith("Maria has picked up your case #12")

@@ -1,0 +1,104 @@
+"""Which messages are questions about the conversation's topic, and the answers only the topic,
+the case or the account can give: where a case stands, why a person decides, whether the way
+back stays open, the fee a refund kept, a known incident."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+
+from bot.core.formatting import Reader
+from bot.core.policy import Policy
+from bot.core.topic_questions import (case_of, case_status, come_back, fee_kept, known_issue, own_trial,
+                                      topic_question, trial_answer, who_decides)
+
+NOW = datetime(2026, 12, 2, 12, 0, tzinfo=timezone.utc)
+DUE = "2026-12-04T12:00:00+00:00"
+R2 = {"kind": "decision", "rule": "R2", "case_id": 12, "case_due": DUE}
+
+
+@pytest.mark.parametrize("intent, text, has_topic, question", [
+    ("nlu_fallback", "has anyone looked at my case yet?", True, "status"),
+    ("chitchat", "can't you just do it yourself?", True, "who_decides"),
+    ("out_of_scope", "and what would I get for that?", True, "how_much"),
+    ("nlu_fallback", "and if I come back later can I sign up again?", True, "come_back"),
+    ("ask_when", "has anyone picked it up yet", True, "status"),  # the words are more precise than the model
+    ("ask_why", "but WHY", True, "why"),
+    ("ask_how_much", "and that's what exactly", False, "how_much"),  # the model's follow-up, with or without topic
+    ("nlu_fallback", "has anyone looked at my case yet?", False, None),  # no topic: an ordinary message
+    ("request_refund", "how much would I get back?", True, None),  # a new request is a request
+    ("nlu_fallback", "thanks", True, None),  # no question words
+    ("nlu_fallback", "I have a long story about how the import went wrong and when it started and what I did "
+                     "afterwards to fix it", True, None),  # long, no question: says its own subject
+])
+def test_a_question_about_the_topic_is_told_from_other_messages(intent, text, has_topic, question):
+    assert topic_question(intent, text, has_topic=has_topic) == question
+
+
+def test_the_case_is_the_topic_s_or_the_refused_one_s():
+    assert case_of(R2) == 12 and case_of({"kind": "cancel", "refused": {"case_id": 3}}) == 3
+    assert case_of({"kind": "cancel"}) is None and case_of(None) is None
+
+
+STATE = {"case_id": 12, "status": "open", "picked_up": False, "due": DUE, "agent": None, "currency": "usd",
+         "decided_amount": None, "note": ""}
+
+
+def test_an_open_case_says_it_waits_and_by_when():
+    said = case_status(STATE, Reader(), NOW)
+    assert "case #12" in said and "no one has decided it yet" in said and "Friday, December 4" in said
+
+
+def test_a_case_someone_picked_up_names_them():
+    said = case_status({**STATE, "status": "claimed", "picked_up": True, "agent": "Maria"}, Reader(), NOW)
+    assert said.startswith("Maria has picked up your case #12")
+
+
+def test_a_decided_case_says_the_decision_in_the_customer_s_money():
+    said = case_status({**STATE, "status": "approved", "decided_amount": 3084, "note": "Approved in full"},
+                       Reader("de-DE", "Europe/Berlin"), NOW)
+    assert "approved (30,84\xa0$)" in said and "Approved in full" in said
+    assert "couldn't approve" in case_status({**STATE, "status": "denied"}, Reader(), NOW)
+
+
+def test_why_a_person_decides_names_the_rule_s_reason_and_the_case():
+    said = who_decides(R2, Policy(), Reader(), NOW, {**STATE})
+    assert "24 hours" in said and "case #12" in said and "Friday, December 4" in said
+    assert "outage" in who_decides({"kind": "decision", "rule": "R5"}, Policy(), Reader(), NOW)
+    assert who_decides({"kind": "decision", "rule": "R1"}, Policy(), Reader(), NOW) is None  # nothing for a person
+
+
+def test_the_way_back_stays_open_in_the_topic_s_terms():
+    assert "change plans at any time" in come_back({"kind": "plan"})
+    assert "once per account" in come_back({"kind": "decision", "rule": "R1"})
+    assert "new subscription" in come_back({"kind": "cancel"})
+
+
+def test_the_fee_kept_is_the_customer_s_own():
+    refund = {"charge_amount": 4900, "refunded": 4655, "kept": 245, "currency": "usd",
+              "charged_on": "2026-10-13T12:00:00+00:00"}
+    assert fee_kept(refund, Policy(), Reader(), NOW) == (
+        "Of your payment of $49.00 on October 13, $46.55 came back to you and $2.45 was kept: our 5% processing fee.")
+
+
+def test_a_known_incident_answers_whose_side_it_is_on():
+    said = known_issue({"kind": "decision", "rule": "R6", "ongoing": ["post-scheduler"]}, Policy(), Reader())
+    assert "on our side" in said and "the post scheduler" in said and "72 hours" in said
+    assert known_issue({"kind": "decision", "rule": "R6"}, Policy(), Reader()) is None
+
+
+TRIAL = {"kind": "trial", "trial_end": "2026-12-07T15:00:00+00:00", "price": 4900, "currency": "usd",
+         "interval": "month"}
+
+
+def test_a_customer_in_a_trial_hears_about_their_own():
+    said = own_trial(TRIAL, Reader(), NOW)
+    assert said.startswith("Yes: your free trial runs until December 7, 5 days from now.")
+    assert "first payment of $49.00 a month" in said
+
+
+@pytest.mark.parametrize("question, words", [("when", "ends on December 7"), ("what_next", "$49.00 a month"),
+                                              ("how_much", "$49.00"), ("why", "try everything")])
+def test_follow_ups_about_the_trial_use_its_facts(question, words):
+    assert words in trial_answer(question, TRIAL, Reader(), NOW)
+    assert trial_answer("status", TRIAL, Reader(), NOW) is None
