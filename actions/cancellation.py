@@ -10,9 +10,11 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.consent import CustomerAction, offer_buttons, offered
 from actions.identity import answer_when_identified, reader_of, verified_email
 from actions.quick_replies import PERSON
+from actions.what_if import answer_what_if
 from bot.app import offers
 from bot.app.account import cancel_at_period_end, renewal
 from bot.clock import now_utc
+from bot.core.asking import hypothetical
 from bot.core.messages import access_until
 from bot.core.statuses import OfferKind
 from bot.db.models import Offer
@@ -68,4 +70,6 @@ class ActionOfferCancellation(CustomerAction):
         return "action_offer_cancellation"
 
     def respond(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
+        if hypothetical(tracker.latest_message.get("text")):  # "what if I cancelled?": answered, nothing offered
+            return answer_what_if(dispatcher, tracker)
         return answer_when_identified(dispatcher, tracker, lambda email: offer_cancellation(dispatcher, tracker, email))

@@ -14,12 +14,16 @@ from actions.cases import case_topic, tell_about_case
 from actions.consent import CustomerAction, ask_to_look_again, offer_buttons, offered
 from actions.identity import answer_when_identified, latest_intent, reader_of, verified_email
 from actions.quick_replies import CANCEL, MY_PLAN, PERSON
+from actions.own_facts import answer_incident
 from actions.transcript import customer_words, entities_of, latest_customer_event, written_at
+from actions.what_if import answer_what_if
 from bot.app import offers
 from bot.app import refunds as refund_cases
 from bot.app.account import renewal
 from bot.clock import now_utc
 from bot.core import messages
+from bot.core.asking import hypothetical
+from bot.core.facts import asks_incident_status
 from bot.core.formatting import deadline, money
 from bot.core.mentions import asks_for_money, mismatch_note, parse_amount, parse_date
 from bot.core.statuses import OfferKind
@@ -164,5 +168,10 @@ class ActionAssessRefund(CustomerAction):
         return "action_assess_refund"
 
     def respond(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
+        text = tracker.latest_message.get("text")
+        if hypothetical(text):  # asked about, not asked for: nothing is decided or opened
+            return answer_what_if(dispatcher, tracker)
+        if latest_intent(tracker) == "technical_problem" and asks_incident_status(text):  # a status, not a claim
+            return answer_when_identified(dispatcher, tracker, lambda email: answer_incident(dispatcher, tracker, email))
         return answer_when_identified(
             dispatcher, tracker, lambda email: assess(dispatcher, tracker, email, latest_intent(tracker)))

@@ -12,6 +12,7 @@ from actions.account import summarise
 from actions.cancellation import offer_cancellation
 from actions.cases import ActionHandToPerson
 from actions.identity import ask_for_proof, prove
+from actions.own_facts import answer_incident
 from actions.plans import offer_plan_change, undo_change
 from actions.refunds import REASON_BY_INTENT, assess
 
@@ -25,6 +26,7 @@ REQUESTS: dict[str, Answer] = {
     "cancel_subscription": lambda d, t, email, intent: offer_cancellation(d, t, email),
     "change_plan": lambda d, t, email, intent: offer_plan_change(d, t, email),
     "undo_change": lambda d, t, email, intent: undo_change(d, t, email),
+    "ask_incident_status": lambda d, t, email, intent: answer_incident(d, t, email),
 }
 
 
