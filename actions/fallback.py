@@ -10,6 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.policy_answers import HUMAN_BUTTON
 from actions.unmatched import ReadsUnmatched, unmatched_reply
+from actions.what_if import answer_if_hypothetical
 
 MISSES_BEFORE_OFFERING_A_PERSON = 2
 
@@ -32,6 +33,9 @@ class ActionRephraseOrOfferHuman(ReadsUnmatched):
         return "action_rephrase_or_offer_human"
 
     def respond(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
+        what_if = answer_if_hypothetical(dispatcher, tracker)
+        if what_if is not None:
+            return what_if
         reply = unmatched_reply(tracker.latest_message.get("text") or "")
         # One button only: a "try again" button must not send /affirm, which could confirm an offer.
         if reply:

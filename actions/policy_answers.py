@@ -10,6 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.quick_replies import PERSON
 from actions.unmatched import ReadsUnmatched, unmatched_reply
+from actions.what_if import answer_if_hypothetical
 from bot.settings import load_policy
 
 # intent -> (response, follow-up topic)
@@ -48,6 +49,10 @@ class ActionExplainPolicy(ReadsUnmatched):
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         if intent in TERMS:
             return explain_terms(dispatcher, intent)
+        if intent == "out_of_scope":  # "say I'd forgotten to cancel, would that be refunded?"
+            what_if = answer_if_hypothetical(dispatcher, tracker)
+            if what_if is not None:
+                return what_if
         # "Out of scope" was also where questions the terms answer, and messages in other languages, went.
         reply = unmatched_reply(tracker.latest_message.get("text") or "") if intent == "out_of_scope" else None
         if reply:

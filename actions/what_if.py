@@ -17,6 +17,7 @@ from actions.quick_replies import CANCEL, CHANGE_PLAN, PERSON
 from bot.app.own_facts import OwnAccount, own_account, refund_if
 from bot.clock import now_utc
 from bot.core import facts, what_if
+from bot.core.asking import hypothetical
 from bot.core.plans import Plan, match_plan, options_for
 from bot.db.repository import UnknownCustomer
 from bot.settings import load_plans, load_policy
@@ -45,6 +46,17 @@ def answer_what_if(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[d
         dispatcher.utter_message(response="utter_no_account")
         return [SlotSet("needs_identity", False)]
     return [SlotSet("needs_identity", False), *_answer(dispatcher, tracker, own)]
+
+
+def answer_if_hypothetical(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]] | None:
+    """For a message the model could not place: a hypothetical about the account is answered as
+    one (None otherwise), so "say I'd been charged a week ago, would that be refunded?" is not a miss."""
+    text = tracker.latest_message.get("text")
+    previous = (tracker.get_slot("topic") or {})
+    about = previous.get("about") if previous.get("kind") == "what_if" else None
+    if not hypothetical(text) or not what_if.about_the_account(text, previous=about):
+        return None
+    return answer_what_if(dispatcher, tracker)
 
 
 def _answer(dispatcher: CollectingDispatcher, tracker: Tracker, own: OwnAccount) -> list[dict[str, Any]]:

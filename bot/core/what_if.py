@@ -58,6 +58,13 @@ def subject(text: str | None, *, trialing: bool, previous: str | None = None) ->
     return previous
 
 
+def about_the_account(text: str | None, *, previous: str | None = None) -> bool:
+    """Whether a hypothetical is one of these: money back, cancelling, the trial, plans, data (or a
+    follow-up of one), rather than something else asked with "what if"."""
+    words = text or ""
+    return previous is not None or any(p.search(words) for p in (_DATA, _PLAN, _KEEP, _CANCEL, _MONEY, _FORGOT))
+
+
 def reason(text: str | None, previous: str | None = None) -> Reason:
     """The reason the hypothetical gives ("say I forgot"), else the one it followed."""
     if _FORGOT.search(text or ""):
