@@ -10,11 +10,10 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.consent import CustomerAction, offer_buttons, offered
 from actions.identity import answer_when_identified, reader_of, verified_email
 from actions.quick_replies import PERSON
-from actions.what_if import answer_what_if
+from actions.what_if import answer_what_if, asked_hypothetically
 from bot.app import offers
 from bot.app.account import cancel_at_period_end, renewal
 from bot.clock import now_utc
-from bot.core.asking import hypothetical
 from bot.core.messages import access_until
 from bot.core.statuses import OfferKind
 from bot.db.models import Offer
@@ -70,6 +69,6 @@ class ActionOfferCancellation(CustomerAction):
         return "action_offer_cancellation"
 
     def respond(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
-        if hypothetical(tracker.latest_message.get("text")):  # "what if I cancelled?": answered, nothing offered
+        if asked_hypothetically(tracker):  # "what if I cancelled?": answered, nothing offered
             return answer_what_if(dispatcher, tracker)
         return answer_when_identified(dispatcher, tracker, lambda email: offer_cancellation(dispatcher, tracker, email))

@@ -14,12 +14,11 @@ from actions.consent import CustomerAction
 from actions.identity import answer_when_identified, prove, reader_of
 from actions.policy_answers import explain_terms
 from actions.quick_replies import CANCEL, CHANGE_PLAN, MY_PLAN, PERSON
-from actions.what_if import answer_what_if
+from actions.what_if import answer_what_if, asked_hypothetically
 from bot.app.account import account_summary
 from bot.app.own_facts import own_account
 from bot.clock import now_utc
 from bot.core import facts, messages
-from bot.core.asking import hypothetical
 from bot.core.plan_facts import plans_answer
 from bot.db.repository import UnknownCustomer
 from bot.settings import load_plans
@@ -74,7 +73,7 @@ class ActionAnswerTrial(CustomerAction):
         return "action_answer_trial"
 
     def respond(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
-        if hypothetical(_text(tracker)):
+        if asked_hypothetically(tracker):
             return answer_what_if(dispatcher, tracker)
         email = prove(tracker).email
         own = answer_trial(dispatcher, tracker, email) if email else None

@@ -10,13 +10,12 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.consent import CustomerAction, ask_to_look_again, offer_buttons, offered
 from actions.identity import answer_when_identified, reader_of, verified_email
-from actions.what_if import answer_what_if
+from actions.what_if import answer_what_if, asked_hypothetically
 from bot.app import offers
 from bot.app.plan_changes import CannotChangePlan, change_plan, plan_options, preview_plan_change
 from bot.billing.gateway import GatewayError
 from bot.clock import now_utc
 from bot.core import messages
-from bot.core.asking import hypothetical
 from bot.core.formatting import Reader, money
 from bot.core.plans import Plan, UnknownPlan, match_plan
 from bot.core.statuses import OfferKind
@@ -130,7 +129,7 @@ class ActionOfferPlanChange(CustomerAction):
         return "action_offer_plan_change"
 
     def respond(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
-        if hypothetical(tracker.latest_message.get("text")):  # "what would I pay if I switched?": no quote, no offer
+        if asked_hypothetically(tracker):  # "what would I pay if I switched?": no quote, no offer
             return answer_what_if(dispatcher, tracker)
         return answer_when_identified(
             dispatcher, tracker, lambda email: offer_plan_change(dispatcher, tracker, email),

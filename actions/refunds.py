@@ -16,13 +16,12 @@ from actions.identity import answer_when_identified, latest_intent, reader_of, v
 from actions.quick_replies import CANCEL, MY_PLAN, PERSON
 from actions.own_facts import answer_incident
 from actions.transcript import customer_words, entities_of, latest_customer_event, written_at
-from actions.what_if import answer_what_if
+from actions.what_if import answer_what_if, asked_hypothetically
 from bot.app import offers
 from bot.app import refunds as refund_cases
 from bot.app.account import renewal
 from bot.clock import now_utc
 from bot.core import messages
-from bot.core.asking import hypothetical
 from bot.core.facts import asks_incident_status
 from bot.core.formatting import deadline, money
 from bot.core.mentions import asks_for_money, mismatch_note, parse_amount, parse_date
@@ -169,7 +168,7 @@ class ActionAssessRefund(CustomerAction):
 
     def respond(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
         text = tracker.latest_message.get("text")
-        if hypothetical(text):  # asked about, not asked for: nothing is decided or opened
+        if asked_hypothetically(tracker):  # asked about, not asked for: nothing is decided or opened
             return answer_what_if(dispatcher, tracker)
         if latest_intent(tracker) == "technical_problem" and asks_incident_status(text):  # a status, not a claim
             return answer_when_identified(dispatcher, tracker, lambda email: answer_incident(dispatcher, tracker, email))

@@ -17,7 +17,6 @@ from actions.quick_replies import CANCEL, CHANGE_PLAN, PERSON
 from bot.app.own_facts import OwnAccount, own_account, refund_if
 from bot.clock import now_utc
 from bot.core import facts, what_if
-from bot.core.asking import hypothetical
 from bot.core.plans import Plan, match_plan, options_for
 from bot.db.repository import UnknownCustomer
 from bot.settings import load_plans, load_policy
@@ -48,13 +47,23 @@ def answer_what_if(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[d
     return [SlotSet("needs_identity", False), *_answer(dispatcher, tracker, own)]
 
 
+def _previous_subject(tracker: Tracker) -> str | None:
+    """What the hypothetical just answered was about, if the conversation is on one."""
+    topic = tracker.get_slot("topic") or {}
+    return topic.get("about") if topic.get("kind") == "what_if" else None
+
+
+def asked_hypothetically(tracker: Tracker) -> bool:
+    """The latest message asks what would happen rather than for it to happen (bot/core/what_if.py)."""
+    return what_if.asked_hypothetically(tracker.latest_message.get("text"),
+                                        following_one=_previous_subject(tracker) is not None)
+
+
 def answer_if_hypothetical(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]] | None:
     """For a message the model could not place: a hypothetical about the account is answered as
     one (None otherwise), so "say I'd been charged a week ago, would that be refunded?" is not a miss."""
     text = tracker.latest_message.get("text")
-    previous = (tracker.get_slot("topic") or {})
-    about = previous.get("about") if previous.get("kind") == "what_if" else None
-    if not hypothetical(text) or not what_if.about_the_account(text, previous=about):
+    if not asked_hypothetically(tracker) or not what_if.about_the_account(text, previous=_previous_subject(tracker)):
         return None
     return answer_what_if(dispatcher, tracker)
 
@@ -67,7 +76,7 @@ def _answer(dispatcher: CollectingDispatcher, tracker: Tracker, own: OwnAccount)
                                       "refunded or cancelled.", buttons=[PERSON])
         return []
     previous = tracker.get_slot("topic") or {}
-    before = previous if previous.get("kind") == "what_if" else {}
+    before = previous if previous.get("kind") == "what_if" else {}  # "and if I'd written the same day?"
     trialing = sub.status == "trialing"
     about = what_if.subject(text, trialing=trialing, previous=before.get("about"))
     decision, target, supposed, buttons = None, None, False, [PERSON]

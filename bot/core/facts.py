@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from bot.core import what_if
+from bot.core.asking import asks
 from bot.core.domain import Account, Charge, Incident, Subscription
 from bot.core.formatting import Reader, day, deadline, money, span
 from bot.core.timeutil import parse_utc
@@ -207,7 +208,8 @@ def _incident_follow_up(question: str, topic: Mapping, reader: Reader, now: date
 
 
 STATUS_QUESTION = re.compile(r"""
-    \b(fixed|resolved|sorted|repaired|back\s+(up|online|to\s+normal)|working\s+again|up\s+again|over)\b.*(\?|$)
+    \b(fixed|resolved|sorted|repaired|back\s+(up|online|to\s+normal)|working\s+again|up\s+again)\b
+  | \b(outage|incident|problem|issue)\s+(is\s+)?over\b
   | \b(is|are)\s+(it|the\s+\w+(\s+\w+)?|\w+(\s+sync)?)\s+still\s+(down|broken|out|off)\b
   | \b(any|an)\s+(update|news)\s+on\s+the\s+(outage|incident|issue|problem)\b
   | \bsince\s+when\b | \bhow\s+long\s+has\s+(it|the\s+\w+(\s+\w+)?)\s+been\s+(down|broken|out)\b
@@ -217,6 +219,8 @@ REPORT = re.compile(r"\b(doesn'?t|does\s+not|isn'?t|is\s+not|won'?t|can'?t|canno
 
 
 def asks_incident_status(text: str | None) -> bool:
-    """"Is the sync fixed yet?": asks where a known problem stands, rather than reporting one."""
+    """"Is the sync fixed yet?": asks where a known problem stands, rather than reporting one
+    ("group sync has been broken for over a week now" reports it)."""
     words = text or ""
-    return bool(STATUS_QUESTION.search(words)) and not REPORT.search(words)
+    question = asks(words) or words.strip().lower().startswith("since when")
+    return question and bool(STATUS_QUESTION.search(words)) and not REPORT.search(words)

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
 
+from bot.core.asking import hypothetical
 from bot.core.domain import Account, Decision, Reason, Subscription
 from bot.core.formatting import Reader, day, deadline, money
 from bot.core.money import remaining_fraction, round_half_up
@@ -36,6 +37,18 @@ _AGO = re.compile(r"\b(a|an|one|two|three|four|five|six|seven|\d+)\s+(hour|day|w
 _COUNTS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7}
 _UNITS = {"hour": timedelta(hours=1), "day": timedelta(days=1), "week": timedelta(weeks=1),
           "month": timedelta(days=30)}
+
+
+_CONDITION = re.compile(r"""\b(if|suppos\w*|hypothetical\w*|in\s+theory|in\s+case|imagine|say\s+i|let'?s\s+say|
+    were\s+i|not\s+(cancell?ing|going\s+to)|(just|only)\s+(asking|wondering|curious|checking|want\w*\s+to\s+know))\b""",
+                        re.IGNORECASE | re.VERBOSE)
+
+
+def asked_hypothetically(text: str | None, *, following_one: bool = False) -> bool:
+    """Asked about rather than asked for: hypothetical words with a condition ("would I get anything
+    back if I cancelled?"), or right after another hypothetical ("and would I get anything back?").
+    "I cancelled yesterday, would I get a refund?" states a fact and asks for the refund."""
+    return hypothetical(text) and (following_one or bool(_CONDITION.search(text or "")))
 
 
 def subject(text: str | None, *, trialing: bool, previous: str | None = None) -> str:

@@ -95,3 +95,13 @@ def test_plans_for_a_visitor_and_the_yearly_price_of_the_plan_just_asked_about(a
     follow = tracker(user("and yearly?", "ask_billing_cycle"), slots={"topic": slots["topic"]})
     messages, _ = run(ActionAnswerBilling(), follow)
     assert messages[0]["text"].startswith("Pro yearly is $490.00 a year")
+
+
+def test_a_fact_with_would_is_still_a_request(account, monkeypatch):
+    """"I cancelled yesterday, would I get a refund?" is decided by the rules as any request is."""
+    import actions.refunds
+    asked = []
+    monkeypatch.setattr(actions.refunds, "assess", lambda d, t, email, intent: asked.append(intent) or [])
+    run(ActionAssessRefund(), tracker(user("I cancelled yesterday, would I get a refund?", "late_cancellation",
+                                           token=token())))
+    assert asked == ["late_cancellation"]

@@ -127,6 +127,8 @@ def test_an_incident_is_said_to_be_on_or_fixed_with_its_dates():
     ("is the scheduler still down", True),
     ("since when has it been down", True),
     ("group sync doesn't work", False),
+    ("group sync has been broken for over a week now, this is costing us", False),
+    ("is the outage over?", True),
     ("the sync is broken, I want a refund", False),
     ("I can't log in", False),
 ])

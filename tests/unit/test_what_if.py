@@ -117,3 +117,15 @@ def test_follow_ups_on_a_hypothetical():
     later = what_if.topic("cancel", sub=account(timedelta(days=8)).subscription)
     assert "December 14" in answer("when", later, policy=POLICY, reader=US, now=NOW)
     assert "Nothing changes unless you ask" in answer("what_next", later, policy=POLICY, reader=US, now=NOW)
+
+
+@pytest.mark.parametrize("text, following_one, wondering", [
+    ("would I get a refund if I cancelled today?", False, True),
+    ("i'm not cancelling, just want to know what i'd get back", False, True),
+    ("I cancelled yesterday, would I get a refund?", False, False),  # a fact, and the refund asked for
+    ("and would i get anything back for this month?", True, True),   # right after a hypothetical
+    ("and would i get anything back for this month?", False, False),
+    ("I want a refund", True, False),
+])
+def test_a_hypothetical_needs_a_condition_or_to_follow_one(text, following_one, wondering):
+    assert what_if.asked_hypothetically(text, following_one=following_one) is wondering
