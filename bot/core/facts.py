@@ -13,7 +13,7 @@ import re
 from collections.abc import Mapping
 from datetime import datetime
 
-from bot.core import what_if
+from bot.core import rules, what_if
 from bot.core.asking import asks
 from bot.core.domain import Account, Charge, Incident, Subscription
 from bot.core.formatting import Reader, day, deadline, money, span
@@ -62,10 +62,9 @@ def trial_answer(sub: Subscription, plan_name: str, reader: Reader, now: datetim
 
 
 def last_payment_answer(charges: tuple[Charge, ...], reader: Reader, now: datetime) -> str:
-    past = [c for c in charges if c.created <= now]
-    if not past:
+    latest = rules.latest_charge(charges, now)
+    if latest is None:
         return "You haven't made a payment yet."
-    latest = max(past, key=lambda c: (c.created, c.id))
     back = f" ({money(latest.refunded, latest.currency, reader)} of it refunded)" if latest.refunded else ""
     return f"Your last payment was {money(latest.amount, latest.currency, reader)} on " \
            f"{day(latest.created, reader, now=now)}{back}."

@@ -14,7 +14,9 @@ import re
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
+from fractions import Fraction
 
+from bot.core import rules
 from bot.core.asking import hypothetical
 from bot.core.domain import Account, Decision, Reason, Subscription
 from bot.core.formatting import Reader, day, deadline, money
@@ -101,10 +103,9 @@ def supposed_charge(text: str | None, now: datetime) -> datetime | None:
 
 def with_charge_at(account: Account, moment: datetime, now: datetime) -> Account:
     """The account as if its latest payment had been made at `moment` (nothing refunded of it)."""
-    past = [c for c in account.charges if c.created <= now]
-    if not past:
+    latest = rules.latest_charge(account.charges, now)
+    if latest is None:
         return account
-    latest = max(past, key=lambda c: (c.created, c.id))
     moved = replace(latest, created=moment, refunded=0)
     return replace(account, charges=tuple(moved if c is latest else c for c in account.charges),
                    refunds=tuple(r for r in account.refunds if r.charge_id != latest.id))
@@ -124,14 +125,17 @@ def refund_if(decision: Decision, sub: Subscription | None, *, window_hours: int
         return "There would be nothing to refund: your latest payment has already been refunded, or there is none."
     if r == "R1":
         charged = parse_utc(decision.facts["charge_created"]) if decision.facts.get("charge_created") else now
-        until = "" if supposed else f" That applies until {deadline(charged + timedelta(hours=window_hours), reader, now=now)}."
+        closes = deadline(charged + timedelta(hours=window_hours), reader, now=now)
+        until = "" if supposed else f" That applies until {closes}."
         return (f"{if_}, you would get {cash(decision.refund)} back: your {cash(decision.base)} payment "
                 f"{'would have been' if supposed else 'was'} made less than {window_hours} hours before, so our "
                 f"one-time late-cancellation refund applies, less the {cash(decision.fee)} processing fee, and the "
                 f"subscription would end straight away.{until}")
     if r == "R2":
+        used = " and the one-time late-cancellation refund was already used" \
+            if decision.facts.get("courtesy_already_used") else ""
         return (f"{if_}, you wouldn't get money back automatically: the payment was made more than {window_hours} "
-                f"hours ago{' and the one-time late-cancellation refund was already used' if decision.facts.get('courtesy_already_used') else ''}, "
+                f"hours ago{used}, "
                 f"so a refund for the unused part would be for our team to decide: about {cash(decision.refund)} "
                 f"({cash(decision.base)} unused, less a {cash(decision.fee)} fee). {access}").strip()
     if r in ("R3", "R4"):
@@ -145,17 +149,22 @@ def refund_if(decision: Decision, sub: Subscription | None, *, window_hours: int
     return decision.explanation
 
 
+def _renews(sub: Subscription | None, now: datetime) -> bool:
+    return sub is not None and sub.renews and sub.current_period_end > now
+
+
 def _access_line(sub: Subscription | None, reader: Reader, now: datetime) -> str:
-    if sub is None or not sub.renews or sub.current_period_end <= now:
+    if not _renews(sub, now):
         return ""
     return f"If you cancelled, you'd keep access until {day(sub.current_period_end, reader, now=now)} and not " \
            "be charged again."
 
 
 def cancel_if(sub: Subscription | None, reader: Reader, now: datetime) -> str:
-    line = _access_line(sub, reader, now)
-    return line.replace("If you cancelled, you'd", "If you cancelled now, your subscription wouldn't renew: you'd") \
-        if line else "Your subscription already won't renew, so cancelling would change nothing."
+    if not _renews(sub, now):
+        return "Your subscription already won't renew, so cancelling would change nothing."
+    return f"If you cancelled now, your subscription wouldn't renew: you'd keep access until " \
+           f"{day(sub.current_period_end, reader, now=now)} and not be charged again."
 
 
 def data_if(sub: Subscription | None, reader: Reader, now: datetime) -> str:
@@ -181,12 +190,12 @@ def proration(sub: Subscription, target: Plan, now: datetime) -> tuple[int, int]
     """(unused part of the current period, what the switch would charge now: negative = credit).
     Same interval: the price difference for the rest of the period; another interval starts a new
     period at once, against which the unused part is credited."""
-    unused = round_half_up(sub.price * remaining_fraction(sub.current_period_start, sub.current_period_end, now)) \
-        if sub.status != "trialing" else 0
+    # A trial has paid for nothing yet: nothing unused, nothing to prorate.
+    left = remaining_fraction(sub.current_period_start, sub.current_period_end, now) \
+        if sub.status != "trialing" else Fraction(0)
+    unused = round_half_up(sub.price * left)
     if target.interval == sub.interval:
-        return unused, round_half_up((target.price - sub.price) *
-                                     remaining_fraction(sub.current_period_start, sub.current_period_end, now)) \
-            if sub.status != "trialing" else 0
+        return unused, round_half_up((target.price - sub.price) * left)
     return unused, target.price - unused
 
 
@@ -218,7 +227,7 @@ def topic(about: str, *, decision: Decision | None = None, sub: Subscription | N
     window_ends = (parse_utc(charged) + timedelta(hours=window_hours)).isoformat() \
         if charged and not supposed else None
     return {"kind": "what_if", "about": about, "rule": decision.rule if decision else None,
-            "reason": decision.reason.value if decision else None,
+            "window_hours": window_hours, "reason": decision.reason.value if decision else None,
             "refund": decision.refund if decision else None, "window_ends": window_ends,
             "currency": sub.currency if sub else None, "price": sub.price if sub else None,
             "interval": sub.interval if sub else None, "plan": plan_name, "target": target.id if target else None,
@@ -230,8 +239,8 @@ def follow_up(question: str, topic_: Mapping, *, reader: Reader, now: datetime) 
     """"How long do I have?", "when would that be?" after a hypothetical; None: ask it afresh."""
     if question == "when":
         if topic_.get("window_ends"):
-            return (f"The one-time refund applies for 24 hours after a payment: you'd have until "
-                    f"{deadline(parse_utc(topic_['window_ends']), reader, now=now)} to ask for it.")
+            return (f"The one-time refund applies for {topic_.get('window_hours', 24)} hours after a payment: you'd "
+                    f"have until {deadline(parse_utc(topic_['window_ends']), reader, now=now)} to ask for it.")
         if topic_.get("about") in ("trial_cancel", "trial_keep") and topic_.get("trial_end"):
             return f"Your trial ends on {deadline(parse_utc(topic_['trial_end']), reader, now=now)}: that's when " \
                    "the first payment would be taken, unless you cancel before."
