@@ -11,7 +11,7 @@ KNOWN_FAILING: frozenset[str] = frozenset({
     # class 2
     "offer-question-refund-fee", "offer-question-plan-preview", "offer-question-email",
     # class 3
-    "two-fee-and-yearly", "two-trial-and-failed-payment-email",
+    "two-trial-and-failed-payment-email",
     # class 6
     "terms-share-login", "terms-end-account", "terms-uptime",
     "terms-data-ownership-email",
