@@ -15,7 +15,7 @@ from actions.identity import answer_when_identified, prove, reader_of
 from actions.policy_answers import explain_terms
 from actions.quick_replies import CANCEL, CHANGE_PLAN, MY_PLAN, PERSON
 from actions.what_if import answer_what_if, asked_hypothetically
-from bot.app.account import account_summary
+from bot.app.account import account_summary, renewal
 from bot.app.own_facts import own_account
 from bot.clock import now_utc
 from bot.core import facts, messages
@@ -47,7 +47,8 @@ def answer_account(dispatcher: CollectingDispatcher, tracker: Tracker, email: st
     if said is None:  # nothing in particular: the whole summary
         said = account_summary(email, now=now, reader=reader)
     dispatcher.utter_message(text=said, buttons=[CHANGE_PLAN, *([CANCEL] if sub.renews else []), PERSON])
-    topic = facts.trial_topic(sub, own.plan_name) if asked[:1] == ("trial",) else facts.account_topic(sub)
+    topic = facts.trial_topic(sub, own.plan_name) if asked[:1] == ("trial",) else \
+        facts.account_topic(sub, renewal(email, now=now)["access_until"])
     return [SlotSet("topic", topic), SlotSet("last_request", "check_subscription")]
 
 

@@ -43,6 +43,8 @@ def days_left(moment: datetime, now: datetime) -> str:
 
 
 def plan_line(plan_name: str, sub: Subscription, reader: Reader) -> str:
+    if sub.status == "canceled":
+        return f"You were on {plan_name}; the subscription is cancelled and won't renew."
     return f"You're on {plan_name}, at {money(sub.price, sub.currency, reader)} a {sub.interval}."
 
 
@@ -98,9 +100,10 @@ def account_answer(account: Account, plan_name: str, asked: tuple[str, ...], rea
     return " ".join(sentences[fact]() for fact in asked)
 
 
-def account_topic(sub: Subscription) -> dict:
-    """What follow-ups about the account ("how much?", "when?") need."""
-    return {"kind": "account", "renews": sub.renews, "period_end": sub.current_period_end.isoformat(),
+def account_topic(sub: Subscription, access_until: datetime | None) -> dict:
+    """What follow-ups about the account ("how much?", "when?") need; `access_until` is None once
+    access has ended (an R1 refund ends it at once, before the period does)."""
+    return {"kind": "account", "renews": sub.renews, "period_end": access_until.isoformat() if access_until else None,
             "price": sub.price, "currency": sub.currency, "interval": sub.interval}
 
 

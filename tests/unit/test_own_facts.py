@@ -91,6 +91,13 @@ def test_the_last_payment_is_the_latest_made_by_now():
     assert facts.last_payment_answer((), US, NOW) == "You haven't made a payment yet."
 
 
+def test_a_cancelled_subscription_is_not_said_to_run_on():
+    ended = subscription(status="canceled")
+    assert facts.plan_line("Pro monthly", ended, US) == "You were on Pro monthly; the subscription is cancelled and " \
+                                                        "won't renew."
+    assert facts.account_topic(ended, None)["period_end"] is None
+
+
 def test_an_account_answer_says_each_fact_asked_in_order():
     account = Account("a@x", "A", subscription(), (Charge("c1", 4900, "usd", NOW - timedelta(days=10)),))
     said = facts.account_answer(account, "Pro monthly", ("last_payment", "next_payment"), US, NOW)
@@ -144,7 +151,7 @@ def test_follow_ups_on_a_trial_and_an_incident_answer_from_their_facts():
     down, fixed = facts.incident_topic(SYNC_DOWN), facts.incident_topic(SYNC_FIXED)
     assert "November 21" in answer("when", down, policy=policy, reader=US, now=NOW)
     assert "November 20" in answer("when", fixed, policy=policy, reader=US, now=NOW)
-    on_account = facts.account_topic(subscription())
+    on_account = facts.account_topic(subscription(), NOW + timedelta(days=20))
     assert answer("how_much", on_account, policy=policy, reader=US, now=NOW) == "$49.00 a month."
 
 

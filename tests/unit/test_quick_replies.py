@@ -52,6 +52,7 @@ def account(monkeypatch):
     import bot.app.refunds
     monkeypatch.setattr(bot.app.offers, "make_offer", make_offer)
     monkeypatch.setattr(actions.cancellation, "renewal", lambda email, now: dict(state))
+    monkeypatch.setattr(actions.own_facts, "renewal", lambda email, now: dict(state))
     monkeypatch.setattr(actions.own_facts, "own_account", lambda email: OwnAccount(Account(email, "Ben", Subscription(
         plan="pro-monthly", price=4900, currency="usd", interval="month", status="active",
         current_period_start=UNTIL - timedelta(days=30), current_period_end=UNTIL,
