@@ -44,8 +44,8 @@ def days_left(moment: datetime, now: datetime) -> str:
 
 def plan_line(plan_name: str, sub: Subscription, reader: Reader) -> str:
     if sub.status == "canceled":
-        return f"You were on {plan_name}; the subscription is cancelled and won't renew."
-    return f"You're on {plan_name}, at {money(sub.price, sub.currency, reader)} a {sub.interval}."
+        return f"You were on the {plan_name} plan; the subscription is cancelled and won't renew."
+    return f"You're on the {plan_name} plan at {money(sub.price, sub.currency, reader)} a {sub.interval}."  # as the summary
 
 
 def trial_answer(sub: Subscription, plan_name: str, reader: Reader, now: datetime) -> str:

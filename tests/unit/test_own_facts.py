@@ -93,8 +93,8 @@ def test_the_last_payment_is_the_latest_made_by_now():
 
 def test_a_cancelled_subscription_is_not_said_to_run_on():
     ended = subscription(status="canceled")
-    assert facts.plan_line("Pro monthly", ended, US) == "You were on Pro monthly; the subscription is cancelled and " \
-                                                        "won't renew."
+    assert facts.plan_line("Pro monthly", ended, US) == "You were on the Pro monthly plan; the subscription is " \
+                                                        "cancelled and won't renew."
     assert facts.account_topic(ended, None)["period_end"] is None
 
 
