@@ -14,6 +14,7 @@ from actions.identity import answer_when_identified, reader_of, verified_email
 from actions.offer_turns import offer_buttons, offered
 from actions.transcript import customer_words
 from actions.quick_replies import PERSON
+from actions.what_if import answer_what_if, asked_hypothetically
 from bot.app import offers
 from bot.app.account import cancel_at_period_end, renewal
 from bot.app.results import CancellationStatus
@@ -95,6 +96,8 @@ class ActionOfferCancellation(CustomerAction):
         return "action_offer_cancellation"
 
     def respond(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
+        if asked_hypothetically(tracker):  # "what if I cancelled?": answered, nothing offered
+            return answer_what_if(dispatcher, tracker)
         return answer_when_identified(dispatcher, tracker, lambda email: offer_cancellation(dispatcher, tracker, email))
 
 

@@ -11,6 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.policy_answers import HUMAN_BUTTON
 from actions.topic_questions import answer_in_context, asked_in_context
 from actions.unmatched import ReadsUnmatched, language_of, unmatched_reply
+from actions.what_if import answer_if_hypothetical
 
 MISSES_BEFORE_OFFERING_A_PERSON = 2
 
@@ -33,6 +34,9 @@ class ActionRephraseOrOfferHuman(ReadsUnmatched):
         return "action_rephrase_or_offer_human"
 
     def respond(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
+        what_if = answer_if_hypothetical(dispatcher, tracker)
+        if what_if is not None:
+            return what_if
         # a follow-up the model had no intent for
         answered = answer_in_context(dispatcher, tracker) if asked_in_context(tracker) else None
         if answered is not None:

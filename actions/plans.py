@@ -12,6 +12,7 @@ from actions import offer_kinds, requests
 from actions.customer_action import CustomerAction
 from actions.identity import answer_when_identified, reader_of, verified_email
 from actions.offer_turns import ask_to_look_again, offer_buttons, offered
+from actions.what_if import answer_what_if, asked_hypothetically
 from bot.app import offers
 from bot.app.plan_changes import CannotChangePlan, change_plan, plan_options, preview_plan_change
 from bot.app.results import Direction, PlanChangeStatus
@@ -132,6 +133,8 @@ class ActionOfferPlanChange(CustomerAction):
         return "action_offer_plan_change"
 
     def respond(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
+        if asked_hypothetically(tracker):  # "what would I pay if I switched?": no quote, no offer
+            return answer_what_if(dispatcher, tracker)
         return answer_when_identified(
             dispatcher, tracker, lambda email: offer_plan_change(dispatcher, tracker, email),
             remember=[SlotSet("pending_plan", _requested_plan(tracker))])

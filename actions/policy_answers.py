@@ -9,8 +9,9 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.quick_replies import PERSON
-from actions.topic_questions import answer_in_context, asked_in_context, own_trial_answer
+from actions.topic_questions import answer_in_context, asked_in_context
 from actions.unmatched import ReadsUnmatched, language_of, unmatched_reply
+from actions.what_if import answer_if_hypothetical
 from bot.settings import load_policy
 
 # intent -> (response, follow-up topic)
@@ -47,12 +48,12 @@ class ActionExplainPolicy(ReadsUnmatched):
 
     def respond(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
         intent = (tracker.latest_message.get("intent") or {}).get("name")
-        if intent == "ask_free_trial":  # a customer in a trial asks about their own, not the terms
-            own = own_trial_answer(dispatcher, tracker)
-            if own is not None:
-                return own
         if intent in TERMS:
             return explain_terms(dispatcher, intent)
+        if intent == "out_of_scope":  # "say I'd forgotten to cancel, would that be refunded?"
+            what_if = answer_if_hypothetical(dispatcher, tracker)
+            if what_if is not None:
+                return what_if
         # small talk or "out of scope" about the topic
         answered = answer_in_context(dispatcher, tracker) if asked_in_context(tracker) else None
         if answered is not None:

@@ -17,7 +17,9 @@ from actions.customer_action import CustomerAction
 from actions.identity import answer_when_identified, latest_intent, reader_of, verified_email
 from actions.offer_turns import ask_to_look_again, offer_buttons, offered
 from actions.quick_replies import CANCEL, MY_PLAN, PERSON
+from actions.own_facts import answer_incident
 from actions.transcript import customer_words, entities_of, latest_customer_event, written_at
+from actions.what_if import answer_what_if, asked_hypothetically
 from bot.app import offers
 from bot.app import refunds as refund_cases
 from bot.app.account import renewal
@@ -25,6 +27,7 @@ from bot.app.results import RefundDecision, RefundStatus
 from bot.clock import now_utc
 from bot.core import messages
 from bot.core.domain import Outcome
+from bot.core.facts import asks_incident_status
 from bot.core.formatting import deadline, money
 from bot.core.mentions import asks_for_money, mismatch_note, parse_amount, parse_date
 from bot.core.refusals import reason_stands, review_needs_cancelling, standing_reason
@@ -183,6 +186,12 @@ class ActionAssessRefund(CustomerAction):
         return "action_assess_refund"
 
     def respond(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
+        text = tracker.latest_message.get("text")
+        if asked_hypothetically(tracker):  # asked about, not asked for: nothing is decided or opened
+            return answer_what_if(dispatcher, tracker)
+        if latest_intent(tracker) == "technical_problem" and asks_incident_status(text):  # a status, not a claim
+            return answer_when_identified(dispatcher, tracker,
+                                          lambda email: answer_incident(dispatcher, tracker, email))
         return answer_when_identified(
             dispatcher, tracker, lambda email: assess(dispatcher, tracker, email, latest_intent(tracker)))
 

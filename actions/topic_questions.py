@@ -17,14 +17,14 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.offer_turns import offer_of_previous_turn
 from actions.identity import reader_of, verified_email
-from actions.quick_replies import CANCEL, MY_PLAN, PERSON
+from actions.quick_replies import PERSON
 from actions.unmatched import language_of
 from bot.app.case_status import case_state
 from bot.clock import now_utc
 from bot.core.topic_answers import answer
 from bot.core.refusals import objects, objection, why_not
-from bot.app.topic_facts import latest_refund, trial
-from bot.core.topic_questions import (STAND_INS, case_of, case_status, come_back, fee_kept, known_issue, own_trial,
+from bot.app.topic_facts import latest_refund
+from bot.core.topic_questions import (STAND_INS, case_of, case_status, come_back, fee_kept, known_issue,
                                       topic_question, trial_answer, who_decides)
 from bot.settings import load_policy
 
@@ -113,17 +113,6 @@ def case_in_hand(dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
     dispatcher.utter_message(text="That's already in hand, so there's nothing more for me to do. "
                                   + case_status(state, reader_of(tracker), now_utc()))
     return True
-
-
-def own_trial_answer(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]] | None:
-    """A proven customer in their free trial asking about the trial hears about their own (its end,
-    what follows), which becomes the topic; None for anyone else (the terms answer then)."""
-    email = verified_email(tracker)
-    facts = trial(email) if email else None
-    if facts is None:
-        return None
-    dispatcher.utter_message(text=own_trial(facts, reader_of(tracker), now_utc()), buttons=[CANCEL, MY_PLAN])
-    return [SlotSet("topic", facts)]
 
 
 def refused_rule(topic: dict) -> str | None:

@@ -77,6 +77,8 @@ _HYPOTHETICAL = re.compile(r"""
   | \bwhat\s+(would|will)\s+happen\s+if\b | \bwhat\s+if\s+i\b | \bhypothetical(ly)?\b | \bin\s+theory\b
   | \b(just|only)\s+(want(ed)?|wondering|asking|curious|checking)\b | \bnot\s+(cancell?ing|going\s+to\s+cancel)\b
   | \bsuppos(e|ing)\s+i\b | \bin\s+case\s+i\b
+  | \bif\s+i\s+(don'?t|dont|do\s+not|didn'?t|never)\b | \bif\s+i'd\b | \b(say|imagine|let'?s\s+say)\s+i\b
+  | \bwould\s+(that|it|this)\s+(be|get)\s+(refunded|charged|credited|paid\s+back)\b
 """, re.IGNORECASE | re.VERBOSE)
 
 

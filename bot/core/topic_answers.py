@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date, datetime
 
+from bot.core import facts
 from bot.core.formatting import Reader, day, deadline, money
 from bot.core.policy import Policy
 
@@ -113,7 +114,8 @@ ANSWERS: dict[str, dict[str, str]] = {
         "when": "{account_when}",
         "why": "Plans are billed in advance and renew automatically until you cancel.",
         "how_much": "{price} a {interval}.",
-        "what_next": "Nothing changes unless you ask: you can change plans or stop the renewal any time."},
+        "what_next": "{account_when} Nothing changes unless you ask: you can change plans or stop the renewal any "
+                     "time."},
     "terms:free_trial": {
         "when": "The free trial lasts {trial_days} days from when you sign up; the first payment is taken when it "
                 "ends.",
@@ -151,6 +153,9 @@ NO_TOPIC = ("I'm not sure what that's about. I can help with refunds, your subsc
 
 
 def answer(question: str, topic: Mapping | None, *, policy: Policy, reader: Reader, now: datetime) -> str:
+    own = facts.follow_up(question, topic, reader=reader, now=now) if topic else None
+    if own:  # a topic of the customer's own facts or a hypothetical (issue 28, classes 4 and 5)
+        return own
     if topic and topic.get("refused") and question in ("why", "how_much"):
         # A renewal offered right after a refused refund: "why not?" and "how much?" are about the refund.
         topic = topic["refused"]

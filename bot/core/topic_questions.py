@@ -128,15 +128,6 @@ def known_issue(topic: Mapping, policy: Policy, reader: Reader) -> str | None:
             "hours or more, and this one has been shorter so far; your ticket makes sure someone checks your account.")
 
 
-def own_trial(trial: Mapping, reader: Reader, now: datetime) -> str:
-    """"Is my trial still going?" from a customer in one: their end date and what follows it."""
-    end = _moment(trial["trial_end"])
-    days = max((end - now).days, 0)
-    left = "less than a day" if days == 0 else "1 day" if days == 1 else f"{days} days"
-    return (f"Yes: your free trial runs until {day(end, reader, now=now)}, {left} from now. "
-            f"{after_trial(trial, reader, now)}")
-
-
 def after_trial(trial: Mapping, reader: Reader, now: datetime) -> str:
     """What happens when the customer's own trial ends."""
     price = money(trial["price"], trial["currency"], reader)

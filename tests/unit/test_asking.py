@@ -65,8 +65,12 @@ def test_a_question_is_told_from_an_answer(text, asking):
     ("what would happen if I downgraded", True),
     ("hypothetically, if i quit now do i get money back", True),
     ("in case I stop, is anything refunded?", True),
+    ("and what if I don't cancel before it ends?", True),
+    ("if i'd asked within the hour, would it be different", True),
+    ("let's say I got charged yesterday, would that be refunded?", True),
     ("I want a refund", False),
     ("please cancel my subscription", False),
+    ("I didn't cancel in time and got charged", False),
     ("I cancelled a day late, can I get my money back?", False),
 ])
 def test_a_hypothetical_question_is_told_from_a_request(text, wondering):

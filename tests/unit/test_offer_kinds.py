@@ -20,7 +20,8 @@ def test_every_kind_of_offer_is_registered():
 def test_every_request_that_needs_an_account_is_registered_under_an_intent_of_the_domain():
     intents = {intent if isinstance(intent, str) else next(iter(intent))
                for intent in yaml.safe_load((ROOT / "domain.yml").read_text())["intents"]}
-    expected = {*refunds.REASON_BY_INTENT, "check_subscription", "cancel_subscription", "change_plan", "undo_change"}
+    expected = {*refunds.REASON_BY_INTENT, "check_subscription", "cancel_subscription", "change_plan", "undo_change",
+                "ask_incident_status"}
     assert set(requests.REQUESTS) == expected and expected <= intents
 
 

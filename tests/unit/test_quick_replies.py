@@ -2,19 +2,20 @@
 no quick reply can ever say yes or no to an offer (only an offer's own buttons do)."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 import yaml
 
-import actions.account
 import actions.cancellation
+import actions.own_facts
 from actions.account import ActionCheckSubscription
 from actions.refunds import ActionAssessRefund
+from bot.app.own_facts import OwnAccount
 from bot.app.results import RefundDecision, RenewalState
-from bot.core.domain import Outcome
+from bot.core.domain import Account, Outcome, Subscription
 from tests.unit.test_actions import run, secret, token, tracker, user  # noqa: F401 - secret: a fixture
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -52,10 +53,11 @@ def account(monkeypatch):
     import bot.app.refunds
     monkeypatch.setattr(bot.app.offers, "make_offer", make_offer)
     monkeypatch.setattr(actions.cancellation, "renewal", lambda email, now: RenewalState(**state))
-    monkeypatch.setattr(actions.account, "renewal", lambda email, now: RenewalState(**state))
-    monkeypatch.setattr(actions.account, "account_summary", lambda email, now, reader: "You're on Pro.")
-    monkeypatch.setattr(actions.account, "plan_price", lambda email: {"price": 1900, "currency": "usd",
-                                                                      "interval": "month"})
+    monkeypatch.setattr(actions.own_facts, "renewal", lambda email, now: RenewalState(**state))
+    monkeypatch.setattr(actions.own_facts, "own_account", lambda email: OwnAccount(Account(email, "Ben", Subscription(
+        plan="pro-monthly", price=4900, currency="usd", interval="month", status="active",
+        current_period_start=UNTIL - timedelta(days=30), current_period_end=UNTIL,
+        cancel_at_period_end=not state["renews"])), "Pro monthly", None))
     monkeypatch.setattr(bot.app.refunds, "assess_refund", lambda email, reason, **kw: RefundDecision(
         decision_id=3, rule="R3", outcome=Outcome.NO_REFUND, charge_id="ch_ben_1", currency="usd", refund=0, fee=0,
         base=0, credit=0, charge_amount=1900, charge_date="2026-11-17", requires_cancellation=False,

@@ -85,7 +85,7 @@ def test_the_next_message_asks_again_and_the_assistant_is_back_once_the_database
     send(agent, "db-blip", "how long is the free trial?")  # no action server here: no reply text
     tracker = tracker_of(agent, "db-blip")
     assert not tracker.is_paused()
-    assert tracker.latest_action_name == "action_listen" and "action_explain_policy" in [
+    assert tracker.latest_action_name == "action_listen" and "action_answer_trial" in [
         e.action_name for e in tracker.events if isinstance(e, ActionExecuted)]
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from bot.core.formatting import Reader
 from bot.core.policy import Policy
-from bot.core.topic_questions import (case_of, case_status, come_back, fee_kept, known_issue, own_trial,
+from bot.core.topic_questions import (case_of, case_status, come_back, fee_kept, known_issue,
                                       topic_question, trial_answer, who_decides)
 
 NOW = datetime(2026, 12, 2, 12, 0, tzinfo=timezone.utc)
@@ -89,12 +89,6 @@ def test_a_known_incident_answers_whose_side_it_is_on():
 
 TRIAL = {"kind": "trial", "trial_end": "2026-12-07T15:00:00+00:00", "price": 4900, "currency": "usd",
          "interval": "month"}
-
-
-def test_a_customer_in_a_trial_hears_about_their_own():
-    said = own_trial(TRIAL, Reader(), NOW)
-    assert said.startswith("Yes: your free trial runs until December 7, 5 days from now.")
-    assert "first payment of $49.00 a month" in said
 
 
 @pytest.mark.parametrize("question, words", [("when", "ends on December 7"), ("what_next", "$49.00 a month"),

@@ -1,0 +1,144 @@
+"""The customer's own facts (issue 28, class 4): the trial's days left and end, the last and next
+payment, whether a known incident is over, what the plans cost and include. Each answer reads the
+account and says it in the customer's money, dates and time zone (bot/core/facts.py); none records,
+opens or moves anything, and an offer waiting for its yes is asked again after it (CustomerAction)."""
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import requests
+from actions.customer_action import CustomerAction
+from actions.identity import answer_when_identified, prove, reader_of
+from actions.policy_answers import explain_terms
+from actions.quick_replies import CANCEL, CHANGE_PLAN, MY_PLAN, PERSON
+from actions.what_if import answer_what_if, asked_hypothetically
+from bot.app.account import account_summary, renewal
+from bot.app.own_facts import own_account
+from bot.clock import now_utc
+from bot.core import facts, messages
+from bot.core.plan_facts import plans_answer
+from bot.db.repository import UnknownCustomer
+from bot.settings import load_plans
+
+DEFAULT_CURRENCY = "usd"  # a visitor's prices: the catalogue's own currency
+
+
+def _text(tracker: Tracker) -> str:
+    return tracker.latest_message.get("text") or ""
+
+
+def answer_account(dispatcher: CollectingDispatcher, tracker: Tracker, email: str) -> list[dict[str, Any]]:
+    """The facts the words ask for (next or last payment, plan, trial), else the whole summary."""
+    now, reader = now_utc(), reader_of(tracker)
+    try:
+        own = own_account(email)
+    except UnknownCustomer:
+        dispatcher.utter_message(response="utter_no_account")
+        return []
+    sub = own.account.subscription
+    if sub is None:
+        dispatcher.utter_message(text=messages.NO_SUBSCRIPTION, buttons=[PERSON])
+        return [SlotSet("last_request", "check_subscription")]
+    asked = facts.facts_asked(_text(tracker))
+    said = facts.account_answer(own.account, own.plan_name, asked, reader, now)
+    if said is None:  # nothing in particular: the whole summary
+        said = account_summary(email, now=now, reader=reader)
+    dispatcher.utter_message(text=said, buttons=[CHANGE_PLAN, *([CANCEL] if sub.renews else []), PERSON])
+    topic = facts.trial_topic(sub, own.plan_name) if asked[:1] == ("trial",) else \
+        facts.account_topic(sub, renewal(email, now=now).access_until)
+    return [SlotSet("topic", topic), SlotSet("last_request", "check_subscription")]
+
+
+def answer_trial(dispatcher: CollectingDispatcher, tracker: Tracker, email: str) -> list[dict[str, Any]] | None:
+    """A customer in their trial: its days left, end and what is charged then; None otherwise."""
+    try:
+        own = own_account(email)
+    except UnknownCustomer:
+        return None
+    sub = own.account.subscription
+    if sub is None or sub.status != "trialing":
+        return None
+    reader, now = reader_of(tracker), now_utc()
+    dispatcher.utter_message(text=facts.trial_answer(sub, own.plan_name, reader, now),
+                             buttons=[*([CANCEL] if sub.renews else []), MY_PLAN, PERSON])
+    return [SlotSet("topic", facts.trial_topic(sub, own.plan_name))]
+
+
+class ActionAnswerTrial(CustomerAction):
+    """Trial questions: the customer's own trial when they are signed in and in one, the terms otherwise."""
+
+    def name(self) -> str:
+        return "action_answer_trial"
+
+    def respond(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
+        if asked_hypothetically(tracker):
+            return answer_what_if(dispatcher, tracker)
+        email = prove(tracker).email
+        own = answer_trial(dispatcher, tracker, email) if email else None
+        return own if own is not None else explain_terms(dispatcher, "ask_free_trial")
+
+
+class ActionAnswerBilling(CustomerAction):
+    """Billing questions: "and on yearly billing?" right after a plan's price asks that plan's yearly
+    price; a customer in their trial also hears when the first payment is taken; else the terms."""
+
+    def name(self) -> str:
+        return "action_answer_billing"
+
+    def respond(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
+        if (tracker.get_slot("topic") or {}).get("kind") == "plans":
+            return ActionAnswerPlans().respond(dispatcher, tracker, domain)
+        events = explain_terms(dispatcher, "ask_billing_cycle")
+        email = prove(tracker).email
+        own = answer_trial(dispatcher, tracker, email) if email else None
+        return own if own is not None else events
+
+
+class ActionAnswerPlans(CustomerAction):
+    """What plans cost and include: no identity needed; a signed-in customer's plan is set beside."""
+
+    def name(self) -> str:
+        return "action_answer_plans"
+
+    def respond(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
+        email, current, currency = prove(tracker).email, None, DEFAULT_CURRENCY
+        if email:
+            try:
+                own = own_account(email)
+            except UnknownCustomer:
+                own = None
+            if own is not None and own.account.subscription is not None:
+                current, currency = own.plan, own.account.subscription.currency
+        said, topic = plans_answer(_text(tracker), load_plans(), currency=currency, current=current,
+                                   topic=tracker.get_slot("topic"), reader=reader_of(tracker))
+        dispatcher.utter_message(text=said, buttons=[CHANGE_PLAN, PERSON] if email else [PERSON])
+        return [SlotSet("topic", topic)]
+
+
+def answer_incident(dispatcher: CollectingDispatcher, tracker: Tracker, email: str) -> list[dict[str, Any]]:
+    """Where the incident the customer asks about stands: a status, never a claim (no case)."""
+    try:
+        own = own_account(email)
+    except UnknownCustomer:
+        dispatcher.utter_message(response="utter_no_account")
+        return []
+    now = now_utc()
+    incident = facts.incident_asked(own.account.incidents, _text(tracker), now)
+    dispatcher.utter_message(text=facts.incident_answer(incident, reader_of(tracker), now), buttons=[PERSON])
+    return [SlotSet("topic", facts.incident_topic(incident))]
+
+
+class ActionAnswerIncidentStatus(CustomerAction):
+    def name(self) -> str:
+        return "action_answer_incident_status"
+
+    def respond(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
+        return answer_when_identified(dispatcher, tracker, lambda email: answer_incident(dispatcher, tracker, email))
+
+
+requests.register("ask_incident_status",
+                  lambda dispatcher, tracker, email, intent: answer_incident(dispatcher, tracker, email))

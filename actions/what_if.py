@@ -1,0 +1,138 @@
+"""What would happen if (issue 28, class 5): a hypothetical is answered in conditional words from
+the same rules and facts a request would be decided on (bot/core/what_if.py), and nothing is
+recorded, opened or moved. The way on is a quick reply that asks for it for real, which makes the
+usual offer, for its own yes. The refund, cancellation and plan actions hand a request that is only
+asked hypothetically ("would I get anything back if I cancelled?") to `answer_what_if`."""
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.customer_action import CustomerAction
+from actions.identity import prove, reader_of
+from actions.quick_replies import CANCEL, CHANGE_PLAN, PERSON
+from bot.app.own_facts import OwnAccount, own_account, refund_if
+from bot.clock import now_utc
+from bot.core import facts, what_if
+from bot.core.plans import Plan, match_plan, options_for
+from bot.db.repository import UnknownCustomer
+from bot.settings import load_plans, load_policy
+
+REFUND = {"title": "Ask for a refund", "payload": "/request_refund"}
+NOTHING_CHANGED = "Nothing has changed on your account."
+# Without an account to read, what the terms say would happen.
+IN_GENERAL = ("In general: within {window} hours of a payment you can have it back once, less a {fee}% processing "
+              "fee; after that, cancelling stops the renewal and you keep access to the end of the period you've "
+              "paid for; a free trial cancelled before it ends is never charged; moving plans is prorated. Sign in, "
+              "or ask me something about your account and I'll email you a code, and I'll tell you exactly.")
+
+
+def answer_what_if(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
+    """The hypothetical of the latest message, answered for the proven customer's account, or in
+    general words for anyone else (the question is answered either way; nothing needs a code)."""
+    email = prove(tracker).email
+    if email is None:
+        policy = load_policy()
+        dispatcher.utter_message(text=IN_GENERAL.format(window=policy.late_cancel_window_hours,
+                                                        fee=policy.fee_percent_text), buttons=[PERSON])
+        return [SlotSet("needs_identity", False)]
+    try:
+        own = own_account(email)
+    except UnknownCustomer:
+        dispatcher.utter_message(response="utter_no_account")
+        return [SlotSet("needs_identity", False)]
+    return [SlotSet("needs_identity", False), *_answer(dispatcher, tracker, own)]
+
+
+def _previous_subject(tracker: Tracker) -> str | None:
+    """What the hypothetical just answered was about, if the conversation is on one."""
+    topic = tracker.get_slot("topic") or {}
+    return topic.get("about") if topic.get("kind") == "what_if" else None
+
+
+def asked_hypothetically(tracker: Tracker) -> bool:
+    """The latest message asks what would happen rather than for it to happen (bot/core/what_if.py)."""
+    return what_if.asked_hypothetically(tracker.latest_message.get("text"),
+                                        following_one=_previous_subject(tracker) is not None)
+
+
+def answer_if_hypothetical(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]] | None:
+    """For a message the model could not place: a hypothetical about the account is answered as
+    one (None otherwise), so "say I'd been charged a week ago, would that be refunded?" is not a miss."""
+    text = tracker.latest_message.get("text")
+    if not asked_hypothetically(tracker) or not what_if.about_the_account(text, previous=_previous_subject(tracker)):
+        return None
+    return answer_what_if(dispatcher, tracker)
+
+
+def _answer(dispatcher: CollectingDispatcher, tracker: Tracker, own: OwnAccount) -> list[dict[str, Any]]:
+    text, now, reader, policy = tracker.latest_message.get("text") or "", now_utc(), reader_of(tracker), load_policy()
+    sub = own.account.subscription
+    if sub is None:
+        dispatcher.utter_message(text="There's no subscription on this account, so nothing would be charged, "
+                                      "refunded or cancelled.", buttons=[PERSON])
+        return []
+    previous = tracker.get_slot("topic") or {}
+    before = previous if previous.get("kind") == "what_if" else {}  # "and if I'd written the same day?"
+    trialing = sub.status == "trialing"
+    about = what_if.subject(text, trialing=trialing, previous=before.get("about"))
+    decision, target, supposed, buttons = None, None, False, [PERSON]
+    if about == "data":
+        said, buttons = what_if.data_if(sub, reader, now), [CANCEL, PERSON]
+    elif about == "plan":
+        target = _target(text, own, before)
+        said, buttons = what_if.plan_if(sub, target, reader, now), [CHANGE_PLAN, PERSON]
+    elif about == "trial_keep" and not trialing:
+        said = facts.next_payment_answer(sub, own.plan_name, reader, now)
+    elif about in ("trial_cancel", "trial_keep"):
+        said = what_if.trial_if(sub, own.plan_name, keep=about == "trial_keep", reader=reader, now=now)
+        buttons = [CANCEL, PERSON] if sub.renews else [PERSON]
+    elif about == "refund":
+        charged_at = what_if.supposed_charge(text, now)
+        supposed = charged_at is not None
+        decision = refund_if(own, what_if.reason(text, before.get("reason")), now=now, charged_at=charged_at,
+                             policy=policy)
+        said = what_if.refund_if(decision, sub, window_hours=policy.late_cancel_window_hours, reader=reader,
+                                 now=now, supposed=supposed)
+        buttons = [PERSON] if supposed or decision.outcome.value in ("no_refund", "nothing_to_refund") \
+            else [REFUND, PERSON]
+    else:
+        said = what_if.cancel_if(sub, reader, now)
+        buttons = [CANCEL, PERSON] if sub.renews else [PERSON]
+    dispatcher.utter_message(text=f"{said} {NOTHING_CHANGED}", buttons=buttons)
+    topic = what_if.topic(about, decision=decision, sub=sub, plan_name=own.plan_name, target=target,
+                          window_hours=policy.late_cancel_window_hours, supposed=supposed)
+    return [SlotSet("topic", topic)]
+
+
+def _target(text: str, own: OwnAccount, before: dict) -> Plan | None:
+    """The plan a hypothetical move names ("if I went down to Starter"), or the one asked about just
+    before, or the next one down or up when it only says "downgrade" or "upgrade"."""
+    catalogue, sub = load_plans(), own.account.subscription
+    options = options_for(sub.plan, sub.currency, catalogue)
+    named = match_plan(text, own.plan, options)
+    if named is not None:
+        return named
+    if before.get("target") in catalogue:
+        return catalogue[before["target"]]
+    words = text.lower()
+    tier = own.plan.tier if own.plan else None
+    if tier is None:
+        return None
+    same = [p for p in options if p.interval == sub.interval]
+    if "down" in words:
+        return max((p for p in same if p.tier < tier), key=lambda p: p.tier, default=None)
+    if "up" in words:
+        return min((p for p in same if p.tier > tier), key=lambda p: p.tier, default=None)
+    return None
+
+
+class ActionAnswerWhatIf(CustomerAction):
+    def name(self) -> str:
+        return "action_answer_what_if"
+
+    def respond(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
+        return answer_what_if(dispatcher, tracker)

@@ -1,0 +1,91 @@
+"""What the plans cost and include, and how two differ (issue 28, class 4): for visitors and
+customers alike, from the catalogue (config/plans.yml), in the reader's money.
+
+`plans_answer` reads which plans and which billing interval the words name; what they leave out
+comes from the conversation's `plans` topic ("how much is Pro?" then "and yearly?"), and a
+customer's own plan is set beside the one asked about. Pure: no I/O, no clock.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from bot.core.formatting import Reader, listing, money
+from bot.core.plans import INTERVAL_WORDS, Plan
+
+# "what's the difference between them": all the plans, whichever was asked about before
+COMPARING = re.compile(r"\b(differ\w*|compar\w*|vs\.?|versus|between|each|both|all|options|them|plans)\b",
+                       re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Tier:
+    """One plan by name in one currency: its monthly and yearly prices."""
+    name: str
+    monthly: Plan | None
+    yearly: Plan | None
+
+    @property
+    def includes(self) -> tuple[str, ...]:
+        return (self.monthly or self.yearly).includes
+
+    def prices(self, reader: Reader, first: str | None = None) -> str:
+        plans = [p for p in (self.monthly, self.yearly) if p is not None]
+        if first == "year":
+            plans.reverse()
+        return " or ".join(f"{money(p.price, p.currency, reader)} a {p.interval}" for p in plans)
+
+
+def tiers(catalogue: Mapping[str, Plan], currency: str) -> list[Tier]:
+    """The plans sold in `currency`, by name, cheapest first."""
+    by_name: dict[str, dict[str, Plan]] = {}
+    for plan in sorted(catalogue.values(), key=lambda p: p.tier):
+        if plan.currency == currency:
+            by_name.setdefault(plan.name, {})[plan.interval] = plan
+    return [Tier(name, found.get("month"), found.get("year")) for name, found in by_name.items()]
+
+
+def _named(text: str, all_tiers: list[Tier]) -> list[Tier]:
+    words = set(re.findall(r"[a-z]+", text.lower()))
+    return [t for t in all_tiers if t.name.lower() in words]
+
+
+def _interval(text: str) -> str | None:
+    found = {INTERVAL_WORDS[w] for w in re.findall(r"[a-z]+", text.lower()) if w in INTERVAL_WORDS}
+    return found.pop() if len(found) == 1 else None
+
+
+def _describe(tier: Tier, reader: Reader, interval: str | None) -> str:
+    included = f": {listing(list(tier.includes), reader)}" if tier.includes else ""
+    return f"{tier.name} is {tier.prices(reader, interval)}{included}."
+
+
+def plans_answer(text: str, catalogue: Mapping[str, Plan], *, currency: str, current: Plan | None,
+                 topic: Mapping | None, reader: Reader) -> tuple[str, dict]:
+    """The answer to a question about plans, and the `plans` topic it leaves."""
+    all_tiers = tiers(catalogue, currency)
+    if not all_tiers:
+        return "I don't have our plans' prices in your currency; a person from our team can tell you.", \
+            {"kind": "plans"}
+    named, interval = _named(text, all_tiers), _interval(text)
+    before = topic if topic and topic.get("kind") == "plans" else {}
+    if not named and before.get("plans") and not COMPARING.search(text):
+        named = [t for t in all_tiers if t.name in before["plans"]]  # "and yearly?": the plan just asked about
+    shown = named or all_tiers  # none named: all of them, side by side
+    if interval and len(shown) == 1 and (shown[0].yearly if interval == "year" else shown[0].monthly):
+        plan = shown[0].yearly if interval == "year" else shown[0].monthly
+        monthly = f", the same as {money(plan.price // 12, plan.currency, reader)} a month" \
+            if interval == "year" and plan.price % 12 == 0 else ""
+        sentences = [f"{plan.display_name} is {money(plan.price, plan.currency, reader)} a {interval}{monthly}."]
+    else:
+        sentences = [_describe(t, reader, interval) for t in shown]
+    if len(shown) > 1:
+        sentences.insert(0, f"We have {len(shown)} plans:")
+    if current is not None and current.currency == currency:
+        sentences.append(f"You're on {current.display_name} now, at {money(current.price, current.currency, reader)} "
+                         f"a {current.interval}.")
+    if current is None or any(t.name != current.name for t in shown):
+        sentences.append("Moving between plans is prorated; ask me to switch and I'll show the exact amount first.")
+    said = " ".join(sentences)
+    return said, {"kind": "plans", "plans": [t.name for t in shown], "currency": currency, "said": said}

@@ -1,0 +1,256 @@
+"""What would happen if (issue 28, class 5): "I'm not cancelling, I just want to know whether I'd
+get anything back if I did", told in conditional words from the same rules and facts a request
+would be decided on. Nothing here records or moves anything: the answer is words, and a topic
+for the follow-ups ("how long do I have?").
+
+`subject` reads what the hypothetical is about; the sentences take a refund decision of the pure
+rules (bot/core/rules.py), the subscription, or a plan move priced as the switch would prorate it.
+A hypothetical the customer dates ("say I'd been charged a week ago") is decided on the account
+with that payment moved to then (`supposed_charge`). Pure: no I/O, no clock.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import replace
+from datetime import datetime, timedelta
+from fractions import Fraction
+
+from bot.core import rules
+from bot.core.asking import hypothetical
+from bot.core.domain import Account, Decision, Reason, Subscription
+from bot.core.formatting import Reader, day, deadline, money
+from bot.core.money import remaining_fraction, round_half_up
+from bot.core.plans import Plan
+from bot.core.timeutil import parse_utc
+
+_DATA = re.compile(r"\b(contacts?|data|records|deals|export\w*|files?)\b", re.IGNORECASE)
+_PLAN = re.compile(r"\b(downgrad\w*|upgrad\w*|switch\w*|starter|pro|yearly|monthly|annual\w*|"
+                   r"(went|go|move|moved)\s+(down|up|to))\b", re.IGNORECASE)
+_KEEP = re.compile(r"\bif\s+i\s+(don'?t|dont|do\s+not|didn'?t|never|keep\s+it|stay)\b", re.IGNORECASE)
+_CANCEL = re.compile(r"\b(cancel\w*|quit|stop\w*|leave|left)\b", re.IGNORECASE)
+_MONEY = re.compile(r"\b(refund\w*|money|back|anything)\b", re.IGNORECASE)
+_STRONG = re.compile(r"\b(cancel\w*|refund\w*|forg[eo]t\w*)\b", re.IGNORECASE)
+_FORGOT = re.compile(r"\bforg[eo]t\w*\b|\bdidn'?t\s+(notice|realise|realize)\b", re.IGNORECASE)
+_UNUSED = re.compile(r"\b(never|didn'?t|haven'?t|not)\s+(used?|using|logged)\b", re.IGNORECASE)
+_SAME_DAY = re.compile(r"\b(same|that)\s+day\b|\bright\s+away\b|\bstraight\s+away\b|\bwithin\s+(a|the)\s+day\b|"
+                       r"\bimmediately\b", re.IGNORECASE)
+_AGO = re.compile(r"\b(a|an|one|two|three|four|five|six|seven|\d+)\s+(hour|day|week|month)s?\s+ago\b", re.IGNORECASE)
+_COUNTS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7}
+_UNITS = {"hour": timedelta(hours=1), "day": timedelta(days=1), "week": timedelta(weeks=1),
+          "month": timedelta(days=30)}
+
+
+_CONDITION = re.compile(r"""\b(if|suppos\w*|hypothetical\w*|in\s+theory|in\s+case|imagine|say\s+i|let'?s\s+say|
+    were\s+i|not\s+(cancell?ing|going\s+to)|(just|only)\s+(asking|wondering|curious|checking|want\w*\s+to\s+know))\b""",
+                        re.IGNORECASE | re.VERBOSE)
+
+
+def asked_hypothetically(text: str | None, *, following_one: bool = False) -> bool:
+    """Asked about rather than asked for: hypothetical words with a condition ("would I get anything
+    back if I cancelled?"), or right after another hypothetical ("and would I get anything back?").
+    "I cancelled yesterday, would I get a refund?" states a fact and asks for the refund."""
+    return hypothetical(text) and (following_one or bool(_CONDITION.search(text or "")))
+
+
+def subject(text: str | None, *, trialing: bool, previous: str | None = None) -> str:
+    """What a hypothetical is about: data, plan, trial_cancel, trial_keep, refund or cancel."""
+    words = text or ""
+    if previous == "plan" and not _STRONG.search(words) and not _DATA.search(words):
+        return "plan"  # "and would I get anything back for this month?" after a plan question
+    if _DATA.search(words):
+        return "data"
+    if _PLAN.search(words):
+        return "plan"
+    if _KEEP.search(words):
+        return "trial_keep"
+    if trialing and (_CANCEL.search(words) or _MONEY.search(words)):
+        return "trial_cancel"
+    if _MONEY.search(words) or _FORGOT.search(words):
+        return "refund"
+    if _CANCEL.search(words) or previous is None:
+        return "cancel"
+    return previous
+
+
+def about_the_account(text: str | None, *, previous: str | None = None) -> bool:
+    """Whether a hypothetical is one of these: money back, cancelling, the trial, plans, data (or a
+    follow-up of one), rather than something else asked with "what if"."""
+    words = text or ""
+    return previous is not None or any(p.search(words) for p in (_DATA, _PLAN, _KEEP, _CANCEL, _MONEY, _FORGOT))
+
+
+def reason(text: str | None, previous: str | None = None) -> Reason:
+    """The reason the hypothetical gives ("say I forgot"), else the one it followed."""
+    if _FORGOT.search(text or ""):
+        return Reason.FORGOT_SUBSCRIPTION
+    if _UNUSED.search(text or ""):
+        return Reason.UNUSED_ACCOUNT
+    return Reason(previous) if previous in {r.value for r in Reason} else Reason.UNSPECIFIED
+
+
+def supposed_charge(text: str | None, now: datetime) -> datetime | None:
+    """When the customer supposes they were charged ("a week ago", "on the same day"), if they say."""
+    words = text or ""
+    if _SAME_DAY.search(words):
+        return now - timedelta(hours=1)
+    ago = _AGO.search(words)
+    if ago:
+        count = int(ago[1]) if ago[1].isdigit() else _COUNTS[ago[1].lower()]
+        return now - count * _UNITS[ago[2].lower()]
+    return None
+
+
+def with_charge_at(account: Account, moment: datetime, now: datetime) -> Account:
+    """The account as if its latest payment had been made at `moment` (nothing refunded of it)."""
+    latest = rules.latest_charge(account.charges, now)
+    if latest is None:
+        return account
+    moved = replace(latest, created=moment, refunded=0)
+    return replace(account, charges=tuple(moved if c is latest else c for c in account.charges),
+                   refunds=tuple(r for r in account.refunds if r.charge_id != latest.id))
+
+
+def refund_if(decision: Decision, sub: Subscription | None, *, window_hours: int, reader: Reader,
+              now: datetime, supposed: bool = False) -> str:
+    """The rules' decision told as what would happen."""
+    if_ = "If that had happened" if supposed else "If you asked for a refund now"
+    r, currency = decision.rule, decision.currency
+
+    def cash(amount: int) -> str:
+        return money(amount, currency, reader)
+    access = _access_line(sub, reader, now) if not supposed else ""
+    if r == "R0":
+        if decision.facts.get("trial_end"):
+            return "You wouldn't pay anything: you're in your free trial and haven't been charged, and if you " \
+                   "cancel before it ends you never are."
+        return "There would be nothing to refund: your latest payment has already been refunded, or there is none."
+    if r == "R1":
+        charged = parse_utc(decision.facts["charge_created"]) if decision.facts.get("charge_created") else now
+        closes = deadline(charged + timedelta(hours=window_hours), reader, now=now)
+        until = "" if supposed else f" That applies until {closes}."
+        return (f"{if_}, you would get {cash(decision.refund)} back: your {cash(decision.base)} payment "
+                f"{'would have been' if supposed else 'was'} made less than {window_hours} hours before, so our "
+                f"one-time late-cancellation refund applies, less the {cash(decision.fee)} processing fee, and the "
+                f"subscription would end straight away.{until}")
+    if r == "R2":
+        used = " and the one-time late-cancellation refund was already used" \
+            if decision.facts.get("courtesy_already_used") else ""
+        return (f"{if_}, you wouldn't get money back automatically: the payment was made more than {window_hours} "
+                f"hours ago{used}, "
+                f"so a refund for the unused part would be for our team to decide: about {cash(decision.refund)} "
+                f"({cash(decision.base)} unused, less a {cash(decision.fee)} fee). {access}").strip()
+    if r in ("R3", "R4"):
+        why = "keeping track of a subscription is the account owner's responsibility" if r == "R4" \
+            else "we charge for access rather than use"
+        return (f"No, it wouldn't be refunded: the payment {'would have been' if supposed else 'was'} more than "
+                f"{window_hours} hours before, and {why}. Within {window_hours} hours of a payment there is a "
+                f"one-time late-cancellation refund. {access}").strip()
+    if r == "R8":
+        return "No: the period that payment covered has ended, and fees aren't refundable after that."
+    return decision.explanation
+
+
+def _renews(sub: Subscription | None, now: datetime) -> bool:
+    return sub is not None and sub.renews and sub.current_period_end > now
+
+
+def _access_line(sub: Subscription | None, reader: Reader, now: datetime) -> str:
+    if not _renews(sub, now):
+        return ""
+    return f"If you cancelled, you'd keep access until {day(sub.current_period_end, reader, now=now)} and not " \
+           "be charged again."
+
+
+def cancel_if(sub: Subscription | None, reader: Reader, now: datetime) -> str:
+    if not _renews(sub, now):
+        return "Your subscription already won't renew, so cancelling would change nothing."
+    return f"If you cancelled now, your subscription wouldn't renew: you'd keep access until " \
+           f"{day(sub.current_period_end, reader, now=now)} and not be charged again."
+
+
+def data_if(sub: Subscription | None, reader: Reader, now: datetime) -> str:
+    until = day(sub.current_period_end, reader, now=now) if sub and sub.current_period_end > now \
+        else "the end of your billing period"
+    return (f"No, not straight away: if you cancelled, you'd keep access to everything, your contacts included, "
+            f"until the end of your billing period on {until}. Export them before then: after a subscription ends, "
+            "its data may be deleted after a reasonable period.")
+
+
+def trial_if(sub: Subscription, plan_name: str, *, keep: bool, reader: Reader, now: datetime) -> str:
+    end = sub.trial_end or sub.current_period_end
+    price = money(sub.price, sub.currency, reader)
+    if keep:
+        return (f"If you didn't cancel, {plan_name} would start when your trial ends on "
+                f"{deadline(end, reader, now=now)}: {price} charged automatically then, and every {sub.interval} "
+                "after.")
+    return (f"If you cancelled during your trial, you wouldn't pay anything: you're never charged, and you'd keep "
+            f"using it until the trial ends on {day(end, reader, now=now)}.")
+
+
+def proration(sub: Subscription, target: Plan, now: datetime) -> tuple[int, int]:
+    """(unused part of the current period, what the switch would charge now: negative = credit).
+    Same interval: the price difference for the rest of the period; another interval starts a new
+    period at once, against which the unused part is credited."""
+    # A trial has paid for nothing yet: nothing unused, nothing to prorate.
+    left = remaining_fraction(sub.current_period_start, sub.current_period_end, now) \
+        if sub.status != "trialing" else Fraction(0)
+    unused = round_half_up(sub.price * left)
+    if target.interval == sub.interval:
+        return unused, round_half_up((target.price - sub.price) * left)
+    return unused, target.price - unused
+
+
+def plan_if(sub: Subscription, target: Plan | None, reader: Reader, now: datetime) -> str:
+    if target is None:
+        return ("Switching plans is prorated: moving up charges the difference for the rest of the period, moving "
+                "down credits it to your next invoice; nothing is paid back to your card. Which plan are you "
+                "thinking of?")
+    unused, now_due = proration(sub, target, now)
+    price = f"{money(target.price, target.currency, reader)} a {target.interval}"
+
+    def cash(amount: int) -> str:
+        return money(abs(amount), target.currency, reader)
+    if target.interval != sub.interval:
+        return (f"If you switched to {target.display_name}, you'd pay {price}. The unused part of your current "
+                f"{sub.interval}, about {cash(unused)}, would be credited against it (prorated), so about "
+                f"{cash(now_due)} now. Nothing is paid back to your card.")
+    if now_due < 0:
+        return (f"If you moved to {target.display_name}, you wouldn't get money back to your card: the difference "
+                f"for the rest of this period, about {cash(now_due)}, would be a credit on your next invoice "
+                f"(prorated). After that you'd pay {price}.")
+    return (f"If you switched to {target.display_name}, you'd pay about {cash(now_due)} now for the rest of this "
+            f"period (prorated), then {price}.")
+
+
+def topic(about: str, *, decision: Decision | None = None, sub: Subscription | None = None,
+          plan_name: str = "", target: Plan | None = None, window_hours: int = 24, supposed: bool = False) -> dict:
+    """What follow-ups on a hypothetical need: plain values."""
+    facts = decision.facts if decision else {}
+    charged = facts.get("charge_created")
+    window_ends = (parse_utc(charged) + timedelta(hours=window_hours)).isoformat() \
+        if charged and not supposed else None
+    return {"kind": "what_if", "about": about, "rule": decision.rule if decision else None,
+            "window_hours": window_hours, "reason": decision.reason.value if decision else None,
+            "refund": decision.refund if decision else None, "window_ends": window_ends,
+            "currency": sub.currency if sub else None, "price": sub.price if sub else None,
+            "interval": sub.interval if sub else None, "plan": plan_name, "target": target.id if target else None,
+            "period_end": sub.current_period_end.isoformat() if sub else None,
+            "trial_end": sub.trial_end.isoformat() if sub and sub.trial_end else None}
+
+
+def follow_up(question: str, topic_: Mapping, *, reader: Reader, now: datetime) -> str | None:
+    """"How long do I have?", "when would that be?" after a hypothetical; None: ask it afresh."""
+    if question == "when":
+        if topic_.get("window_ends"):
+            return (f"The one-time refund applies for {topic_.get('window_hours', 24)} hours after a payment: you'd "
+                    f"have until {deadline(parse_utc(topic_['window_ends']), reader, now=now)} to ask for it.")
+        if topic_.get("about") in ("trial_cancel", "trial_keep") and topic_.get("trial_end"):
+            return f"Your trial ends on {deadline(parse_utc(topic_['trial_end']), reader, now=now)}: that's when " \
+                   "the first payment would be taken, unless you cancel before."
+        if topic_.get("period_end"):
+            return f"There's no deadline: if you cancelled, you'd keep access until " \
+                   f"{day(parse_utc(topic_['period_end']), reader, now=now)}."
+    if question == "what_next":
+        return "Nothing changes unless you ask: tell me if you'd like to go ahead, and I'll confirm with you first."
+    return None

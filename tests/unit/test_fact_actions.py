@@ -1,0 +1,107 @@
+"""The actions for the customer's own facts and "what would happen if": a hypothetical asked as a
+refund, a cancellation or a plan change decides, opens, offers and moves nothing; a status
+question about an incident opens no case; the answers are the account's facts."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+import actions.own_facts
+import actions.what_if
+from actions.cancellation import ActionOfferCancellation
+from actions.own_facts import ActionAnswerBilling, ActionAnswerPlans, ActionAnswerTrial
+from actions.plans import ActionOfferPlanChange
+from actions.refunds import ActionAssessRefund
+from bot.app.own_facts import OwnAccount
+from bot.core.domain import Account, Charge, Incident, Subscription
+from bot.settings import load_plans
+from tests.unit.test_actions import SECRET, run, token, tracker, user
+
+NOW_OFFSET = timedelta(hours=6)
+
+
+@pytest.fixture(autouse=True)
+def secret(monkeypatch):
+    monkeypatch.setenv("CUSTOMER_TOKEN_SECRET", SECRET)
+
+
+@pytest.fixture
+def account(monkeypatch):
+    """A Pro monthly customer paid 6 hours ago, with an incident; the core's writers must not be called."""
+    from bot.clock import now_utc
+    import bot.app.offers
+    import bot.app.refunds
+    now = now_utc()
+    sub = Subscription(plan="pro-monthly", price=4900, currency="usd", interval="month", status="active",
+                       current_period_start=now - NOW_OFFSET, current_period_end=now - NOW_OFFSET + timedelta(days=30))
+    state = {"own": OwnAccount(Account("ana@example.com", "Ana", sub, (Charge("c1", 4900, "usd", now - NOW_OFFSET),),
+                                       incidents=(Incident("group-sync", now - timedelta(hours=30), None),)),
+                               "Pro monthly", load_plans()["pro-monthly"])}
+    for module in (actions.own_facts, actions.what_if):
+        monkeypatch.setattr(module, "own_account", lambda email: state["own"])
+
+    def must_not(*args, **kwargs):
+        raise AssertionError("a question must not decide, record or offer anything")
+    for name in ("assess_refund", "carry_out_refund"):
+        monkeypatch.setattr(bot.app.refunds, name, must_not)
+    for name in ("make_offer", "answer"):
+        monkeypatch.setattr(bot.app.offers, name, must_not)
+    return state
+
+
+@pytest.mark.parametrize("action, intent, words, says", [
+    (ActionAssessRefund(), "request_refund", "if i cancelled right now would i get todays payment back?", "$46.55"),
+    (ActionAssessRefund(), "late_cancellation", "not cancelling, just wondering what I'd get back", "$46.55"),
+    (ActionOfferCancellation(), "cancel_subscription", "what would happen if i cancelled?", "keep access until"),
+    (ActionOfferPlanChange(), "change_plan", "hypothetically, if i went down to starter would i get money back?",
+     "credit"),
+])
+def test_a_hypothetical_request_is_answered_in_conditional_words_and_nothing_else(account, action, intent, words,
+                                                                                  says):
+    messages, slots = run(action, tracker(user(words, intent, token=token())))
+    said = " ".join(m.get("text") or "" for m in messages)
+    assert says in said and "Nothing has changed" in said
+    assert slots["topic"]["kind"] == "what_if" and "offer" not in slots
+    assert not any(b["payload"].startswith(("/affirm", "/deny")) for m in messages for b in m.get("buttons") or [])
+
+
+def test_a_visitor_s_hypothetical_gets_the_terms_in_general_words(account):
+    messages, slots = run(ActionAssessRefund(), tracker(user("would I get a refund if I cancelled?", "request_refund")))
+    assert "In general" in messages[0]["text"] and slots == {"needs_identity": False}
+
+
+def test_a_status_question_read_as_a_problem_opens_nothing(account):
+    messages, slots = run(ActionAssessRefund(), tracker(user("is the sync fixed yet?", "technical_problem",
+                                                             token=token())))
+    assert messages[0]["text"].startswith("Not yet: Group sync has been down since")
+    assert slots["topic"]["kind"] == "incident"
+
+
+def test_a_trial_question_is_the_customers_own_trial_when_in_one_and_the_terms_otherwise(account):
+    sub = account["own"].account.subscription
+    trialing = Subscription(**{**sub.__dict__, "status": "trialing", "trial_end": sub.current_period_end})
+    account["own"] = OwnAccount(Account("ana@example.com", "Ana", trialing), "Pro monthly", None)
+    messages, slots = run(ActionAnswerTrial(), tracker(user("how long until my trial is over", "ask_free_trial",
+                                                            token=token())))
+    assert "days" in messages[0]["text"] and "$49.00 is charged automatically" in messages[0]["text"]
+    messages, _ = run(ActionAnswerTrial(), tracker(user("is there a free trial", "ask_free_trial")))
+    assert messages[0]["response"] == "utter_free_trial"
+
+
+def test_plans_for_a_visitor_and_the_yearly_price_of_the_plan_just_asked_about(account):
+    messages, slots = run(ActionAnswerPlans(), tracker(user("how much is the pro plan", "ask_plans")))
+    assert "$49.00 a month" in messages[0]["text"]
+    follow = tracker(user("and yearly?", "ask_billing_cycle"), slots={"topic": slots["topic"]})
+    messages, _ = run(ActionAnswerBilling(), follow)
+    assert messages[0]["text"].startswith("Pro yearly is $490.00 a year")
+
+
+def test_a_fact_with_would_is_still_a_request(account, monkeypatch):
+    """"I cancelled yesterday, would I get a refund?" is decided by the rules as any request is."""
+    import actions.refunds
+    asked = []
+    monkeypatch.setattr(actions.refunds, "assess", lambda d, t, email, intent: asked.append(intent) or [])
+    run(ActionAssessRefund(), tracker(user("I cancelled yesterday, would I get a refund?", "late_cancellation",
+                                           token=token())))
+    assert asked == ["late_cancellation"]

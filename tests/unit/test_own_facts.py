@@ -1,0 +1,190 @@
+"""The customer's own facts and the plans, in words (bot/core/facts.py, bot/core/plan_facts.py):
+each answer is this customer's fact in their money, dates and time zone, and the facts a question
+asks are read off its words."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from bot.core import facts
+from bot.core.domain import Account, Charge, Incident, Subscription
+from bot.core.topic_answers import answer
+from bot.core.formatting import Reader
+from bot.core.plan_facts import plans_answer
+from bot.core.plans import parse_plans
+from bot.core.policy import Policy
+
+NOW = datetime(2026, 11, 22, 12, 0, tzinfo=timezone.utc)
+US, TOKYO = Reader(), Reader("ja-JP", "Asia/Tokyo")
+CATALOGUE = parse_plans({
+    "plans": {"starter-monthly": {"name": "Starter", "tier": 1, "price": 1900, "currency": "usd", "interval": "month"},
+              "starter-yearly": {"name": "Starter", "tier": 1, "price": 19000, "currency": "usd", "interval": "year"},
+              "pro-monthly": {"name": "Pro", "tier": 2, "price": 4900, "currency": "usd", "interval": "month"},
+              "pro-yearly": {"name": "Pro", "tier": 2, "price": 49000, "currency": "usd", "interval": "year"},
+              "pro-monthly-jpy": {"name": "Pro", "tier": 2, "price": 5000, "currency": "jpy", "interval": "month"}},
+    "includes": {"Starter": ["up to 3 users"], "Pro": ["up to 20 users", "group sync"]}})
+
+
+def subscription(**changes) -> Subscription:
+    base = dict(plan="pro-monthly", price=4900, currency="usd", interval="month", status="active",
+                current_period_start=NOW - timedelta(days=10), current_period_end=NOW + timedelta(days=20))
+    return Subscription(**{**base, **changes})
+
+
+def trial(ends_in: timedelta, **changes) -> Subscription:
+    return subscription(status="trialing", trial_end=NOW + ends_in, current_period_start=NOW - timedelta(days=7),
+                        current_period_end=NOW + ends_in, **changes)
+
+
+@pytest.mark.parametrize("text, asked", [
+    ("when did you last charge me", ("last_payment",)),
+    ("how much was my latest payment", ("last_payment",)),
+    ("and the next one?", ("next_payment",)),
+    ("when is my next bill and how much", ("next_payment",)),
+    ("when does it renew", ("next_payment",)),
+    ("what plan is that", ("plan",)),
+    ("how many days are left on my trial and what plan am i on after", ("trial", "plan")),
+    ("show me my subscription", ()),
+    (None, ()),
+])
+def test_the_facts_a_question_asks_are_read_off_its_words(text, asked):
+    assert facts.facts_asked(text) == asked
+
+
+@pytest.mark.parametrize("ends_in, says", [
+    (timedelta(days=5, hours=3), "in 5 days and 3 hours"),
+    (timedelta(days=1, hours=6), "in 1 day and 6 hours"),
+    (timedelta(hours=7), "in 7 hours"),
+])
+def test_the_trial_says_days_left_its_end_and_what_is_charged_then(ends_in, says):
+    said = facts.trial_answer(trial(ends_in), "Pro monthly", US, NOW)
+    assert says in said and (NOW + ends_in).strftime("%B") in said and "$49.00 is charged automatically" in said
+
+
+def test_a_cancelled_trial_is_told_it_will_not_be_charged():
+    said = facts.trial_answer(trial(timedelta(days=3), cancel_at_period_end=True), "Pro monthly", US, NOW)
+    assert "won't be charged" in said and "$49.00" not in said
+
+
+def test_the_next_bill_is_in_the_customers_zone_and_currency():
+    # 20:00 UTC on December 12 is already December 13 in Tokyo
+    sub = subscription(plan="pro-monthly-jpy", price=5000, currency="jpy",
+                       current_period_end=datetime(2026, 12, 12, 20, 0, tzinfo=timezone.utc))
+    said = facts.next_payment_answer(sub, "Pro monthly", TOKYO, NOW)
+    assert "December 13" in said and "5,000" in said and "Pro monthly" in said
+
+
+@pytest.mark.parametrize("changes, says", [
+    ({"cancel_at_period_end": True}, "There's no next payment: your subscription won't renew"),
+    ({"status": "canceled"}, "has ended"),
+    ({"status": "trialing", "trial_end": NOW + timedelta(days=2)}, "Your first payment is $49.00 on November 24"),
+])
+def test_a_subscription_that_does_not_renew_has_no_next_payment(changes, says):
+    assert says in facts.next_payment_answer(subscription(**changes), "Pro monthly", US, NOW)
+
+
+def test_the_last_payment_is_the_latest_made_by_now():
+    charges = (Charge("c0", 4900, "usd", NOW - timedelta(days=40)), Charge("c1", 4900, "usd", NOW - timedelta(days=10)),
+               Charge("later", 100, "usd", NOW + timedelta(days=1)))
+    assert facts.last_payment_answer(charges, US, NOW) == "Your last payment was $49.00 on November 12."
+    assert facts.last_payment_answer((), US, NOW) == "You haven't made a payment yet."
+
+
+def test_a_cancelled_subscription_is_not_said_to_run_on():
+    ended = subscription(status="canceled")
+    assert facts.plan_line("Pro monthly", ended, US) == "You were on the Pro monthly plan; the subscription is " \
+                                                        "cancelled and won't renew."
+    assert facts.account_topic(ended, None)["period_end"] is None
+
+
+def test_an_account_answer_says_each_fact_asked_in_order():
+    account = Account("a@x", "A", subscription(), (Charge("c1", 4900, "usd", NOW - timedelta(days=10)),))
+    said = facts.account_answer(account, "Pro monthly", ("last_payment", "next_payment"), US, NOW)
+    assert said.index("November 12") < said.index("December 12")
+    assert facts.account_answer(account, "Pro monthly", (), US, NOW) is None
+
+
+SYNC_DOWN = Incident("group-sync", NOW - timedelta(hours=30), None)
+SYNC_FIXED = Incident("group-sync", NOW - timedelta(days=6), NOW - timedelta(days=2))
+SCHEDULER = Incident("post-scheduler", NOW - timedelta(hours=5), None)
+
+
+@pytest.mark.parametrize("incidents, words, expected", [
+    ((SYNC_FIXED, SCHEDULER), "is the sync fixed?", SYNC_FIXED),
+    ((SYNC_FIXED, SCHEDULER), "is the scheduler back?", SCHEDULER),
+    ((SYNC_FIXED, SCHEDULER), "is it fixed?", SCHEDULER),  # none named: the one still on
+    ((), "is it fixed?", None),
+])
+def test_the_incident_asked_about_is_the_one_named(incidents, words, expected):
+    assert facts.incident_asked(incidents, words, NOW) == expected
+
+
+def test_an_incident_is_said_to_be_on_or_fixed_with_its_dates():
+    down = facts.incident_answer(SYNC_DOWN, US, NOW)
+    assert down.startswith("Not yet") and "November 21" in down and "1 day and 6 hours" in down
+    fixed = facts.incident_answer(SYNC_FIXED, US, NOW)
+    assert fixed.startswith("Yes") and "November 20" in fixed and "4 days" in fixed
+    assert "no known problem" in facts.incident_answer(None, US, NOW)
+
+
+@pytest.mark.parametrize("text, status", [
+    ("is the sync fixed yet?", True),
+    ("hey is group sync working again?", True),
+    ("is the scheduler still down", True),
+    ("since when has it been down", True),
+    ("group sync doesn't work", False),
+    ("group sync has been broken for over a week now, this is costing us", False),
+    ("is the outage over?", True),
+    ("the sync is broken, I want a refund", False),
+    ("I can't log in", False),
+])
+def test_a_status_question_is_told_from_a_report(text, status):
+    assert facts.asks_incident_status(text) is status
+
+
+def test_follow_ups_on_a_trial_and_an_incident_answer_from_their_facts():
+    policy, sub = Policy(), trial(timedelta(days=5, hours=3))
+    on_trial = facts.trial_topic(sub, "Pro monthly")
+    assert "November 27" in answer("when", on_trial, policy=policy, reader=US, now=NOW)
+    assert "$49.00" in answer("what_next", on_trial, policy=policy, reader=US, now=NOW)
+    down, fixed = facts.incident_topic(SYNC_DOWN), facts.incident_topic(SYNC_FIXED)
+    assert "November 21" in answer("when", down, policy=policy, reader=US, now=NOW)
+    assert "November 20" in answer("when", fixed, policy=policy, reader=US, now=NOW)
+    on_account = facts.account_topic(subscription(), NOW + timedelta(days=20))
+    assert answer("how_much", on_account, policy=policy, reader=US, now=NOW) == "$49.00 a month."
+
+
+def plans(*questions, current=None, currency="usd"):
+    topic, said = None, []
+    for question in questions:
+        text, topic = plans_answer(question, CATALOGUE, currency=currency, current=current, topic=topic, reader=US)
+        said.append(text)
+    return said
+
+
+def test_a_plan_named_gets_its_prices_and_what_it_includes():
+    pro, = plans("how much is pro?")
+    assert "$49.00 a month or $490.00 a year" in pro and "group sync" in pro and "Starter is" not in pro
+
+
+def test_a_follow_up_names_another_plan_or_an_interval_of_the_same_one():
+    _, starter, yearly = plans("how much is pro?", "and starter?", "yearly?")
+    assert starter.startswith("Starter is $19.00") and "Pro" not in starter
+    assert yearly.startswith("Starter yearly is $190.00 a year")
+
+
+def test_a_comparison_shows_every_plan_side_by_side():
+    _, both = plans("how much is pro?", "what's the difference between them")
+    assert "2 plans" in both and both.index("Starter is") < both.index("Pro is") and "up to 3 users" in both
+
+
+def test_a_customer_sees_their_own_plan_beside_the_one_asked_about():
+    said, = plans("what would pro cost me a month", current=CATALOGUE["starter-monthly"])
+    assert "Pro monthly is $49.00 a month" in said and "You're on Starter monthly now, at $19.00 a month" in said
+
+
+def test_plans_are_priced_in_the_customers_currency_only():
+    said, = plans("what do your plans cost", currency="jpy")
+    assert "¥5,000" in said or "￥5,000" in said
+    assert "$" not in said

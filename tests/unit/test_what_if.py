@@ -1,0 +1,131 @@
+"""What would happen if (bot/core/what_if.py): the subject read off the words, the same rules'
+decision told in conditional words, and a hypothetical payment date decided as if it were so."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from bot.core import rules, what_if
+from bot.core.domain import Account, Charge, PriorRefund, Reason, Subscription
+from bot.core.topic_answers import answer
+from bot.core.formatting import Reader
+from bot.core.plans import parse_plans
+from bot.core.policy import Policy
+
+NOW = datetime(2026, 11, 22, 12, 0, tzinfo=timezone.utc)
+US, POLICY = Reader(), Policy()
+PLANS = parse_plans({"plans": {
+    "starter-monthly": {"name": "Starter", "tier": 1, "price": 1900, "currency": "usd", "interval": "month"},
+    "pro-yearly": {"name": "Pro", "tier": 2, "price": 49000, "currency": "usd", "interval": "year"}}})
+
+
+def account(paid_ago: timedelta, **changes) -> Account:
+    start = NOW - paid_ago
+    sub = Subscription(plan="pro-monthly", price=4900, currency="usd", interval="month", status="active",
+                       current_period_start=start, current_period_end=start + timedelta(days=30), **changes)
+    return Account("a@x", "A", sub, (Charge("c1", 4900, "usd", start),))
+
+
+def told(acc: Account, reason=Reason.UNSPECIFIED, supposed=False) -> str:
+    decision = rules.decide(acc, reason, NOW, POLICY)
+    return what_if.refund_if(decision, acc.subscription, window_hours=24, reader=US, now=NOW, supposed=supposed)
+
+
+@pytest.mark.parametrize("text, trialing, previous, about", [
+    ("i'm not cancelling, i just want to know whether i'd get anything back if i did", False, None, "refund"),
+    ("and when would my access end if i did cancel", False, "refund", "cancel"),
+    ("hypothetically, if i went down to starter would i get money back?", False, None, "plan"),
+    ("and would i get anything back for this month?", False, "plan", "plan"),
+    ("what happens if i cancel during the trial, do i pay anything?", True, None, "trial_cancel"),
+    ("and if i dont cancel?", True, "trial_cancel", "trial_keep"),
+    ("if I did, would I lose my contacts straight away?", False, None, "data"),
+    ("and if i'd written on the same day?", False, "refund", "refund"),
+    ("say i forgot to cancel, would that be refunded?", False, None, "refund"),
+])
+def test_the_subject_of_a_hypothetical_is_read_off_its_words(text, trialing, previous, about):
+    assert what_if.subject(text, trialing=trialing, previous=previous) == about
+
+
+def test_within_the_window_it_would_be_the_courtesy_refund_and_until_when():
+    said = told(account(timedelta(hours=6)))
+    assert "you would get $46.55 back" in said and "$2.45 processing fee" in said
+    assert "November 23" in said  # the window closes 24 hours after the payment
+
+
+def test_days_later_it_would_be_for_the_team_and_access_would_run_on():
+    said = told(account(timedelta(days=8)))
+    assert "wouldn't get money back automatically" in said and "our team to decide" in said
+    assert "keep access until December 14" in said
+
+
+def test_an_account_whose_courtesy_was_used_is_told_so():
+    acc = account(timedelta(hours=3))
+    used = Account(acc.email, acc.name, acc.subscription, acc.charges,
+                   (PriorRefund("c0", 4655, "R1", NOW - timedelta(days=90)),))
+    assert "already used" in told(used)
+
+
+def test_a_forgotten_renewal_would_not_be_refunded_but_on_the_same_day_it_would():
+    acc = account(timedelta(days=9))
+    assert told(acc, Reason.FORGOT_SUBSCRIPTION).startswith("No, it wouldn't be refunded")
+    same_day = what_if.supposed_charge("and if i'd written on the same day?", NOW)
+    assert same_day == NOW - timedelta(hours=1)
+    moved = what_if.with_charge_at(acc, same_day, NOW)
+    assert "$46.55 back" in told(moved, Reason.FORGOT_SUBSCRIPTION, supposed=True)
+    assert acc.charges[0].created == NOW - timedelta(days=9)  # the real account is untouched
+
+
+@pytest.mark.parametrize("text, ago", [
+    ("say i got charged a week ago", timedelta(weeks=1)),
+    ("what if it was 3 days ago", timedelta(days=3)),
+    ("two hours ago", timedelta(hours=2)),
+    ("would i get it back", None),
+])
+def test_a_supposed_payment_date_is_read_when_said(text, ago):
+    assert what_if.supposed_charge(text, NOW) == (NOW - ago if ago else None)
+
+
+def test_a_trial_cancelled_costs_nothing_and_kept_costs_the_plan_at_its_end():
+    sub = Subscription(plan="pro-monthly", price=4900, currency="usd", interval="month", status="trialing",
+                       current_period_start=NOW - timedelta(days=6), current_period_end=NOW + timedelta(days=6),
+                       trial_end=NOW + timedelta(days=6))
+    assert "you wouldn't pay anything" in what_if.trial_if(sub, "Pro monthly", keep=False, reader=US, now=NOW)
+    kept = what_if.trial_if(sub, "Pro monthly", keep=True, reader=US, now=NOW)
+    assert "$49.00 charged automatically" in kept and "November 28" in kept
+
+
+def test_a_downgrade_is_a_credit_not_money_back_and_a_yearly_switch_prices_the_year():
+    sub = account(timedelta(days=10)).subscription  # 20 of 30 days left
+    down = what_if.plan_if(sub, PLANS["starter-monthly"], US, NOW)
+    assert "wouldn't get money back" in down and "about $20.00" in down and "credit" in down
+    assert what_if.proration(sub, PLANS["starter-monthly"], NOW) == (3267, -2000)
+    yearly = what_if.plan_if(sub, PLANS["pro-yearly"], US, NOW)
+    assert "$490.00 a year" in yearly and "about $32.67" in yearly and "credited" in yearly
+
+
+def test_losing_data_waits_for_the_end_of_the_period():
+    said = what_if.data_if(account(timedelta(days=10)).subscription, US, NOW)
+    assert "December 12" in said and "Export" in said
+
+
+def test_follow_ups_on_a_hypothetical():
+    acc = account(timedelta(hours=6))
+    decision = rules.decide(acc, Reason.UNSPECIFIED, NOW, POLICY)
+    topic = what_if.topic("refund", decision=decision, sub=acc.subscription, window_hours=24)
+    assert "24 hours" in answer("when", topic, policy=POLICY, reader=US, now=NOW)
+    later = what_if.topic("cancel", sub=account(timedelta(days=8)).subscription)
+    assert "December 14" in answer("when", later, policy=POLICY, reader=US, now=NOW)
+    assert "Nothing changes unless you ask" in answer("what_next", later, policy=POLICY, reader=US, now=NOW)
+
+
+@pytest.mark.parametrize("text, following_one, wondering", [
+    ("would I get a refund if I cancelled today?", False, True),
+    ("i'm not cancelling, just want to know what i'd get back", False, True),
+    ("I cancelled yesterday, would I get a refund?", False, False),  # a fact, and the refund asked for
+    ("and would i get anything back for this month?", True, True),   # right after a hypothetical
+    ("and would i get anything back for this month?", False, False),
+    ("I want a refund", True, False),
+])
+def test_a_hypothetical_needs_a_condition_or_to_follow_one(text, following_one, wondering):
+    assert what_if.asked_hypothetically(text, following_one=following_one) is wondering
