@@ -12,9 +12,10 @@ out-of-scope reply), per class and overall. It exits 1 if any conversation faile
 
 The pytest side, tests/conversations/test_conversation_set.py (markers `e2e` and
 `conversations`: `pytest -m conversations`), plays the same set, one test per conversation.
-A conversation that fails today is listed in known_failing.py, and only there: it runs as
-`xfail(strict=True)`, so the suite stays green while the work is open, and the change that
-makes it pass turns it into an XPASS failure until its entry is removed. The list only shrinks.
+A conversation that fails today is listed in known_failing.py, and only there: it runs as a
+non-strict xfail (a clean clone trains its own model, which may pass one at the edge), so the
+suite stays green while the work is open, and the change that makes it pass removes its entry
+(pytest reports the XPASS). The list only shrinks; every other conversation must pass.
 
 FORMAT. One file per class: `class` (1 ... 11, or `earlier`), `title`, `conversations`.
 Each conversation:
