@@ -75,9 +75,12 @@ def test_outside_the_window_the_customer_is_told_why_and_nothing_moves(live):
     assert "won't be charged again" in reply and "Shall I" in reply, reply  # R3 offers period-end cancel
     buttons = [b["title"] for b in replies[-1]["buttons"]]  # and, refused, a person is one press away
     assert buttons == ["Yes, stop the renewal", "No, keep it", "Talk to a person"], buttons
-    for _ in range(2):  # "why not?" is about the refused refund, also after the offer is asked again
-        why = texts(say(live, "widget-dan", "why not??", token))
-        assert "rather than use" in why and "shall I still stop the renewal" in why, why
+    told = [reply]
+    for _ in range(2):  # "why not?" is about the refused refund, also after the offer is asked again:
+        why = texts(say(live, "widget-dan", "why not??", token))  # in new words each time, with a person
+        assert "shall I still stop the renewal" in why and "person" in why, why
+        assert all(why.split("\n")[0] not in earlier for earlier in told), why
+        told.append(why)
     kept = texts(say(live, "widget-dan", "no", token))
     assert "haven't changed anything" in kept, kept
     engine = mirror(live)
