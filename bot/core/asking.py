@@ -103,8 +103,10 @@ def hypothetical(text: str | None) -> bool:
 # still decline (a cancellation or plan offer, the account's summary): a question the model put
 # there without conviction, which the company's texts answer clearly, is answered from the texts.
 # Refund reasons are never taken over: they decide money, and a person reviews what they cannot.
+# The trial and billing intents answer the customer's own trial and plan (actions/own_facts.py), so
+# "and on yearly billing?" after a plan question is theirs, not the terms'.
 TEXTS_MAY_ANSWER = frozenset({
-    "ask_free_trial", "ask_refund_fee", "ask_billing_cycle", "ask_failed_payment", "ask_export_data",
+    "ask_refund_fee", "ask_failed_payment", "ask_export_data",
     "cancel_subscription", "change_plan", "check_subscription", "chitchat", "out_of_scope"})
 # The parse data's key naming the passage of the company's texts that answers a message the model did
 # not understand (nlu/knowledge_gate.py): the email channel asks the dialogue such a sentence rather

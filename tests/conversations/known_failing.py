@@ -9,10 +9,6 @@ KNOWN_FAILING: frozenset[str] = frozenset({
     "followup-ticket-email",
     # class 2
     "offer-question-refund-fee",
-    # class 3
-    "two-fee-and-yearly",
-    # class 4
-    "facts-plan-compare-customer",
     # class 6
     "terms-uptime", "terms-data-ownership-email",
     # class 9

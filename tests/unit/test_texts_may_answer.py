@@ -13,7 +13,8 @@ from nlu.knowledge_gate import KnowledgeGate
 @pytest.mark.parametrize("intent, confidence, text, needed", [
     ("nlu_fallback", 0.5, "and can you use it for other things?", TEXTS_ANSWER_UNDERSTOOD_NOTHING),
     ("cancel_subscription", 0.72, "can you close my account whenever you want?", TEXTS_CLEARLY_ANSWER),
-    ("ask_billing_cycle", 0.57, "do you guarantee the service is always up?", TEXTS_CLEARLY_ANSWER),
+    ("ask_export_data", 0.71, "who owns the data we put into the CRM?", TEXTS_CLEARLY_ANSWER),
+    ("ask_billing_cycle", 0.70, "and on yearly billing?", None),                 # the customer's own plan
     ("cancel_subscription", 0.95, "can I cancel my subscription?", None),       # the model is sure
     ("cancel_subscription", 0.6, "cancel my subscription", None),               # a request, not a question
     ("cancel_subscription", 0.6, "would I get anything back if I cancelled?", None),  # a what-if: the rules'
