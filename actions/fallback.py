@@ -8,10 +8,8 @@ from typing import Any
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.policy_answers import HUMAN_BUTTON
-from actions.topic_questions import answer_in_context, asked_in_context
-from actions.unmatched import ReadsUnmatched, language_of, unmatched_reply
-from actions.what_if import answer_if_hypothetical
+from actions.policy_answers import HUMAN_BUTTON, answer_unmatched
+from actions.unmatched import ReadsUnmatched
 
 MISSES_BEFORE_OFFERING_A_PERSON = 2
 
@@ -34,20 +32,9 @@ class ActionRephraseOrOfferHuman(ReadsUnmatched):
         return "action_rephrase_or_offer_human"
 
     def respond(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
-        what_if = answer_if_hypothetical(dispatcher, tracker)
-        if what_if is not None:
-            return what_if
-        # a follow-up the model had no intent for
-        answered = answer_in_context(dispatcher, tracker) if asked_in_context(tracker) else None
+        answered = answer_unmatched(dispatcher, tracker, unmatched=True)
         if answered is not None:
             return answered
-        reply = unmatched_reply(tracker.latest_message.get("text") or "", tracker.get_slot("topic"),
-                                language_of(tracker))
-        # One button only: a "try again" button must not send /affirm, which could confirm an offer.
-        if reply:
-            text, events = reply
-            dispatcher.utter_message(text=text, buttons=HUMAN_BUTTON)
-            return events
         if consecutive_misses(tracker) >= MISSES_BEFORE_OFFERING_A_PERSON:
             dispatcher.utter_message(response="utter_offer_human", buttons=HUMAN_BUTTON)
         else:

@@ -42,6 +42,28 @@ def explain_scope(dispatcher: CollectingDispatcher, intent: str | None) -> None:
                              buttons=HUMAN_BUTTON)
 
 
+def answer_unmatched(dispatcher: CollectingDispatcher, tracker: Tracker, *, unmatched: bool) -> list | None:
+    """What a message no intent covers gets before "I can't help with that", or None: a what-if
+    ("say I'd forgotten to cancel, would that be refunded?"), a question about the topic the model
+    had no intent for, then what the conversation, the message's language or the company's texts
+    answer. Small talk (`unmatched` False) is only asked of the topic."""
+    if unmatched:
+        what_if = answer_if_hypothetical(dispatcher, tracker)
+        if what_if is not None:
+            return what_if
+    answered = answer_in_context(dispatcher, tracker) if asked_in_context(tracker) else None
+    if answered is not None:
+        return answered
+    reply = unmatched_reply(tracker.latest_message.get("text") or "", tracker.get_slot("topic"),
+                            language_of(tracker)) if unmatched else None
+    if reply is None:
+        return None
+    text, events = reply
+    # One button only: a "try again" button must not send /affirm, which could confirm an offer.
+    dispatcher.utter_message(text=text, buttons=HUMAN_BUTTON)
+    return events
+
+
 class ActionExplainPolicy(ReadsUnmatched):
     def name(self) -> str:
         return "action_explain_policy"
@@ -50,20 +72,8 @@ class ActionExplainPolicy(ReadsUnmatched):
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         if intent in TERMS:
             return explain_terms(dispatcher, intent)
-        if intent == "out_of_scope":  # "say I'd forgotten to cancel, would that be refunded?"
-            what_if = answer_if_hypothetical(dispatcher, tracker)
-            if what_if is not None:
-                return what_if
-        # small talk or "out of scope" about the topic
-        answered = answer_in_context(dispatcher, tracker) if asked_in_context(tracker) else None
+        answered = answer_unmatched(dispatcher, tracker, unmatched=intent == "out_of_scope")
         if answered is not None:
             return answered
-        # "Out of scope" was also where questions the terms answer, and messages in other languages, went.
-        reply = unmatched_reply(tracker.latest_message.get("text") or "", tracker.get_slot("topic"),
-                                language_of(tracker)) if intent == "out_of_scope" else None
-        if reply:
-            text, events = reply
-            dispatcher.utter_message(text=text, buttons=HUMAN_BUTTON)
-            return events
         explain_scope(dispatcher, intent)
         return []
