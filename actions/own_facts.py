@@ -77,9 +77,20 @@ class ActionAnswerTrial(CustomerAction):
     def respond(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
         if asked_hypothetically(tracker):
             return answer_what_if(dispatcher, tracker)
-        email = prove(tracker).email
-        own = answer_trial(dispatcher, tracker, email) if email else None
-        return own if own is not None else explain_terms(dispatcher, "ask_free_trial")
+        return answer_trial_question(dispatcher, tracker)
+
+
+def answer_trial_question(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
+    """The customer's own trial when they are signed in and in one, the trial's terms otherwise."""
+    email = prove(tracker).email
+    own = answer_trial(dispatcher, tracker, email) if email else None
+    return own if own is not None else explain_terms(dispatcher, "ask_free_trial")
+
+
+def on_the_trial(tracker: Tracker) -> bool:
+    """Whether the conversation is on the trial: the customer's own, or its terms."""
+    topic = tracker.get_slot("topic") or {}
+    return topic.get("kind") == "trial" or (topic.get("kind") == "terms" and topic.get("topic") == "free_trial")
 
 
 class ActionAnswerBilling(CustomerAction):

@@ -82,6 +82,24 @@ _HYPOTHETICAL = re.compile(r"""
 """, re.IGNORECASE | re.VERBOSE)
 
 
+_DURING_THE_TRIAL = re.compile(r"""
+    \b(during|in)\s+(the|my|your)\s+(free\s+)?trial\b
+  | \b(before|until)\s+(the|my|your)\s+(free\s+)?trial\s+(ends|is\s+over|runs\s+out|expires|finishes)\b
+""", re.IGNORECASE | re.VERBOSE)
+_BEFORE_IT_ENDS = re.compile(r"""
+    \b(before|until)\s+(it|that)\s+(ends|is\s+over|runs\s+out|expires|finishes)\b
+  | \bwithout\s+(paying|being\s+charged|getting\s+charged|a\s+charge|any\s+charge)\b
+""", re.IGNORECASE | re.VERBOSE)
+
+
+def asks_trial_terms(text: str | None, *, on_the_trial: bool) -> bool:
+    """A question about what the trial allows, in cancelling words ("can I cancel during the trial?";
+    right after the trial was explained, "can I cancel before it ends without paying?"): the trial's
+    terms answer it, where a cancellation offer would ask a visitor to prove an account first."""
+    words = text or ""
+    return asks(words) and bool(_DURING_THE_TRIAL.search(words) or (on_the_trial and _BEFORE_IT_ENDS.search(words)))
+
+
 def follow_up_kind(text: str | None) -> str | None:
     """Which follow-up question the words ask, or None when they name none."""
     words = text or ""

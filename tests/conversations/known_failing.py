@@ -13,6 +13,4 @@ KNOWN_FAILING: frozenset[str] = frozenset({
     "terms-uptime", "terms-data-ownership-email",
     # class 9
     "email-apple-forward",
-    # earlier behaviours
-    "earlier-trial-visitor",
 })

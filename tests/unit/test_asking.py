@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.core.asking import asks, follow_up_kind, hypothetical
+from bot.core.asking import asks, asks_trial_terms, follow_up_kind, hypothetical
 
 
 @pytest.mark.parametrize("text, kind", [
@@ -75,3 +75,21 @@ def test_a_question_is_told_from_an_answer(text, asking):
 ])
 def test_a_hypothetical_question_is_told_from_a_request(text, wondering):
     assert hypothetical(text) is wondering
+
+
+@pytest.mark.parametrize("text, on_the_trial, expected", [
+    # asked right after the trial was explained: its terms answer it
+    ("can i cancel before it ends without paying", True, True),
+    ("can I cancel before it runs out?", True, True),
+    ("do I get charged if I stop before it expires?", True, True),
+    # the trial named outright: a question about it wherever it is asked
+    ("can I cancel during the free trial?", False, True),
+    ("is it possible to stop before my trial ends", False, True),
+    # "before it ends" about something else, or a request rather than a question
+    ("can i cancel before it ends without paying", False, False),
+    ("cancel before the trial ends please", False, False),
+    ("can you cancel my subscription", True, False),
+    ("I want to cancel without paying the rest of the year", True, False),
+])
+def test_a_question_about_the_trial_in_cancelling_words(text, on_the_trial, expected):
+    assert asks_trial_terms(text, on_the_trial=on_the_trial) is expected
