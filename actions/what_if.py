@@ -13,11 +13,14 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.customer_action import CustomerAction
 from actions.identity import prove, reader_of
+from actions.offer_turns import offer_of_previous_turn
 from actions.quick_replies import CANCEL, CHANGE_PLAN, PERSON
+from bot.app import offers
 from bot.app.own_facts import OwnAccount, own_account, refund_if
 from bot.clock import now_utc
 from bot.core import facts, what_if
 from bot.core.plans import Plan, match_plan, options_for
+from bot.core.statuses import OfferKind
 from bot.db.repository import UnknownCustomer
 from bot.settings import load_plans, load_policy
 
@@ -81,7 +84,8 @@ def _answer(dispatcher: CollectingDispatcher, tracker: Tracker, own: OwnAccount)
     about = what_if.subject(text, trialing=trialing, previous=before.get("about"))
     decision, target, supposed, buttons = None, None, False, [PERSON]
     if about == "data":
-        said, buttons = what_if.data_if(sub, reader, now), [CANCEL, PERSON]
+        said = what_if.data_if(sub, reader, now, refund_offered=_refund_waiting(tracker))
+        buttons = [CANCEL, PERSON]
     elif about == "plan":
         target = _target(text, own, before)
         said, buttons = what_if.plan_if(sub, target, reader, now), [CHANGE_PLAN, PERSON]
@@ -106,6 +110,13 @@ def _answer(dispatcher: CollectingDispatcher, tracker: Tracker, own: OwnAccount)
     topic = what_if.topic(about, decision=decision, sub=sub, plan_name=own.plan_name, target=target,
                           window_hours=policy.late_cancel_window_hours, supposed=supposed)
     return [SlotSet("topic", topic)]
+
+
+def _refund_waiting(tracker: Tracker) -> bool:
+    """Whether the assistant's turn just before offered a refund (R1), which ends access at once."""
+    token = offer_of_previous_turn(tracker.events)
+    offer = offers.find(token) if token else None
+    return offer is not None and offer.kind == OfferKind.REFUND
 
 
 def _target(text: str, own: OwnAccount, before: dict) -> Plan | None:

@@ -169,12 +169,18 @@ def cancel_if(sub: Subscription | None, reader: Reader, now: datetime) -> str:
            f"{day(sub.current_period_end, reader, now=now)} and not be charged again."
 
 
-def data_if(sub: Subscription | None, reader: Reader, now: datetime) -> str:
+def data_if(sub: Subscription | None, reader: Reader, now: datetime, *, refund_offered: bool = False) -> str:
+    """What cancelling does to the customer's data. With a refund on offer (R1), saying yes ends the
+    subscription and its access at once, so that is said first: the period's end is not theirs then."""
     until = day(sub.current_period_end, reader, now=now) if sub and sub.current_period_end > now \
         else "the end of your billing period"
+    deleted = "after a subscription ends, its data may be deleted after a reasonable period."
+    if refund_offered:
+        return (f"With the refund I offered, your subscription and your access to everything, your contacts "
+                f"included, would end as soon as you say yes: export them before you do. Cancelling without a "
+                f"refund would keep everything until {until}. Either way, {deleted}")
     return (f"No, not straight away: if you cancelled, you'd keep access to everything, your contacts included, "
-            f"until the end of your billing period on {until}. Export them before then: after a subscription ends, "
-            "its data may be deleted after a reasonable period.")
+            f"until the end of your billing period on {until}. Export them before then: {deleted}")
 
 
 def trial_if(sub: Subscription, plan_name: str, *, keep: bool, reader: Reader, now: datetime) -> str:

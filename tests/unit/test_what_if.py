@@ -109,6 +109,13 @@ def test_losing_data_waits_for_the_end_of_the_period():
     assert "December 12" in said and "Export" in said
 
 
+def test_losing_data_with_a_refund_on_offer_is_at_once():
+    # The R1 offer cancels now: "keep access until the period's end" would cost the customer their contacts.
+    said = what_if.data_if(account(timedelta(days=10)).subscription, US, NOW, refund_offered=True)
+    assert said.index("as soon as you say yes") < said.index("December 12")
+    assert "export them before you do" in said
+
+
 def test_follow_ups_on_a_hypothetical():
     acc = account(timedelta(hours=6))
     decision = rules.decide(acc, Reason.UNSPECIFIED, NOW, POLICY)
