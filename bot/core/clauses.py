@@ -61,6 +61,9 @@ BOUNDARY = re.compile(
     rf"|\s+and\s+(?={QUESTION})"
     r"|(?<=[.!])(?<!\b[A-Z][a-z]\.)\s+(?=(?-i:[A-Z]))",  # not after "Mr." or "Dr."
     re.IGNORECASE)
+# What people say before the question ("hmm and how much ..."): no clause of its own, or the model,
+# unsure what "hmm" means, would keep the whole message from being asked clause by clause.
+FILLER = re.compile(r"^\W*(?:h?m+|um+|uh+|er+m*|ok(?:ay)?|well|so|right|oh|ah|alright|wait)\W*$", re.IGNORECASE)
 # "when and how", "where and when": one question asked with two question words.
 ENDS_WITH_QUESTION_WORD = re.compile(rf"\b{QUESTION_WORD}\W*$", re.IGNORECASE)
 
@@ -76,6 +79,7 @@ def clauses(message: str) -> list[str]:
     rest = message[start:].strip()
     if rest:
         found.append(rest)
+    found = [clause for clause in found if not FILLER.match(clause)]
     return found if len(found) > 1 else [message.strip()]
 
 

@@ -20,6 +20,9 @@ from bot.core.messages import one_request_at_a_time
     ("thx. and how long is the trial", ["thx", "how long is the trial"]),
     ("Thanks, that's clear. Please cancel it then.", ["Thanks, that's clear.", "Please cancel it then."]),
     ("what's the fee and why?", ["what's the fee", "why?"]),
+    # a word said before the question is no clause of its own (found on make run, 2026-12-06)
+    ("hmm and how much would i actually get back, and is the fee always 5 percent?",
+     ["how much would i actually get back", "is the fee always 5 percent?"]),
 ])
 def test_a_message_is_cut_where_a_new_question_or_request_starts(message, expected):
     assert clauses(message) == expected
