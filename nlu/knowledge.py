@@ -31,7 +31,7 @@ class KnowledgeIndex:
         return [part.tolist() for part in passages], elsewhere.tolist()
 
     def answer(self, question: str) -> Answer | None:
-        return self.base.answer(*self.similarities(question))
+        return self.base.answer(*self.similarities(question), question=question)
 
     def answer_follow_up(self, previous: str, question: str) -> Answer | None:
         """`question` asked right after `previous` was answered from the texts: the passage both
@@ -39,7 +39,7 @@ class KnowledgeIndex:
         answer = self.answer(f"{previous} {question}")
         if answer is None:
             return None
-        return quoted_for(answer, self.base.passages, self.similarities(question)[0])
+        return quoted_for(answer, self.base.passages, self.similarities(question)[0], question)
 
 
 _shared: list[KnowledgeIndex] = []

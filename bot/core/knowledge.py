@@ -37,6 +37,16 @@ SENTENCE_PUNCTUATION = ".:;,"
 QUOTED_AT_MOST = 2
 NEARLY_AS_CLOSE = 0.05
 NEAREST_UNITS = 2  # a passage is as near as the mean of its this many nearest units
+# Which of a passage's sentences to quote is the encoder's call, and each word the question shares
+# with a sentence adds this much: "do you guarantee the service is always up?" is answered by the
+# sentence that says "does not guarantee", which the encoder put just behind "may be temporarily
+# unavailable". Words are compared by their stems' beginnings ("owns" and "ownership").
+SHARED_WORD_BONUS = 0.04
+_WORD = re.compile(r"[a-z]+")
+_NOT_CONTENT = frozenset("""about after also any are because been before being can could did does doing down from
+    have having here into just like more most much once only other over same should some such than that their
+    them then there these they this those through under very were what when where which while will with would
+    your yours you our ours who whom whose how why the and for not all get got""".split())
 
 
 class KnowledgeError(ValueError):
@@ -74,8 +84,9 @@ class KnowledgeBase:
     threshold: float            # the least confidence answered from
     not_answered: tuple[str, ...] = ()  # questions customers ask that the texts do not answer
 
-    def answer(self, similarities: Sequence[Sequence[float]], elsewhere: Sequence[float] = ()) -> Answer | None:
-        return choose(self.passages, similarities, self.threshold, elsewhere)
+    def answer(self, similarities: Sequence[Sequence[float]], elsewhere: Sequence[float] = (),
+               question: str = "") -> Answer | None:
+        return choose(self.passages, similarities, self.threshold, elsewhere, question)
 
 
 @dataclass(frozen=True)
@@ -238,7 +249,7 @@ def _readable(sentence: str) -> str:
 
 
 def choose(passages: Sequence[Passage], similarities: Sequence[Sequence[float]], threshold: float,
-           elsewhere: Sequence[float] = ()) -> Answer | None:
+           elsewhere: Sequence[float] = (), question: str = "") -> Answer | None:
     """The answer to a question from its similarity to each unit of each passage
     (`similarities[i][j]`: passage i's unit j, as `Passage.units` lists them) and to each question
     the texts do not answer (`elsewhere`), or None when such a question is nearer than any passage
@@ -261,22 +272,36 @@ def choose(passages: Sequence[Passage], similarities: Sequence[Sequence[float]],
     confidence = near[index] - max(runner_up, not_here)
     if confidence < threshold:
         return None
-    return Answer(passages[index], _quoted(passages[index], similarities[index]), confidence)
+    return Answer(passages[index], _quoted(passages[index], similarities[index], question), confidence)
 
 
-def quoted_for(answer: Answer, passages: Sequence[Passage], similarities: Sequence[Sequence[float]]) -> Answer:
+def quoted_for(answer: Answer, passages: Sequence[Passage], similarities: Sequence[Sequence[float]],
+               question: str = "") -> Answer:
     """The same passage, quoted where it answers another question (`similarities`, as `choose`
     reads them): a follow-up ("and what happens if I do it anyway?") is placed in the passage by
     the question it follows, and answered by the sentences nearest its own words."""
     index = passages.index(answer.passage)
-    return Answer(answer.passage, _quoted(answer.passage, similarities[index]), answer.confidence)
+    return Answer(answer.passage, _quoted(answer.passage, similarities[index], question), answer.confidence)
 
 
-def _quoted(passage: Passage, unit_scores: Sequence[float]) -> tuple[str, ...]:
-    scores = list(unit_scores)[len(passage.units()) - len(passage.sentences):]  # the sentences' own
+def _quoted(passage: Passage, unit_scores: Sequence[float], question: str = "") -> tuple[str, ...]:
+    asked = _stems(question)
+    scores = [score + SHARED_WORD_BONUS * _shared(asked, _stems(sentence)) for score, sentence in
+              zip(list(unit_scores)[len(passage.units()) - len(passage.sentences):], passage.sentences)]
     nearest = sorted(range(len(scores)), key=lambda j: -scores[j])
     quoted = sorted(j for j in nearest[:QUOTED_AT_MOST] if scores[j] >= scores[nearest[0]] - NEARLY_AS_CLOSE)
     return tuple(passage.sentences[j] for j in quoted)
+
+
+def _stems(text: str) -> set[str]:
+    """The content words of a text, each cut to its first five letters after a plural's "s"."""
+    words = (word for word in _WORD.findall(text.lower()) if len(word) >= 4 and word not in _NOT_CONTENT)
+    return {(word[:-1] if word.endswith("s") and not word.endswith("ss") else word)[:5] for word in words}
+
+
+def _shared(asked: set[str], said: set[str]) -> int:
+    """How many of the question's words the sentence has, a stem matching another's beginning."""
+    return sum(1 for stem in asked if any(other.startswith(stem) or stem.startswith(other) for other in said))
 
 
 def _nearness(scores: Sequence[float]) -> float:

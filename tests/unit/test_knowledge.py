@@ -92,6 +92,21 @@ def test_the_answer_is_the_passage_whose_two_nearest_units_are_closest_and_its_n
     assert answer.confidence == pytest.approx((0.78 + 0.75) / 2 - (0.3 + 0.4) / 2)
 
 
+def test_a_word_the_question_shares_with_a_sentence_tips_which_is_quoted_first():
+    uptime = passage("terms/5", "We strive for continuous access to the Service but do not guarantee uninterrupted operation.",
+                     "The Service may be temporarily unavailable due to maintenance.")
+    near = [[0.2, 0.46, 0.53]]   # the encoder alone quotes only "temporarily unavailable"
+    assert choose([uptime], near, threshold=0.0).sentences == (uptime.sentences[1],)
+    asked = choose([uptime], near, threshold=0.0, question="do you guarantee the service is always up?")
+    assert asked.sentences[0] == uptime.sentences[0]   # "guarantee"; "service" is in both
+    ownership = passage("terms/6", "You retain all ownership rights to the data you upload.",
+                        "You grant us a limited license to process your content.")
+    near = [[0.2, 0.36, 0.47]]
+    assert choose([ownership], near, threshold=0.0).sentences == (ownership.sentences[1],)
+    owned = choose([ownership], near, threshold=0.0, question="who owns the data we put in?")
+    assert owned.sentences[0] == ownership.sentences[0]   # "owns" and "ownership", "data"
+
+
 def test_one_close_unit_alone_does_not_outweigh_a_passage_close_on_two():
     answer = choose(PASSAGES, [[0.0, 0.9, 0.0, 0.0], [0.6, 0.6]], threshold=0.0)
     assert answer.passage.key == "terms/2"
