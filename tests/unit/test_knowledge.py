@@ -93,7 +93,8 @@ def test_the_answer_is_the_passage_whose_two_nearest_units_are_closest_and_its_n
 
 
 def test_a_word_the_question_shares_with_a_sentence_tips_which_is_quoted_first():
-    uptime = passage("terms/5", "We strive for continuous access to the Service but do not guarantee uninterrupted operation.",
+    uptime = passage("terms/5",
+                     "We strive for continuous access to the Service but do not guarantee uninterrupted operation.",
                      "The Service may be temporarily unavailable due to maintenance.")
     near = [[0.2, 0.46, 0.53]]   # the encoder alone quotes only "temporarily unavailable"
     assert choose([uptime], near, threshold=0.0).sentences == (uptime.sentences[1],)
