@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from fractions import Fraction
 
 from bot.core import rules
-from bot.core.asking import hypothetical
+from bot.core.asking import asks, hypothetical
 from bot.core.domain import Account, Decision, Reason, Subscription
 from bot.core.formatting import Reader, day, deadline, money
 from bot.core.money import remaining_fraction, round_half_up
@@ -44,6 +44,22 @@ _UNITS = {"hour": timedelta(hours=1), "day": timedelta(days=1), "week": timedelt
 _CONDITION = re.compile(r"""\b(if|suppos\w*|hypothetical\w*|in\s+theory|in\s+case|imagine|say\s+i|let'?s\s+say|
     were\s+i|not\s+(cancell?ing|going\s+to)|(just|only)\s+(asking|wondering|curious|checking|want\w*\s+to\s+know))\b""",
                         re.IGNORECASE | re.VERBOSE)
+
+
+_OUTAGE_IF = re.compile(r"""
+    \bif\s+(it'?s|its|it\s+(is|was|were|goes|went|stays)|the\s+(service|app|sync|crm|product)\s+(is|was|were|goes|went))
+      \s+(down|out|offline|broken|not\s+working)\b
+  | \bif\s+there\s*('?s|\s+is|\s+was|\s+were)\s+an?\s+(outage|incident)\b
+""", re.IGNORECASE | re.VERBOSE)
+OUTAGE_IF = ("If an outage kept you from using a feature for an extended period, you wouldn't just lose out: we "
+             "may offer a credit on your next invoice, which our team decides case by case. If something isn't "
+             "working for you right now, tell me what and I'll look into it.")
+
+
+def asks_about_an_outage(text: str | None) -> bool:
+    """"so if it's down for a week I just lose out?": a question about an outage that may come,
+    answered with what the rules allow (a credit, at the team's discretion), not a ticket."""
+    return asks(text) and bool(_OUTAGE_IF.search(text or ""))
 
 
 def asked_hypothetically(text: str | None, *, following_one: bool = False) -> bool:

@@ -10,7 +10,7 @@ KNOWN_FAILING: frozenset[str] = frozenset({
     # class 2
     "offer-question-refund-fee",
     # class 6
-    "terms-uptime", "terms-data-ownership-email",
+    "terms-data-ownership-email",
     # class 9
     "email-apple-forward",
 })

@@ -136,3 +136,14 @@ def test_follow_ups_on_a_hypothetical():
 ])
 def test_a_hypothetical_needs_a_condition_or_to_follow_one(text, following_one, wondering):
     assert what_if.asked_hypothetically(text, following_one=following_one) is wondering
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("so if its down for a week i just lose out?", True),
+    ("what do I get if the sync goes down again?", True),
+    ("would you compensate us if there's an outage?", True),
+    ("the sync is down, can we get a credit", False),        # happening now: a claim, not a question about one
+    ("if it's down tomorrow I'm cancelling", False),          # said, not asked
+])
+def test_a_question_about_an_outage_that_may_come(text, expected):
+    assert what_if.asks_about_an_outage(text) is expected
