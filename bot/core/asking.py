@@ -33,6 +33,9 @@ _KIND_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = (
         \s+(a\s+)?(person|human|someone|team|agent)
       | \bwhy\s+(a|do\s+i\s+need\s+a)\s+(person|human)\b | \bwho\s+(decides|approves|makes\s+the\s+call)\b
       | \b(do\s+it|decide)\s+yourself\b | \bare\s+you\s+(not\s+)?allowed\b
+      | \bwhy\s+(does|do|must|should|would|is)\s+(a\s+|the\s+|your\s+)?(person|human|someone|team|agent|people)\s+
+        (have\s+to\s+|need\s+to\s+|got\s+to\s+)?(decide|approve|look|check|review|be\s+involved)
+      | \bwhy\s+is\s+(it|this|that)\s+up\s+to\s+(a\s+|the\s+|your\s+)?(person|human|someone|team|agent)
     """, re.IGNORECASE | re.VERBOSE)),
     # Whether the way stays open: signing up again, switching back later.
     ("come_back", re.compile(r"""

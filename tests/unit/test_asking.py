@@ -15,6 +15,8 @@ from bot.core.asking import asks, asks_trial_terms, follow_up_kind, hypothetical
     ("can't you just do it yourself?", "who_decides"),
     ("why do I need to wait for a person", "who_decides"),
     ("who decides this", "who_decides"),
+    ("why does a person have to decide", "who_decides"),   # was read as "why" on make run, 2026-12-06
+    ("why is it up to a human", "who_decides"),
     ("and what would I get?", "how_much"),
     ("how much is that", "how_much"),
     ("what would i get back", "how_much"),
