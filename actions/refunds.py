@@ -19,13 +19,13 @@ from actions.offer_turns import ask_to_look_again, offer_buttons, offered
 from actions.quick_replies import CANCEL, MY_PLAN, PERSON
 from actions.own_facts import answer_incident
 from actions.transcript import customer_words, entities_of, latest_customer_event, written_at
-from actions.what_if import answer_outage_if, answer_what_if, asked_hypothetically
+from actions.what_if import answer_what_if, asked_hypothetically
 from bot.app import offers
 from bot.app import refunds as refund_cases
 from bot.app.account import renewal
 from bot.app.results import RefundDecision, RefundStatus
 from bot.clock import now_utc
-from bot.core import messages, what_if
+from bot.core import messages
 from bot.core.domain import Outcome
 from bot.core.facts import asks_incident_status
 from bot.core.formatting import deadline, money
@@ -189,8 +189,6 @@ class ActionAssessRefund(CustomerAction):
         text = tracker.latest_message.get("text")
         if asked_hypothetically(tracker):  # asked about, not asked for: nothing is decided or opened
             return answer_what_if(dispatcher, tracker)
-        if latest_intent(tracker) == "technical_problem" and what_if.asks_about_an_outage(text):
-            return answer_outage_if(dispatcher)
         if latest_intent(tracker) == "technical_problem" and asks_incident_status(text):  # a status, not a claim
             return answer_when_identified(dispatcher, tracker,
                                           lambda email: answer_incident(dispatcher, tracker, email))

@@ -35,7 +35,12 @@ IN_GENERAL = ("In general: within {window} hours of a payment you can have it ba
 
 def answer_what_if(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
     """The hypothetical of the latest message, answered for the proven customer's account, or in
-    general words for anyone else (the question is answered either way; nothing needs a code)."""
+    general words for anyone else (the question is answered either way; nothing needs a code). An
+    outage that may come ("so if it's down for a week do I just lose out?") is answered alike for
+    everyone: what the rules allow, a credit at the team's discretion; nothing is opened."""
+    if what_if.asks_about_an_outage(tracker.latest_message.get("text")):
+        dispatcher.utter_message(text=f"{what_if.OUTAGE_IF} {NOTHING_CHANGED}", buttons=[PERSON])
+        return [SlotSet("needs_identity", False)]
     email = prove(tracker).email
     if email is None:
         policy = load_policy()
@@ -66,17 +71,9 @@ def answer_if_hypothetical(dispatcher: CollectingDispatcher, tracker: Tracker) -
     """For a message the model could not place: a hypothetical about the account is answered as
     one (None otherwise), so "say I'd been charged a week ago, would that be refunded?" is not a miss."""
     text = tracker.latest_message.get("text")
-    if what_if.asks_about_an_outage(text):
-        return answer_outage_if(dispatcher)
     if not asked_hypothetically(tracker) or not what_if.about_the_account(text, previous=_previous_subject(tracker)):
         return None
     return answer_what_if(dispatcher, tracker)
-
-
-def answer_outage_if(dispatcher: CollectingDispatcher) -> list[dict[str, Any]]:
-    """"so if it's down for a week do I just lose out?": what the rules allow, nothing opened."""
-    dispatcher.utter_message(text=f"{what_if.OUTAGE_IF} {NOTHING_CHANGED}", buttons=[PERSON])
-    return []
 
 
 def _answer(dispatcher: CollectingDispatcher, tracker: Tracker, own: OwnAccount) -> list[dict[str, Any]]:

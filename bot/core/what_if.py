@@ -64,9 +64,10 @@ def asks_about_an_outage(text: str | None) -> bool:
 
 def asked_hypothetically(text: str | None, *, following_one: bool = False) -> bool:
     """Asked about rather than asked for: hypothetical words with a condition ("would I get anything
-    back if I cancelled?"), or right after another hypothetical ("and would I get anything back?").
-    "I cancelled yesterday, would I get a refund?" states a fact and asks for the refund."""
-    return hypothetical(text) and (following_one or bool(_CONDITION.search(text or "")))
+    back if I cancelled?"), or right after another hypothetical ("and would I get anything back?"),
+    or a question about an outage that may come. "I cancelled yesterday, would I get a refund?"
+    states a fact and asks for the refund."""
+    return asks_about_an_outage(text) or (hypothetical(text) and (following_one or bool(_CONDITION.search(text or ""))))
 
 
 def subject(text: str | None, *, trialing: bool, previous: str | None = None) -> str:
@@ -90,10 +91,11 @@ def subject(text: str | None, *, trialing: bool, previous: str | None = None) ->
 
 
 def about_the_account(text: str | None, *, previous: str | None = None) -> bool:
-    """Whether a hypothetical is one of these: money back, cancelling, the trial, plans, data (or a
-    follow-up of one), rather than something else asked with "what if"."""
+    """Whether a hypothetical is one of these: money back, cancelling, the trial, plans, data, an
+    outage (or a follow-up of one), rather than something else asked with "what if"."""
     words = text or ""
-    return previous is not None or any(p.search(words) for p in (_DATA, _PLAN, _KEEP, _CANCEL, _MONEY, _FORGOT))
+    return previous is not None or asks_about_an_outage(words) or \
+        any(p.search(words) for p in (_DATA, _PLAN, _KEEP, _CANCEL, _MONEY, _FORGOT))
 
 
 def reason(text: str | None, previous: str | None = None) -> Reason:

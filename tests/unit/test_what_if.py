@@ -133,6 +133,10 @@ def test_follow_ups_on_a_hypothetical():
     ("and would i get anything back for this month?", True, True),   # right after a hypothetical
     ("and would i get anything back for this month?", False, False),
     ("I want a refund", True, False),
+    # an outage that may come is asked about: its answer is the credit the rules allow, never the
+    # cancellation a bare "would I get ... if" was taken for before
+    ("so if its down for a week i just lose out?", False, True),
+    ("would I get a credit if it's down for a week?", False, True),
 ])
 def test_a_hypothetical_needs_a_condition_or_to_follow_one(text, following_one, wondering):
     assert what_if.asked_hypothetically(text, following_one=following_one) is wondering
@@ -147,3 +151,4 @@ def test_a_hypothetical_needs_a_condition_or_to_follow_one(text, following_one, 
 ])
 def test_a_question_about_an_outage_that_may_come(text, expected):
     assert what_if.asks_about_an_outage(text) is expected
+    assert what_if.about_the_account(text) or not expected
