@@ -38,7 +38,7 @@ class TfidfIntentClassifier(GraphComponent, IntentClassifier):
         defaults = Options()
         return {"C": defaults.C, "word_ngrams": list(defaults.word_ngrams),
                 "char_ngrams": list(defaults.char_ngrams), "spelling": defaults.spelling, "folds": defaults.folds,
-                "sentence_encoder_layers": 0}
+                "sentence_encoder_layers": 0, "dense_weight": defaults.dense_weight}
 
     @staticmethod
     def required_packages() -> list[str]:
@@ -60,7 +60,7 @@ class TfidfIntentClassifier(GraphComponent, IntentClassifier):
     def _options(self) -> Options:
         c = self.config
         return Options(C=float(c["C"]), word_ngrams=tuple(c["word_ngrams"]), char_ngrams=tuple(c["char_ngrams"]),
-                       spelling=bool(c["spelling"]), folds=int(c["folds"]))
+                       spelling=bool(c["spelling"]), folds=int(c["folds"]), dense_weight=float(c["dense_weight"]))
 
     @classmethod
     def create(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,

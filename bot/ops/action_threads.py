@@ -24,6 +24,14 @@ What the threads share was checked for it:
 ACTION_THREADS bounds the pool: past it, calls queue for a thread. A Stripe call holds no
 database connection (bot/billing/ledger.py calls Stripe between units of work), so threads
 waiting on Stripe do not starve the database pool (PostgreSQL's: 5, and 10 more on demand).
+
+The yes that carries out an offer (MOVES_MONEY) runs in a pool of its own, whose threads the
+kernel schedules after the others (Linux: a nice value per thread): carrying out a refund costs
+the action server ~15 ms of CPU around its Stripe calls, which on a busy core took turns from the
+answers of other conversations (`make bench-actions` measures it). That work waits half a second
+on Stripe anyway; an answer is waited for by someone reading. The GIL is still shared, but a
+thread holding it past the switch interval (GIL_SWITCH_SECONDS, a fifth of Python's) gives it
+up, whatever its priority.
 """
 from __future__ import annotations
 
@@ -31,6 +39,8 @@ import asyncio
 import contextvars
 import threading
 from concurrent.futures import ThreadPoolExecutor
+import os
+import sys
 from typing import Any
 
 from rasa_sdk import endpoint
@@ -39,22 +49,40 @@ from rasa_sdk.executor import ActionExecutor
 from bot.db.session import get_engine
 
 ACTION_THREADS = 16
+MONEY_THREADS = 8
+MOVES_MONEY = frozenset({"action_answer_yes"})  # the one action that carries out an offer (actions/answers.py)
+BEHIND_ANSWERS = 10  # the money threads' nice value: a tenth of an answer's share of a contended core
+GIL_SWITCH_SECONDS = 0.001  # an answering thread waits at most this long for a money thread's GIL
 _worker = threading.local()
 
 
 class PooledActionExecutor(ActionExecutor):
-    """rasa-sdk's executor; `run` (an action call, start to reply) happens in a worker thread."""
+    """rasa-sdk's executor; `run` (an action call, start to reply) happens in a worker thread, of
+    the money pool for what carries out an offer."""
 
-    def __init__(self, threads: int = ACTION_THREADS) -> None:
+    def __init__(self, threads: int = ACTION_THREADS, money_threads: int = MONEY_THREADS) -> None:
         super().__init__()
         self.pool = ThreadPoolExecutor(threads, thread_name_prefix="action")
+        self.money_pool = ThreadPoolExecutor(money_threads, thread_name_prefix="money",
+                                             initializer=behind_answers)
 
     async def run(self, action_call: dict) -> dict[str, Any] | None:
         context = contextvars.copy_context()
-        return await asyncio.get_running_loop().run_in_executor(self.pool, context.run, self._run_here, action_call)
+        pool = self.money_pool if action_call.get("next_action") in MOVES_MONEY else self.pool
+        return await asyncio.get_running_loop().run_in_executor(pool, context.run, self._run_here, action_call)
 
     def _run_here(self, action_call: dict) -> dict[str, Any] | None:
         return _worker_loop().run_until_complete(super().run(action_call))
+
+
+def behind_answers() -> None:
+    """This thread, from now on, after the answering threads on a busy core (Linux only: elsewhere
+    a nice value is the whole process's, and the pool runs as any other)."""
+    if not sys.platform.startswith("linux"):
+        return
+    thread = threading.get_native_id()
+    if os.getpriority(os.PRIO_PROCESS, thread) < BEHIND_ANSWERS:  # never raised: a process started nicer stays so
+        os.setpriority(os.PRIO_PROCESS, thread, BEHIND_ANSWERS)
 
 
 def _worker_loop() -> asyncio.AbstractEventLoop:
@@ -67,4 +95,5 @@ def _worker_loop() -> asyncio.AbstractEventLoop:
 def install() -> None:
     """rasa-sdk's `create_app` builds its executor from this module attribute."""
     get_engine()
+    sys.setswitchinterval(GIL_SWITCH_SECONDS)
     endpoint.ActionExecutor = PooledActionExecutor

@@ -5,13 +5,16 @@ with a real refund held at Stripe's door."""
 from __future__ import annotations
 
 import asyncio
+import os
+import sys
 import threading
 
+import pytest
 from rasa_sdk import Action, FormValidationAction
 from rasa_sdk.events import SlotSet
 
 from bot.observability.logs import conversation_id
-from bot.ops.action_threads import PooledActionExecutor
+from bot.ops.action_threads import BEHIND_ANSWERS, MOVES_MONEY, PooledActionExecutor, behind_answers
 
 HOLD = 10  # seconds an action waits to be let go; the old executor's whole loop waited that long
 
@@ -146,3 +149,56 @@ def test_past_its_bound_the_pool_makes_calls_wait_for_a_thread():
 
     waited, quick = asyncio.run(converse())
     assert waited and slot(quick, "gate_open") is True
+
+
+def test_the_yes_that_carries_out_an_offer_runs_behind_the_answers():
+    """What carries out an offer runs in the money pool, a nice value lower on Linux, and an answer
+    asked meanwhile still comes from an answering thread."""
+    seen: dict[str, tuple[str, int]] = {}
+
+    def where() -> tuple[str, int]:
+        return threading.current_thread().name, os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    class Yes(Action):
+        def name(self):
+            return "action_answer_yes"
+
+        def run(self, dispatcher, tracker, domain):
+            seen["yes"] = where()
+            return []
+
+    class Answer(Action):
+        def name(self):
+            return "action_answer_trial"
+
+        def run(self, dispatcher, tracker, domain):
+            seen["answer"] = where()
+            return []
+
+    executor = PooledActionExecutor(2, 2)
+    for action in (Yes, Answer):
+        executor.register_action(action)
+    asyncio.run(executor.run(call("action_answer_yes")))
+    asyncio.run(executor.run(call("action_answer_trial")))
+    assert "action_answer_yes" in MOVES_MONEY
+    assert seen["yes"][0].startswith("money") and seen["answer"][0].startswith("action")
+    own = os.getpriority(os.PRIO_PROCESS, 0)
+    assert seen["answer"][1] == own
+    if sys.platform.startswith("linux"):
+        assert seen["yes"][1] == max(own, BEHIND_ANSWERS)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a nice value per thread is Linux's")
+def test_a_money_thread_is_never_made_more_urgent_than_it_was():
+    after: list[int] = []
+
+    def started_nicer():
+        thread = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, thread, 19)
+        behind_answers()
+        after.append(os.getpriority(os.PRIO_PROCESS, thread))
+
+    worker = threading.Thread(target=started_nicer)
+    worker.start()
+    worker.join()
+    assert after == [19]

@@ -1,6 +1,7 @@
 """The action-server benchmark's own parts (bench/actions.py): its customers are owed the
 refund it expects to be offered, and it counts the refunds in flight correctly."""
-from bench.actions import REFUND_OFFERED, Phase, overlap, seed_text, summary
+from bench.actions import REFUND_OFFERED, Phase, overlap, summary
+from bench.actions_stack import seed_text
 from bot.core.domain import Reason
 from bot.core.formatting import Reader, money
 from bot.core.rules import decide
