@@ -1,6 +1,6 @@
 """When no intent fits: the answer for a message in another language or from the company's own
 texts (actions/unmatched.py); anything else, what the assistant can help with and a person, and a
-second miss in a row says so plainly."""
+second miss in a row says so plainly. By email, nothing: a person answers it (channels/email.py)."""
 from __future__ import annotations
 
 from typing import Any
@@ -9,6 +9,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.policy_answers import HUMAN_BUTTON, answer_unmatched
+from actions.topic_questions import EMAIL
 from actions.unmatched import ReadsUnmatched
 
 MISSES_BEFORE_OFFERING_A_PERSON = 2
@@ -35,6 +36,10 @@ class ActionRephraseOrOfferHuman(ReadsUnmatched):
         answered = answer_unmatched(dispatcher, tracker, unmatched=True)
         if answered is not None:
             return answered
+        if tracker.get_latest_input_channel() == EMAIL:
+            # Nothing said: the mail channel hands what no one answered to a person by itself, with
+            # its case number in the reply (channels/email.py); "say it another way" is for a chat.
+            return []
         if consecutive_misses(tracker) >= MISSES_BEFORE_OFFERING_A_PERSON:
             dispatcher.utter_message(response="utter_offer_human", buttons=HUMAN_BUTTON)
         else:

@@ -28,6 +28,9 @@ FOLLOW_UPS = frozenset({"ask_when", "ask_why", "ask_how_much", "ask_what_next"})
 # whether it asks for money back at all is how sure the model is of any of them.
 MONEY_BACK = frozenset({"request_refund", "late_cancellation", "unused_account", "forgot_subscription"})
 REFUND_REASONS = MONEY_BACK | {"technical_problem"}  # answered with a refund decision (data/rules.yml)
+# Something of ours is broken: whether a message reports it or asks whether it is known, the model's
+# doubt between the two is not doubt that something is broken.
+BROKEN = frozenset({"technical_problem", "ask_incident_status"})
 # Answered with a refund decision, a person or a confirmation (tests/integration/test_email_channel.py
 # keeps this in step with data/rules.yml): a misreading opens a case or confirms a payment, so these
 # need more certainty than the chat's fallback threshold. On tests/support/mail the real requests
@@ -87,18 +90,35 @@ def reading(parsed: dict) -> Reading:
     """The intent the model reads in a text (Rasa's parse) and how sure it is of what it means
     for the reply. "I was charged on the 22nd though I meant to cancel. Can I get my money back?"
     reads late_cancellation 0.66 and request_refund 0.30: unsure which reason, sure it asks for
-    money back, so the money-back reasons' confidences add up. A technical problem opens a
-    ticket, so it stands on its own confidence. What the model did not understand but the company's
-    texts answer (nlu/knowledge_gate.py) is read as a question for them."""
+    money back, so the money-back reasons' confidences add up. A technical problem adds what the
+    model gives to asking whether a problem is known ("The scheduler hasn't posted since this
+    morning. Posts are stuck." reads technical_problem 0.66, ask_incident_status 0.31): either way
+    something is broken, and a ticket is what the customer gets. What the model did not understand
+    but the company's texts answer (nlu/knowledge_gate.py) is read as a question for them."""
     intent = parsed.get("intent") or {}
     name, confidence = intent.get("name"), float(intent.get("confidence") or 0.0)
     if name == NOT_SURE and parsed.get(TEXTS_ANSWER_KEY):
         return OFF_TOPIC, 1.0  # not understood, but the company's texts answer it: asked, not handed over
-    if name in MONEY_BACK:
+    family = MONEY_BACK if name in MONEY_BACK else BROKEN if name == "technical_problem" else None
+    if family:
         confidence = max(confidence, sum(float(other.get("confidence") or 0.0)
                                          for other in parsed.get("intent_ranking") or []
-                                         if other.get("name") in MONEY_BACK))
+                                         if other.get("name") in family))
     return name, confidence
+
+
+def money_back_despite_doubt(ranking: Sequence[dict], *, understood_from: float = 0.5) -> Reading | None:
+    """The first reason of a ranking (Rasa's intent ranking, without the fallback) whose only doubt
+    is which reason for money back it gives, with its own confidence; None otherwise. The first two
+    must both be reasons for money back, the first understood on its own (`understood_from`, the
+    FallbackClassifier's threshold), and all of them together sure enough to act (nlu/money_back_gate.py)."""
+    if len(ranking) < 2 or not all(r.get("name") in MONEY_BACK for r in ranking[:2]):
+        return None
+    name, confidence = ranking[0]["name"], float(ranking[0].get("confidence") or 0.0)
+    if confidence < understood_from:
+        return None
+    _, together = reading({"intent": ranking[0], "intent_ranking": list(ranking)})
+    return (name, confidence) if together >= SURE_ENOUGH_TO_ACT else None
 
 
 def triage(intent: str | None, confidence: float) -> str:
@@ -107,6 +127,23 @@ def triage(intent: str | None, confidence: float) -> str:
     if intent in (None, NOT_SURE) or (intent in careful and confidence < SURE_ENOUGH_TO_ACT):
         return "unsure"
     return "skip" if intent in NOTHING_TO_ANSWER else "ask"
+
+
+def one_problem(readings: Sequence[Reading]) -> list[range]:
+    """Runs of adjacent sentences that each read as something of ours being broken, one of them
+    not surely: a problem told in several sentences, to be read together ("The post scheduler
+    hasn't published anything since this morning." asks whether a problem is known, "Posts are
+    just stuck in the queue." is a technical problem at 0.60, together they are one at 0.97)."""
+    runs, start = [], None
+    for index, (intent, _confidence) in enumerate([*readings, (None, 0.0)]):
+        if intent in BROKEN:
+            start = index if start is None else start
+            continue
+        if start is not None and index - start > 1 and \
+                any(triage(*readings[k]) == "unsure" for k in range(start, index)):
+            runs.append(range(start, index))
+        start = None
+    return runs
 
 
 def topic(intent: str | None, index: int) -> object:

@@ -11,7 +11,7 @@ import hashlib
 import hmac
 import html
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from email import message_from_bytes
 from email import policy as email_policy
@@ -22,7 +22,7 @@ from sqlalchemy import select
 
 from bot.clock import now_utc
 from bot.core import messages
-from bot.core.clauses import ONE_PER_MESSAGE, REFUND_REASONS, Reading, dialogue_order, triage
+from bot.core.clauses import NOT_SURE, ONE_PER_MESSAGE, REFUND_REASONS, Reading, dialogue_order, triage
 from bot.core.constant_time import secret_matches
 from bot.core.conversation_ids import EMAIL, PREFIXES
 from bot.core.text import clean_text, parse_json
@@ -185,10 +185,13 @@ def _message_headers(form: dict) -> list[tuple[str, str]]:
 class MailPlan:
     """What of a mail goes to the assistant: groups of its sentences, one message each, in the
     order the dialogue takes them (bot/core/clauses.py dialogue_order; from `requests_from` on,
-    requests that act on the account), and the sentences the model could not read, for a person."""
+    requests that act on the account), and the sentences the model could not read, for a person
+    (of them, `not_understood`: those it found no intent in at all, which may still be a question
+    about the thread's topic)."""
     groups: list[list[str]]
     requests_from: int
     unsure: list[str]
+    not_understood: list[str] = field(default_factory=list)
 
 
 def plan_messages(sentences: list[str], readings: list[Reading]) -> MailPlan:
@@ -203,10 +206,13 @@ def plan_messages(sentences: list[str], readings: list[Reading]) -> MailPlan:
     intents: list[str | None] = []
     refund: list[str] | None = None
     unsure: list[str] = []
+    not_understood: list[str] = []
     for sentence, (intent, confidence) in zip(sentences, readings):
         verdict = triage(intent, confidence)
         if verdict == "unsure":
             unsure.append(sentence)
+            if intent in (None, NOT_SURE):
+                not_understood.append(sentence)
         if verdict != "ask":
             continue
         if intent in REFUND_REASONS and refund is not None:
@@ -218,7 +224,7 @@ def plan_messages(sentences: list[str], readings: list[Reading]) -> MailPlan:
             refund = groups[-1]
     order = dialogue_order(intents)
     requests_from = next((n for n, k in enumerate(order) if intents[k] in ONE_PER_MESSAGE), len(order))
-    return MailPlan([groups[k] for k in order], requests_from, unsure)
+    return MailPlan([groups[k] for k in order], requests_from, unsure, not_understood)
 
 
 def compose_reply(answers: list[tuple[str, list[dict]]], *, brand: str) -> tuple[str, str]:

@@ -2,6 +2,7 @@
 and the composed reply."""
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 from datetime import datetime, timezone
@@ -206,3 +207,47 @@ def test_a_reply_never_tells_the_customer_to_ask_for_a_person_themselves():
                                brand="GroupTrack CRM")
     assert "talk to a person" not in text and "talk to a person" not in html
     assert text.index("12 days.") < text.index("case #7")
+
+
+def test_what_the_model_found_no_intent_in_is_kept_apart_from_what_it_doubted():
+    plan = plan_messages(["Has anyone picked this up yet?", "refund it maybe", "Thanks"],
+                         [("nlu_fallback", 0.5), ("request_refund", 0.6), ("thank", 0.9)])
+    assert plan.unsure == ["Has anyone picked this up yet?", "refund it maybe"]
+    assert plan.not_understood == ["Has anyone picked this up yet?"]  # may be about the thread's topic
+
+
+def test_a_question_it_did_not_understand_is_asked_about_the_threads_topic_before_a_person(engine, db_url,
+                                                                                            monkeypatch, tmp_path):
+    """followup-ticket-email: 'Has anyone picked this up yet?' after a ticket went to a person
+    instead of being told the ticket's status. With a topic the dialogue is asked; what it cannot
+    answer (its fallback says nothing by email) and anything without a topic go to a person."""
+    from bot.email.channel import parse_raw
+    from channels.email import EmailInput
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    monkeypatch.setenv("OUTBOX_DIR", str(tmp_path))
+    channel = EmailInput(signing_key="key", reply_from="support@grouptrack.example")
+    mail = parse_raw(b"From: ross@example.org\r\nMessage-ID: <r2@example.org>\r\nSubject: Scheduler\r\n\r\n"
+                     b"Has anyone picked this up yet?\r\n")
+
+    def dialogue(answers_in_context: bool):
+        async def on_new_message(message):
+            person = (message.parse_data or {}).get("intent", {}).get("name") == "request_human"
+            if person or answers_in_context:
+                message.output_channel.messages.append({"text": "case #4" if person else "Your case #3 is open."})
+        return on_new_message
+
+    async def intent_of(text):
+        return "nlu_fallback", 0.5
+
+    async def ticket(conversation_id):
+        return {"kind": "ticket", "case_id": 3}
+
+    async def nothing(conversation_id):
+        return None
+
+    answers, handed_over = asyncio.run(channel._ask(dialogue(True), intent_of, mail, ticket))
+    assert handed_over == 0 and answers == [("Has anyone picked this up yet?", [{"text": "Your case #3 is open."}])]
+    answers, handed_over = asyncio.run(channel._ask(dialogue(False), intent_of, mail, ticket))
+    assert handed_over == 1 and answers[-1][1] == [{"text": "case #4"}]
+    answers, handed_over = asyncio.run(channel._ask(dialogue(True), intent_of, mail, nothing))
+    assert handed_over == 1 and answers[-1][1] == [{"text": "case #4"}]

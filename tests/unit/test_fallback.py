@@ -17,12 +17,13 @@ from bot.core.languages import IN_ENGLISH, IN_THEIR_LANGUAGE
 HUMAN_BUTTON = [{"title": "Talk to a person", "payload": "/request_human"}]
 
 
-def fallback_reply(*texts: str, language: str | None = None) -> tuple[list[dict], list[dict]]:
+def fallback_reply(*texts: str, language: str | None = None, channel: str = "rest") -> tuple[list[dict], list[dict]]:
     """The action's messages and events for the last of `texts`, each of them a message no intent fitted
-    (in `language`, as the NLU pipeline's language gate found it)."""
+    (in `language`, as the NLU pipeline's language gate found it), on `channel`."""
     events = []
     for text in texts:
-        events += [{"event": "user", "text": text, "parse_data": {"intent": {"name": "nlu_fallback"}}},
+        events += [{"event": "user", "text": text, "parse_data": {"intent": {"name": "nlu_fallback"}},
+                    "input_channel": channel},
                    {"event": "action", "name": "action_listen"}]
     latest = {"intent": {"name": "nlu_fallback"}, "text": texts[-1], **({"language": language} if language else {})}
     tracker = Tracker("s", {}, latest, events, False, None, {}, "")
@@ -111,3 +112,13 @@ def test_a_follow_up_to_an_answer_from_the_texts_is_asked_of_them_with_the_quest
     asyncio.run(ActionAnswerFollowUp().run(dispatcher, tracker, {}))
     said = dispatcher.messages[0]["text"]
     assert said.startswith("From our terms, section 7") and "suspension or termination" in said  # what it asks
+
+
+def test_by_email_what_neither_covers_gets_nothing_so_the_channel_hands_it_to_a_person():
+    """channels/email.py hands a question the dialogue left unanswered to a person, with its case
+    number; "say it another way" is no answer to a mail."""
+    messages, events = fallback_reply("what's the weather in paris", channel="email")
+    assert messages == [] and events == []
+    answered, _ = fallback_reply("who owns the data I put in?", channel="email")
+    assert "You retain all ownership rights" in answered[0]["text"]  # what the texts answer is still answered
+
