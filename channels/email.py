@@ -177,9 +177,14 @@ async def _read(intent_of, sentences: list[str]) -> tuple[list[str], list[Readin
         if splits(read):
             parts += pieces
             readings += read
-        else:
-            parts.append(sentence)
-            readings.append(await intent_of(sentence))
+            continue
+        # "Thanks. Has anyone picked this up yet?" read whole is thanks, unsurely: the thanks go
+        # (they need no answer), and what is left is read on its own.
+        kept = [piece for piece, r in zip(pieces, read) if triage(*r) != "skip"]
+        if read and kept and len(kept) < len(pieces):
+            sentence = " ".join(kept)
+        parts.append(sentence)
+        readings.append(await intent_of(sentence))
     for run in reversed(one_problem(readings)):  # a problem told in several sentences
         joined = " ".join(parts[k] for k in run)
         read = await intent_of(joined)

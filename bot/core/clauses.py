@@ -21,6 +21,10 @@ Reading = tuple[str | None, float]  # the intent the model reads and how sure it
 
 NOT_SURE = "nlu_fallback"  # the FallbackClassifier's intent
 OFF_TOPIC = "out_of_scope"
+# A reading, not an intent: what the model did not understand and the company's texts answer. Asked
+# like any question (a clause of its own: "how do we cancel, and do we get anything back for the
+# rest of the month?"), where a clause the model itself put out of scope keeps the message whole.
+ASKED_OF_THE_TEXTS = "asked_of_the_texts"
 NOTHING_TO_ANSWER = frozenset({"greet", "thank", "goodbye"})
 ANSWERS = frozenset({"affirm", "deny"})  # answers to the assistant's previous turn
 FOLLOW_UPS = frozenset({"ask_when", "ask_why", "ask_how_much", "ask_what_next"})  # about what was just said
@@ -98,7 +102,7 @@ def reading(parsed: dict) -> Reading:
     intent = parsed.get("intent") or {}
     name, confidence = intent.get("name"), float(intent.get("confidence") or 0.0)
     if name == NOT_SURE and parsed.get(TEXTS_ANSWER_KEY):
-        return OFF_TOPIC, 1.0  # not understood, but the company's texts answer it: asked, not handed over
+        return ASKED_OF_THE_TEXTS, 1.0  # not understood, but the company's texts answer it: asked, not handed over
     family = MONEY_BACK if name in MONEY_BACK else BROKEN if name == "technical_problem" else None
     if family:
         confidence = max(confidence, sum(float(other.get("confidence") or 0.0)

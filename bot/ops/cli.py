@@ -136,6 +136,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("sender", help="the From address, e.g. ana@example.com")
     p.add_argument("text")
     p.add_argument("--subject", default="Question")
+    p.add_argument("--reply-to", metavar="MESSAGE_ID", help="a reply in that mail's thread (its Message-ID, printed "
+                   "after each mail sent), as a mail client's Reply sends it")
 
     p = _command(sub, "chat", "bot.ops.chat:chat", "talk to the running assistant from this terminal, over REST")
     p.add_argument("--as", dest="email", metavar="EMAIL",

@@ -182,13 +182,15 @@ def email_try(args) -> int:
     # As our receiving server would vouch for the sender's domain (bot/email/authentication.py).
     domain = parseaddr(args.sender)[1].rpartition("@")[2]
     vouched = f"{min(config.email.authserv_ids, default='no-receiving-server')}; spf=pass smtp.mailfrom={domain}"
-    raw = (f"From: {args.sender}\r\nTo: support\r\nSubject: {args.subject}\r\n"
-           f"Message-ID: <try-{time.time_ns()}@localhost>\r\nAuthentication-Results: {vouched}\r\n\r\n"
+    message_id = f"<try-{time.time_ns()}@localhost>"
+    thread = f"In-Reply-To: {args.reply_to}\r\nReferences: {args.reply_to}\r\n" if args.reply_to else ""
+    raw = (f"From: {args.sender}\r\nTo: support\r\nSubject: {args.subject}\r\n{thread}"
+           f"Message-ID: {message_id}\r\nAuthentication-Results: {vouched}\r\n\r\n"
            f"{args.text}\r\n").encode()
     url = config.rasa_url.rstrip("/") + "/webhooks/email/raw"
     before = set(outbox_dir().glob("*.eml")) if outbox_dir().exists() else set()
     status = deliver(raw, f"try-{time.time_ns()}", channel_url=url, signing_key=key)
-    print(f"the email channel answered HTTP {status}")
+    print(f"the email channel answered HTTP {status}; to reply in this thread: --reply-to '{message_id}'")
     for path in sorted(set(outbox_dir().glob("*.eml")) - before):
         print(f"--- reply written to {path}\n{path.read_text()}")
     return 0 if status == 200 else 1

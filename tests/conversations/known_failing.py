@@ -4,7 +4,4 @@ runs as a (non-strict) xfail in test_conversation_set.py, so the suite stays gre
 work is open; the change that makes one pass must remove its id here (pytest reports its
 XPASS). Nothing is ever added: the list only shrinks until the set passes whole."""
 
-KNOWN_FAILING: frozenset[str] = frozenset({
-    # class 9
-    "email-apple-forward",
-})
+KNOWN_FAILING: frozenset[str] = frozenset()  # the whole set passes (2026-12-06)

@@ -251,3 +251,17 @@ def test_a_question_it_did_not_understand_is_asked_about_the_threads_topic_befor
     assert handed_over == 1 and answers[-1][1] == [{"text": "case #4"}]
     answers, handed_over = asyncio.run(channel._ask(dialogue(True), intent_of, mail, nothing))
     assert handed_over == 1 and answers[-1][1] == [{"text": "case #4"}]
+
+
+def test_thanks_before_a_question_in_one_sentence_are_left_out_and_the_question_read_alone():
+    """'Thanks. Has anyone picked this up yet?' read whole as thanks (0.52), not sure enough to
+    leave unanswered, so it went to a person instead of being asked about the ticket."""
+    from channels.email import _read
+    readings = {"Thanks. Has anyone picked this up yet?": ("thank", 0.52), "Thanks.": ("thank", 0.99),
+                "Has anyone picked this up yet?": ("nlu_fallback", 0.5)}
+
+    async def intent_of(text):
+        return readings[text]
+
+    parts, read = asyncio.run(_read(intent_of, ["Thanks. Has anyone picked this up yet?"]))
+    assert parts == ["Has anyone picked this up yet?"] and read == [("nlu_fallback", 0.5)]

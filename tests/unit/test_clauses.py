@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.core.clauses import (ONE_PER_MESSAGE, Plan, Turn, chat_plan, clauses, dialogue_order, money_back_despite_doubt,
-                               one_problem, reading, splits)
+from bot.core.clauses import (ASKED_OF_THE_TEXTS, ONE_PER_MESSAGE, Plan, Turn, chat_plan, clauses, dialogue_order,
+                               money_back_despite_doubt, one_problem, reading, splits)
 from bot.core.messages import one_request_at_a_time
 
 
@@ -149,3 +149,14 @@ def test_sentences_that_tell_one_problem_are_read_together(readings, runs):
 ])
 def test_a_request_for_money_back_unsure_only_of_its_reason_keeps_the_first_reason(ranking, kept):
     assert money_back_despite_doubt(ranking) == kept
+
+
+def test_a_clause_the_texts_answer_is_asked_on_its_own_and_one_put_out_of_scope_keeps_the_message_whole():
+    """email-apple-forward: "how do we cancel, and do we get anything back for the rest of the month?"
+    got the cancellation's offer and nothing about money back (the second clause: not understood by
+    the model, answered by the terms)."""
+    cancel = ("cancel_subscription", 0.97)
+    assert reading({"intent": {"name": "nlu_fallback", "confidence": 0.5}, "texts_answer": "terms/4"}) == \
+        (ASKED_OF_THE_TEXTS, 1.0)
+    assert splits([cancel, (ASKED_OF_THE_TEXTS, 1.0)])
+    assert not splits([cancel, ("out_of_scope", 0.9)])
