@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import time
 import uuid
 
@@ -155,3 +156,14 @@ def test_bot_email_try_talks_to_the_channel(live):
                             cwd=ROOT, env={**live.env}, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0 and "HTTP 200" in result.stdout, result.stdout + result.stderr
     assert "12-day trial" in plain_text(live.smtp.to("tess@example.org")[-1])
+    # A reply in the thread it names is the same conversation (the widget's "come back later", by mail).
+    first = re.search(r"--reply-to '([^']+)'", result.stdout).group(1)
+    again = subprocess.run([sys.executable, "-m", "bot", "email-try", "--reply-to", first, "tess@example.org",
+                            "thanks"], cwd=ROOT, env={**live.env}, capture_output=True, text=True, timeout=120)
+    assert again.returncode == 0, again.stdout + again.stderr
+    engine = mirror(live)
+    with unit_of_work(engine) as session:
+        [thread] = session.execute(select(models.EmailThread).where(
+            models.EmailThread.address == "tess@example.org")).scalars().all()
+        assert first in thread.references  # one thread, one conversation: the reply joined it
+    engine.dispose()
