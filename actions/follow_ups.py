@@ -8,8 +8,10 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.policy_answers import HUMAN_BUTTON
-from actions.topic_questions import answer_in_context, answer_question
+from actions.topic_questions import answer_in_context, answer_question, question_in_context
 from actions.unmatched import ReadsUnmatched, knowledge_answer
+from actions.what_if import answer_what_if
+from bot.core import what_if
 
 
 class ActionAnswerFollowUp(ReadsUnmatched):
@@ -25,5 +27,9 @@ class ActionAnswerFollowUp(ReadsUnmatched):
             if answered:
                 dispatcher.utter_message(text=answered, buttons=HUMAN_BUTTON)
                 return []
+        text = tracker.latest_message.get("text")
+        if what_if.about_data(text) and question_in_context(tracker) == "what_next":
+            # "hmm what happens to my contacts then", an offer waiting: what it would do to their data
+            return answer_what_if(dispatcher, tracker)
         answered = answer_in_context(dispatcher, tracker)
         return answered if answered is not None else answer_question(dispatcher, tracker, "what_next")

@@ -70,12 +70,17 @@ def asked_hypothetically(text: str | None, *, following_one: bool = False) -> bo
     return asks_about_an_outage(text) or (hypothetical(text) and (following_one or bool(_CONDITION.search(text or ""))))
 
 
+def about_data(text: str | None) -> bool:
+    """The words name the customer's data (contacts, deals, files, an export)."""
+    return bool(_DATA.search(text or ""))
+
+
 def subject(text: str | None, *, trialing: bool, previous: str | None = None) -> str:
     """What a hypothetical is about: data, plan, trial_cancel, trial_keep, refund or cancel."""
     words = text or ""
-    if previous == "plan" and not _STRONG.search(words) and not _DATA.search(words):
+    if previous == "plan" and not _STRONG.search(words) and not about_data(words):
         return "plan"  # "and would I get anything back for this month?" after a plan question
-    if _DATA.search(words):
+    if about_data(words):
         return "data"
     if _PLAN.search(words):
         return "plan"
