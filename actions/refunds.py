@@ -70,7 +70,8 @@ def assess(dispatcher: CollectingDispatcher, tracker: Tracker, email: str, inten
     events = [SlotSet("topic", decision_topic(decision)), SlotSet("last_request", intent),
               SlotSet(STATED_REASON, None if reason == "unspecified" else reason)]
     if decision.outcome is Outcome.TICKET:  # help first: what to try, then the ticket, then the rule
-        dispatcher.utter_message(response="utter_troubleshooting")
+        if decision.case.case_created:  # once: told again, it reads as not listening
+            dispatcher.utter_message(response="utter_troubleshooting")
         tell_about_case(dispatcher, decision.case, reader)
         if told:
             dispatcher.utter_message(text=told)

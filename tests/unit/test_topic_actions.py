@@ -101,3 +101,23 @@ def test_has_anyone_looked_reads_the_case_from_the_database(core, monkeypatch): 
     messages, _ = run(ActionRephraseOrOfferHuman(), tracker(user("has anyone looked at my case yet?", "nlu_fallback",
                                                                  token=token()), slots={"topic": topic}))
     assert looked_up == [12] and messages[0]["text"].startswith("Maria has picked up your case #12")
+
+
+@pytest.mark.parametrize("created, steps", [(True, True), (False, False)])
+def test_what_to_try_is_told_with_a_new_ticket_and_not_again_with_the_same_one(core, monkeypatch, created,  # noqa: F811
+                                                                               steps):
+    """By mail, "can you just give me a refund for the trouble?" after a ticket got the same
+    troubleshooting list again before the case note (found on make run, 2026-12-06 evening)."""
+    from bot.app.results import CaseSummary
+    case = CaseSummary(case_id=1, case_created=created, case_status="open", case_due="2026-12-08T16:00:00+00:00",
+                       case_kind="ticket", announcement={})
+    ticket = RefundDecision(decision_id=8, rule="R6", outcome=Outcome.TICKET, requires_cancellation=False, refund=0,
+                            fee=0, base=0, credit=0, currency="usd", charge_id="ch_dan_1", charge_amount=1900,
+                            charge_date="2026-12-01", facts={}, explanation="", amount_text="$0.00",
+                            customer_name="Dan", case=case)
+    monkeypatch.setattr("bot.app.refunds.assess_refund", lambda email, reason, **kw: ticket)
+    messages, _ = run(ActionAssessRefund(), tracker(user("the scheduler is stuck", "technical_problem",
+                                                         token=token())))
+    assert ("utter_troubleshooting" in [m.get("response") for m in messages]) is steps
+    assert [m.get("response") for m in messages if m.get("response") in ("utter_ticket_opened", "utter_case_exists",
+                                                                          "utter_case_opened")]
