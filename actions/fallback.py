@@ -9,8 +9,8 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.policy_answers import HUMAN_BUTTON, answer_unmatched
-from actions.topic_questions import EMAIL
 from actions.unmatched import ReadsUnmatched
+from bot.core.conversation_ids import EMAIL
 
 MISSES_BEFORE_OFFERING_A_PERSON = 2
 

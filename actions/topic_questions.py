@@ -24,12 +24,12 @@ from bot.clock import now_utc
 from bot.core.topic_answers import answer
 from bot.core.refusals import objects, objection, why_not
 from bot.app.topic_facts import latest_refund
+from bot.core.conversation_ids import EMAIL
 from bot.core.topic_questions import (STAND_INS, case_of, case_status, come_back, fee_kept, known_issue,
                                       topic_question, trial_answer, who_decides)
 from bot.settings import load_policy
 
 WHY_NOT_SLOT = "why_not_told"  # {"rule": the refusal explained, "told": how many times}
-EMAIL = "email"
 UNMATCHED_FIRST = ("sign_in", "knowledge")
 NOT_READ = "nlu_fallback"  # the reading of a message the model did not understand
 

@@ -56,13 +56,10 @@ def start(logs: Path, customers: int, delay: float) -> tuple[Stack, Bench]:
                                      "--delay", str(delay)], proxy, f"{proxy}/v1/customers", timeout=30)
         stack.env["STRIPE_API_BASE"] = proxy  # the action server's Stripe answers `delay` late
         elsewhere(stack, "stripe", "stripe-proxy")
-        print("starting the action server and two Rasa servers calling it ...", flush=True)
+        print("starting the action server and two Rasa servers calling it, and the control's ...", flush=True)
         model = ensure_model()
         start_assistant(stack, model=model, rasa_port=free_port(), actions_port=free_port())
-        port = free_port()
-        url = f"http://127.0.0.1:{port}"
-        stack.spawn("rasa-refunds", rasa_server_command(stack.env, model=model, port=port), url, f"{url}/",
-                    timeout=240)
+        url = start_rasa(stack, "rasa-refunds", model)
         control = start_control(stack, model)
         elsewhere(stack, "rasa-refunds", "actions-control", "rasa-control")
         here(stack, "actions", "rasa")
@@ -79,10 +76,15 @@ def start_control(stack: Stack, model: Path) -> str:
     port = free_port()
     actions = f"http://127.0.0.1:{port}"
     stack.spawn("actions-control", action_server_command(port), actions, f"{actions}/health", timeout=90)
+    return start_rasa(stack, "rasa-control", model, env={"ACTION_ENDPOINT_URL": f"{actions}/webhook"})
+
+
+def start_rasa(stack: Stack, name: str, model: Path, env: dict | None = None) -> str:
+    """One more Rasa server on a free port (calling the stack's action server unless `env` names
+    another); returns its URL."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    stack.spawn("rasa-control", rasa_server_command(stack.env, model=model, port=port), url, f"{url}/",
-                timeout=240, env={"ACTION_ENDPOINT_URL": f"{actions}/webhook"})
+    stack.spawn(name, rasa_server_command(stack.env, model=model, port=port), url, f"{url}/", timeout=240, env=env)
     return url
 
 
