@@ -11,8 +11,10 @@ threshold.
 """
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
+from pathlib import Path
 from typing import Any
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -24,6 +26,9 @@ from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RANKING_KE
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+import nlu.sentence_encoder
+import nlu.spelling
+import nlu.text_model
 from nlu.sentence_encoder import LAYERS, shared_encoder
 from nlu.text_model import Options, TextModel
 
@@ -43,6 +48,15 @@ class TfidfIntentClassifier(GraphComponent, IntentClassifier):
     @staticmethod
     def required_packages() -> list[str]:
         return ["sklearn", "safetensors", "onnx", "onnxruntime"]
+
+    @classmethod
+    def fingerprint_addon(cls, config: dict[str, Any]) -> str | None:
+        # Rasa's training cache keys a component by its class's own source; what it trains is
+        # written in other modules, whose changes would otherwise reuse a stale cached classifier.
+        digest = hashlib.sha256()
+        for module in (nlu.text_model, nlu.spelling, nlu.sentence_encoder):
+            digest.update(Path(module.__file__).read_bytes())
+        return digest.hexdigest()
 
     def __init__(self, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
                  model: TextModel | None = None):
