@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -248,3 +249,19 @@ def test_messages_written_as_customers_write_are_understood(message, acceptable)
 @pytest.mark.parametrize("gibberish", ["asdfgh qwerty", "zxcv bnm lkj", "qqqq", "jkjkjk lol"])
 def test_gibberish_is_never_a_yes(gibberish):
     assert understood(gibberish) != "affirm"
+
+
+def test_a_change_to_the_model_code_is_not_answered_from_rasas_training_cache(tmp_path, monkeypatch):
+    # Rasa keys a cached trained component by its class's source: the model it trains is in
+    # nlu/text_model.py, so a change there has to change the key too.
+    from rasa.engine.training.fingerprinting import calculate_fingerprint_key
+
+    from nlu.classifier import TfidfIntentClassifier
+    import nlu.text_model
+
+    config = TfidfIntentClassifier.get_default_config()
+    before = calculate_fingerprint_key(TfidfIntentClassifier, config, {})
+    changed = tmp_path / "text_model.py"
+    changed.write_bytes(Path(nlu.text_model.__file__).read_bytes() + b"\n# the boundary is learned otherwise\n")
+    monkeypatch.setattr(nlu.text_model, "__file__", str(changed))
+    assert calculate_fingerprint_key(TfidfIntentClassifier, config, {}) != before
