@@ -222,6 +222,16 @@ def test_a_denial_the_model_misread_declines_the_offer(core):
     assert slots["offer"] is None
 
 
+def test_a_no_with_a_question_of_its_own_declines_and_then_answers_it(core):
+    """'no forget it, what plan am i on?': the offer is declined, and the question still answered."""
+    core.make_offer(amount=4655, currency="usd", decision_id=7)
+    t = tracker(user(token=token()), *offered("offer1"),
+                user("no forget it, what plan am i on right now", "check_subscription", token=token()))
+    messages, slots = run(ActionCheckSubscription(), t)
+    assert ("answer", "offer1", False) in core.calls and messages[0]["response"] == "utter_nothing_changed"
+    assert len(messages) > 1 and slots["offer"] is None  # answered, and nothing offered again
+
+
 def test_a_no_declines_the_waiting_offer(core):
     core.make_offer(amount=4655, currency="usd", decision_id=7)
     t = tracker(user(token=token()), *offered("offer1"), user("no, leave it", "deny", token=token()))

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.core.declining import declines, questions_the_offer
+from bot.core.declining import asks_besides, declines, questions_the_offer
 
 
 @pytest.mark.parametrize("text", [
@@ -38,3 +38,24 @@ def test_a_decline_declines_even_when_it_asks_too(text):
 
 def test_words_that_neither_ask_nor_hold_back_are_no_decline():
     assert not declines("yes please") and not declines("") and not declines(None)
+
+
+@pytest.mark.parametrize("text, intent", [
+    ("no forget it, what does the pro plan have that basic doesnt", "ask_plans"),
+    ("never mind, what's the fee?", "ask_refund_fee"),
+    ("nope. can you just cancel it instead?", "cancel_subscription"),
+])
+def test_a_no_with_a_question_of_its_own_is_declined_and_asked(text, intent):
+    assert declines(text) and asks_besides(text, intent)
+
+
+@pytest.mark.parametrize("text, intent", [
+    ("no, why would I?", "ask_why"),            # about the offer just declined: nothing left to answer
+    ("nah, how much would that be?", "ask_how_much"),
+    ("no leave it as it is for now", "deny"),
+    ("no thanks", "deny"),
+    ("wait, why isn't it the full amount?", "ask_why"),   # a question about the offer declines nothing
+    ("what does pro have?", "ask_plans"),
+])
+def test_a_no_alone_or_a_follow_up_to_the_offer_asks_nothing_besides(text, intent):
+    assert not asks_besides(text, intent)
