@@ -101,7 +101,8 @@ ANSWERS: dict[str, dict[str, str]] = {
         "what_next": "{plan_next}"},
     "case": {
         "when": "{case_when}",
-        "why": "You asked for a person, so I've passed this conversation to our support team.",
+        "why": "Our support team can look into your account and payments and decide what I can't, so a person "
+               "has this conversation now.",
         "how_much": "Talking to a person costs nothing.",
         "what_next": "Case #{case_id} is with our team. " + WAIT_FOR_PERSON},
     "sign_in": {  # the assistant said how to be identified on a channel where no code can be sent

@@ -77,8 +77,8 @@ WHO_DECIDES = {
           "problem affected your account and decides it.",
     "R6": "Fixing it is for our technical team: they can see what went wrong on your account, which I can't.",
 }
-WHO_DECIDES_CASE = ("I can't decide this one myself: you asked for a person, and it's theirs to answer. They see "
-                    "everything you've written here.")
+WHO_DECIDES_CASE = ("I can't decide this one myself: it's with our support team, and it's theirs to answer. They "
+                    "see everything you've written here.")
 
 
 def who_decides(topic: Mapping, policy: Policy, reader: Reader, now: datetime,
