@@ -18,6 +18,9 @@ from bot.core.plans import INTERVAL_WORDS, Plan
 COMPARING = re.compile(r"\b(differ\w*|compar\w*|vs\.?|versus|between|each|both|all|options|them|plans)\b",
                        re.IGNORECASE)
 
+# "is there a discount for paying yearly?": what paying by the year saves is said too
+SAVING = re.compile(r"\b(discount\w*|cheaper|sav(e|es|ing|ings)|deals?|up ?front|worth\s+paying)\b", re.IGNORECASE)
+
 
 @dataclass(frozen=True)
 class Tier:
@@ -35,6 +38,21 @@ class Tier:
         if first == "year":
             plans.reverse()
         return " or ".join(f"{money(p.price, p.currency, reader)} a {p.interval}" for p in plans)
+
+
+def yearly_saving(tier: Tier, reader: Reader) -> str | None:
+    """What a year paid at once saves over twelve months paid monthly, or None when it saves nothing."""
+    if tier.monthly is None or tier.yearly is None:
+        return None
+    by_month = 12 * tier.monthly.price
+    saved = by_month - tier.yearly.price
+    if saved <= 0:
+        return None
+    months = f", {saved // tier.monthly.price} months free" if saved % tier.monthly.price == 0 else ""
+    currency = tier.yearly.currency
+    return (f"{tier.name} by the year is {money(tier.yearly.price, currency, reader)} against "
+            f"{money(by_month, currency, reader)} for twelve months paid monthly: you save "
+            f"{money(saved, currency, reader)}{months}.")
 
 
 def tiers(catalogue: Mapping[str, Plan], currency: str) -> list[Tier]:
@@ -82,6 +100,11 @@ def plans_answer(text: str, catalogue: Mapping[str, Plan], *, currency: str, cur
         sentences = [_describe(t, reader, interval) for t in shown]
     if len(shown) > 1:
         sentences.insert(0, f"We have {len(shown)} plans:")
+    if SAVING.search(text):
+        savings = [saving for saving in (yearly_saving(t, reader) for t in shown) if saving]
+        if not savings and any(t.monthly and t.yearly for t in shown):
+            savings = ["Paying by the year costs the same as paying monthly."]
+        sentences += savings
     if current is not None and current.currency == currency:
         sentences.append(f"You're on {current.display_name} now, at {money(current.price, current.currency, reader)} "
                          f"a {current.interval}.")

@@ -188,3 +188,15 @@ def test_plans_are_priced_in_the_customers_currency_only():
     said, = plans("what do your plans cost", currency="jpy")
     assert "¥5,000" in said or "￥5,000" in said
     assert "$" not in said
+
+
+def test_a_question_about_a_discount_hears_what_paying_yearly_saves():
+    answer, = plans("can i get a discount if i pay for a year up front?")
+    assert "Pro by the year is $490.00 against $588.00 for twelve months paid monthly: you save $98.00, " \
+           "2 months free." in answer
+    assert "Starter by the year is $190.00 against $228.00" in answer
+
+
+def test_a_plan_without_a_yearly_price_has_no_saving_to_tell():
+    answer, = plans("is pro cheaper by the year?", currency="jpy")
+    assert "save" not in answer and "costs the same" not in answer and answer.startswith("Pro is")
