@@ -1,6 +1,8 @@
 """When no intent fits: the answer for a message in another language or from the company's own
-texts (actions/unmatched.py); anything else, what the assistant can help with and a person, and a
-second miss in a row says so plainly. By email, nothing: a person answers it (channels/email.py)."""
+texts (actions/unmatched.py); while the conversation has an open case, that its people read this
+too ("can I add a note that I'm travelling?" needs no rephrasing: it is already with them);
+anything else, what the assistant can help with and a person, and a second miss in a row says so
+plainly. By email, nothing: a person answers it (channels/email.py)."""
 from __future__ import annotations
 
 from typing import Any
@@ -10,6 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.policy_answers import HUMAN_BUTTON, answer_unmatched
 from actions.unmatched import ReadsUnmatched
+from bot.app.case_status import case_state
 from bot.core.conversation_ids import EMAIL
 
 MISSES_BEFORE_OFFERING_A_PERSON = 2
@@ -39,6 +42,10 @@ class ActionRephraseOrOfferHuman(ReadsUnmatched):
         if tracker.get_latest_input_channel() == EMAIL:
             # Nothing said: the mail channel hands what no one answered to a person by itself, with
             # its case number in the reply (channels/email.py); "say it another way" is for a chat.
+            return []
+        case = case_state(case_id=None, conversation_id=tracker.sender_id, email=None)
+        if case is not None:  # the conversation's open case: its people already read what is written here
+            dispatcher.utter_message(response="utter_not_understood_case_open", case_id=case["case_id"])
             return []
         if consecutive_misses(tracker) >= MISSES_BEFORE_OFFERING_A_PERSON:
             dispatcher.utter_message(response="utter_offer_human", buttons=HUMAN_BUTTON)

@@ -3,8 +3,9 @@
 Every turn expects no fallback: a fallback is a reply that says "didn't understand" or "out of
 scope" (one of those responses, read in Rasa's tracker, or their words), or (email) a mail whose
 sentences the channel answered with nothing and handed to no one. What the fallback action
-answers otherwise (a passage of the terms, the way to a person in the customer's language) is an
-answer, judged by the turn's expectations like any other.
+answers otherwise (a passage of the terms, the way to a person in the customer's language, or
+while a case is open that its people have the message) is an answer, judged by the turn's
+expectations like any other.
 """
 from __future__ import annotations
 

@@ -248,8 +248,10 @@ def _user(intent):
     (["greet", "nlu_fallback", "nlu_fallback"], "utter_offer_human"),
     (["nlu_fallback", "greet", "nlu_fallback"], "utter_please_rephrase"),  # a miss after understanding resets
 ])
-def test_second_miss_in_a_row_offers_a_person(intents, response):
+def test_second_miss_in_a_row_offers_a_person(intents, response, monkeypatch):
+    import actions.fallback
     from actions.fallback import ActionRephraseOrOfferHuman
+    monkeypatch.setattr(actions.fallback, "case_state", lambda **_: None)
     events = []
     for intent in intents:
         events += [_user(intent), {"event": "action", "name": "action_listen"}]
@@ -258,6 +260,26 @@ def test_second_miss_in_a_row_offers_a_person(intents, response):
     asyncio.run(ActionRephraseOrOfferHuman().run(dispatcher, t, {}))
     assert [m["response"] for m in dispatcher.messages] == [response]
     assert dispatcher.messages[0]["buttons"] == [{"title": "Talk to a person", "payload": "/request_human"}]
+
+
+@pytest.mark.parametrize("misses", [1, 2])
+def test_a_miss_while_a_case_is_open_says_its_people_read_it(misses, monkeypatch):
+    """'can i add a note that i'm travelling' after a case was opened: no 'say it another way'."""
+    import actions.fallback
+    asked = {}
+
+    def open_case(**query):
+        asked.update(query)
+        return {"case_id": 7, "status": "open"}
+
+    monkeypatch.setattr(actions.fallback, "case_state", open_case)
+    events = [_user("request_refund"), {"event": "action", "name": "action_listen"}]
+    events += [_user("nlu_fallback"), {"event": "action", "name": "action_listen"}] * misses
+    t = Tracker("conversation-1", {}, {"intent": {"name": "nlu_fallback"}, "text": "?"}, events, False, None, {}, "")
+    dispatcher = CollectingDispatcher()
+    asyncio.run(actions.fallback.ActionRephraseOrOfferHuman().run(dispatcher, t, {}))
+    assert [(m["response"], m.get("case_id")) for m in dispatcher.messages] == [("utter_not_understood_case_open", 7)]
+    assert asked["conversation_id"] == "conversation-1" and asked["case_id"] is None
 
 
 def customer_message(metadata: dict, timestamp: float | None, date_said: str) -> Tracker:
