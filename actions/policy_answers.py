@@ -12,6 +12,7 @@ from actions.quick_replies import PERSON
 from actions.topic_questions import answer_in_context, asked_in_context
 from actions.unmatched import ReadsUnmatched, language_of, unmatched_reply
 from actions.what_if import answer_if_hypothetical
+from bot.core.mentions import asks_for_money
 from bot.settings import load_policy
 
 # intent -> (response, follow-up topic)
@@ -54,13 +55,18 @@ def answer_unmatched(dispatcher: CollectingDispatcher, tracker: Tracker, *, unma
     answered = answer_in_context(dispatcher, tracker) if asked_in_context(tracker) else None
     if answered is not None:
         return answered
-    reply = unmatched_reply(tracker.latest_message.get("text") or "", tracker.get_slot("topic"),
-                            language_of(tracker)) if unmatched else None
+    text, language = tracker.latest_message.get("text") or "", language_of(tracker)
+    if unmatched and not language and asks_for_money(text):
+        # The texts' nearest passage to "can I get some money back for the days it was down" is the
+        # FAQ's "does not offer refunds", which the rules' exceptions contradict: ask what happened.
+        dispatcher.utter_message(response="utter_money_back_what_happened", buttons=HUMAN_BUTTON)
+        return []
+    reply = unmatched_reply(text, tracker.get_slot("topic"), language) if unmatched else None
     if reply is None:
         return None
-    text, events = reply
+    said, events = reply
     # One button only: a "try again" button must not send /affirm, which could confirm an offer.
-    dispatcher.utter_message(text=text, buttons=HUMAN_BUTTON)
+    dispatcher.utter_message(text=said, buttons=HUMAN_BUTTON)
     return events
 
 

@@ -36,7 +36,7 @@ DAY_OF_MONTH = re.compile(r"(?:on\s+)?(?:the\s+)?(\d{1,2})(?:st|nd|rd|th)?(?:\s+
 MOST_WHOLE_DIGITS = 15
 
 # Words that ask for money back, not merely report a problem ("the scheduler is broken").
-MONEY_ASKED = re.compile(r"\b(refund\w*|money back|paid back|pay me back|reimburs\w*|compensat\w*|credit|"
+MONEY_ASKED = re.compile(r"\b(refund\w*|money back|paid back|pay me back|reimburs\w*|compensat\w*|credit(?!\s*card)|"
                          r"charge ?back|discount)\b", re.IGNORECASE)
 
 

@@ -282,6 +282,19 @@ def test_a_miss_while_a_case_is_open_says_its_people_read_it(misses, monkeypatch
     assert asked["conversation_id"] == "conversation-1" and asked["case_id"] is None
 
 
+def test_money_asked_for_in_words_not_understood_is_asked_what_happened(monkeypatch):
+    """Not the texts' nearest passage, the FAQ's 'does not offer refunds', which the rules' exceptions
+    contradict: 'can i get some money back for the days it was down'."""
+    import actions.fallback
+    monkeypatch.setattr(actions.fallback, "case_state", lambda **_: None)
+    text = "can i get some money back for the days it was down"
+    said = {"event": "user", "text": text, "parse_data": {"intent": {"name": "nlu_fallback"}}}
+    t = Tracker("s", {}, {"intent": {"name": "nlu_fallback"}, "text": text}, [said], False, None, {}, "")
+    dispatcher = CollectingDispatcher()
+    asyncio.run(actions.fallback.ActionRephraseOrOfferHuman().run(dispatcher, t, {}))
+    assert [m["response"] for m in dispatcher.messages] == ["utter_money_back_what_happened"]
+
+
 def customer_message(metadata: dict, timestamp: float | None, date_said: str) -> Tracker:
     event = {"event": "user", "text": f"I was charged on {date_said}", "metadata": metadata,
              "parse_data": {"intent": {"name": "late_cancellation"},

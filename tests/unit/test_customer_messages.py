@@ -48,7 +48,9 @@ def test_a_problem_reported_without_asking_for_money_is_not_told_what_is_not_ref
                                  asked_for_money=False) == ""
     assert not asks_for_money("the post scheduler isn't working for me")
     assert all(asks_for_money(text) for text in ("scheduler broken, I want a refund", "can I get my money back?",
-                                                 "I expect some compensation", "refunded?"))
+                                                 "I expect some compensation", "refunded?",
+                                                 "a credit for the outage, please"))
+    assert not asks_for_money("can I pay by credit card?") and not asks_for_money("my creditcard expired")
 
 
 def test_an_outage_is_told_in_days_as_the_console_shows_it():
