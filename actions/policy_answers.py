@@ -12,6 +12,7 @@ from actions.quick_replies import PERSON
 from actions.topic_questions import answer_in_context, asked_in_context
 from actions.unmatched import ReadsUnmatched, language_of, unmatched_reply
 from actions.what_if import answer_if_hypothetical
+from bot.core.conversation_ids import EMAIL
 from bot.core.mentions import asks_for_money
 from bot.settings import load_policy
 
@@ -58,8 +59,10 @@ def answer_unmatched(dispatcher: CollectingDispatcher, tracker: Tracker, *, unma
     text, language = tracker.latest_message.get("text") or "", language_of(tracker)
     if unmatched and not language and asks_for_money(text):
         # The texts' nearest passage to "can I get some money back for the days it was down" is the
-        # FAQ's "does not offer refunds", which the rules' exceptions contradict: ask what happened.
-        dispatcher.utter_message(response="utter_money_back_what_happened", buttons=HUMAN_BUTTON)
+        # FAQ's "does not offer refunds", which the rules' exceptions contradict: ask what happened;
+        # by email, say nothing, and the mail channel hands it to a person (channels/email.py).
+        if tracker.get_latest_input_channel() != EMAIL:
+            dispatcher.utter_message(response="utter_money_back_what_happened", buttons=HUMAN_BUTTON)
         return []
     reply = unmatched_reply(text, tracker.get_slot("topic"), language) if unmatched else None
     if reply is None:

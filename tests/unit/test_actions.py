@@ -294,6 +294,12 @@ def test_money_asked_for_in_words_not_understood_is_asked_what_happened(monkeypa
     asyncio.run(actions.fallback.ActionRephraseOrOfferHuman().run(dispatcher, t, {}))
     assert [m["response"] for m in dispatcher.messages] == ["utter_money_back_what_happened"]
 
+    by_mail = Tracker("s", {}, {"intent": {"name": "nlu_fallback"}, "text": text},
+                      [{**said, "input_channel": "email"}], False, None, {}, "")
+    dispatcher = CollectingDispatcher()
+    asyncio.run(actions.fallback.ActionRephraseOrOfferHuman().run(dispatcher, by_mail, {}))
+    assert dispatcher.messages == []  # by email a person answers it
+
 
 def customer_message(metadata: dict, timestamp: float | None, date_said: str) -> Tracker:
     event = {"event": "user", "text": f"I was charged on {date_said}", "metadata": metadata,
