@@ -42,6 +42,9 @@ NEAREST_UNITS = 2  # a passage is as near as the mean of its this many nearest u
 # sentence that says "does not guarantee", which the encoder put just behind "may be temporarily
 # unavailable". Words are compared by their stems' beginnings ("owns" and "ownership").
 SHARED_WORD_BONUS = 0.04
+# A message this short ("Eve", a signature) embeds as noise near some passage: it is answered only
+# when it shares a word with the passage ("privacy?", "refunds").
+FEW_WORDS = 2
 _WORD = re.compile(r"[a-z]+")
 _NOT_CONTENT = frozenset("""about after also any are because been before being can could did does doing down from
     have having here into just like more most much once only other over same should some such than that their
@@ -258,7 +261,8 @@ def choose(passages: Sequence[Passage], similarities: Sequence[Sequence[float]],
     A passage is as near as the mean of its two nearest units (one close wording alone is often a
     coincidence; with dozens of questions a passage answers, the right one has several); the
     confidence is the nearest passage's lead over the next one, or over the questions the texts
-    do not answer, whichever is nearer."""
+    do not answer, whichever is nearer. A message of a word or two is answered only when it shares
+    a word with the passage."""
     if len(similarities) != len(passages) or any(len(s) != len(p.units()) for p, s in zip(passages, similarities)):
         raise ValueError("one similarity for each unit of each passage")
     if not passages:
@@ -270,9 +274,16 @@ def choose(passages: Sequence[Passage], similarities: Sequence[Sequence[float]],
         return None
     runner_up = max((score for i, score in enumerate(near) if i != index), default=float("-inf"))
     confidence = near[index] - max(runner_up, not_here)
-    if confidence < threshold:
+    if confidence < threshold or (question and not _says_enough(question, passages[index])):
         return None
     return Answer(passages[index], _quoted(passages[index], similarities[index], question), confidence)
+
+
+def _says_enough(question: str, passage: Passage) -> bool:
+    """Whether a question is long enough to be placed by meaning alone, or shares a word with the passage."""
+    if len(_WORD.findall(question.lower())) > FEW_WORDS:
+        return True
+    return _shared(_stems(question), set().union(*(_stems(unit) for unit in passage.units()))) > 0
 
 
 def quoted_for(answer: Answer, passages: Sequence[Passage], similarities: Sequence[Sequence[float]],

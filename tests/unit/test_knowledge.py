@@ -216,3 +216,14 @@ def test_the_shipped_knowledge_base_knows_what_its_texts_do_not_answer():
     base = load_knowledge()
     assert len(base.not_answered) >= 40 and "how do I reset my password" in base.not_answered
     assert all(passage.questions for passage in base.passages if passage.heading)
+
+
+def test_a_word_or_two_that_shares_nothing_with_the_passage_is_not_answered_from_it():
+    """A signature ("Eve") embeds near some passage by chance: section 12's indemnity was quoted to it."""
+    similarities = [[0.1, 0.75, 0.5, 0.78], [0.3, 0.4]]
+    assert choose(PASSAGES, similarities, threshold=0.3, question="Eve") is None
+    assert choose(PASSAGES, similarities, threshold=0.3, question="Best, Mona") is None
+    near = choose(PASSAGES, similarities, threshold=0.3, question=PASSAGES[0].heading)
+    assert near is not None and near.passage == PASSAGES[0]   # a word of its own: answered
+    longer = choose(PASSAGES, similarities, threshold=0.3, question="can you tell me about this one please")
+    assert longer is not None and longer.passage == PASSAGES[0]
