@@ -246,8 +246,9 @@ def questions(written: str) -> list[str]:
             else:
                 parts[-1].append(line)
         for part in parts:
-            for sentence in re.split(r"(?<=\?)\s+", " ".join(part)):
+            for number, sentence in enumerate(re.split(r"(?<=\?)\s+", " ".join(part))):
+                signed = number and _name_like(sentence)  # "... the fee? Evie": a name after the question
                 if sentence and not sentence.endswith(":") and not SMALL_TALK.fullmatch(sentence) \
-                        and not GREETING.fullmatch(sentence):
+                        and not GREETING.fullmatch(sentence) and not signed:
                     found.append(sentence)
     return found[:MAX_QUESTIONS]

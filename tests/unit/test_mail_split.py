@@ -105,6 +105,14 @@ def test_questions_are_sentences_that_ask_or_tell_something():
     assert len(questions("\n\n".join(f"Question {n}?" for n in range(9)))) == MAX_QUESTIONS
 
 
+def test_a_name_after_the_question_on_its_line_is_no_question():
+    """'... for nonprofits? Eve' gave 'Eve' to the terms, which quoted their indemnity clause."""
+    assert questions("Hi, how much is the refund fee? Eve") == ["Hi, how much is the refund fee?"]
+    assert questions("Is the fee 5%? Anna Maria") == ["Is the fee 5%?"]
+    assert questions("How much is Starter? Pro?") == ["How much is Starter?", "Pro?"]
+    assert questions("Can I pay yearly? Also I never used it.") == ["Can I pay yearly?", "Also I never used it."]
+
+
 def test_html_becomes_the_text_its_client_would_have_sent():
     text = html_to_text('<html><head><style>p {color: red}</style><title>x</title></head><body>'
                         '<div>Is it 5&nbsp;% &amp; fair?</div><div><br></div><p>Second&#39;s line</p>'
