@@ -69,7 +69,7 @@ _KIND_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = (
 )
 
 _QUESTION_START = re.compile(
-    r"^\W*(and\s+|but\s+|so\s+|ok(ay)?,?\s+|hmm+,?\s+|wait,?\s+)?"
+    r"^\W*(and\s+|but\s+|so\s+|ok(ay)?,?\s+|hmm+,?\s+|wait,?\s+|actually,?\s+|also,?\s+)?"
     r"(what|whats|what's|why|how|when|where|who|which|is|are|do|does|did|can|could|will|would|should|shall|"
     r"has|have|am|may|might|isn'?t|aren'?t|don'?t|doesn'?t|won'?t|can'?t)\b", re.IGNORECASE)
 

@@ -44,6 +44,7 @@ def test_words_that_neither_ask_nor_hold_back_are_no_decline():
     ("no forget it, what does the pro plan have that basic doesnt", "ask_plans"),
     ("never mind, what's the fee?", "ask_refund_fee"),
     ("nope. can you just cancel it instead?", "cancel_subscription"),
+    ("no thanks, actually how do i export my contacts first", "ask_export_data"),
 ])
 def test_a_no_with_a_question_of_its_own_is_declined_and_asked(text, intent):
     assert declines(text) and asks_besides(text, intent)
