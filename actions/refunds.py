@@ -30,7 +30,7 @@ from bot.core.domain import Outcome
 from bot.core.facts import asks_incident_status
 from bot.core.formatting import deadline, money
 from bot.core.mentions import asks_for_money, mismatch_note, parse_amount, parse_date
-from bot.core.refusals import reason_stands, review_needs_cancelling, standing_reason
+from bot.core.refusals import STATED_REASON, reason_stands, review_needs_cancelling, standing_reason
 from bot.core.statuses import OfferKind
 from bot.core.timeutil import parse_utc
 from bot.db.models import Offer
@@ -45,7 +45,6 @@ REASON_BY_INTENT = {
     "forgot_subscription": "forgot_subscription",
 }
 REVIEW_OUTCOMES = {Outcome.REVIEW_REFUND, Outcome.REVIEW_CREDIT}
-STATED_REASON = "stated_reason"  # domain.yml: the reason given, which stands until a new fact
 TOPIC_FACTS = ("rule", "outcome", "currency", "refund", "fee", "base", "credit", "charge_amount", "charge_date",
                "requires_cancellation", "case_id", "case_due")
 

@@ -17,6 +17,7 @@ from actions.offer_turns import offer_of_previous_turn
 from actions.quick_replies import CANCEL, CHANGE_PLAN, PERSON
 from bot.app import offers
 from bot.app.own_facts import OwnAccount, own_account, refund_if
+from bot.core.refusals import STATED_REASON
 from bot.clock import now_utc
 from bot.core import facts, what_if
 from bot.core.plans import Plan, match_plan, options_for
@@ -100,12 +101,18 @@ def _answer(dispatcher: CollectingDispatcher, tracker: Tracker, own: OwnAccount)
         said = what_if.trial_if(sub, own.plan_name, keep=about == "trial_keep", reader=reader, now=now)
         buttons = [CANCEL, PERSON] if sub.renews else [PERSON]
     elif about == "refund":
-        charged_at = what_if.supposed_charge(text, now)
+        charged_at, later = what_if.supposed_charge(text, now), what_if.supposed_later(text, now)
+        # The reason of the hypothetical, else of the one it follows, else the conversation's (it stands)
         supposed = charged_at is not None
-        decision = refund_if(own, what_if.reason(text, before.get("reason")), now=now, charged_at=charged_at,
-                             policy=policy)
+        why = what_if.reason(text, before.get("reason") or tracker.get_slot(STATED_REASON))
+        asked_at, asked = later if later and not supposed else (now, None)
+        decision = refund_if(own, why, now=asked_at, charged_at=charged_at, policy=policy)
         said = what_if.refund_if(decision, sub, window_hours=policy.late_cancel_window_hours, reader=reader,
-                                 now=now, supposed=supposed)
+                                 now=asked_at, supposed=supposed, asked=asked)
+        if asked and decision.rule != "R1":  # "would I still get it tomorrow?": not then, but until when
+            now_decided = refund_if(own, why, now=now, policy=policy)
+            said = " ".join(filter(None, [said, what_if.refund_until(
+                now_decided, window_hours=policy.late_cancel_window_hours, reader=reader, now=now)]))
         buttons = [PERSON] if supposed or decision.outcome.value in ("no_refund", "nothing_to_refund") \
             else [REFUND, PERSON]
     else:

@@ -106,6 +106,9 @@ def objection() -> str:
             "rule myself, but a person from our support team can look at it with you: press \"Talk to a person\".")
 
 
+STATED_REASON = "stated_reason"  # the slot (domain.yml) of the reason given, which stands until a new fact
+
+
 def standing_reason(asked: str, stated: str | None) -> str:
     """The reason a refund request is decided on: a request that gives no reason ("I want my money
     back") keeps the one the customer gave earlier in the conversation; a new fact replaces it."""

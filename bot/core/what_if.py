@@ -36,6 +36,8 @@ _UNUSED = re.compile(r"\b(never|didn'?t|haven'?t|not)\s+(used?|using|logged)\b",
 _SAME_DAY = re.compile(r"\b(same|that)\s+day\b|\bright\s+away\b|\bstraight\s+away\b|\bwithin\s+(a|the)\s+day\b|"
                        r"\bimmediately\b", re.IGNORECASE)
 _AGO = re.compile(r"\b(a|an|one|two|three|four|five|six|seven|\d+)\s+(hour|day|week|month)s?\s+ago\b", re.IGNORECASE)
+_LATER = re.compile(r"\b(tomorrow|next\s+week|in\s+(a|an|one|two|three|four|five|six|seven|\d+)\s+(hour|day|week)s?)\b",
+                    re.IGNORECASE)
 _COUNTS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7}
 _UNITS = {"hour": timedelta(hours=1), "day": timedelta(days=1), "week": timedelta(weeks=1),
           "month": timedelta(days=30)}
@@ -84,8 +86,8 @@ def subject(text: str | None, *, trialing: bool, previous: str | None = None) ->
         return "data"
     if _PLAN.search(words):
         return "plan"
-    if _KEEP.search(words):
-        return "trial_keep"
+    if _KEEP.search(words) and (trialing or not _MONEY.search(words)):
+        return "trial_keep"  # out of a trial, "if I keep it a bit longer, would I still get the refund?" is money
     if trialing and (_CANCEL.search(words) or _MONEY.search(words)):
         return "trial_cancel"
     if _MONEY.search(words) or _FORGOT.search(words):
@@ -124,6 +126,21 @@ def supposed_charge(text: str | None, now: datetime) -> datetime | None:
     return None
 
 
+def supposed_later(text: str | None, now: datetime) -> tuple[datetime, str] | None:
+    """When the customer supposes they would ask ("tomorrow", "in two days", "next week"), and
+    those words, if they say."""
+    later = _LATER.search(text or "")
+    if later is None:
+        return None
+    words = " ".join(later[0].lower().split())
+    if words == "tomorrow":
+        return now + timedelta(days=1), words
+    if words == "next week":
+        return now + timedelta(weeks=1), words
+    count = int(later[2]) if later[2].isdigit() else _COUNTS[later[2].lower()]
+    return now + count * _UNITS[later[3].lower()], words
+
+
 def with_charge_at(account: Account, moment: datetime, now: datetime) -> Account:
     """The account as if its latest payment had been made at `moment` (nothing refunded of it)."""
     latest = rules.latest_charge(account.charges, now)
@@ -135,9 +152,10 @@ def with_charge_at(account: Account, moment: datetime, now: datetime) -> Account
 
 
 def refund_if(decision: Decision, sub: Subscription | None, *, window_hours: int, reader: Reader,
-              now: datetime, supposed: bool = False) -> str:
-    """The rules' decision told as what would happen."""
-    if_ = "If that had happened" if supposed else "If you asked for a refund now"
+              now: datetime, supposed: bool = False, asked: str | None = None) -> str:
+    """The rules' decision told as what would happen; `asked`: when the customer supposes they would
+    ask ("tomorrow"), the decision being the rules' at that moment."""
+    if_ = "If that had happened" if supposed else f"If you asked {asked}" if asked else "If you asked for a refund now"
     r, currency = decision.rule, decision.currency
 
     def cash(amount: int) -> str:
@@ -166,7 +184,8 @@ def refund_if(decision: Decision, sub: Subscription | None, *, window_hours: int
     if r in ("R3", "R4"):
         why = "keeping track of a subscription is the account owner's responsibility" if r == "R4" \
             else "we charge for access rather than use"
-        return (f"No, it wouldn't be refunded: the payment {'would have been' if supposed else 'was'} more than "
+        no = f"{if_}, it wouldn't be refunded" if asked else "No, it wouldn't be refunded"
+        return (f"{no}: the payment {'would have been' if supposed else 'was'} more than "
                 f"{window_hours} hours before, and {why}. Within {window_hours} hours of a payment there is a "
                 f"one-time late-cancellation refund. {access}").strip()
     if r == "R8":
@@ -283,3 +302,11 @@ def follow_up(question: str, topic_: Mapping, *, reader: Reader, now: datetime) 
     if question == "what_next":
         return "Nothing changes unless you ask: tell me if you'd like to go ahead, and I'll confirm with you first."
     return None
+
+
+def refund_until(decision_now: Decision, *, window_hours: int, reader: Reader, now: datetime) -> str:
+    """What asking before the late-cancellation window closes would get, when it is open now."""
+    if decision_now.rule != "R1" or not decision_now.facts.get("charge_created"):
+        return ""
+    closes = deadline(parse_utc(decision_now.facts["charge_created"]) + timedelta(hours=window_hours), reader, now=now)
+    return f"Asked before {closes}, you would get {money(decision_now.refund, decision_now.currency, reader)} back."

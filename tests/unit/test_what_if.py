@@ -42,6 +42,8 @@ def told(acc: Account, reason=Reason.UNSPECIFIED, supposed=False) -> str:
     ("if I did, would I lose my contacts straight away?", False, None, "data"),
     ("and if i'd written on the same day?", False, "refund", "refund"),
     ("say i forgot to cancel, would that be refunded?", False, None, "refund"),
+    ("hmm what if i keep it a bit longer, would i still get the refund tomorrow?", False, None, "refund"),
+    ("what if i keep it a bit longer, would i still get the refund tomorrow?", True, None, "trial_keep"),
 ])
 def test_the_subject_of_a_hypothetical_is_read_off_its_words(text, trialing, previous, about):
     assert what_if.subject(text, trialing=trialing, previous=previous) == about
@@ -152,3 +154,27 @@ def test_a_hypothetical_needs_a_condition_or_to_follow_one(text, following_one, 
 def test_a_question_about_an_outage_that_may_come(text, expected):
     assert what_if.asks_about_an_outage(text) is expected
     assert what_if.about_the_account(text) or not expected
+
+
+@pytest.mark.parametrize("text, later, words", [
+    ("would i still get the refund tomorrow?", timedelta(days=1), "tomorrow"),
+    ("and if i asked in two days?", timedelta(days=2), "in two days"),
+    ("what about in 3 hours", timedelta(hours=3), "in 3 hours"),
+    ("if i asked next week", timedelta(weeks=1), "next week"),
+])
+def test_a_supposed_later_asking_is_read_when_said(text, later, words):
+    assert what_if.supposed_later(text, NOW) == (NOW + later, words)
+    assert what_if.supposed_later("would i get it back?", NOW) is None
+
+
+def test_asked_tomorrow_the_late_cancellation_refund_would_be_gone_and_until_when_it_is_not():
+    """Charged six hours ago (a forgotten renewal): today it is $46.55 back, tomorrow nothing."""
+    acc = account(timedelta(hours=6))
+    tomorrow = NOW + timedelta(days=1)
+    later = rules.decide(acc, Reason.FORGOT_SUBSCRIPTION, tomorrow, POLICY)
+    said = what_if.refund_if(later, acc.subscription, window_hours=24, reader=US, now=tomorrow, asked="tomorrow")
+    assert said.startswith("If you asked tomorrow, it wouldn't be refunded")
+    today = rules.decide(acc, Reason.FORGOT_SUBSCRIPTION, NOW, POLICY)
+    until = what_if.refund_until(today, window_hours=24, reader=US, now=NOW)
+    assert until.startswith("Asked before ") and "November 23" in until and until.endswith("you would get $46.55 back.")
+    assert what_if.refund_until(later, window_hours=24, reader=US, now=tomorrow) == ""
