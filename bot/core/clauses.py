@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from bot.core.asking import TEXTS_ANSWER_KEY
+from bot.core.topic_questions import INTENT_QUESTIONS
 
 CLAUSE_OF = "clause_of"  # a message's metadata: the whole message this clause of it was asked in
 Reading = tuple[str | None, float]  # the intent the model reads and how sure it is of what it means
@@ -27,7 +28,7 @@ OFF_TOPIC = "out_of_scope"
 ASKED_OF_THE_TEXTS = "asked_of_the_texts"
 NOTHING_TO_ANSWER = frozenset({"greet", "thank", "goodbye"})
 ANSWERS = frozenset({"affirm", "deny"})  # answers to the assistant's previous turn
-FOLLOW_UPS = frozenset({"ask_when", "ask_why", "ask_how_much", "ask_what_next"})  # about what was just said
+FOLLOW_UPS = frozenset(INTENT_QUESTIONS)  # about what was just said
 # Reasons for wanting money back: which of them a message gives is the model's first choice, but
 # whether it asks for money back at all is how sure the model is of any of them.
 MONEY_BACK = frozenset({"request_refund", "late_cancellation", "unused_account", "forgot_subscription"})

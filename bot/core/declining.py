@@ -14,7 +14,7 @@ import re
 
 from bot.core.asking import asks
 from bot.core.decline_words import sounds_like_no
-from bot.core.topic_questions import INTENT_QUESTIONS
+from bot.core.clauses import FOLLOW_UPS
 
 # "no, why would I?" declines; "no refund at all?" asks about one.
 _PLAIN_NO_FIRST = re.compile(r"^\W*((no|nope|nah)\s*([,.!;:-]|$)|no\s+(thanks?|thank\s+you|way)\b"
@@ -35,7 +35,6 @@ def questions_the_offer(text: str | None) -> bool:
     return asks(text) and not declines(text)
 
 
-FOLLOW_UP_INTENTS = frozenset(INTENT_QUESTIONS)
 # The no's own words, up to the first mark that ends them: "no forget it," in "no forget it, what ...".
 _THE_NO = re.compile(r"^[^,.;:!?]*[,.;:!?]+\s*")
 
@@ -46,7 +45,7 @@ def asks_besides(text: str | None, intent: str | None) -> bool:
     I?", "nah, how much though") is not one: with the offer declined there is nothing for it to
     be about."""
     words = text or ""
-    if not declines(words) or intent in FOLLOW_UP_INTENTS:
+    if not declines(words) or intent in FOLLOW_UPS:
         return False
     rest = _THE_NO.sub("", words, count=1)
     return rest != words and asks(rest)

@@ -121,8 +121,7 @@ def supposed_charge(text: str | None, now: datetime) -> datetime | None:
         return now - timedelta(hours=1)
     ago = _AGO.search(words)
     if ago:
-        count = int(ago[1]) if ago[1].isdigit() else _COUNTS[ago[1].lower()]
-        return now - count * _UNITS[ago[2].lower()]
+        return now - _span(ago[1], ago[2])
     return None
 
 
@@ -137,8 +136,12 @@ def supposed_later(text: str | None, now: datetime) -> tuple[datetime, str] | No
         return now + timedelta(days=1), words
     if words == "next week":
         return now + timedelta(weeks=1), words
-    count = int(later[2]) if later[2].isdigit() else _COUNTS[later[2].lower()]
-    return now + count * _UNITS[later[3].lower()], words
+    return now + _span(later[2], later[3]), words
+
+
+def _span(count: str, unit: str) -> timedelta:
+    """A count ("two", "2") of a unit ("day") as a length of time."""
+    return (int(count) if count.isdigit() else _COUNTS[count.lower()]) * _UNITS[unit.lower()]
 
 
 def with_charge_at(account: Account, moment: datetime, now: datetime) -> Account:
