@@ -5,6 +5,8 @@ keyboard shortcuts, evidence in people's terms, and 375 px layouts. Screenshots 
 var/screenshots/."""
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 import pytest
 from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
@@ -142,7 +144,10 @@ def test_search_assignment_and_the_keyboard(live, browser):  # noqa: F811
         search = browser.find_element(By.ID, "q")
         search.clear()
         search.send_keys(words, Keys.ENTER)
-        WebDriverWait(browser, 10).until(expected_conditions.url_contains("q="))
+        # The previous search's page also has "q=" in its address: wait for this one's page to
+        # replace it (its search box gone), or the rows read may be the old page's.
+        WebDriverWait(browser, 10).until(expected_conditions.staleness_of(search))
+        WebDriverWait(browser, 10).until(expected_conditions.url_contains(urlencode({"q": words})))
         rows = [r.get_attribute("data-case") for r in browser.find_elements(By.CSS_SELECTOR, "tr[data-case]")]
         assert (str(case.id) in rows) == expected, (words, rows)
         if words.startswith("#"):
