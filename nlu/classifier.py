@@ -30,7 +30,7 @@ import nlu.sentence_encoder
 import nlu.spelling
 import nlu.text_model
 from nlu.sentence_encoder import LAYERS, shared_encoder
-from nlu.text_model import Options, TextModel
+from nlu.text_model import Options, TextModel, what_is_read
 
 RANKED = 10
 log = logging.getLogger(__name__)  # training progress, which `bot run` shows (bot/ops/model.py)
@@ -85,7 +85,8 @@ class TfidfIntentClassifier(GraphComponent, IntentClassifier):
         examples = [e for e in training_data.intent_examples if e.get(TEXT)]
         if len({e.get(INTENT) for e in examples}) < 2:
             raise ValueError("TfidfIntentClassifier needs examples of at least two intents")
-        texts, labels, started = [e.get(TEXT) for e in examples], [e.get(INTENT) for e in examples], time.monotonic()
+        texts, labels, started = [what_is_read(e.get(TEXT)) for e in examples], [e.get(INTENT) for e in examples], \
+            time.monotonic()
         dense = None
         if self._encoder:
             log.info("embedding %d training messages with the sentence encoder ...", len(texts))
@@ -114,7 +115,7 @@ class TfidfIntentClassifier(GraphComponent, IntentClassifier):
             text = message.get(TEXT)
             if self.model is None or not text:
                 continue
-            ranking = self.model.rank(text, self._embed if self._encoder else None)
+            ranking = self.model.rank(what_is_read(text), self._embed if self._encoder else None)
             name, confidence = ranking[0]
             message.set(INTENT, {INTENT_NAME_KEY: name, PREDICTED_CONFIDENCE_KEY: confidence}, add_to_output=True)
             message.set(INTENT_RANKING_KEY, [{INTENT_NAME_KEY: n, PREDICTED_CONFIDENCE_KEY: c}

@@ -12,6 +12,7 @@ Persisted as plain arrays and JSON: nothing is unpickled when a model loads.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -30,6 +31,18 @@ NONE_OF_THEM = "\0none"   # stands for hidden intents while the boundary is lear
 CANDIDATE_BOUNDARIES = np.round(np.arange(0.05, 0.951, 0.025), 3)
 SURE_ACCURACY, SURE_LEAST = 0.99, 20
 CANDIDATE_SURE = np.round(np.arange(0.5, 0.991, 0.05), 2)
+
+
+# Hesitation before the message ("hmm is there a fee", "um, can I cancel"): it carries no intent,
+# and the few training examples that start with it taught the model to doubt the rest (0.48
+# against 0.92 without it). Only sounds, not words: "well done", "oh no", "ok do it" mean something.
+LEADING_HESITATION = re.compile(r"^\W*(?:(?:h+m+|u+h*m+|u+h+|e+r+m*|a+h+)\b\W*)+(?=\w)", re.IGNORECASE)
+
+
+def what_is_read(text: str) -> str:
+    """The part of a message the classifier reads, in training and in a conversation alike:
+    all of it but a leading hesitation (a message that is nothing else is read as it is)."""
+    return LEADING_HESITATION.sub("", text, count=1)
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from bot.settings import ROOT
 from nlu import spelling
 from nlu.spelling import SpellingNormaliser, edit_distance
 from nlu.sentence_encoder import shared_encoder
-from nlu.text_model import BOUNDARY, Fitted, Options, TextModel, learn_boundary, learn_sure, rescale
+from nlu.text_model import BOUNDARY, Fitted, Options, TextModel, learn_boundary, learn_sure, rescale, what_is_read
 
 ANNOTATION = re.compile(r"\[([^\]]*)\]\(\w+\)")
 
@@ -56,6 +56,7 @@ def embed(text: str) -> np.ndarray:
 @lru_cache(maxsize=1)
 def shipped_model() -> TextModel:
     texts, intents = training_examples()
+    texts = [what_is_read(t) for t in texts]  # as nlu/classifier.py trains it
     encoder = shipped_encoder()
     return TextModel.train(texts, intents, shipped_settings()[0], encoder.encode(texts) if encoder else None)
 
@@ -244,6 +245,33 @@ CUSTOMERS = [
 def test_messages_written_as_customers_write_are_understood(message, acceptable):
     assert message.lower() not in {t.lower() for t in training_examples()[0]}
     assert understood(message) in acceptable
+
+
+@pytest.mark.parametrize("typed, read", [
+    ("hmm is there a fee", "is there a fee"), ("Umm, can I cancel?", "can I cancel?"),
+    ("hm hm what is this", "what is this"), ("erm... what now", "what now"), ("uhh ok", "ok"),
+    ("hmm", "hmm"), ("hmmm?", "hmmm?"),  # nothing but the hesitation: read as it is
+    ("well done", "well done"), ("oh no, I forgot to cancel", "oh no, I forgot to cancel"),  # words, not sounds
+    ("ok do it", "ok do it"), ("ahead of the renewal", "ahead of the renewal"), ("umbrella", "umbrella"),
+])
+def test_only_a_leading_hesitation_is_left_unread(typed, read):
+    assert what_is_read(typed) == read
+
+
+@pytest.mark.parametrize("hesitant", ["hmm is there a fee", "umm, how do i cancel",
+                                      "uh what happens to my data if i leave"])
+def test_a_hesitation_before_a_question_leaves_its_reading_as_it_is(hesitant):
+    # "hmm is there a fee" read ask_refund_fee 0.48 (not understood) where "is there a fee" read 0.92.
+    from rasa.shared.nlu.training_data.message import Message
+
+    from nlu.classifier import TfidfIntentClassifier
+
+    layers = next(c for c in shipped_pipeline() if c["name"] == "nlu.classifier.TfidfIntentClassifier")
+    classifier = TfidfIntentClassifier({"sentence_encoder_layers": layers.get("sentence_encoder_layers", 0)},
+                                       None, None, shipped_model())
+    hesitating, plain = (classifier.process([Message(data={"text": t})])[0].get("intent")
+                         for t in (hesitant, what_is_read(hesitant)))
+    assert hesitating == plain and plain["confidence"] >= shipped_settings()[1]
 
 
 @pytest.mark.parametrize("gibberish", ["asdfgh qwerty", "zxcv bnm lkj", "qqqq", "jkjkjk lol"])
