@@ -137,7 +137,12 @@ def restate(dispatcher: CollectingDispatcher, tracker: Tracker, offer: Offer) ->
         kind=OfferKind.REFUND, now=now_utc(), valid_minutes=policy.decision_valid_minutes,
         decision_id=offer.decision_id, amount=offer.amount, currency=offer.currency)
     dispatcher.utter_message(response="utter_back_to_offer")
-    return present(dispatcher, again, cancels=renewal(email, now=now_utc()).renews, reader=reader_of(tracker))
+    events = present(dispatcher, again, cancels=renewal(email, now=now_utc()).renews, reader=reader_of(tracker))
+    # The offer is again what "when?" or "how much?" is about, not the digression answered before it
+    # ("is there a fee?", then "when would I see the money?"), as a restated cancellation or plan
+    # change sets its own topic again. The turn that made the offer set its decision as the topic.
+    offer_topic = tracker.get_slot("topic")
+    return events + ([SlotSet("topic", offer_topic)] if (offer_topic or {}).get("kind") == "decision" else [])
 
 
 def carry_out(dispatcher: CollectingDispatcher, tracker: Tracker, email: str, offer: Offer) -> list[dict[str, Any]]:
