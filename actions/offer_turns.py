@@ -34,7 +34,8 @@ def set_in_previous_turn(events: list[dict], slot: str):
         return None
     current = customer[-1]
     previous = customer[-2] if len(customer) > 1 else -1
-    if previous >= 0 and _delivery(events[previous]) and _delivery(events[previous]) == _delivery(events[current]):
+    delivery = delivery_of(events[current])
+    if previous >= 0 and delivery and delivery_of(events[previous]) == delivery:
         return None
     value = None
     for event in events[previous + 1:current]:
@@ -43,7 +44,8 @@ def set_in_previous_turn(events: list[dict], slot: str):
     return value
 
 
-def _delivery(event: dict) -> str | None:
+def delivery_of(event: dict) -> str | None:
+    """The message a customer event was part of, when a message's clauses were asked one by one."""
     return (event.get("metadata") or {}).get("delivery")
 
 

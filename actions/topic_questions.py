@@ -18,10 +18,11 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.offer_turns import offer_of_previous_turn
 from actions.identity import reader_of, verified_email
 from actions.quick_replies import PERSON
+from actions.transcript import said_since_the_message_began
 from actions.unmatched import language_of
 from bot.app.case_status import case_state
 from bot.clock import now_utc
-from bot.core.topic_answers import answer
+from bot.core.topic_answers import adds_nothing, answer
 from bot.core.refusals import objects, objection, why_not
 from bot.app.topic_facts import latest_refund
 from bot.core.conversation_ids import EMAIL
@@ -78,10 +79,12 @@ def answer_question(dispatcher: CollectingDispatcher, tracker: Tracker, question
         return explain_refusal(dispatcher, tracker, refused_rule(topic))
     said = _from_the_account(tracker, topic, question, policy, reader, now)
     if said:  # "why" about a ticket may be a complaint: a person is one button away
-        dispatcher.utter_message(text=said, buttons=_person_unless_offer(tracker) if question == "why" else [])
+        if not adds_nothing(said, said_since_the_message_began(tracker.events)):
+            dispatcher.utter_message(text=said, buttons=_person_unless_offer(tracker) if question == "why" else [])
         return []
-    dispatcher.utter_message(text=answer(STAND_INS.get(question, question), topic or None, policy=policy,
-                                         reader=reader, now=now))
+    said = answer(STAND_INS.get(question, question), topic or None, policy=policy, reader=reader, now=now)
+    if not adds_nothing(said, said_since_the_message_began(tracker.events)):
+        dispatcher.utter_message(text=said)
     return []
 
 

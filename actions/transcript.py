@@ -7,6 +7,8 @@ from typing import Iterable
 
 from rasa_sdk import Tracker
 
+from actions.offer_turns import delivery_of
+
 
 def customer_words(tracker: Tracker, intents: Iterable[str], limit: int = 3) -> str:
     """What the customer wrote about it (their latest messages of these intents), for agents."""
@@ -50,3 +52,14 @@ def written_at(event: dict | None, now: datetime) -> tuple[datetime, str | None]
         written = received
     zone = metadata.get("timezone")
     return written, zone if isinstance(zone, str) and zone else None
+
+
+def said_since_the_message_began(events: list[dict]) -> list[str]:
+    """What the assistant has said in answer to the earlier clauses of the latest message, when a
+    message's clauses are asked one by one (channels/clauses.py); nothing for a message of one."""
+    customer = [i for i, event in enumerate(events) if event.get("event") == "user"]
+    delivery = delivery_of(events[customer[-1]]) if customer else None
+    if delivery is None:
+        return []
+    first = next(i for i in customer if delivery_of(events[i]) == delivery)
+    return [event.get("text") or "" for event in events[first:] if event.get("event") == "bot"]

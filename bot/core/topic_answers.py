@@ -7,6 +7,7 @@ for that topic and question in the customer's money and dates. Pure: no I/O, no 
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import date, datetime
 
@@ -151,6 +152,19 @@ ANSWERS: dict[str, dict[str, str]] = {
 }
 NO_TOPIC = ("I'm not sure what that's about. I can help with refunds, your subscription, the free trial, fees, "
             "cancelling or changing plans, or pass you to a person.")
+
+
+FIGURE = re.compile(r"\d+(?:[.,:]\d+)*")
+
+
+def adds_nothing(answer_text: str, said: list[str]) -> bool:
+    """Whether a follow-up's answer only repeats what was just said: every figure in it (a date,
+    an amount, a count) is in `said`, the answers to the same message's earlier clauses. "My trial
+    ends soon right? how many days": the trial's answer gave the date and the days left, and
+    "Your free trial ends on December 11" after it adds nothing. An answer without figures is
+    never taken for a repetition."""
+    figures = set(FIGURE.findall(answer_text))
+    return bool(figures) and figures <= set(FIGURE.findall(" ".join(said)))
 
 
 def answer(question: str, topic: Mapping | None, *, policy: Policy, reader: Reader, now: datetime) -> str:

@@ -121,3 +121,31 @@ def test_what_to_try_is_told_with_a_new_ticket_and_not_again_with_the_same_one(c
     assert ("utter_troubleshooting" in [m.get("response") for m in messages]) is steps
     assert [m.get("response") for m in messages if m.get("response") in ("utter_ticket_opened", "utter_case_exists",
                                                                           "utter_case_opened")]
+
+
+def test_an_offer_asked_again_after_a_digression_is_again_what_when_is_about(core, renews):  # noqa: F811 - fixture
+    # "is there a fee?" during an R1 offer, then "when would I see the money": about the refund, not the fee.
+    from actions.policy_answers import ActionExplainPolicy
+    core.make_offer(amount=4655, currency="usd", decision_id=7)
+    t = tracker(user(token=token()), *offered("offer1"),
+                user("hmm is there a fee for that", "ask_refund_fee", token=token()), slots={"topic": R1_TOPIC})
+    messages, slots = run(ActionExplainPolicy(), t)
+    assert messages[-1]["response"] == "utter_confirm_cancel_and_refund" and slots["offer"] == "offer2"
+    assert slots["topic"] == R1_TOPIC
+
+
+def _one_message_asked_in_clauses(delivery_of_the_second: str) -> list[dict]:
+    first = user("how much would i get back", "ask_how_much", token=token())
+    second = user("how much is that exactly", "ask_how_much", token=token())
+    first["metadata"]["delivery"], second["metadata"]["delivery"] = "d1", delivery_of_the_second
+    said = {"event": "bot", "text": "$46.55: your payment of $49.00 less the $2.45 processing fee."}
+    return [first, {"event": "action", "name": "action_answer_follow_up"}, said, second]
+
+
+@pytest.mark.parametrize("delivery, answered", [("d1", False), ("d2", True)])
+def test_a_follow_up_is_not_answered_twice_in_one_message(delivery, answered):
+    # The same answer's figures, just given to the message's first clause: nothing new to say.
+    # The same question in a message of its own is answered again: the customer asked again.
+    messages, _ = run(ActionAnswerFollowUp(), tracker(*_one_message_asked_in_clauses(delivery),
+                                                      slots={"topic": R1_TOPIC}))
+    assert bool(messages) is answered

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from bot.core.topic_answers import ANSWERS, NO_TOPIC, QUESTIONS, answer
+from bot.core.topic_answers import ANSWERS, NO_TOPIC, QUESTIONS, adds_nothing, answer
 from bot.core.formatting import Reader
 from bot.core.policy import Policy
 
@@ -75,3 +75,15 @@ def test_after_a_refused_refund_why_is_about_the_refund_and_what_next_about_the_
     assert ask("how_much").startswith("Nothing is refunded.")
     assert ask("what_next") == answer("what_next", TOPICS["cancel"], policy=Policy(), reader=Reader(), now=NOW)
     assert ask("when") == answer("when", TOPICS["cancel"], policy=Policy(), reader=Reader(), now=NOW)
+
+
+@pytest.mark.parametrize("answer_text, said, repeats", [
+    ("Your free trial ends on December 11.",
+     ["Your free trial ends on Friday, December 11 at 9:00 PM UTC, in 4 days and 23 hours."], True),
+    ("5% of the amount refunded.", ["Refunds we grant are less a 5% refund processing fee."], True),
+    ("Your free trial ends on December 11.", ["The first payment of $49.00 a month is taken."], False),
+    ("It covers the payment processing costs.", ["Refunds are less a 5% fee."], False),  # no figures: never
+    ("Your free trial ends on December 11.", [], False),
+])
+def test_a_follow_up_answer_repeats_what_was_said_only_when_all_its_figures_were(answer_text, said, repeats):
+    assert adds_nothing(answer_text, said) is repeats
