@@ -140,7 +140,10 @@ def answer_incident(dispatcher: CollectingDispatcher, tracker: Tracker, email: s
     now = now_utc()
     incident = facts.incident_asked(own.account.incidents, _text(tracker), now)
     dispatcher.utter_message(text=facts.incident_answer(incident, reader_of(tracker), now), buttons=[PERSON])
-    return [SlotSet("topic", facts.incident_topic(incident))]
+    # The credit case this conversation opened for an outage stays what "do I get anything?" asks about.
+    before = tracker.get_slot("topic") or {}
+    credit = before if before.get("kind") == "decision" and before.get("rule") == "R5" else before.get("credit_case")
+    return [SlotSet("topic", {**facts.incident_topic(incident), **({"credit_case": credit} if credit else {})})]
 
 
 class ActionAnswerIncidentStatus(CustomerAction):

@@ -22,7 +22,7 @@ from actions.transcript import said_since_the_message_began
 from actions.unmatched import language_of
 from bot.app.case_status import case_state
 from bot.clock import now_utc
-from bot.core.topic_answers import adds_nothing, answer
+from bot.core.topic_answers import adds_nothing, answer, asked_about
 from bot.core.refusals import objects, objection, why_not
 from bot.app.topic_facts import latest_refund
 from bot.core.conversation_ids import EMAIL
@@ -82,10 +82,13 @@ def answer_question(dispatcher: CollectingDispatcher, tracker: Tracker, question
         if not adds_nothing(said, said_since_the_message_began(tracker.events)):
             dispatcher.utter_message(text=said, buttons=_person_unless_offer(tracker) if question == "why" else [])
         return []
-    said = answer(STAND_INS.get(question, question), topic or None, policy=policy, reader=reader, now=now)
+    question = STAND_INS.get(question, question)
+    said = answer(question, topic or None, policy=policy, reader=reader, now=now)
     if not adds_nothing(said, said_since_the_message_began(tracker.events)):
         dispatcher.utter_message(text=said)
-    return []
+    # Answered about the credit an outage's topic carries: "and when would that show up?" is about it too.
+    return [SlotSet("topic", topic["credit_case"])] if topic.get("credit_case") and \
+        asked_about(question, topic) is topic["credit_case"] else []
 
 
 def _from_the_account(tracker: Tracker, topic: dict, question: str, policy, reader, now) -> str | None:

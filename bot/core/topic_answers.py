@@ -74,7 +74,8 @@ ANSWERS: dict[str, dict[str, str]] = {
         "why": "A problem on our side affected your account for a long time this period, so we can credit you for "
                "that time.",
         "how_much": "We've proposed {credit}, in proportion to how long the problem lasted. The team decides.",
-        "what_next": "Our team looks at case #{case_id} and replies here by {due}. " + WAIT_FOR_PERSON},
+        "what_next": "Our team looks at case #{case_id}, with the credit of {credit} we've proposed, and replies here "
+                     "by {due}. " + WAIT_FOR_PERSON},
     "decision:R6": {
         "when": "Our technical team will reply here by {due}.",
         "why": "Only a lasting outage on our side earns a refund or a credit; this looks like something we can fix "
@@ -167,13 +168,23 @@ def adds_nothing(answer_text: str, said: list[str]) -> bool:
     return bool(figures) and figures <= set(FIGURE.findall(" ".join(said)))
 
 
+def asked_about(question: str, topic: Mapping) -> Mapping:
+    """The topic a follow-up asks about, when the conversation's topic carries an earlier one:
+    - a renewal offered right after a refused refund: "why not?" and "how much?" are about the refund;
+    - where an outage stands, asked while its credit case is open: "do I get something for it?" and
+      "how much?" are about the credit proposed, not the outage."""
+    if topic.get("refused") and question in ("why", "how_much"):
+        return topic["refused"]
+    if topic.get("credit_case") and question in ("how_much", "what_next"):
+        return topic["credit_case"]
+    return topic
+
+
 def answer(question: str, topic: Mapping | None, *, policy: Policy, reader: Reader, now: datetime) -> str:
+    topic = asked_about(question, topic) if topic else None
     own = facts.follow_up(question, topic, reader=reader, now=now) if topic else None
     if own:  # a topic of the customer's own facts or a hypothetical (issue 28, classes 4 and 5)
         return own
-    if topic and topic.get("refused") and question in ("why", "how_much"):
-        # A renewal offered right after a refused refund: "why not?" and "how much?" are about the refund.
-        topic = topic["refused"]
     template = ANSWERS.get(topic_key(topic) if topic else "", {}).get(question)
     if template is None:
         return NO_TOPIC

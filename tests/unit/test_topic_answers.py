@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from bot.core.topic_answers import ANSWERS, NO_TOPIC, QUESTIONS, adds_nothing, answer
+from bot.core.topic_answers import ANSWERS, NO_TOPIC, QUESTIONS, adds_nothing, answer, asked_about
 from bot.core.formatting import Reader
 from bot.core.policy import Policy
 
@@ -87,3 +87,20 @@ def test_after_a_refused_refund_why_is_about_the_refund_and_what_next_about_the_
 ])
 def test_a_follow_up_answer_repeats_what_was_said_only_when_all_its_figures_were(answer_text, said, repeats):
     assert adds_nothing(answer_text, said) is repeats
+
+
+R5_CASE = {"kind": "decision", "rule": "R5", "credit": 2042, "currency": "usd", "case_id": 1, "case_due": DUE}
+OUTAGE = {"kind": "incident", "feature": "group-sync", "start": "2026-11-24T09:00:00+00:00", "end": None}
+
+
+@pytest.mark.parametrize("question, about", [
+    ("how_much", R5_CASE), ("what_next", R5_CASE),  # "do I get something for that?": the credit proposed
+    ("when", {**OUTAGE, "credit_case": R5_CASE}), ("why", {**OUTAGE, "credit_case": R5_CASE}),  # the outage's
+])
+def test_where_an_outage_stands_asked_with_its_credit_case_open_answers_money_from_the_case(question, about):
+    assert asked_about(question, {**OUTAGE, "credit_case": R5_CASE}) == about
+
+
+def test_do_i_get_something_for_it_names_the_credit_and_its_case():
+    said = answer("what_next", {**OUTAGE, "credit_case": R5_CASE}, policy=Policy(), reader=Reader(), now=NOW)
+    assert "$20.42" in said and "case #1" in said and "Nothing for you to do" not in said
