@@ -36,8 +36,10 @@ DAY_OF_MONTH = re.compile(r"(?:on\s+)?(?:the\s+)?(\d{1,2})(?:st|nd|rd|th)?(?:\s+
 MOST_WHOLE_DIGITS = 15
 
 # Words that ask for money back, not merely report a problem ("the scheduler is broken").
+# "the unused part back", "what's left of my payment returned": the money not yet used, asked back.
 MONEY_ASKED = re.compile(r"\b(refund\w*|money back|paid back|pay me back|reimburs\w*|compensat\w*|credit(?!\s*card)|"
-                         r"charge ?back|discount)\b", re.IGNORECASE)
+                         r"charge ?back|discount|prorat\w*|"
+                         r"(unused|remaining|left ?over|what'?s left)\b[^.?!]{0,40}\b(back|returned))\b", re.IGNORECASE)
 
 
 def parse_amount(text: str, currency: str) -> int | None:

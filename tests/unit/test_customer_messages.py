@@ -53,6 +53,15 @@ def test_a_problem_reported_without_asking_for_money_is_not_told_what_is_not_ref
     assert not asks_for_money("can I pay by credit card?") and not asks_for_money("my creditcard expired")
 
 
+@pytest.mark.parametrize("text, asked", [
+    ("Could I get the unused part back?", True), ("can you give the remaining days back", True),
+    ("what's left of it returned, please", True), ("a prorated refund", True),
+    ("please get back to me", False), ("I have some unused contacts", False), ("the remaining balance", False),
+])
+def test_the_money_not_yet_used_asked_back_is_money_asked_for(text, asked):
+    assert asks_for_money(text) is asked
+
+
 def test_an_outage_is_told_in_days_as_the_console_shows_it():
     result = {"rule": "R5", "currency": "usd", "credit": 2042, "charge_amount": None,
               "facts": {"outage_seconds": 300 * 3600 + 59 * 60}}
