@@ -32,9 +32,11 @@ LIVE = settings(max_examples=40, deadline=None, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 senders = st.one_of(st.from_regex(r"fuzz-[a-z0-9]{6,20}", fullmatch=True), text, json_values)
 raw_bodies = st.one_of(st.binary(max_size=400), json_values.map(lambda v: json.dumps(v).encode()))
-# What a header or a cookie can carry at all (the client refuses line breaks and non-Latin-1).
+# What a header or a cookie can carry at all: the client refuses line breaks, non-Latin-1 and a
+# value that starts with whitespace (a fuzz run drew a signature of " ", and requests raised
+# before anything was sent).
 header_values = st.text(st.characters(min_codepoint=0x20, max_codepoint=0xFF, blacklist_characters="\x7f;"),
-                        max_size=80)
+                        max_size=80).map(str.lstrip)
 
 
 def assert_clean(reply: requests.Response, allowed: set[int]) -> None:
