@@ -1,7 +1,7 @@
 """The intent classifier `config.yml` names: `nlu.classifier.TfidfIntentClassifier`.
 
-Reads the message's text itself (spelling normalised, word and character n-gram TF-IDF,
-logistic regression: nlu/text_model.py), so it needs no featurizer before it. With
+Reads the message's text itself, less a leading "hmm" or "um" (spelling normalised, word and
+character n-gram TF-IDF, logistic regression: nlu/text_model.py), so it needs no featurizer before it. With
 `sentence_encoder_layers` (config.yml: 6, all of all-MiniLM-L6-v2) it also embeds the messages
 its n-grams are unsure of (nlu/sentence_encoder.py); the encoder is called from here rather
 than from a featurizer before it because most messages never need it, and a featurizer would
