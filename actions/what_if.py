@@ -17,10 +17,10 @@ from actions.offer_turns import offer_of_previous_turn
 from actions.quick_replies import CANCEL, CHANGE_PLAN, PERSON
 from bot.app import offers
 from bot.app.own_facts import OwnAccount, own_account, refund_if
-from bot.core.refusals import STATED_REASON
 from bot.clock import now_utc
 from bot.core import facts, what_if
 from bot.core.plans import Plan, match_plan, options_for
+from bot.core.refusals import STATED_REASON
 from bot.core.statuses import OfferKind
 from bot.db.repository import UnknownCustomer
 from bot.settings import load_plans, load_policy

@@ -1,13 +1,12 @@
 """The intent classifier `config.yml` names: `nlu.classifier.TfidfIntentClassifier`.
 
 Reads the message's text itself, less a leading "hmm" or "um" (spelling normalised, word and
-character n-gram TF-IDF, logistic regression: nlu/text_model.py), so it needs no featurizer before it. With
-`sentence_encoder_layers` (config.yml: 6, all of all-MiniLM-L6-v2) it also embeds the messages
-its n-grams are unsure of (nlu/sentence_encoder.py); the encoder is called from here rather
-than from a featurizer before it because most messages never need it, and a featurizer would
-embed every one. Its
-confidences put the out-of-scope boundary it learned at 0.5, the FallbackClassifier's
-threshold.
+character n-gram TF-IDF, logistic regression: nlu/text_model.py), so it needs no featurizer
+before it. With `sentence_encoder_layers` (config.yml: 6, all of all-MiniLM-L6-v2) it also
+embeds the messages its n-grams are unsure of (nlu/sentence_encoder.py); the encoder is called
+from here rather than from a featurizer before it because most messages never need it, and a
+featurizer would embed every one. Its confidences put the out-of-scope boundary it learned at
+0.5, the FallbackClassifier's threshold.
 """
 from __future__ import annotations
 
@@ -85,8 +84,8 @@ class TfidfIntentClassifier(GraphComponent, IntentClassifier):
         examples = [e for e in training_data.intent_examples if e.get(TEXT)]
         if len({e.get(INTENT) for e in examples}) < 2:
             raise ValueError("TfidfIntentClassifier needs examples of at least two intents")
-        texts, labels, started = [what_is_read(e.get(TEXT)) for e in examples], [e.get(INTENT) for e in examples], \
-            time.monotonic()
+        texts, labels = [what_is_read(e.get(TEXT)) for e in examples], [e.get(INTENT) for e in examples]
+        started = time.monotonic()
         dense = None
         if self._encoder:
             log.info("embedding %d training messages with the sentence encoder ...", len(texts))
