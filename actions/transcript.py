@@ -9,17 +9,21 @@ from rasa_sdk import Tracker
 
 from actions.offer_turns import delivery_of
 
+CODE_SLOT = "identify_code"  # the identification form's question for the one-time code
+
 
 def customer_words(tracker: Tracker, intents: Iterable[str], limit: int = 3) -> str:
-    """What the customer wrote about it (their latest messages of these intents), for agents."""
-    wanted, texts = set(intents), []
-    for event in reversed(tracker.events):
-        if event.get("event") == "user" and (event.get("parse_data") or {}).get(
+    """What the customer wrote about it (their latest messages of these intents), for agents.
+    A message written when the assistant asked for the one-time code is never among them,
+    whatever it was read as: it proves the customer's address and is nobody else's to read."""
+    wanted, texts, asked_for = set(intents), [], None
+    for event in tracker.events:
+        if event.get("event") == "slot" and event.get("name") == "requested_slot":
+            asked_for = event.get("value")
+        elif event.get("event") == "user" and asked_for != CODE_SLOT and (event.get("parse_data") or {}).get(
                 "intent", {}).get("name") in wanted:
             texts.append(event.get("text") or "")
-            if len(texts) == limit:
-                break
-    return "\n".join(reversed(texts))
+    return "\n".join(texts[-limit:])
 
 
 def latest_customer_event(tracker: Tracker, intents: Iterable[str]) -> dict | None:

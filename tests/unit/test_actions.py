@@ -14,7 +14,7 @@ from actions import refunds
 from actions.account import ActionCheckSubscription
 from actions.answers import ActionAnswerNo, ActionAnswerYes
 from actions.refunds import ActionAssessRefund
-from actions.transcript import written_at
+from actions.transcript import customer_words, written_at
 from bot.app.identity import issue_customer_token
 from bot.app.results import RefundDecision, RefundResult, RefundStatus, RenewalState
 from bot.core.domain import Outcome
@@ -332,3 +332,17 @@ def test_when_a_message_was_written():
     assert written_at({"timestamp": arrived.timestamp(), "metadata": {"timezone": "Europe/Berlin"}}, fallback) == \
         (arrived, "Europe/Berlin")
     assert written_at(None, fallback) == (fallback, None)
+
+
+@pytest.mark.parametrize("code_read_as", ["check_subscription", "nlu_fallback", "inform"])
+def test_a_one_time_code_never_goes_into_what_agents_are_told_the_customer_wrote(code_read_as):
+    """A case's note is shown in the console in full; the code typed at the form's question is
+    hidden in the transcript and must not be there either, whatever the model read it as."""
+    asked = lambda slot: {"event": "slot", "name": "requested_slot", "value": slot}  # noqa: E731
+    events = [user("what plan am I on?", "check_subscription"), asked("identify_email"),
+              user("cy@example.com", "inform"), asked("identify_code"), user("359 778", code_read_as),
+              asked(None), user("and can I get a refund", "request_refund")]
+    wanted = ["check_subscription", "inform", "nlu_fallback", "request_refund"]
+    assert customer_words(tracker(*events), wanted, limit=5) == \
+        "what plan am I on?\ncy@example.com\nand can I get a refund"
+    assert customer_words(tracker(*events), wanted, limit=2) == "cy@example.com\nand can I get a refund"
