@@ -9,12 +9,15 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import offer_kinds, requests
+from actions.cases import case_topic, tell_about_case
 from actions.customer_action import CustomerAction
 from actions.identity import answer_when_identified, reader_of, verified_email
 from actions.offer_turns import ask_to_look_again, offer_buttons, offered
+from actions.transcript import customer_words
 from actions.what_if import answer_what_if, asked_hypothetically
 from bot.app import offers
-from bot.app.plan_changes import CannotChangePlan, change_plan, plan_options, preview_plan_change
+from bot.app.handoff import request_person
+from bot.app.plan_changes import CannotChangePlan, QuoteUnconfirmed, change_plan, plan_options, preview_plan_change
 from bot.app.results import Direction, PlanChangeStatus
 from bot.billing.gateway import GatewayError
 from bot.clock import now_utc
@@ -26,7 +29,8 @@ from bot.db.models import Offer
 from bot.settings import load_plans, load_policy
 
 PREVIEW_RESPONSE = {Direction.CHARGE: "utter_plan_preview_charge", Direction.CREDIT: "utter_plan_preview_credit",
-                    Direction.NONE: "utter_plan_preview_no_proration"}
+                    Direction.NONE: "utter_plan_preview_no_proration",
+                    Direction.NEW_PERIOD: "utter_plan_preview_new_period"}
 NOT_CHOSEN = [SlotSet("pending_plan", None)]
 
 
@@ -73,6 +77,8 @@ def preview(dispatcher: CollectingDispatcher, tracker: Tracker, email: str, plan
     except GatewayError:
         dispatcher.utter_message(response="utter_payments_unreachable")
         return NOT_CHOSEN
+    except QuoteUnconfirmed as unconfirmed:  # Stripe's figure is not its documented proration
+        return _to_a_person(dispatcher, tracker, email, unconfirmed)
     plan = quote.plan
     offer = offers.make_offer(conversation_id=tracker.sender_id, channel=tracker.get_latest_input_channel(),
                               email=email, kind=OfferKind.PLAN_CHANGE, now=now,  # the moment quoted
@@ -80,14 +86,36 @@ def preview(dispatcher: CollectingDispatcher, tracker: Tracker, email: str, plan
                               from_plan=quote.from_plan, amount=quote.prorated, currency=plan.currency)
     if restating:
         dispatcher.utter_message(response="utter_back_to_offer")
-    dispatcher.utter_message(response=PREVIEW_RESPONSE[quote.direction], plan=label(plan, reader),
-                             amount=money(abs(quote.prorated), plan.currency, reader),
+    response = PREVIEW_RESPONSE[quote.direction]
+    if quote.direction is Direction.NEW_PERIOD and quote.left_as_credit:
+        response = "utter_plan_preview_new_period_credit"
+    dispatcher.utter_message(response=response, plan=label(plan, reader), interval=plan.interval,
+                             price=money(plan.price, plan.currency, reader),
+                             # a new period's invoice is charged now; within a period the proration waits
+                             amount=money(quote.next_invoice if quote.direction is Direction.NEW_PERIOD
+                                          else abs(quote.prorated), plan.currency, reader),
+                             credit=money(abs(quote.prorated), plan.currency, reader),
+                             left=money(quote.left_as_credit, plan.currency, reader),
                              next_invoice=money(quote.next_invoice, plan.currency, reader),
                              buttons=offer_buttons(offer.token, "Yes, switch", "No, keep my plan"))
     topic = {"kind": "plan", "plan": plan.display_name, "prorated": quote.prorated, "currency": plan.currency,
-             "next_invoice": quote.next_invoice, "direction": quote.direction.value}
+             "next_invoice": quote.next_invoice, "direction": quote.direction.value,
+             "left_as_credit": quote.left_as_credit, "interval": plan.interval}
     return [SlotSet("pending_plan", None), SlotSet("topic", topic), SlotSet("last_request", "change_plan"),
             *offered(offer.token)]
+
+
+def _to_a_person(dispatcher: CollectingDispatcher, tracker: Tracker, email: str,
+                 unconfirmed: QuoteUnconfirmed) -> list[dict[str, Any]]:
+    """No figure the processor disagrees with is offered: a person checks it, with why."""
+    reader = reader_of(tracker)
+    dispatcher.utter_message(response="utter_plan_quote_unconfirmed", plan=label(unconfirmed.plan, reader))
+    summary = request_person(
+        email, now=now_utc(), channel=tracker.get_latest_input_channel(), conversation_id=tracker.sender_id,
+        note=customer_words(tracker, ["change_plan"]),
+        team_note=f"The assistant did not offer the switch to {unconfirmed.plan.display_name}: {unconfirmed.why}")
+    tell_about_case(dispatcher, summary, reader)
+    return NOT_CHOSEN + [SlotSet("topic", case_topic(summary))]
 
 
 def restate(dispatcher: CollectingDispatcher, tracker: Tracker, offer: Offer) -> list[dict[str, Any]]:

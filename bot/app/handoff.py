@@ -28,9 +28,11 @@ MESSAGE_LIMIT = 2000
 
 
 def request_person(email: str | None, *, now: datetime, channel: str | None,
-                   conversation_id: str, note: str = "", engine: Engine | None = None,
+                   conversation_id: str, note: str = "", team_note: str = "", engine: Engine | None = None,
                    policy: Policy | None = None) -> CaseSummary:
-    """A customer asked for a person: one handoff case per conversation."""
+    """A customer asked for a person, or the assistant could not go on without one: one
+    handoff case per conversation. `note` is what the customer wrote; `team_note` what the
+    assistant tells the team (an internal note in the case's history)."""
     policy = policy or current().policy()
     with unit_of_work(engine or current().engine()) as session:
         customer = None
@@ -42,6 +44,8 @@ def request_person(email: str | None, *, now: datetime, channel: str | None,
         case, created = cases.open_case(
             session, kind=CaseKind.HANDOFF, reason=cases.HANDOFF_REASON, now=now, policy=policy,
             customer=customer, channel=channel, conversation_id=conversation_id, note=note)
+        if team_note:
+            record_event(session, case, now, "assistant", "note", {"note": team_note, "internal": True})
         opening = next_opening(now, policy)
         # live: someone can join now; after_hours: say when the team is back; else queued.
         mode = ("live" if people_answer_now(session, now, policy)

@@ -10,6 +10,8 @@ from bot.app import offers
 from bot.app.dependencies import current
 from bot.app.results import Direction, PlanChangeResult, PlanChangeStatus, PlanOptions, PlanQuote
 from bot.billing import ledger
+from bot.core import plan_quotes
+from bot.core.domain import Subscription
 from bot.core.plans import Plan, UnknownPlan, display_name, options_for, stripe_plan_id
 from bot.core.statuses import LedgerStatus, MovementKind, OfferKind
 from bot.db import models, repository
@@ -21,6 +23,15 @@ CHANGEABLE = ("active", "trialing", "past_due")
 
 class CannotChangePlan(ValueError):
     """The account cannot move to that plan (no live subscription, other currency, ...)."""
+
+
+class QuoteUnconfirmed(RuntimeError):
+    """Stripe's preview of the change is not what its documented proration gives: no figure
+    is quoted, and a person checks it (`why` is for them)."""
+
+    def __init__(self, plan: Plan, why: str):
+        super().__init__(why)
+        self.plan, self.why = plan, why
 
 
 def plan_options(email: str, *, engine: Engine | None = None) -> PlanOptions:
@@ -61,21 +72,37 @@ def _ensure_stripe_plan(gateway, plan: Plan) -> str:
 def preview_plan_change(email: str, plan_id: str, *, at: datetime, gateway=None,
                         engine: Engine | None = None) -> PlanQuote:
     """What Stripe says the change costs if made at `at` (the moment the customer is quoted,
-    which their offer keeps): the prorated charge (positive) or credit (negative) for the rest
-    of the period, and the next invoice's total."""
+    which their offer keeps), once it agrees with Stripe's documented proration for the
+    subscription as Stripe holds it (`QuoteUnconfirmed` if not: a person checks it). Within a
+    period, the prorated charge (positive) or credit (negative) goes on the next invoice;
+    another interval starts a new period at once and `next_invoice` is charged now."""
+    at = at.replace(microsecond=0)  # Stripe prorates at a whole second
     with unit_of_work(engine) as session:
         sub = repository.find_customer(session, email).subscription
         plan = _target(sub, plan_id)
         stripe_subscription, current_plan = sub.stripe_id, sub.plan
+        price, currency, interval = sub.price, sub.currency, sub.interval
     gateway = gateway or current().gateway()
     preview = gateway.preview_plan_change(stripe_subscription, _ensure_stripe_plan(gateway, plan), proration_date=at)
-    # A trialing subscription (and localstripe's) has no proration lines: nothing is
-    # charged or credited for the current period, only the next invoice changes.
-    prorated = sum(line["amount"] for line in preview["lines"] if line.get("proration"))
+    held = preview["subscription"]
+    as_stripe_holds_it = Subscription(
+        plan=current_plan, price=price, currency=currency, interval=interval, status=held["status"],
+        current_period_start=held["current_period_start"], current_period_end=held["current_period_end"],
+        trial_end=held.get("trial_end"))
+    proration_lines = [line["amount"] for line in preview["lines"] if line.get("proration")]
+    prorated = sum(proration_lines)
+    why = plan_quotes.disagreement(as_stripe_holds_it, plan, at, plan_quotes.Preview(
+        prorated=prorated, proration_lines=len(proration_lines), amount_due=preview["amount_due"]))
+    if why is not None:
+        raise QuoteUnconfirmed(plan, why)
+    if plan_quotes.starts_new_period(as_stripe_holds_it, plan, at):
+        direction = Direction.NEW_PERIOD
+    else:
+        direction = Direction.CHARGE if prorated > 0 else Direction.CREDIT if prorated < 0 else Direction.NONE
+    # An invoice below zero is paid nothing; Stripe keeps the rest as the customer's credit.
+    left_as_credit = max(-sum(line["amount"] for line in preview["lines"]), 0)
     return PlanQuote(plan=plan, from_plan=current_plan, prorated=prorated, next_invoice=max(preview["amount_due"], 0),
-                     currency=plan.currency,
-                     direction=(Direction.CHARGE if prorated > 0 else Direction.CREDIT if prorated < 0
-                                else Direction.NONE))
+                     currency=plan.currency, direction=direction, left_as_credit=left_as_credit)
 
 
 def change_plan(email: str, plan_id: str, *, consent: str | None, gateway=None,

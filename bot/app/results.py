@@ -160,6 +160,7 @@ class Direction(TextEnum):
     CHARGE = "charge"
     CREDIT = "credit"
     NONE = "none"
+    NEW_PERIOD = "new_period"  # another interval: a new period starts, invoiced at once
 
 
 @dataclass(frozen=True)
@@ -171,6 +172,7 @@ class PlanQuote:
     next_invoice: int
     currency: str
     direction: Direction
+    left_as_credit: int = 0  # a new period's invoice below zero: kept as credit, never paid out
 
 
 class PlanChangeStatus(TextEnum):

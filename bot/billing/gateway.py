@@ -136,7 +136,8 @@ class StripeGateway:
         return {"id": sub["id"], "status": sub["status"], "item_id": item[0].get("id"),
                 "customer": _id(sub.get("customer")),
                 "plan": _id(plan), "cancel_at_period_end": bool(sub.get("cancel_at_period_end")),
-                "current_period_start": _time(start), "current_period_end": _time(end)}
+                "current_period_start": _time(start), "current_period_end": _time(end),
+                "trial_end": _time(sub.get("trial_end"))}
 
     # --- money -------------------------------------------------------------------------
 
@@ -223,10 +224,13 @@ class StripeGateway:
             details["proration_date"] = int(proration_date.timestamp())
         invoice = self._call(self.client.invoices.create_preview, params={
             "customer": sub["customer"], "subscription": sub["id"], "subscription_details": details})
+        # With the subscription as Stripe holds it, which the preview prorates: checked against
+        # the documented arithmetic before a customer is quoted (bot/core/plan_quotes.py).
         return {"amount_due": invoice["amount_due"], "currency": invoice["currency"],
                 "lines": [{"amount": line["amount"], "description": line.get("description"),
                            "proration": bool(line.get("proration"))}
-                          for line in invoice["lines"]["data"]]}
+                          for line in invoice["lines"]["data"]],
+                "subscription": sub}
 
     def change_plan(self, subscription_id: str, new_plan_id: str, *, proration_date: datetime,
                     idempotency_key: str) -> dict:

@@ -260,6 +260,10 @@ def _apply_to_mirror(session, entry: models.LedgerEntry, result: dict) -> None:
         sub = session.get(models.Subscription, entry.params["subscription_id"])
         sub.plan, sub.price = entry.params["plan_id"], entry.params["price"]
         sub.currency, sub.interval = entry.params["currency"], entry.params["interval"]
+        if result.get("current_period_start") and result.get("current_period_end"):
+            # Another interval starts a new period at once: the period is Stripe's, not the old one.
+            sub.current_period_start = result["current_period_start"]
+            sub.current_period_end = result["current_period_end"]
     if entry.decision_id:
         decision = session.get(models.DecisionRecord, entry.decision_id)
         decision.executed = {**(decision.executed or {}), entry.kind: result["id"]}

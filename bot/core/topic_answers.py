@@ -96,7 +96,7 @@ ANSWERS: dict[str, dict[str, str]] = {
         "how_much": "Nothing more: you won't be charged again.",
         "what_next": "{cancel_next}"},
     "plan": {
-        "when": "Straight away once you say yes; your next invoice has the new price.",
+        "when": "{plan_when}",
         "why": "Changes are charged or credited pro rata for the rest of the period, so you pay only for what you "
                "have.",
         "how_much": "{plan_cost}",
@@ -235,11 +235,19 @@ def _values(topic: Mapping, policy: Policy, reader: Reader, now: datetime) -> di
     values["refund_when"] = (f"It's on its way now. {REFUND_TIME}" if topic.get("paid") else
                              "As soon as our payment processor answers again; I'll tell you here. " + REFUND_TIME)
     amount = money(abs(int(topic.get("prorated") or 0)), currency, reader)
-    values["plan_cost"] = {"charge": f"{amount} now for the rest of this period, then {values['next_invoice']} on "
-                                     "your next invoice.",
-                           "credit": f"A credit of {amount} for the rest of this period, then "
-                                     f"{values['next_invoice']} on your next invoice."}.get(
+    left = int(topic.get("left_as_credit") or 0)
+    values["plan_cost"] = {
+        "charge": f"{amount} for the rest of this period, added to your next invoice: {values['next_invoice']} in all.",
+        "credit": f"A credit of {amount} for the rest of this period, taken off your next invoice: "
+                  f"{values['next_invoice']} in all.",
+        "new_period": f"{values['next_invoice']} now, for a new {values['interval']} starting today: the unused "
+                      f"part of your current plan, {amount}, is already taken off." +
+                      (f" The {money(left, currency, reader)} left over stays as credit for your next invoices."
+                       if left else "")}.get(
         topic.get("direction"), f"Nothing for this period; {values['next_invoice']} on your next invoice.")
+    values["plan_when"] = ("Straight away once you say yes, and the new period is billed then." if
+                           topic.get("direction") == "new_period" else
+                           "Straight away once you say yes; your next invoice has the new price.")
     values["plan_next"] = (f"You're on {values['plan']} now; you can switch back any time." if topic.get("done") else
                            f"If you say yes I switch you to {values['plan']} straight away; if you say no, nothing "
                            "changes.")

@@ -14,13 +14,12 @@ import re
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
-from fractions import Fraction
 
 from bot.core import rules
 from bot.core.asking import asks, hypothetical
 from bot.core.domain import Account, Decision, Reason, Subscription
 from bot.core.formatting import Reader, day, deadline, money
-from bot.core.money import remaining_fraction, round_half_up
+from bot.core.plan_quotes import proration
 from bot.core.plans import Plan
 from bot.core.timeutil import parse_utc
 
@@ -237,19 +236,6 @@ def trial_if(sub: Subscription, plan_name: str, *, keep: bool, reader: Reader, n
                 "after.")
     return (f"If you cancelled during your trial, you wouldn't pay anything: you're never charged, and you'd keep "
             f"using it until the trial ends on {day(end, reader, now=now)}.")
-
-
-def proration(sub: Subscription, target: Plan, now: datetime) -> tuple[int, int]:
-    """(unused part of the current period, what the switch would charge now: negative = credit).
-    Same interval: the price difference for the rest of the period; another interval starts a new
-    period at once, against which the unused part is credited."""
-    # A trial has paid for nothing yet: nothing unused, nothing to prorate.
-    left = remaining_fraction(sub.current_period_start, sub.current_period_end, now) \
-        if sub.status != "trialing" else Fraction(0)
-    unused = round_half_up(sub.price * left)
-    if target.interval == sub.interval:
-        return unused, round_half_up((target.price - sub.price) * left)
-    return unused, target.price - unused
 
 
 def plan_if(sub: Subscription, target: Plan | None, reader: Reader, now: datetime) -> str:

@@ -139,7 +139,8 @@ def test_customer_plan_and_trial_subscription_have_the_normalised_shape(contract
     contract.subscriptions.append(sub["id"])
 
     assert set(sub) == {"id", "status", "item_id", "customer", "plan", "cancel_at_period_end",
-                        "current_period_start", "current_period_end"}
+                        "current_period_start", "current_period_end", "trial_end"}
+    assert sub["trial_end"] == trial_end  # both keep it; localstripe bills as if there were none
     assert sub["id"].startswith("sub_") and sub["item_id"].startswith("si_")
     assert (sub["customer"], sub["plan"], sub["cancel_at_period_end"]) == (customer, plan, False)
     start, end = sub["current_period_start"], sub["current_period_end"]

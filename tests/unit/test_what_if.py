@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from bot.core import rules, what_if
+from bot.core import plan_quotes, rules, what_if
 from bot.core.domain import Account, Charge, PriorRefund, Reason, Subscription
 from bot.core.topic_answers import answer
 from bot.core.formatting import Reader
@@ -101,7 +101,7 @@ def test_a_downgrade_is_a_credit_not_money_back_and_a_yearly_switch_prices_the_y
     sub = account(timedelta(days=10)).subscription  # 20 of 30 days left
     down = what_if.plan_if(sub, PLANS["starter-monthly"], US, NOW)
     assert "wouldn't get money back" in down and "about $20.00" in down and "credit" in down
-    assert what_if.proration(sub, PLANS["starter-monthly"], NOW) == (3267, -2000)
+    assert plan_quotes.proration(sub, PLANS["starter-monthly"], NOW) == (3267, -2000)
     yearly = what_if.plan_if(sub, PLANS["pro-yearly"], US, NOW)
     assert "$490.00 a year" in yearly and "about $32.67" in yearly and "credited" in yearly
 
