@@ -97,8 +97,7 @@ ANSWERS: dict[str, dict[str, str]] = {
         "what_next": "{cancel_next}"},
     "plan": {
         "when": "{plan_when}",
-        "why": "Changes are charged or credited pro rata for the rest of the period, so you pay only for what you "
-               "have.",
+        "why": "{plan_why}",
         "how_much": "{plan_cost}",
         "what_next": "{plan_next}"},
     "case": {
@@ -245,6 +244,11 @@ def _values(topic: Mapping, policy: Policy, reader: Reader, now: datetime) -> di
                       (f" The {money(left, currency, reader)} left over stays as credit for your next invoices."
                        if left else "")}.get(
         topic.get("direction"), f"Nothing for this period; {values['next_invoice']} on your next invoice.")
+    values["plan_why"] = ("Another billing interval starts a new period, and what you haven't used of your current "
+                          "plan is credited against it, so you pay only for what you have." if
+                          topic.get("direction") == "new_period" else
+                          "Changes are charged or credited pro rata for the rest of the period, so you pay only for "
+                          "what you have.")
     values["plan_when"] = ("Straight away once you say yes, and the new period is billed then." if
                            topic.get("direction") == "new_period" else
                            "Straight away once you say yes; your next invoice has the new price.")

@@ -104,3 +104,21 @@ def test_where_an_outage_stands_asked_with_its_credit_case_open_answers_money_fr
 def test_do_i_get_something_for_it_names_the_credit_and_its_case():
     said = answer("what_next", {**OUTAGE, "credit_case": R5_CASE}, policy=Policy(), reader=Reader(), now=NOW)
     assert "$20.42" in said and "case #1" in said and "Nothing for you to do" not in said
+
+
+@pytest.mark.parametrize("direction, left, how_much, when", [
+    ("charge", 0, "$441.00 for the rest of this period, added to your next invoice: $490.00 in all.",
+     "Straight away once you say yes; your next invoice has the new price."),
+    ("new_period", 0, "$490.00 now, for a new year starting today: the unused part of your current plan, $441.00, "
+                      "is already taken off.", "Straight away once you say yes, and the new period is billed then."),
+    ("new_period", 2500, "$490.00 now, for a new year starting today: the unused part of your current plan, "
+                         "$441.00, is already taken off. The $25.00 left over stays as credit for your next invoices.",
+     "Straight away once you say yes, and the new period is billed then."),
+])
+def test_a_plan_change_says_when_its_money_moves(direction, left, how_much, when):
+    """Another interval is billed at once; within one, the proration waits for the next invoice."""
+    topic = {**TOPICS["plan"], "direction": direction, "left_as_credit": left, "interval": "year"}
+    assert answer("how_much", topic, policy=Policy(), reader=Reader(), now=NOW) == how_much
+    assert answer("when", topic, policy=Policy(), reader=Reader(), now=NOW) == when
+    why = answer("why", topic, policy=Policy(), reader=Reader(), now=NOW)
+    assert ("new period" in why) is (direction == "new_period")
