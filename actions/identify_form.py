@@ -29,6 +29,11 @@ RESEND = re.compile(r"\b(new|another|resend|re-send|send (it |me )?again|didn'?t
                     r"no (code|email)|not (got|received|arrived))\b", re.IGNORECASE)
 UNUSABLE_CODE = {"expired": "utter_code_expired", "locked": "utter_code_locked", "none": "utter_code_none"}
 STOP = re.compile(r"^\W*(stop|quit|exit|cancel|never\s*mind|forget it)\W*$", re.IGNORECASE)
+# "what code?", "why do you need my email": asked about the form itself, not a code or an address.
+ABOUT_THE_FORM = re.compile(r"\b(what|which|why|where)\b[^.!?]*\b(code|e-?mail|address)\b|\bcode for\b",
+                            re.IGNORECASE)
+NO_INBOX = re.compile(r"\b(no|lost|don'?t have|do not have|can'?t get|cannot get)\b[^.!?]*\b(access|into)\b"
+                      r"[^.!?]*\b(e-?mail|inbox|mail|account)\b", re.IGNORECASE)
 
 
 class ValidateIdentifyForm(FormValidationAction):
@@ -91,6 +96,14 @@ class ValidateIdentifyForm(FormValidationAction):
             return {slot: None, "requested_slot": None, "pending_request": "request_human"}
         if intent in TERMS:  # answered now; the form asks for the address or code again
             explain_terms(dispatcher, intent)
+            return {slot: None}
+        if NO_INBOX.search(text):
+            dispatcher.utter_message(response="utter_no_inbox")
+            return {slot: None}
+        if intent == "ask_why" or ABOUT_THE_FORM.search(text):
+            email = tracker.get_slot("identify_email")
+            dispatcher.utter_message(response="utter_why_a_code" if slot == "identify_code" and email
+                                     else "utter_why_an_email", email=email or "")
             return {slot: None}
         if intent in REQUESTS and intent != tracker.get_slot("pending_request"):
             dispatcher.utter_message(response="utter_will_answer_after_code")
