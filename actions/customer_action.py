@@ -10,6 +10,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.offer_turns import OFFER_SLOT, offer_of_previous_turn
+from actions.quick_replies import PERSON
 from actions.waiting_offer import decline, restate
 from bot.core.declining import asks_besides, declines
 
@@ -39,5 +40,26 @@ class CustomerAction(Action, ABC):
             return declined + self.respond(dispatcher, tracker, domain) if asks_besides(text, intent) else declined
         events = self.respond(dispatcher, tracker, domain)
         if waiting and self.restates_offer and not any(e.get("name") == OFFER_SLOT for e in events):
+            answered = _without_buttons(dispatcher.messages)
             events += restate(dispatcher, tracker, waiting)
+            _offer_a_person_too(dispatcher.messages[len(answered):], answered)
         return events
+
+
+def _without_buttons(messages: list[dict]) -> list[dict]:
+    """The answer's messages, their buttons taken off: the restated offer's are the turn's one set
+    of choices (two sets, and "Cancel my subscription" beside "Yes, refund me", left people unsure
+    which a yes or a typed "1" chose). Returns the messages as they were."""
+    before = [dict(message) for message in messages]
+    for message in messages:
+        message["buttons"] = []
+    return before
+
+
+def _offer_a_person_too(restated: list[dict], answered: list[dict]) -> None:
+    """A person the answer offered stays one press away, on the restated offer."""
+    person = next((button for message in answered for button in message.get("buttons") or []
+                   if button.get("payload") == PERSON["payload"]), None)
+    offer = next((message for message in reversed(restated) if message.get("buttons")), None)
+    if person and offer and all(b.get("payload") != PERSON["payload"] for b in offer["buttons"]):
+        offer["buttons"] = [*offer["buttons"], person]

@@ -8,7 +8,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.quick_replies import PERSON
+from actions.quick_replies import CANCEL, CHANGE_PLAN, GET_REFUND, MY_PLAN, PERSON
 from actions.topic_questions import answer_in_context, asked_in_context
 from actions.unmatched import ReadsUnmatched, language_of, unmatched_reply
 from actions.what_if import answer_if_hypothetical
@@ -17,12 +17,12 @@ from bot.core.mentions import asks_for_money
 from bot.settings import load_policy
 
 # intent -> (response, follow-up topic)
-TERMS = {
-    "ask_free_trial": ("utter_free_trial", "free_trial"),
-    "ask_refund_fee": ("utter_refund_fee", "refund_fee"),
-    "ask_billing_cycle": ("utter_billing_cycle", "billing_cycle"),
-    "ask_failed_payment": ("utter_failed_payment", "failed_payment"),
-    "ask_export_data": ("utter_export_data", "export_data"),
+TERMS = {  # intent: (response, follow-up topic, the next steps offered)
+    "ask_free_trial": ("utter_free_trial", "free_trial", [MY_PLAN, CANCEL]),
+    "ask_refund_fee": ("utter_refund_fee", "refund_fee", [GET_REFUND, PERSON]),
+    "ask_billing_cycle": ("utter_billing_cycle", "billing_cycle", [MY_PLAN, CHANGE_PLAN]),
+    "ask_failed_payment": ("utter_failed_payment", "failed_payment", [MY_PLAN, PERSON]),
+    "ask_export_data": ("utter_export_data", "export_data", [CANCEL, PERSON]),
 }
 SCOPE = {"chitchat": "utter_chitchat", "out_of_scope": "utter_out_of_scope"}
 HUMAN_BUTTON = [PERSON]
@@ -31,10 +31,10 @@ HUMAN_BUTTON = [PERSON]
 def explain_terms(dispatcher: CollectingDispatcher, intent: str) -> list[dict[str, Any]]:
     """Say the terms answer for `intent`; returns the follow-up topic it sets."""
     policy = load_policy()
-    response, topic = TERMS[intent]
+    response, topic, steps = TERMS[intent]
     dispatcher.utter_message(response=response, brand=policy.brand, trial_days=policy.trial_days,
                              fee_percent=policy.fee_percent_text, window_hours=policy.late_cancel_window_hours,
-                             support_email=policy.support_email)
+                             support_email=policy.support_email, buttons=steps)
     return [SlotSet("topic", {"kind": "terms", "topic": topic})]
 
 

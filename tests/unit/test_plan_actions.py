@@ -80,3 +80,4 @@ def test_within_a_period_the_proration_waits_for_the_next_invoice(monkeypatch):
                                           next_invoice=6900, currency="usd", direction=Direction.CHARGE))
     assert told["response"] == "utter_plan_preview_charge"
     assert (told["amount"], told["next_invoice"]) == ("$20.00", "$69.00")
+
