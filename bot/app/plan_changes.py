@@ -92,7 +92,7 @@ def preview_plan_change(email: str, plan_id: str, *, at: datetime, gateway=None,
     proration_lines = [line["amount"] for line in preview["lines"] if line.get("proration")]
     prorated = sum(proration_lines)
     why = plan_quotes.disagreement(as_stripe_holds_it, plan, at, plan_quotes.Preview(
-        prorated=prorated, proration_lines=len(proration_lines), amount_due=preview["amount_due"]))
+        prorated=prorated, proration_lines=len(proration_lines)))
     if why is not None:
         raise QuoteUnconfirmed(plan, why)
     if plan_quotes.starts_new_period(as_stripe_holds_it, plan, at):

@@ -44,10 +44,9 @@ def proration(sub: Subscription, target: Plan, at: datetime) -> tuple[int, int]:
 
 @dataclass(frozen=True)
 class Preview:
-    """The parts of Stripe's preview invoice a quote is made of."""
-    prorated: int          # the proration lines' sum: positive charges, negative credits
+    """The proration lines of Stripe's preview invoice: what the check reads."""
+    prorated: int          # their sum: positive charges, negative credits
     proration_lines: int   # how many, each rounded on its own
-    amount_due: int
 
 
 def disagreement(sub: Subscription, target: Plan, at: datetime, preview: Preview) -> str | None:

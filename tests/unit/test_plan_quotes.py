@@ -62,17 +62,17 @@ def test_another_interval_starts_a_new_period_unless_in_a_trial(sub, target, new
 
 @pytest.mark.parametrize("sub, target, preview, agrees", [
     # Stripe's two proration lines, each rounded on its own: a minor unit either way is the same quote.
-    (held(), "pro-monthly", Preview(prorated=2000, proration_lines=2, amount_due=6900), True),
-    (held(), "pro-monthly", Preview(prorated=2001, proration_lines=2, amount_due=6901), True),
-    (held(), "pro-monthly", Preview(prorated=2003, proration_lines=2, amount_due=6903), False),
+    (held(), "pro-monthly", Preview(prorated=2000, proration_lines=2), True),
+    (held(), "pro-monthly", Preview(prorated=2001, proration_lines=2), True),
+    (held(), "pro-monthly", Preview(prorated=2003, proration_lines=2), False),
     # localstripe credits the whole previous invoice, not the unused part of it.
-    (held(), "pro-monthly", Preview(prorated=-1900, proration_lines=1, amount_due=3000), False),
-    (held(), "pro-yearly", Preview(prorated=-1267, proration_lines=1, amount_due=47733), True),
-    (held(), "pro-yearly", Preview(prorated=-1900, proration_lines=1, amount_due=47100), False),
-    (held(), "pro-yearly", Preview(prorated=0, proration_lines=0, amount_due=49000), False),
+    (held(), "pro-monthly", Preview(prorated=-1900, proration_lines=1), False),
+    (held(), "pro-yearly", Preview(prorated=-1267, proration_lines=1), True),
+    (held(), "pro-yearly", Preview(prorated=-1900, proration_lines=1), False),
+    (held(), "pro-yearly", Preview(prorated=0, proration_lines=0), False),
     # In a trial nothing is prorated, whichever interval.
-    (held("trialing"), "pro-yearly", Preview(prorated=0, proration_lines=0, amount_due=49000), True),
-    (held("trialing"), "pro-monthly", Preview(prorated=-1900, proration_lines=1, amount_due=3000), False),
+    (held("trialing"), "pro-yearly", Preview(prorated=0, proration_lines=0), True),
+    (held("trialing"), "pro-monthly", Preview(prorated=-1900, proration_lines=1), False),
 ])
 def test_a_preview_agrees_only_with_the_documented_proration(sub, target, preview, agrees):
     why = disagreement(sub, PLANS[target], AT, preview)
