@@ -25,6 +25,7 @@ from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RANKING_KE
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+import bot.core.hesitation
 import nlu.sentence_encoder
 import nlu.spelling
 import nlu.text_model
@@ -53,7 +54,7 @@ class TfidfIntentClassifier(GraphComponent, IntentClassifier):
         # Rasa's training cache keys a component by its class's own source; what it trains is
         # written in other modules, whose changes would otherwise reuse a stale cached classifier.
         digest = hashlib.sha256()
-        for module in (nlu.text_model, nlu.spelling, nlu.sentence_encoder):
+        for module in (nlu.text_model, nlu.spelling, nlu.sentence_encoder, bot.core.hesitation):
             digest.update(Path(module.__file__).read_bytes())
         return digest.hexdigest()
 

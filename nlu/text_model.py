@@ -24,6 +24,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import matthews_corrcoef
 from sklearn.model_selection import StratifiedKFold
 
+from bot.core.hesitation import HESITATION_SOUND
 from nlu.spelling import SpellingNormaliser
 
 BOUNDARY = 0.5
@@ -35,8 +36,8 @@ CANDIDATE_SURE = np.round(np.arange(0.5, 0.991, 0.05), 2)
 
 # Hesitation before the message ("hmm is there a fee", "um, can I cancel"): it carries no intent,
 # and the few training examples that start with it taught the model to doubt the rest (0.48
-# against 0.92 without it). Only sounds, not words: "well done", "oh no", "ok do it" mean something.
-LEADING_HESITATION = re.compile(r"^\W*(?:(?:h+m+|u+h*m+|u+h+|e+r+m*|a+h+)\b\W*)+(?=\w)", re.IGNORECASE)
+# against 0.92 without it).
+LEADING_HESITATION = re.compile(rf"^\W*(?:{HESITATION_SOUND}\b\W*)+(?=\w)", re.IGNORECASE)
 
 
 def what_is_read(text: str) -> str:

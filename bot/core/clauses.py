@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from bot.core.asking import TEXTS_ANSWER_KEY
+from bot.core.hesitation import HESITATION_SOUND
 from bot.core.topic_questions import INTENT_QUESTIONS
 
 CLAUSE_OF = "clause_of"  # a message's metadata: the whole message this clause of it was asked in
@@ -71,7 +72,7 @@ BOUNDARY = re.compile(
     re.IGNORECASE)
 # What people say before the question ("hmm and how much ..."): no clause of its own, or the model,
 # unsure what "hmm" means, would keep the whole message from being asked clause by clause.
-FILLER = re.compile(r"^\W*(?:h?m+|um+|uh+|er+m*|ok(?:ay)?|well|so|right|oh|ah|alright|wait)\W*$", re.IGNORECASE)
+FILLER = re.compile(rf"^\W*(?:{HESITATION_SOUND}|ok(?:ay)?|well|so|right|oh|alright|wait)\W*$", re.IGNORECASE)
 # "when and how", "where and when": one question asked with two question words.
 ENDS_WITH_QUESTION_WORD = re.compile(rf"\b{QUESTION_WORD}\W*$", re.IGNORECASE)
 
