@@ -31,5 +31,8 @@ class ActionAnswerFollowUp(ReadsUnmatched):
         if what_if.about_data(text) and question_in_context(tracker) == "what_next":
             # "hmm what happens to my contacts then", an offer waiting: what it would do to their data
             return answer_what_if(dispatcher, tracker)
+        if not topic and what_if.about_a_plan(text):
+            # "how much would it be to go yearly", nothing said before: a plan's what-if, not "about what?"
+            return answer_what_if(dispatcher, tracker)
         answered = answer_in_context(dispatcher, tracker)
         return answered if answered is not None else answer_question(dispatcher, tracker, "what_next")

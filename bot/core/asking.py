@@ -54,8 +54,8 @@ _KIND_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = (
         \bwhen\b | \bhow\s+(long|soon|quickly)\b | \bby\s+(what|which)\s+(time|date|day)\b | \bwhat\s+(date|day|time)\b
       | \b(till|until)\s+when\b | \bany\s+idea\s+of\s+timing\b
       | \b(still|keep)\b.{0,25}\b(access|log\s*in|login|use\s+it|get\s+in)\b | \blose\s+(my\s+|the\s+)?access\b
-      | \b(charged?|billed?|paid|applied)\b.{0,20}
-        \b(straight\s+away|right\s+away|immediately|at\s+(the\s+)?(next\s+)?renewal)\b
+      | \b(charged?|billed?|pay|paid|applied)\b.{0,20}
+        \b(straight\s+away|right\s+away|immediately|now|today|up\s*front|at\s+(the\s+)?(next\s+)?renewal)\b
     """, re.IGNORECASE | re.VERBOSE)),
     ("why", re.compile(r"""
         \bwhy\b | \bhow\s+come\b | \bwhat\s+for\b | \bwhat'?s\s+the\s+reason\b | \bon\s+what\s+(basis|grounds)\b

@@ -249,9 +249,13 @@ def _values(topic: Mapping, policy: Policy, reader: Reader, now: datetime) -> di
                           topic.get("direction") == "new_period" else
                           "Changes are charged or credited pro rata for the rest of the period, so you pay only for "
                           "what you have.")
-    values["plan_when"] = ("Straight away once you say yes, and the new period is billed then." if
-                           topic.get("direction") == "new_period" else
-                           "Straight away once you say yes; your next invoice has the new price.")
+    values["plan_when"] = {
+        "new_period": "Straight away once you say yes, and the new period is billed then.",
+        "charge": "The switch is straight away once you say yes; the prorated amount is added to your next invoice, "
+                  "so nothing is charged today.",
+        "credit": "The switch is straight away once you say yes; the credit comes off your next invoice."}.get(
+        topic.get("direction"), "The switch is straight away once you say yes, and nothing is charged today: your "
+                                "next invoice has the new price.")
     values["plan_next"] = (f"You're on {values['plan']} now; you can switch back any time." if topic.get("done") else
                            f"If you say yes I switch you to {values['plan']} straight away; if you say no, nothing "
                            "changes.")

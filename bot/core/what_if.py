@@ -76,6 +76,11 @@ def about_data(text: str | None) -> bool:
     return bool(_DATA.search(text or ""))
 
 
+def about_a_plan(text: str | None) -> bool:
+    """The words name a plan or a move between plans ("to go yearly", "if I downgraded")."""
+    return bool(_PLAN.search(text or ""))
+
+
 def subject(text: str | None, *, trialing: bool, previous: str | None = None) -> str:
     """What a hypothetical is about: data, plan, trial_cancel, trial_keep, refund or cancel."""
     words = text or ""

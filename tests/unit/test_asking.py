@@ -32,6 +32,8 @@ from bot.core.asking import asks, asks_trial_terms, follow_up_kind, hypothetical
     ("will I keep access till the end of the month", "when"),
     ("do I lose access immediately", "when"),
     ("is it billed right away or at the next renewal?", "when"),
+    ("wait is that charged now?", "when"),
+    ("would i pay that today or at renewal", "when"),
     ("am I charged anything more after that?", "how_much"),
     ("will anything else get billed", "how_much"),
     ("is the problem on your side?", "why"),

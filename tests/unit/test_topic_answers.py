@@ -108,7 +108,11 @@ def test_do_i_get_something_for_it_names_the_credit_and_its_case():
 
 @pytest.mark.parametrize("direction, left, how_much, when", [
     ("charge", 0, "$441.00 for the rest of this period, added to your next invoice: $490.00 in all.",
-     "Straight away once you say yes; your next invoice has the new price."),
+     "The switch is straight away once you say yes; the prorated amount is added to your next invoice, so nothing "
+     "is charged today."),
+    ("none", 0, "Nothing for this period; $490.00 on your next invoice.",
+     "The switch is straight away once you say yes, and nothing is charged today: your next invoice has the new "
+     "price."),
     ("new_period", 0, "$490.00 now, for a new year starting today: the unused part of your current plan, $441.00, "
                       "is already taken off.", "Straight away once you say yes, and the new period is billed then."),
     ("new_period", 2500, "$490.00 now, for a new year starting today: the unused part of your current plan, "
