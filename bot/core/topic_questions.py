@@ -77,6 +77,10 @@ WHO_DECIDES = {
           "problem affected your account and decides it.",
     "R6": "Fixing it is for our technical team: they can see what went wrong on your account, which I can't.",
 }
+# An outage asked about, nothing asked for yet: "why can't you decide it?" is about the credit.
+WHO_DECIDES_OUTAGE = ("A credit for an outage isn't mine to give: it's at our team's discretion, so a person "
+                      "decides it. Nothing has been asked for yet; if the outage kept you from working, tell me and "
+                      "I'll pass it to them with what our rules allow.")
 WHO_DECIDES_CASE = ("I can't decide this one myself: it's with our support team, and it's theirs to answer. They "
                     "see everything you've written here.")
 
@@ -87,7 +91,8 @@ def who_decides(topic: Mapping, policy: Policy, reader: Reader, now: datetime,
     nothing in the topic waits for a person (then "why?" answers)."""
     decided = topic.get("refused") or topic
     template = WHO_DECIDES.get(decided.get("rule")) if decided.get("kind") == "decision" else \
-        WHO_DECIDES_CASE if topic.get("kind") == "case" else None
+        WHO_DECIDES_CASE if topic.get("kind") == "case" else \
+        WHO_DECIDES_OUTAGE if topic.get("kind") == "incident" and not topic.get("credit_case") else None
     if template is None:
         return None
     said = template.format(window=policy.late_cancel_window_hours)

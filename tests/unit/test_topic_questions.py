@@ -66,6 +66,9 @@ def test_why_a_person_decides_names_the_rule_s_reason_and_the_case():
     assert "24 hours" in said and "case #12" in said and "Friday, December 4" in said
     assert "outage" in who_decides({"kind": "decision", "rule": "R5"}, Policy(), Reader(), NOW)
     assert who_decides({"kind": "decision", "rule": "R1"}, Policy(), Reader(), NOW) is None  # nothing for a person
+    outage = {"kind": "incident", "feature": "group-sync", "start": "2026-11-24T12:50:00+00:00"}
+    assert "a person decides it" in who_decides(outage, Policy(), Reader(), NOW)  # "why can't you decide it?"
+    assert who_decides({**outage, "credit_case": {"kind": "decision", "rule": "R5"}}, Policy(), Reader(), NOW) is None
 
 
 def test_the_way_back_stays_open_in_the_topic_s_terms():
