@@ -74,10 +74,10 @@ _QUESTION_START = re.compile(
     r"has|have|am|may|might|isn'?t|aren'?t|don'?t|doesn'?t|won'?t|can'?t)\b", re.IGNORECASE)
 
 _HYPOTHETICAL = re.compile(r"""
-    \b(if|were)\s+i\s+(did|were\s+to|was\s+to|decided|chose|cancel(l?ed)?|stop(ped)?|quit|left|asked|downgraded?|
-                        upgraded?|switched|went)\b
-  | \bwould\s+i\s+(get|be|have|receive|lose|keep|still|pay)\b
-  | \bwhat\s+(would|will)\s+happen\s+if\b | \bwhat\s+if\s+i\b | \bhypothetical(ly)?\b | \bin\s+theory\b
+    \b(if|were)\s+(i|we)\s+(did|were\s+to|was\s+to|decided|chose|cancel(l?ed)?|stop(ped)?|quit|left|asked|
+                             downgraded?|upgraded?|switched|went|moved)\b
+  | \bwould\s+(i|we)\s+(get|be|have|receive|lose|keep|still|pay)\b
+  | \bwhat\s+(would|will)\s+happen\s+if\b | \bwhat\s+if\s+(i|we)\b | \bhypothetical(ly)?\b | \bin\s+theory\b
   | \b(just|only)\s+(want(ed)?|wondering|asking|curious|checking)\b | \bnot\s+(cancell?ing|going\s+to\s+cancel)\b
   | \bsuppos(e|ing)\s+i\b | \bin\s+case\s+i\b
   | \bif\s+i\s+(don'?t|dont|do\s+not|didn'?t|never)\b | \bif\s+i'd\b | \b(say|imagine|let'?s\s+say)\s+i\b

@@ -68,6 +68,8 @@ def test_a_question_is_told_from_an_answer(text, asking):
     ("would I get a refund if I cancelled today?", True),
     ("what would happen if I downgraded", True),
     ("hypothetically, if i quit now do i get money back", True),
+    ("if we switched to yearly billing would we be charged straight away?", True),
+    ("we switched to yearly last month, can we go back?", False),
     ("in case I stop, is anything refunded?", True),
     ("and what if I don't cancel before it ends?", True),
     ("if i'd asked within the hour, would it be different", True),
