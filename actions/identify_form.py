@@ -97,6 +97,9 @@ class ValidateIdentifyForm(FormValidationAction):
         if intent in TERMS:  # answered now; the form asks for the address or code again
             explain_terms(dispatcher, intent)
             return {slot: None}
+        if intent in REQUESTS and intent != tracker.get_slot("pending_request"):
+            dispatcher.utter_message(response="utter_will_answer_after_code")
+            return {slot: None, "pending_request": intent}
         if NO_INBOX.search(text):
             dispatcher.utter_message(response="utter_no_inbox")
             return {slot: None}
@@ -105,9 +108,6 @@ class ValidateIdentifyForm(FormValidationAction):
             dispatcher.utter_message(response="utter_why_a_code" if slot == "identify_code" and email
                                      else "utter_why_an_email", email=email or "")
             return {slot: None}
-        if intent in REQUESTS and intent != tracker.get_slot("pending_request"):
-            dispatcher.utter_message(response="utter_will_answer_after_code")
-            return {slot: None, "pending_request": intent}
         dispatcher.utter_message(response=unclear)
         return {slot: None}
 

@@ -50,3 +50,9 @@ def test_an_inbox_out_of_reach_is_offered_a_person():
 def test_anything_else_is_still_not_a_code():
     said, _ = validated(at_the_form("blue", "nlu_fallback"), "identify_code")
     assert said == ["utter_not_a_code"]
+
+
+def test_another_request_naming_the_address_is_still_remembered_for_after_the_code():
+    said, events = validated(at_the_form("where is my refund, what email do you need", "request_refund"),
+                             "identify_code")
+    assert said == ["utter_will_answer_after_code"] and events["pending_request"] == "request_refund"
