@@ -56,7 +56,7 @@ def disagreement(sub: Subscription, target: Plan, at: datetime, preview: Preview
     unused, charge = proration(sub, target, at)
     if in_trial(sub, at):
         expected = 0  # no proration lines: the new price is simply billed when the trial ends
-    elif target.interval != sub.interval:
+    elif starts_new_period(sub, target, at):
         expected = -unused  # the credit line; the new period is a line of its own, not prorated
     else:
         expected = charge

@@ -233,29 +233,7 @@ def _values(topic: Mapping, policy: Policy, reader: Reader, now: datetime) -> di
                              f"{values['access_until']}. If you say no, nothing changes.")
     values["refund_when"] = (f"It's on its way now. {REFUND_TIME}" if topic.get("paid") else
                              "As soon as our payment processor answers again; I'll tell you here. " + REFUND_TIME)
-    amount = money(abs(int(topic.get("prorated") or 0)), currency, reader)
-    left = int(topic.get("left_as_credit") or 0)
-    values["plan_cost"] = {
-        "charge": f"{amount} for the rest of this period, added to your next invoice: {values['next_invoice']} in all.",
-        "credit": f"A credit of {amount} for the rest of this period, taken off your next invoice: "
-                  f"{values['next_invoice']} in all.",
-        "new_period": f"{values['next_invoice']} now, for a new {values['interval']} starting today: the unused "
-                      f"part of your current plan, {amount}, is already taken off." +
-                      (f" The {money(left, currency, reader)} left over stays as credit for your next invoices."
-                       if left else "")}.get(
-        topic.get("direction"), f"Nothing for this period; {values['next_invoice']} on your next invoice.")
-    values["plan_why"] = ("Another billing interval starts a new period, and what you haven't used of your current "
-                          "plan is credited against it, so you pay only for what you have." if
-                          topic.get("direction") == "new_period" else
-                          "Changes are charged or credited pro rata for the rest of the period, so you pay only for "
-                          "what you have.")
-    values["plan_when"] = {
-        "new_period": "Straight away once you say yes, and the new period is billed then.",
-        "charge": "The switch is straight away once you say yes; the prorated amount is added to your next invoice, "
-                  "so nothing is charged today.",
-        "credit": "The switch is straight away once you say yes; the credit comes off your next invoice."}.get(
-        topic.get("direction"), "The switch is straight away once you say yes, and nothing is charged today: your "
-                                "next invoice has the new price.")
+    values.update(_plan_change(topic, values["next_invoice"], values["interval"], currency, reader))
     values["plan_next"] = (f"You're on {values['plan']} now; you can switch back any time." if topic.get("done") else
                            f"If you say yes I switch you to {values['plan']} straight away; if you say no, nothing "
                            "changes.")
@@ -270,6 +248,34 @@ def _values(topic: Mapping, policy: Policy, reader: Reader, now: datetime) -> di
         f"Your access runs until {values['period_end']}; it won't renew." if topic.get("period_end") else
         "Your subscription has ended: it won't renew or charge you again.")
     return values
+
+
+def _plan_change(topic: Mapping, next_invoice: str, interval: str, currency: str, reader: Reader) -> dict:
+    """What a plan change costs, when and why, by how Stripe bills it: within a period the proration
+    waits for the next invoice; another interval is a new period, billed at once."""
+    direction = topic.get("direction")
+    amount = money(abs(int(topic.get("prorated") or 0)), currency, reader)
+    left = int(topic.get("left_as_credit") or 0)
+    cost = {
+        "charge": f"{amount} for the rest of this period, added to your next invoice: {next_invoice} in all.",
+        "credit": f"A credit of {amount} for the rest of this period, taken off your next invoice: {next_invoice} in "
+                  "all.",
+        "new_period": f"{next_invoice} now, for a new {interval} starting today: the unused part of your current "
+                      f"plan, {amount}, is already taken off." +
+                      (f" The {money(left, currency, reader)} left over stays as credit for your next invoices."
+                       if left else "")}.get(
+        direction, f"Nothing for this period; {next_invoice} on your next invoice.")
+    why = ("Another billing interval starts a new period, and what you haven't used of your current plan is credited "
+           "against it, so you pay only for what you have." if direction == "new_period" else
+           "Changes are charged or credited pro rata for the rest of the period, so you pay only for what you have.")
+    when = {
+        "new_period": "Straight away once you say yes, and the new period is billed then.",
+        "charge": "The switch is straight away once you say yes; the prorated amount is added to your next invoice, "
+                  "so nothing is charged today.",
+        "credit": "The switch is straight away once you say yes; the credit comes off your next invoice."}.get(
+        direction, "The switch is straight away once you say yes, and nothing is charged today: your next invoice "
+                   "has the new price.")
+    return {"plan_cost": cost, "plan_why": why, "plan_when": when}
 
 
 def _moment(value) -> date | datetime:
