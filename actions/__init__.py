@@ -7,5 +7,5 @@ find only what is registered.
 """
 from actions import (account, answers, cancellation, cases, customer_action, fallback,  # noqa: F401
                      follow_ups, identify_form, identity, offer_kinds, offer_turns, own_facts, plans,
-                     policy_answers, quick_replies, refunds, requests, topic_questions, transcript, unmatched,
-                     waiting_offer, what_if)
+                     policy_answers, quick_replies, refunds, requests, thanks, topic_questions, transcript,
+                     unmatched, waiting_offer, what_if)

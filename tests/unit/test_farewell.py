@@ -1,0 +1,33 @@
+"""Thanks that also take leave get a goodbye, not "anything else I can help with?"."""
+from __future__ import annotations
+
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.thanks import ActionWelcome
+from bot.core.farewell import takes_leave
+
+
+@pytest.mark.parametrize("text, leaving", [
+    ("thanks bye", True),          # finn on make run, 2026-12-07: "anything else I can help with?"
+    ("thank you, goodbye!", True),
+    ("cheers, see you", True),
+    ("thanks, that's all", True),
+    ("thanks", False),
+    ("thanks, I'll try that later", False),
+    ("thank you so much", False),
+])
+def test_leave_taking_is_told_from_plain_thanks(text, leaving):
+    assert takes_leave(text) is leaving
+
+
+def test_thanks_with_a_goodbye_say_goodbye():
+    def said(text):
+        message = {"text": text, "intent": {"name": "thank"}}
+        tracker = Tracker("chat", {}, message, [], False, None, {}, "")
+        dispatcher = CollectingDispatcher()
+        ActionWelcome().run(dispatcher, tracker, {})
+        return dispatcher.messages[0]["response"]
+    assert said("thanks bye") == "utter_welcome_goodbye"
+    assert said("thanks!") == "utter_welcome"
