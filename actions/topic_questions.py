@@ -26,7 +26,7 @@ from bot.core.topic_answers import adds_nothing, answer, asked_about
 from bot.core.refusals import objects, objection, why_not
 from bot.app.topic_facts import latest_refund
 from bot.core.conversation_ids import EMAIL
-from bot.core.topic_questions import (STAND_INS, case_of, case_status, come_back, fee_kept, known_issue,
+from bot.core.topic_questions import (STAND_INS, case_of, case_status, come_back, fee_kept, if_declined, known_issue,
                                       topic_question, trial_answer, who_decides)
 from bot.settings import load_policy
 
@@ -98,6 +98,8 @@ def _from_the_account(tracker: Tracker, topic: dict, question: str, policy, read
         return said
     if question == "come_back":
         return come_back(topic)
+    if question == "if_declined":
+        return if_declined(topic)
     if question == "why":
         return known_issue(topic, policy, reader)
     if question == "how_much" and topic.get("kind") == "terms" and topic.get("topic") == "refund_fee":

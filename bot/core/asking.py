@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 
-FOLLOW_UP_KINDS = ("status", "who_decides", "come_back", "when", "why", "how_much", "what_next")
+FOLLOW_UP_KINDS = ("status", "who_decides", "come_back", "if_declined", "when", "why", "how_much", "what_next")
 
 # The first kind whose words a question has wins, so the specific come before the general:
 # "when will someone look at my case" asks where things stand, not a date in the abstract.
@@ -42,6 +42,17 @@ _KIND_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = (
         \b(sign\s*up|subscribe|join|register)\s+again\b | \bre-?subscribe\b | \bre-?join\b | \bcome\s+back\b
       | \b(go|switch|change|move)\s+(it\s+)?back\b.*\b(later|one\s+day|in\s+future|if\s+i\s+want)\b
     """, re.IGNORECASE | re.VERBOSE)),
+    # What happens if the people deciding say no: not a what-if of the customer's own doing.
+    ("if_declined", re.compile(r"""
+        \b(what\s+(happens\s+)?|and\s+|so\s+|but\s+)?if\s+(they|you|the\s+team|your\s+team|someone|the\s+person|it|that)
+        \s+(say|says|said)\s+no\b
+      | \bif\s+(they|you|the\s+team|your\s+team|someone|the\s+person)\s+
+        (refuse|decline|reject|deny|turn\s+(it|me|that)\s+down
+         |don'?t\s+(approve|agree|accept)|won'?t\s+(approve|agree|accept|give|do)|can'?t\s+(approve|agree|give|do))
+      | \bif\s+(it|that|this|my\s+\w+)(\s+is|\s+gets|\s+was|'s)\s+
+        (not\s+approved|declined|refused|rejected|denied|turned\s+down)
+      | \b(if|when)\s+(the\s+)?answer\s+is\s+no\b
+    """, re.IGNORECASE | re.VERBOSE)),
     ("how_much", re.compile(r"""
         \b(charged?|billed?|taken|pay)\b.{0,30}\b(again|anything|more|extra|else|further)\b
       | \banything\s+(else\s+)?((be|get)\s+)?(to\s+pay|charged|billed|taken)\b
@@ -60,6 +71,7 @@ _KIND_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("why", re.compile(r"""
         \bwhy\b | \bhow\s+come\b | \bwhat\s+for\b | \bwhat'?s\s+the\s+reason\b | \bon\s+what\s+(basis|grounds)\b
       | \bexplain\b | \bi\s+don'?t\s+(get|understand)\s+(it|why|that)\b
+      | \bwhat\s+(exactly\s+)?(counts|qualifies|is\s+counted)\s+as\b | \bwhat\s+do\s+you\s+mean\b
       | \b(your|our)\s+(end|side)\b | \b(my|your)\s+fault\b
     """, re.IGNORECASE | re.VERBOSE)),
     ("what_next", re.compile(r"""

@@ -28,7 +28,7 @@ NO_REQUEST = frozenset({"nlu_fallback", "out_of_scope", "chitchat"})
 SHORT = 8  # words: "and what would I get for that?" leans on what was said; a long message says its subject
 # The two kinds the general table has no column for, and the column that answers them when the
 # topic has no case: where things stand is what happens next; why a person decides is why.
-STAND_INS = {"status": "what_next", "who_decides": "why", "come_back": "what_next"}
+STAND_INS = {"status": "what_next", "who_decides": "why", "come_back": "what_next", "if_declined": "what_next"}
 
 
 def topic_question(intent: str | None, text: str | None, *, has_topic: bool) -> str | None:
@@ -100,6 +100,26 @@ def who_decides(topic: Mapping, policy: Policy, reader: Reader, now: datetime,
         due = deadline(_moment(state["due"]), reader, now=now)
         said += f" Your case #{state['case_id']} is with them, and they'll reply here by {due}."
     return said
+
+
+IF_DECLINED = {
+    "R2": "If our team decides against a refund, they'll say why here, and your payment stays as it is: nothing "
+          "else is charged or changed. If you disagree, you can reply to them in this conversation.",
+    "R5": "If our team decides against a credit, they'll say why here, and your next invoice is the usual amount: "
+          "nothing else changes. If you disagree, you can reply to them in this conversation.",
+}
+IF_DECLINED_CASE = ("If our team can't do what you asked, they'll say why here, and nothing changes on your account "
+                    "because of it. If you disagree, you can reply to them in this conversation.")
+
+
+def if_declined(topic: Mapping) -> str | None:
+    """"What if they say no?" while a person decides: what a no would mean; None when no case waits
+    (then it is asked as "what happens next")."""
+    decided = topic.get("credit_case") or topic.get("refused") or topic
+    if not (decided.get("case_id") or case_of(topic)):
+        return None
+    rule = decided.get("rule") if decided.get("kind") == "decision" else None
+    return IF_DECLINED.get(rule, IF_DECLINED_CASE)
 
 
 def come_back(topic: Mapping) -> str:

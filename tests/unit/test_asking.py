@@ -26,7 +26,14 @@ from bot.core.asking import asks, asks_trial_terms, follow_up_kind, hypothetical
     ("why not?", "why"),
     ("how come", "why"),
     ("i don't get why", "why"),
-    ("and what if they say no", "what_next"),
+    ("and what if they say no", "if_declined"),
+    ("what happens if it's turned down?", "if_declined"),
+    ("if they dont approve it what then", "if_declined"),
+    ("what if my refund gets rejected", "if_declined"),
+    ("what if I say no", "what_next"),            # the customer's own no is an offer's what-next
+    ("what if they approve it", "what_next"),
+    ("hm ok. what exactly counts as using it?", "why"),  # after an R3 refusal, on make run 2026-12-07
+    ("what do you mean by that", "why"),
     ("can I sign up again later?", "come_back"),
     ("could I switch back to the old plan later on if I want", "come_back"),
     ("will I keep access till the end of the month", "when"),

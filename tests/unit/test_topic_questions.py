@@ -9,7 +9,7 @@ import pytest
 
 from bot.core.formatting import Reader
 from bot.core.policy import Policy
-from bot.core.topic_questions import (case_of, case_status, come_back, fee_kept, known_issue,
+from bot.core.topic_questions import (case_of, case_status, come_back, fee_kept, if_declined, known_issue,
                                       topic_question, trial_answer, who_decides)
 
 NOW = datetime(2026, 12, 2, 12, 0, tzinfo=timezone.utc)
@@ -33,6 +33,15 @@ R2 = {"kind": "decision", "rule": "R2", "case_id": 12, "case_due": DUE}
 ])
 def test_a_question_about_the_topic_is_told_from_other_messages(intent, text, has_topic, question):
     assert topic_question(intent, text, has_topic=has_topic) == question
+
+
+def test_what_a_no_from_the_team_would_mean_follows_what_they_decide():
+    assert "decides against a refund" in if_declined(R2) and "reply to them" in if_declined(R2)
+    outage = {"kind": "incident", "credit_case": {"kind": "decision", "rule": "R5", "case_id": 3, "case_due": DUE}}
+    assert "decides against a credit" in if_declined(outage)
+    asked = if_declined({"kind": "case", "case_id": 7})
+    assert asked.startswith("If our team can't do what you asked")
+    assert if_declined({"kind": "decision", "rule": "R3"}) is None  # nobody is deciding anything
 
 
 def test_the_case_is_the_topic_s_or_the_refused_one_s():
