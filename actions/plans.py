@@ -57,7 +57,7 @@ def offer_plan_change(dispatcher: CollectingDispatcher, tracker: Tracker, email:
     if chosen is not None:
         return preview(dispatcher, tracker, email, chosen.id)
     price, currency, interval = available.current_price
-    dispatcher.utter_message(response="utter_change_plan_terms")
+    dispatcher.utter_message(response="utter_change_plan_in_trial" if available.in_trial else "utter_change_plan_terms")
     dispatcher.utter_message(
         response="utter_plan_options", current=f"{available.current_name}, {money(price, currency, reader)} a "
                                                f"{interval}",

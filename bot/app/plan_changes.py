@@ -44,7 +44,8 @@ def plan_options(email: str, *, engine: Engine | None = None) -> PlanOptions:
         catalogue = load_plans()
         return PlanOptions(options=tuple(options_for(sub.plan, sub.currency, catalogue)),
                            current=catalogue.get(sub.plan), current_name=display_name(sub.plan, catalogue),
-                           current_price=(sub.price, sub.currency, sub.interval), current_id=sub.plan)
+                           current_price=(sub.price, sub.currency, sub.interval), current_id=sub.plan,
+                           in_trial=sub.status == "trialing")
 
 
 def _target(sub, plan_id: str) -> Plan:

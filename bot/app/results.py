@@ -154,6 +154,7 @@ class PlanOptions:
     current_name: str | None = None
     current_price: tuple[int, str, str] | None = None  # amount, currency, interval
     current_id: str | None = None
+    in_trial: bool = False  # nothing is prorated before the first payment
 
 
 class Direction(TextEnum):

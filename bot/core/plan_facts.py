@@ -21,6 +21,12 @@ COMPARING = re.compile(r"\b(differ\w*|compar\w*|vs\.?|versus|between|each|both|a
 # "is there a discount for paying yearly?": what paying by the year saves is said too
 SAVING = re.compile(r"\b(discount\w*|cheaper|sav(e|es|ing|ings)|deals?|up ?front|worth\s+paying)\b", re.IGNORECASE)
 
+# "what does Starter not have?": what the other plans have that the one named lacks
+LACKING = re.compile(r"""\b(not|n't|doesn'?t|don'?t)\s+(have|include|get|come\s+with|do)\b | \black\w* | \bmissing\b
+                       | \bmiss\s+out\b | \bwithout\b | \b(lose|give\s+up)\b | \bdowngrad\w*""",
+                     re.IGNORECASE | re.VERBOSE)
+EVERYTHING_IN = re.compile(r"^everything in (.+)$", re.IGNORECASE)
+
 
 @dataclass(frozen=True)
 class Tier:
@@ -74,6 +80,23 @@ def _interval(text: str) -> str | None:
     return found.pop() if len(found) == 1 else None
 
 
+def what_it_lacks(tier: Tier, others: list[Tier], reader: Reader) -> str:
+    """What each other plan has that `tier` does not, from the catalogue's lists ("everything in
+    Starter" counts Starter's list as the other plan's too)."""
+    def has_all_of(plan: Tier, other: Tier) -> bool:
+        return any((m := EVERYTHING_IN.match(item)) and m.group(1).lower() == other.name.lower()
+                   for item in plan.includes)
+
+    sentences = []
+    for other in others:
+        if has_all_of(tier, other):
+            continue
+        missing = [item for item in other.includes if not EVERYTHING_IN.match(item) and item not in tier.includes]
+        if missing:
+            sentences.append(f"{other.name} has what {tier.name} doesn't: {listing(missing, reader)}.")
+    return " ".join(sentences) or f"{tier.name} has everything our other plans have."
+
+
 def _describe(tier: Tier, reader: Reader, interval: str | None) -> str:
     included = f": {listing(list(tier.includes), reader)}" if tier.includes else ""
     return f"{tier.name} is {tier.prices(reader, interval)}{included}."
@@ -98,6 +121,8 @@ def plans_answer(text: str, catalogue: Mapping[str, Plan], *, currency: str, cur
         sentences = [f"{plan.display_name} is {money(plan.price, plan.currency, reader)} a {interval}{monthly}."]
     else:
         sentences = [_describe(t, reader, interval) for t in shown]
+    if len(shown) == 1 and LACKING.search(text):
+        sentences.insert(0, what_it_lacks(shown[0], [t for t in all_tiers if t is not shown[0]], reader))
     if len(shown) > 1:
         sentences.insert(0, f"We have {len(shown)} plans:")
     if SAVING.search(text):

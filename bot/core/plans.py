@@ -74,6 +74,19 @@ def options_for(current_plan: str, currency: str, catalogue: dict[str, Plan]) ->
 TIER_WORDS = re.compile(r"[a-z]+")
 INTERVAL_WORDS = {"month": "month", "monthly": "month", "year": "year", "yearly": "year",
                   "annual": "year", "annually": "year", "annualy": "year"}
+# "the cheaper one", "a bigger plan": the plan a tier below or above the current one, when only one is.
+# Not "upgrade": "upgrade to yearly" asks for another interval as often as another plan.
+DIRECTION_WORDS = {"cheaper": -1, "cheapest": -1, "lower": -1, "smaller": -1, "basic": -1,
+                   "bigger": 1, "higher": 1, "better": 1, "pricier": 1}
+
+
+def _neighbour(current: Plan, options: list[Plan], directions: set[int]) -> str | None:
+    """The one plan name a tier below (-1) or above (+1) the current plan, if the words ask for one."""
+    if len(directions) != 1:
+        return None
+    step = directions.pop()
+    names = {p.name.lower() for p in options if (p.tier - current.tier) * step > 0}
+    return names.pop() if len(names) == 1 else None
 
 
 def match_plan(text: str, current: Plan | None, options: list[Plan]) -> Plan | None:
@@ -85,6 +98,8 @@ def match_plan(text: str, current: Plan | None, options: list[Plan]) -> Plan | N
     words = set(TIER_WORDS.findall((text or "").lower()))
     names = {p.name.lower() for p in options} | ({current.name.lower()} if current else set())
     tier = next(iter(words & names), None) if len(words & names) == 1 else None
+    if tier is None and current is not None:
+        tier = _neighbour(current, options, {DIRECTION_WORDS[w] for w in words if w in DIRECTION_WORDS})
     interval = {INTERVAL_WORDS[w] for w in words if w in INTERVAL_WORDS}
     interval = interval.pop() if len(interval) == 1 else None
     if tier is None and interval is None:

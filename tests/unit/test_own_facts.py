@@ -12,6 +12,7 @@ from bot.core.domain import Account, Charge, Incident, Subscription
 from bot.core.topic_answers import answer
 from bot.core.formatting import Reader
 from bot.core.plan_facts import plans_answer
+from bot.settings import load_plans
 from bot.core.plans import parse_plans
 from bot.core.policy import Policy
 
@@ -200,3 +201,15 @@ def test_a_question_about_a_discount_hears_what_paying_yearly_saves():
 def test_a_plan_without_a_yearly_price_has_no_saving_to_tell():
     answer, = plans("is pro cheaper by the year?", currency="jpy")
     assert "save" not in answer and "costs the same" not in answer and answer.startswith("Pro is")
+
+
+def test_what_a_plan_lacks_is_what_the_others_have_beyond_it():
+    starter, = plans("wait what does starter not have", current=CATALOGUE["pro-monthly"])
+    assert starter.startswith("Pro has what Starter doesn't: up to 20 users and group sync. Starter is $19.00")
+    pro, = plans("what would I lose with pro")
+    assert pro.startswith("Starter has what Pro doesn't: up to 3 users.")  # each list as written
+    shipped = load_plans()   # where Pro's list says "everything in Starter", Pro lacks nothing
+    said, _ = plans_answer("what does pro not have", shipped, currency="usd", current=None, topic=None, reader=US)
+    assert said.startswith("Pro has everything our other plans have.")
+    included, = plans("what does starter include")
+    assert "has what Starter doesn't" not in included

@@ -81,3 +81,19 @@ def test_within_a_period_the_proration_waits_for_the_next_invoice(monkeypatch):
     assert told["response"] == "utter_plan_preview_charge"
     assert (told["amount"], told["next_invoice"]) == ("$20.00", "$69.00")
 
+
+
+def _choices(monkeypatch, *, in_trial: bool) -> list[str]:
+    from bot.app.results import PlanOptions
+    options = PlanOptions(options=(PLANS["pro-yearly"],), current=PLANS["pro-monthly"], current_name="Pro monthly",
+                          current_price=(4900, "usd", "month"), current_id="pro-monthly", in_trial=in_trial)
+    monkeypatch.setattr(actions.plans, "plan_options", lambda email: options)
+    dispatcher = CollectingDispatcher()
+    actions.plans.offer_plan_change(dispatcher, asked("can I change my plan"), "ana@example.com")
+    return [m.get("response") for m in dispatcher.messages]
+
+
+def test_a_trial_hears_that_switching_costs_nothing_not_how_proration_works(monkeypatch):
+    # carla on make run, 2026-12-07: a trial was told an upgrade "is charged pro rata" before choosing
+    assert _choices(monkeypatch, in_trial=True)[0] == "utter_change_plan_in_trial"
+    assert _choices(monkeypatch, in_trial=False)[0] == "utter_change_plan_terms"

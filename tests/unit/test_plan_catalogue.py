@@ -25,3 +25,20 @@ def test_includes_that_are_not_lists_of_words_are_refused(includes):
 
 def test_the_shipped_plans_say_what_each_includes():
     assert all(plan.includes for plan in load_plans().values())
+
+
+@pytest.mark.parametrize("current, text, chosen", [
+    ("pro-monthly", "switch me to starter", "starter-monthly"),
+    ("pro-monthly", "go annual", "pro-yearly"),
+    ("pro-monthly", "ok can I switch to the cheaper one before it starts", "starter-monthly"),  # make run, 2026-12-07
+    ("pro-monthly", "a cheaper plan, yearly", "starter-yearly"),
+    ("starter-monthly", "I'd like the bigger plan", "pro-monthly"),
+    ("starter-monthly", "upgrade me to yearly", "starter-yearly"),  # "upgrade" names no plan: the interval does
+    ("starter-monthly", "something cheaper", None),                 # nothing below Starter
+    ("pro-monthly", "change my plan", None),
+])
+def test_the_plan_a_customer_names_or_points_to(current, text, chosen):
+    from bot.core.plans import match_plan, options_for
+    plans = load_plans()
+    found = match_plan(text, plans[current], options_for(current, "usd", plans))
+    assert (found.id if found else None) == chosen
