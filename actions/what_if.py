@@ -19,6 +19,7 @@ from bot.app import offers
 from bot.app.own_facts import OwnAccount, own_account, refund_if
 from bot.clock import now_utc
 from bot.core import facts, what_if
+from bot.core.plan_facts import LACKING, what_a_move_loses
 from bot.core.plans import Plan, match_plan, options_for
 from bot.core.refusals import STATED_REASON
 from bot.core.statuses import OfferKind
@@ -95,6 +96,9 @@ def _answer(dispatcher: CollectingDispatcher, tracker: Tracker, own: OwnAccount)
     elif about == "plan":
         target = _target(text, own, before)
         said, buttons = what_if.plan_if(sub, target, reader, now), [CHANGE_PLAN, PERSON]
+        loses = what_a_move_loses(own.plan, target, load_plans(), reader) \
+            if target is not None and own.plan is not None and LACKING.search(text) else None
+        said = f"{loses} {said}" if loses else said
     elif about == "trial_keep" and not trialing:
         said = facts.next_payment_answer(sub, own.plan_name, reader, now)
     elif about in ("trial_cancel", "trial_keep"):

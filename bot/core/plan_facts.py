@@ -97,6 +97,18 @@ def what_it_lacks(tier: Tier, others: list[Tier], reader: Reader) -> str:
     return " ".join(sentences) or f"{tier.name} has everything our other plans have."
 
 
+def what_a_move_loses(current: Plan, target: Plan, catalogue: Mapping[str, Plan], reader: Reader) -> str | None:
+    """"Would we lose the scheduler on Starter?": what the current plan has that the target lacks,
+    or that it lacks nothing; None when both are the same plan by name."""
+    if current.name == target.name:
+        return None
+    by_name = {t.name: t for t in tiers(catalogue, current.currency)}
+    if current.name not in by_name or target.name not in by_name:
+        return None
+    lacks = what_it_lacks(by_name[target.name], [by_name[current.name]], reader)
+    return lacks if lacks.startswith(current.name) else f"{target.name} has everything {current.name} has."
+
+
 def _describe(tier: Tier, reader: Reader, interval: str | None) -> str:
     included = f": {listing(list(tier.includes), reader)}" if tier.includes else ""
     return f"{tier.name} is {tier.prices(reader, interval)}{included}."

@@ -19,7 +19,7 @@ from bot.core import rules
 from bot.core.asking import asks, hypothetical
 from bot.core.domain import Account, Decision, Reason, Subscription
 from bot.core.formatting import Reader, day, deadline, money
-from bot.core.plan_quotes import proration
+from bot.core.plan_quotes import in_trial, proration, starts_new_period
 from bot.core.plans import Plan
 from bot.core.timeutil import parse_utc
 
@@ -244,25 +244,37 @@ def trial_if(sub: Subscription, plan_name: str, *, keep: bool, reader: Reader, n
 
 
 def plan_if(sub: Subscription, target: Plan | None, reader: Reader, now: datetime) -> str:
+    """What a switch would cost and when, billed as the offer would quote it (bot/core/plan_quotes.py):
+    nothing in a trial, the difference on the next invoice within an interval, a new period at once
+    for another interval."""
     if target is None:
         return ("Switching plans is prorated: moving up charges the difference for the rest of the period, moving "
                 "down credits it to your next invoice; nothing is paid back to your card. Which plan are you "
                 "thinking of?")
-    unused, now_due = proration(sub, target, now)
+    unused, due = proration(sub, target, now)
     price = f"{money(target.price, target.currency, reader)} a {target.interval}"
 
     def cash(amount: int) -> str:
         return money(abs(amount), target.currency, reader)
-    if target.interval != sub.interval:
-        return (f"If you switched to {target.display_name}, you'd pay {price}. The unused part of your current "
-                f"{sub.interval}, about {cash(unused)}, would be credited against it (prorated), so about "
-                f"{cash(now_due)} now. Nothing is paid back to your card.")
-    if now_due < 0:
+    if in_trial(sub, now):
+        ends = f" on {day(sub.trial_end, reader, now=now)}" if sub.trial_end else ""
+        return (f"If you switched to {target.display_name} during your trial, nothing would be charged now: the trial "
+                f"carries on, and {price} would be charged when it ends{ends}.")
+    if starts_new_period(sub, target, now):
+        if due <= 0:
+            return (f"If you switched to {target.display_name}, a new {target.interval} at {price} would start that "
+                    f"day. The unused part of your current {sub.interval}, about {cash(unused)}, would cover it, so "
+                    f"nothing would be charged then and about {cash(due)} would stay as credit for your next "
+                    "invoices. Nothing is paid back to your card.")
+        return (f"If you switched to {target.display_name}, a new {target.interval} at {price} would start that day "
+                f"and be billed at once, with the unused part of your current {sub.interval} (about {cash(unused)}) "
+                f"credited against it: about {cash(due)} then. Nothing is paid back to your card.")
+    if due < 0:
         return (f"If you moved to {target.display_name}, you wouldn't get money back to your card: the difference "
-                f"for the rest of this period, about {cash(now_due)}, would be a credit on your next invoice "
+                f"for the rest of this period, about {cash(due)}, would be a credit on your next invoice "
                 f"(prorated). After that you'd pay {price}.")
-    return (f"If you switched to {target.display_name}, you'd pay about {cash(now_due)} now for the rest of this "
-            f"period (prorated), then {price}.")
+    return (f"If you switched to {target.display_name}, about {cash(due)} for the rest of this period (prorated) would "
+            f"be added to your next invoice, so nothing would be charged that day; then {price}.")
 
 
 def topic(about: str, *, decision: Decision | None = None, sub: Subscription | None = None,
@@ -277,6 +289,7 @@ def topic(about: str, *, decision: Decision | None = None, sub: Subscription | N
             "refund": decision.refund if decision else None, "window_ends": window_ends,
             "currency": sub.currency if sub else None, "price": sub.price if sub else None,
             "interval": sub.interval if sub else None, "plan": plan_name, "target": target.id if target else None,
+            "target_interval": target.interval if target else None,
             "period_end": sub.current_period_end.isoformat() if sub else None,
             "trial_end": sub.trial_end.isoformat() if sub and sub.trial_end else None}
 
@@ -284,6 +297,8 @@ def topic(about: str, *, decision: Decision | None = None, sub: Subscription | N
 def follow_up(question: str, topic_: Mapping, *, reader: Reader, now: datetime) -> str | None:
     """"How long do I have?", "when would that be?" after a hypothetical; None: ask it afresh."""
     if question == "when":
+        if topic_.get("about") == "plan" and topic_.get("target"):
+            return _plan_when(topic_, reader, now)
         if topic_.get("window_ends"):
             return (f"The one-time refund applies for {topic_.get('window_hours', 24)} hours after a payment: you'd "
                     f"have until {deadline(parse_utc(topic_['window_ends']), reader, now=now)} to ask for it.")
@@ -304,3 +319,15 @@ def refund_until(decision_now: Decision, *, window_hours: int, reader: Reader, n
         return ""
     closes = deadline(parse_utc(decision_now.facts["charge_created"]) + timedelta(hours=window_hours), reader, now=now)
     return f"Asked before {closes}, you would get {money(decision_now.refund, decision_now.currency, reader)} back."
+
+
+def _plan_when(topic_: Mapping, reader: Reader, now: datetime) -> str:
+    """"When would the change kick in?" after a switch was supposed: at once, billed as plan_if said."""
+    trial_end = parse_utc(topic_["trial_end"]) if topic_.get("trial_end") else None
+    if trial_end is not None and trial_end > now:
+        return (f"Straight away once you said yes to it; in your trial nothing is charged until it ends on "
+                f"{day(trial_end, reader, now=now)}.")
+    if topic_.get("target_interval") and topic_.get("target_interval") != topic_.get("interval"):
+        return "Straight away once you said yes to it: the new billing period would start and be billed that day."
+    return ("Straight away once you said yes to it; the difference for the rest of this period would go on your next "
+            "invoice, so nothing would be charged that day.")

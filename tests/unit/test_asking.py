@@ -77,6 +77,9 @@ def test_a_question_is_told_from_an_answer(text, asking):
     ("hypothetically, if i quit now do i get money back", True),
     ("if we switched to yearly billing would we be charged straight away?", True),
     ("we switched to yearly last month, can we go back?", False),
+    ("Do we lose the scheduler if we move to the cheaper plan?", True),  # forwarded by mail, 2026-12-07
+    ("if I go to starter would I lose anything", True),
+    ("I want to go yearly", False),
     ("in case I stop, is anything refunded?", True),
     ("and what if I don't cancel before it ends?", True),
     ("if i'd asked within the hour, would it be different", True),

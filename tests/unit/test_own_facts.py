@@ -213,3 +213,13 @@ def test_what_a_plan_lacks_is_what_the_others_have_beyond_it():
     assert said.startswith("Pro has everything our other plans have.")
     included, = plans("what does starter include")
     assert "has what Starter doesn't" not in included
+
+
+def test_what_a_move_to_another_plan_would_lose():
+    from bot.core.plan_facts import what_a_move_loses
+    shipped = load_plans()
+    down = what_a_move_loses(shipped["pro-monthly"], shipped["starter-monthly"], shipped, US)
+    assert down.startswith("Pro has what Starter doesn't:") and "the scheduler" in down
+    up = what_a_move_loses(shipped["starter-monthly"], shipped["pro-yearly"], shipped, US)
+    assert up == "Pro has everything Starter has."
+    assert what_a_move_loses(shipped["pro-monthly"], shipped["pro-yearly"], shipped, US) is None

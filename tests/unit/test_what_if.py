@@ -2,6 +2,8 @@
 decision told in conditional words, and a hypothetical payment date decided as if it were so."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -17,6 +19,7 @@ NOW = datetime(2026, 11, 22, 12, 0, tzinfo=timezone.utc)
 US, POLICY = Reader(), Policy()
 PLANS = parse_plans({"plans": {
     "starter-monthly": {"name": "Starter", "tier": 1, "price": 1900, "currency": "usd", "interval": "month"},
+    "pro-monthly": {"name": "Pro", "tier": 2, "price": 4900, "currency": "usd", "interval": "month"},
     "pro-yearly": {"name": "Pro", "tier": 2, "price": 49000, "currency": "usd", "interval": "year"}}})
 
 
@@ -103,7 +106,25 @@ def test_a_downgrade_is_a_credit_not_money_back_and_a_yearly_switch_prices_the_y
     assert "wouldn't get money back" in down and "about $20.00" in down and "credit" in down
     assert plan_quotes.proration(sub, PLANS["starter-monthly"], NOW) == (3267, -2000)
     yearly = what_if.plan_if(sub, PLANS["pro-yearly"], US, NOW)
-    assert "$490.00 a year" in yearly and "about $32.67" in yearly and "credited" in yearly
+    assert "a new year at $490.00 a year would start that day and be billed at once" in yearly
+    assert "about $32.67" in yearly and "about $457.33 then" in yearly
+
+
+def test_a_switch_is_told_when_it_would_be_billed_as_the_offer_would_quote_it():
+    # The what-if said "about $20.00 now" for an upgrade that Stripe puts on the next invoice.
+    starter = replace(account(timedelta(days=10)).subscription, plan="starter-monthly", price=1900)
+    up = what_if.plan_if(starter, PLANS["pro-monthly"], US, NOW)
+    assert "about $20.00 for the rest of this period (prorated) would be added to your next invoice" in up
+    assert "nothing would be charged that day" in up
+    trial = Subscription(plan="pro-monthly", price=4900, currency="usd", interval="month", status="trialing",
+                         current_period_start=NOW - timedelta(days=6), current_period_end=NOW + timedelta(days=6),
+                         trial_end=NOW + timedelta(days=6))
+    during = what_if.plan_if(trial, PLANS["starter-monthly"], US, NOW)
+    assert "nothing would be charged now" in during and "$19.00 a month would be charged when it ends" in during
+    yearly = replace(account(timedelta(days=10)).subscription, plan="pro-yearly", price=49000, interval="year",
+                     current_period_end=NOW + timedelta(days=355))
+    covered = what_if.plan_if(yearly, PLANS["pro-monthly"], US, NOW)
+    assert "nothing would be charged then" in covered and "stay as credit" in covered
 
 
 def test_losing_data_waits_for_the_end_of_the_period():
@@ -178,3 +199,16 @@ def test_asked_tomorrow_the_late_cancellation_refund_would_be_gone_and_until_whe
     until = what_if.refund_until(today, window_hours=24, reader=US, now=NOW)
     assert until.startswith("Asked before ") and "November 23" in until and until.endswith("you would get $46.55 back.")
     assert what_if.refund_until(later, window_hours=24, reader=US, now=tomorrow) == ""
+
+
+def test_when_a_supposed_switch_would_happen_follows_how_it_would_be_billed():
+    sub = account(timedelta(days=10)).subscription
+    yearly = what_if.topic("plan", sub=sub, plan_name="Pro monthly", target=PLANS["pro-yearly"])
+    assert "billed that day" in what_if.follow_up("when", yearly, reader=US, now=NOW)
+    down = what_if.topic("plan", sub=sub, plan_name="Pro monthly", target=PLANS["starter-monthly"])
+    assert "next invoice" in what_if.follow_up("when", down, reader=US, now=NOW)
+    trial = Subscription(plan="pro-monthly", price=4900, currency="usd", interval="month", status="trialing",
+                         current_period_start=NOW - timedelta(days=6), current_period_end=NOW + timedelta(days=6),
+                         trial_end=NOW + timedelta(days=6))
+    during = what_if.topic("plan", sub=trial, plan_name="Pro monthly", target=PLANS["starter-monthly"])
+    assert "nothing is charged until it ends on" in what_if.follow_up("when", during, reader=US, now=NOW)
