@@ -48,8 +48,9 @@ _CONDITION = re.compile(r"""\b(if|suppos\w*|hypothetical\w*|in\s+theory|in\s+cas
 
 
 _OUTAGE_IF = re.compile(r"""
-    \bif\s+(it'?s|its|it\s+(is|was|were|goes|went|stays)|the\s+(service|app|sync|crm|product)\s+(is|was|were|goes|went))
-      \s+(down|out|offline|broken|not\s+working)\b
+    \bif\s+(it'?s|its|it\s+(is|was|were|goes|went|stays|keeps)
+            |the\s+(service|app|sync|crm|product|scheduler|feature)\s+(is|was|were|goes|went|stays|keeps))
+      \s+(still\s+)?(down|out|offline|broken|not\s+working|not\s+fixed|crashing|failing)\b
   | \bif\s+there\s*('?s|\s+is|\s+was|\s+were)\s+an?\s+(outage|incident)\b
 """, re.IGNORECASE | re.VERBOSE)
 OUTAGE_IF = ("If an outage kept you from using a feature for an extended period, you wouldn't just lose out: we "

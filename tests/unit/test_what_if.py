@@ -169,6 +169,9 @@ def test_a_hypothetical_needs_a_condition_or_to_follow_one(text, following_one, 
     ("so if its down for a week i just lose out?", True),
     ("what do I get if the sync goes down again?", True),
     ("would you compensate us if there's an outage?", True),
+    ("ok what if it is still broken next week", True),  # gia's ticket on make run, 2026-12-07: "try the steps above"
+    ("and if it's still down on friday?", True),
+    ("what if the scheduler keeps crashing", True),
     ("the sync is down, can we get a credit", False),        # happening now: a claim, not a question about one
     ("if it's down tomorrow I'm cancelling", False),          # said, not asked
 ])
