@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import re
 
-FOLLOW_UP_KINDS = ("status", "who_decides", "come_back", "if_declined", "when", "why", "how_much", "what_next")
+FOLLOW_UP_KINDS = ("status", "who_decides", "come_back", "if_declined", "charged_again", "when", "why", "how_much",
+                   "what_next")
 
 # The first kind whose words a question has wins, so the specific come before the general:
 # "when will someone look at my case" asks where things stand, not a date in the abstract.
@@ -53,11 +54,15 @@ _KIND_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = (
         (not\s+approved|declined|refused|rejected|denied|turned\s+down)
       | \b(if|when)\s+(the\s+)?answer\s+is\s+no\b
     """, re.IGNORECASE | re.VERBOSE)),
-    ("how_much", re.compile(r"""
+    # Whether more will be charged: after a refusal, not how much would have come back.
+    ("charged_again", re.compile(r"""
         \b(charged?|billed?|taken|pay)\b.{0,30}\b(again|anything|more|extra|else|further)\b
-      | \banything\s+(else\s+)?((be|get)\s+)?(to\s+pay|charged|billed|taken)\b
+      | \b(anything|nothing)\s+(else\s+|more\s+)?((will|would)\s+)?((be|get|gets|is)\s+)?
+        (to\s+pay|charged|billed|taken)\b
       | \b(more|further|another)\s+(charges?|payments?)\b
-      | \bhow\s+much\b | \bwhat\s+(would|will|do|did|could)\s+i\s+(get|receive|be\s+paid|get\s+back)\b
+    """, re.IGNORECASE | re.VERBOSE)),
+    ("how_much", re.compile(r"""
+        \bhow\s+much\b | \bwhat\s+(would|will|do|did|could)\s+i\s+(get|receive|be\s+paid|get\s+back)\b
       | \b(what|which)\s+(amount|sum|price)\b | \bhow\s+big\b | \bhow\s+many\s+(dollars|euros|pounds|yen)\b
       | \bwhat'?s\s+(it|that)\s+(worth|come\s+to)\b | \bthe\s+(amount|total)\b | \bcost\b
     """, re.IGNORECASE | re.VERBOSE)),

@@ -28,7 +28,8 @@ NO_REQUEST = frozenset({"nlu_fallback", "out_of_scope", "chitchat"})
 SHORT = 8  # words: "and what would I get for that?" leans on what was said; a long message says its subject
 # The two kinds the general table has no column for, and the column that answers them when the
 # topic has no case: where things stand is what happens next; why a person decides is why.
-STAND_INS = {"status": "what_next", "who_decides": "why", "come_back": "what_next", "if_declined": "what_next"}
+STAND_INS = {"status": "what_next", "who_decides": "why", "come_back": "what_next", "if_declined": "what_next",
+             "charged_again": "how_much"}
 
 
 def topic_question(intent: str | None, text: str | None, *, has_topic: bool) -> str | None:
@@ -120,6 +121,24 @@ def if_declined(topic: Mapping) -> str | None:
         return None
     rule = decided.get("rule") if decided.get("kind") == "decision" else None
     return IF_DECLINED.get(rule, IF_DECLINED_CASE)
+
+
+CHARGED_AGAIN = {
+    "R1": "Not if you say yes: your subscription ends now, so nothing more is charged. If you say no, it renews as "
+          "usual.",
+    "R1_done": "No: your subscription has ended, so you won't be charged again.",
+}
+
+
+def charged_again(topic: Mapping) -> Mapping | str | None:
+    """"Will anything else be charged?": about the subscription, not the refund just refused. The
+    answer itself where the refund decides it (R1), the topic whose how-much answers it (a renewal
+    offered or stopped after a refusal), or None (the how-much of the topic as it is)."""
+    if topic.get("kind") == "decision" and topic.get("rule") == "R1":
+        return CHARGED_AGAIN["R1_done" if topic.get("done") else "R1"]
+    if topic.get("kind") == "cancel" and topic.get("refused"):
+        return {key: value for key, value in topic.items() if key != "refused"}
+    return None
 
 
 def come_back(topic: Mapping) -> str:

@@ -41,8 +41,9 @@ from bot.core.asking import asks, asks_trial_terms, follow_up_kind, hypothetical
     ("is it billed right away or at the next renewal?", "when"),
     ("wait is that charged now?", "when"),
     ("would i pay that today or at renewal", "when"),
-    ("am I charged anything more after that?", "how_much"),
-    ("will anything else get billed", "how_much"),
+    ("am I charged anything more after that?", "charged_again"),
+    ("will anything else get billed", "charged_again"),
+    ("Also please confirm nothing else will be charged.", "charged_again"),  # hal by mail after R8, 2026-12-07
     ("is the problem on your side?", "why"),
     ("ok what now", "what_next"),
     ("do I need to do anything?", "what_next"),
