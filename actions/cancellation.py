@@ -48,7 +48,7 @@ def offer_cancellation(dispatcher: CollectingDispatcher, tracker: Tracker, email
     if restating and refused is None:
         refused = (tracker.get_slot("topic") or {}).get("refused")
     topic = {"kind": "cancel", "access_until": state.access_until.isoformat() if state.access_until else None,
-             **({"refused": refused} if refused else {})}
+             **({"refused": refused} if refused else {}), **({"review": True} if review else {})}
     person = [PERSON] if refused else []
     if not state.renews:
         response = "utter_not_renewing" if state.access_until else "utter_subscription_ended"

@@ -31,13 +31,19 @@ class CustomerAction(Action, ABC):
     @abstractmethod
     def respond(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]: ...
 
+    def goes_on_after_a_no(self, tracker: Tracker) -> bool:
+        """Whether a message that holds the offer back still asks this action for something new
+        ("wait, I did try to cancel in time": a new fact to decide on)."""
+        return False
+
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
         waiting = offer_of_previous_turn(tracker.events)
         text, intent = tracker.latest_message.get("text"), (tracker.latest_message.get("intent") or {}).get("name")
         if waiting and declines(text):  # a question about it is no decline
             declined = decline(dispatcher, tracker, waiting) + [SlotSet("needs_identity", False)]
             # "no forget it, what does pro have?": the no is heard, then the question answered
-            return declined + self.respond(dispatcher, tracker, domain) if asks_besides(text, intent) else declined
+            go_on = asks_besides(text, intent) or self.goes_on_after_a_no(tracker)
+            return declined + self.respond(dispatcher, tracker, domain) if go_on else declined
         events = self.respond(dispatcher, tracker, domain)
         if waiting and self.restates_offer and not any(e.get("name") == OFFER_SLOT for e in events):
             answered = _without_buttons(dispatcher.messages)

@@ -190,6 +190,12 @@ class ActionAssessRefund(CustomerAction):
     def name(self) -> str:
         return "action_assess_refund"
 
+    def goes_on_after_a_no(self, tracker: Tracker) -> bool:
+        # "Actually wait, I did try to cancel before it renewed": the renewal offered after a refusal
+        # is held back, and the new fact is decided on; the same reason again is only a no.
+        asked = REASON_BY_INTENT.get(latest_intent(tracker) or "", "unspecified")
+        return asked != "unspecified" and asked != tracker.get_slot(STATED_REASON)
+
     def respond(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
         text = tracker.latest_message.get("text")
         if asked_hypothetically(tracker):  # asked about, not asked for: nothing is decided or opened

@@ -225,7 +225,13 @@ def _values(topic: Mapping, policy: Policy, reader: Reader, now: datetime) -> di
     # No access_until: the subscription has ended (an R1 refund ends access at once), nothing runs on.
     ended = not topic.get("access_until")
     values["cancel_when"] = ("Your subscription has already ended, and you won't be charged again." if ended else
-                             f"Your access ends on {values['access_until']}, and you won't be charged again.")
+                             f"Your access ends on {values['access_until']}, and you won't be charged again."
+                             if topic.get("done") else
+                             f"Once you stop the renewal, a person from our team looks at the refund and replies here "
+                             f"within {policy.review_response_hours} hours. Until then nothing has changed."
+                             if topic.get("review") else
+                             f"Nothing has changed yet: if you stop the renewal, your access runs until "
+                             f"{values['access_until']} and you won't be charged again.")
     values["cancel_next"] = ("Nothing else: your subscription has ended and you won't be charged again." if ended else
                              f"Nothing else: you keep access until {values['access_until']} and won't be charged "
                              "again." if topic.get("done") else

@@ -232,6 +232,22 @@ def test_a_no_with_a_question_of_its_own_declines_and_then_answers_it(core):
     assert len(messages) > 1 and slots["offer"] is None  # answered, and nothing offered again
 
 
+@pytest.mark.parametrize("intent, decided", [
+    ("late_cancellation", True),     # a new fact: the held-back offer is declined, and the fact decided on
+    ("forgot_subscription", False),  # the reason already refused, said again: only a no
+])
+def test_a_held_back_offer_with_a_new_fact_declines_it_and_decides_the_fact(core, intent, decided):
+    # eve on make run, 2026-12-07: "actually wait, i did try to cancel before it renewed but the cancel
+    # button gave me an error" heard only "No problem: I haven't changed anything".
+    core.make_offer(amount=4655, currency="usd", decision_id=7)
+    said = "actually wait, i did try to cancel before it renewed but the cancel button gave me an error"
+    t = tracker(user(token=token()), *offered("offer1"), user(said, intent, token=token()),
+                slots={"stated_reason": "forgot_subscription"})
+    messages, _ = run(ActionAssessRefund(), t)
+    assert ("answer", "offer1", False) in core.calls and messages[0]["response"] == "utter_nothing_changed"
+    assert bool([c for c in core.calls if c[0] == "assess"]) is decided
+
+
 def test_a_no_declines_the_waiting_offer(core):
     core.make_offer(amount=4655, currency="usd", decision_id=7)
     t = tracker(user(token=token()), *offered("offer1"), user("no, leave it", "deny", token=token()))

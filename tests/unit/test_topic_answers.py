@@ -61,6 +61,17 @@ def test_answers_use_the_topic_s_facts():
     assert "one-time late-cancellation refund was already used" in why and "24 hours" in why
 
 
+def test_when_a_renewal_stops_is_said_as_done_only_once_it_is():
+    # eve on make run, 2026-12-07: after declining the stop, "when will i know" heard "you won't be charged again"
+    def when(**topic):
+        return answer("when", {**TOPICS["cancel"], **topic}, policy=Policy(), reader=Reader(), now=NOW)
+    assert when().startswith("Nothing has changed yet: if you stop the renewal, your access runs until December 22")
+    assert when(done=True) == "Your access ends on December 22, and you won't be charged again."
+    assert when(access_until=None).startswith("Your subscription has already ended")
+    assert when(review=True).startswith("Once you stop the renewal, a person from our team looks at the refund and "
+                                        "replies here within 48 hours.")
+
+
 def test_a_question_without_a_topic_says_what_the_assistant_does():
     assert answer("why", None, policy=Policy(), reader=Reader(), now=NOW) == NO_TOPIC
     assert answer("why", {"kind": "something-new"}, policy=Policy(), reader=Reader(), now=NOW) == NO_TOPIC
