@@ -2,7 +2,6 @@
 turn before, everything else from the core (here stood in for, and recorded)."""
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
 from types import SimpleNamespace
 
@@ -253,68 +252,6 @@ def test_a_no_declines_the_waiting_offer(core):
     t = tracker(user(token=token()), *offered("offer1"), user("no, leave it", "deny", token=token()))
     messages, _ = run(ActionAnswerNo(), t)
     assert ("answer", "offer1", False) in core.calls and messages[0]["response"] == "utter_nothing_changed"
-
-
-def _user(intent):
-    return {"event": "user", "text": "?", "parse_data": {"intent": {"name": intent}}}
-
-
-@pytest.mark.parametrize("intents, response", [
-    (["greet", "nlu_fallback"], "utter_please_rephrase"),
-    (["greet", "nlu_fallback", "nlu_fallback"], "utter_offer_human"),
-    (["nlu_fallback", "greet", "nlu_fallback"], "utter_please_rephrase"),  # a miss after understanding resets
-])
-def test_second_miss_in_a_row_offers_a_person(intents, response, monkeypatch):
-    import actions.fallback
-    from actions.fallback import ActionRephraseOrOfferHuman
-    monkeypatch.setattr(actions.fallback, "case_state", lambda **_: None)
-    events = []
-    for intent in intents:
-        events += [_user(intent), {"event": "action", "name": "action_listen"}]
-    t = Tracker("s", {}, {"intent": {"name": intents[-1]}, "text": "?"}, events, False, None, {}, "")
-    dispatcher = CollectingDispatcher()
-    asyncio.run(ActionRephraseOrOfferHuman().run(dispatcher, t, {}))
-    assert [m["response"] for m in dispatcher.messages] == [response]
-    assert dispatcher.messages[0]["buttons"] == [{"title": "Talk to a person", "payload": "/request_human"}]
-
-
-@pytest.mark.parametrize("misses", [1, 2])
-def test_a_miss_while_a_case_is_open_says_its_people_read_it(misses, monkeypatch):
-    """'can i add a note that i'm travelling' after a case was opened: no 'say it another way'."""
-    import actions.fallback
-    asked = {}
-
-    def open_case(**query):
-        asked.update(query)
-        return {"case_id": 7, "status": "open"}
-
-    monkeypatch.setattr(actions.fallback, "case_state", open_case)
-    events = [_user("request_refund"), {"event": "action", "name": "action_listen"}]
-    events += [_user("nlu_fallback"), {"event": "action", "name": "action_listen"}] * misses
-    t = Tracker("conversation-1", {}, {"intent": {"name": "nlu_fallback"}, "text": "?"}, events, False, None, {}, "")
-    dispatcher = CollectingDispatcher()
-    asyncio.run(actions.fallback.ActionRephraseOrOfferHuman().run(dispatcher, t, {}))
-    assert [(m["response"], m.get("case_id")) for m in dispatcher.messages] == [("utter_not_understood_case_open", 7)]
-    assert asked["conversation_id"] == "conversation-1" and asked["case_id"] is None
-
-
-def test_money_asked_for_in_words_not_understood_is_asked_what_happened(monkeypatch):
-    """Not the texts' nearest passage, the FAQ's 'does not offer refunds', which the rules' exceptions
-    contradict: 'can i get some money back for the days it was down'."""
-    import actions.fallback
-    monkeypatch.setattr(actions.fallback, "case_state", lambda **_: None)
-    text = "can i get some money back for the days it was down"
-    said = {"event": "user", "text": text, "parse_data": {"intent": {"name": "nlu_fallback"}}}
-    t = Tracker("s", {}, {"intent": {"name": "nlu_fallback"}, "text": text}, [said], False, None, {}, "")
-    dispatcher = CollectingDispatcher()
-    asyncio.run(actions.fallback.ActionRephraseOrOfferHuman().run(dispatcher, t, {}))
-    assert [m["response"] for m in dispatcher.messages] == ["utter_money_back_what_happened"]
-
-    by_mail = Tracker("s", {}, {"intent": {"name": "nlu_fallback"}, "text": text},
-                      [{**said, "input_channel": "email"}], False, None, {}, "")
-    dispatcher = CollectingDispatcher()
-    asyncio.run(actions.fallback.ActionRephraseOrOfferHuman().run(dispatcher, by_mail, {}))
-    assert dispatcher.messages == []  # by email a person answers it
 
 
 def customer_message(metadata: dict, timestamp: float | None, date_said: str) -> Tracker:
