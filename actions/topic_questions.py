@@ -26,8 +26,9 @@ from bot.core.topic_answers import adds_nothing, answer, asked_about
 from bot.core.refusals import objects, objection, why_not
 from bot.app.topic_facts import latest_refund
 from bot.core.conversation_ids import EMAIL
-from bot.core.topic_questions import (STAND_INS, case_of, case_status, charged_again, come_back, fee_kept,
-                                      if_declined, known_issue, topic_question, trial_answer, who_decides)
+from bot.core.topic_questions import (STAND_INS, about_the_subscription, case_of, case_status, charged_again,
+                                      come_back, fee_kept, if_declined, known_issue, topic_question,
+                                      trial_answer, who_decides)
 from bot.settings import load_policy
 
 WHY_NOT_SLOT = "why_not_told"  # {"rule": the refusal explained, "told": how many times}
@@ -76,11 +77,11 @@ def answer_question(dispatcher: CollectingDispatcher, tracker: Tracker, question
             dispatcher.utter_message(text=said)
             return []
     if question == "charged_again":
-        about = charged_again(topic)
-        if isinstance(about, str):
-            dispatcher.utter_message(text=about)
+        said = charged_again(topic)
+        if said:
+            dispatcher.utter_message(text=said)
             return []
-        topic = about or topic
+        topic = about_the_subscription(topic)
     if question in ("why", "who_decides") and refused_rule(topic):
         return explain_refusal(dispatcher, tracker, refused_rule(topic))
     said = _from_the_account(tracker, topic, question, policy, reader, now)

@@ -23,7 +23,7 @@ SAVING = re.compile(r"\b(discount\w*|cheaper|sav(e|es|ing|ings)|deals?|up ?front
 
 # "what does Starter not have?": what the other plans have that the one named lacks
 LACKING = re.compile(r"""\b(not|n't|doesn'?t|don'?t)\s+(have|include|get|come\s+with|do)\b | \black\w* | \bmissing\b
-                       | \bmiss\s+out\b | \bwithout\b | \b(lose|give\s+up)\b | \bdowngrad\w*""",
+                       | \bmiss\s+out\b | \bwithout\b | \b(lose|give\s+up)\b""",
                      re.IGNORECASE | re.VERBOSE)
 EVERYTHING_IN = re.compile(r"^everything in (.+)$", re.IGNORECASE)
 
@@ -80,33 +80,30 @@ def _interval(text: str) -> str | None:
     return found.pop() if len(found) == 1 else None
 
 
-def what_it_lacks(tier: Tier, others: list[Tier], reader: Reader) -> str:
-    """What each other plan has that `tier` does not, from the catalogue's lists ("everything in
-    Starter" counts Starter's list as the other plan's too)."""
-    def has_all_of(plan: Tier, other: Tier) -> bool:
-        return any((m := EVERYTHING_IN.match(item)) and m.group(1).lower() == other.name.lower()
-                   for item in plan.includes)
+def _missing(tier: Tier, other: Tier) -> list[str]:
+    """What `other` includes that `tier` does not, by the catalogue's lists: "everything in Starter"
+    in a plan's list counts Starter's list as its own."""
+    if any((m := EVERYTHING_IN.match(item)) and m.group(1).lower() == other.name.lower() for item in tier.includes):
+        return []
+    return [item for item in other.includes if not EVERYTHING_IN.match(item) and item not in tier.includes]
 
-    sentences = []
-    for other in others:
-        if has_all_of(tier, other):
-            continue
-        missing = [item for item in other.includes if not EVERYTHING_IN.match(item) and item not in tier.includes]
-        if missing:
-            sentences.append(f"{other.name} has what {tier.name} doesn't: {listing(missing, reader)}.")
+
+def what_it_lacks(tier: Tier, others: list[Tier], reader: Reader) -> str:
+    """What each other plan has that `tier` does not."""
+    sentences = [f"{other.name} has what {tier.name} doesn't: {listing(missing, reader)}."
+                 for other in others if (missing := _missing(tier, other))]
     return " ".join(sentences) or f"{tier.name} has everything our other plans have."
 
 
 def what_a_move_loses(current: Plan, target: Plan, catalogue: Mapping[str, Plan], reader: Reader) -> str | None:
     """"Would we lose the scheduler on Starter?": what the current plan has that the target lacks,
     or that it lacks nothing; None when both are the same plan by name."""
-    if current.name == target.name:
-        return None
     by_name = {t.name: t for t in tiers(catalogue, current.currency)}
-    if current.name not in by_name or target.name not in by_name:
+    if current.name == target.name or current.name not in by_name or target.name not in by_name:
         return None
-    lacks = what_it_lacks(by_name[target.name], [by_name[current.name]], reader)
-    return lacks if lacks.startswith(current.name) else f"{target.name} has everything {current.name} has."
+    missing = _missing(by_name[target.name], by_name[current.name])
+    return (f"{current.name} has what {target.name} doesn't: {listing(missing, reader)}." if missing else
+            f"{target.name} has everything {current.name} has.")
 
 
 def _describe(tier: Tier, reader: Reader, interval: str | None) -> str:

@@ -224,14 +224,7 @@ def _values(topic: Mapping, policy: Policy, reader: Reader, now: datetime) -> di
               "how": topic.get("how", "")}
     # No access_until: the subscription has ended (an R1 refund ends access at once), nothing runs on.
     ended = not topic.get("access_until")
-    values["cancel_when"] = ("Your subscription has already ended, and you won't be charged again." if ended else
-                             f"Your access ends on {values['access_until']}, and you won't be charged again."
-                             if topic.get("done") else
-                             f"Once you stop the renewal, a person from our team looks at the refund and replies here "
-                             f"within {policy.review_response_hours} hours. Until then nothing has changed."
-                             if topic.get("review") else
-                             f"Nothing has changed yet: if you stop the renewal, your access runs until "
-                             f"{values['access_until']} and you won't be charged again.")
+    values["cancel_when"] = _cancel_when(topic, values["access_until"], policy)
     values["cancel_next"] = ("Nothing else: your subscription has ended and you won't be charged again." if ended else
                              f"Nothing else: you keep access until {values['access_until']} and won't be charged "
                              "again." if topic.get("done") else
@@ -254,6 +247,19 @@ def _values(topic: Mapping, policy: Policy, reader: Reader, now: datetime) -> di
         f"Your access runs until {values['period_end']}; it won't renew." if topic.get("period_end") else
         "Your subscription has ended: it won't renew or charge you again.")
     return values
+
+
+def _cancel_when(topic: Mapping, access_until: str, policy: Policy) -> str:
+    """When a renewal stop takes effect: said as done only once it is."""
+    if not topic.get("access_until"):  # the subscription has ended (an R1 refund ends access at once)
+        return "Your subscription has already ended, and you won't be charged again."
+    if topic.get("done"):
+        return f"Your access ends on {access_until}, and you won't be charged again."
+    if topic.get("review"):  # R2: a person looks at the refund once the renewal is stopped
+        return (f"Once you stop the renewal, a person from our team looks at the refund and replies here within "
+                f"{policy.review_response_hours} hours. Until then nothing has changed.")
+    return (f"Nothing has changed yet: if you stop the renewal, your access runs until {access_until} and you won't "
+            "be charged again.")
 
 
 def _plan_change(topic: Mapping, next_invoice: str, interval: str, currency: str, reader: Reader) -> dict:

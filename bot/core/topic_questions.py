@@ -26,8 +26,9 @@ INTENT_QUESTIONS = {"ask_when": "when", "ask_why": "why", "ask_how_much": "how_m
 # The model's readings that request nothing: a question about the topic may hide behind them.
 NO_REQUEST = frozenset({"nlu_fallback", "out_of_scope", "chitchat"})
 SHORT = 8  # words: "and what would I get for that?" leans on what was said; a long message says its subject
-# The two kinds the general table has no column for, and the column that answers them when the
-# topic has no case: where things stand is what happens next; why a person decides is why.
+# The kinds the general table has no column for, and the column that answers them when the topic
+# has no answer of its own: where things stand (or what a no would mean) is what happens next; why a
+# person decides is why; whether more is charged is how much.
 STAND_INS = {"status": "what_next", "who_decides": "why", "come_back": "what_next", "if_declined": "what_next",
              "charged_again": "how_much"}
 
@@ -130,15 +131,18 @@ CHARGED_AGAIN = {
 }
 
 
-def charged_again(topic: Mapping) -> Mapping | str | None:
-    """"Will anything else be charged?": about the subscription, not the refund just refused. The
-    answer itself where the refund decides it (R1), the topic whose how-much answers it (a renewal
-    offered or stopped after a refusal), or None (the how-much of the topic as it is)."""
+def charged_again(topic: Mapping) -> str | None:
+    """"Will anything else be charged?" where a refund offered or made decides it (R1); None where the
+    subscription's own answer does (`about_the_subscription`)."""
     if topic.get("kind") == "decision" and topic.get("rule") == "R1":
         return CHARGED_AGAIN["R1_done" if topic.get("done") else "R1"]
-    if topic.get("kind") == "cancel" and topic.get("refused"):
-        return {key: value for key, value in topic.items() if key != "refused"}
     return None
+
+
+def about_the_subscription(topic: Mapping) -> Mapping:
+    """The topic a question about further charges is asked of: a renewal offered or stopped after a
+    refusal answers it itself, not the refund refused."""
+    return {key: value for key, value in topic.items() if key != "refused"} if topic.get("kind") == "cancel" else topic
 
 
 def come_back(topic: Mapping) -> str:

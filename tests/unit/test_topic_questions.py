@@ -9,8 +9,9 @@ import pytest
 
 from bot.core.formatting import Reader
 from bot.core.policy import Policy
-from bot.core.topic_questions import (case_of, case_status, charged_again, come_back, fee_kept, if_declined,
-                                      known_issue, topic_question, trial_answer, who_decides)
+from bot.core.topic_questions import (about_the_subscription, case_of, case_status, charged_again, come_back,
+                                      fee_kept, if_declined, known_issue, topic_question, trial_answer,
+                                      who_decides)
 
 NOW = datetime(2026, 12, 2, 12, 0, tzinfo=timezone.utc)
 DUE = "2026-12-04T12:00:00+00:00"
@@ -48,7 +49,9 @@ def test_whether_more_is_charged_is_about_the_subscription_not_the_refused_refun
     # hal, refused under R8 by mail, asked to confirm nothing else would be charged: "Nothing is refunded."
     refused = {"kind": "decision", "rule": "R8"}
     ended = {"kind": "cancel", "access_until": None, "done": True, "refused": refused}
-    assert charged_again(ended) == {"kind": "cancel", "access_until": None, "done": True}
+    assert charged_again(ended) is None
+    assert about_the_subscription(ended) == {"kind": "cancel", "access_until": None, "done": True}
+    assert about_the_subscription(refused) is refused
     assert charged_again({"kind": "decision", "rule": "R1"}).startswith("Not if you say yes")
     assert charged_again({"kind": "decision", "rule": "R1", "done": True}).startswith("No: your subscription has ended")
     assert charged_again({"kind": "plan"}) is None
