@@ -42,6 +42,7 @@ _KIND_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("come_back", re.compile(r"""
         \b(sign\s*up|subscribe|join|register)\s+again\b | \bre-?subscribe\b | \bre-?join\b | \bcome\s+back\b
       | \b(go|switch|change|move)\s+(it\s+)?back\b.*\b(later|one\s+day|in\s+future|if\s+i\s+want)\b
+      | \b(if|when)\s+i\s+change\s+my\s+mind\s+(later|afterwards|down\s+the\s+line)\b
     """, re.IGNORECASE | re.VERBOSE)),
     # What happens if the people deciding say no: not a what-if of the customer's own doing.
     ("if_declined", re.compile(r"""

@@ -97,9 +97,11 @@ def what_it_lacks(tier: Tier, others: list[Tier], reader: Reader) -> str:
 
 def what_a_move_loses(current: Plan, target: Plan, catalogue: Mapping[str, Plan], reader: Reader) -> str | None:
     """"Would we lose the scheduler on Starter?": what the current plan has that the target lacks,
-    or that it lacks nothing; None when both are the same plan by name."""
+    or that it lacks nothing (the same plan billed another way lacks nothing either)."""
+    if current.name == target.name:
+        return f"You'd keep everything {current.name} has: only how often you're billed changes."
     by_name = {t.name: t for t in tiers(catalogue, current.currency)}
-    if current.name == target.name or current.name not in by_name or target.name not in by_name:
+    if current.name not in by_name or target.name not in by_name:
         return None
     missing = _missing(by_name[target.name], by_name[current.name])
     return (f"{current.name} has what {target.name} doesn't: {listing(missing, reader)}." if missing else

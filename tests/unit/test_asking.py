@@ -35,6 +35,7 @@ from bot.core.asking import asks, asks_trial_terms, follow_up_kind, hypothetical
     ("hm ok. what exactly counts as using it?", "why"),  # after an R3 refusal, on make run 2026-12-07
     ("what do you mean by that", "why"),
     ("can I sign up again later?", "come_back"),
+    ("what if I change my mind later", "come_back"),  # ivy during a plan offer on make run, 2026-12-07
     ("could I switch back to the old plan later on if I want", "come_back"),
     ("will I keep access till the end of the month", "when"),
     ("do I lose access immediately", "when"),
