@@ -35,14 +35,15 @@ OFFER_SLOT = "offer"  # domain.yml: the offer the assistant's latest turn made (
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]  # what Rasa gives a channel's blueprint
 
 
-def clause_by_clause(on_new_message: OnNewMessage, agent_of: Callable[[], Agent]) -> OnNewMessage:
+def clause_by_clause(on_new_message: OnNewMessage, agent_of: Callable[[], Agent | None]) -> OnNewMessage:
     """`on_new_message`, taking the questions of one message one by one. `agent_of` gives the
-    running agent (the Rasa server's, read at each message: a model can be replaced)."""
+    running agent (the Rasa server's, read at each message: a model can be replaced), or None
+    when there is none to read the parts with: then the message goes on whole."""
     async def answer(message: UserMessage) -> Any:
         parts = clauses(message.text or "")
-        if len(parts) < 2:
+        agent = agent_of() if len(parts) >= 2 else None
+        if agent is None:
             return await on_new_message(message)
-        agent = agent_of()
         parsed = [await agent.parse_message(part) for part in parts]
         plan = chat_plan([reading(p) for p in parsed])
         if plan is None or await waiting_for_an_answer(agent, message.sender_id):

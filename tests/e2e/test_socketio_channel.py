@@ -105,6 +105,13 @@ def test_a_live_socket_conversation_answers_and_refuses(live):
     assert "trial" in answer["text"].lower()
     assert set(refusal) == {"text"} and str(MAX_MESSAGE) in refusal["text"]
 
+def test_two_questions_reach_the_bot_whole_when_no_server_reads_them_apart():
+    # .ci/run, 2026-12-07: the fuzz test below sent a long message with two questions to the channel on
+    # its own (no Rasa server, so no agent to read each question with) and it raised instead of delivering.
+    send, _, delivered, emitted = channel(per_minute=10**6, burst=10**6)
+    send({"message": "how much is the refund fee? and can I pay yearly?", "session_id": SESSION})
+    assert [m.text for m in delivered] == ["how much is the refund fee? and can I pay yearly?"] and emitted == []
+
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(max_size=30),
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=15), inner, max_size=3),
