@@ -124,7 +124,7 @@ def _answer(dispatcher: CollectingDispatcher, tracker: Tracker, own: OwnAccount)
         buttons = [CANCEL, PERSON] if sub.renews else [PERSON]
     dispatcher.utter_message(text=f"{said} {NOTHING_CHANGED}", buttons=buttons)
     topic = what_if.topic(about, decision=decision, sub=sub, plan_name=own.plan_name, target=target,
-                          window_hours=policy.late_cancel_window_hours, supposed=supposed)
+                          window_hours=policy.late_cancel_window_hours, supposed=supposed, now=now)
     return [SlotSet("topic", topic)]
 
 

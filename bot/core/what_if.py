@@ -244,10 +244,17 @@ def trial_if(sub: Subscription, plan_name: str, *, keep: bool, reader: Reader, n
             f"using it until the trial ends on {day(end, reader, now=now)}.")
 
 
+def switch_billing(sub: Subscription, target: Plan, now: datetime) -> str:
+    """How a switch would be billed, as the offer would quote it (bot/core/plan_quotes.py): "trial"
+    (nothing until the trial ends), "new_period" (another interval, billed at once) or "next_invoice"."""
+    if in_trial(sub, now):
+        return "trial"
+    return "new_period" if starts_new_period(sub, target, now) else "next_invoice"
+
+
 def plan_if(sub: Subscription, target: Plan | None, reader: Reader, now: datetime) -> str:
-    """What a switch would cost and when, billed as the offer would quote it (bot/core/plan_quotes.py):
-    nothing in a trial, the difference on the next invoice within an interval, a new period at once
-    for another interval."""
+    """What a switch would cost and when (`switch_billing`): nothing in a trial, the difference on the
+    next invoice within an interval, a new period at once for another interval."""
     if target is None:
         return ("Switching plans is prorated: moving up charges the difference for the rest of the period, moving "
                 "down credits it to your next invoice; nothing is paid back to your card. Which plan are you "
@@ -257,11 +264,12 @@ def plan_if(sub: Subscription, target: Plan | None, reader: Reader, now: datetim
 
     def cash(amount: int) -> str:
         return money(abs(amount), target.currency, reader)
-    if in_trial(sub, now):
+    billing = switch_billing(sub, target, now)
+    if billing == "trial":
         ends = f" on {day(sub.trial_end, reader, now=now)}" if sub.trial_end else ""
         return (f"If you switched to {target.display_name} during your trial, nothing would be charged now: the trial "
                 f"carries on, and {price} would be charged when it ends{ends}.")
-    if starts_new_period(sub, target, now):
+    if billing == "new_period":
         if due <= 0:
             return (f"If you switched to {target.display_name}, a new {target.interval} at {price} would start that "
                     f"day. The unused part of your current {sub.interval}, about {cash(unused)}, would cover it, so "
@@ -279,7 +287,8 @@ def plan_if(sub: Subscription, target: Plan | None, reader: Reader, now: datetim
 
 
 def topic(about: str, *, decision: Decision | None = None, sub: Subscription | None = None,
-          plan_name: str = "", target: Plan | None = None, window_hours: int = 24, supposed: bool = False) -> dict:
+          plan_name: str = "", target: Plan | None = None, window_hours: int = 24, supposed: bool = False,
+          now: datetime | None = None) -> dict:
     """What follow-ups on a hypothetical need: plain values."""
     facts = decision.facts if decision else {}
     charged = facts.get("charge_created")
@@ -290,7 +299,7 @@ def topic(about: str, *, decision: Decision | None = None, sub: Subscription | N
             "refund": decision.refund if decision else None, "window_ends": window_ends,
             "currency": sub.currency if sub else None, "price": sub.price if sub else None,
             "interval": sub.interval if sub else None, "plan": plan_name, "target": target.id if target else None,
-            "target_interval": target.interval if target else None,
+            "switch_billing": switch_billing(sub, target, now) if sub and target and now else None,
             "period_end": sub.current_period_end.isoformat() if sub else None,
             "trial_end": sub.trial_end.isoformat() if sub and sub.trial_end else None}
 
@@ -324,11 +333,11 @@ def refund_until(decision_now: Decision, *, window_hours: int, reader: Reader, n
 
 def _plan_when(topic_: Mapping, reader: Reader, now: datetime) -> str:
     """"When would the change kick in?" after a switch was supposed: at once, billed as plan_if said."""
-    trial_end = parse_utc(topic_["trial_end"]) if topic_.get("trial_end") else None
-    if trial_end is not None and trial_end > now:
+    billing = topic_.get("switch_billing")
+    if billing == "trial" and topic_.get("trial_end"):
         return (f"Straight away once you said yes to it; in your trial nothing is charged until it ends on "
-                f"{day(trial_end, reader, now=now)}.")
-    if topic_.get("target_interval") and topic_.get("target_interval") != topic_.get("interval"):
+                f"{day(parse_utc(topic_['trial_end']), reader, now=now)}.")
+    if billing == "new_period":
         return "Straight away once you said yes to it: the new billing period would start and be billed that day."
     return ("Straight away once you said yes to it; the difference for the rest of this period would go on your next "
             "invoice, so nothing would be charged that day.")

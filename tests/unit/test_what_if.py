@@ -206,12 +206,12 @@ def test_asked_tomorrow_the_late_cancellation_refund_would_be_gone_and_until_whe
 
 def test_when_a_supposed_switch_would_happen_follows_how_it_would_be_billed():
     sub = account(timedelta(days=10)).subscription
-    yearly = what_if.topic("plan", sub=sub, plan_name="Pro monthly", target=PLANS["pro-yearly"])
+    yearly = what_if.topic("plan", sub=sub, plan_name="Pro monthly", target=PLANS["pro-yearly"], now=NOW)
     assert "billed that day" in what_if.follow_up("when", yearly, reader=US, now=NOW)
-    down = what_if.topic("plan", sub=sub, plan_name="Pro monthly", target=PLANS["starter-monthly"])
+    down = what_if.topic("plan", sub=sub, plan_name="Pro monthly", target=PLANS["starter-monthly"], now=NOW)
     assert "next invoice" in what_if.follow_up("when", down, reader=US, now=NOW)
     trial = Subscription(plan="pro-monthly", price=4900, currency="usd", interval="month", status="trialing",
                          current_period_start=NOW - timedelta(days=6), current_period_end=NOW + timedelta(days=6),
                          trial_end=NOW + timedelta(days=6))
-    during = what_if.topic("plan", sub=trial, plan_name="Pro monthly", target=PLANS["starter-monthly"])
+    during = what_if.topic("plan", sub=trial, plan_name="Pro monthly", target=PLANS["starter-monthly"], now=NOW)
     assert "nothing is charged until it ends on" in what_if.follow_up("when", during, reader=US, now=NOW)
