@@ -20,7 +20,7 @@ from bot.app.own_facts import OwnAccount, own_account, refund_if
 from bot.clock import now_utc
 from bot.core import facts, what_if
 from bot.core.plan_facts import LACKING, what_a_move_loses
-from bot.core.plans import Plan, match_plan, options_for
+from bot.core.plans import Plan, match_plan, move_direction, options_for
 from bot.core.refusals import STATED_REASON
 from bot.core.statuses import OfferKind
 from bot.db.repository import UnknownCustomer
@@ -145,14 +145,14 @@ def _target(text: str, own: OwnAccount, before: dict) -> Plan | None:
         return named
     if before.get("target") in catalogue:
         return catalogue[before["target"]]
-    words = text.lower()
     tier = own.plan.tier if own.plan else None
     if tier is None:
         return None
     same = [p for p in options if p.interval == sub.interval]
-    if "down" in words:
+    step = move_direction(text)
+    if step == -1:
         return max((p for p in same if p.tier < tier), key=lambda p: p.tier, default=None)
-    if "up" in words:
+    if step == 1:
         return min((p for p in same if p.tier > tier), key=lambda p: p.tier, default=None)
     return None
 

@@ -80,6 +80,20 @@ DIRECTION_WORDS = {"cheaper": -1, "cheapest": -1, "lower": -1, "smaller": -1, "b
                    "bigger": 1, "higher": 1, "better": 1, "pricier": 1}
 
 
+# Whole words only: "download", "setup" and "support" hold the letters but ask for no move.
+MOVE_DOWN = re.compile(r"\b(?:down|downgrad\w*)\b", re.IGNORECASE)
+MOVE_UP = re.compile(r"\b(?:up|upgrad\w*)\b", re.IGNORECASE)
+
+
+def move_direction(text: str) -> int | None:
+    """-1 for a move down ("downgrade", "go down"), +1 for one up, None when the words say neither."""
+    if MOVE_DOWN.search(text or ""):
+        return -1
+    if MOVE_UP.search(text or ""):
+        return 1
+    return None
+
+
 def _neighbour(current: Plan, options: list[Plan], directions: set[int]) -> str | None:
     """The one plan name a tier below (-1) or above (+1) the current plan, if the words ask for one."""
     if len(directions) != 1:

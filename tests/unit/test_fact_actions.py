@@ -105,3 +105,9 @@ def test_a_fact_with_would_is_still_a_request(account, monkeypatch):
     run(ActionAssessRefund(), tracker(user("I cancelled yesterday, would I get a refund?", "late_cancellation",
                                            token=token())))
     assert asked == ["late_cancellation"]
+
+
+def test_a_plan_what_if_reads_a_move_down_from_whole_words_only(account):
+    own = account["own"]   # Pro monthly
+    assert actions.what_if._target("what if I went down a plan", own, {}).id == "starter-monthly"
+    assert actions.what_if._target("would my downloads stay if I changed plans", own, {}) is None

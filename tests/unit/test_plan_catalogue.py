@@ -42,3 +42,17 @@ def test_the_plan_a_customer_names_or_points_to(current, text, chosen):
     plans = load_plans()
     found = match_plan(text, plans[current], options_for(current, "usd", plans))
     assert (found.id if found else None) == chosen
+
+
+@pytest.mark.parametrize("text, direction", [
+    ("what if I downgraded", -1),
+    ("if we went down a plan would we lose anything", -1),
+    ("would an upgrade cost me much", 1),
+    ("what if we moved up", 1),
+    ("if i changed plans would my setup stay", None),         # "up" inside a word asks for no move
+    ("could i still download my contacts on another plan", None),
+    ("would support still help me if i switched", None),
+])
+def test_a_move_down_or_up_is_read_from_whole_words(text, direction):
+    from bot.core.plans import move_direction
+    assert move_direction(text) == direction
