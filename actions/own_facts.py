@@ -13,6 +13,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import requests
 from actions.customer_action import CustomerAction
 from actions.identity import answer_when_identified, prove, reader_of
+from actions.plan_answers import answer_plans
 from actions.policy_answers import explain_terms
 from actions.quick_replies import CANCEL, CHANGE_PLAN, MY_PLAN, PERSON
 from actions.what_if import answer_what_if, asked_hypothetically
@@ -20,12 +21,7 @@ from bot.app.account import account_summary, renewal
 from bot.app.own_facts import own_account
 from bot.clock import now_utc
 from bot.core import facts, messages
-from bot.core.plan_facts import plans_answer
 from bot.db.repository import UnknownCustomer
-from bot.settings import load_plans
-
-DEFAULT_CURRENCY = "usd"  # a visitor's prices: the catalogue's own currency
-
 
 def _text(tracker: Tracker) -> str:
     return tracker.latest_message.get("text") or ""
@@ -116,18 +112,7 @@ class ActionAnswerPlans(CustomerAction):
         return "action_answer_plans"
 
     def respond(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
-        email, current, currency = prove(tracker).email, None, DEFAULT_CURRENCY
-        if email:
-            try:
-                own = own_account(email)
-            except UnknownCustomer:
-                own = None
-            if own is not None and own.account.subscription is not None:
-                current, currency = own.plan, own.account.subscription.currency
-        said, topic = plans_answer(_text(tracker), load_plans(), currency=currency, current=current,
-                                   topic=tracker.get_slot("topic"), reader=reader_of(tracker))
-        dispatcher.utter_message(text=said, buttons=[CHANGE_PLAN, PERSON] if email else [PERSON])
-        return [SlotSet("topic", topic)]
+        return answer_plans(dispatcher, tracker)
 
 
 def answer_incident(dispatcher: CollectingDispatcher, tracker: Tracker, email: str) -> list[dict[str, Any]]:

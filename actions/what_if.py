@@ -14,6 +14,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.customer_action import CustomerAction
 from actions.identity import prove, reader_of
 from actions.offer_turns import offer_of_previous_turn
+from actions.plan_answers import answer_plans
 from actions.quick_replies import CANCEL, CHANGE_PLAN, PERSON
 from bot.app import offers
 from bot.app.own_facts import OwnAccount, own_account, refund_if
@@ -40,14 +41,18 @@ def answer_what_if(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[d
     general words for anyone else (the question is answered either way; nothing needs a code). An
     outage that may come ("so if it's down for a week do I just lose out?") is answered alike for
     everyone: what the rules allow, a credit at the team's discretion; nothing is opened."""
-    if what_if.asks_about_an_outage(tracker.latest_message.get("text")):
+    text = tracker.latest_message.get("text")
+    if what_if.asks_about_an_outage(text):
         dispatcher.utter_message(text=f"{what_if.OUTAGE_IF} {NOTHING_CHANGED}", buttons=[PERSON])
         return [SlotSet("needs_identity", False)]
+    if what_if.about_limits(text):  # "what if we need more than 3 users?": what each plan allows
+        return [SlotSet("needs_identity", False), *answer_plans(dispatcher, tracker)]
     email = prove(tracker).email
     if email is None:
         policy = load_policy()
-        dispatcher.utter_message(text=IN_GENERAL.format(window=policy.late_cancel_window_hours,
-                                                        fee=policy.fee_percent_text), buttons=[PERSON])
+        general = what_if.UNPAID_IN_GENERAL if what_if.about_not_paying(text) else \
+            IN_GENERAL.format(window=policy.late_cancel_window_hours, fee=policy.fee_percent_text)
+        dispatcher.utter_message(text=general, buttons=[PERSON])
         return [SlotSet("needs_identity", False)]
     try:
         own = own_account(email)
@@ -90,7 +95,10 @@ def _answer(dispatcher: CollectingDispatcher, tracker: Tracker, own: OwnAccount)
     trialing = sub.status == "trialing"
     about = what_if.subject(text, trialing=trialing, previous=before.get("about"))
     decision, target, supposed, buttons = None, None, False, [PERSON]
-    if about == "data":
+    if about == "unpaid":
+        said = what_if.unpaid_if(sub, reader, now, data=what_if.about_data(text))
+        buttons = [CANCEL, PERSON] if sub.renews and sub.current_period_end > now else [PERSON]
+    elif about == "data":
         said = what_if.data_if(sub, reader, now, refund_offered=_refund_waiting(tracker))
         buttons = [CANCEL, PERSON]
     elif about == "plan":

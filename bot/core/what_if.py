@@ -32,6 +32,20 @@ _MONEY = re.compile(r"\b(refund\w*|money|back|anything)\b", re.IGNORECASE)
 _STRONG = re.compile(r"\b(cancel\w*|refund\w*|forg[eo]t\w*)\b", re.IGNORECASE)
 _FORGOT = re.compile(r"\bforg[eo]t\w*\b|\bdidn'?t\s+(notice|realise|realize)\b", re.IGNORECASE)
 _UNUSED = re.compile(r"\b(never|didn'?t|haven'?t|not)\s+(used?|using|logged)\b", re.IGNORECASE)
+# Not paying, as opposed to cancelling: the terms' failed payment, not the end of a renewal.
+_UNPAID = re.compile(r"""\b(can'?t|cant|cannot|couldn'?t|couldnt|could\s+not|don'?t|dont|do\s+not|didn'?t|stop(ped)?
+                             |unable\s+to|never)\s+(pay|afford)\w*\b
+    | \bdeclin\w* | \b(payment|charge)s?\s+(fail\w*|bounc\w*|(doesn'?t|didn'?t|does\s+not|did\s+not)\s+go\s+through)
+    | \bcard\s+(expire\w*|fail\w*|bounc\w*) | \bmiss(es|ed)?\s+a\s+payment""", re.IGNORECASE | re.VERBOSE)
+# What a plan allows ("if we go over the contact limit", "if we need more than 3 users"): the plans' facts.
+_LIMIT = re.compile(r"""\b(contacts?|users?|seats?)\s+(limit|cap|max\w*)s?\b
+    | \blimits?\s+(on|of|for)\s+(the\s+)?(number\s+of\s+)?(contacts?|users?|seats?)\b
+    | \b(more\s+than|over|exceed\w*|above)\s+[\d,]+\s+(contacts?|users?|seats?)\b
+    | \b(more|extra|another|add\w*)\s+(\w+\s+)?(users?|seats?)\b""", re.IGNORECASE | re.VERBOSE)
+UNPAID_IN_GENERAL = ("If a payment failed, you'd be asked to update your card in your billing settings and it would be "
+                     "retried; while it stays unpaid, our terms (section 3) let us suspend or end access to the "
+                     "service. Cancelling instead stops the renewal, and you keep access to the end of the period "
+                     "you've paid for.")
 _SAME_DAY = re.compile(r"\b(same|that)\s+day\b|\bright\s+away\b|\bstraight\s+away\b|\bwithin\s+(a|the)\s+day\b|"
                        r"\bimmediately\b", re.IGNORECASE)
 _AGO = re.compile(r"\b(a|an|one|two|three|four|five|six|seven|\d+)\s+(hour|day|week|month)s?\s+ago\b", re.IGNORECASE)
@@ -77,14 +91,26 @@ def about_data(text: str | None) -> bool:
     return bool(_DATA.search(text or ""))
 
 
+def about_limits(text: str | None) -> bool:
+    """The words ask what a plan allows: a limit, more users or seats than it has."""
+    return bool(_LIMIT.search(text or ""))
+
+
+def about_not_paying(text: str | None) -> bool:
+    """The words suppose a payment that fails or isn't made, not a cancellation."""
+    return bool(_UNPAID.search(text or ""))
+
+
 def about_a_plan(text: str | None) -> bool:
     """The words name a plan or a move between plans ("to go yearly", "if I downgraded")."""
     return bool(_PLAN.search(text or ""))
 
 
 def subject(text: str | None, *, trialing: bool, previous: str | None = None) -> str:
-    """What a hypothetical is about: data, plan, trial_cancel, trial_keep, refund or cancel."""
+    """What a hypothetical is about: unpaid, data, plan, trial_cancel, trial_keep, refund or cancel."""
     words = text or ""
+    if _UNPAID.search(words):
+        return "unpaid"  # before _KEEP: "if I don't pay" is not "if I don't cancel"
     if previous == "plan" and not _STRONG.search(words) and not about_data(words):
         return "plan"  # "and would I get anything back for this month?" after a plan question
     if about_data(words):
@@ -107,7 +133,7 @@ def about_the_account(text: str | None, *, previous: str | None = None) -> bool:
     outage (or a follow-up of one), rather than something else asked with "what if"."""
     words = text or ""
     return previous is not None or asks_about_an_outage(words) or \
-        any(p.search(words) for p in (_DATA, _PLAN, _KEEP, _CANCEL, _MONEY, _FORGOT))
+        any(p.search(words) for p in (_UNPAID, _LIMIT, _DATA, _PLAN, _KEEP, _CANCEL, _MONEY, _FORGOT))
 
 
 def reason(text: str | None, previous: str | None = None) -> Reason:
@@ -233,6 +259,26 @@ def data_if(sub: Subscription | None, reader: Reader, now: datetime, *, refund_o
             f"until the end of your billing period on {until}. Export them before then: {deleted}")
 
 
+def unpaid_if(sub: Subscription | None, reader: Reader, now: datetime, *, data: bool = False) -> str:
+    """A payment supposed to fail or not be made: what the terms do about it, on the customer's dates."""
+    if sub is None or sub.status == "canceled" or sub.current_period_end <= now:
+        return "Your subscription has ended, so there's no payment left to miss."
+    if not sub.renews:
+        return f"Your subscription won't renew, so there's no payment left to miss: you keep access until " \
+               f"{day(sub.current_period_end, reader, now=now)}."
+    trialing = sub.status == "trialing" and sub.trial_end is not None and sub.trial_end > now
+    due = sub.trial_end if trialing else sub.current_period_end
+    said = (f"If your {'first' if trialing else 'next'} payment of {money(sub.price, sub.currency, reader)} on "
+            f"{day(due, reader, now=now)} failed, you'd be asked to update your card in your billing settings and it "
+            f"would be retried; while it stayed unpaid, our terms (section 3) let us suspend or end your access. ")
+    said += "Cancelling before your trial ends means you're never charged." if trialing else \
+        f"If you'd rather not pay again, cancelling before then stops the renewal and you keep access until " \
+        f"{day(due, reader, now=now)}."
+    if data:
+        said += " An account ended that way may have its data deleted after a reasonable period, so export it first."
+    return said
+
+
 def trial_if(sub: Subscription, plan_name: str, *, keep: bool, reader: Reader, now: datetime) -> str:
     end = sub.trial_end or sub.current_period_end
     price = money(sub.price, sub.currency, reader)
@@ -306,6 +352,9 @@ def topic(about: str, *, decision: Decision | None = None, sub: Subscription | N
 
 def follow_up(question: str, topic_: Mapping, *, reader: Reader, now: datetime) -> str | None:
     """"How long do I have?", "when would that be?" after a hypothetical; None: ask it afresh."""
+    if question == "when" and topic_.get("about") == "unpaid":
+        return ("The terms set no date for it: a failed payment is retried once you update your card, and access "
+                "may be suspended while it stays unpaid.")
     if question == "when":
         if topic_.get("about") == "plan" and topic_.get("target"):
             return _plan_when(topic_, reader, now)

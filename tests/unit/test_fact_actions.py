@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 
 import actions.own_facts
+import actions.plan_answers
 import actions.what_if
 from actions.cancellation import ActionOfferCancellation
 from actions.own_facts import ActionAnswerBilling, ActionAnswerPlans, ActionAnswerTrial
@@ -38,7 +39,7 @@ def account(monkeypatch):
     state = {"own": OwnAccount(Account("ana@example.com", "Ana", sub, (Charge("c1", 4900, "usd", now - NOW_OFFSET),),
                                        incidents=(Incident("group-sync", now - timedelta(hours=30), None),)),
                                "Pro monthly", load_plans()["pro-monthly"])}
-    for module in (actions.own_facts, actions.what_if):
+    for module in (actions.own_facts, actions.plan_answers, actions.what_if):
         monkeypatch.setattr(module, "own_account", lambda email: state["own"])
 
     def must_not(*args, **kwargs):
@@ -111,3 +112,18 @@ def test_a_plan_what_if_reads_a_move_down_from_whole_words_only(account):
     own = account["own"]   # Pro monthly
     assert actions.what_if._target("what if I went down a plan", own, {}).id == "starter-monthly"
     assert actions.what_if._target("would my downloads stay if I changed plans", own, {}) is None
+
+
+@pytest.mark.parametrize("words, signed_in, says, never", [
+    ("what would happen if i couldnt pay for a couple of months", True, "update your card", "cancelling would change"),
+    ("if i dont pay will you suspend my account", False, "section 3", "within 24 hours"),
+    ("what happens if i go over the contact limit", True, "unlimited contacts", "keep access"),
+    ("what if we need more than 3 users", False, "up to 20 users", "keep access"),
+])
+def test_a_hypothetical_about_not_paying_or_a_plan_s_limits_is_answered_as_such(account, words, signed_in, says,
+                                                                                 never):
+    # make run, 2026-12-07: these were told what cancelling would do to their access and contacts
+    from actions.what_if import ActionAnswerWhatIf
+    messages, slots = run(ActionAnswerWhatIf(), tracker(user(words, "ask_what_if", token=token() if signed_in else None)))
+    said = " ".join(m.get("text") or "" for m in messages)
+    assert says in said and never not in said

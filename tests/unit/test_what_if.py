@@ -47,6 +47,12 @@ def told(acc: Account, reason=Reason.UNSPECIFIED, supposed=False) -> str:
     ("say i forgot to cancel, would that be refunded?", False, None, "refund"),
     ("hmm what if i keep it a bit longer, would i still get the refund tomorrow?", False, None, "refund"),
     ("what if i keep it a bit longer, would i still get the refund tomorrow?", True, None, "trial_keep"),
+    # make run, 2026-12-07: not paying is not cancelling, and "if i don't pay" is not "if i don't cancel"
+    ("what would happen if i couldnt pay for a couple of months", False, None, "unpaid"),
+    ("if i dont pay will you suspend my account", True, None, "unpaid"),
+    ("would you delete my data if i stopped paying", False, None, "unpaid"),
+    ("and if my card got declined?", False, "plan", "unpaid"),
+    ("if i stopped my subscription would i lose my contacts", False, None, "data"),
 ])
 def test_the_subject_of_a_hypothetical_is_read_off_its_words(text, trialing, previous, about):
     assert what_if.subject(text, trialing=trialing, previous=previous) == about
@@ -215,3 +221,29 @@ def test_when_a_supposed_switch_would_happen_follows_how_it_would_be_billed():
                          trial_end=NOW + timedelta(days=6))
     during = what_if.topic("plan", sub=trial, plan_name="Pro monthly", target=PLANS["starter-monthly"], now=NOW)
     assert "nothing is charged until it ends on" in what_if.follow_up("when", during, reader=US, now=NOW)
+
+
+def test_a_payment_that_fails_is_the_terms_on_the_customer_s_dates():
+    renewing = account(timedelta(days=3)).subscription
+    said = what_if.unpaid_if(renewing, US, NOW)
+    assert "$49.00" in said and "December 19" in said and "section 3" in said and "suspend" in said
+    assert "stops the renewal" in said and "deleted" not in said
+    assert "deleted" in what_if.unpaid_if(renewing, US, NOW, data=True)
+    trial = replace(renewing, status="trialing", trial_end=NOW + timedelta(days=5))
+    assert "first payment" in what_if.unpaid_if(trial, US, NOW) and "never charged" in what_if.unpaid_if(trial, US, NOW)
+    assert "no payment left to miss" in what_if.unpaid_if(replace(renewing, cancel_at_period_end=True), US, NOW)
+    assert "has ended" in what_if.unpaid_if(replace(renewing, status="canceled"), US, NOW)
+    when = what_if.follow_up("when", what_if.topic("unpaid", sub=renewing, now=NOW), reader=US, now=NOW)
+    assert "no date" in when
+
+
+@pytest.mark.parametrize("text, limits", [
+    ("what happens if i go over the contact limit", True),
+    ("what if we need more than 3 users", True),
+    ("if we add two more users would it cost more", True),
+    ("what if we exceed 2,500 contacts", True),
+    ("is there a time limit to ask for a refund if i cancelled", False),
+    ("if i cancel would my users lose access", False),
+])
+def test_a_hypothetical_about_what_a_plan_allows(text, limits):
+    assert what_if.about_limits(text) is limits and what_if.about_the_account(text)

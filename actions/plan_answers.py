@@ -1,0 +1,34 @@
+"""What the plans cost and include, beside the signed-in customer's own plan: asked outright
+("how do the plans differ?") or as a hypothetical about a limit ("what if we need more than 3
+users?"). No identity is needed; nothing is recorded or moved."""
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.identity import prove, reader_of
+from actions.quick_replies import CHANGE_PLAN, PERSON
+from bot.app.own_facts import own_account
+from bot.core.plan_facts import plans_answer
+from bot.db.repository import UnknownCustomer
+from bot.settings import load_plans
+
+DEFAULT_CURRENCY = "usd"  # a visitor's prices: the catalogue's own currency
+
+
+def answer_plans(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
+    email, current, currency = prove(tracker).email, None, DEFAULT_CURRENCY
+    if email:
+        try:
+            own = own_account(email)
+        except UnknownCustomer:
+            own = None
+        if own is not None and own.account.subscription is not None:
+            current, currency = own.plan, own.account.subscription.currency
+    said, topic = plans_answer(tracker.latest_message.get("text") or "", load_plans(), currency=currency,
+                               current=current, topic=tracker.get_slot("topic"), reader=reader_of(tracker))
+    dispatcher.utter_message(text=said, buttons=[CHANGE_PLAN, PERSON] if email else [PERSON])
+    return [SlotSet("topic", topic)]
