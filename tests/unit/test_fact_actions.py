@@ -124,6 +124,7 @@ def test_a_hypothetical_about_not_paying_or_a_plan_s_limits_is_answered_as_such(
                                                                                  never):
     # make run, 2026-12-07: these were told what cancelling would do to their access and contacts
     from actions.what_if import ActionAnswerWhatIf
-    messages, slots = run(ActionAnswerWhatIf(), tracker(user(words, "ask_what_if", token=token() if signed_in else None)))
+    proof = token() if signed_in else None
+    messages, _ = run(ActionAnswerWhatIf(), tracker(user(words, "ask_what_if", token=proof)))
     said = " ".join(m.get("text") or "" for m in messages)
     assert says in said and never not in said
