@@ -21,7 +21,9 @@ from bot.app.account import account_summary, renewal
 from bot.app.own_facts import own_account
 from bot.clock import now_utc
 from bot.core import facts, messages
+from bot.core.plans import asks_to_switch, options_for
 from bot.db.repository import UnknownCustomer
+from bot.settings import load_plans
 
 def _text(tracker: Tracker) -> str:
     return tracker.latest_message.get("text") or ""
@@ -73,7 +75,20 @@ class ActionAnswerTrial(CustomerAction):
     def respond(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
         if asked_hypothetically(tracker):
             return answer_what_if(dispatcher, tracker)
+        email = prove(tracker).email
+        if email and _asks_to_switch(email, _text(tracker)):
+            # "can I switch to Starter before my trial is over" is a plan change that names the trial
+            return requests.answer_request(dispatcher, tracker, email, "change_plan")
         return answer_trial_question(dispatcher, tracker)
+
+
+def _asks_to_switch(email: str, text: str) -> bool:
+    try:
+        own = own_account(email)
+    except UnknownCustomer:
+        return False
+    sub = own.account.subscription
+    return sub is not None and asks_to_switch(text, own.plan, options_for(sub.plan, sub.currency, load_plans()))
 
 
 def answer_trial_question(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:

@@ -85,6 +85,16 @@ MOVE_DOWN = re.compile(r"\b(?:down|downgrad\w*)\b", re.IGNORECASE)
 MOVE_UP = re.compile(r"\b(?:up|upgrad\w*)\b", re.IGNORECASE)
 
 
+SWITCH_VERBS = re.compile(r"\b(switch\w*|chang\w*|mov\w*|downgrad\w*|upgrad\w*|put\s+me\s+on|go\s+(?:to|on|down|up))\b",
+                          re.IGNORECASE)
+
+
+def asks_to_switch(text: str, current: Plan | None, options: list[Plan]) -> bool:
+    """The words ask to move to a plan they name or point to ("can I switch to Starter before my
+    trial is over", "move me to yearly"), whatever else they mention."""
+    return bool(SWITCH_VERBS.search(text or "")) and match_plan(text, current, options) is not None
+
+
 def move_direction(text: str) -> int | None:
     """-1 for a move down ("downgrade", "go down"), +1 for one up, None when the words say neither."""
     if MOVE_DOWN.search(text or ""):

@@ -277,9 +277,14 @@ def _plan_change(topic: Mapping, next_invoice: str, interval: str, currency: str
                       (f" The {money(left, currency, reader)} left over stays as credit for your next invoices."
                        if left else "")}.get(
         direction, f"Nothing for this period; {next_invoice} on your next invoice.")
-    why = ("Another billing interval starts a new period, and what you haven't used of your current plan is credited "
-           "against it, so you pay only for what you have." if direction == "new_period" else
-           "Changes are charged or credited pro rata for the rest of the period, so you pay only for what you have.")
+    why = {
+        "new_period": "Another billing interval starts a new period, and what you haven't used of your current plan is "
+                      "credited against it, so you pay only for what you have.",
+        # a trial's switch: nothing paid is left in this period to prorate (make run, 2026-12-07)
+        "none": "Nothing you've paid covers the rest of this period (a free trial, say), so there's nothing to charge "
+                "or credit now: the new plan's price is simply what your next invoice charges."}.get(
+        direction, "Changes are charged or credited pro rata for the rest of the period, so you pay only for what you "
+                   "have.")
     when = {
         "new_period": "Straight away once you say yes, and the new period is billed then.",
         "charge": "The switch is straight away once you say yes; the prorated amount is added to your next invoice, "

@@ -128,3 +128,17 @@ def test_a_hypothetical_about_not_paying_or_a_plan_s_limits_is_answered_as_such(
     messages, _ = run(ActionAnswerWhatIf(), tracker(user(words, "ask_what_if", token=proof)))
     said = " ".join(m.get("text") or "" for m in messages)
     assert says in said and never not in said
+
+
+@pytest.mark.parametrize("words, switch", [
+    ("can i switch to starter before my trial is over", True),   # make run, 2026-12-07: got the trial's dates
+    ("move me to yearly before the trial ends", True),
+    ("how long is my trial on pro", False),
+    ("does my plan change when the trial ends", False),
+])
+def test_a_switch_that_mentions_the_trial_is_a_plan_change(account, monkeypatch, words, switch):
+    asked = {}
+    monkeypatch.setattr(actions.own_facts.requests, "answer_request",
+                        lambda dispatcher, tracker_, email, intent: asked.update(email=email, intent=intent) or [])
+    run(ActionAnswerTrial(), tracker(user(words, "ask_free_trial", token=token())))
+    assert asked == ({"email": "ana@example.com", "intent": "change_plan"} if switch else {})

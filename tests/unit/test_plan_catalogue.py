@@ -56,3 +56,15 @@ def test_the_plan_a_customer_names_or_points_to(current, text, chosen):
 def test_a_move_down_or_up_is_read_from_whole_words(text, direction):
     from bot.core.plans import move_direction
     assert move_direction(text) == direction
+
+
+@pytest.mark.parametrize("text, switch", [
+    ("can i switch to starter before my trial is over", True),
+    ("move me to yearly before the trial ends", True),
+    ("does my plan change when the trial ends", False),   # a verb, but no plan named
+    ("is the trial for starter too", False),              # a plan, but no move asked
+])
+def test_a_move_to_a_named_plan_is_read_whatever_else_is_mentioned(text, switch):
+    from bot.core.plans import asks_to_switch, options_for
+    plans = load_plans()
+    assert asks_to_switch(text, plans["pro-monthly"], options_for("pro-monthly", "usd", plans)) is switch

@@ -137,3 +137,4 @@ def test_a_plan_change_says_when_its_money_moves(direction, left, how_much, when
     assert answer("when", topic, policy=Policy(), reader=Reader(), now=NOW) == when
     why = answer("why", topic, policy=Policy(), reader=Reader(), now=NOW)
     assert ("new period" in why) is (direction == "new_period")
+    assert ("nothing to charge or credit" in why) is (direction == "none")  # a trial's switch is not prorated
