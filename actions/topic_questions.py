@@ -26,8 +26,8 @@ from bot.core.topic_answers import adds_nothing, answer, asked_about
 from bot.core.refusals import objects, objection, why_not
 from bot.app.topic_facts import latest_refund
 from bot.core.conversation_ids import EMAIL
-from bot.core.topic_questions import (STAND_INS, about_the_subscription, case_of, case_status, charged_again,
-                                      come_back, fee_kept, if_declined, known_issue, topic_question,
+from bot.core.topic_questions import (STAND_INS, about_the_subscription, access_meanwhile, case_of, case_status,
+                                      charged_again, come_back, fee_kept, if_declined, known_issue, topic_question,
                                       trial_answer, who_decides)
 from bot.settings import load_policy
 
@@ -67,6 +67,12 @@ def answer_in_context(dispatcher: CollectingDispatcher, tracker: Tracker,
 
 def answer_question(dispatcher: CollectingDispatcher, tracker: Tracker, question: str) -> list[dict[str, Any]]:
     topic, policy, reader, now = tracker.get_slot("topic") or {}, load_policy(), reader_of(tracker), now_utc()
+    if question == "access":  # while a person decides, nothing changes; else the topic's dates say until when
+        meanwhile = access_meanwhile(topic)
+        if meanwhile:
+            dispatcher.utter_message(text=meanwhile)
+            return []
+        question = "when"
     if question in ("status", "who_decides"):
         case_id = case_of(topic)
         state = case_state(case_id=case_id, conversation_id=tracker.sender_id, email=verified_email(tracker)) \

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import re
 
-FOLLOW_UP_KINDS = ("status", "who_decides", "come_back", "if_declined", "charged_again", "when", "why", "how_much",
-                   "what_next")
+FOLLOW_UP_KINDS = ("status", "who_decides", "come_back", "if_declined", "charged_again", "access", "when", "why",
+                   "how_much", "what_next")
 
 # The first kind whose words a question has wins, so the specific come before the general:
 # "when will someone look at my case" asks where things stand, not a date in the abstract.
@@ -67,10 +67,16 @@ _KIND_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = (
       | \b(what|which)\s+(amount|sum|price)\b | \bhow\s+big\b | \bhow\s+many\s+(dollars|euros|pounds|yen)\b
       | \bwhat'?s\s+(it|that)\s+(worth|come\s+to)\b | \bthe\s+(amount|total)\b | \bcost\b
     """, re.IGNORECASE | re.VERBOSE)),
+    # Whether the customer can go on using the product meanwhile: until when, where a date decides it
+    # (STAND_INS), and "nothing changes while they look" where a person is deciding something.
+    ("access", re.compile(r"""
+        \b(still|keep)\b.{0,25}\b(access|log\s*in|login|use\s+it|using\s+it|get\s+in)\b
+      | \blose\s+(my\s+|the\s+)?access\b
+      | \b(use|using)\s+(it|the\s+app|the\s+account)\s+(meanwhile|in\s+the\s+meantime|while)\b
+    """, re.IGNORECASE | re.VERBOSE)),
     ("when", re.compile(r"""
         \bwhen\b | \bhow\s+(long|soon|quickly)\b | \bby\s+(what|which)\s+(time|date|day)\b | \bwhat\s+(date|day|time)\b
       | \b(till|until)\s+when\b | \bany\s+idea\s+of\s+timing\b
-      | \b(still|keep)\b.{0,25}\b(access|log\s*in|login|use\s+it|get\s+in)\b | \blose\s+(my\s+|the\s+)?access\b
       | \b(charged?|billed?|pay|paid|applied)\b.{0,20}
         \b(straight\s+away|right\s+away|immediately|now|today|up\s*front|at\s+(the\s+)?(next\s+)?renewal)\b
     """, re.IGNORECASE | re.VERBOSE)),

@@ -30,7 +30,7 @@ SHORT = 8  # words: "and what would I get for that?" leans on what was said; a l
 # has no answer of its own: where things stand (or what a no would mean) is what happens next; why a
 # person decides is why; whether more is charged is how much.
 STAND_INS = {"status": "what_next", "who_decides": "why", "come_back": "what_next", "if_declined": "what_next",
-             "charged_again": "how_much"}
+             "charged_again": "how_much", "access": "when"}
 
 
 def topic_question(intent: str | None, text: str | None, *, has_topic: bool) -> str | None:
@@ -112,6 +112,17 @@ IF_DECLINED = {
 }
 IF_DECLINED_CASE = ("If our team can't do what you asked, they'll say why here, and nothing changes on your account "
                     "because of it. If you disagree, you can reply to them in this conversation.")
+
+
+ACCESS_WHILE_DECIDED = "Yes: nothing changes on your account while our team looks at it, so your access stays as it is."
+
+
+def access_meanwhile(topic: Mapping) -> str | None:
+    """"Can I still use it meanwhile?" while a person looks at a case: nothing changes until they
+    decide. None otherwise: a cancellation, refund or trial answers it with its dates ("when")."""
+    if topic.get("kind") in ("cancel", "trial", "what_if") or not case_of(topic):
+        return None
+    return ACCESS_WHILE_DECIDED
 
 
 def if_declined(topic: Mapping) -> str | None:

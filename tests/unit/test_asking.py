@@ -37,8 +37,9 @@ from bot.core.asking import asks, asks_trial_terms, follow_up_kind, hypothetical
     ("can I sign up again later?", "come_back"),
     ("what if I change my mind later", "come_back"),  # ivy during a plan offer on make run, 2026-12-07
     ("could I switch back to the old plan later on if I want", "come_back"),
-    ("will I keep access till the end of the month", "when"),
-    ("do I lose access immediately", "when"),
+    ("will I keep access till the end of the month", "access"),
+    ("do I lose access immediately", "access"),
+    ("can i still use it meanwhile", "access"),   # make run, 2026-12-07: after a ticket, got its reply time
     ("is it billed right away or at the next renewal?", "when"),
     ("wait is that charged now?", "when"),
     ("would i pay that today or at renewal", "when"),

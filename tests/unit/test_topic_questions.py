@@ -9,9 +9,9 @@ import pytest
 
 from bot.core.formatting import Reader
 from bot.core.policy import Policy
-from bot.core.topic_questions import (about_the_subscription, case_of, case_status, charged_again, come_back,
-                                      fee_kept, if_declined, known_issue, topic_question, trial_answer,
-                                      who_decides)
+from bot.core.topic_questions import (ACCESS_WHILE_DECIDED, about_the_subscription, access_meanwhile, case_of,
+                                      case_status, charged_again, come_back, fee_kept, if_declined, known_issue,
+                                      topic_question, trial_answer, who_decides)
 
 NOW = datetime(2026, 12, 2, 12, 0, tzinfo=timezone.utc)
 DUE = "2026-12-04T12:00:00+00:00"
@@ -121,3 +121,14 @@ TRIAL = {"kind": "trial", "trial_end": "2026-12-07T15:00:00+00:00", "price": 490
 def test_follow_ups_about_the_trial_use_its_facts(question, words):
     assert words in trial_answer(question, TRIAL, Reader(), NOW)
     assert trial_answer("status", TRIAL, Reader(), NOW) is None
+
+
+@pytest.mark.parametrize("topic, meanwhile", [
+    ({"kind": "case", "case_id": 4, "refused": {"kind": "decision", "rule": "R4"}}, True),   # a ticket after R4
+    (R2, True),                                                                                # a refund in review
+    ({"kind": "decision", "rule": "R1", "refund": 4655}, False),   # an offer's dates answer it ("when")
+    ({"kind": "cancel", "case_id": 9}, False),
+    ({"kind": "trial", "trial_end": DUE}, False),
+])
+def test_can_i_still_use_it_while_a_person_decides(topic, meanwhile):
+    assert (access_meanwhile(topic) == ACCESS_WHILE_DECIDED) is meanwhile
