@@ -8,12 +8,14 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.plan_answers import answer_plans
 from actions.quick_replies import CANCEL, CHANGE_PLAN, GET_REFUND, MY_PLAN, PERSON
 from actions.topic_questions import answer_in_context, asked_in_context
 from actions.unmatched import ReadsUnmatched, language_of, unmatched_reply
 from actions.what_if import answer_if_hypothetical
 from bot.core.conversation_ids import EMAIL
 from bot.core.mentions import asks_for_money
+from bot.core.plan_facts import asks_about_allowances
 from bot.settings import load_policy
 
 # intent -> (response, follow-up topic)
@@ -57,6 +59,10 @@ def answer_unmatched(dispatcher: CollectingDispatcher, tracker: Tracker, *, unma
     if answered is not None:
         return answered
     text, language = tracker.latest_message.get("text") or "", language_of(tracker)
+    if language and tracker.get_latest_input_channel() == EMAIL:
+        return []  # by email a person answers it, and the reply names the case (channels/email.py)
+    if unmatched and not language and asks_about_allowances(text):  # "how many users can we have?"
+        return answer_plans(dispatcher, tracker)
     if unmatched and not language and asks_for_money(text):
         # The texts' nearest passage to "can I get some money back for the days it was down" is the
         # FAQ's "does not offer refunds", which the rules' exceptions contradict: ask what happened;

@@ -20,7 +20,7 @@ from bot.app import offers
 from bot.app.own_facts import OwnAccount, own_account, refund_if
 from bot.clock import now_utc
 from bot.core import facts, what_if
-from bot.core.plan_facts import LACKING, what_a_move_loses
+from bot.core.plan_facts import LACKING, asks_about_allowances, what_a_move_loses
 from bot.core.plans import Plan, match_plan, move_direction, options_for
 from bot.core.refusals import STATED_REASON
 from bot.core.statuses import OfferKind
@@ -45,7 +45,7 @@ def answer_what_if(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[d
     if what_if.asks_about_an_outage(text):
         dispatcher.utter_message(text=f"{what_if.OUTAGE_IF} {NOTHING_CHANGED}", buttons=[PERSON])
         return [SlotSet("needs_identity", False)]
-    if what_if.about_limits(text):  # "what if we need more than 3 users?": what each plan allows
+    if asks_about_allowances(text):  # "what if we need more than 3 users?": what each plan allows
         return [SlotSet("needs_identity", False), *answer_plans(dispatcher, tracker)]
     email = prove(tracker).email
     if email is None:

@@ -69,7 +69,7 @@ class EmailInput(InputChannel):
             form = {key: request.form.get(key) for key in request.form}  # attachments: never read
             return await self._receive(on_new_message, _intent_reader(request), form.get("timestamp", ""),
                                        form.get("token", ""), form.get("signature", ""),
-                                       lambda: email_channel.parse_mailgun(form), _topic_reader(request))
+                                       lambda: email_channel.parse_mailgun(form))
 
         @hook.route("/raw", methods=["POST"])
         async def raw(request: Request):
@@ -77,12 +77,11 @@ class EmailInput(InputChannel):
             headers = request.headers
             return await self._receive(on_new_message, _intent_reader(request), headers.get("X-Mail-Timestamp", ""),
                                        headers.get("X-Mail-Token", ""), headers.get("X-Mail-Signature", ""),
-                                       lambda: email_channel.parse_raw(request.body), _topic_reader(request))
+                                       lambda: email_channel.parse_raw(request.body))
 
         return hook
 
-    async def _receive(self, on_new_message, intent_of, timestamp: str, token: str, signature: str, parse,
-                       topic_of: TopicOf | None = None):
+    async def _receive(self, on_new_message, intent_of, timestamp: str, token: str, signature: str, parse):
         """Check the signature, read the mail, refuse a replay, then answer every question in one reply."""
         now = now_utc()
         try:
@@ -97,20 +96,20 @@ class EmailInput(InputChannel):
             return response.json({"error": str(exc)}, status=400)
         if not await admitted(mail.conversation_id, EMAIL):  # 406: Mailgun and the poller do not retry it
             return response.json({"error": "this conversation belongs to another channel"}, status=406)
-        answers, unanswered = await self._ask(on_new_message, intent_of, mail, topic_of)
+        answers, unanswered = await self._ask(on_new_message, intent_of, mail)
         if answers:
             await asyncio.to_thread(self._reply, mail, answers)
         # 200 even for an email with no question in it: Mailgun would retry anything else.
         return response.json({"conversation_id": mail.conversation_id, "answered": len(answers),
                               "unanswered": unanswered})
 
-    async def _ask(self, on_new_message, intent_of, mail,
-                   topic_of: TopicOf | None = None) -> tuple[list[tuple[str, list[dict]]], int]:
+    async def _ask(self, on_new_message, intent_of, mail) -> tuple[list[tuple[str, list[dict]]], int]:
         """Every question to the assistant, and what it cannot answer to a person; the answers,
-        and how many sentences went to a person. A question the model did not understand, in a
-        thread that has a topic (a case, a passage of the terms), may be about it ("has anyone
-        picked this up yet?"): the dialogue is asked, and what it cannot answer goes to a person
-        (its fallback says nothing by email: actions/fallback.py)."""
+        and how many sentences went to a person. A question the model did not understand is asked
+        of the dialogue all the same, as in a chat: it may be about the thread's topic ("has anyone
+        picked this up yet?"), a what-if, or what a plan allows ("can we add more than 3 users?").
+        What the dialogue cannot answer goes to a person (its fallback says nothing by email:
+        actions/fallback.py)."""
         # Every question in one mail is one delivery: a yes in it cannot answer an offer made to
         # another question of the same mail, which the customer has not seen yet (actions/offer_turns.py).
         metadata = {"delivery": mail.message_id or mail.conversation_id,
@@ -145,9 +144,8 @@ class EmailInput(InputChannel):
             await ask(sentences, for_a_person(" ".join(sentences)))
 
         unanswered = [sentence for sentence in plan.unsure if sentence not in plan.not_understood]
-        in_context = topic_of is not None and plan.not_understood and await topic_of(mail.conversation_id)
         for sentence in plan.not_understood:
-            if not (in_context and asks(sentence) and await ask([sentence])):
+            if not (asks(sentence) and await ask([sentence])):
                 unanswered.append(sentence)
         for group in plan.groups[:plan.requests_from]:
             if not await ask(group):  # the dialogue failed it: a person answers it
@@ -200,17 +198,6 @@ def for_a_person(text: str) -> dict:
     language = shared_detector().other_language(text)
     return {"text": text, "intent": intent, "intent_ranking": [intent], "entities": [],
             **({LANGUAGE_KEY: language} if language else {})}
-
-
-TopicOf = Callable[[str], Awaitable[Any]]
-
-
-def _topic_reader(request: Request) -> TopicOf:
-    """What a conversation is about now (its `topic` slot), or None."""
-    async def topic_of(conversation_id: str) -> Any:
-        tracker = await request.app.ctx.agent.tracker_store.retrieve(conversation_id)
-        return tracker.get_slot("topic") if tracker is not None else None
-    return topic_of
 
 
 def _intent_reader(request: Request) -> Callable[[str], Awaitable[Reading]]:

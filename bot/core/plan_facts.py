@@ -25,6 +25,13 @@ SAVING = re.compile(r"\b(discount\w*|cheaper|sav(e|es|ing|ings)|deals?|up ?front
 LACKING = re.compile(r"""\b(not|n't|doesn'?t|don'?t)\s+(have|include|get|come\s+with|do)\b | \black\w* | \bmissing\b
                        | \bmiss\s+out\b | \bwithout\b | \b(lose|give\s+up)\b""",
                      re.IGNORECASE | re.VERBOSE)
+# What a plan allows ("how many users can we have", "is there a contact limit", "what if we need more
+# than 3 users"): few training messages ask it, and the catalogue's includes answer it.
+ALLOWANCE = re.compile(r"""\b(contacts?|users?|seats?)\s+(limit|cap|max\w*)s?\b
+    | \blimits?\s+(on|of|for)\s+(the\s+)?(number\s+of\s+)?(contacts?|users?|seats?)\b
+    | \b(more\s+than|over|exceed\w*|above)\s+[\d,]+\s+(contacts?|users?|seats?)\b
+    | \b(more|extra|another|add\w*)\s+(\w+\s+)?(users?|seats?)\b
+    | \bhow\s+many\s+(users?|contacts?|seats?|people)\b""", re.IGNORECASE | re.VERBOSE)
 EVERYTHING_IN = re.compile(r"^everything in (.+)$", re.IGNORECASE)
 
 
@@ -106,6 +113,11 @@ def what_a_move_loses(current: Plan, target: Plan, catalogue: Mapping[str, Plan]
     missing = _missing(by_name[target.name], by_name[current.name])
     return (f"{current.name} has what {target.name} doesn't: {listing(missing, reader)}." if missing else
             f"{target.name} has everything {current.name} has.")
+
+
+def asks_about_allowances(text: str | None) -> bool:
+    """The words ask what a plan allows: how many users, seats or contacts, or a limit on them."""
+    return bool(ALLOWANCE.search(text or ""))
 
 
 def _describe(tier: Tier, reader: Reader, interval: str | None) -> str:

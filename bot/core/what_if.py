@@ -19,6 +19,7 @@ from bot.core import rules
 from bot.core.asking import asks, hypothetical
 from bot.core.domain import Account, Decision, Reason, Subscription
 from bot.core.formatting import Reader, day, deadline, money
+from bot.core.plan_facts import asks_about_allowances
 from bot.core.plan_quotes import in_trial, proration, starts_new_period
 from bot.core.plans import Plan
 from bot.core.timeutil import parse_utc
@@ -37,11 +38,6 @@ _UNPAID = re.compile(r"""\b(can'?t|cant|cannot|couldn'?t|couldnt|could\s+not|don
                              |unable\s+to|never)\s+(pay|afford)\w*\b
     | \bdeclin\w* | \b(payment|charge)s?\s+(fail\w*|bounc\w*|(doesn'?t|didn'?t|does\s+not|did\s+not)\s+go\s+through)
     | \bcard\s+(expire\w*|fail\w*|bounc\w*) | \bmiss(es|ed)?\s+a\s+payment""", re.IGNORECASE | re.VERBOSE)
-# What a plan allows ("if we go over the contact limit", "if we need more than 3 users"): the plans' facts.
-_LIMIT = re.compile(r"""\b(contacts?|users?|seats?)\s+(limit|cap|max\w*)s?\b
-    | \blimits?\s+(on|of|for)\s+(the\s+)?(number\s+of\s+)?(contacts?|users?|seats?)\b
-    | \b(more\s+than|over|exceed\w*|above)\s+[\d,]+\s+(contacts?|users?|seats?)\b
-    | \b(more|extra|another|add\w*)\s+(\w+\s+)?(users?|seats?)\b""", re.IGNORECASE | re.VERBOSE)
 UNPAID_IN_GENERAL = ("If a payment failed, you'd be asked to update your card in your billing settings and it would be "
                      "retried; while it stays unpaid, our terms (section 3) let us suspend or end access to the "
                      "service. Cancelling instead stops the renewal, and you keep access to the end of the period "
@@ -91,11 +87,6 @@ def about_data(text: str | None) -> bool:
     return bool(_DATA.search(text or ""))
 
 
-def about_limits(text: str | None) -> bool:
-    """The words ask what a plan allows: a limit, more users or seats than it has."""
-    return bool(_LIMIT.search(text or ""))
-
-
 def about_not_paying(text: str | None) -> bool:
     """The words suppose a payment that fails or isn't made, not a cancellation."""
     return bool(_UNPAID.search(text or ""))
@@ -132,8 +123,8 @@ def about_the_account(text: str | None, *, previous: str | None = None) -> bool:
     """Whether a hypothetical is one of these: money back, cancelling, the trial, plans, data, an
     outage (or a follow-up of one), rather than something else asked with "what if"."""
     words = text or ""
-    return previous is not None or asks_about_an_outage(words) or \
-        any(p.search(words) for p in (_UNPAID, _LIMIT, _DATA, _PLAN, _KEEP, _CANCEL, _MONEY, _FORGOT))
+    return previous is not None or asks_about_an_outage(words) or asks_about_allowances(words) or \
+        any(p.search(words) for p in (_UNPAID, _DATA, _PLAN, _KEEP, _CANCEL, _MONEY, _FORGOT))
 
 
 def reason(text: str | None, previous: str | None = None) -> Reason:

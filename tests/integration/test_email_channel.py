@@ -216,11 +216,13 @@ def test_what_the_model_found_no_intent_in_is_kept_apart_from_what_it_doubted():
     assert plan.not_understood == ["Has anyone picked this up yet?"]  # may be about the thread's topic
 
 
-def test_a_question_it_did_not_understand_is_asked_about_the_threads_topic_before_a_person(engine, db_url,
-                                                                                            monkeypatch, tmp_path):
+def test_a_question_it_did_not_understand_is_asked_of_the_dialogue_before_a_person(engine, db_url, monkeypatch,
+                                                                                   tmp_path):
     """followup-ticket-email: 'Has anyone picked this up yet?' after a ticket went to a person
-    instead of being told the ticket's status. With a topic the dialogue is asked; what it cannot
-    answer (its fallback says nothing by email) and anything without a topic go to a person."""
+    instead of being told the ticket's status; and (make run, 2026-12-07) 'can we add more than 3
+    users on our current plan?' went to a person, though the plans answer it. The dialogue is asked
+    first, with or without a topic; what it cannot answer (its fallback says nothing by email) goes
+    to a person."""
     from bot.email.channel import parse_raw
     from channels.email import EmailInput
     monkeypatch.setenv("DATABASE_URL", db_url)
@@ -229,27 +231,19 @@ def test_a_question_it_did_not_understand_is_asked_about_the_threads_topic_befor
     mail = parse_raw(b"From: ross@example.org\r\nMessage-ID: <r2@example.org>\r\nSubject: Scheduler\r\n\r\n"
                      b"Has anyone picked this up yet?\r\n")
 
-    def dialogue(answers_in_context: bool):
+    def dialogue(answers_it: bool):
         async def on_new_message(message):
             person = (message.parse_data or {}).get("intent", {}).get("name") == "request_human"
-            if person or answers_in_context:
+            if person or answers_it:
                 message.output_channel.messages.append({"text": "case #4" if person else "Your case #3 is open."})
         return on_new_message
 
     async def intent_of(text):
         return "nlu_fallback", 0.5
 
-    async def ticket(conversation_id):
-        return {"kind": "ticket", "case_id": 3}
-
-    async def nothing(conversation_id):
-        return None
-
-    answers, handed_over = asyncio.run(channel._ask(dialogue(True), intent_of, mail, ticket))
+    answers, handed_over = asyncio.run(channel._ask(dialogue(True), intent_of, mail))
     assert handed_over == 0 and answers == [("Has anyone picked this up yet?", [{"text": "Your case #3 is open."}])]
-    answers, handed_over = asyncio.run(channel._ask(dialogue(False), intent_of, mail, ticket))
-    assert handed_over == 1 and answers[-1][1] == [{"text": "case #4"}]
-    answers, handed_over = asyncio.run(channel._ask(dialogue(True), intent_of, mail, nothing))
+    answers, handed_over = asyncio.run(channel._ask(dialogue(False), intent_of, mail))
     assert handed_over == 1 and answers[-1][1] == [{"text": "case #4"}]
 
 

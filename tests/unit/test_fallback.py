@@ -121,6 +121,9 @@ def test_by_email_what_neither_covers_gets_nothing_so_the_channel_hands_it_to_a_
     assert messages == [] and events == []
     answered, _ = fallback_reply("who owns the data I put in?", channel="email")
     assert "You retain all ownership rights" in answered[0]["text"]  # what the texts answer is still answered
+    # In another language by email: nothing either, so a person answers it (a chat is told how to reach one)
+    in_spanish, _ = fallback_reply("¿Cuánto dura la prueba gratuita?", language="es", channel="email")
+    assert in_spanish == []
 
 
 # Without the knowledge base's say: what came before the miss decides the answer.
@@ -184,3 +187,11 @@ def test_money_asked_for_in_words_not_understood_is_asked_what_happened(monkeypa
     dispatcher = CollectingDispatcher()
     asyncio.run(actions.fallback.ActionRephraseOrOfferHuman().run(dispatcher, by_mail, {}))
     assert dispatcher.messages == []  # by email a person answers it
+
+
+@pytest.mark.parametrize("question", ["how many users can we have", "can we add more than 3 users on our plan?"])
+def test_what_a_plan_allows_is_answered_from_the_catalogue(question):
+    # make run, 2026-12-07: by email this went to a person; the plans' includes answer it
+    messages, events = fallback_reply(question)
+    assert "up to 3 users" in messages[0]["text"] and "up to 20 users" in messages[0]["text"]
+    assert any(e.get("name") == "topic" and e["value"]["kind"] == "plans" for e in events)

@@ -244,6 +244,9 @@ def test_a_payment_that_fails_is_the_terms_on_the_customer_s_dates():
     ("what if we exceed 2,500 contacts", True),
     ("is there a time limit to ask for a refund if i cancelled", False),
     ("if i cancel would my users lose access", False),
+    ("how many users can we have", True),          # asked outright, not supposed: answered the same way
+    ("is there a contact limit on starter", True),
 ])
-def test_a_hypothetical_about_what_a_plan_allows(text, limits):
-    assert what_if.about_limits(text) is limits and what_if.about_the_account(text)
+def test_a_question_about_what_a_plan_allows(text, limits):
+    from bot.core.plan_facts import asks_about_allowances
+    assert asks_about_allowances(text) is limits and what_if.about_the_account(text)
