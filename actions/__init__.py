@@ -6,6 +6,6 @@ register them at import (actions/offer_kinds.py, actions/requests.py), and the y
 find only what is registered.
 """
 from actions import (account, answers, cancellation, cases, customer_action, fallback,  # noqa: F401
-                     follow_ups, identify_form, identity, offer_kinds, offer_turns, own_facts, plans,
+                     follow_ups, identify_form, identity, offer_kinds, offer_turns, own_facts, plan_answers, plans,
                      policy_answers, quick_replies, refunds, requests, thanks, topic_questions, transcript,
                      unmatched, waiting_offer, what_if)

@@ -11,7 +11,7 @@ from actions.policy_answers import HUMAN_BUTTON
 from actions.topic_questions import answer_in_context, answer_question, question_in_context
 from actions.unmatched import ReadsUnmatched, knowledge_answer
 from actions.what_if import answer_what_if
-from bot.core import what_if
+from bot.core import supposing
 
 
 class ActionAnswerFollowUp(ReadsUnmatched):
@@ -28,10 +28,10 @@ class ActionAnswerFollowUp(ReadsUnmatched):
                 dispatcher.utter_message(text=answered, buttons=HUMAN_BUTTON)
                 return []
         text = tracker.latest_message.get("text")
-        if what_if.about_data(text) and question_in_context(tracker) == "what_next":
+        if supposing.about_data(text) and question_in_context(tracker) == "what_next":
             # "hmm what happens to my contacts then", an offer waiting: what it would do to their data
             return answer_what_if(dispatcher, tracker)
-        if not topic and what_if.about_a_plan(text):
+        if not topic and supposing.about_a_plan(text):
             # "how much would it be to go yearly", nothing said before: a plan's what-if, not "about what?"
             return answer_what_if(dispatcher, tracker)
         answered = answer_in_context(dispatcher, tracker)

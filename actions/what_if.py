@@ -19,7 +19,7 @@ from actions.quick_replies import CANCEL, CHANGE_PLAN, PERSON
 from bot.app import offers
 from bot.app.own_facts import OwnAccount, own_account, refund_if
 from bot.clock import now_utc
-from bot.core import facts, what_if
+from bot.core import facts, supposing, what_if
 from bot.core.plan_facts import LACKING, asks_about_allowances, what_a_move_loses
 from bot.core.plans import Plan, match_plan, move_direction, options_for
 from bot.core.refusals import STATED_REASON
@@ -42,7 +42,7 @@ def answer_what_if(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[d
     outage that may come ("so if it's down for a week do I just lose out?") is answered alike for
     everyone: what the rules allow, a credit at the team's discretion; nothing is opened."""
     text = tracker.latest_message.get("text")
-    if what_if.asks_about_an_outage(text):
+    if supposing.asks_about_an_outage(text):
         dispatcher.utter_message(text=f"{what_if.OUTAGE_IF} {NOTHING_CHANGED}", buttons=[PERSON])
         return [SlotSet("needs_identity", False)]
     if asks_about_allowances(text):  # "what if we need more than 3 users?": what each plan allows
@@ -50,7 +50,7 @@ def answer_what_if(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[d
     email = prove(tracker).email
     if email is None:
         policy = load_policy()
-        general = what_if.UNPAID_IN_GENERAL if what_if.about_not_paying(text) else \
+        general = what_if.UNPAID_IN_GENERAL if supposing.about_not_paying(text) else \
             IN_GENERAL.format(window=policy.late_cancel_window_hours, fee=policy.fee_percent_text)
         dispatcher.utter_message(text=general, buttons=[PERSON])
         return [SlotSet("needs_identity", False)]
@@ -70,7 +70,7 @@ def _previous_subject(tracker: Tracker) -> str | None:
 
 def asked_hypothetically(tracker: Tracker) -> bool:
     """The latest message asks what would happen rather than for it to happen (bot/core/what_if.py)."""
-    return what_if.asked_hypothetically(tracker.latest_message.get("text"),
+    return supposing.asked_hypothetically(tracker.latest_message.get("text"),
                                         following_one=_previous_subject(tracker) is not None)
 
 
@@ -78,7 +78,7 @@ def answer_if_hypothetical(dispatcher: CollectingDispatcher, tracker: Tracker) -
     """For a message the model could not place: a hypothetical about the account is answered as
     one (None otherwise), so "say I'd been charged a week ago, would that be refunded?" is not a miss."""
     text = tracker.latest_message.get("text")
-    if not asked_hypothetically(tracker) or not what_if.about_the_account(text, previous=_previous_subject(tracker)):
+    if not asked_hypothetically(tracker) or not supposing.about_the_account(text, previous=_previous_subject(tracker)):
         return None
     return answer_what_if(dispatcher, tracker)
 
@@ -93,10 +93,10 @@ def _answer(dispatcher: CollectingDispatcher, tracker: Tracker, own: OwnAccount)
     previous = tracker.get_slot("topic") or {}
     before = previous if previous.get("kind") == "what_if" else {}  # "and if I'd written the same day?"
     trialing = sub.status == "trialing"
-    about = what_if.subject(text, trialing=trialing, previous=before.get("about"))
+    about = supposing.subject(text, trialing=trialing, previous=before.get("about"))
     decision, target, supposed, buttons = None, None, False, [PERSON]
     if about == "unpaid":
-        said = what_if.unpaid_if(sub, reader, now, data=what_if.about_data(text))
+        said = what_if.unpaid_if(sub, reader, now, data=supposing.about_data(text))
         buttons = [CANCEL, PERSON] if sub.renews and sub.current_period_end > now else [PERSON]
     elif about == "data":
         said = what_if.data_if(sub, reader, now, refund_offered=_refund_waiting(tracker))
@@ -113,10 +113,10 @@ def _answer(dispatcher: CollectingDispatcher, tracker: Tracker, own: OwnAccount)
         said = what_if.trial_if(sub, own.plan_name, keep=about == "trial_keep", reader=reader, now=now)
         buttons = [CANCEL, PERSON] if sub.renews else [PERSON]
     elif about == "refund":
-        charged_at, later = what_if.supposed_charge(text, now), what_if.supposed_later(text, now)
+        charged_at, later = supposing.supposed_charge(text, now), supposing.supposed_later(text, now)
         # The reason of the hypothetical, else of the one it follows, else the conversation's (it stands)
         supposed = charged_at is not None
-        why = what_if.reason(text, before.get("reason") or tracker.get_slot(STATED_REASON))
+        why = supposing.reason(text, before.get("reason") or tracker.get_slot(STATED_REASON))
         asked_at, asked = later if later and not supposed else (now, None)
         decision = refund_if(own, why, now=asked_at, charged_at=charged_at, policy=policy)
         said = what_if.refund_if(decision, sub, window_hours=policy.late_cancel_window_hours, reader=reader,

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from bot.core import plan_quotes, rules, what_if
+from bot.core import plan_quotes, rules, supposing, what_if
 from bot.core.domain import Account, Charge, PriorRefund, Reason, Subscription
 from bot.core.topic_answers import answer
 from bot.core.formatting import Reader
@@ -55,7 +55,7 @@ def told(acc: Account, reason=Reason.UNSPECIFIED, supposed=False) -> str:
     ("if i stopped my subscription would i lose my contacts", False, None, "data"),
 ])
 def test_the_subject_of_a_hypothetical_is_read_off_its_words(text, trialing, previous, about):
-    assert what_if.subject(text, trialing=trialing, previous=previous) == about
+    assert supposing.subject(text, trialing=trialing, previous=previous) == about
 
 
 def test_within_the_window_it_would_be_the_courtesy_refund_and_until_when():
@@ -80,7 +80,7 @@ def test_an_account_whose_courtesy_was_used_is_told_so():
 def test_a_forgotten_renewal_would_not_be_refunded_but_on_the_same_day_it_would():
     acc = account(timedelta(days=9))
     assert told(acc, Reason.FORGOT_SUBSCRIPTION).startswith("No, it wouldn't be refunded")
-    same_day = what_if.supposed_charge("and if i'd written on the same day?", NOW)
+    same_day = supposing.supposed_charge("and if i'd written on the same day?", NOW)
     assert same_day == NOW - timedelta(hours=1)
     moved = what_if.with_charge_at(acc, same_day, NOW)
     assert "$46.55 back" in told(moved, Reason.FORGOT_SUBSCRIPTION, supposed=True)
@@ -94,7 +94,7 @@ def test_a_forgotten_renewal_would_not_be_refunded_but_on_the_same_day_it_would(
     ("would i get it back", None),
 ])
 def test_a_supposed_payment_date_is_read_when_said(text, ago):
-    assert what_if.supposed_charge(text, NOW) == (NOW - ago if ago else None)
+    assert supposing.supposed_charge(text, NOW) == (NOW - ago if ago else None)
 
 
 def test_a_trial_cancelled_costs_nothing_and_kept_costs_the_plan_at_its_end():
@@ -168,7 +168,7 @@ def test_follow_ups_on_a_hypothetical():
     ("would I get a credit if it's down for a week?", False, True),
 ])
 def test_a_hypothetical_needs_a_condition_or_to_follow_one(text, following_one, wondering):
-    assert what_if.asked_hypothetically(text, following_one=following_one) is wondering
+    assert supposing.asked_hypothetically(text, following_one=following_one) is wondering
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -182,8 +182,8 @@ def test_a_hypothetical_needs_a_condition_or_to_follow_one(text, following_one, 
     ("if it's down tomorrow I'm cancelling", False),          # said, not asked
 ])
 def test_a_question_about_an_outage_that_may_come(text, expected):
-    assert what_if.asks_about_an_outage(text) is expected
-    assert what_if.about_the_account(text) or not expected
+    assert supposing.asks_about_an_outage(text) is expected
+    assert supposing.about_the_account(text) or not expected
 
 
 @pytest.mark.parametrize("text, later, words", [
@@ -193,8 +193,8 @@ def test_a_question_about_an_outage_that_may_come(text, expected):
     ("if i asked next week", timedelta(weeks=1), "next week"),
 ])
 def test_a_supposed_later_asking_is_read_when_said(text, later, words):
-    assert what_if.supposed_later(text, NOW) == (NOW + later, words)
-    assert what_if.supposed_later("would i get it back?", NOW) is None
+    assert supposing.supposed_later(text, NOW) == (NOW + later, words)
+    assert supposing.supposed_later("would i get it back?", NOW) is None
 
 
 def test_asked_tomorrow_the_late_cancellation_refund_would_be_gone_and_until_when_it_is_not():
@@ -249,4 +249,4 @@ def test_a_payment_that_fails_is_the_terms_on_the_customer_s_dates():
 ])
 def test_a_question_about_what_a_plan_allows(text, limits):
     from bot.core.plan_facts import asks_about_allowances
-    assert asks_about_allowances(text) is limits and what_if.about_the_account(text)
+    assert asks_about_allowances(text) is limits and supposing.about_the_account(text)
