@@ -8,14 +8,17 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.identity import prove
 from actions.plan_answers import answer_plans
 from actions.quick_replies import CANCEL, CHANGE_PLAN, GET_REFUND, MY_PLAN, PERSON
 from actions.topic_questions import answer_in_context, asked_in_context
 from actions.unmatched import ReadsUnmatched, language_of, unmatched_reply
 from actions.what_if import answer_if_hypothetical
+from bot.app.own_facts import own_account
 from bot.core.conversation_ids import EMAIL
 from bot.core.mentions import asks_for_money
 from bot.core.plan_facts import asks_about_allowances
+from bot.db.repository import UnknownCustomer
 from bot.settings import load_policy
 
 # intent -> (response, follow-up topic)
@@ -30,10 +33,12 @@ SCOPE = {"chitchat": "utter_chitchat", "out_of_scope": "utter_out_of_scope"}
 HUMAN_BUTTON = [PERSON]
 
 
-def explain_terms(dispatcher: CollectingDispatcher, intent: str) -> list[dict[str, Any]]:
-    """Say the terms answer for `intent`; returns the follow-up topic it sets."""
+def explain_terms(dispatcher: CollectingDispatcher, intent: str, *, can_cancel: bool = True) -> list[dict[str, Any]]:
+    """Say the terms answer for `intent`, with "Cancel my subscription" among its next steps only
+    while there is a renewal to stop; returns the follow-up topic it sets."""
     policy = load_policy()
     response, topic, steps = TERMS[intent]
+    steps = [step for step in steps if can_cancel or step is not CANCEL]
     dispatcher.utter_message(response=response, brand=policy.brand, trial_days=policy.trial_days,
                              fee_percent=policy.fee_percent_text, window_hours=policy.late_cancel_window_hours,
                              support_email=policy.support_email, buttons=steps)
@@ -86,9 +91,21 @@ class ActionExplainPolicy(ReadsUnmatched):
     def respond(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         if intent in TERMS:
-            return explain_terms(dispatcher, intent)
+            return explain_terms(dispatcher, intent, can_cancel=_renews(tracker))
         answered = answer_unmatched(dispatcher, tracker, unmatched=intent == "out_of_scope")
         if answered is not None:
             return answered
         explain_scope(dispatcher, intent)
         return []
+
+
+def _renews(tracker: Tracker) -> bool:
+    """Whether a proven customer has a renewal left to stop (a visitor may well have one)."""
+    email = prove(tracker).email
+    if not email:
+        return True
+    try:
+        subscription = own_account(email).account.subscription
+    except UnknownCustomer:
+        return True
+    return subscription is not None and subscription.renews

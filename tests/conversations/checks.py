@@ -64,6 +64,10 @@ def check_turn(turn: Turn, reply: Reply, *, channel: str, changes: Changes, fall
         where = titles if channel != "email" else [reply.text]
         if not any(re.search(wanted, title, re.IGNORECASE) for title in where):
             problems.append(f"no button {wanted!r} (buttons: {titles})")
+    shown = [title for title in titles if any(re.search(unwanted, title, re.IGNORECASE)
+                                              for unwanted in turn.buttons_exclude)]
+    if shown:
+        problems.append(f"buttons {shown} should not be offered")
     if turn.offers is not None:
         problems += _offer_problems(turn.offers, reply, channel, changes)
     if turn.case is not None:

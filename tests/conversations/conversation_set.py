@@ -19,8 +19,8 @@ MOVED = {"nothing": None, "refund": "refund", "cancellation": "cancel", "plan_ch
 # Facts of the conversation's customer that expectations may name: {date:FIELD}, {days_until:FIELD}.
 FACTS = ("trial_end", "current_period_end", "last_charge", "incident_start", "incident_end")
 TEMPLATE = re.compile(r"\{(date|days_until):([a-z_]+)\}")
-TURN_KEYS = {"say", "press", "says", "not_says", "answers", "offers", "buttons_include", "case", "moved",
-             "new_words"}
+TURN_KEYS = {"say", "press", "says", "not_says", "answers", "offers", "buttons_include", "buttons_exclude", "case",
+             "moved", "new_words"}
 CONVERSATION_KEYS = {"id", "channel", "customer", "signed_in", "locale", "timezone", "subject", "turns", "why"}
 CONVERSATION_ID = re.compile(r"[a-z0-9][a-z0-9-]{2,40}")
 
@@ -38,6 +38,7 @@ class Turn:
     answers: tuple[str, ...] = ()
     offers: str | None = None
     buttons_include: tuple[str, ...] = ()
+    buttons_exclude: tuple[str, ...] = ()
     case: str | None = None
     moved: str | None = None
     new_words: bool = False
@@ -125,7 +126,7 @@ def _turn(raw: dict, where: str, channel: str, *, first: bool) -> Turn:
         if key in raw and raw[key] not in options:
             raise ConversationSetError(f"{where}: '{key}' must be one of {list(options)}")
     patterns = {key: tuple(_patterns(raw.get(key, []), f"{where} {key}"))
-                for key in ("says", "not_says", "answers", "buttons_include")}
+                for key in ("says", "not_says", "answers", "buttons_include", "buttons_exclude")}
     if len(patterns["answers"]) == 1:
         raise ConversationSetError(f"{where}: 'answers' lists one fact per question, so at least two")
     return Turn(say=None if raw.get("say") is None else str(raw["say"]), press=raw.get("press"),

@@ -49,6 +49,7 @@ Each conversation:
     offers: refund|cancel|plan|none   an offer of that kind made in this turn and still open
                              (chat: named by the reply's yes button); none: no open offer, no yes button
     buttons_include: [regex] a button title matches each (email: the reply's words do)
+    buttons_exclude: [regex] no button title matches any
     case: opened|none|refund|credit|ticket|handoff   a case of the customer or conversation
                              opened or joined in this turn (of that kind); none: no case touched
     moved: nothing|refund|cancellation|plan_change   the customer's ledger rows written in this

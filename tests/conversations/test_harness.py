@@ -111,6 +111,9 @@ def test_says_answers_and_buttons_are_facts_matched_case_insensitively():
     assert problems(Turn(say="x", answers=("5 ?%", "trial")), reply) == ["answered 1 of 2 questions: no ['trial']"]
     assert problems(Turn(say="x", not_says=("fee",)), reply)
     assert problems(Turn(say="x", buttons_include=("agent",)), reply)
+    assert problems(Turn(say="x", buttons_exclude=("cancel",)), reply) == []
+    assert problems(Turn(say="x", buttons_exclude=("person",)), reply) == ["buttons ['Talk to a person'] should not be "
+                                                                           "offered"]
     assert problems(Turn(say="x", says=("{date:trial_end}",)), reply)  # the customer has no trial
 
 

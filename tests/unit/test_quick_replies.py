@@ -11,6 +11,7 @@ import yaml
 
 import actions.cancellation
 import actions.own_facts
+import actions.policy_answers
 from actions.account import ActionCheckSubscription
 from actions.policy_answers import TERMS
 from actions.refunds import ActionAssessRefund
@@ -85,3 +86,24 @@ def test_the_account_summary_ends_with_what_can_be_done_next(account):
     messages, _ = run(ActionCheckSubscription(), tracker(user("what plan am I on?", "check_subscription",
                                                               token=token())))
     assert [b["title"] for b in messages[0]["buttons"]] == ["Change plan", "Talk to a person"]
+
+
+def test_the_terms_offer_to_cancel_only_while_there_is_a_renewal_to_stop(account, monkeypatch):
+    # make run, 2026-12-07: just cancelled, "will I still be able to export stuff?" offered to cancel
+    import asyncio
+
+    from rasa_sdk.executor import CollectingDispatcher
+
+    from actions.policy_answers import ActionExplainPolicy
+    monkeypatch.setattr(actions.policy_answers, "own_account", actions.own_facts.own_account)
+
+    def buttons(asked) -> list[str]:
+        dispatcher = CollectingDispatcher()
+        asyncio.run(ActionExplainPolicy().run(dispatcher, asked, {}))
+        return [b["title"] for b in dispatcher.messages[0]["buttons"]]
+    asked = tracker(user("will i still be able to export stuff?", "ask_export_data", token=token()))
+    assert buttons(asked) == ["Cancel my subscription", "Talk to a person"]
+    account["renews"] = False
+    assert buttons(asked) == ["Talk to a person"]
+    assert buttons(tracker(user("can I export my data?", "ask_export_data"))) == ["Cancel my subscription",
+                                                                                  "Talk to a person"]
