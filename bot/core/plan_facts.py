@@ -21,6 +21,10 @@ COMPARING = re.compile(r"\b(differ\w*|compar\w*|vs\.?|versus|between|each|both|a
 # "is there a discount for paying yearly?": what paying by the year saves is said too
 SAVING = re.compile(r"\b(discount\w*|cheaper|sav(e|es|ing|ings)|deals?|up ?front|worth\s+paying)\b", re.IGNORECASE)
 
+# "do you do discounts for nonprofits?": the catalogue lists none for anyone; a person can say more
+WHO_FOR = re.compile(r"\b(non-?profits?|charit(y|ies)|ngos?|students?|schools?|universit(y|ies)|educat\w+|"
+                     r"start-?ups?|teachers?|volunteers?)\b", re.IGNORECASE)
+
 # "what does Starter not have?": what the other plans have that the one named lacks
 LACKING = re.compile(r"""\b(not|n't|doesn'?t|don'?t)\s+(have|include|get|come\s+with|do)\b | \black\w* | \bmissing\b
                        | \bmiss\s+out\b | \bwithout\b | \b(lose|give\s+up)\b""",
@@ -149,10 +153,14 @@ def plans_answer(text: str, catalogue: Mapping[str, Plan], *, currency: str, cur
     if len(shown) > 1:
         sentences.insert(0, f"We have {len(shown)} plans:")
     if SAVING.search(text):
+        who = WHO_FOR.search(text)
+        if who:
+            sentences.append(f"Our plans don't list a discount for {who.group(0).lower()}; a person from our team can "
+                             "tell you whether one applies.")
         savings = [saving for saving in (yearly_saving(t, reader) for t in shown) if saving]
         if not savings and any(t.monthly and t.yearly for t in shown):
             savings = ["Paying by the year costs the same as paying monthly."]
-        sentences += savings
+        sentences += (["What does save is paying by the year."] if who and savings else []) + savings
     if current is not None and current.currency == currency:
         sentences.append(f"You're on {current.display_name} now, at {money(current.price, current.currency, reader)} "
                          f"a {current.interval}.")

@@ -195,7 +195,14 @@ def test_a_question_about_a_discount_hears_what_paying_yearly_saves():
     answer, = plans("can i get a discount if i pay for a year up front?")
     assert "Pro by the year is $490.00 against $588.00 for twelve months paid monthly: you save $98.00, " \
            "2 months free." in answer
-    assert "Starter by the year is $190.00 against $228.00" in answer
+    assert "Starter by the year is $190.00 against $228.00" in answer and "person" not in answer
+
+
+def test_a_discount_for_a_kind_of_customer_is_not_promised_and_a_person_can_say_more():
+    # make run, 2026-12-07: "do you do discounts for nonprofits?" heard only what paying yearly saves
+    answer, = plans("whats the difference between the plans and do you do discounts for nonprofits?")
+    assert "Our plans don't list a discount for nonprofits; a person from our team can tell you whether one " \
+           "applies. What does save is paying by the year." in answer and "you save $98.00" in answer
 
 
 def test_a_plan_without_a_yearly_price_has_no_saving_to_tell():
