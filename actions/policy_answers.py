@@ -15,6 +15,7 @@ from actions.topic_questions import answer_in_context, asked_in_context
 from actions.unmatched import ReadsUnmatched, language_of, unmatched_reply
 from actions.what_if import answer_if_hypothetical
 from bot.app.own_facts import own_account
+from bot.core.asking import TEXTS_ANSWER_KEY
 from bot.core.conversation_ids import EMAIL
 from bot.core.mentions import asks_for_money
 from bot.core.plan_facts import asks_about_allowances
@@ -75,6 +76,12 @@ def answer_unmatched(dispatcher: CollectingDispatcher, tracker: Tracker, *, unma
         if tracker.get_latest_input_channel() != EMAIL:
             dispatcher.utter_message(response="utter_money_back_what_happened", buttons=HUMAN_BUTTON)
         return []
+    if tracker.get_latest_input_channel() == EMAIL and not tracker.get_slot("topic") and \
+            not tracker.latest_message.get(TEXTS_ANSWER_KEY):
+        # A mail's sentence on no topic is answered from the texts only when the knowledge gate found
+        # them clear enough (its threshold is chosen on the mail corpus); below it, the nearest passage
+        # is a guess ("please see below, can you answer this?" is not the terms' contact line): a person.
+        return None
     reply = unmatched_reply(text, tracker.get_slot("topic"), language) if unmatched else None
     if reply is None:
         return None
