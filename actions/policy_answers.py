@@ -76,11 +76,7 @@ def answer_unmatched(dispatcher: CollectingDispatcher, tracker: Tracker, *, unma
         if tracker.get_latest_input_channel() != EMAIL:
             dispatcher.utter_message(response="utter_money_back_what_happened", buttons=HUMAN_BUTTON)
         return []
-    if tracker.get_latest_input_channel() == EMAIL and not tracker.get_slot("topic") and \
-            not tracker.latest_message.get(TEXTS_ANSWER_KEY):
-        # A mail's sentence on no topic is answered from the texts only when the knowledge gate found
-        # them clear enough (its threshold is chosen on the mail corpus); below it, the nearest passage
-        # is a guess ("please see below, can you answer this?" is not the terms' contact line): a person.
+    if _guess_by_email(tracker):
         return None
     reply = unmatched_reply(text, tracker.get_slot("topic"), language) if unmatched else None
     if reply is None:
@@ -116,3 +112,13 @@ def _renews(tracker: Tracker) -> bool:
     except UnknownCustomer:
         return True
     return subscription is not None and subscription.renews
+
+
+def _guess_by_email(tracker: Tracker) -> bool:
+    """A mail's sentence the model did not understand, on no topic, that the knowledge gate did not
+    find the texts clear on (its threshold is chosen on the mail corpus): their nearest passage would
+    be a guess ("please see below, can you answer this?" is not the terms' contact line), so a person
+    answers it. What the model read as out of scope is still asked of the texts, as in a chat."""
+    latest = tracker.latest_message
+    return tracker.get_latest_input_channel() == EMAIL and not tracker.get_slot("topic") and \
+        (latest.get("intent") or {}).get("name") == "nlu_fallback" and not latest.get(TEXTS_ANSWER_KEY)

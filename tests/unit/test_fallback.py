@@ -82,9 +82,10 @@ def test_a_broken_knowledge_base_leaves_the_usual_answer(monkeypatch):
     assert [m["response"] for m in messages] == ["utter_please_rephrase"]
 
 
-def out_of_scope_reply(text: str, language: str | None = None) -> list[dict]:
+def out_of_scope_reply(text: str, language: str | None = None, channel: str = "rest") -> list[dict]:
     from actions.policy_answers import ActionExplainPolicy
-    events = [{"event": "user", "text": text, "parse_data": {"intent": {"name": "out_of_scope"}}}]
+    events = [{"event": "user", "text": text, "parse_data": {"intent": {"name": "out_of_scope"}},
+               "input_channel": channel}]
     latest = {"intent": {"name": "out_of_scope"}, "text": text, **({"language": language} if language else {})}
     tracker = Tracker("s", {}, latest, events, False, None, {}, "")
     dispatcher = CollectingDispatcher()
@@ -129,6 +130,10 @@ def test_by_email_what_neither_covers_gets_nothing_so_the_channel_hands_it_to_a_
     answered, _ = fallback_reply("Can I cancel now but keep access until the end of the month?", channel="email",
                                  texts_answer="terms-9")
     assert answered and answered[0]["text"].startswith("From our terms")
+    # read as out of scope, the texts are asked as in a chat (a clean-clone run: "who owns the data
+    # we put into the CRM?" by mail got "not something I can help with")
+    owned = out_of_scope_reply("Quick one: who owns the data we put into the CRM?", channel="email")
+    assert "You retain all ownership rights" in owned[0]["text"]
     # In another language by email: nothing either, so a person answers it (a chat is told how to reach one)
     in_spanish, _ = fallback_reply("¿Cuánto dura la prueba gratuita?", language="es", channel="email")
     assert in_spanish == []
