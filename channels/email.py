@@ -41,6 +41,11 @@ log = logging.getLogger(__name__)
 TOKEN_SECONDS = 600
 
 
+# A mail's sentences the model could not place that are asked of the dialogue, each a whole turn:
+# past these few, a mail of many (a pasted log, a long rant) goes to a person with the rest of them.
+UNPLACED_ASKED = 3
+
+
 class EmailInput(InputChannel):
     @classmethod
     def name(cls) -> str:
@@ -144,8 +149,8 @@ class EmailInput(InputChannel):
             await ask(sentences, for_a_person(" ".join(sentences)))
 
         unanswered = [sentence for sentence in plan.unsure if sentence not in plan.not_understood]
-        for sentence in plan.not_understood:
-            if not (asks(sentence) and await ask([sentence])):
+        for number, sentence in enumerate(plan.not_understood):
+            if not (number < UNPLACED_ASKED and asks(sentence) and await ask([sentence])):
                 unanswered.append(sentence)
         for group in plan.groups[:plan.requests_from]:
             if not await ask(group):  # the dialogue failed it: a person answers it

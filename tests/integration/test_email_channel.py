@@ -245,6 +245,14 @@ def test_a_question_it_did_not_understand_is_asked_of_the_dialogue_before_a_pers
     assert handed_over == 0 and answers == [("Has anyone picked this up yet?", [{"text": "Your case #3 is open."}])]
     answers, handed_over = asyncio.run(channel._ask(dialogue(False), intent_of, mail))
     assert handed_over == 1 and answers[-1][1] == [{"text": "case #4"}]
+    # Each is a dialogue turn: past a few, the rest go to the person with the others (a fuzzed mail of
+    # many unplaced questions took one turn each, past the webhook's time under load)
+    many = parse_raw(b"From: ross@example.org\r\nMessage-ID: <r3@example.org>\r\nSubject: Many\r\n\r\n" +
+                     b"\r\n\r\n".join(f"Has anyone looked at thing {n} yet?".encode() for n in range(6)) + b"\r\n")
+    from bot.email.split import questions
+    answers, handed_over = asyncio.run(channel._ask(dialogue(True), intent_of, many))
+    assert len(questions(many.text)) > 3 and handed_over == len(questions(many.text)) - 3
+    assert [reply for _, reply in answers[:3]] == [[{"text": "Your case #3 is open."}]] * 3  # the first three
 
 
 def test_thanks_before_a_question_in_one_sentence_are_left_out_and_the_question_read_alone():
