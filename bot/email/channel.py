@@ -37,9 +37,10 @@ from bot.settings import settings
 
 SIGNATURE_WINDOW_SECONDS = 300
 MESSAGE_ID = re.compile(r"<[^<>\s]+>")
-# What our replies may put in a To header: no spaces, no control characters (a line
-# break there would be a header injection, and is refused by the mail library anyway).
-ADDRESS = re.compile(r"[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+")
+# What our replies may put in a To header: printable ASCII but "@" on each side. No spaces or
+# control characters (a line break there would be a header injection), and nothing outside ASCII:
+# the mailer writes plain SMTP (no SMTPUTF8), so a fuzzed "0@\x80" was a 500 when the reply was sent.
+ADDRESS = re.compile(r"[!-?A-~]+@[!-?A-~]+")
 MAX_SUBJECT = 200
 ANSWER_WORDS = {"/affirm": "YES", "/deny": "NO"}
 

@@ -60,12 +60,16 @@ def test_rest_channel_answers_any_body_and_refused_ones_never_reach_the_bot(live
     body = {"sender": sender, "message": message}
     if metadata is not None:
         body["metadata"] = metadata
+    # Counted before: hypothesis sends its simplest sender ("fuzz-a00000") in several examples, and
+    # an earlier one may have been answered (a clean-clone run failed on exactly that)
+    known = isinstance(sender, str) and sender.startswith("fuzz-")
+    before = user_messages(live, sender) if known else 0
     # Serialised here: json.dumps writes Infinity, which the client would refuse to send.
     reply = requests.post(f"{live.urls['rasa']}/webhooks/rest/webhook", data=json.dumps(body).encode(),
                           headers={"Content-Type": "application/json"}, timeout=60)
     assert_clean(reply, {200, 400, 413, 429})
-    if reply.status_code != 200 and isinstance(sender, str) and sender.startswith("fuzz-"):
-        assert user_messages(live, sender) == 0
+    if reply.status_code != 200 and known:
+        assert user_messages(live, sender) == before
 
 
 @LIVE

@@ -115,7 +115,7 @@ def test_a_subject_with_line_breaks_is_one_line_and_the_reply_can_be_sent(engine
 
 
 @pytest.mark.parametrize("sender", ["<ana\x00@example.com>", "x <a\tb@example.com>", '"a b"@example.com', "ana",
-                                    "@", "a@b@c"])
+                                    "@", "a@b@c", "0@\x80", "ana@exämple.com"])
 def test_a_sender_address_that_cannot_be_replied_to_is_refused(sender):
     with pytest.raises(ValueError, match="no valid sender address"):
         parse_mailgun({"sender": sender, "subject": "Hi", "body-plain": "Refund?"})
