@@ -12,7 +12,7 @@ from actions.cases import tell_about_case
 from actions.customer_action import CustomerAction
 from actions.identity import answer_when_identified, reader_of, verified_email
 from actions.offer_turns import offer_buttons, offered
-from actions.own_facts import answer_trial_question, on_the_trial
+from actions.own_facts import answer_trial_question, on_the_trial, signed_in_account
 from actions.transcript import customer_words
 from actions.quick_replies import PERSON
 from actions.what_if import answer_what_if, asked_hypothetically
@@ -101,7 +101,8 @@ class ActionOfferCancellation(CustomerAction):
         if asked_hypothetically(tracker):  # "what if I cancelled?": answered, nothing offered
             return answer_what_if(dispatcher, tracker)
         if asks_trial_terms(tracker.latest_message.get("text"), on_the_trial=on_the_trial(tracker)):
-            return answer_trial_question(dispatcher, tracker)  # the customer's own trial carries a cancel button
+            # the customer's own trial carries a cancel button
+            return answer_trial_question(dispatcher, tracker, signed_in_account(tracker))
         return answer_when_identified(dispatcher, tracker, lambda email: offer_cancellation(dispatcher, tracker, email))
 
 

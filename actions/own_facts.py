@@ -18,11 +18,10 @@ from actions.policy_answers import explain_terms
 from actions.quick_replies import CANCEL, CHANGE_PLAN, MY_PLAN, PERSON
 from actions.what_if import answer_what_if, asked_hypothetically
 from bot.app.account import account_summary, renewal
-from bot.app.own_facts import own_account
+from bot.app.own_facts import OwnAccount, own_account_or_none
 from bot.clock import now_utc
 from bot.core import facts, messages
 from bot.core.plans import asks_to_switch, options_for
-from bot.db.repository import UnknownCustomer
 from bot.settings import load_plans
 
 def _text(tracker: Tracker) -> str:
@@ -31,10 +30,8 @@ def _text(tracker: Tracker) -> str:
 
 def answer_account(dispatcher: CollectingDispatcher, tracker: Tracker, email: str) -> list[dict[str, Any]]:
     """The facts the words ask for (next or last payment, plan, trial), else the whole summary."""
-    now, reader = now_utc(), reader_of(tracker)
-    try:
-        own = own_account(email)
-    except UnknownCustomer:
+    now, reader, own = now_utc(), reader_of(tracker), own_account_or_none(email)
+    if own is None:
         dispatcher.utter_message(response="utter_no_account")
         return []
     sub = own.account.subscription
@@ -51,13 +48,16 @@ def answer_account(dispatcher: CollectingDispatcher, tracker: Tracker, email: st
     return [SlotSet("topic", topic), SlotSet("last_request", "check_subscription")]
 
 
-def answer_trial(dispatcher: CollectingDispatcher, tracker: Tracker, email: str) -> list[dict[str, Any]] | None:
+def signed_in_account(tracker: Tracker) -> OwnAccount | None:
+    """The account of the customer proven on this message; None for a visitor or an address without one."""
+    email = prove(tracker).email
+    return own_account_or_none(email) if email else None
+
+
+def answer_trial(dispatcher: CollectingDispatcher, tracker: Tracker,
+                 own: OwnAccount | None) -> list[dict[str, Any]] | None:
     """A customer in their trial: its days left, end and what is charged then; None otherwise."""
-    try:
-        own = own_account(email)
-    except UnknownCustomer:
-        return None
-    sub = own.account.subscription
+    sub = own.account.subscription if own else None
     if sub is None or sub.status != "trialing":
         return None
     reader, now = reader_of(tracker), now_utc()
@@ -75,27 +75,23 @@ class ActionAnswerTrial(CustomerAction):
     def respond(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
         if asked_hypothetically(tracker):
             return answer_what_if(dispatcher, tracker)
-        email = prove(tracker).email
-        if email and _asks_to_switch(email, _text(tracker)):
+        own = signed_in_account(tracker)
+        if own and _asks_to_switch(own, _text(tracker)):
             # "can I switch to Starter before my trial is over" is a plan change that names the trial
-            return requests.answer_request(dispatcher, tracker, email, "change_plan")
-        return answer_trial_question(dispatcher, tracker)
+            return requests.answer_request(dispatcher, tracker, own.account.email, "change_plan")
+        return answer_trial_question(dispatcher, tracker, own)
 
 
-def _asks_to_switch(email: str, text: str) -> bool:
-    try:
-        own = own_account(email)
-    except UnknownCustomer:
-        return False
+def _asks_to_switch(own: OwnAccount, text: str) -> bool:
     sub = own.account.subscription
     return sub is not None and asks_to_switch(text, own.plan, options_for(sub.plan, sub.currency, load_plans()))
 
 
-def answer_trial_question(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
+def answer_trial_question(dispatcher: CollectingDispatcher, tracker: Tracker,
+                          own: OwnAccount | None) -> list[dict[str, Any]]:
     """The customer's own trial when they are signed in and in one, the trial's terms otherwise."""
-    email = prove(tracker).email
-    own = answer_trial(dispatcher, tracker, email) if email else None
-    return own if own is not None else explain_terms(dispatcher, "ask_free_trial")
+    answered = answer_trial(dispatcher, tracker, own)
+    return answered if answered is not None else explain_terms(dispatcher, "ask_free_trial")
 
 
 def on_the_trial(tracker: Tracker) -> bool:
@@ -115,9 +111,8 @@ class ActionAnswerBilling(CustomerAction):
         if (tracker.get_slot("topic") or {}).get("kind") == "plans":
             return ActionAnswerPlans().respond(dispatcher, tracker, domain)
         events = explain_terms(dispatcher, "ask_billing_cycle")
-        email = prove(tracker).email
-        own = answer_trial(dispatcher, tracker, email) if email else None
-        return own if own is not None else events
+        answered = answer_trial(dispatcher, tracker, signed_in_account(tracker))
+        return answered if answered is not None else events
 
 
 class ActionAnswerPlans(CustomerAction):
@@ -132,9 +127,8 @@ class ActionAnswerPlans(CustomerAction):
 
 def answer_incident(dispatcher: CollectingDispatcher, tracker: Tracker, email: str) -> list[dict[str, Any]]:
     """Where the incident the customer asks about stands: a status, never a claim (no case)."""
-    try:
-        own = own_account(email)
-    except UnknownCustomer:
+    own = own_account_or_none(email)
+    if own is None:
         dispatcher.utter_message(response="utter_no_account")
         return []
     now = now_utc()

@@ -11,9 +11,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.identity import prove, reader_of
 from actions.quick_replies import CHANGE_PLAN, PERSON
-from bot.app.own_facts import own_account
+from bot.app.own_facts import own_account_or_none
 from bot.core.plan_facts import plans_answer
-from bot.db.repository import UnknownCustomer
 from bot.settings import load_plans
 
 DEFAULT_CURRENCY = "usd"  # a visitor's prices: the catalogue's own currency
@@ -22,10 +21,7 @@ DEFAULT_CURRENCY = "usd"  # a visitor's prices: the catalogue's own currency
 def answer_plans(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
     email, current, currency = prove(tracker).email, None, DEFAULT_CURRENCY
     if email:
-        try:
-            own = own_account(email)
-        except UnknownCustomer:
-            own = None
+        own = own_account_or_none(email)
         if own is not None and own.account.subscription is not None:
             current, currency = own.plan, own.account.subscription.currency
     said, topic = plans_answer(tracker.latest_message.get("text") or "", load_plans(), currency=currency,

@@ -14,12 +14,11 @@ from actions.quick_replies import CANCEL, CHANGE_PLAN, GET_REFUND, MY_PLAN, PERS
 from actions.topic_questions import answer_in_context, asked_in_context
 from actions.unmatched import ReadsUnmatched, language_of, unmatched_reply
 from actions.what_if import answer_if_hypothetical
-from bot.app.own_facts import own_account
+from bot.app.own_facts import own_account_or_none
 from bot.core.asking import TEXTS_ANSWER_KEY
 from bot.core.conversation_ids import EMAIL
 from bot.core.mentions import asks_for_money
 from bot.core.plan_facts import asks_about_allowances
-from bot.db.repository import UnknownCustomer
 from bot.settings import load_policy
 
 # intent -> (response, follow-up topic)
@@ -107,11 +106,10 @@ def _renews(tracker: Tracker) -> bool:
     email = prove(tracker).email
     if not email:
         return True
-    try:
-        subscription = own_account(email).account.subscription
-    except UnknownCustomer:
+    own = own_account_or_none(email)
+    if own is None:
         return True
-    return subscription is not None and subscription.renews
+    return own.account.subscription is not None and own.account.subscription.renews
 
 
 def _guess_by_email(tracker: Tracker) -> bool:

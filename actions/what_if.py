@@ -17,14 +17,13 @@ from actions.offer_turns import offer_of_previous_turn
 from actions.plan_answers import answer_plans
 from actions.quick_replies import CANCEL, CHANGE_PLAN, PERSON
 from bot.app import offers
-from bot.app.own_facts import OwnAccount, own_account, refund_if
+from bot.app.own_facts import OwnAccount, own_account_or_none, refund_if
 from bot.clock import now_utc
 from bot.core import facts, supposing, what_if
 from bot.core.plan_facts import LACKING, asks_about_allowances, what_a_move_loses
 from bot.core.plans import Plan, match_plan, move_direction, options_for
 from bot.core.refusals import STATED_REASON
 from bot.core.statuses import OfferKind
-from bot.db.repository import UnknownCustomer
 from bot.settings import load_plans, load_policy
 
 REFUND = {"title": "Ask for a refund", "payload": "/request_refund"}
@@ -54,9 +53,8 @@ def answer_what_if(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[d
             IN_GENERAL.format(window=policy.late_cancel_window_hours, fee=policy.fee_percent_text)
         dispatcher.utter_message(text=general, buttons=[PERSON])
         return [SlotSet("needs_identity", False)]
-    try:
-        own = own_account(email)
-    except UnknownCustomer:
+    own = own_account_or_none(email)
+    if own is None:
         dispatcher.utter_message(response="utter_no_account")
         return [SlotSet("needs_identity", False)]
     return [SlotSet("needs_identity", False), *_answer(dispatcher, tracker, own)]
@@ -97,7 +95,7 @@ def _answer(dispatcher: CollectingDispatcher, tracker: Tracker, own: OwnAccount)
     decision, target, supposed, buttons = None, None, False, [PERSON]
     if about == "unpaid":
         said = what_if.unpaid_if(sub, reader, now, data=supposing.about_data(text))
-        buttons = [CANCEL, PERSON] if sub.renews and sub.current_period_end > now else [PERSON]
+        buttons = [CANCEL, PERSON] if what_if.renews_ahead(sub, now) else [PERSON]
     elif about == "data":
         said = what_if.data_if(sub, reader, now, refund_offered=_refund_waiting(tracker))
         buttons = [CANCEL, PERSON]

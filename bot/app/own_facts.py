@@ -36,6 +36,15 @@ def own_account(email: str, *, engine: Engine | None = None) -> OwnAccount:
                       catalogue.get(sub.plan) if sub else None)
 
 
+def own_account_or_none(email: str, *, engine: Engine | None = None) -> OwnAccount | None:
+    """The account's plain data, or None when no customer has that address: what the actions
+    ask, since a proven address without an account is a case each of them answers."""
+    try:
+        return own_account(email, engine=engine)
+    except repository.UnknownCustomer:
+        return None
+
+
 def refund_if(own: OwnAccount, reason: Reason, *, now: datetime, charged_at: datetime | None = None,
               policy: Policy | None = None) -> Decision:
     """What the rules would decide if the customer asked now (or had been charged at `charged_at`):

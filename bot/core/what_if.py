@@ -82,19 +82,20 @@ def refund_if(decision: Decision, sub: Subscription | None, *, window_hours: int
     return decision.explanation
 
 
-def _renews(sub: Subscription | None, now: datetime) -> bool:
+def renews_ahead(sub: Subscription | None, now: datetime) -> bool:
+    """Whether there is a renewal still to come that cancelling would stop."""
     return sub is not None and sub.renews and sub.current_period_end > now
 
 
 def _access_line(sub: Subscription | None, reader: Reader, now: datetime) -> str:
-    if not _renews(sub, now):
+    if not renews_ahead(sub, now):
         return ""
     return f"If you cancelled, you'd keep access until {day(sub.current_period_end, reader, now=now)} and not " \
            "be charged again."
 
 
 def cancel_if(sub: Subscription | None, reader: Reader, now: datetime) -> str:
-    if not _renews(sub, now):
+    if not renews_ahead(sub, now):
         return "Your subscription already won't renew, so cancelling would change nothing."
     return f"If you cancelled now, your subscription wouldn't renew: you'd keep access until " \
            f"{day(sub.current_period_end, reader, now=now)} and not be charged again."

@@ -40,7 +40,7 @@ def account(monkeypatch):
                                        incidents=(Incident("group-sync", now - timedelta(hours=30), None),)),
                                "Pro monthly", load_plans()["pro-monthly"])}
     for module in (actions.own_facts, actions.plan_answers, actions.what_if):
-        monkeypatch.setattr(module, "own_account", lambda email: state["own"])
+        monkeypatch.setattr(module, "own_account_or_none", lambda email: state["own"])
 
     def must_not(*args, **kwargs):
         raise AssertionError("a question must not decide, record or offer anything")

@@ -57,10 +57,10 @@ def account(monkeypatch):
     monkeypatch.setattr(bot.app.offers, "make_offer", make_offer)
     monkeypatch.setattr(actions.cancellation, "renewal", lambda email, now: RenewalState(**state))
     monkeypatch.setattr(actions.own_facts, "renewal", lambda email, now: RenewalState(**state))
-    monkeypatch.setattr(actions.own_facts, "own_account", lambda email: OwnAccount(Account(email, "Ben", Subscription(
-        plan="pro-monthly", price=4900, currency="usd", interval="month", status="active",
-        current_period_start=UNTIL - timedelta(days=30), current_period_end=UNTIL,
-        cancel_at_period_end=not state["renews"])), "Pro monthly", None))
+    monkeypatch.setattr(actions.own_facts, "own_account_or_none", lambda email: OwnAccount(Account(
+        email, "Ben", Subscription(plan="pro-monthly", price=4900, currency="usd", interval="month", status="active",
+                                   current_period_start=UNTIL - timedelta(days=30), current_period_end=UNTIL,
+                                   cancel_at_period_end=not state["renews"])), "Pro monthly", None))
     monkeypatch.setattr(bot.app.refunds, "assess_refund", lambda email, reason, **kw: RefundDecision(
         decision_id=3, rule="R3", outcome=Outcome.NO_REFUND, charge_id="ch_ben_1", currency="usd", refund=0, fee=0,
         base=0, credit=0, charge_amount=1900, charge_date="2026-11-17", requires_cancellation=False,
@@ -95,7 +95,7 @@ def test_the_terms_offer_to_cancel_only_while_there_is_a_renewal_to_stop(account
     from rasa_sdk.executor import CollectingDispatcher
 
     from actions.policy_answers import ActionExplainPolicy
-    monkeypatch.setattr(actions.policy_answers, "own_account", actions.own_facts.own_account)
+    monkeypatch.setattr(actions.policy_answers, "own_account_or_none", actions.own_facts.own_account_or_none)
 
     def buttons(asked) -> list[str]:
         dispatcher = CollectingDispatcher()
