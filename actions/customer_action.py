@@ -31,6 +31,11 @@ class CustomerAction(Action, ABC):
     @abstractmethod
     def respond(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]: ...
 
+    def restates_offer_after(self, tracker: Tracker) -> bool:
+        """Whether the offer waiting is asked again after this turn's answer (`restates_offer`, unless
+        the action knows the message asked a question rather than for something new)."""
+        return self.restates_offer
+
     def goes_on_after_a_no(self, tracker: Tracker) -> bool:
         """Whether a message that holds the offer back still asks this action for something new
         ("wait, I did try to cancel in time": a new fact to decide on)."""
@@ -45,7 +50,7 @@ class CustomerAction(Action, ABC):
             go_on = asks_besides(text, intent) or self.goes_on_after_a_no(tracker)
             return declined + self.respond(dispatcher, tracker, domain) if go_on else declined
         events = self.respond(dispatcher, tracker, domain)
-        if waiting and self.restates_offer and not any(e.get("name") == OFFER_SLOT for e in events):
+        if waiting and self.restates_offer_after(tracker) and not any(e.get("name") == OFFER_SLOT for e in events):
             answered = _without_buttons(dispatcher.messages)
             events += restate(dispatcher, tracker, waiting)
             _offer_a_person_too(dispatcher.messages[len(answered):], answered)

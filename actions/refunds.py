@@ -18,6 +18,7 @@ from actions.identity import answer_when_identified, latest_intent, reader_of, v
 from actions.offer_turns import ask_to_look_again, offer_buttons, offered
 from actions.quick_replies import CANCEL, MY_PLAN, PERSON
 from actions.own_facts import answer_incident
+from actions.topic_questions import answer_question, asks_who_decides
 from actions.transcript import customer_words, entities_of, latest_customer_event, written_at
 from actions.what_if import answer_what_if, asked_hypothetically
 from bot.app import offers
@@ -190,6 +191,9 @@ class ActionAssessRefund(CustomerAction):
     def name(self) -> str:
         return "action_assess_refund"
 
+    def restates_offer_after(self, tracker: Tracker) -> bool:
+        return asks_who_decides(tracker)  # a question, not a new request: the offer still waits
+
     def goes_on_after_a_no(self, tracker: Tracker) -> bool:
         # "Actually wait, I did try to cancel before it renewed": the renewal offered after a refusal
         # is held back, and the new fact is decided on; the same reason again is only a no.
@@ -200,6 +204,8 @@ class ActionAssessRefund(CustomerAction):
         text = tracker.latest_message.get("text")
         if asked_hypothetically(tracker):  # asked about, not asked for: nothing is decided or opened
             return answer_what_if(dispatcher, tracker)
+        if asks_who_decides(tracker):  # "can't you just refund it?": deciding again would only repeat it
+            return answer_question(dispatcher, tracker, "who_decides")
         if latest_intent(tracker) == "technical_problem" and asks_incident_status(text):  # a status, not a claim
             return answer_when_identified(dispatcher, tracker,
                                           lambda email: answer_incident(dispatcher, tracker, email))

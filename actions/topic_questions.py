@@ -22,13 +22,14 @@ from actions.transcript import said_since_the_message_began
 from actions.unmatched import language_of
 from bot.app.case_status import case_state
 from bot.clock import now_utc
+from bot.core.asking import follow_up_kind
 from bot.core.topic_answers import adds_nothing, answer, asked_about
 from bot.core.refusals import objects, objection, why_not
 from bot.app.topic_facts import latest_refund
 from bot.core.conversation_ids import EMAIL
 from bot.core.topic_questions import (STAND_INS, about_the_subscription, access_meanwhile, case_of, case_status,
-                                      charged_again, come_back, fee_kept, if_declined, known_issue, topic_question,
-                                      trial_answer, who_decides)
+                                      charged_again, charged_on, come_back, fee_kept, how_told, if_declined,
+                                      known_issue, topic_question, trial_answer, who_decides)
 from bot.settings import load_policy
 
 WHY_NOT_SLOT = "why_not_told"  # {"rule": the refusal explained, "told": how many times}
@@ -43,6 +44,14 @@ def question_in_context(tracker: Tracker, misread: bool = False) -> str | None:
     latest = tracker.latest_message
     intent = NOT_READ if misread else (latest.get("intent") or {}).get("name")
     return topic_question(intent, latest.get("text"), has_topic=bool(tracker.get_slot("topic")))
+
+
+def asks_who_decides(tracker: Tracker) -> bool:
+    """"Can't you just refund it?", whatever the model read, while a person decides the request or
+    after a refusal: it asks why the assistant doesn't, not for the same decision again."""
+    topic = tracker.get_slot("topic") or {}
+    return follow_up_kind(tracker.latest_message.get("text")) == "who_decides" and \
+        bool(case_of(topic) or refused_rule(topic))
 
 
 def asked_in_context(tracker: Tracker) -> bool:
@@ -111,6 +120,10 @@ def _from_the_account(tracker: Tracker, topic: dict, question: str, policy, read
         return said
     if question == "come_back":
         return come_back(topic)
+    if question == "charged_on":
+        return charged_on(topic, reader, now)
+    if question == "how_told":
+        return how_told(topic, tracker.get_latest_input_channel() or "", verified_email(tracker))
     if question == "if_declined":
         return if_declined(topic)
     if question == "why":

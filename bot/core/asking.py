@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import re
 
-FOLLOW_UP_KINDS = ("status", "who_decides", "come_back", "if_declined", "charged_again", "access", "when", "why",
-                   "how_much", "what_next")
+FOLLOW_UP_KINDS = ("status", "who_decides", "come_back", "if_declined", "how_told", "charged_on", "charged_again",
+                   "access", "when", "why", "how_much", "what_next")
 
 # The first kind whose words a question has wins, so the specific come before the general:
 # "when will someone look at my case" asks where things stand, not a date in the abstract.
@@ -55,6 +55,18 @@ _KIND_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = (
         (not\s+approved|declined|refused|rejected|denied|turned\s+down)
       | \b(if|when)\s+(the\s+)?answer\s+is\s+no\b
     """, re.IGNORECASE | re.VERBOSE)),
+    # How the answer will reach the customer: here, or by email.
+    ("how_told", re.compile(r"""
+        \b(will|would|do|does|can|could|should)\s+(you|they|someone|the\s+team|your\s+team)\s+
+        (e-?mail|notify|message|write\s+to|contact)\s+me\b
+      | \b(will|would|do|does|should)\s+i\s+(get|receive|be\s+sent)\s+(an?\s+)?(e-?mail|mail|notification|message)\b
+      | \bhow\s+(will|would|do|should|shall)\s+i\s+(know|hear|find\s+out|be\s+told|be\s+notified|get\s+the\s+answer)\b
+    """, re.IGNORECASE | re.VERBOSE)),
+    # When the payment the conversation is on was taken: a day past, not a wait.
+    ("charged_on", re.compile(r"""
+        \b(when|what\s+(day|date|time))\b.{0,25}\b(did|was|were|have|has)\s+(you|they|i|we|it)\s+(been\s+)?
+        (charge|charged|bill|billed|take|taken|took|pay|paid)\b
+    """, re.IGNORECASE | re.VERBOSE)),
     # Whether more will be charged: after a refusal, not how much would have come back.
     ("charged_again", re.compile(r"""
         \b(charged?|billed?|taken|pay)\b.{0,30}\b(again|anything|more|extra|else|further)\b
@@ -92,8 +104,9 @@ _KIND_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = (
     """, re.IGNORECASE | re.VERBOSE)),
 )
 
+# Its lead-in words may pile up: "hmm ok but what day did you charge me".
 _QUESTION_START = re.compile(
-    r"^\W*(and\s+|but\s+|so\s+|ok(ay)?,?\s+|hmm+,?\s+|wait,?\s+|actually,?\s+|also,?\s+)?"
+    r"^\W*(and\s+|but\s+|so\s+|ok(ay)?,?\s+|hmm+,?\s+|wait,?\s+|actually,?\s+|also,?\s+)*"
     r"(what|whats|what's|why|how|when|where|who|which|is|are|do|does|did|can|could|will|would|should|shall|"
     r"has|have|am|may|might|isn'?t|aren'?t|don'?t|doesn'?t|won'?t|can'?t)\b", re.IGNORECASE)
 

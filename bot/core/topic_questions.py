@@ -15,9 +15,10 @@ Pure: facts in, words out.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import date, datetime
 
 from bot.core.asking import asks, follow_up_kind
+from bot.core.conversation_ids import EMAIL, SLACK
 from bot.core.formatting import Reader, day, deadline, money
 from bot.core.messages import feature_names
 from bot.core.policy import Policy
@@ -30,7 +31,7 @@ SHORT = 8  # words: "and what would I get for that?" leans on what was said; a l
 # has no answer of its own: where things stand (or what a no would mean) is what happens next; why a
 # person decides is why; whether more is charged is how much.
 STAND_INS = {"status": "what_next", "who_decides": "why", "come_back": "what_next", "if_declined": "what_next",
-             "charged_again": "how_much", "access": "when"}
+             "charged_again": "how_much", "access": "when", "how_told": "what_next", "charged_on": "when"}
 
 
 def topic_question(intent: str | None, text: str | None, *, has_topic: bool) -> str | None:
@@ -133,6 +134,38 @@ def if_declined(topic: Mapping) -> str | None:
         return None
     rule = decided.get("rule") if decided.get("kind") == "decision" else None
     return IF_DECLINED.get(rule, IF_DECLINED_CASE)
+
+
+def charged_on(topic: Mapping, reader: Reader, now: datetime) -> str | None:
+    """"What day did you charge me?" about the payment a refund decision is on: its day and amount.
+    None when the topic holds no payment (then "when" answers it)."""
+    decided = topic.get("refused") or topic
+    if not decided.get("charge_date") or decided.get("charge_amount") is None:
+        return None
+    taken = day(date.fromisoformat(str(decided["charge_date"])[:10]), reader, now=now)
+    return f"That payment of {money(decided['charge_amount'], decided.get('currency') or 'usd', reader)} was " \
+           f"taken on {taken}."
+
+
+# Where a person's answer reaches the customer, by the channel they wrote on (bot/notify: a web chat
+# closed when it comes is followed by an email to the address proven in it).
+TOLD_BY_MAIL = "Yes: our team's answer comes as a reply to this email."
+TOLD_IN_SLACK = "Our team's answer comes here, in this Slack conversation."
+TOLD_IN_CHAT = "Our team's answer comes here, in this conversation. If this chat isn't open when it does, " \
+               "we'll email it to you at {email}."
+TOLD_IN_CHAT_NO_ADDRESS = "Our team's answer comes here, in this conversation."
+
+
+def how_told(topic: Mapping, channel: str, email: str | None) -> str | None:
+    """"Will I get an email about this?" while a person decides; None when no case waits (then what
+    happens next answers it)."""
+    if not case_of(topic):
+        return None
+    if channel == EMAIL:
+        return TOLD_BY_MAIL
+    if channel == SLACK:
+        return TOLD_IN_SLACK
+    return TOLD_IN_CHAT.format(email=email) if email else TOLD_IN_CHAT_NO_ADDRESS
 
 
 CHARGED_AGAIN = {

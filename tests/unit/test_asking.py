@@ -47,6 +47,13 @@ from bot.core.asking import asks, asks_trial_terms, follow_up_kind, hypothetical
     ("will anything else get billed", "charged_again"),
     ("Also please confirm nothing else will be charged.", "charged_again"),  # hal by mail after R8, 2026-12-07
     ("is the problem on your side?", "why"),
+    # make run, 2026-12-07, ben with his R2 case open: a date past, and how the answer reaches him
+    ("hmm ok but what day did you charge me exactly", "charged_on"),
+    ("when was i billed", "charged_on"),
+    ("when will i be charged again", "charged_again"),
+    ("thanks. will i get an email about this?", "how_told"),
+    ("will you email me when they decide", "how_told"),
+    ("how will i know", "how_told"),
     ("ok what now", "what_next"),
     ("do I need to do anything?", "what_next"),
     ("thanks", None),
@@ -64,6 +71,7 @@ def test_the_question_words_name_the_follow_up(text, kind):
     ("and is that automatic", True),
     ("do i keep access", True),
     ("ok, can I still export my data", True),
+    ("hmm ok but what day did you charge me exactly", True),   # make run, 2026-12-07: lead-ins pile up
     ("no thanks", False),
     ("leave it as is", False),
     ("cancel my subscription", False),

@@ -149,3 +149,27 @@ def test_a_follow_up_is_not_answered_twice_in_one_message(delivery, answered):
     messages, _ = run(ActionAnswerFollowUp(), tracker(*_one_message_asked_in_clauses(delivery),
                                                       slots={"topic": R1_TOPIC}))
     assert bool(messages) is answered
+
+
+def test_can_t_you_just_refund_it_asks_why_a_person_decides_rather_than_for_the_decision_again(core, monkeypatch):  # noqa: F811
+    # make run, 2026-12-07: ben, his R2 case open, got the same decision word for word
+    monkeypatch.setattr(topic_questions, "case_state", lambda **kw: {"case_id": 12, "due": "2026-12-04T12:00:00+00:00"})
+    topic = {"kind": "decision", "rule": "R2", "case_id": 12, "case_due": "2026-12-04T12:00:00+00:00"}
+    messages, _ = run(ActionAssessRefund(), tracker(user("why cant you just refund it", "request_refund",
+                                                         token=token()), slots={"topic": topic}))
+    assert not [c for c in core.calls if c[0] == "assess"]
+    assert messages[0]["text"].startswith("I'm not allowed to") and "case #12" in messages[0]["text"]
+    # with nothing for a person to decide, it is a request as before
+    run(ActionAssessRefund(), tracker(user("why cant you just refund it", "request_refund", token=token())))
+    assert [c[0] for c in core.calls].count("assess") == 1
+
+
+def test_after_a_refusal_can_t_you_just_refund_me_explains_it_anew_and_keeps_the_offer(core, renews):  # noqa: F811
+    core.make_offer(amount=0, currency="usd", decision_id=7)
+    topic = {"kind": "cancel", "refused": R3_REFUSED}
+    t = tracker(user(token=token()), *offered("offer1"), user("can't you just refund me?", "request_refund",
+                                                              token=token()), slots={"topic": topic})
+    messages, slots = run(ActionAssessRefund(), t)
+    assert not [c for c in core.calls if c[0] in ("assess", "answer")]   # nothing decided, the offer not declined
+    assert slots["why_not_told"] == {"rule": "R3", "told": 1}
+    assert slots.get("offer") == "offer2"   # asked again, so a yes still answers what was just seen

@@ -10,8 +10,8 @@ import pytest
 from bot.core.formatting import Reader
 from bot.core.policy import Policy
 from bot.core.topic_questions import (ACCESS_WHILE_DECIDED, about_the_subscription, access_meanwhile, case_of,
-                                      case_status, charged_again, come_back, fee_kept, if_declined, known_issue,
-                                      topic_question, trial_answer, who_decides)
+                                      case_status, charged_again, charged_on, come_back, fee_kept, how_told,
+                                      if_declined, known_issue, topic_question, trial_answer, who_decides)
 
 NOW = datetime(2026, 12, 2, 12, 0, tzinfo=timezone.utc)
 DUE = "2026-12-04T12:00:00+00:00"
@@ -132,3 +132,23 @@ def test_follow_ups_about_the_trial_use_its_facts(question, words):
 ])
 def test_can_i_still_use_it_while_a_person_decides(topic, meanwhile):
     assert (access_meanwhile(topic) == ACCESS_WHILE_DECIDED) is meanwhile
+
+
+def test_what_day_a_payment_was_taken_is_the_decided_payment_s():
+    decided = {**R2, "charge_amount": 4900, "charge_date": "2026-11-27", "currency": "usd"}
+    assert charged_on(decided, Reader(), NOW) == "That payment of $49.00 was taken on November 27."
+    refused = {"kind": "cancel", "refused": {"kind": "decision", "rule": "R3", "charge_amount": 1900,
+                                             "charge_date": "2025-12-01", "currency": "eur"}}
+    assert charged_on(refused, Reader(), NOW) == "That payment of €19.00 was taken on December 1, 2025."
+    assert charged_on({"kind": "decision", "rule": "R0", "charge_amount": None}, Reader(), NOW) is None  # "when"
+
+
+@pytest.mark.parametrize("channel, email, says", [
+    ("email", "ben@example.com", "reply to this email"),
+    ("slack", None, "in this Slack conversation"),
+    ("rest", "ben@example.com", "we'll email it to you at ben@example.com"),
+    ("socketio", None, "here, in this conversation."),
+])
+def test_how_a_person_s_answer_reaches_the_customer_follows_their_channel(channel, email, says):
+    assert says in how_told(R2, channel, email)
+    assert how_told({"kind": "decision", "rule": "R1"}, channel, email) is None   # no case: what happens next
