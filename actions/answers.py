@@ -25,6 +25,7 @@ from bot.app import offers
 from bot.clock import now_utc
 from bot.core.decline_words import sounds_like_no
 from bot.core.declining import declines
+from bot.core.yes_words import request_named
 
 
 class ActionAnswerYes(Action):
@@ -43,6 +44,9 @@ class ActionAnswerYes(Action):
             again = set_in_previous_turn(tracker.events, LOOK_AGAIN_SLOT)
             if again:
                 return CLEARED + look_again(dispatcher, tracker, domain, again)
+            named = None if pressed else request_named(tracker.latest_message.get("text"))
+            if named:  # "ok cancel it" after an answer that offered nothing: that request, with its own offer
+                return CLEARED + look_again(dispatcher, tracker, domain, named)
             if not pressed and case_in_hand(dispatcher, tracker):  # "ok, go ahead" to a case already open
                 return CLEARED
             return nothing_waiting(dispatcher, tracker, "utter_nothing_to_confirm")

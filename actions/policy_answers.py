@@ -74,7 +74,7 @@ def answer_unmatched(dispatcher: CollectingDispatcher, tracker: Tracker, *, unma
         # by email, say nothing, and the mail channel hands it to a person (channels/email.py).
         if tracker.get_latest_input_channel() != EMAIL:
             dispatcher.utter_message(response="utter_money_back_what_happened", buttons=HUMAN_BUTTON)
-        return []
+        return [SlotSet("topic", None)]  # "why?" next is not about what was said before it
     if _guess_by_email(tracker):
         return None
     reply = unmatched_reply(text, tracker.get_slot("topic"), language) if unmatched else None

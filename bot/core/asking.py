@@ -112,7 +112,7 @@ _QUESTION_START = re.compile(
 
 _HYPOTHETICAL = re.compile(r"""
     \b(if|were)\s+(i|we)\s+(did|were\s+to|was\s+to|decided|chose|cancel(l?ed)?|stop(ped)?|quit|left|asked|
-                             downgraded?|upgraded?|switch(ed)?|went|go|move[d]?|change[d]?)\b
+                             downgraded?|upgraded?|switch(ed)?|went|go|move[d]?|change[d]?|forg[eo]t|forgotten)\b
   | \bwould\s+(i|we)\s+(get|be|have|receive|lose|keep|still|pay)\b
   | \bwhat\s+(would|will)\s+happen\s+if\b | \bwhat\s+if\s+(i|we)\b | \bhypothetical(ly)?\b | \bin\s+theory\b
   | \b(just|only)\s+(want(ed)?|wondering|asking|curious|checking)\b | \bnot\s+(cancell?ing|going\s+to\s+cancel)\b

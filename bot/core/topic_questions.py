@@ -227,8 +227,15 @@ def after_trial(trial: Mapping, reader: Reader, now: datetime) -> str:
             "taken, unless you cancel before then; cancel in time and you're never charged.")
 
 
+def trial_price(trial: Mapping, reader: Reader, now: datetime) -> str:
+    """How much the customer's own trial leads to: "what happens after?" just said it, so in other words."""
+    price, every = money(trial["price"], trial["currency"], reader), trial["interval"]
+    return (f"{price} a {every}. The first payment is taken on {day(_moment(trial['trial_end']), reader, now=now)}, "
+            f"when your trial ends, then one every {every}; nothing is charged before that.")
+
+
 TRIAL_ANSWERS = {"when": lambda t, r, n: f"Your free trial ends on {day(_moment(t['trial_end']), r, now=n)}.",
-                 "what_next": after_trial, "how_much": after_trial,
+                 "what_next": after_trial, "how_much": trial_price,
                  "why": lambda t, r, n: "The trial is free so you can try everything before paying. "
                                         + after_trial(t, r, n)}
 

@@ -193,6 +193,20 @@ def test_a_yes_after_anything_else_changes_nothing(core, between):
     assert messages[0]["response"] == "utter_nothing_to_confirm"
 
 
+def test_a_yes_that_names_a_request_with_nothing_offered_asks_for_that_request_and_moves_nothing(core, monkeypatch):
+    # make run, 2026-12-07: "ok cancel it" after a what-if was told there was nothing to say yes to
+    import actions.requests
+    asked = []
+    monkeypatch.setitem(actions.requests.REQUESTS, "cancel_subscription",
+                        lambda dispatcher, tracker, email, intent: asked.append((email, intent)) or [])
+    t = tracker(user("what if I cancelled?", "cancel_subscription", token=token()),
+                {"event": "bot", "text": "If you cancelled now, ..."}, user("ok cancel it", "affirm", token=token()))
+    messages, _ = run(ActionAnswerYes(), t)
+    assert asked == [("ana@example.com", "cancel_subscription")]
+    assert not [c for c in core.calls if c[0] in ("carry_out", "answer")]
+    assert "utter_nothing_to_confirm" not in [m.get("response") for m in messages]
+
+
 def test_an_old_button_answers_nothing(core):
     core.make_offer(amount=4655, currency="usd", decision_id=7)
     core.make_offer(amount=4655, currency="usd", decision_id=8)

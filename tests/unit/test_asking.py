@@ -86,6 +86,8 @@ def test_a_question_is_told_from_an_answer(text, asking):
     ("would I get a refund if I cancelled today?", True),
     ("what would happen if I downgraded", True),
     ("hypothetically, if i quit now do i get money back", True),
+    ("ok and can i get a refund if i forget to cancel the trial", True),   # a visitor on make run, 2026-12-07
+    ("i forgot to cancel, refund?", False),
     ("if we switched to yearly billing would we be charged straight away?", True),
     ("we switched to yearly last month, can we go back?", False),
     ("Do we lose the scheduler if we move to the cheaper plan?", True),  # forwarded by mail, 2026-12-07

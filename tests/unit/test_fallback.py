@@ -190,10 +190,13 @@ def test_money_asked_for_in_words_not_understood_is_asked_what_happened(monkeypa
     monkeypatch.setattr(actions.fallback, "case_state", lambda **_: None)
     text = "can i get some money back for the days it was down"
     said = {"event": "user", "text": text, "parse_data": {"intent": {"name": "nlu_fallback"}}}
-    t = Tracker("s", {}, {"intent": {"name": "nlu_fallback"}, "text": text}, [said], False, None, {}, "")
+    t = Tracker("s", {"topic": {"kind": "terms", "topic": "data_ownership"}}, {"intent": {"name": "nlu_fallback"},
+                "text": text}, [said], False, None, {}, "")
     dispatcher = CollectingDispatcher()
-    asyncio.run(actions.fallback.ActionRephraseOrOfferHuman().run(dispatcher, t, {}))
+    events = asyncio.run(actions.fallback.ActionRephraseOrOfferHuman().run(dispatcher, t, {}))
     assert [m["response"] for m in dispatcher.messages] == ["utter_money_back_what_happened"]
+    # make run, 2026-12-07: "why?" next was answered about the data question before it
+    assert {"event": "slot", "name": "topic", "value": None, "timestamp": None} in events
 
     by_mail = Tracker("s", {}, {"intent": {"name": "nlu_fallback"}, "text": text},
                       [{**said, "input_channel": "email"}], False, None, {}, "")

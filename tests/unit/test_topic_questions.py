@@ -123,6 +123,12 @@ def test_follow_ups_about_the_trial_use_its_facts(question, words):
     assert trial_answer("status", TRIAL, Reader(), NOW) is None
 
 
+def test_how_much_after_what_happens_next_says_it_in_other_words():
+    # make run, 2026-12-07: carla's "how much will it be" got "what happens after that?"'s answer again
+    assert trial_answer("how_much", TRIAL, Reader(), NOW) != trial_answer("what_next", TRIAL, Reader(), NOW)
+    assert "first payment is taken on December 7" in trial_answer("how_much", TRIAL, Reader(), NOW)
+
+
 @pytest.mark.parametrize("topic, meanwhile", [
     ({"kind": "case", "case_id": 4, "refused": {"kind": "decision", "rule": "R4"}}, True),   # a ticket after R4
     (R2, True),                                                                                # a refund in review
