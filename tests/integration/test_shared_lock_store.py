@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 import uuid
 
 import pytest
@@ -18,7 +17,7 @@ from bot.settings import ROOT
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 # One Rasa pod's lock store, as Rasa builds it from endpoints.prod.yml; holds the conversation's lock
-# for HOLD seconds (or just takes and gives it back) and prints when it had it.
+# for HOLD seconds (or just takes and gives it back) and prints when it asked for it and had it.
 REPLICA = """
 import asyncio, sys, time
 from rasa.core.lock_store import LockStore
@@ -27,6 +26,7 @@ from rasa.core.utils import AvailableEndpoints
 async def main(conversation, hold):
     store = LockStore.create(AvailableEndpoints.read_endpoints("endpoints.prod.yml").lock_store)
     assert type(store).__name__ == "RedisLockStore", type(store)
+    print(f"asked {time.time():.3f}", flush=True)
     async with store.lock(conversation, wait_time_in_seconds=0.05):
         print(f"locked {time.time():.3f}", flush=True)
         await asyncio.sleep(hold)
@@ -66,6 +66,7 @@ def moments(process: subprocess.Popen) -> dict[str, float]:
 def test_a_conversation_locked_by_one_rasa_process_waits_in_another_and_others_do_not(endpoints_env):
     conversation = f"lock-{uuid.uuid4().hex[:10]}"
     first = replica(endpoints_env, conversation, hold=8.0)  # longer than the others take to start
+    first.stdout.readline()  # asked
     line = first.stdout.readline()
     assert line.startswith("locked"), first.stderr.read()[-2000:]
     second = replica(endpoints_env, conversation, hold=0)
@@ -74,4 +75,7 @@ def test_a_conversation_locked_by_one_rasa_process_waits_in_another_and_others_d
     second_out, other_out = moments(second), moments(elsewhere)
     assert second_out["locked"] >= first_out["released"] - 0.05, (first_out, second_out)  # it waited its turn
     assert other_out["locked"] < first_out["released"], (first_out, other_out)  # other conversations go on
-    assert time.time() - first_out["locked"] < 60
+    # It had the lock as soon as it was given back, not when it ran out (Rasa's lock lives 60 s; it
+    # polls every 0.05 s). Measured from when it could first have had it, as a loaded machine may
+    # start its process after the first one let go.
+    assert second_out["locked"] - max(first_out["released"], second_out["asked"]) < 10, (first_out, second_out)
