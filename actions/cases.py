@@ -1,6 +1,7 @@
 """Cases for people: opening one (or joining the conversation's open one) and telling the customer."""
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from rasa_sdk import Tracker
@@ -11,7 +12,7 @@ from actions.customer_action import CustomerAction
 from actions.identity import reader_of, verified_email
 from actions.transcript import customer_words
 from actions.unmatched import language_of
-from bot.app.handoff import request_person
+from bot.app.handoff import OPENED_FOR_IT_KEY, request_person
 from bot.app.results import CaseSummary
 from bot.clock import now_utc
 from bot.core.formatting import Reader, deadline
@@ -55,6 +56,8 @@ class ActionHandToPerson(CustomerAction):
             verified_email(tracker), now=now_utc(), channel=tracker.get_latest_input_channel(),
             conversation_id=tracker.sender_id, note=customer_words(tracker, _everything_but_small_talk(domain),
                                                                    limit=5))
+        if tracker.latest_message.get(OPENED_FOR_IT_KEY):  # opened by the mail channel a moment ago
+            summary = replace(summary, case_created=True)
         theirs = handed_over_in(language_of(tracker))
         if theirs:  # asked in another language: that a person answers, in it first
             dispatcher.utter_message(text=theirs)

@@ -24,7 +24,7 @@ from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, Us
 from sanic import Blueprint, response
 from sanic.request import Request
 
-from bot.app.handoff import request_person
+from bot.app.handoff import OPENED_FOR_IT_KEY, request_person
 from bot.app.identity import issue_customer_token
 from bot.clock import now_utc
 from bot.core.asking import asks
@@ -142,11 +142,11 @@ class EmailInput(InputChannel):
             # Opened here, with the customer's own words as its note (the dialogue's handoff notes
             # only what it understood), then asked of the dialogue, which tells the case's number
             # and keeps it as the topic of follow-ups ("when will someone get back to me?").
-            await asyncio.to_thread(request_person, mail.sender if mail.sender_verified else None, now=now_utc(),
-                                    channel=self.name(), conversation_id=mail.conversation_id,
-                                    note="\n".join(sentences))
+            opened = await asyncio.to_thread(
+                request_person, mail.sender if mail.sender_verified else None, now=now_utc(), channel=self.name(),
+                conversation_id=mail.conversation_id, note="\n".join(sentences))
             handed_over.extend(sentences)
-            await ask(sentences, for_a_person(" ".join(sentences)))
+            await ask(sentences, for_a_person(" ".join(sentences), opened=opened.case_created))
 
         unanswered = [sentence for sentence in plan.unsure if sentence not in plan.not_understood]
         for number, sentence in enumerate(plan.not_understood):
@@ -196,12 +196,13 @@ async def _read(intent_of, sentences: list[str]) -> tuple[list[str], list[Readin
     return parts, readings
 
 
-def for_a_person(text: str) -> dict:
+def for_a_person(text: str, *, opened: bool = False) -> dict:
     """Rasa's reading of `text` as a request for a person: the channel's decision, not the model's;
-    with the language it is in when not English, for the hand-off to say so in it first."""
+    with the language it is in when not English, for the hand-off to say so in it first, and
+    whether the channel has just opened the case for it (`opened`)."""
     intent = {"name": "request_human", "confidence": 1.0}
     language = shared_detector().other_language(text)
-    return {"text": text, "intent": intent, "intent_ranking": [intent], "entities": [],
+    return {"text": text, "intent": intent, "intent_ranking": [intent], "entities": [], OPENED_FOR_IT_KEY: opened,
             **({LANGUAGE_KEY: language} if language else {})}
 
 

@@ -25,6 +25,10 @@ from bot.db import models, repository
 from bot.db.session import reading, unit_of_work
 
 MESSAGE_LIMIT = 2000
+# The parse data's mark on a request for a person whose case the channel has just opened for it
+# (channels/email.py opens it with the customer's own words): the dialogue joins that case, and
+# the customer hears it was opened, not that it was "already" with the team.
+OPENED_FOR_IT_KEY = "case_opened_for_it"
 
 
 def request_person(email: str | None, *, now: datetime, channel: str | None,
