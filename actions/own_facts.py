@@ -21,6 +21,7 @@ from bot.app.account import account_summary, renewal
 from bot.app.own_facts import OwnAccount, own_account_or_none
 from bot.clock import now_utc
 from bot.core import facts, messages
+from bot.core.mentions import asks_for_amends
 from bot.core.plans import asks_to_switch, options_for
 from bot.settings import load_plans
 
@@ -122,6 +123,10 @@ class ActionAnswerPlans(CustomerAction):
         return "action_answer_plans"
 
     def respond(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
+        if asks_for_amends(_text(tracker), (tracker.get_slot("topic") or {}).get("kind")):
+            # "can you at least give me a discount for the trouble?" after a ticket: the rules decide it
+            return answer_when_identified(dispatcher, tracker, lambda email: requests.answer_request(
+                dispatcher, tracker, email, "request_refund"))
         return answer_plans(dispatcher, tracker)
 
 

@@ -66,6 +66,21 @@ def asks_for_money(text: str) -> bool:
     return bool(MONEY_ASKED.search(text or ""))
 
 
+# Topics where something went wrong or was decided: money asked for then is amends, not a price.
+AMENDS_AFTER = frozenset({"decision", "case", "incident"})
+_GENERAL_DISCOUNT = re.compile(r"\b(do|does|can|could)\s+(you|they|we)\s+(do|offer|have|give)\s+(any\s+)?discounts\b"
+                               r"|\bdiscounts?\s+for\s+(non-?profits?|charit|students?|schools?|teams?|start-?ups?)"
+                               r"|\b(yearly|annual\w*|per\s+year|a\s+year|plans?|pricing)\b",
+                               re.IGNORECASE)
+
+
+def asks_for_amends(text: str, topic_kind: str | None) -> bool:
+    """Money asked for after a problem, a ticket or a decision ("can you at least give me a discount
+    for the trouble?"): a request for a refund or credit, which the rules decide; not a question
+    about what discounts the plans carry ("do you do discounts for nonprofits?")."""
+    return topic_kind in AMENDS_AFTER and asks_for_money(text) and not _GENERAL_DISCOUNT.search(text or "")
+
+
 def parse_date(text: str, now: datetime, tz: str | None = None) -> date | None:
     """'yesterday', '3 days ago', 'last Monday', 'the 22nd', 'March 3rd', '2026-03-14', '14/03';
     never in the future. `now` is when the customer wrote (aware); `tz` their zoneinfo name

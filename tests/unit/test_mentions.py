@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 
 from bot.core.formatting import Reader
-from bot.core.mentions import mismatch_note, parse_amount, parse_date
+from bot.core.mentions import asks_for_amends, mismatch_note, parse_amount, parse_date
 from bot.core.timeutil import parse_utc
 
 NOW = parse_utc("2026-11-22T12:00:00Z")
@@ -97,3 +97,16 @@ def test_dates_are_days_where_the_customer_is():
     written = datetime(2026, 12, 1, 21, 0, tzinfo=timezone(timedelta(hours=-8)))
     assert parse_date("today", written) == date(2026, 12, 1)
     assert parse_date("today", written, tz="Not/A_Zone") == date(2026, 12, 1)  # unknown name: the offset
+
+
+@pytest.mark.parametrize("text, topic_kind, amends", [
+    ("can you at least give me a discount for the trouble", "case", True),  # gia after a ticket, make run 2026-12-07
+    ("i want some compensation for this", "incident", True),
+    ("can you at least give me a discount for the trouble", None, False),   # nothing went wrong: a plans question
+    ("do you do discounts for nonprofits?", "case", False),
+    ("any discount if we pay yearly?", "decision", False),
+    ("is there a discount on the pro plan", "case", False),
+    ("how long will the fix take", "case", False),
+])
+def test_money_asked_for_after_a_problem_is_amends_not_a_price(text, topic_kind, amends):
+    assert asks_for_amends(text, topic_kind) is amends

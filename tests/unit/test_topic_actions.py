@@ -173,3 +173,17 @@ def test_after_a_refusal_can_t_you_just_refund_me_explains_it_anew_and_keeps_the
     assert not [c for c in core.calls if c[0] in ("assess", "answer")]   # nothing decided, the offer not declined
     assert slots["why_not_told"] == {"rule": "R3", "told": 1}
     assert slots.get("offer") == "offer2"   # asked again, so a yes still answers what was just seen
+
+
+def test_a_discount_for_the_trouble_after_a_ticket_is_asked_of_the_rules_not_the_price_list(core, monkeypatch):  # noqa: F811
+    # make run, 2026-12-07: gia, a ticket open, got both plans' prices, and "how long will the fix take" then
+    # was answered about switching plans
+    import actions.requests
+    from actions.own_facts import ActionAnswerPlans
+    asked = []
+    monkeypatch.setitem(actions.requests.REQUESTS, "request_refund",
+                        lambda dispatcher, tracker, email, intent: asked.append(intent) or [])
+    ticket = {"kind": "case", "case_id": 1, "refused": {"kind": "decision", "rule": "R6"}}
+    messages, slots = run(ActionAnswerPlans(), tracker(user("can you at least give me a discount for the trouble",
+                                                            "ask_plans", token=token()), slots={"topic": ticket}))
+    assert asked == ["request_refund"] and "topic" not in slots   # the plans answer did not take the topic
