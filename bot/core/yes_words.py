@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+from bot.core.decline_words import sounds_like_no
+
 _LEAD = (r"^\W*((ok(ay)?|yes|yeah|yep|sure|fine|alright|right|whatever|then|so|well|just|please"
          r"|go\s+ahead(\s+and)?)\W+)*")
 _NAMED = (
@@ -22,6 +24,7 @@ def request_named(text: str | None) -> str | None:
     """The request a yes names in its first words, or None for a yes that names none ("ok", "sure,
     sounds good") or names one only in passing ("yes, but don't cancel it yet" starts no cancellation)."""
     words = text or ""
-    if re.search(r"\b(don'?t|do\s+not|not|never|no)\b", words, re.IGNORECASE):
+    # What declines an offer ("cancel that", "leave it", "wait") names no request either.
+    if sounds_like_no(words) or re.search(r"\b(don'?t|do\s+not|not|never|no)\b", words, re.IGNORECASE):
         return None
     return next((intent for intent, pattern in _NAMED if pattern.search(words)), None)

@@ -16,6 +16,7 @@ from bot.core.yes_words import request_named
     ("yes but dont cancel it yet", None),
     ("ok, i'll cancel it myself later", None),
     ("yes, not cancel it", None),
+    ("ok cancel that", None),                   # the decline words' "cancel that": never mind, not a request
     ("", None),
     (None, None),
 ])
