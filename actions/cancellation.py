@@ -10,9 +10,9 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import offer_kinds, requests
 from actions.cases import tell_about_case
 from actions.customer_action import CustomerAction
-from actions.identity import answer_when_identified, reader_of, verified_email
+from actions.identity import answer_when_identified, reader_of, signed_in_account, verified_email
 from actions.offer_turns import offer_buttons, offered
-from actions.own_facts import answer_trial_question, on_the_trial, signed_in_account
+from actions.own_facts import answer_trial_question, on_the_trial
 from actions.transcript import customer_words
 from actions.quick_replies import PERSON
 from actions.what_if import answer_what_if, asked_hypothetically

@@ -20,6 +20,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.app import verification
 from bot.app.identity import InvalidToken, verify_customer_token
+from bot.app.own_facts import OwnAccount, own_account_or_none
 from bot.clock import now_utc
 from bot.core.formatting import Reader
 from bot.core.proving import how_to_prove
@@ -77,6 +78,16 @@ def prove(tracker: Tracker) -> Proof:
 
 def verified_email(tracker: Tracker) -> str | None:
     return prove(tracker).email
+
+
+def signed_in_account(tracker: Tracker) -> OwnAccount | None:
+    """The account of the customer proven on this message; None for a visitor or an address without one."""
+    return account_of(prove(tracker).email)
+
+
+def account_of(email: str | None) -> OwnAccount | None:
+    """signed_in_account for a caller that needs the proven address as well, so the message is proven once."""
+    return own_account_or_none(email) if email else None
 
 
 def latest_intent(tracker: Tracker) -> str | None:

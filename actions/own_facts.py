@@ -12,7 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import requests
 from actions.customer_action import CustomerAction
-from actions.identity import answer_when_identified, prove, reader_of
+from actions.identity import answer_when_identified, reader_of, signed_in_account
 from actions.plan_answers import answer_plans
 from actions.policy_answers import explain_terms
 from actions.quick_replies import CANCEL, CHANGE_PLAN, MY_PLAN, PERSON
@@ -47,12 +47,6 @@ def answer_account(dispatcher: CollectingDispatcher, tracker: Tracker, email: st
     topic = facts.trial_topic(sub, own.plan_name) if asked[:1] == ("trial",) else \
         facts.account_topic(sub, renewal(email, now=now).access_until)
     return [SlotSet("topic", topic), SlotSet("last_request", "check_subscription")]
-
-
-def signed_in_account(tracker: Tracker) -> OwnAccount | None:
-    """The account of the customer proven on this message; None for a visitor or an address without one."""
-    email = prove(tracker).email
-    return own_account_or_none(email) if email else None
 
 
 def answer_trial(dispatcher: CollectingDispatcher, tracker: Tracker,

@@ -9,9 +9,8 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.identity import prove, reader_of
+from actions.identity import account_of, prove, reader_of
 from actions.quick_replies import CHANGE_PLAN, PERSON
-from bot.app.own_facts import own_account_or_none
 from bot.core.plan_facts import plans_answer
 from bot.settings import load_plans
 
@@ -20,10 +19,9 @@ DEFAULT_CURRENCY = "usd"  # a visitor's prices: the catalogue's own currency
 
 def answer_plans(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
     email, current, currency = prove(tracker).email, None, DEFAULT_CURRENCY
-    if email:
-        own = own_account_or_none(email)
-        if own is not None and own.account.subscription is not None:
-            current, currency = own.plan, own.account.subscription.currency
+    own = account_of(email)  # not signed_in_account: the buttons below go by the address, not the account
+    if own is not None and own.account.subscription is not None:
+        current, currency = own.plan, own.account.subscription.currency
     said, topic = plans_answer(tracker.latest_message.get("text") or "", load_plans(), currency=currency,
                                current=current, topic=tracker.get_slot("topic"), reader=reader_of(tracker))
     dispatcher.utter_message(text=said, buttons=[CHANGE_PLAN, PERSON] if email else [PERSON])

@@ -8,13 +8,12 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.identity import prove
+from actions.identity import signed_in_account
 from actions.plan_answers import answer_plans
 from actions.quick_replies import CANCEL, CHANGE_PLAN, GET_REFUND, MY_PLAN, PERSON
 from actions.topic_questions import answer_in_context, asked_in_context
 from actions.unmatched import ReadsUnmatched, language_of, unmatched_reply
 from actions.what_if import answer_if_hypothetical
-from bot.app.own_facts import own_account_or_none
 from bot.core.asking import TEXTS_ANSWER_KEY
 from bot.core.conversation_ids import EMAIL
 from bot.core.mentions import asks_for_money
@@ -103,10 +102,7 @@ class ActionExplainPolicy(ReadsUnmatched):
 
 def _renews(tracker: Tracker) -> bool:
     """Whether a proven customer has a renewal left to stop (a visitor may well have one)."""
-    email = prove(tracker).email
-    if not email:
-        return True
-    own = own_account_or_none(email)
+    own = signed_in_account(tracker)
     if own is None:
         return True
     return own.account.subscription is not None and own.account.subscription.renews

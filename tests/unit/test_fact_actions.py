@@ -7,8 +7,8 @@ from datetime import timedelta
 
 import pytest
 
+import actions.identity
 import actions.own_facts
-import actions.plan_answers
 import actions.what_if
 from actions.cancellation import ActionOfferCancellation
 from actions.own_facts import ActionAnswerBilling, ActionAnswerPlans, ActionAnswerTrial
@@ -39,7 +39,7 @@ def account(monkeypatch):
     state = {"own": OwnAccount(Account("ana@example.com", "Ana", sub, (Charge("c1", 4900, "usd", now - NOW_OFFSET),),
                                        incidents=(Incident("group-sync", now - timedelta(hours=30), None),)),
                                "Pro monthly", load_plans()["pro-monthly"])}
-    for module in (actions.own_facts, actions.plan_answers, actions.what_if):
+    for module in (actions.identity, actions.own_facts, actions.what_if):
         monkeypatch.setattr(module, "own_account_or_none", lambda email: state["own"])
 
     def must_not(*args, **kwargs):
@@ -96,6 +96,16 @@ def test_plans_for_a_visitor_and_the_yearly_price_of_the_plan_just_asked_about(a
     follow = tracker(user("and yearly?", "ask_billing_cycle"), slots={"topic": slots["topic"]})
     messages, _ = run(ActionAnswerBilling(), follow)
     assert messages[0]["text"].startswith("Pro yearly is $490.00 a year")
+
+
+def test_plans_for_a_signed_in_customer_set_their_own_plan_beside(account):
+    asked = tracker(user("how much is the pro plan", "ask_plans", token=token()))
+    messages, _ = run(ActionAnswerPlans(), asked)
+    assert "You're on Pro monthly now" in messages[0]["text"]
+    account["own"] = None  # a proven address without an account is still offered the change
+    messages, _ = run(ActionAnswerPlans(), asked)
+    assert "You're on" not in messages[0]["text"]
+    assert [b["title"] for b in messages[0]["buttons"]] == ["Change plan", "Talk to a person"]
 
 
 def test_a_fact_with_would_is_still_a_request(account, monkeypatch):

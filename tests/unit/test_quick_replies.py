@@ -10,8 +10,8 @@ import pytest
 import yaml
 
 import actions.cancellation
+import actions.identity
 import actions.own_facts
-import actions.policy_answers
 from actions.account import ActionCheckSubscription
 from actions.policy_answers import TERMS
 from actions.refunds import ActionAssessRefund
@@ -61,6 +61,8 @@ def account(monkeypatch):
         email, "Ben", Subscription(plan="pro-monthly", price=4900, currency="usd", interval="month", status="active",
                                    current_period_start=UNTIL - timedelta(days=30), current_period_end=UNTIL,
                                    cancel_at_period_end=not state["renews"])), "Pro monthly", None))
+    # the same account for the signed-in customer (actions.identity.signed_in_account)
+    monkeypatch.setattr(actions.identity, "own_account_or_none", actions.own_facts.own_account_or_none)
     monkeypatch.setattr(bot.app.refunds, "assess_refund", lambda email, reason, **kw: RefundDecision(
         decision_id=3, rule="R3", outcome=Outcome.NO_REFUND, charge_id="ch_ben_1", currency="usd", refund=0, fee=0,
         base=0, credit=0, charge_amount=1900, charge_date="2026-11-17", requires_cancellation=False,
@@ -88,14 +90,13 @@ def test_the_account_summary_ends_with_what_can_be_done_next(account):
     assert [b["title"] for b in messages[0]["buttons"]] == ["Change plan", "Talk to a person"]
 
 
-def test_the_terms_offer_to_cancel_only_while_there_is_a_renewal_to_stop(account, monkeypatch):
+def test_the_terms_offer_to_cancel_only_while_there_is_a_renewal_to_stop(account):
     # make run, 2026-12-07: just cancelled, "will I still be able to export stuff?" offered to cancel
     import asyncio
 
     from rasa_sdk.executor import CollectingDispatcher
 
     from actions.policy_answers import ActionExplainPolicy
-    monkeypatch.setattr(actions.policy_answers, "own_account_or_none", actions.own_facts.own_account_or_none)
 
     def buttons(asked) -> list[str]:
         dispatcher = CollectingDispatcher()
