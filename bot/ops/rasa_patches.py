@@ -52,6 +52,9 @@ RASA_PATCHES = (
     Patch("the SQL tracker store with a pinging pool and cheaper saves", "rasa", RASA_READ,
           "SQLTrackerStore's engine, SQLEvent table, save, _retrieve, _stream_new_events "
           "(endpoints.prod.yml names it)", None),
+    Patch("the Redis lock store with each change to a lock atomic", "rasa", RASA_READ,
+          "RedisLockStore's key prefix, red client and arguments, LockStore.issue_ticket, update_lock, "
+          "finish_serving, cleanup, TicketLock (endpoints.prod.yml names it)", None),
 )
 ACTION_SERVER_PATCHES = (
     Patch("every action run in a bounded pool of threads", "rasa-sdk", RASA_SDK_READ,
