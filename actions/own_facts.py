@@ -16,6 +16,7 @@ from actions.identity import answer_when_identified, reader_of, signed_in_accoun
 from actions.plan_answers import answer_plans
 from actions.policy_answers import explain_terms
 from actions.quick_replies import CANCEL, CHANGE_PLAN, MY_PLAN, PERSON
+from actions.transcript import latest_customer_event
 from actions.what_if import answer_what_if, asked_hypothetically
 from bot.app.account import account_summary, renewal
 from bot.app.own_facts import OwnAccount, own_account_or_none
@@ -130,9 +131,15 @@ def answer_incident(dispatcher: CollectingDispatcher, tracker: Tracker, email: s
     if own is None:
         dispatcher.utter_message(response="utter_no_account")
         return []
-    now = now_utc()
-    incident = facts.incident_asked(own.account.incidents, _text(tracker), now)
-    dispatcher.utter_message(text=facts.incident_answer(incident, reader_of(tracker), now), buttons=[PERSON])
+    now, asked, incidents = now_utc(), _text(tracker), own.account.incidents
+    # "Is it a known issue?" is about the problem they reported, if they did: an incident that
+    # neither names is told as one we know of, never as theirs.
+    reported = (latest_customer_event(tracker, ["technical_problem"]) or {}).get("text")
+    incident = facts.incident_named(incidents, asked, now) or facts.incident_named(incidents, reported, now)
+    named = incident is not None or not (reported or facts.KNOWN_QUESTION.search(asked))
+    incident = incident or facts.incident_asked(incidents, asked, now)
+    dispatcher.utter_message(text=facts.incident_answer(incident, reader_of(tracker), now, asked=asked, named=named),
+                             buttons=[PERSON])
     # The credit case this conversation opened for an outage stays what "do I get anything?" asks about.
     before = tracker.get_slot("topic") or {}
     credit = before if before.get("kind") == "decision" and before.get("rule") == "R5" else before.get("credit_case")

@@ -66,7 +66,7 @@ def assess(dispatcher: CollectingDispatcher, tracker: Tracker, email: str, inten
     # Someone who only reported a problem did not ask for a refund, and is not told there is none.
     asked_for_money = intent != "technical_problem" or asks_for_money(words)
     told = messages.decision_for_customer(decision.as_json(), window_hours=policy.late_cancel_window_hours,
-                                          reader=reader, now=now, asked_for_money=asked_for_money)
+                                          reader=reader, now=now, asked_for_money=asked_for_money, reported=words)
     events = [SlotSet("topic", decision_topic(decision)), SlotSet("last_request", intent),
               SlotSet(STATED_REASON, None if reason == "unspecified" else reason)]
     if decision.outcome is Outcome.TICKET:  # help first: what to try, then the ticket, then the rule

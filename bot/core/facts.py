@@ -121,28 +121,65 @@ def feature_name(feature: str) -> str:
     return feature.replace("-", " ").replace("_", " ")
 
 
+def names_feature(feature: str, text: str | None) -> bool:
+    """Whether the words name this feature ("the sync", "scheduler"); "group" and "post" alone are
+    too common to name one."""
+    words = set(re.findall(r"[a-z]+", (text or "").lower()))
+    return bool(words & (set(feature_name(feature).split()) - {"group", "post"}))
+
+
+def incident_named(incidents: tuple[Incident, ...], text: str | None, now: datetime) -> Incident | None:
+    """The latest incident the words name, None if they name none."""
+    named = [i for i in incidents if i.start <= now and names_feature(i.feature, text)]
+    return max(named, key=_latest, default=None)
+
+
 def incident_asked(incidents: tuple[Incident, ...], text: str | None, now: datetime) -> Incident | None:
     """The incident the words name ("the sync", "scheduler"), else the latest one; None if none."""
-    known = [i for i in incidents if i.start <= now]
-    words = set(re.findall(r"[a-z]+", (text or "").lower()))
-    named = [i for i in known if words & set(feature_name(i.feature).split()) - {"group", "post"}]
-    candidates = named or known
-    return max(candidates, key=lambda i: (i.end is None, i.end or i.start, i.start), default=None)
+    return incident_named(incidents, text, now) or max((i for i in incidents if i.start <= now), key=_latest,
+                                                        default=None)
 
 
-def incident_answer(incident: Incident | None, reader: Reader, now: datetime) -> str:
-    """Whether it is still on or fixed, since when, and for how long: a status, never a claim."""
+def _latest(incident: Incident) -> tuple:
+    return incident.end is None, incident.end or incident.start, incident.start
+
+
+# "Is it a known issue?" asks whether a problem is known, not whether it is fixed: "Not yet" would answer
+# a question that wasn't asked.
+KNOWN_QUESTION = re.compile(r"""
+    \bknown\s+(issue|problem|bug|outage)s?\b | \baware\b | \bjust\s+me\b
+  | \b(is|are)\s+there\s+(an?|any)\s+(\w+\s+)?(outage|incident|issue|problem|bug)s?\b
+  | \b(anything|something|what'?s?|what\s+is|any\s+\w+)\s+(else\s+)?(down|broken|not\s+working)\b
+  | \bon\s+your\s+(side|end)\s*\?
+""", re.IGNORECASE | re.VERBOSE)
+
+
+def incident_answer(incident: Incident | None, reader: Reader, now: datetime, *, asked: str | None = None,
+                    named: bool = True) -> str:
+    """Whether it is still on or fixed, since when, and for how long: a status, never a claim.
+    `asked` is the customer's question; `named` whether it named this incident's feature. An
+    incident the customer didn't name is told as the one known, never as the one they meant."""
     if incident is None:
         return ("There's no known problem on our side affecting your account right now. If something isn't "
                 "working for you, tell me what you see and I'll help.")
-    name = feature_name(incident.feature).capitalize()
+    name = feature_name(incident.feature)
     started = day(incident.start, reader, now=now)
     if incident.end is None or incident.end > now:
-        return (f"Not yet: {name} has been down since {deadline(incident.start, reader, now=now)} "
-                f"({span(int((now - incident.start).total_seconds()))} so far), and our team is still working on "
-                "it. There's no time for the fix yet; it will be on our status page as soon as it's back.")
-    return (f"Yes: {name} was fixed on {deadline(incident.end, reader, now=now)} and has been working again since. "
-            f"It was down from {started} for {span(int((incident.end - incident.start).total_seconds()))}.")
+        down = (f"has been down since {deadline(incident.start, reader, now=now)} "
+                f"({span(int((now - incident.start).total_seconds()))} so far), and our team is still working on it. "
+                "There's no time for the fix yet; it will be on our status page as soon as it's back.")
+        if not named:
+            return (f"We know of a problem with the {name} right now: it {down} If you're seeing something else, "
+                    "it isn't a problem we know of yet, and our team will want to hear what happens.")
+        lead = "Yes, we know about it" if KNOWN_QUESTION.search(asked or "") else "Not yet"
+        return f"{lead}: {name.capitalize()} {down}"
+    lasted = span(int((incident.end - incident.start).total_seconds()))
+    fixed = (f"{name.capitalize()} was fixed on {deadline(incident.end, reader, now=now)} and has been working "
+             f"again since. It was down from {started} for {lasted}.")
+    if not named:
+        return (f"There's no known problem on our side right now. The last one: {fixed[0].lower()}{fixed[1:]} If "
+                "something isn't working for you, tell me what you see and I'll help.")
+    return f"Yes: {fixed}"
 
 
 def incident_topic(incident: Incident | None) -> dict:

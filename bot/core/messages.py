@@ -12,6 +12,7 @@ import math
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 
+from bot.core.facts import names_feature
 from bot.core.formatting import Reader, day, listing, money, span
 from bot.core.money import format_amount
 from bot.core.statuses import CaseKind, CaseStatus, LedgerStatus, MovementKind
@@ -34,12 +35,13 @@ def mismatch_note(*, amount: int | None, on: date | None, charge_amount: int, ch
 # --- a decision, told to the customer (actions/refunds.py) -------------------------------
 
 def decision_for_customer(result: Mapping, *, window_hours: int, reader: Reader, now: datetime,
-                          asked_for_money: bool = True) -> str:
+                          asked_for_money: bool = True, reported: str | None = None) -> str:
     """The rules' decision in the customer's terms: their payment by amount and day, never an
     id; their money and dates as they write them. `result` is the plain form of a refund decision
     (bot/app/results.py, RefundDecision.as_json).
     A customer who only reported a problem (`asked_for_money` false) is not told what is not
-    refunded: for R6 that leaves only a known issue, or nothing."""
+    refunded: for R6 that leaves only a known issue, or nothing. A known issue their words
+    (`reported`) don't name is told as one we know of, not as the cause of theirs."""
     rule, facts, currency = result["rule"], result.get("facts") or {}, result["currency"]
 
     def cash(amount: int) -> str:
@@ -81,8 +83,10 @@ def decision_for_customer(result: Mapping, *, window_hours: int, reader: Reader,
                 "a person from our team will decide.")
     if rule == "R6":
         ongoing = facts.get("ongoing_incidents") or []
-        said = [f"We know about a problem with {feature_names(ongoing, reader)} and are working on it."] \
-            if ongoing else []
+        theirs = any(names_feature(feature, reported) for feature in ongoing) or reported is None
+        said = [f"We know about a problem with {feature_names(ongoing, reader)} and are working on it." if theirs else
+                f"We know of a problem with {feature_names(ongoing, reader)} right now, which may not be what you're "
+                "seeing: the ticket makes sure our team looks at what you told me."] if ongoing else []
         if asked_for_money:
             said.append("Problems that aren't caused by a lasting outage on our side aren't refunded.")
         # The ticket itself is told just before (actions/refunds.py): this is what is known and the rule.

@@ -34,6 +34,18 @@ def test_a_known_problem_is_named_in_words_and_the_ticket_is_not_told_twice():
     assert "-" not in told and "ticket" not in told  # the ticket notice comes just before it
 
 
+def test_a_known_problem_the_customer_did_not_name_is_not_told_as_theirs():
+    """gia reported the reports page while the only known problem was the scheduler's."""
+    result = {"rule": "R6", "currency": "usd", "charge_amount": None,
+              "facts": {"ongoing_incidents": ["post-scheduler"]}}
+    told = decision_for_customer(result, window_hours=24, reader=Reader(), now=NOW, asked_for_money=False,
+                                 reported="the reports page is broken, it just shows a blank screen")
+    assert told == ("We know of a problem with the post scheduler right now, which may not be what you're seeing: "
+                    "the ticket makes sure our team looks at what you told me.")
+    assert decision_for_customer(result, window_hours=24, reader=Reader(), now=NOW, asked_for_money=False,
+                                 reported="my scheduler stopped posting").startswith("We know about a problem with")
+
+
 def test_without_a_known_problem_only_the_rule_is_said():
     assert r6(None) == "Problems that aren't caused by a lasting outage on our side aren't refunded."
 

@@ -11,7 +11,7 @@ import actions.identity
 import actions.own_facts
 import actions.what_if
 from actions.cancellation import ActionOfferCancellation
-from actions.own_facts import ActionAnswerBilling, ActionAnswerPlans, ActionAnswerTrial
+from actions.own_facts import ActionAnswerBilling, ActionAnswerIncidentStatus, ActionAnswerPlans, ActionAnswerTrial
 from actions.plans import ActionOfferPlanChange
 from actions.refunds import ActionAssessRefund
 from bot.app.own_facts import OwnAccount
@@ -77,6 +77,19 @@ def test_a_status_question_read_as_a_problem_opens_nothing(account):
                                                              token=token())))
     assert messages[0]["text"].startswith("Not yet: Group sync has been down since")
     assert slots["topic"]["kind"] == "incident"
+
+
+@pytest.mark.parametrize("reported, says", [
+    ("the reports page is broken, it shows a blank screen", "We know of a problem with the group sync right now"),
+    ("group sync stopped working this morning", "Yes, we know about it: Group sync has been down"),
+])
+def test_is_it_known_is_asked_of_the_problem_the_customer_reported(account, reported, says):
+    """gia reported her reports page, then asked "is it a known issue?": the sync's outage is one we
+    know of, not the answer to hers."""
+    messages, _ = run(ActionAnswerIncidentStatus(), tracker(user(reported, "technical_problem", token=token()),
+                                                            user("is it a known issue?", "ask_incident_status",
+                                                                 token=token())))
+    assert messages[0]["text"].startswith(says)
 
 
 def test_a_trial_question_is_the_customers_own_trial_when_in_one_and_the_terms_otherwise(account):

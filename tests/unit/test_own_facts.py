@@ -121,6 +121,33 @@ def test_the_incident_asked_about_is_the_one_named(incidents, words, expected):
     assert facts.incident_asked(incidents, words, NOW) == expected
 
 
+@pytest.mark.parametrize("asked, lead", [
+    ("is the sync fixed yet?", "Not yet: Group sync has been down"),
+    ("is the sync thing a known issue?", "Yes, we know about it: Group sync has been down"),
+    ("are you aware the sync is down?", "Yes, we know about it: Group sync has been down"),
+])
+def test_a_named_incident_answers_the_question_asked(asked, lead):
+    assert facts.incident_answer(SYNC_DOWN, US, NOW, asked=asked).startswith(lead)
+
+
+def test_an_incident_the_customer_did_not_name_is_told_as_known_not_as_theirs():
+    """gia's reports page broke; the one problem known was the scheduler's."""
+    said = facts.incident_answer(SCHEDULER, US, NOW, asked="is it a known issue?", named=False)
+    assert said.startswith("We know of a problem with the post scheduler right now: it has been down since")
+    assert "If you're seeing something else, it isn't a problem we know of yet" in said and "Not yet" not in said
+    fixed = facts.incident_answer(SYNC_FIXED, US, NOW, asked="is anything down right now?", named=False)
+    assert fixed.startswith("There's no known problem on our side right now. The last one: group sync was fixed on")
+
+
+@pytest.mark.parametrize("text, known", [
+    ("is it a known issue?", True), ("is anything else down right now?", True), ("are you aware of this", True),
+    ("is it just me?", True), ("is there an outage", True), ("is there any known problem with reports", True),
+    ("is the sync fixed yet?", False), ("is the scheduler still down", False), ("how long has it been down", False),
+])
+def test_asking_whether_a_problem_is_known_is_told_from_asking_whether_it_is_fixed(text, known):
+    assert bool(facts.KNOWN_QUESTION.search(text)) is known
+
+
 def test_an_incident_is_said_to_be_on_or_fixed_with_its_dates():
     down = facts.incident_answer(SYNC_DOWN, US, NOW)
     assert down.startswith("Not yet") and "November 21" in down and "1 day and 6 hours" in down
