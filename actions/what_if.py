@@ -110,6 +110,17 @@ def _answer(dispatcher: CollectingDispatcher, tracker: Tracker, own: OwnAccount)
     elif about in ("trial_cancel", "trial_keep"):
         said = what_if.trial_if(sub, own.plan_name, keep=about == "trial_keep", reader=reader, now=now)
         buttons = [CANCEL, PERSON] if sub.renews else [PERSON]
+    elif about == "cancel_earlier":
+        moment = supposing.supposed_cancellation(text, now)
+        why = supposing.reason(text, tracker.get_slot(STATED_REASON))
+        then = refund_if(own, why, now=moment, policy=policy) if moment else None
+        said = what_if.cancelled_earlier_if(own.account, moment=moment, then=then,
+                                            window_hours=policy.late_cancel_window_hours, reader=reader, now=now)
+        now_decided = refund_if(own, why, now=now, policy=policy)
+        if now_decided.rule == "R1":  # the one-time refund is still open: that is worth more than the past
+            said = " ".join([said, what_if.refund_until(now_decided, window_hours=policy.late_cancel_window_hours,
+                                                        reader=reader, now=now)])
+        buttons = [CANCEL, PERSON] if what_if.renews_ahead(sub, now) else [PERSON]
     elif about == "refund":
         charged_at, later = supposing.supposed_charge(text, now), supposing.supposed_later(text, now)
         # The reason of the hypothetical, else of the one it follows, else the conversation's (it stands)

@@ -118,6 +118,7 @@ _HYPOTHETICAL = re.compile(r"""
   | \b(just|only)\s+(want(ed)?|wondering|asking|curious|checking)\b | \bnot\s+(cancell?ing|going\s+to\s+cancel)\b
   | \bsuppos(e|ing)\s+i\b | \bin\s+case\s+i\b
   | \bif\s+i\s+(don'?t|dont|do\s+not|didn'?t|never)\b | \bif\s+i'd\b | \b(say|imagine|let'?s\s+say)\s+i\b
+  | \bif\s+(i|we)\s+had\s+(already\s+)?(cancell?ed|stopped|quit|left|asked|downgraded|switched)\b
   | \bwould\s+(that|it|this)\s+(be|get)\s+(refunded|charged|credited|paid\s+back)\b
 """, re.IGNORECASE | re.VERBOSE)
 

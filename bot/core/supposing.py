@@ -31,6 +31,14 @@ _SAME_DAY = re.compile(r"\b(same|that)\s+day\b|\bright\s+away\b|\bstraight\s+awa
 _AGO = re.compile(r"\b(a|an|one|two|three|four|five|six|seven|\d+)\s+(hour|day|week|month)s?\s+ago\b", re.IGNORECASE)
 _LATER = re.compile(r"\b(tomorrow|next\s+week|in\s+(a|an|one|two|three|four|five|six|seven|\d+)\s+(hour|day|week)s?)\b",
                     re.IGNORECASE)
+# A cancellation supposed in the past ("what if I had cancelled before it renewed?"): what it would
+# have saved, not what cancelling now does.
+_HAD_CANCELLED = re.compile(r"""\b(had|i'?d)\s+(already\s+)?(cancell?ed|stopped|quit)\b
+    | \bcancell?(ed|ing)?\s+(it\s+)?(earlier|sooner|in\s+time|before\s+(it|the|my|you)\b)""",
+                            re.IGNORECASE | re.VERBOSE)
+_BEFORE_PAYMENT = re.compile(r"""\b(in\s+time|earlier|sooner
+    | before\s+(it|the|my|you)\s+(\w+\s+)?(renew\w*|charg\w*|payment|bill\w*|took))\b""", re.IGNORECASE | re.VERBOSE)
+_PAST = re.compile(r"\b(yesterday|last\s+week|the\s+day\s+before)\b", re.IGNORECASE)
 _COUNTS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7}
 _UNITS = {"hour": timedelta(hours=1), "day": timedelta(days=1), "week": timedelta(weeks=1),
           "month": timedelta(days=30)}
@@ -79,7 +87,8 @@ def about_a_plan(text: str | None) -> bool:
 
 
 def subject(text: str | None, *, trialing: bool, previous: str | None = None) -> str:
-    """What a hypothetical is about: unpaid, data, plan, trial_cancel, trial_keep, refund or cancel."""
+    """What a hypothetical is about: unpaid, data, plan, trial_cancel, trial_keep, cancel_earlier,
+    refund or cancel."""
     words = text or ""
     if _UNPAID.search(words):
         return "unpaid"  # before _KEEP: "if I don't pay" is not "if I don't cancel"
@@ -93,6 +102,8 @@ def subject(text: str | None, *, trialing: bool, previous: str | None = None) ->
         return "trial_keep"  # out of a trial, "if I keep it a bit longer, would I still get the refund?" is money
     if trialing and (_CANCEL.search(words) or _MONEY.search(words)):
         return "trial_cancel"
+    if _HAD_CANCELLED.search(words):
+        return "cancel_earlier"
     if _MONEY.search(words) or _FORGOT.search(words):
         return "refund"
     if _CANCEL.search(words) or previous is None:
@@ -125,6 +136,20 @@ def supposed_charge(text: str | None, now: datetime) -> datetime | None:
     ago = _AGO.search(words)
     if ago:
         return now - _span(ago[1], ago[2])
+    return None
+
+
+def supposed_cancellation(text: str | None, now: datetime) -> datetime | None:
+    """When the customer supposes they had cancelled ("yesterday", "a week ago"); None for "before
+    it renewed", "in time" or no time said: before the payment."""
+    words = text or ""
+    if _BEFORE_PAYMENT.search(words):
+        return None
+    past, ago = _PAST.search(words), _AGO.search(words)
+    if ago:
+        return now - _span(ago[1], ago[2])
+    if past:
+        return now - (timedelta(weeks=1) if past[0].lower().startswith("last") else timedelta(days=1))
     return None
 
 

@@ -170,10 +170,17 @@ def adds_nothing(answer_text: str, said: list[str]) -> bool:
 def asked_about(question: str, topic: Mapping) -> Mapping:
     """The topic a follow-up asks about, when the conversation's topic carries an earlier one:
     - a renewal offered right after a refused refund: "why not?" and "how much?" are about the refund;
+    - "why?" after a hypothetical refund or cancellation: the reasons of the decision or the cancellation;
     - where an outage stands, asked while its credit case is open: "do I get something for it?" and
       "how much?" are about the credit proposed, not the outage."""
     if topic.get("refused") and question in ("why", "how_much"):
         return topic["refused"]
+    if topic.get("kind") == "what_if" and question == "why":
+        # A hypothetical refund about the real payment has the reasons of the decision it would be.
+        if topic.get("about") == "refund" and topic.get("rule") and not topic.get("supposed"):
+            return {**topic, "kind": "decision"}
+        if topic.get("about") == "cancel":
+            return {"kind": "cancel", "access_until": topic.get("period_end")}
     if topic.get("credit_case") and question in ("how_much", "what_next"):
         return topic["credit_case"]
     return topic

@@ -101,6 +101,28 @@ def cancel_if(sub: Subscription | None, reader: Reader, now: datetime) -> str:
            f"{day(sub.current_period_end, reader, now=now)} and not be charged again."
 
 
+def cancelled_earlier_if(account: Account, *, moment: datetime | None, then: Decision | None, window_hours: int,
+                         reader: Reader, now: datetime) -> str:
+    """"What if I had cancelled before it renewed / yesterday?": cancelling stops renewals to come, so
+    a cancellation before the latest payment would have saved it, and one after it would not have
+    changed it (though asking for a refund then may have: `then`, the rules' decision at `moment`).
+    `moment` None: before the payment."""
+    charge, sub = rules.latest_charge(account.charges, now), account.subscription
+    if charge is None:
+        return "There hasn't been a payment on your account, so cancelling earlier wouldn't have saved anything."
+    paid = f"your payment of {money(charge.amount, charge.currency, reader)} on {day(charge.created, reader, now=now)}"
+    if moment is None or moment < charge.created:
+        said = (f"If you had cancelled before {paid}, it wouldn't have been taken: cancelling stops the next renewal, "
+                "and your access would have run to the end of the period you'd already paid for.")
+    else:
+        said = (f"Cancelling then wouldn't have changed {paid}: it had already been taken, and cancelling only stops "
+                "the renewals after it.")
+        if then is not None and then.rule == "R1":
+            said += (f" Asking for a refund then, within {window_hours} hours of it, would have got "
+                     f"{money(then.refund, then.currency, reader)} back (our one-time late-cancellation refund).")
+    return f"{said} {_access_line(sub, reader, now)}".strip()
+
+
 def data_if(sub: Subscription | None, reader: Reader, now: datetime, *, refund_offered: bool = False) -> str:
     """What cancelling does to the customer's data. With a refund on offer (R1), saying yes ends the
     subscription and its access at once, so that is said first: the period's end is not theirs then."""
@@ -202,7 +224,7 @@ def topic(about: str, *, decision: Decision | None = None, sub: Subscription | N
             "currency": sub.currency if sub else None, "price": sub.price if sub else None,
             "interval": sub.interval if sub else None, "plan": plan_name, "target": target.id if target else None,
             "switch_billing": switch_billing(sub, target, now) if sub and target and now else None,
-            "period_end": sub.current_period_end.isoformat() if sub else None,
+            "period_end": sub.current_period_end.isoformat() if sub else None, "supposed": supposed,
             "trial_end": sub.trial_end.isoformat() if sub and sub.trial_end else None}
 
 
@@ -225,7 +247,29 @@ def follow_up(question: str, topic_: Mapping, *, reader: Reader, now: datetime) 
                    f"{day(parse_utc(topic_['period_end']), reader, now=now)}."
     if question == "what_next":
         return "Nothing changes unless you ask: tell me if you'd like to go ahead, and I'll confirm with you first."
+    if question == "why":
+        return WHY.get(topic_.get("about") or "")
     return None
+
+
+# "Why?" after a hypothetical the decision's and cancellation's reasons don't answer
+# (bot/core/topic_answers.py asks those first).
+WHY = {
+    "cancel_earlier": "Plans are paid in advance: each payment covers the period ahead, and cancelling stops the "
+                      "payments still to come, not one already taken.",
+    "unpaid": "Plans are paid in advance, and our terms (section 3) let us suspend or end access while a payment "
+              "stays unpaid.",
+    "data": "After a subscription ends, our terms (section 9) let us delete its data after a reasonable period, so "
+            "an export first keeps your copy.",
+    "plan": "A switch is prorated: you pay, or are credited, only the difference for the rest of the period you're "
+            "in.",
+    "trial_cancel": "The trial is free so you can try everything first; the plan starts when it ends unless you "
+                    "cancel.",
+    "trial_keep": "The trial is free so you can try everything first; the plan starts when it ends unless you "
+                  "cancel.",
+    "refund": "The rules look at when the payment would have been made and why you'd be asking; a person can look at "
+              "anything they don't cover.",
+}
 
 
 def refund_until(decision_now: Decision, *, window_hours: int, reader: Reader, now: datetime) -> str:

@@ -101,6 +101,8 @@ def test_a_question_is_told_from_an_answer(text, asking):
     ("please cancel my subscription", False),
     ("I didn't cancel in time and got charged", False),
     ("I cancelled a day late, can I get my money back?", False),
+    ("and if i had cancelled yesterday?", True),   # eve on make run, 2026-12-07: a past cancellation supposed
+    ("I was charged even though I had cancelled", False),
 ])
 def test_a_hypothetical_question_is_told_from_a_request(text, wondering):
     assert hypothetical(text) is wondering

@@ -55,6 +55,9 @@ def account(monkeypatch):
     (ActionAssessRefund(), "request_refund", "if i cancelled right now would i get todays payment back?", "$46.55"),
     (ActionAssessRefund(), "late_cancellation", "not cancelling, just wondering what I'd get back", "$46.55"),
     (ActionOfferCancellation(), "cancel_subscription", "what would happen if i cancelled?", "keep access until"),
+    (ActionOfferCancellation(), "cancel_subscription", "what if I had cancelled before it renewed?",
+     "it wouldn't have been taken"),
+    (ActionAssessRefund(), "request_refund", "if i had cancelled yesterday would i get my money back", "$46.55 back"),
     (ActionOfferPlanChange(), "change_plan", "hypothetically, if i went down to starter would i get money back?",
      "credit"),
 ])

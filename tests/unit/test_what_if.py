@@ -53,6 +53,12 @@ def told(acc: Account, reason=Reason.UNSPECIFIED, supposed=False) -> str:
     ("would you delete my data if i stopped paying", False, None, "unpaid"),
     ("and if my card got declined?", False, "plan", "unpaid"),
     ("if i stopped my subscription would i lose my contacts", False, None, "data"),
+    # make run, 2026-12-07 (eve): a cancellation supposed in the past is not one now
+    ("what if I had cancelled before it renewed?", False, None, "cancel_earlier"),
+    ("what if i had cancelled yesterday, would i get my money back", False, None, "cancel_earlier"),
+    ("if i'd cancelled in time would i have been charged", False, None, "cancel_earlier"),
+    ("what if I cancelled now", False, None, "cancel"),
+    ("what if i had cancelled during the trial", True, None, "trial_cancel"),
 ])
 def test_the_subject_of_a_hypothetical_is_read_off_its_words(text, trialing, previous, about):
     assert supposing.subject(text, trialing=trialing, previous=previous) == about
@@ -153,6 +159,53 @@ def test_follow_ups_on_a_hypothetical():
     later = what_if.topic("cancel", sub=account(timedelta(days=8)).subscription)
     assert "December 14" in answer("when", later, policy=POLICY, reader=US, now=NOW)
     assert "Nothing changes unless you ask" in answer("what_next", later, policy=POLICY, reader=US, now=NOW)
+
+
+@pytest.mark.parametrize("text, moment", [
+    ("what if I had cancelled before it renewed?", None),
+    ("if i'd cancelled in time", None),
+    ("if I had cancelled earlier", None),
+    ("what if i had cancelled yesterday", NOW - timedelta(days=1)),
+    ("if i'd cancelled three days ago", NOW - timedelta(days=3)),
+    ("what if i had cancelled last week", NOW - timedelta(weeks=1)),
+])
+def test_when_a_past_cancellation_is_supposed(text, moment):
+    assert supposing.supposed_cancellation(text, NOW) == moment
+
+
+def test_a_cancellation_before_the_payment_would_have_saved_it_and_one_after_would_not():
+    acc = account(timedelta(days=8))
+    before = what_if.cancelled_earlier_if(acc, moment=None, then=None, window_hours=24, reader=US, now=NOW)
+    assert before.startswith("If you had cancelled before your payment of $49.00 on November 14, it wouldn't have "
+                             "been taken") and "keep access until December 14" in before
+    after = what_if.cancelled_earlier_if(acc, moment=NOW - timedelta(days=1), then=rules.decide(
+        acc, Reason.UNSPECIFIED, NOW - timedelta(days=1), POLICY), window_hours=24, reader=US, now=NOW)
+    assert after.startswith("Cancelling then wouldn't have changed your payment of $49.00 on November 14")
+    assert "would have got" not in after
+    # a day after a payment made 30 hours ago: asking then was within the window
+    recent = account(timedelta(hours=30))
+    then = rules.decide(recent, Reason.UNSPECIFIED, NOW - timedelta(days=1), POLICY)
+    said = what_if.cancelled_earlier_if(recent, moment=NOW - timedelta(days=1), then=then, window_hours=24, reader=US,
+                                        now=NOW)
+    assert "within 24 hours of it, would have got $46.55 back" in said
+    nothing = what_if.cancelled_earlier_if(Account("a@x", "A", None, ()), moment=None, then=None, window_hours=24,
+                                           reader=US, now=NOW)
+    assert nothing.startswith("There hasn't been a payment")
+
+
+def test_why_after_a_hypothetical_gives_its_reasons():
+    acc = account(timedelta(days=8))
+    decision = rules.decide(acc, Reason.FORGOT_SUBSCRIPTION, NOW, POLICY)
+    refund = what_if.topic("refund", decision=decision, sub=acc.subscription, window_hours=24)
+    assert answer("why", refund, policy=POLICY, reader=US, now=NOW).startswith(
+        "Keeping track of the subscription is the account owner's responsibility")
+    cancel = what_if.topic("cancel", sub=acc.subscription)
+    assert answer("why", cancel, policy=POLICY, reader=US, now=NOW).startswith("You've already paid for the current")
+    for about in ("cancel_earlier", "unpaid", "data", "plan", "trial_cancel"):
+        said = answer("why", what_if.topic(about, sub=acc.subscription), policy=POLICY, reader=US, now=NOW)
+        assert said == what_if.WHY[about]
+    supposed = what_if.topic("refund", decision=decision, sub=acc.subscription, window_hours=24, supposed=True)
+    assert answer("why", supposed, policy=POLICY, reader=US, now=NOW) == what_if.WHY["refund"]
 
 
 @pytest.mark.parametrize("text, following_one, wondering", [
