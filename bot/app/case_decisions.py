@@ -298,8 +298,7 @@ def customer_message(case: models.ReviewCase, entry: models.LedgerEntry | None) 
         amount=entry.amount if entry is not None else case.decided_amount or 0,
         currency=(entry.currency if entry is not None else None) or case.currency or "usd",
         note=case.decision_note or "",
-        movement_status=entry.status if entry is not None else None,
-        stripe_id=entry.stripe_id if entry is not None else None)
+        movement_status=entry.status if entry is not None else None)
 
 
 def get_case(session, case_id: int) -> models.ReviewCase:

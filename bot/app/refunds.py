@@ -161,7 +161,7 @@ def _followed_up(engine: Engine, result: RefundResult, decision_id: int) -> Refu
 def _refund_result(entry: models.LedgerEntry, decision: models.DecisionRecord, canceled: bool,
                    reader: Reader) -> RefundResult:
     if entry.status == LedgerStatus.SUCCEEDED:
-        message = messages.refunded(entry.amount, entry.currency, entry.stripe_id, reader)
+        message = messages.refunded(entry.amount, entry.currency, reader)
         return _result(RefundStatus.REFUNDED, decision, message, refund_id=entry.stripe_id, canceled=canceled)
     if entry.status == LedgerStatus.FAILED:
         message = messages.refund_failed(entry.amount, entry.currency, canceled, reader)

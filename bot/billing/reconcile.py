@@ -107,8 +107,7 @@ def _depends_on(engine, key: str) -> tuple[bool, str | None]:
 
 
 def customer_update(entry: models.LedgerEntry) -> str:
-    return messages.movement_update(entry.kind, entry.status, entry.amount, entry.currency or "usd",
-                                    entry.stripe_id)
+    return messages.movement_update(entry.kind, entry.status, entry.amount, entry.currency or "usd")
 
 
 def tell_customer(engine, entry: models.LedgerEntry, notifier) -> bool:

@@ -121,9 +121,11 @@ PLAN_QUOTE_OUTDATED = ("Your subscription has changed since I quoted that switch
 PERSON_FOLLOWS_UP = "A person from our team is looking into it and will reply here."  # a ticket is open for it
 
 
-def refunded(amount: int, currency: str, refund_id: str | None, reader: Reader = Reader()) -> str:
-    return (f"Done: I've refunded {money(amount, currency, reader)} (reference {refund_id}). Refunds usually "
-            "reach your card within 5 to 10 business days.")
+# The payment processor's ids (re_…) are for people and the ledger, not for customers: nothing a
+# customer or their bank could do with one. A case's number is theirs to quote.
+def refunded(amount: int, currency: str, reader: Reader = Reader()) -> str:
+    return (f"Done: I've refunded {money(amount, currency, reader)}. Refunds usually reach your card within 5 to 10 "
+            "business days.")
 
 
 def refund_failed(amount: int, currency: str, canceled: bool, reader: Reader = Reader()) -> str:
@@ -144,15 +146,13 @@ def refund_waiting(amount: int, currency: str, reader: Reader = Reader()) -> str
 
 # --- later news of a money movement (bot/billing/reconcile.py) --------------------------
 
-def movement_update(kind: str, status: str, amount: int, currency: str, stripe_id: str | None,
-                    reader: Reader = Reader()) -> str:
+def movement_update(kind: str, status: str, amount: int, currency: str, reader: Reader = Reader()) -> str:
     """What became of a movement that finished later; why one failed is for people, not customers."""
     cash = money(amount, currency, reader)
     what = {MovementKind.REFUND: f"your refund of {cash}", MovementKind.CREDIT: f"your credit of {cash}",
             MovementKind.CANCEL: "cancelling your subscription", MovementKind.PLAN_CHANGE: "your plan change"}[kind]
     if status == LedgerStatus.SUCCEEDED:
-        ref = f" (reference {stripe_id})" if stripe_id else ""
-        return f"An update: {what} has now gone through{ref}."
+        return f"An update: {what} has now gone through."
     if status == LedgerStatus.REVERSED:
         return (f"An update: {what} was made, but your bank sent it back. Our support "
                 "team has a ticket open and will contact you to pay it another way.")
@@ -167,7 +167,7 @@ SLACK_DECISION_NOTES = {"approve": "Our support team has approved your request."
 
 
 def case_outcome(*, case_id: int, status: str, kind: str, amount: int, currency: str, note: str,
-                 movement_status: str | None, stripe_id: str | None) -> str:
+                 movement_status: str | None) -> str:
     """What the customer hears about their case, in their currency and with the reason."""
     if status == CaseStatus.DENIED:
         return f"About case #{case_id}: our support team has looked at it and can't grant it. {note}"
@@ -179,8 +179,7 @@ def case_outcome(*, case_id: int, status: str, kind: str, amount: int, currency:
         return (f"About case #{case_id}: our team approved {what} of {cash}, but it couldn't be made just now. "
                 f"{PERSON_FOLLOWS_UP} {note}")
     done = "has been made" if movement_status == LedgerStatus.SUCCEEDED else "is on its way"
-    ref = f" (reference {stripe_id})" if stripe_id else ""
-    return f"About case #{case_id}: {what} of {cash} {done}{ref}. {note}"
+    return f"About case #{case_id}: {what} of {cash} {done}. {note}"
 
 
 # --- live chat (bot/app/handoff.py) -------------------------------------------------------

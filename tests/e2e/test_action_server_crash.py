@@ -202,7 +202,7 @@ def test_a_killed_action_server_leaves_a_movement_that_reconciliation_finishes_o
     entry = ledger_refund(crashes, email)
     assert (entry.status, entry.stripe_id) == ("succeeded", refunds[0].id)
     assert charge_of(crashes, email)[1] == 4655
-    update = f"An update: your refund of {REFUND_TEXT} has now gone through (reference {refunds[0].id})."
+    update = f"An update: your refund of {REFUND_TEXT} has now gone through."
     assert assistant_lines(crashes, sender).count(update) == 1
 
     assert reconcile_once(crashes) == ""  # nothing left, nobody told twice

@@ -102,3 +102,14 @@ def test_a_prorated_refund_is_told_as_proposed_not_as_the_most_a_person_can_gran
 def test_a_deadline_names_the_zone_in_words_never_as_an_offset(locale, zone, said):
     due = datetime(2026, 11, 24, 3, 30, tzinfo=timezone.utc)
     assert deadline(due, Reader(locale, zone), now=NOW).replace("\u202f", " ") == said  # CLDR's narrow space
+
+
+def test_money_moved_is_told_by_amount_and_case_never_by_the_processor_s_id():
+    """A Stripe id (re_…) is nothing a customer or their bank can use: the ledger and people keep it."""
+    from bot.core.messages import case_outcome, movement_update, refunded
+    assert refunded(4655, "usd") == "Done: I've refunded $46.55. Refunds usually reach your card within 5 to 10 " \
+                                    "business days."
+    assert movement_update("refund", "succeeded", 4655, "usd") == \
+        "An update: your refund of $46.55 has now gone through."
+    assert case_outcome(case_id=7, status="approved", kind="refund", amount=100, currency="usd", note="Sorry.",
+                        movement_status="succeeded") == "About case #7: a refund of $1.00 has been made. Sorry."
