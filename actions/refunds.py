@@ -116,6 +116,7 @@ def decision_topic(decision: RefundDecision) -> dict:
             "outcome": decision.outcome.value,
             "trial_end": facts.get("trial_end") if decision.charge_amount is None else None,
             "period_end": facts.get("period_end"), "ongoing": facts.get("ongoing_incidents"),
+            "charged_at": facts.get("charge_created"),
             "courtesy_used": bool(facts.get("courtesy_already_used"))}
 
 

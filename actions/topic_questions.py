@@ -28,8 +28,8 @@ from bot.core.refusals import objects, objection, why_not
 from bot.app.topic_facts import latest_refund
 from bot.core.conversation_ids import EMAIL
 from bot.core.topic_questions import (STAND_INS, about_the_subscription, access_meanwhile, case_of, case_status,
-                                      charged_again, charged_on, come_back, fee_kept, how_told, if_declined,
-                                      known_issue, topic_question, trial_answer, who_decides)
+                                      charged_again, charged_on, come_back, decide_later, fee_kept, how_told,
+                                      if_declined, known_issue, topic_question, trial_answer, who_decides)
 from bot.settings import load_policy
 
 WHY_NOT_SLOT = "why_not_told"  # {"rule": the refusal explained, "told": how many times}
@@ -118,6 +118,8 @@ def _from_the_account(tracker: Tracker, topic: dict, question: str, policy, read
     said = trial_answer(question, topic, reader, now) if topic.get("kind") == "trial" else None
     if said:
         return said
+    if question == "decide_later" and tracker.get_slot("offer"):
+        return decide_later(topic, window_hours=policy.late_cancel_window_hours, reader=reader, now=now)
     if question == "come_back":
         return come_back(topic)
     if question == "charged_on":

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import re
 
-FOLLOW_UP_KINDS = ("status", "who_decides", "come_back", "if_declined", "how_told", "charged_on", "charged_again",
-                   "access", "when", "why", "how_much", "what_next")
+FOLLOW_UP_KINDS = ("status", "who_decides", "decide_later", "come_back", "if_declined", "how_told", "charged_on",
+                   "charged_again", "access", "when", "why", "how_much", "what_next")
 
 # The first kind whose words a question has wins, so the specific come before the general:
 # "when will someone look at my case" asks where things stand, not a date in the abstract.
@@ -37,6 +37,14 @@ _KIND_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = (
       | \bwhy\s+(does|do|must|should|would|is)\s+(a\s+|the\s+|your\s+)?(person|human|someone|team|agent|people)\s+
         (have\s+to\s+|need\s+to\s+|got\s+to\s+)?(decide|approve|look|check|review|be\s+involved)
       | \bwhy\s+is\s+(it|this|that)\s+up\s+to\s+(a\s+|the\s+|your\s+)?(person|human|someone|team|agent)
+    """, re.IGNORECASE | re.VERBOSE)),
+    # Whether an offer can wait: taking time to decide before saying yes ("can I think about it and
+    # come back later?"), not signing up again, which the next kind asks.
+    ("decide_later", re.compile(r"""
+        \bthink\s+(about\s+it|it\s+over|on\s+it)\b | \bsleep\s+on\s+it\b | \bmull\s+it\s+over\b
+      | \b(decide|answer|confirm|say\s+yes)\s+(later|tomorrow|another\s+time)\b | \bget\s+back\s+to\s+you\b
+      | \b(give\s+me|need|take)\s+(some|a\s+(bit\s+of|little|few))\s+(time|days?|hours?)\b
+      | \bcome\s+back\s+(to\s+(it|this|you)|and\s+(decide|say|confirm|answer))\b
     """, re.IGNORECASE | re.VERBOSE)),
     # Whether the way stays open: signing up again, switching back later.
     ("come_back", re.compile(r"""

@@ -15,7 +15,7 @@ Pure: facts in, words out.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from bot.core.asking import asks, follow_up_kind
 from bot.core.conversation_ids import EMAIL, SLACK
@@ -30,7 +30,8 @@ SHORT = 8  # words: "and what would I get for that?" leans on what was said; a l
 # The kinds the general table has no column for, and the column that answers them when the topic
 # has no answer of its own: where things stand (or what a no would mean) is what happens next; why a
 # person decides is why; whether more is charged is how much.
-STAND_INS = {"status": "what_next", "who_decides": "why", "come_back": "what_next", "if_declined": "what_next",
+STAND_INS = {"status": "what_next", "who_decides": "why", "decide_later": "what_next", "come_back": "what_next",
+             "if_declined": "what_next",
              "charged_again": "how_much", "access": "when", "how_told": "what_next", "charged_on": "when"}
 
 
@@ -187,6 +188,22 @@ def about_the_subscription(topic: Mapping) -> Mapping:
     """The topic a question about further charges is asked of: a renewal offered or stopped after a
     refusal answers it itself, not the refund refused."""
     return {key: value for key, value in topic.items() if key != "refused"} if topic.get("kind") == "cancel" else topic
+
+
+def decide_later(topic: Mapping, *, window_hours: int, reader: Reader, now: datetime) -> str:
+    """"Can I think about it and come back later?" while an offer waits for a yes: it can, and what
+    waiting would cost (the one-time refund's window closes; the next renewal comes)."""
+    waits = "Of course: nothing changes until you say yes."
+    if topic.get("kind") == "decision" and topic.get("rule") == "R1" and topic.get("charged_at"):
+        closes = deadline(_moment(topic["charged_at"]) + timedelta(hours=window_hours), reader, now=now)
+        return (f"{waits} The one-time late-cancellation refund is there until {closes}, {window_hours} hours after "
+                "your payment; after that it no longer applies. Ask me again before then.")
+    if topic.get("kind") == "cancel" and topic.get("access_until"):
+        return (f"{waits} You can cancel any time; to stop the next payment, do it before "
+                f"{day(_moment(topic['access_until']), reader, now=now)}.")
+    if topic.get("kind") == "plan":
+        return f"{waits} Ask me again whenever you're ready, and I'll quote the switch for that day."
+    return f"{waits} Ask me again whenever you're ready."
 
 
 def come_back(topic: Mapping) -> str:

@@ -34,6 +34,9 @@ from bot.core.asking import asks, asks_trial_terms, follow_up_kind, hypothetical
     ("what if they approve it", "what_next"),
     ("hm ok. what exactly counts as using it?", "why"),  # after an R3 refusal, on make run 2026-12-07
     ("what do you mean by that", "why"),
+    ("hmm, can i think about it and come back later?", "decide_later"),  # ana during her R1 offer, 2026-12-07
+    ("can i sleep on it", "decide_later"),
+    ("i need some time to decide", "decide_later"),
     ("can I sign up again later?", "come_back"),
     ("what if I change my mind later", "come_back"),  # ivy during a plan offer on make run, 2026-12-07
     ("could I switch back to the old plan later on if I want", "come_back"),

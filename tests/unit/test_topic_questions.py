@@ -10,8 +10,8 @@ import pytest
 from bot.core.formatting import Reader
 from bot.core.policy import Policy
 from bot.core.topic_questions import (ACCESS_WHILE_DECIDED, about_the_subscription, access_meanwhile, case_of,
-                                      case_status, charged_again, charged_on, come_back, fee_kept, how_told,
-                                      if_declined, known_issue, topic_question, trial_answer, who_decides)
+                                      case_status, charged_again, charged_on, come_back, decide_later, fee_kept,
+                                      how_told, if_declined, known_issue, topic_question, trial_answer, who_decides)
 
 NOW = datetime(2026, 12, 2, 12, 0, tzinfo=timezone.utc)
 DUE = "2026-12-04T12:00:00+00:00"
@@ -158,3 +158,16 @@ def test_what_day_a_payment_was_taken_is_the_decided_payment_s():
 def test_how_a_person_s_answer_reaches_the_customer_follows_their_channel(channel, email, says):
     assert says in how_told(R2, channel, email)
     assert how_told({"kind": "decision", "rule": "R1"}, channel, email) is None   # no case: what happens next
+
+
+def test_an_offer_can_wait_and_what_waiting_costs_is_said():
+    """ana, offered the R1 refund on make run: "can i think about it and come back later?" was told
+    she could sign up again, not that the one-time refund closes 24 hours after her payment."""
+    r1 = {"kind": "decision", "rule": "R1", "charged_at": "2026-12-02T09:00:00+00:00"}
+    said = decide_later(r1, window_hours=24, reader=Reader(), now=NOW)
+    assert said.startswith("Of course: nothing changes until you say yes.") and "December 3" in said
+    assert "no longer applies" in said
+    cancel = decide_later({"kind": "cancel", "access_until": "2026-12-12T12:00:00+00:00"}, window_hours=24,
+                          reader=Reader(), now=NOW)
+    assert "before December 12" in cancel
+    assert "quote the switch for that day" in decide_later({"kind": "plan"}, window_hours=24, reader=Reader(), now=NOW)
