@@ -16,8 +16,8 @@ from pathlib import Path
 
 import yaml
 
-from bot.core.knowledge import (KnowledgeBase, KnowledgeError, knowledge_base, parse_config, parse_not_answered,
-                                parse_questions)
+from bot.core.knowledge import (KnowledgeBase, KnowledgeError, knowledge_base, parse_config, parse_intent_passages,
+                                parse_not_answered, parse_questions)
 from bot.core.plans import Plan, parse_plans
 from bot.core.policy import Policy, PolicyError, parse_policy
 
@@ -296,7 +296,8 @@ def load_knowledge(path: str | os.PathLike | None = None) -> KnowledgeBase:
     documents' files are read relative to it."""
     path = Path(path or settings().knowledge_file)
     try:
-        sources, threshold, files = parse_config(path.read_text(encoding="utf-8"), source=str(path))
+        config = path.read_text(encoding="utf-8")
+        sources, threshold, files = parse_config(config, source=str(path))
         texts = {s.key: (path.parent / s.file).read_text(encoding="utf-8") for s in sources}
         read = {name: ((path.parent / file).read_text(encoding="utf-8"), file) for name, file in files.items()}
     except (OSError, UnicodeDecodeError) as exc:
@@ -304,4 +305,5 @@ def load_knowledge(path: str | os.PathLike | None = None) -> KnowledgeBase:
     questions = parse_questions(read["questions"][0], source=read["questions"][1]) if "questions" in read else {}
     not_answered = (parse_not_answered(read["not_answered"][0], source=read["not_answered"][1])
                     if "not_answered" in read else ())
-    return knowledge_base(sources, texts, threshold, questions, not_answered)
+    return knowledge_base(sources, texts, threshold, questions, not_answered,
+                          parse_intent_passages(config, source=str(path)))

@@ -11,6 +11,7 @@ sentence that was "not understood" went to a person even when the terms answered
 """
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -20,13 +21,26 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, PREDICTED_CONFIDENCE_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.core.asking import TEXTS_ANSWER_KEY, texts_may_answer
+from bot.core.asking import TEXTS_ANSWER_KEY, texts_may_answer, texts_may_correct
 from bot.core.clauses import NOT_SURE, OFF_TOPIC
+from bot.core.knowledge import KnowledgeError
+from bot.settings import load_knowledge
 from nlu.knowledge import shared_index
+
+log = logging.getLogger(__name__)
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
 class KnowledgeGate(GraphComponent):
+    def __init__(self) -> None:
+        # Which passages each intent answers with: read from the configuration, not the index, so a
+        # message the texts are not asked about embeds nothing (the index is built at its first use).
+        try:
+            self._intent_passages = dict(load_knowledge().intent_passages)
+        except KnowledgeError as error:
+            log.error("the knowledge base can't correct the intents: %s", error)
+            self._intent_passages = {}
+
     @classmethod
     def create(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
                execution_context: ExecutionContext) -> "KnowledgeGate":
@@ -35,12 +49,15 @@ class KnowledgeGate(GraphComponent):
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
             text, intent = message.get(TEXT), message.get(INTENT) or {}
-            needed = texts_may_answer(intent.get(INTENT_NAME_KEY), intent.get(PREDICTED_CONFIDENCE_KEY) or 0.0,
-                                      text or "", not_understood=NOT_SURE) if text else None
+            name, confidence = intent.get(INTENT_NAME_KEY), intent.get(PREDICTED_CONFIDENCE_KEY) or 0.0
+            needed = texts_may_answer(name, confidence, text or "", not_understood=NOT_SURE) if text else None
+            own = self._intent_passages.get(name, frozenset()) if needed is None else frozenset()
+            if needed is None and own:
+                needed = texts_may_correct(own, confidence, text)
             if needed is None:
                 continue  # most messages: the texts are not asked, nothing is embedded again
             answer = shared_index().answer(text)
-            if answer is None or answer.confidence < needed:
+            if answer is None or answer.confidence < needed or answer.passage.key in own:
                 continue
             if intent.get(INTENT_NAME_KEY) == NOT_SURE:  # still not understood: the fallback answers from the texts
                 message.set(TEXTS_ANSWER_KEY, answer.passage.key, add_to_output=True)

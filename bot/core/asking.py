@@ -187,6 +187,16 @@ TEXTS_CLEARLY_ANSWER = 0.15  # the knowledge base's lead over the runner-up (its
 TEXTS_ANSWER_UNDERSTOOD_NOTHING = 0.04
 
 
+def texts_may_correct(intent_passages: frozenset[str], confidence: float, text: str) -> float | None:
+    """How clearly the texts must answer a question the model read without conviction as an intent
+    whose answer is one of their passages (`intent_passages`), from another passage, for it to be
+    answered from them; None when the reading stands. The same lead as for a message not understood
+    at all: a reading the texts contradict is one the model did not understand."""
+    if intent_passages and confidence < UNSURE_BELOW and asks(text) and not hypothetical(text):
+        return TEXTS_ANSWER_UNDERSTOOD_NOTHING
+    return None
+
+
 def texts_may_answer(intent: str | None, confidence: float, text: str,
                      *, not_understood: str = "nlu_fallback") -> float | None:
     """How clearly the company's texts must answer a message for it to be answered from them rather

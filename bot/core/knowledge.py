@@ -86,6 +86,9 @@ class KnowledgeBase:
     passages: tuple[Passage, ...]
     threshold: float            # the least confidence answered from
     not_answered: tuple[str, ...] = ()  # questions customers ask that the texts do not answer
+    # intent -> the passages its own answer gives (config `intents`): the texts may correct an unsure
+    # reading as that intent only with another passage (bot/core/asking.py, texts_may_correct)
+    intent_passages: tuple[tuple[str, frozenset[str]], ...] = ()
 
     def answer(self, similarities: Sequence[Sequence[float]], elsewhere: Sequence[float] = (),
                question: str = "") -> Answer | None:
@@ -148,11 +151,25 @@ def parse_questions(text: str, *, source: str = "questions file") -> dict[str, t
     return {key: tuple(q.strip() for q in asked) for key, asked in data.items()}
 
 
+def parse_intent_passages(text: str, *, source: str = "knowledge file") -> dict[str, frozenset[str]]:
+    """A knowledge configuration's `intents`: each intent whose answer is one of the texts' passages,
+    and those passages' keys (none: an empty mapping)."""
+    data = yaml.safe_load(text) or {}
+    named = data.get("intents", {}) if isinstance(data, dict) else {}
+    if not isinstance(named, dict) or not all(
+            isinstance(intent, str) and isinstance(keys, list) and keys and all(isinstance(k, str) for k in keys)
+            for intent, keys in named.items()):
+        raise KnowledgeError(f"{source}: `intents` names, for an intent, the list of passages its answer gives")
+    return {intent: frozenset(keys) for intent, keys in named.items()}
+
+
 def knowledge_base(sources: Sequence[Source], texts: Mapping[str, str], threshold: float,
                    questions: Mapping[str, tuple[str, ...]] | None = None,
-                   not_answered: Sequence[str] = ()) -> KnowledgeBase:
+                   not_answered: Sequence[str] = (),
+                   intent_passages: Mapping[str, frozenset[str]] | None = None) -> KnowledgeBase:
     """The passages of every document (`texts`: each source's key to its text), each with the
-    questions `questions` lists for its key, and the questions the texts do not answer."""
+    questions `questions` lists for its key, the questions the texts do not answer, and the passages
+    intents answer with."""
     passages = [p for s in sources for p in split_document(s.key, s.called, texts[s.key])]
     keys = [p.key for p in passages]
     if len(set(keys)) != len(keys):
@@ -161,8 +178,12 @@ def knowledge_base(sources: Sequence[Source], texts: Mapping[str, str], threshol
     unknown = sorted(set(questions) - set(keys))
     if unknown:
         raise KnowledgeError(f"questions name passages the texts do not have: {', '.join(unknown)}")
+    intent_passages = intent_passages or {}
+    unknown = sorted(set().union(*intent_passages.values()) - set(keys)) if intent_passages else []
+    if unknown:
+        raise KnowledgeError(f"intents name passages the texts do not have: {', '.join(unknown)}")
     return KnowledgeBase(tuple(replace(p, questions=questions.get(p.key, ())) for p in passages), threshold,
-                         tuple(not_answered))
+                         tuple(not_answered), tuple(sorted(intent_passages.items())))
 
 
 def split_document(key: str, called: str, text: str) -> list[Passage]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.core.knowledge import (KnowledgeError, Passage, answer_text, choose, knowledge_base, parse_config,
-                                parse_not_answered, parse_questions, split_document)
+                                parse_intent_passages, parse_not_answered, parse_questions, split_document)
 from bot.settings import load_knowledge
 
 TERMS = """Terms of Service
@@ -158,6 +158,18 @@ def test_two_documents_with_one_key_are_refused():
         "documents: [{key: faq, file: a, called: x}, {key: faq, file: b, called: y}]\nthreshold: 0.5")
     with pytest.raises(KnowledgeError, match="share a key"):
         knowledge_base(sources, {"faq": FAQ}, threshold)
+
+
+def test_the_passages_an_intent_answers_with_must_be_the_texts_own():
+    sources, threshold, _ = parse_config("documents: [{key: faq, file: a, called: x}]\nthreshold: 0.5")
+    named = parse_intent_passages("intents: {ask_refund_fee: [faq/what-if-i-canceled-a-day-late]}")
+    base = knowledge_base(sources, {"faq": FAQ}, threshold, intent_passages=named)
+    assert dict(base.intent_passages) == {"ask_refund_fee": frozenset({"faq/what-if-i-canceled-a-day-late"})}
+    assert parse_intent_passages("threshold: 0.5") == {}
+    with pytest.raises(KnowledgeError, match="do not have: faq/nothing"):
+        knowledge_base(sources, {"faq": FAQ}, threshold, intent_passages={"x": frozenset({"faq/nothing"})})
+    with pytest.raises(KnowledgeError, match="the list of passages"):
+        parse_intent_passages("intents: {ask_refund_fee: faq/x}")
 
 
 def test_questions_a_passage_answers_are_read_beside_its_sentences_which_stay_last():

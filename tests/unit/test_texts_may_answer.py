@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.core.asking import TEXTS_ANSWER_UNDERSTOOD_NOTHING, TEXTS_CLEARLY_ANSWER, texts_may_answer
+from bot.core.asking import TEXTS_ANSWER_UNDERSTOOD_NOTHING, TEXTS_CLEARLY_ANSWER, texts_may_answer, texts_may_correct
 from bot.core.clauses import ASKED_OF_THE_TEXTS, reading
 from nlu.knowledge_gate import KnowledgeGate
 
@@ -52,3 +52,24 @@ def test_what_the_texts_do_not_answer_keeps_the_model_s_reading():
     # answered by the texts, but not clearly: by email a person reads it
     assert gate("Please see below, can you answer this?", "nlu_fallback", 0.5).get("texts_answer") is None
     assert read("can I change to the yearly plan?", "change_plan", 0.7)["name"] == "change_plan"
+
+
+@pytest.mark.parametrize("confidence, text, needed", [
+    (0.53, "what law applies to your terms", TEXTS_ANSWER_UNDERSTOOD_NOTHING),
+    (0.9, "what law applies to your terms", None),                 # the model is sure
+    (0.6, "if we went yearly would we pay less?", None),           # a what-if: the rules'
+    (0.6, "yearly billing please", None),                          # not a question
+])
+def test_the_texts_may_correct_an_unsure_reading_of_an_intent_they_give_a_passage_for(confidence, text, needed):
+    assert texts_may_correct(frozenset({"terms/3"}), confidence, text) == needed
+    assert texts_may_correct(frozenset(), confidence, text) is None
+
+
+def test_a_reading_the_texts_answer_from_another_passage_is_theirs_and_from_its_own_passage_the_intent_s():
+    """make run, 2026-12-07: "what law applies to your terms" was read as billing (0.53) and told how
+    plans are billed; the terms' section 14 answers it. "And on yearly billing?" after a plan question
+    is the customer's own plan: the texts' nearest passage is billing's own, so the reading stands."""
+    assert read("what law applies to your terms", "ask_billing_cycle", 0.53) == \
+        {"name": "out_of_scope", "confidence": 1.0}
+    assert read("and on yearly billing?", "ask_billing_cycle", 0.7)["name"] == "ask_billing_cycle"
+    assert read("how long is the trial?", "ask_free_trial", 0.7)["name"] == "ask_free_trial"
