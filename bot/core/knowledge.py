@@ -174,14 +174,10 @@ def knowledge_base(sources: Sequence[Source], texts: Mapping[str, str], threshol
     keys = [p.key for p in passages]
     if len(set(keys)) != len(keys):
         raise KnowledgeError("two documents share a key")
-    questions = questions or {}
-    unknown = sorted(set(questions) - set(keys))
-    if unknown:
-        raise KnowledgeError(f"questions name passages the texts do not have: {', '.join(unknown)}")
-    intent_passages = intent_passages or {}
-    unknown = sorted(set().union(*intent_passages.values()) - set(keys)) if intent_passages else []
-    if unknown:
-        raise KnowledgeError(f"intents name passages the texts do not have: {', '.join(unknown)}")
+    questions, intent_passages = questions or {}, intent_passages or {}
+    for what, named in (("questions", set(questions)), ("intents", set().union(*intent_passages.values()))):
+        if named - set(keys):
+            raise KnowledgeError(f"{what} name passages the texts do not have: {', '.join(sorted(named - set(keys)))}")
     return KnowledgeBase(tuple(replace(p, questions=questions.get(p.key, ())) for p in passages), threshold,
                          tuple(not_answered), tuple(sorted(intent_passages.items())))
 
