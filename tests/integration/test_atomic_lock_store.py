@@ -5,7 +5,6 @@ are the race; with ours it stays. tests/integration/test_shared_lock_store.py sh
 and given back across two real processes."""
 from __future__ import annotations
 
-import os
 import uuid
 from contextlib import contextmanager
 from typing import Callable
@@ -16,6 +15,7 @@ from rasa.core.lock_store import LockStore, RedisLockStore
 from rasa.utils.endpoints import EndpointConfig
 
 from bot.ops.rasa_lock_store import AtomicRedisLockStore
+from tests.support.redis_service import redis_or_skip
 
 HOST, PORT, DB = "127.0.0.1", 6379, 1  # RedisLockStore's default database, as endpoints.prod.yml leaves it
 
@@ -23,13 +23,7 @@ HOST, PORT, DB = "127.0.0.1", 6379, 1  # RedisLockStore's default database, as e
 @pytest.fixture
 def prefix():
     """A key prefix of this test's own, and its keys deleted afterwards."""
-    client = redis.Redis(host=HOST, port=PORT, db=DB, socket_connect_timeout=1)
-    try:
-        client.ping()
-    except redis.RedisError as exc:
-        if os.environ.get("REQUIRE_REDIS"):
-            pytest.fail(f"Redis is required (REQUIRE_REDIS) but unreachable at {HOST}:{PORT}: {exc}")
-        pytest.skip(f"Redis not reachable at {HOST}:{PORT}")
+    client = redis_or_skip(f"redis://{HOST}:{PORT}/{DB}")
     name = f"t{uuid.uuid4().hex[:12]}"
     yield name
     for key in client.scan_iter(f"{name}:*"):

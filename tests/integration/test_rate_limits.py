@@ -15,19 +15,14 @@ import redis
 from bot.ops.processes import free_port
 from bot.web.limits import RateLimiter, SharedRateLimiter, rate_limiter
 from tests.support.e2e_stack import redis_server
+from tests.support.redis_service import redis_or_skip
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
 @pytest.fixture
 def prefix():
-    try:
-        client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1)
-        client.ping()
-    except redis.RedisError as exc:
-        if os.environ.get("REQUIRE_REDIS"):
-            pytest.fail(f"Redis is required (REQUIRE_REDIS) but unreachable at {REDIS_URL}: {exc}")
-        pytest.skip(f"Redis not reachable at {REDIS_URL}")
+    client = redis_or_skip(REDIS_URL)
     prefix = f"gt_test_rate_{uuid.uuid4().hex[:10]}"
     yield prefix
     for key in client.scan_iter(f"{prefix}:*"):

@@ -14,9 +14,9 @@ import sys
 import uuid
 
 import pytest
-import redis
 
 from bot.settings import ROOT
+from tests.support.redis_service import redis_or_skip
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 # One Rasa pod's lock store, as Rasa builds it from endpoints.prod.yml; holds the conversation's lock
@@ -41,12 +41,7 @@ asyncio.run(main(sys.argv[1], float(sys.argv[2])))
 
 @pytest.fixture
 def endpoints_env():
-    try:
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
-    except redis.RedisError as exc:
-        if os.environ.get("REQUIRE_REDIS"):
-            pytest.fail(f"Redis is required (REQUIRE_REDIS) but unreachable at {REDIS_URL}: {exc}")
-        pytest.skip(f"Redis not reachable at {REDIS_URL}")
+    redis_or_skip(REDIS_URL).close()
     # Every ${VAR} of endpoints.prod.yml must be set for Rasa to read it; only the lock store's are used.
     return {**os.environ, "REDIS_HOST": "127.0.0.1", "REDIS_PORT": "6379", "ACTION_ENDPOINT_URL": "http://unused",
             "ACTION_SERVER_SECRET": "unused", "TRACKER_DB_HOST": "unused", "TRACKER_DB_PORT": "5432",
