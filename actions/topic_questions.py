@@ -16,12 +16,14 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.offer_turns import offer_of_previous_turn
-from actions.identity import reader_of, verified_email
+from actions.identity import reader_of, signed_in_account, verified_email
 from actions.quick_replies import PERSON
 from actions.transcript import said_since_the_message_began
 from actions.unmatched import language_of
+from bot.app.account import renewal
 from bot.app.case_status import case_state
 from bot.clock import now_utc
+from bot.core import facts
 from bot.core.asking import follow_up_kind
 from bot.core.topic_answers import adds_nothing, answer, asked_about
 from bot.core.refusals import objects, objection, why_not
@@ -75,7 +77,29 @@ def answer_in_context(dispatcher: CollectingDispatcher, tracker: Tracker,
 
 
 def answer_question(dispatcher: CollectingDispatcher, tracker: Tracker, question: str) -> list[dict[str, Any]]:
-    topic, policy, reader, now = tracker.get_slot("topic") or {}, load_policy(), reader_of(tracker), now_utc()
+    topic = tracker.get_slot("topic") or {}
+    own = None if topic else own_topic(tracker)
+    if own is None:
+        return _answer_about(dispatcher, tracker, question, topic)
+    return [SlotSet("topic", own), *_answer_about(dispatcher, tracker, question, own)]
+
+
+def own_topic(tracker: Tracker) -> dict | None:
+    """What a signed-in customer's "how many days do I have left?" or "what will I pay after?" asks
+    about when the conversation has no topic yet: their own trial or subscription (None for a visitor,
+    who is told what the assistant can help with)."""
+    own = signed_in_account(tracker)
+    sub = own.account.subscription if own else None
+    if sub is None:
+        return None
+    if sub.status == "trialing":
+        return facts.trial_topic(sub, own.plan_name)
+    return facts.account_topic(sub, renewal(own.account.email, now=now_utc()).access_until)
+
+
+def _answer_about(dispatcher: CollectingDispatcher, tracker: Tracker, question: str,
+                  topic: dict) -> list[dict[str, Any]]:
+    policy, reader, now = load_policy(), reader_of(tracker), now_utc()
     if question == "access":  # while a person decides, nothing changes; else the topic's dates say until when
         meanwhile = access_meanwhile(topic)
         if meanwhile:

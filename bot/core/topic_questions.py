@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 
 from bot.core.asking import asks, follow_up_kind
+from bot.core.facts import days_left
 from bot.core.conversation_ids import EMAIL, SLACK
 from bot.core.formatting import Reader, day, deadline, money
 from bot.core.messages import feature_names
@@ -251,7 +252,8 @@ def trial_price(trial: Mapping, reader: Reader, now: datetime) -> str:
             f"when your trial ends, then one every {every}; nothing is charged before that.")
 
 
-TRIAL_ANSWERS = {"when": lambda t, r, n: f"Your free trial ends on {day(_moment(t['trial_end']), r, now=n)}.",
+TRIAL_ANSWERS = {"when": lambda t, r, n: f"Your free trial ends on {day(_moment(t['trial_end']), r, now=n)}, "
+                                         f"in {days_left(_moment(t['trial_end']), n)}.",
                  "what_next": after_trial, "how_much": trial_price,
                  "why": lambda t, r, n: "The trial is free so you can try everything before paying. "
                                         + after_trial(t, r, n)}

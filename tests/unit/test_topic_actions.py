@@ -187,3 +187,27 @@ def test_a_discount_for_the_trouble_after_a_ticket_is_asked_of_the_rules_not_the
     messages, slots = run(ActionAnswerPlans(), tracker(user("can you at least give me a discount for the trouble",
                                                             "ask_plans", token=token()), slots={"topic": ticket}))
     assert asked == ["request_refund"] and "topic" not in slots   # the plans answer did not take the topic
+
+
+def test_a_bare_question_with_no_topic_is_about_the_signed_in_customer_s_own_trial(monkeypatch):
+    """carla on make run, 2026-12-07, her first message: "how many days do i have left and what will i
+    pay after?" got "I'm not sure what that's about" twice. Signed in, it is her own trial; a visitor
+    is still told what the assistant can help with."""
+    from datetime import timedelta
+
+    import actions.identity
+    from bot.app.own_facts import OwnAccount
+    from bot.clock import now_utc
+    from bot.core.domain import Account, Subscription
+    end = now_utc() + timedelta(days=5, hours=3)
+    trial = Subscription(plan="pro-monthly", price=4900, currency="usd", interval="month", status="trialing",
+                         current_period_start=end - timedelta(days=12), current_period_end=end, trial_end=end)
+    monkeypatch.setattr(actions.identity, "own_account_or_none",
+                        lambda email: OwnAccount(Account(email, "Carla", trial), "Pro monthly", None))
+    days, slots = run(ActionAnswerFollowUp(), tracker(user("how many days do i have left", "ask_when", token=token())))
+    assert "in 5 days" in days[0]["text"] and slots["topic"]["kind"] == "trial"
+    price, _ = run(ActionAnswerFollowUp(), tracker(user("what will i pay after?", "ask_how_much", token=token()),
+                                                   slots=slots))
+    assert "$49.00" in price[0]["text"]
+    visitor, _ = run(ActionAnswerFollowUp(), tracker(user("how many days do i have left", "ask_when")))
+    assert visitor[0]["text"].startswith("I'm not sure what that's about")
