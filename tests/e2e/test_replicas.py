@@ -99,7 +99,8 @@ def test_the_same_confirmation_on_two_replicas_at_once_refunds_once(prod):
     refunds = stripe_refunds(prod.stack, charge.stripe_id)
     assert [r.amount for r in refunds] == [4655] and charge.refunded == 4655
     assert [(row.status, row.stripe_id) for row in rows] == [("succeeded", refunds[0].id)]
-    assert any(refunds[0].id in reply for reply in replies.values()), replies
+    assert any("$46.55" in reply for reply in replies.values()), replies
+    assert not any(refunds[0].id in reply for reply in replies.values()), replies  # no processor id
 
 
 def test_conversations_live_in_postgresql_and_their_events_go_to_rabbitmq(prod):

@@ -69,7 +69,7 @@ def test_a_refund_conversation_survives_a_reload(live, browser):  # noqa: F811
     done = "\n".join(messages(browser)[len(offer):])
     assert messages(browser)[len(offer)] == "Yes, cancel and refund"  # the button's words, not "/affirm"
     refunds = stripe_refunds(live, charge_of(live, "ch_rae_1").stripe_id)
-    assert len(refunds) == 1 and refunds[0].id in done, done
+    assert len(refunds) == 1 and f"${refunds[0].amount / 100:,.2f}" in done and refunds[0].id not in done, done
     screenshot(browser, "widget-03-refunded")
 
 

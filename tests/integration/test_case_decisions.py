@@ -51,7 +51,7 @@ def test_approving_pays_the_proposal_once_and_tells_the_customer(live_engine, ga
     assert again["already"] and again["stripe_id"] == result["stripe_id"]
     [(channel, conversation, text)] = notifier.told
     assert (channel, conversation) == ("rest", "conv-ben")
-    assert "$30.84 has been made" in text and result["stripe_id"] in text
+    assert "$30.84 has been made" in text and result["stripe_id"] not in text  # the amount, not the processor id
     with unit_of_work(live_engine) as session:
         charge = session.execute(select(models.Charge).where(models.Charge.external_id == "ch_ben_1")).scalar_one()
         refunds = list(gateway.client.refunds.list(params={"charge": charge.stripe_id}).data)
