@@ -53,10 +53,15 @@ def test_a_refund_conversation_survives_a_reload(live, browser):  # noqa: F811
     browser.find_element(By.CSS_SELECTOR, ".gt-launcher").click()
     write(browser, "I cancelled a day late, can I get a refund?")
     wait_for_reply(browser, 3)
+    # The decision and the offer arrive one after the other: the typing dots can hide between them
+    # (CI on f495648 read the welcome's buttons there), so the offer's own buttons are waited for.
+    offered = ["Yes, cancel and refund", "No, keep my subscription"]
+    try:
+        WebDriverWait(browser, 60).until(lambda d: quick_replies(d) == offered)
+    except TimeoutException:
+        pytest.fail(f"the offer's buttons never showed: {quick_replies(browser)}, after {messages(browser)}")
     offer = messages(browser)
     assert "cancelled now" in offer[-1] or "cancel" in offer[-1].lower(), offer
-    titles = [b.text for b in browser.find_elements(By.CSS_SELECTOR, ".gt-reply")]
-    assert titles == ["Yes, cancel and refund", "No, keep my subscription"], titles
     screenshot(browser, "widget-01-offer")
 
     browser.refresh()  # the conversation, and the open panel, come back
@@ -65,7 +70,7 @@ def test_a_refund_conversation_survives_a_reload(live, browser):  # noqa: F811
     screenshot(browser, "widget-02-after-reload")
 
     browser.find_element(By.XPATH, "//button[@class='gt-reply' and text()='Yes, cancel and refund']").click()
-    wait_for_reply(browser, len(offer) + 2)
+    wait_for_reply(browser, len(offer) + 3)  # the button's words, the cancellation, the refund
     done = "\n".join(messages(browser)[len(offer):])
     assert messages(browser)[len(offer)] == "Yes, cancel and refund"  # the button's words, not "/affirm"
     refunds = stripe_refunds(live, charge_of(live, "ch_rae_1").stripe_id)
