@@ -12,7 +12,7 @@ import math
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 
-from bot.core.facts import names_feature
+from bot.core.facts import feature_name, names_feature
 from bot.core.formatting import Reader, day, listing, money, span
 from bot.core.money import format_amount
 from bot.core.statuses import CaseKind, CaseStatus, LedgerStatus, MovementKind
@@ -100,7 +100,7 @@ def decision_for_customer(result: Mapping, *, window_hours: int, reader: Reader,
 
 def feature_names(features: list[str], reader: Reader) -> str:
     """The product's feature keys ("post-scheduler") as a customer says them: "the post scheduler"."""
-    return listing([f"the {feature.replace('-', ' ').replace('_', ' ')}" for feature in features], reader)
+    return listing([f"the {feature_name(feature)}" for feature in features], reader)
 
 
 # --- carrying out what the customer confirmed (bot/app/refunds.py, plan_changes.py) ---
