@@ -219,7 +219,7 @@ def _trial_follow_up(question: str, topic: Mapping, reader: Reader, now: datetim
     return {
         "when": f"Your free trial ends on {deadline(end, reader, now=now)}, in {days_left(end, now)}.",
         "how_much": f"Nothing during the trial. {charged}",
-        "why": "The trial is free so you can try everything first; the plan starts when it ends unless you cancel.",
+        "why": what_if.TRIAL_WHY,
         "what_next": f"{charged} After that it's {price} every {interval}; you can cancel any time.",
     }.get(question, charged)
 

@@ -252,6 +252,7 @@ def follow_up(question: str, topic_: Mapping, *, reader: Reader, now: datetime) 
     return None
 
 
+TRIAL_WHY = "The trial is free so you can try everything first; the plan starts when it ends unless you cancel."
 # "Why?" after a hypothetical the decision's and cancellation's reasons don't answer
 # (bot/core/topic_answers.py asks those first).
 WHY = {
@@ -263,10 +264,8 @@ WHY = {
             "an export first keeps your copy.",
     "plan": "A switch is prorated: you pay, or are credited, only the difference for the rest of the period you're "
             "in.",
-    "trial_cancel": "The trial is free so you can try everything first; the plan starts when it ends unless you "
-                    "cancel.",
-    "trial_keep": "The trial is free so you can try everything first; the plan starts when it ends unless you "
-                  "cancel.",
+    "trial_cancel": TRIAL_WHY,
+    "trial_keep": TRIAL_WHY,
     "refund": "The rules look at when the payment would have been made and why you'd be asking; a person can look at "
               "anything they don't cover.",
 }
