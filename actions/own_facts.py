@@ -137,7 +137,7 @@ def answer_incident(dispatcher: CollectingDispatcher, tracker: Tracker, email: s
     reported = (latest_customer_event(tracker, ["technical_problem"]) or {}).get("text")
     incident = facts.incident_named(incidents, asked, now) or facts.incident_named(incidents, reported, now)
     named = incident is not None or not (reported or facts.KNOWN_QUESTION.search(asked))
-    incident = incident or facts.incident_asked(incidents, asked, now)
+    incident = incident or facts.latest_incident(incidents, now)
     dispatcher.utter_message(text=facts.incident_answer(incident, reader_of(tracker), now, asked=asked, named=named),
                              buttons=[PERSON])
     # The credit case this conversation opened for an outage stays what "do I get anything?" asks about.

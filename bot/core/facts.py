@@ -134,10 +134,14 @@ def incident_named(incidents: tuple[Incident, ...], text: str | None, now: datet
     return max(named, key=_latest, default=None)
 
 
+def latest_incident(incidents: tuple[Incident, ...], now: datetime) -> Incident | None:
+    """The one still on, else the one fixed last; None if none has started."""
+    return max((i for i in incidents if i.start <= now), key=_latest, default=None)
+
+
 def incident_asked(incidents: tuple[Incident, ...], text: str | None, now: datetime) -> Incident | None:
     """The incident the words name ("the sync", "scheduler"), else the latest one; None if none."""
-    return incident_named(incidents, text, now) or max((i for i in incidents if i.start <= now), key=_latest,
-                                                        default=None)
+    return incident_named(incidents, text, now) or latest_incident(incidents, now)
 
 
 def _latest(incident: Incident) -> tuple:
