@@ -70,20 +70,10 @@ class AtomicRedisLockStore(RedisLockStore):
             raise LockError(f"Error while acquiring lock. Error:\n{e}") from e
 
     def update_lock(self, conversation_id: str) -> None:
-        def drop_expired(lock: TicketLock | None) -> tuple[TicketLock | None, None]:
-            if lock:
-                lock.remove_expired_tickets()
-            return lock, None
-
-        self._atomically(conversation_id, drop_expired)
+        self._atomically(conversation_id, _on_the_lock(lambda lock: lock.remove_expired_tickets()))
 
     def finish_serving(self, conversation_id: str, ticket_number: int) -> None:
-        def give_back(lock: TicketLock | None) -> tuple[TicketLock | None, None]:
-            if lock:
-                lock.remove_ticket_for(ticket_number)
-            return lock, None
-
-        self._atomically(conversation_id, give_back)
+        self._atomically(conversation_id, _on_the_lock(lambda lock: lock.remove_ticket_for(ticket_number)))
 
     def cleanup(self, conversation_id: str, ticket_number: int) -> None:
         # Rasa's is finish_serving, then is_someone_waiting, then delete_lock: three steps another
@@ -111,3 +101,12 @@ class AtomicRedisLockStore(RedisLockStore):
             return result
 
         return self.red.transaction(attempt, key, value_from_callable=True)
+
+
+def _on_the_lock(act: Callable[[TicketLock], object]) -> Change[None]:
+    """A change that does `act` to the stored lock, if there is one, and stores it again."""
+    def change(lock: TicketLock | None) -> tuple[TicketLock | None, None]:
+        if lock:
+            act(lock)
+        return lock, None
+    return change
