@@ -130,8 +130,9 @@ def _describe(tier: Tier, reader: Reader, interval: str | None) -> str:
 
 
 def plans_answer(text: str, catalogue: Mapping[str, Plan], *, currency: str, current: Plan | None,
-                 topic: Mapping | None, reader: Reader) -> tuple[str, dict]:
-    """The answer to a question about plans, and the `plans` topic it leaves."""
+                 topic: Mapping | None, reader: Reader, switchable: bool = True) -> tuple[str, dict]:
+    """The answer to a question about plans, and the `plans` topic it leaves. `switchable` is False for
+    a proven customer with no subscription: there is nothing for them to switch."""
     all_tiers = tiers(catalogue, currency)
     if not all_tiers:
         return "I don't have our plans' prices in your currency; a person from our team can tell you.", \
@@ -164,7 +165,10 @@ def plans_answer(text: str, catalogue: Mapping[str, Plan], *, currency: str, cur
     if current is not None and current.currency == currency:
         sentences.append(f"You're on {current.display_name} now, at {money(current.price, current.currency, reader)} "
                          f"a {current.interval}.")
-    if current is None or any(t.name != current.name for t in shown):
+    if not switchable:
+        sentences.append("I don't see a subscription on your account, so there's no plan to switch from; "
+                         "a person from our team can help you start one.")
+    elif current is None or any(t.name != current.name for t in shown):
         sentences.append("Moving between plans is prorated; ask me to switch and I'll show the exact amount first.")
     said = " ".join(sentences)
     return said, {"kind": "plans", "plans": [t.name for t in shown], "currency": currency, "said": said}

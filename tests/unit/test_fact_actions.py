@@ -118,10 +118,16 @@ def test_plans_for_a_signed_in_customer_set_their_own_plan_beside(account):
     asked = tracker(user("how much is the pro plan", "ask_plans", token=token()))
     messages, _ = run(ActionAnswerPlans(), asked)
     assert "You're on Pro monthly now" in messages[0]["text"]
-    account["own"] = None  # a proven address without an account is still offered the change
-    messages, _ = run(ActionAnswerPlans(), asked)
-    assert "You're on" not in messages[0]["text"]
     assert [b["title"] for b in messages[0]["buttons"]] == ["Change plan", "Talk to a person"]
+    account["own"] = None  # a proven address without an account: nothing to switch, so no switch offered
+    messages, _ = run(ActionAnswerPlans(), asked)
+    assert "You're on" not in messages[0]["text"] and "ask me to switch" not in messages[0]["text"]
+    assert "no plan to switch from" in messages[0]["text"]
+    assert [b["title"] for b in messages[0]["buttons"]] == ["Talk to a person"]
+    visitor = tracker(user("how much is the pro plan", "ask_plans"))
+    messages, _ = run(ActionAnswerPlans(), visitor)   # a visitor may still prove who they are and switch
+    assert "ask me to switch" in messages[0]["text"] and [b["title"] for b in messages[0]["buttons"]] == \
+        ["Talk to a person"]
 
 
 def test_a_fact_with_would_is_still_a_request(account, monkeypatch):
