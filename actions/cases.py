@@ -9,12 +9,13 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.customer_action import CustomerAction
-from actions.identity import reader_of, verified_email
+from actions.identity import account_of, reader_of, verified_email
 from actions.transcript import customer_words
 from actions.unmatched import language_of
 from bot.app.handoff import OPENED_FOR_IT_KEY, request_person
 from bot.app.results import CaseSummary
 from bot.clock import now_utc
+from bot.core.facts import SAYS_CHARGED_TWICE, recent_payments_answer
 from bot.core.formatting import Reader, deadline
 from bot.core.languages import handed_over_in
 from bot.core.timeutil import parse_utc
@@ -52,8 +53,12 @@ class ActionHandToPerson(CustomerAction):
         return "action_hand_to_person"
 
     def respond(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
+        email = verified_email(tracker)
+        own = account_of(email) if SAYS_CHARGED_TWICE.search(tracker.latest_message.get("text") or "") else None
+        if own is not None:  # a billing error is a person's to check; what the account shows is said first
+            dispatcher.utter_message(text=recent_payments_answer(own.account.charges, reader_of(tracker), now_utc()))
         summary = request_person(
-            verified_email(tracker), now=now_utc(), channel=tracker.get_latest_input_channel(),
+            email, now=now_utc(), channel=tracker.get_latest_input_channel(),
             conversation_id=tracker.sender_id, note=customer_words(tracker, _everything_but_small_talk(domain),
                                                                    limit=5))
         if tracker.latest_message.get(OPENED_FOR_IT_KEY):  # opened by the mail channel a moment ago

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot.core import rules, what_if
 from bot.core.asking import asks
@@ -71,6 +71,32 @@ def last_payment_answer(charges: tuple[Charge, ...], reader: Reader, now: dateti
     back = f" ({money(latest.refunded, latest.currency, reader)} of it refunded)" if latest.refunded else ""
     return f"Your last payment was {money(latest.amount, latest.currency, reader)} on " \
            f"{day(latest.created, reader, now=now)}{back}."
+
+
+# "you charged me twice", "a duplicate charge", "billed 2x": a billing error, which a person checks
+# with the payment processor. The customer first hears what the account shows.
+SAYS_CHARGED_TWICE = re.compile(r"\b(twice|two\s+times|2\s*x|double[\s-]*(charged|billed|charge|payment)|duplicate|"
+                                r"second\s+(charge|payment)|two\s+(charges|payments)|charged\s+again)\b",
+                                re.IGNORECASE)
+RECENT_DAYS = 45  # a month's payment and the one before it, whatever day of the month it is asked
+
+
+def recent_payments_answer(charges: tuple[Charge, ...], reader: Reader, now: datetime) -> str:
+    """The account's payments of the last `RECENT_DAYS` days, oldest first, each with its day."""
+    recent = sorted((c for c in charges if now - timedelta(days=RECENT_DAYS) <= c.created <= now),
+                    key=lambda c: c.created)
+    if not recent:
+        return f"I don't see any payment from you in the last {RECENT_DAYS} days."
+
+    def told(charge: Charge) -> str:
+        back = " (refunded)" if charge.refunded >= charge.amount else \
+            f" ({money(charge.refunded, charge.currency, reader)} of it refunded)" if charge.refunded else ""
+        return f"{money(charge.amount, charge.currency, reader)} on {day(charge.created, reader, now=now)}{back}"
+
+    listed = [told(c) for c in recent]
+    said = listed[0] if len(listed) == 1 else ", ".join(listed[:-1]) + f" and {listed[-1]}"
+    count = "one payment" if len(recent) == 1 else f"{len(recent)} payments"
+    return f"Here's what I see: {count} from you in the last {RECENT_DAYS} days, {said}."
 
 
 def next_payment_answer(sub: Subscription, plan_name: str, reader: Reader, now: datetime) -> str:

@@ -174,3 +174,31 @@ def test_a_switch_that_mentions_the_trial_is_a_plan_change(account, monkeypatch,
                         lambda dispatcher, tracker_, email, intent: asked.update(email=email, intent=intent) or [])
     run(ActionAnswerTrial(), tracker(user(words, "ask_free_trial", token=token())))
     assert asked == ({"email": "ana@example.com", "intent": "change_plan"} if switch else {})
+
+
+@pytest.mark.parametrize("words, signed_in, told", [
+    ("I think you charged me twice", True, "Here's what I see: one payment from you in the last 45 days, $49.00 on"),
+    ("you took my money two times", True, "one payment from you"),
+    ("you charged me twice", False, None),            # a visitor's account is nobody's to read out
+    ("I want to talk to a person", True, None),       # no billing error claimed: straight to the case
+])
+def test_a_double_charge_hears_what_the_account_shows_before_the_person(account, monkeypatch, words, signed_in,
+                                                                        told):
+    """"you charged me twice" goes to a person, who checks it with the processor; the customer first
+    hears the payments the account holds (found on make run, 2026-12-07)."""
+    import actions.cases
+    from bot.app.results import CaseSummary
+    opened = []
+
+    def request_person(email, **kwargs):
+        opened.append(email)
+        return CaseSummary(case_id=7, case_created=True, case_status="open", case_due="2026-12-08T12:00:00+00:00",
+                           case_kind="handoff", announcement={}, handoff="queued")
+    monkeypatch.setattr(actions.cases, "request_person", request_person)
+    messages, _ = run(actions.cases.ActionHandToPerson(),
+                      tracker(user(words, "request_human", token=token() if signed_in else None)))
+    assert opened == ["ana@example.com" if signed_in else None]
+    if told:
+        assert told in messages[0]["text"] and "case_id" in messages[-1]
+    else:
+        assert len(messages) == 1 and messages[0]["case_id"] == 7 and not messages[0]["text"]

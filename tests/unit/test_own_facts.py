@@ -258,3 +258,25 @@ def test_what_a_move_to_another_plan_would_lose():
     assert up == "Pro has everything Starter has."
     assert what_a_move_loses(shipped["pro-monthly"], shipped["pro-yearly"], shipped, US) == \
         "You'd keep everything Pro has: only how often you're billed changes."  # ivy on make run, 2026-12-07
+
+
+def test_recent_payments_are_listed_oldest_first_with_what_was_refunded():
+    from bot.core.facts import SAYS_CHARGED_TWICE, recent_payments_answer
+    twice = (Charge("c2", 4900, "usd", NOW - timedelta(days=1)),
+             Charge("c1", 4900, "usd", NOW - timedelta(days=1, hours=2)),
+             Charge("old", 4900, "usd", NOW - timedelta(days=60)))
+    assert recent_payments_answer(twice, US, NOW) == ("Here's what I see: 2 payments from you in the last 45 days, "
+                                                      "$49.00 on November 21 and $49.00 on November 21.")
+    refunded = (Charge("c1", 4900, "usd", NOW - timedelta(days=3), refunded=4900),
+                Charge("c2", 4900, "usd", NOW - timedelta(days=2), refunded=1000))
+    assert recent_payments_answer(refunded, US, NOW).endswith(
+        "$49.00 on November 19 (refunded) and $49.00 on November 20 ($10.00 of it refunded).")
+    assert recent_payments_answer(twice[2:], US, NOW) == "I don't see any payment from you in the last 45 days."
+    yen = (Charge("c1", 5000, "jpy", NOW - timedelta(days=3)),)
+    in_yen = recent_payments_answer(yen, TOKYO, NOW)
+    assert "one payment" in in_yen and "5,000" in in_yen
+    for said in ("you charged me twice", "I've been double charged", "there's a duplicate payment", "billed 2x",
+                 "you took my money two times", "a second charge I don't recognise"):
+        assert SAYS_CHARGED_TWICE.search(said), said
+    for said in ("I want to talk to a person", "send me my invoices", "two users need access"):
+        assert not SAYS_CHARGED_TWICE.search(said), said
