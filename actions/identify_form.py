@@ -20,6 +20,7 @@ from actions.requests import REQUESTS
 from bot.app import verification
 from bot.clock import now_utc
 from bot.core import messages
+from bot.core.topic_questions import INTENT_QUESTIONS
 from bot.core.decline_words import sounds_like_no
 from bot.core.proving import EMAIL_ADDRESS
 from bot.core.text import ONE_TIME_CODE
@@ -97,7 +98,8 @@ class ValidateIdentifyForm(FormValidationAction):
         if intent in TERMS:  # answered now; the form asks for the address or code again
             explain_terms(dispatcher, intent)
             return {slot: None}
-        if intent in REQUESTS and intent != tracker.get_slot("pending_request"):
+        # A follow-up question ("what code?" read as "how much?") asks about the form, never a new request.
+        if intent in REQUESTS and intent not in INTENT_QUESTIONS and intent != tracker.get_slot("pending_request"):
             dispatcher.utter_message(response="utter_will_answer_after_code")
             return {slot: None, "pending_request": intent}
         if NO_INBOX.search(text):

@@ -16,7 +16,8 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.offer_turns import offer_of_previous_turn
-from actions.identity import reader_of, signed_in_account, verified_email
+from actions import requests
+from actions.identity import account_of, ask_for_proof, identify_form_after, prove, reader_of, verified_email
 from actions.quick_replies import PERSON
 from actions.transcript import said_since_the_message_began
 from actions.unmatched import language_of
@@ -29,7 +30,8 @@ from bot.core.topic_answers import adds_nothing, answer, asked_about
 from bot.core.refusals import objects, objection, why_not
 from bot.app.topic_facts import latest_refund
 from bot.core.conversation_ids import EMAIL
-from bot.core.topic_questions import (STAND_INS, about_the_subscription, access_meanwhile, case_of, case_status,
+from bot.core.topic_questions import (OWN_QUESTIONS, STAND_INS, about_the_subscription, access_meanwhile,
+                                      asks_about_oneself, case_of, case_status,
                                       charged_again, charged_on, come_back, decide_later, fee_kept, how_told,
                                       if_declined, known_issue, topic_question, trial_answer, who_decides)
 from bot.settings import load_policy
@@ -78,17 +80,41 @@ def answer_in_context(dispatcher: CollectingDispatcher, tracker: Tracker,
 
 def answer_question(dispatcher: CollectingDispatcher, tracker: Tracker, question: str) -> list[dict[str, Any]]:
     topic = tracker.get_slot("topic") or {}
-    own = None if topic else own_topic(tracker)
-    if own is None:
+    if topic:
         return _answer_about(dispatcher, tracker, question, topic)
+    proof = prove(tracker)
+    own = own_topic(proof.email)
+    if own is not None:
+        return [SlotSet("topic", own), *_answer_about(dispatcher, tracker, question, own)]
+    if proof.email is None and asks_about_oneself(question, tracker.latest_message.get("text")):
+        # A visitor's "how many days do I have left?": who they are first, then the answer (answer_own_question).
+        return ask_for_proof(dispatcher, tracker, proof, OWN_REQUEST[question]) + identify_form_after(proof)
+    return _answer_about(dispatcher, tracker, question, topic)
+
+
+OWN_REQUEST = {question: f"ask_{question}" for question in OWN_QUESTIONS}  # the intents that ask them
+
+
+def answer_own_question(dispatcher: CollectingDispatcher, tracker: Tracker, email: str,
+                        request: str) -> list[dict[str, Any]]:
+    """The visitor's own-account question, once the emailed code has proven who they are."""
+    own = own_topic(email)
+    if own is None:
+        dispatcher.utter_message(response="utter_no_account")
+        return []
+    question = next(q for q, asked in OWN_REQUEST.items() if asked == request)
     return [SlotSet("topic", own), *_answer_about(dispatcher, tracker, question, own)]
 
 
-def own_topic(tracker: Tracker) -> dict | None:
-    """What a signed-in customer's "how many days do I have left?" or "what will I pay after?" asks
-    about when the conversation has no topic yet: their own trial or subscription (None for a visitor,
-    who is told what the assistant can help with)."""
-    own = signed_in_account(tracker)
+for _request in OWN_REQUEST.values():
+    requests.register(_request, answer_own_question)
+
+
+def own_topic(email: str | None) -> dict | None:
+    """What a proven customer's "how many days do I have left?" or "what will I pay after?" asks
+    about when the conversation has no topic yet: their own trial or subscription (None for a visitor
+    or an address with no subscription)."""
+    own = account_of(email)
     sub = own.account.subscription if own else None
     if sub is None:
         return None

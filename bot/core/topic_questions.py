@@ -14,6 +14,7 @@ Pure: facts in, words out.
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 
@@ -34,6 +35,17 @@ SHORT = 8  # words: "and what would I get for that?" leans on what was said; a l
 STAND_INS = {"status": "what_next", "who_decides": "why", "decide_later": "what_next", "come_back": "what_next",
              "if_declined": "what_next",
              "charged_again": "how_much", "access": "when", "how_told": "what_next", "charged_on": "when"}
+
+# With no topic, "how many days do I have left?" or "what will I pay after?" asks about the
+# customer's own trial or plan (a visitor is asked who they are first); "when does it end?" names
+# no one and still needs its subject.
+OWN_QUESTIONS = ("when", "how_much")
+ABOUT_ONESELF = re.compile(r"\b(i|i'm|im|i've|i'll|me|my|mine|we|our|us)\b", re.IGNORECASE)
+
+
+def asks_about_oneself(question: str, text: str | None) -> bool:
+    """Whether a question asked with no topic is about the customer's own account."""
+    return question in OWN_QUESTIONS and bool(ABOUT_ONESELF.search(text or ""))
 
 
 def topic_question(intent: str | None, text: str | None, *, has_topic: bool) -> str | None:

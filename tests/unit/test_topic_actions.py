@@ -209,5 +209,26 @@ def test_a_bare_question_with_no_topic_is_about_the_signed_in_customer_s_own_tri
     price, _ = run(ActionAnswerFollowUp(), tracker(user("what will i pay after?", "ask_how_much", token=token()),
                                                    slots=slots))
     assert "$49.00" in price[0]["text"]
-    visitor, _ = run(ActionAnswerFollowUp(), tracker(user("how many days do i have left", "ask_when")))
-    assert visitor[0]["text"].startswith("I'm not sure what that's about")
+    # A visitor is asked who they are first (the emailed code where the widget can take one), and
+    # hears the answer once proven; a question that names no one still needs its subject.
+    widget = tracker(user("how many days do i have left", "ask_when", key="k" * 24))
+    asked, slots = run(ActionAnswerFollowUp(), widget)
+    assert slots == {"needs_identity": True, "pending_request": "ask_when"} and not asked
+    assert {"event": "followup", "name": "identify_form", "timestamp": None} in _events(ActionAnswerFollowUp(), widget)
+    rest, slots = run(ActionAnswerFollowUp(), tracker(user("how many days do i have left", "ask_when")))
+    assert "sign" in rest[0]["text"].lower() and slots["topic"]["kind"] == "sign_in"
+    unnamed, _ = run(ActionAnswerFollowUp(), tracker(user("when does it end?", "ask_when", key="k" * 24)))
+    assert unnamed[0]["text"].startswith("I'm not sure what that's about")
+    from actions.requests import ActionResumeRequest
+    resumed, slots = run(ActionResumeRequest(), tracker(user("123456", "inform", token=token()),
+                                                        slots={"pending_request": "ask_when"}))
+    assert "in 5 days" in resumed[0]["text"] and slots["topic"]["kind"] == "trial"
+    monkeypatch.setattr(actions.identity, "own_account_or_none", lambda email: None)
+    resumed, _ = run(ActionResumeRequest(), tracker(user("123456", "inform", token=token()),
+                                                    slots={"pending_request": "ask_how_much"}))
+    assert resumed[0]["response"] == "utter_no_account"
+
+
+def _events(action, asked_tracker):
+    from rasa_sdk.executor import CollectingDispatcher
+    return action.run(CollectingDispatcher(), asked_tracker, {})
