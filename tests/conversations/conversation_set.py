@@ -79,7 +79,15 @@ def load_set(folder: Path = SET_FOLDER, seeded: set[str] | None = None) -> list[
 
 
 def seeded_emails(seed: Path) -> set[str]:
-    return {c["email"].lower() for c in yaml.safe_load(seed.read_text())["customers"]}
+    """The seed's customers; a customer or a charge written twice is refused (loaded, the second
+    would quietly replace the first under another conversation)."""
+    customers = yaml.safe_load(seed.read_text())["customers"]
+    emails = [c["email"].lower() for c in customers]
+    charges = [charge["id"] for c in customers for charge in c.get("charges") or []]
+    twice = sorted({name for names in (emails, charges) for name in names if names.count(name) > 1})
+    if twice:
+        raise ConversationSetError(f"{seed.name}: {', '.join(twice)} seeded more than once")
+    return set(emails)
 
 
 def _load_file(path: Path) -> list[Conversation]:

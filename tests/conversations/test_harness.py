@@ -32,6 +32,19 @@ def test_the_set_covers_every_class_of_issue_28():
     assert sum(len(c.turns) >= 3 for c in conversations) > len(conversations) / 2  # most are 3-6 turns
 
 
+def test_a_customer_seeded_twice_is_refused(tmp_path):
+    """Two conversations seeded a customer (or a charge) of the same name: the second replaced the first."""
+    seed = tmp_path / "seed.yml"
+    seed.write_text("customers:\n  - {email: Pia@x.example, name: A}\n  - {email: pia@x.example, name: B}\n"
+                    "  - {email: rolf@x.example, name: C}\n")
+    with pytest.raises(ConversationSetError, match="pia@x.example seeded more than once"):
+        seeded_emails(seed)
+    seed.write_text("customers:\n  - {email: a@x.example, name: A, charges: [{id: ch_1}]}\n"
+                    "  - {email: b@x.example, name: B, charges: [{id: ch_1}]}\n")
+    with pytest.raises(ConversationSetError, match="ch_1 seeded more than once"):
+        seeded_emails(seed)
+
+
 def test_the_known_failing_list_names_only_conversations_of_the_set():
     assert KNOWN_FAILING <= {c.id for c in load_set()}
 
