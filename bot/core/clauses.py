@@ -59,7 +59,7 @@ QUESTION = (rf"(?:{QUESTION_WORD}|(?:is|are|was|were|can|could|do|does|did|will|
 REQUEST = (r"(?:please|pls|i'?d like|i would like|i want|i need|we'?d like|we want|we need|let me|tell me|show me|"
            r"send me|give me|cancel|switch|change|upgrade|downgrade|stop|refund|talk to|put me|get me)\b")
 # Where a new question or request starts: after a question mark, after a join in front of a
-# question or a request ("..., and how ...", "also what ...", "plus can I ..."; a bare "and" only
+# question or a request ("..., and how ...", "also what ...", "plus can I ..."; ", and if ...?"; a bare "and" only
 # in front of a question: "cancel and get a refund" stays one request), and where a new sentence
 # starts with a capital ("Thanks, that's clear. Please cancel it."). The join's words are left
 # out of the clause that follows.
@@ -67,6 +67,8 @@ BOUNDARY = re.compile(
     rf"(?<=\?)\s+(?:(?:and|also|plus)\b[,:]?\s*)*"
     rf"|(?:[,;.!]\s*|\s+)(?:and\s+also|also|plus)\b[,:]?\s+(?=(?:{QUESTION}|{REQUEST}))"
     rf"|[,;.!]\s*and\b[,:]?\s+(?=(?:{QUESTION}|{REQUEST}))"
+    # ", and if I cancel now do I keep access?": a supposition starts a question of its own ("if so" does not)
+    rf"|(?<=\w)[,;]\s*and\s+(?=if\s+(?!so\b)\w+\s+\w+.*\?)"
     rf"|\s+and\s+(?={QUESTION})"
     r"|(?<=[.!])(?<!\b[A-Z][a-z]\.)\s+(?=(?-i:[A-Z]))",  # not after "Mr." or "Dr."
     re.IGNORECASE)

@@ -21,6 +21,9 @@ from bot.core.messages import one_request_at_a_time
     ("thx. and how long is the trial", ["thx", "how long is the trial"]),
     ("Thanks, that's clear. Please cancel it then.", ["Thanks, that's clear.", "Please cancel it then."]),
     ("what's the fee and why?", ["what's the fee", "why?"]),
+    # eve by mail (make run, 2026-12-07): the renewal's date, then a supposition about it
+    ("when exactly does my plan renew, and if I cancel now do I keep access until then?",
+     ["when exactly does my plan renew", "if I cancel now do I keep access until then?"]),
     # a word said before the question is no clause of its own (found on make run, 2026-12-06)
     ("hmm and how much would i actually get back, and is the fee always 5 percent?",
      ["how much would i actually get back", "is the fee always 5 percent?"]),
@@ -38,6 +41,8 @@ def test_a_message_is_cut_where_a_new_question_or_request_starts(message, expect
     "Questions?Reply here",
     "Mr. Smith asked about the export",
     "how long is the free trial",
+    "can I cancel, and if so will I get a refund?",     # "if so" leans on the question before it
+    "I paid yesterday, and if possible I'd like it back",  # a supposition that asks no question
 ])
 def test_one_question_or_request_stays_whole(message):
     assert clauses(message) == [message]
