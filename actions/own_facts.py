@@ -12,7 +12,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import requests
 from actions.customer_action import CustomerAction
-from actions.identity import answer_when_identified, reader_of, signed_in_account
+from actions.identity import (account_of, answer_when_identified, ask_for_proof, identify_form_after, prove,
+                              reader_of, signed_in_account)
 from actions.plan_answers import answer_plans
 from actions.policy_answers import explain_terms
 from actions.quick_replies import CANCEL, CHANGE_PLAN, MY_PLAN, PERSON
@@ -22,6 +23,7 @@ from bot.app.account import account_summary, renewal
 from bot.app.own_facts import OwnAccount, own_account_or_none
 from bot.clock import now_utc
 from bot.core import facts, messages
+from bot.core.asking import follow_up_kind
 from bot.core.mentions import asks_for_amends
 from bot.core.plans import asks_to_switch, options_for
 from bot.settings import load_plans
@@ -71,7 +73,11 @@ class ActionAnswerTrial(CustomerAction):
     def respond(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
         if asked_hypothetically(tracker):
             return answer_what_if(dispatcher, tracker)
-        own = signed_in_account(tracker)
+        proof = prove(tracker)
+        if proof.email is None and facts.asks_own_trial(_text(tracker)):
+            # A visitor's "how long until my trial runs out": who they are first, then their own trial.
+            return ask_for_proof(dispatcher, tracker, proof, "ask_free_trial") + identify_form_after(proof)
+        own = account_of(proof.email)
         if own and _asks_to_switch(own, _text(tracker)):
             # "can I switch to Starter before my trial is over" is a plan change that names the trial
             return requests.answer_request(dispatcher, tracker, own.account.email, "change_plan")
@@ -88,6 +94,10 @@ def answer_trial_question(dispatcher: CollectingDispatcher, tracker: Tracker,
     """The customer's own trial when they are signed in and in one, the trial's terms otherwise."""
     answered = answer_trial(dispatcher, tracker, own)
     return answered if answered is not None else explain_terms(dispatcher, "ask_free_trial")
+
+
+requests.register("ask_free_trial", lambda dispatcher, tracker, email, intent: answer_trial_question(
+    dispatcher, tracker, own_account_or_none(email)))
 
 
 def on_the_trial(tracker: Tracker) -> bool:
@@ -138,10 +148,15 @@ def answer_incident(dispatcher: CollectingDispatcher, tracker: Tracker, email: s
     incident = facts.incident_named(incidents, asked, now) or facts.incident_named(incidents, reported, now)
     named = incident is not None or not (reported or facts.KNOWN_QUESTION.search(asked))
     incident = incident or facts.latest_incident(incidents, now)
-    dispatcher.utter_message(text=facts.incident_answer(incident, reader_of(tracker), now, asked=asked, named=named),
-                             buttons=[PERSON])
-    # The credit case this conversation opened for an outage stays what "do I get anything?" asks about.
     before = tracker.get_slot("topic") or {}
+    again = before.get("kind") == "incident" and incident is not None and before.get("feature") == incident.feature
+    question = follow_up_kind(asked) if again else None
+    # "how long has it been down now?" right after its status: the question's answer, not the status again
+    said = facts.follow_up(question, facts.incident_topic(incident), reader=reader_of(tracker), now=now) \
+        if question in ("when", "why") else None
+    dispatcher.utter_message(text=said or facts.incident_answer(incident, reader_of(tracker), now, asked=asked,
+                                                                named=named), buttons=[PERSON])
+    # The credit case this conversation opened for an outage stays what "do I get anything?" asks about.
     credit = before if before.get("kind") == "decision" and before.get("rule") == "R5" else before.get("credit_case")
     return [SlotSet("topic", {**facts.incident_topic(incident), **({"credit_case": credit} if credit else {})})]
 

@@ -17,7 +17,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.offer_turns import offer_of_previous_turn
 from actions import requests
-from actions.identity import account_of, ask_for_proof, identify_form_after, prove, reader_of, verified_email
+from actions.identity import (account_of, answer_when_identified, ask_for_proof, identify_form_after, prove,
+                              reader_of, verified_email)
 from actions.quick_replies import PERSON
 from actions.transcript import said_since_the_message_began
 from actions.unmatched import language_of
@@ -26,6 +27,7 @@ from bot.app.case_status import case_state
 from bot.clock import now_utc
 from bot.core import facts
 from bot.core.asking import follow_up_kind
+from bot.core.mentions import asks_for_amends
 from bot.core.topic_answers import adds_nothing, answer, asked_about
 from bot.core.refusals import objects, objection, why_not
 from bot.app.topic_facts import latest_refund
@@ -74,6 +76,10 @@ def answer_in_context(dispatcher: CollectingDispatcher, tracker: Tracker,
     if refused_rule(topic) and objects(tracker.latest_message.get("text")):
         dispatcher.utter_message(text=objection(), buttons=_person_unless_offer(tracker))
         return []
+    if topic.get("kind") == "incident" and asks_for_amends(tracker.latest_message.get("text") or "", "incident"):
+        # "do I get anything for it?" about an outage: the rules decide it, as the outage reported
+        return answer_when_identified(dispatcher, tracker, lambda email: requests.answer_request(
+            dispatcher, tracker, email, "technical_problem"))
     question = question_in_context(tracker, misread)
     return None if question is None else answer_question(dispatcher, tracker, question)
 

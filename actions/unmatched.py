@@ -15,7 +15,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.customer_action import CustomerAction
 from bot.core.knowledge import KnowledgeError, answer_text
 from bot.core.languages import LANGUAGE_KEY, not_in_english_reply
-from bot.core.proving import typed_address_reply
+from bot.core.proving import address_alone_reply, typed_address_reply
 from nlu.knowledge import shared_index
 from nlu.sentence_encoder import EncoderUnavailable
 
@@ -53,6 +53,9 @@ def unmatched_reply(text: str, topic: dict | None = None, language: str | None =
             return typed, []
     if language:
         return not_in_english_reply(language), []
+    alone = address_alone_reply(text)
+    if alone:
+        return alone, []
     answer = knowledge_answer(text)
     return (answer, [SlotSet("topic", {"kind": "knowledge", "asked": text})]) if answer else None
 

@@ -95,7 +95,9 @@ _KIND_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = (
       | \b(use|using)\s+(it|the\s+app|the\s+account)\s+(meanwhile|in\s+the\s+meantime|while)\b
     """, re.IGNORECASE | re.VERBOSE)),
     ("when", re.compile(r"""
-        \bwhen\b | \bhow\s+(long|soon|quickly)\b | \bby\s+(what|which)\s+(time|date|day)\b | \bwhat\s+(date|day|time)\b
+        \bwhen\b | \bhow\s+(long|soon|quickly)\b
+      | \bhow\s+many\s+(more\s+)?(days|weeks|months)\s+(are\s+|do\s+i\s+have\s+)?(left|until|till|before|remaining)\b
+      | \bby\s+(what|which)\s+(time|date|day)\b | \bwhat\s+(date|day|time)\b
       | \b(till|until)\s+when\b | \bany\s+idea\s+of\s+timing\b
       | \b(charged?|billed?|pay|paid|applied)\b.{0,20}
         \b(straight\s+away|right\s+away|immediately|now|today|up\s*front|at\s+(the\s+)?(next\s+)?renewal)\b

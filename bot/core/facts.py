@@ -32,6 +32,14 @@ _ASKS = (  # fact -> the words that ask for it; in this order when a question as
 )
 
 
+# "how long until my trial runs out", "what do I have left": the customer's own trial, not its terms.
+OWN_TRIAL = re.compile(r"\bmy\s+(free\s+)?tri[ae]l\b|\b(i|we)\s+(have|got)\s+left\b", re.IGNORECASE)
+
+
+def asks_own_trial(text: str | None) -> bool:
+    return bool(OWN_TRIAL.search(text or ""))
+
+
 def facts_asked(text: str | None) -> tuple[str, ...]:
     """The facts a question asks for, in a fixed order ("when is my next bill and what plan is that")."""
     return tuple(fact for fact, words in _ASKS if words.search(text or ""))
@@ -75,7 +83,8 @@ def last_payment_answer(charges: tuple[Charge, ...], reader: Reader, now: dateti
 
 # "you charged me twice", "a duplicate charge", "billed 2x": a billing error, which a person checks
 # with the payment processor. The customer first hears what the account shows.
-SAYS_CHARGED_TWICE = re.compile(r"\b(twice|two\s+times|2\s*x|double[\s-]*(charged|billed|charge|payment)|duplicate|"
+SAYS_CHARGED_TWICE = re.compile(r"\b(twice|two\s+times|2\s*x|double[\s-]*(charged|billed|charge|payment)|"
+                                r"(charged|billed)\s+double|duplicate|"
                                 r"second\s+(charge|payment)|two\s+(charges|payments)|charged\s+again)\b",
                                 re.IGNORECASE)
 RECENT_DAYS = 45  # a month's payment and the one before it, whatever day of the month it is asked

@@ -74,11 +74,17 @@ _GENERAL_DISCOUNT = re.compile(r"\b(do|does|can|could)\s+(you|they|we)\s+(do|off
                                re.IGNORECASE)
 
 
+# "do I get anything for it?", "can you give me something for the trouble": amends, where a problem is the topic.
+_SOMETHING_FOR_IT = re.compile(r"\b(get|give\s+(me|us))\s+(anything|something)\s+(for\s+(it|this|that|the)|back)\b",
+                               re.IGNORECASE)
+
+
 def asks_for_amends(text: str, topic_kind: str | None) -> bool:
     """Money asked for after a problem, a ticket or a decision ("can you at least give me a discount
-    for the trouble?"): a request for a refund or credit, which the rules decide; not a question
-    about what discounts the plans carry ("do you do discounts for nonprofits?")."""
-    return topic_kind in AMENDS_AFTER and asks_for_money(text) and not _GENERAL_DISCOUNT.search(text or "")
+    for the trouble?", "do I get anything for it?"): a request for a refund or credit, which the rules
+    decide; not a question about what discounts the plans carry ("do you do discounts for nonprofits?")."""
+    asked = asks_for_money(text) or bool(_SOMETHING_FOR_IT.search(text or ""))
+    return topic_kind in AMENDS_AFTER and asked and not _GENERAL_DISCOUNT.search(text or "")
 
 
 def parse_date(text: str, now: datetime, tz: str | None = None) -> date | None:

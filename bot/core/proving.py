@@ -37,3 +37,16 @@ def typed_address_reply(text: str, how: str) -> str | None:
     if not EMAIL_ADDRESS.search(text):
         return None
     return f"Thanks, but an address typed here can't prove it's you, and I can't send a code from this chat. {how}"
+
+
+ADDRESS_LEAD_WORDS = 4  # "my email is", "it's": said with an address, still nothing but the address
+
+
+def address_alone_reply(text: str) -> str | None:
+    """An address typed out of the blue, with no question asked for it ("carla@example.com" as the
+    first thing said): it proves nothing by itself, and no passage of the terms answers it. Said so,
+    with what happens when the account is needed; None when the message says more than an address."""
+    found = EMAIL_ADDRESS.search(text)
+    if not found or len((text[:found.start()] + text[found.end():]).split()) > ADDRESS_LEAD_WORDS:
+        return None
+    return "Thanks. What would you like help with? If it needs your account, I'll first confirm it's you."

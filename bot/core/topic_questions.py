@@ -40,6 +40,8 @@ STAND_INS = {"status": "what_next", "who_decides": "why", "decide_later": "what_
 # customer's own trial or plan (a visitor is asked who they are first); "when does it end?" names
 # no one and still needs its subject.
 OWN_QUESTIONS = ("when", "how_much")
+ABOUT_THE_ACCOUNT = re.compile(r"\b(bill(ed|ing)?|charged?|pay|paid|payments?|trial|plan|subscription|renew\w*|"
+                               r"left|remaining)\b", re.IGNORECASE)
 ABOUT_ONESELF = re.compile(r"\b(i|i'm|im|i've|i'll|me|my|mine|we|our|us)\b", re.IGNORECASE)
 
 
@@ -50,12 +52,16 @@ def asks_about_oneself(question: str, text: str | None) -> bool:
 
 def topic_question(intent: str | None, text: str | None, *, has_topic: bool) -> str | None:
     """Which question about the topic the message asks, or None when it asks none (a new
-    request, an answer, small talk, or any message while there is no topic)."""
+    request, an answer, small talk, or, while there is no topic, anything but a when or how-much
+    question about the customer's own account)."""
     kind = follow_up_kind(text)
     if intent in INTENT_QUESTIONS:
         return kind or INTENT_QUESTIONS[intent]
-    if not has_topic or intent not in NO_REQUEST or kind is None:
+    if intent not in NO_REQUEST or kind is None:
         return None
+    if not has_topic:  # "how many days are left before I get billed?", not understood: their own trial or plan
+        own = intent == "nlu_fallback" and asks_about_oneself(kind, text) and ABOUT_THE_ACCOUNT.search(text or "")
+        return kind if own and asks(text) else None
     return kind if asks(text) or len((text or "").split()) <= SHORT else None
 
 

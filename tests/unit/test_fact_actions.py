@@ -104,6 +104,14 @@ def test_a_trial_question_is_the_customers_own_trial_when_in_one_and_the_terms_o
     assert "days" in messages[0]["text"] and "$49.00 is charged automatically" in messages[0]["text"]
     messages, _ = run(ActionAnswerTrial(), tracker(user("is there a free trial", "ask_free_trial")))
     assert messages[0]["response"] == "utter_free_trial"
+    # A visitor's own trial ("my trial"): who they are first (make run, 2026-12-07), then the answer.
+    messages, slots = run(ActionAnswerTrial(), tracker(user("how long until my trial runs out", "ask_free_trial",
+                                                            key="k" * 24)))
+    assert not messages and slots == {"needs_identity": True, "pending_request": "ask_free_trial"}
+    from actions.requests import ActionResumeRequest
+    messages, slots = run(ActionResumeRequest(), tracker(user("123456", "inform", token=token()),
+                                                         slots={"pending_request": "ask_free_trial"}))
+    assert "$49.00 is charged automatically" in messages[0]["text"] and slots["topic"]["kind"] == "trial"
 
 
 def test_plans_for_a_visitor_and_the_yearly_price_of_the_plan_just_asked_about(account):
@@ -202,3 +210,35 @@ def test_a_double_charge_hears_what_the_account_shows_before_the_person(account,
         assert told in messages[0]["text"] and "case_id" in messages[-1]
     else:
         assert len(messages) == 1 and messages[0]["case_id"] == 7 and not messages[0]["text"]
+
+
+def test_money_asked_for_an_outage_is_decided_by_the_rules_not_told_nothing_to_do(account, monkeypatch):
+    """finn on make run, 2026-12-07: told the sync was still down, "do I get anything for it?" heard
+    "Nothing for you to do"; it asks for amends, which the rules decide as the outage reported."""
+    import actions.requests
+    from actions.follow_ups import ActionAnswerFollowUp
+    from actions.unmatched import ReadsUnmatched
+    monkeypatch.setattr(ReadsUnmatched, "run", lambda self, *args: super(ReadsUnmatched, self).run(*args))
+    asked = []
+    monkeypatch.setitem(actions.requests.REQUESTS, "technical_problem",
+                        lambda dispatcher, tracker, email, intent: asked.append((email, intent)) or [])
+    incident = {"kind": "incident", "feature": "group-sync", "start": "2026-11-25T04:00:00+00:00", "end": None}
+    run(ActionAnswerFollowUp(), tracker(user("do I get anything for it?", "ask_what_next", token=token()),
+                                        slots={"topic": incident}))
+    assert asked == [("ana@example.com", "technical_problem")]
+    messages, _ = run(ActionAnswerFollowUp(), tracker(user("what do I do now?", "ask_what_next", token=token()),
+                                                      slots={"topic": incident}))
+    assert asked == [("ana@example.com", "technical_problem")] and "Nothing for you to do" in messages[0]["text"]
+
+
+def test_how_long_after_the_status_answers_how_long_not_the_status_again(account):
+    """finn on make run, 2026-12-07: "how long has it been down now" (read as a status question, 0.95)
+    got the status sentence again, word for word."""
+    status, slots = run(ActionAnswerIncidentStatus(), tracker(user("is the sync still broken?", "ask_incident_status",
+                                                                   token=token())))
+    again, _ = run(ActionAnswerIncidentStatus(), tracker(user("how long has it been down now", "ask_incident_status",
+                                                              token=token()), slots=slots))
+    assert status[0]["text"].startswith("Not yet") and again[0]["text"].startswith("It's been down since")
+    fixed, _ = run(ActionAnswerIncidentStatus(), tracker(user("is it fixed yet?", "ask_incident_status",
+                                                              token=token()), slots=slots))
+    assert fixed[0]["text"].startswith("Not yet")   # asked again whether it is over: the status

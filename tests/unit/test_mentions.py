@@ -110,3 +110,13 @@ def test_dates_are_days_where_the_customer_is():
 ])
 def test_money_asked_for_after_a_problem_is_amends_not_a_price(text, topic_kind, amends):
     assert asks_for_amends(text, topic_kind) is amends
+
+
+@pytest.mark.parametrize("text, kind, amends", [
+    ("do I get anything for it?", "incident", True),
+    ("can you give me something for the trouble", "case", True),
+    ("do I get anything for it?", None, False),          # no problem talked about: not amends
+    ("do I get anything for free with pro?", "incident", False),
+])
+def test_something_for_it_is_amends_only_after_a_problem(text, kind, amends):
+    assert asks_for_amends(text, kind) == amends

@@ -21,7 +21,7 @@ def test_every_request_that_needs_an_account_is_registered_under_an_intent_of_th
     intents = {intent if isinstance(intent, str) else next(iter(intent))
                for intent in yaml.safe_load((ROOT / "domain.yml").read_text())["intents"]}
     expected = {*refunds.REASON_BY_INTENT, "check_subscription", "cancel_subscription", "change_plan", "undo_change",
-                "ask_incident_status", "ask_when", "ask_how_much"}   # the last two: a visitor's own trial or plan
+                "ask_incident_status", "ask_when", "ask_how_much", "ask_free_trial"}   # the last three: a visitor's own
     assert set(requests.REQUESTS) == expected and expected <= intents
 
 

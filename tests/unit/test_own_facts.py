@@ -275,8 +275,18 @@ def test_recent_payments_are_listed_oldest_first_with_what_was_refunded():
     yen = (Charge("c1", 5000, "jpy", NOW - timedelta(days=3)),)
     in_yen = recent_payments_answer(yen, TOKYO, NOW)
     assert "one payment" in in_yen and "5,000" in in_yen
-    for said in ("you charged me twice", "I've been double charged", "there's a duplicate payment", "billed 2x",
+    for said in ("you charged me twice", "I've been double charged", "I got charged double this month",
+                 "there's a duplicate payment", "billed 2x",
                  "you took my money two times", "a second charge I don't recognise"):
         assert SAYS_CHARGED_TWICE.search(said), said
     for said in ("I want to talk to a person", "send me my invoices", "two users need access"):
         assert not SAYS_CHARGED_TWICE.search(said), said
+
+
+@pytest.mark.parametrize("text, own", [
+    ("how long until my trial runs out", True), ("what do I have left", True), ("is my free trial over", True),
+    ("is there a free trial", False), ("how long is the trial", False),
+])
+def test_a_trial_question_about_ones_own_trial_is_told_from_one_about_its_terms(text, own):
+    from bot.core.facts import asks_own_trial
+    assert asks_own_trial(text) == own

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.core.proving import how_to_prove, typed_address_reply
+from bot.core.proving import address_alone_reply, how_to_prove, typed_address_reply
 
 BRAND, SUPPORT = "GroupTrack CRM", "support@grouptrack.example"
 
@@ -33,3 +33,18 @@ def test_a_typed_address_is_said_to_prove_nothing_and_the_way_that_works_follows
 @pytest.mark.parametrize("text", ["how do I sign in", "at example dot com", "@ me"])
 def test_words_without_an_address_are_left_to_the_other_answers(text):
     assert typed_address_reply(text, "Sign in.") is None
+
+
+@pytest.mark.parametrize("text, alone", [
+    ("carla@example.com", True),
+    ("my email is carla@example.com", True),
+    ("it's carla@example.com.", True),
+    ("carla@example.com is my address, can you refund the payment from yesterday?", False),
+    ("what plan am I on", False),
+])
+def test_an_address_typed_out_of_the_blue_is_asked_what_it_is_for(text, alone):
+    """A visitor's "carla@example.com" after a fallback was answered with the terms' contact section."""
+    reply = address_alone_reply(text)
+    assert (reply is not None) == alone
+    if alone:
+        assert reply.startswith("Thanks. What would you like help with?") and "section" not in reply

@@ -27,6 +27,12 @@ R2 = {"kind": "decision", "rule": "R2", "case_id": 12, "case_due": DUE}
     ("ask_why", "but WHY", True, "why"),
     ("ask_how_much", "and that's what exactly", False, "how_much"),  # the model's follow-up, with or without topic
     ("nlu_fallback", "has anyone looked at my case yet?", False, None),  # no topic: an ordinary message
+    # No topic, not understood, but when or how much of the customer's own account: their trial or plan
+    ("nlu_fallback", "hey, how many days are left before I get billed?", False, "when"),
+    ("nlu_fallback", "how much will I pay after my trial", False, "how_much"),
+    ("out_of_scope", "when will my order ship?", False, None),  # understood as something else
+    ("nlu_fallback", "when will my order ship?", False, None),  # names nothing of the account
+    ("nlu_fallback", "how much do you earn", False, None),  # about no one
     ("request_refund", "how much would I get back?", True, None),  # a new request is a request
     ("nlu_fallback", "thanks", True, None),  # no question words
     ("nlu_fallback", "I have a long story about how the import went wrong and when it started and what I did "
