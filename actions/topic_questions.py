@@ -17,8 +17,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.offer_turns import offer_of_previous_turn
 from actions import requests
-from actions.identity import (account_of, answer_when_identified, ask_for_proof, identify_form_after, prove,
-                              reader_of, verified_email)
+from actions.identity import account_of, ask_for_proof, identify_form_after, prove, reader_of, verified_email
 from actions.quick_replies import PERSON
 from actions.transcript import said_since_the_message_began
 from actions.unmatched import language_of
@@ -78,8 +77,10 @@ def answer_in_context(dispatcher: CollectingDispatcher, tracker: Tracker,
         return []
     if topic.get("kind") == "incident" and asks_for_amends(tracker.latest_message.get("text") or "", "incident"):
         # "do I get anything for it?" about an outage: the rules decide it, as the outage reported
-        return answer_when_identified(dispatcher, tracker, lambda email: requests.answer_request(
-            dispatcher, tracker, email, "technical_problem"))
+        proof = prove(tracker)
+        if proof.email is None:  # a sign-in that ran out meanwhile: the code first, whichever action asked
+            return ask_for_proof(dispatcher, tracker, proof, "technical_problem") + identify_form_after(proof)
+        return requests.answer_request(dispatcher, tracker, proof.email, "technical_problem")
     question = question_in_context(tracker, misread)
     return None if question is None else answer_question(dispatcher, tracker, question)
 

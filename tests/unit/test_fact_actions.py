@@ -229,6 +229,9 @@ def test_money_asked_for_an_outage_is_decided_by_the_rules_not_told_nothing_to_d
     messages, _ = run(ActionAnswerFollowUp(), tracker(user("what do I do now?", "ask_what_next", token=token()),
                                                       slots={"topic": incident}))
     assert asked == [("ana@example.com", "technical_problem")] and "Nothing for you to do" in messages[0]["text"]
+    _, slots = run(ActionAnswerFollowUp(), tracker(user("do I get anything for it?", "ask_what_next", key="k" * 24),
+                                                   slots={"topic": incident}))   # the sign-in ran out: the code first
+    assert slots == {"needs_identity": True, "pending_request": "technical_problem"} and len(asked) == 1
 
 
 def test_how_long_after_the_status_answers_how_long_not_the_status_again(account):
