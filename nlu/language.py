@@ -58,7 +58,12 @@ class LanguageDetector:
             return None  # the core's rule would refuse it: no model call
         written = self._language(text)
         corrected = self._language(self._speller.normalise(text)) if written not in (None, "en") else written
-        return other_language(written, corrected, count)
+        return other_language(written, corrected, count, self._english_share(text))
+
+    def _english_share(self, text: str) -> float:
+        """The share of the message's words that are words of the training data."""
+        found = [word.lower() for word in WORD.findall(text)]
+        return sum(word in self._speller.counts for word in found) / len(found) if found else 1.0
 
 
 _shared: list[LanguageDetector] = []

@@ -20,6 +20,16 @@ def test_a_message_is_in_another_language_only_when_both_readings_agree_on_one(w
     assert other_language(written, corrected, words) == decided
 
 
+@pytest.mark.parametrize("corrected, english_share, decided", [
+    (None, 0.2, "es"),    # "hola, quiero cancelar mi suscripcion": undecided once corrected, hardly any English
+    (None, 0.4, None),    # "I wannt a figger plna": undecided once corrected, but "I" and "a" are English
+    ("en", 0.0, None),    # corrected into English: English
+])
+def test_an_undecided_corrected_reading_counts_only_for_a_message_with_hardly_an_english_word(
+        corrected, english_share, decided):
+    assert other_language("es", corrected, 5, english_share) == decided
+
+
 def test_the_reply_is_in_their_language_then_in_english_and_english_alone_where_we_do_not_write_theirs():
     assert not_in_english_reply("de") == f"{IN_THEIR_LANGUAGE['de']}\n\n{IN_ENGLISH}"
     assert not_in_english_reply("pl") == IN_ENGLISH
@@ -39,6 +49,7 @@ def test_english_however_short_or_misspelt_is_not_called_foreign(english):
     ("no puedo entrar a mi cuenta", "es"), ("ma carte a été refusée", "fr"),
     ("mir wurde zweimal etwas abgebucht", "de"), ("não consigo entrar na minha conta", "pt"),
     ("vorrei un rimborso", "it"), ("mijn kaart is geweigerd", "nl"),
+    ("hola, quiero cancelar mi suscripcion", "es"),   # no accents: make run, 2026-12-07
 ])
 def test_short_messages_in_the_six_languages_are_named(message, language):
     # Not all are: make bench-nlu reports the share (0.87 to 1.00 by language; "necesito un reembolso
