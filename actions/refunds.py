@@ -18,7 +18,7 @@ from actions.identity import answer_when_identified, latest_intent, reader_of, v
 from actions.offer_turns import ask_to_look_again, offer_buttons, offered
 from actions.quick_replies import CANCEL, MY_PLAN, PERSON
 from actions.own_facts import answer_incident
-from actions.topic_questions import answer_question, asks_who_decides
+from actions.topic_questions import answer_question, asks_where_the_money_goes, asks_who_decides
 from actions.transcript import customer_words, entities_of, latest_customer_event, written_at
 from actions.what_if import answer_what_if, asked_hypothetically
 from bot.app import offers
@@ -193,7 +193,8 @@ class ActionAssessRefund(CustomerAction):
         return "action_assess_refund"
 
     def restates_offer_after(self, tracker: Tracker) -> bool:
-        return asks_who_decides(tracker)  # a question, not a new request: the offer still waits
+        # a question, not a new request: the offer still waits
+        return asks_who_decides(tracker) or asks_where_the_money_goes(tracker)
 
     def goes_on_after_a_no(self, tracker: Tracker) -> bool:
         # "Actually wait, I did try to cancel before it renewed": the renewal offered after a refusal
@@ -203,6 +204,8 @@ class ActionAssessRefund(CustomerAction):
 
     def respond(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
         text = tracker.latest_message.get("text")
+        if asks_where_the_money_goes(tracker):  # "does it go back to my card?": where, not whether
+            return answer_question(dispatcher, tracker, "paid_to")
         if asked_hypothetically(tracker):  # asked about, not asked for: nothing is decided or opened
             return answer_what_if(dispatcher, tracker)
         if asks_who_decides(tracker):  # "can't you just refund it?": deciding again would only repeat it

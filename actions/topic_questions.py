@@ -34,7 +34,8 @@ from bot.core.conversation_ids import EMAIL
 from bot.core.topic_questions import (OWN_QUESTIONS, STAND_INS, about_the_subscription, access_meanwhile,
                                       asks_about_oneself, case_of, case_status,
                                       charged_again, charged_on, come_back, decide_later, fee_kept, how_told,
-                                      if_declined, known_issue, topic_question, trial_answer, who_decides)
+                                      if_declined, known_issue, paid_to, topic_question, trial_answer,
+                                      who_decides)
 from bot.settings import load_policy
 
 WHY_NOT_SLOT = "why_not_told"  # {"rule": the refusal explained, "told": how many times}
@@ -49,6 +50,14 @@ def question_in_context(tracker: Tracker, misread: bool = False) -> str | None:
     latest = tracker.latest_message
     intent = NOT_READ if misread else (latest.get("intent") or {}).get("name")
     return topic_question(intent, latest.get("text"), has_topic=bool(tracker.get_slot("topic")))
+
+
+def asks_where_the_money_goes(tracker: Tracker) -> bool:
+    """"Would it go back to my card or as credit?", whatever the model read (a refund request, a
+    what-if), once money back has been talked about: where it goes, not a new decision. Asked first
+    ("can I get a refund back to my card?"), it is the request itself."""
+    topic = tracker.get_slot("topic") or {}
+    return bool(topic) and follow_up_kind(tracker.latest_message.get("text")) == "paid_to"
 
 
 def asks_who_decides(tracker: Tracker) -> bool:
@@ -179,6 +188,8 @@ def _from_the_account(tracker: Tracker, topic: dict, question: str, policy, read
         return decide_later(topic, window_hours=policy.late_cancel_window_hours, reader=reader, now=now)
     if question == "come_back":
         return come_back(topic)
+    if question == "paid_to":
+        return paid_to(topic)
     if question == "charged_on":
         return charged_on(topic, reader, now)
     if question == "how_told":

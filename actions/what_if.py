@@ -16,6 +16,7 @@ from actions.identity import prove, reader_of
 from actions.offer_turns import offer_of_previous_turn
 from actions.plan_answers import answer_plans
 from actions.quick_replies import CANCEL, CHANGE_PLAN, PERSON
+from actions.topic_questions import answer_question, asks_where_the_money_goes
 from bot.app import offers
 from bot.app.own_facts import OwnAccount, own_account_or_none, refund_if
 from bot.clock import now_utc
@@ -179,4 +180,6 @@ class ActionAnswerWhatIf(CustomerAction):
         return "action_answer_what_if"
 
     def respond(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
+        if asks_where_the_money_goes(tracker):  # "and would it go back to my card or as credit?"
+            return answer_question(dispatcher, tracker, "paid_to")
         return answer_what_if(dispatcher, tracker)

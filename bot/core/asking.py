@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import re
 
-FOLLOW_UP_KINDS = ("status", "who_decides", "decide_later", "come_back", "if_declined", "how_told", "charged_on",
-                   "charged_again", "access", "when", "why", "how_much", "what_next")
+FOLLOW_UP_KINDS = ("status", "who_decides", "decide_later", "come_back", "if_declined", "how_told", "paid_to",
+                   "charged_on", "charged_again", "access", "when", "why", "how_much", "what_next")
 
 # The first kind whose words a question has wins, so the specific come before the general:
 # "when will someone look at my case" asks where things stand, not a date in the abstract.
@@ -69,6 +69,15 @@ _KIND_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = (
         (e-?mail|notify|message|write\s+to|contact)\s+me\b
       | \b(will|would|do|does|should)\s+i\s+(get|receive|be\s+sent)\s+(an?\s+)?(e-?mail|mail|notification|message)\b
       | \bhow\s+(will|would|do|should|shall)\s+i\s+(know|hear|find\s+out|be\s+told|be\s+notified|get\s+the\s+answer)\b
+    """, re.IGNORECASE | re.VERBOSE)),
+    # Where money given back goes: to the card, or as credit on the account.
+    ("paid_to", re.compile(r"""
+        \b(go|goes|going|went|come|comes|back|refunded|returned|paid|credited|sent)\s+(back\s+)?(to|on|onto)\s+
+        (my|the|your)\s+((credit|debit|bank)\s+)?card\b
+      | \bcard\s+or\s+(as\s+)?(a\s+)?(store\s+|account\s+)?credit\b
+      | \bcredit\s+or\s+(cash|money|a\s+refund|my\s+card)\b
+      | \b(cash|money)\s+(back\s+)?or\s+(as\s+)?(a\s+)?credit\b
+      | \bwhere\s+(does|will|would|did)\s+(the\s+)?(money|refund|it)\s+go\b
     """, re.IGNORECASE | re.VERBOSE)),
     # When the payment the conversation is on was taken: a day past, not a wait.
     ("charged_on", re.compile(r"""

@@ -32,8 +32,8 @@ SHORT = 8  # words: "and what would I get for that?" leans on what was said; a l
 # The kinds the general table has no column for, and the column that answers them when the topic
 # has no answer of its own: where things stand (or what a no would mean) is what happens next; why a
 # person decides is why; whether more is charged is how much.
-STAND_INS = {"status": "what_next", "who_decides": "why", "decide_later": "what_next", "come_back": "what_next",
-             "if_declined": "what_next",
+STAND_INS = {"paid_to": "what_next", "status": "what_next", "who_decides": "why", "decide_later": "what_next",
+             "come_back": "what_next", "if_declined": "what_next",
              "charged_again": "how_much", "access": "when", "how_told": "what_next", "charged_on": "when"}
 
 # With no topic, "how many days do I have left?" or "what will I pay after?" asks about the
@@ -285,3 +285,22 @@ def trial_answer(question: str, trial: Mapping, reader: Reader, now: datetime) -
 
 def _moment(value) -> datetime:
     return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+
+
+REFUND_TO_THE_CARD = ("Back to the card you paid with, as money, not as credit on your account. Refunds usually "
+                      "reach your card within 5 to 10 business days.")
+CREDIT_ON_THE_INVOICE = "As credit on your account: it comes off your next invoice, not back to your card."
+
+
+def paid_to(topic: Mapping | None) -> str:
+    """Where money given back goes: a refund to the card paid with, an outage's credit off the next
+    invoice; with neither talked about, both."""
+    topic = topic or {}
+    decided = topic.get("credit_case") or topic.get("refused") or topic
+    if decided.get("rule") == "R5" or decided.get("credit") or topic.get("kind") == "incident":
+        return CREDIT_ON_THE_INVOICE
+    if decided.get("refund") or decided.get("rule") in ("R1", "R2", "R7") or topic.get("kind") == "case":
+        return REFUND_TO_THE_CARD
+    return ("A refund goes back to the card you paid with (usually within 5 to 10 business days); a credit for an "
+            "outage comes off your next invoice instead.")
+

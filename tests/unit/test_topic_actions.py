@@ -30,6 +30,20 @@ def renews(monkeypatch):
     monkeypatch.setattr(refunds, "renewal", lambda email, **kw: RenewalState(renews=True, access_until=None))
 
 
+@pytest.mark.parametrize("intent", ["ask_what_if", "request_refund"])
+def test_where_the_money_goes_during_an_offer_is_answered_and_the_offer_asked_again(core, renews, intent):  # noqa: F811
+    """ana on make run, 2026-12-07, offered the R1 refund: "and would it go back to my card or as
+    credit?" (read as a what-if) was told the offer's what-if again, and never where the money goes."""
+    from actions.what_if import ActionAnswerWhatIf
+    core.make_offer(amount=4655, currency="usd", decision_id=7)
+    t = tracker(user(token=token()), *offered("offer1"),
+                user("and would it go back to my card or as credit?", intent, token=token()), slots={"topic": R1_TOPIC})
+    messages, slots = run(ActionAnswerWhatIf() if intent == "ask_what_if" else ActionAssessRefund(), t)
+    assert messages[0]["text"].startswith("Back to the card you paid with")
+    assert not [c for c in core.calls if c[0] in ("assess", "answer", "withdraw", "carry_out")]
+    assert any(m.get("buttons") for m in messages[1:])   # the offer, asked again
+
+
 @pytest.mark.parametrize("action, intent", [(ActionAnswerNo(), "deny"), (ActionAnswerFollowUp(), "ask_why")])
 def test_a_question_during_an_offer_is_answered_and_the_offer_asked_again(core, renews, action, intent):  # noqa: F811 - fixture
     core.make_offer(amount=4655, currency="usd", decision_id=7)

@@ -177,3 +177,24 @@ def test_an_offer_can_wait_and_what_waiting_costs_is_said():
                           reader=Reader(), now=NOW)
     assert "before December 12" in cancel
     assert "quote the switch for that day" in decide_later({"kind": "plan"}, window_hours=24, reader=Reader(), now=NOW)
+
+
+@pytest.mark.parametrize("text, kind", [
+    ("and would it go back to my card or as credit?", "paid_to"),
+    ("does the money go back to my card?", "paid_to"),
+    ("is it credit or cash back?", "paid_to"),
+    ("where does the refund go", "paid_to"),
+    ("there are two charges on my card for the same month", None),   # a card named, no money going back
+    ("how do i get my money back", None),                             # a request for it, not where it goes
+])
+def test_where_the_money_goes_is_its_own_question(text, kind):
+    from bot.core.asking import follow_up_kind
+    assert follow_up_kind(text) == kind
+
+
+def test_money_back_goes_to_the_card_and_an_outage_credit_off_the_invoice():
+    from bot.core.topic_questions import CREDIT_ON_THE_INVOICE, REFUND_TO_THE_CARD, paid_to
+    assert paid_to({"kind": "decision", "rule": "R1", "refund": 4655}) == REFUND_TO_THE_CARD
+    assert paid_to({"kind": "decision", "rule": "R5", "credit": 2042, "case_id": 3}) == CREDIT_ON_THE_INVOICE
+    assert paid_to({"kind": "incident", "credit_case": {"rule": "R5", "credit": 2042}}) == CREDIT_ON_THE_INVOICE
+    assert "card" in paid_to(None) and "next invoice" in paid_to(None)
