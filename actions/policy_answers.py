@@ -11,7 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.identity import signed_in_account
 from actions.plan_answers import answer_plans
 from actions.quick_replies import CANCEL, CHANGE_PLAN, GET_REFUND, MY_PLAN, PERSON
-from actions.topic_questions import answer_in_context, asked_in_context
+from actions.topic_questions import answer_in_context, answer_question, asked_in_context
 from actions.unmatched import ReadsUnmatched, language_of, unmatched_reply
 from actions.what_if import answer_if_hypothetical
 from bot.core.asking import TEXTS_ANSWER_KEY
@@ -91,6 +91,9 @@ class ActionExplainPolicy(ReadsUnmatched):
 
     def respond(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
         intent = (tracker.latest_message.get("intent") or {}).get("name")
+        if intent == "ask_refund_fee" and (tracker.get_slot("topic") or {}).get("fee"):
+            # "is the fee taken out of that?" about a refund just decided: its own figures, not the rule
+            return answer_question(dispatcher, tracker, "how_much")
         if intent in TERMS:
             return explain_terms(dispatcher, intent, can_cancel=_renews(tracker))
         answered = answer_unmatched(dispatcher, tracker, unmatched=intent == "out_of_scope")

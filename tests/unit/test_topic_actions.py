@@ -246,3 +246,18 @@ def test_a_bare_question_with_no_topic_is_about_the_signed_in_customer_s_own_tri
 def _events(action, asked_tracker):
     from rasa_sdk.executor import CollectingDispatcher
     return action.run(CollectingDispatcher(), asked_tracker, {})
+
+
+def test_the_fee_asked_about_during_a_refund_offer_is_that_refunds_own(core, renews):  # noqa: F811 - fixture
+    """ana on make run, 2026-12-07, offered $46.55: "hang on, is the fee taken out of that?" got the
+    fee's rule in general words; it is $2.45 of her $49.00, and the offer is asked again."""
+    from actions.policy_answers import ActionExplainPolicy
+    core.make_offer(amount=4655, currency="usd", decision_id=7)
+    t = tracker(user(token=token()), *offered("offer1"),
+                user("hang on, is the fee taken out of that?", "ask_refund_fee", token=token()),
+                slots={"topic": R1_TOPIC})
+    messages, _ = run(ActionExplainPolicy(), t)
+    assert "$46.55" in messages[0]["text"] and "$2.45" in messages[0]["text"]
+    assert not [c for c in core.calls if c[0] in ("assess", "answer", "withdraw")] and messages[-1].get("buttons")
+    visitor, _ = run(ActionExplainPolicy(), tracker(user("is there a refund fee?", "ask_refund_fee")))
+    assert visitor[0]["response"] == "utter_refund_fee"
