@@ -124,6 +124,13 @@ def ask_for_proof(dispatcher: CollectingDispatcher, tracker: Tracker, proof: Pro
     return [SlotSet("needs_identity", True), SlotSet("pending_request", request)]
 
 
+def identify_then(dispatcher: CollectingDispatcher, tracker: Tracker, proof: Proof,
+                  request: str | None) -> list[dict[str, Any]]:
+    """Ask for proof, remembering `request`, and start the code form now from whichever action asks
+    (no dialogue rule needed): ask_for_proof, then identify_form_after."""
+    return ask_for_proof(dispatcher, tracker, proof, request) + identify_form_after(proof)
+
+
 def identify_form_after(proof: Proof) -> list[dict[str, Any]]:
     """The code form, next, where a code can prove this client (see ask_for_proof)."""
     return [FollowupAction("identify_form")] if proof.code_possible else []

@@ -12,8 +12,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import requests
 from actions.customer_action import CustomerAction
-from actions.identity import (account_of, answer_when_identified, ask_for_proof, identify_form_after, prove,
-                              reader_of, signed_in_account)
+from actions.identity import (account_of, answer_when_identified, identify_then, prove, reader_of,
+                              signed_in_account)
 from actions.plan_answers import answer_plans
 from actions.policy_answers import explain_terms
 from actions.quick_replies import CANCEL, CHANGE_PLAN, MY_PLAN, PERSON
@@ -76,7 +76,7 @@ class ActionAnswerTrial(CustomerAction):
         proof = prove(tracker)
         if proof.email is None and facts.asks_own_trial(_text(tracker)):
             # A visitor's "how long until my trial runs out": who they are first, then their own trial.
-            return ask_for_proof(dispatcher, tracker, proof, "ask_free_trial") + identify_form_after(proof)
+            return identify_then(dispatcher, tracker, proof, "ask_free_trial")
         own = account_of(proof.email)
         if own and _asks_to_switch(own, _text(tracker)):
             # "can I switch to Starter before my trial is over" is a plan change that names the trial

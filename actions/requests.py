@@ -13,7 +13,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.cases import ActionHandToPerson
-from actions.identity import ask_for_proof, identify_form_after, prove
+from actions.identity import identify_then, prove
 
 FORM_SLOTS = ("identify_email", "identify_code")
 Answer = Callable[[CollectingDispatcher, Tracker, str, str], list]
@@ -47,7 +47,7 @@ def look_again(dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict,
         return []
     proof = prove(tracker)
     if proof.email is None:
-        return ask_for_proof(dispatcher, tracker, proof, intent) + identify_form_after(proof)
+        return identify_then(dispatcher, tracker, proof, intent)
     return answer(dispatcher, tracker, proof.email, intent)
 
 

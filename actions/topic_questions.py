@@ -17,7 +17,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.offer_turns import offer_of_previous_turn
 from actions import requests
-from actions.identity import account_of, ask_for_proof, identify_form_after, prove, reader_of, verified_email
+from actions.identity import account_of, identify_then, prove, reader_of, verified_email
 from actions.quick_replies import PERSON
 from actions.transcript import said_since_the_message_began
 from actions.unmatched import language_of
@@ -31,8 +31,8 @@ from bot.core.topic_answers import adds_nothing, answer, asked_about
 from bot.core.refusals import objects, objection, why_not
 from bot.app.topic_facts import latest_refund
 from bot.core.conversation_ids import EMAIL
-from bot.core.topic_questions import (OWN_QUESTIONS, STAND_INS, about_the_subscription, access_meanwhile,
-                                      asks_about_oneself, case_of, case_status,
+from bot.core.topic_questions import (INTENT_QUESTIONS, OWN_QUESTIONS, STAND_INS, about_the_subscription,
+                                      access_meanwhile, asks_about_oneself, case_of, case_status,
                                       charged_again, charged_on, come_back, decide_later, fee_kept, how_told,
                                       if_declined, known_issue, paid_to, topic_question, trial_answer,
                                       who_decides)
@@ -88,7 +88,7 @@ def answer_in_context(dispatcher: CollectingDispatcher, tracker: Tracker,
         # "do I get anything for it?" about an outage: the rules decide it, as the outage reported
         proof = prove(tracker)
         if proof.email is None:  # a sign-in that ran out meanwhile: the code first, whichever action asked
-            return ask_for_proof(dispatcher, tracker, proof, "technical_problem") + identify_form_after(proof)
+            return identify_then(dispatcher, tracker, proof, "technical_problem")
         return requests.answer_request(dispatcher, tracker, proof.email, "technical_problem")
     question = question_in_context(tracker, misread)
     return None if question is None else answer_question(dispatcher, tracker, question)
@@ -104,11 +104,11 @@ def answer_question(dispatcher: CollectingDispatcher, tracker: Tracker, question
         return [SlotSet("topic", own), *_answer_about(dispatcher, tracker, question, own)]
     if proof.email is None and asks_about_oneself(question, tracker.latest_message.get("text")):
         # A visitor's "how many days do I have left?": who they are first, then the answer (answer_own_question).
-        return ask_for_proof(dispatcher, tracker, proof, OWN_REQUEST[question]) + identify_form_after(proof)
+        return identify_then(dispatcher, tracker, proof, OWN_REQUEST[question])
     return _answer_about(dispatcher, tracker, question, topic)
 
 
-OWN_REQUEST = {question: f"ask_{question}" for question in OWN_QUESTIONS}  # the intents that ask them
+OWN_REQUEST = {question: intent for intent, question in INTENT_QUESTIONS.items() if question in OWN_QUESTIONS}
 
 
 def answer_own_question(dispatcher: CollectingDispatcher, tracker: Tracker, email: str,
@@ -118,7 +118,7 @@ def answer_own_question(dispatcher: CollectingDispatcher, tracker: Tracker, emai
     if own is None:
         dispatcher.utter_message(response="utter_no_account")
         return []
-    question = next(q for q, asked in OWN_REQUEST.items() if asked == request)
+    question = INTENT_QUESTIONS[request]
     return [SlotSet("topic", own), *_answer_about(dispatcher, tracker, question, own)]
 
 

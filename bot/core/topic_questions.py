@@ -24,6 +24,7 @@ from bot.core.conversation_ids import EMAIL, SLACK
 from bot.core.formatting import Reader, day, deadline, money
 from bot.core.messages import feature_names
 from bot.core.policy import Policy
+from bot.core.topic_answers import REFUND_TIME
 
 INTENT_QUESTIONS = {"ask_when": "when", "ask_why": "why", "ask_how_much": "how_much", "ask_what_next": "what_next"}
 # The model's readings that request nothing: a question about the topic may hide behind them.
@@ -287,8 +288,7 @@ def _moment(value) -> datetime:
     return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
 
 
-REFUND_TO_THE_CARD = ("Back to the card you paid with, as money, not as credit on your account. Refunds usually "
-                      "reach your card within 5 to 10 business days.")
+REFUND_TO_THE_CARD = f"Back to the card you paid with, as money, not as credit on your account. {REFUND_TIME}"
 CREDIT_ON_THE_INVOICE = "As credit on your account: it comes off your next invoice, not back to your card."
 
 
