@@ -10,6 +10,7 @@ from typing import Any
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.offer_turns import person_offered
 from actions.policy_answers import HUMAN_BUTTON, answer_unmatched
 from actions.unmatched import ReadsUnmatched
 from bot.app.case_status import case_state
@@ -51,4 +52,4 @@ class ActionRephraseOrOfferHuman(ReadsUnmatched):
             dispatcher.utter_message(response="utter_offer_human", buttons=HUMAN_BUTTON)
         else:
             dispatcher.utter_message(response="utter_please_rephrase", buttons=HUMAN_BUTTON)
-        return []
+        return person_offered()  # both ask whether they'd like a person: "yes" is the button

@@ -66,6 +66,15 @@ def offered(token: str) -> list[dict[str, Any]]:
     return [SlotSet(OFFER_SLOT, token)]
 
 
+# Set with a question that offers a person ("would you like a person?"): a yes to it hands the
+# conversation over, as the button would (actions/requests.py, look_again).
+PERSON_OFFERED = "request_human"
+
+
+def person_offered() -> list[dict[str, Any]]:
+    return [SlotSet(LOOK_AGAIN_SLOT, PERSON_OFFERED)]
+
+
 def ask_to_look_again(dispatcher: CollectingDispatcher, request: str) -> list[dict[str, Any]]:
     """"Shall I look at your account again?": a yes to it answers `request` (an intent) afresh
     (actions/requests.py), with any offer it makes a new one."""

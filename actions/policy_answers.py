@@ -62,7 +62,7 @@ def answer_unmatched(dispatcher: CollectingDispatcher, tracker: Tracker, *, unma
     answered = answer_in_context(dispatcher, tracker) if asked_in_context(tracker) else None
     if answered is not None:
         return answered
-    text, language = tracker.latest_message.get("text") or "", language_of(tracker)
+    text, language, topic = tracker.latest_message.get("text") or "", language_of(tracker), tracker.get_slot("topic")
     if language and tracker.get_latest_input_channel() == EMAIL:
         return []  # by email a person answers it, and the reply names the case (channels/email.py)
     if unmatched and not language and asks_about_allowances(text):  # "how many users can we have?"
@@ -76,7 +76,8 @@ def answer_unmatched(dispatcher: CollectingDispatcher, tracker: Tracker, *, unma
         return [SlotSet("topic", None)]  # "why?" next is not about what was said before it
     if _guess_by_email(tracker):
         return None
-    reply = unmatched_reply(text, tracker.get_slot("topic"), language) if unmatched else None
+    reply = unmatched_reply(text, topic, language,
+                            by_email=tracker.get_latest_input_channel() == EMAIL) if unmatched else None
     if reply is None:
         return None
     said, events = reply

@@ -14,6 +14,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.cases import ActionHandToPerson
 from actions.identity import identify_then, prove
+from actions.offer_turns import PERSON_OFFERED
 
 FORM_SLOTS = ("identify_email", "identify_code")
 Answer = Callable[[CollectingDispatcher, Tracker, str, str], list]
@@ -40,7 +41,9 @@ def answer_request(dispatcher: CollectingDispatcher, tracker: Tracker, email: st
 
 def look_again(dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict, intent: str) -> list[dict[str, Any]]:
     """The customer said yes to "shall I look again?": the last request, afresh (any offer it
-    makes is a new one, answered by their next message)."""
+    makes is a new one, answered by their next message); or to "would you like a person?"."""
+    if intent == PERSON_OFFERED:  # "would you like a person?" "yes": no account is needed for that
+        return ActionHandToPerson().respond(dispatcher, tracker, domain)
     answer = REQUESTS.get(intent)
     if answer is None:
         dispatcher.utter_message(response="utter_anything_else")

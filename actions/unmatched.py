@@ -13,9 +13,11 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.customer_action import CustomerAction
-from bot.core.knowledge import KnowledgeError, answer_text
+from actions.offer_turns import person_offered
+from bot.core.knowledge import KnowledgeError, answer_text, not_in_texts_reply
 from bot.core.languages import LANGUAGE_KEY, not_in_english_reply
 from bot.core.proving import address_alone_reply, typed_address_reply
+from bot.settings import load_knowledge
 from nlu.knowledge import shared_index
 from nlu.sentence_encoder import EncoderUnavailable
 
@@ -42,11 +44,23 @@ def knowledge_answer(question: str, follows: str | None = None) -> str | None:
     return answer_text(answer) if answer else None
 
 
-def unmatched_reply(text: str, topic: dict | None = None, language: str | None = None) -> tuple[str, list] | None:
+def not_in_texts(question: str) -> bool:
+    """Whether `question` is one the support team knows the texts do not answer (False also when the
+    knowledge base is broken: then it is only not understood)."""
+    try:
+        return shared_index().not_in_texts(question) is not None
+    except (KnowledgeError, EncoderUnavailable) as error:
+        log.error("answering without the knowledge base: %s", error)
+        return False
+
+
+def unmatched_reply(text: str, topic: dict | None = None, language: str | None = None, *,
+                    by_email: bool = False) -> tuple[str, list] | None:
     """What to say to a message no intent fits, when the conversation, its language or the knowledge
     base says more than "I can't help with that", and the events that go with it; None when none does.
     An answer from the texts becomes the topic, so that "and what if I do it anyway?" is asked of them
-    together with the question it follows."""
+    together with the question it follows. A question the texts are known not to answer is said to be
+    a person's (by email None: the mail channel hands it to one)."""
     if (topic or {}).get("kind") == "sign_in":
         typed = typed_address_reply(text, topic.get("how", ""))
         if typed:
@@ -57,7 +71,11 @@ def unmatched_reply(text: str, topic: dict | None = None, language: str | None =
     if alone:
         return alone, []
     answer = knowledge_answer(text)
-    return (answer, [SlotSet("topic", {"kind": "knowledge", "asked": text})]) if answer else None
+    if answer:
+        return answer, [SlotSet("topic", {"kind": "knowledge", "asked": text})]
+    if not by_email and not_in_texts(text):
+        return not_in_texts_reply(load_knowledge()), [SlotSet("topic", None), *person_offered()]
+    return None
 
 
 class ReadsUnmatched(CustomerAction, ABC):

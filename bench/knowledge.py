@@ -23,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -43,12 +43,17 @@ REPEATS = 10
 ROUTED_HERE = ("nlu_fallback", "out_of_scope")
 
 
+FLOORS = tuple(round(0.025 * step, 3) for step in range(25))  # candidate floors, 0 to 0.6
+
+
 @dataclass(frozen=True)
 class Outcome:
     confidence: float
     right: bool        # the best passage is one the question is labelled with
     answerable: bool
     routed: bool       # the shipped intent model leaves it to the knowledge base
+    nearness: float = float("inf")  # how similar the question is to the best passage (the floor's measure)
+    off_topic: bool = False         # no question for the support team: only the floor is learned with it
 
 
 @dataclass(frozen=True)
@@ -74,12 +79,39 @@ class KnowledgeScores:
     test_share: float
     test_routed_precision: float  # the test set's questions the shipped intent model leaves to the knowledge base
     test_routed_share: float
+    floor_learned: float           # the floor, learned with the threshold on the development set
+    floor_configured: float
+    test_person_precision: float   # the test set at that floor: of the questions told they're a person's,
+    test_person_share: float       # the share that are; and of the support questions unanswered, the share told
+    test_off_topic: int            # the test set's off-topic messages
+    test_off_topic_answered: tuple[int, int]  # of them, answered from the texts: configured threshold alone, learned
 
 
 def labelled(path: Path = QUESTIONS) -> list[tuple[str, list[str]]]:
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     return [(item["q"], list(item["passages"])) for item in data["answerable"]] + \
         [(text, []) for text in data["unanswerable"]]
+
+
+def off_topic(path: Path) -> frozenset[str]:
+    """The set's messages that are no question for the support team at all."""
+    return frozenset(yaml.safe_load(path.read_text(encoding="utf-8")).get("off_topic", []))
+
+
+def not_in_texts_outcomes(path: Path, base, index, floor: float, threshold: float) -> list[Outcome]:
+    """Every labelled question the texts leave unanswered (at `floor` and `threshold`), as telling it
+    is a person's sees it: the similarity of the nearest question the texts are known not to answer,
+    and whether saying so is right (a question for the support team the texts do not answer, not
+    small talk nor one they answer); `answerable` marks the ones that should be told."""
+    noise, outcomes = off_topic(path), []
+    for text, keys in labelled(path) + [(text, []) for text in sorted(off_topic(path))]:
+        similarities, elsewhere = index.similarities(text)
+        if choose(base.passages, similarities, threshold, elsewhere, text, floor) is not None:
+            continue  # answered from the texts: never told it's a person's
+        nearest = base.nearest_not_answered(similarities, elsewhere, text)
+        for_a_person = not keys and text not in noise
+        outcomes.append(Outcome(nearest[1] if nearest else float("-inf"), for_a_person, for_a_person, False))
+    return outcomes
 
 
 def learn_threshold(outcomes: list[Outcome], target: float = TARGET_PRECISION) -> float:
@@ -95,6 +127,25 @@ def learn_threshold(outcomes: list[Outcome], target: float = TARGET_PRECISION) -
     return best
 
 
+def placed(outcomes: list[Outcome], floor: float) -> list[Outcome]:
+    """The outcomes with every question under `floor` left unanswered, at any threshold."""
+    return [o if o.nearness >= floor else replace(o, confidence=float("-inf")) for o in outcomes]
+
+
+def learn_floor(outcomes: list[Outcome], threshold: float) -> float:
+    """The floor at `threshold`: of the candidates, the one with the highest answered share, then
+    precision, then the lowest, over `outcomes` with the off-topic messages among them (so the floor
+    turns away small talk and noise and costs an answer only when that buys more precision)."""
+    def merit(floor: float) -> tuple[float, float, float]:
+        share_precision = figures(outcomes, answered_at(outcomes, floor, threshold))
+        return share_precision[1], share_precision[0], -floor
+    return max(FLOORS, key=merit)
+
+
+def answered_at(outcomes: list[Outcome], floor: float, threshold: float) -> list[bool]:
+    return [o.confidence >= threshold for o in placed(outcomes, floor)]
+
+
 def held_out_answers(outcomes: list[Outcome], repeats: int = REPEATS) -> list[list[bool]]:
     """For each repeat of the cross-validation, whether each question was answered by the
     threshold learned on the folds it was not in."""
@@ -103,9 +154,11 @@ def held_out_answers(outcomes: list[Outcome], repeats: int = REPEATS) -> list[li
     for seed in range(repeats):
         answered = [False] * len(outcomes)
         for train, test in StratifiedKFold(5, shuffle=True, random_state=seed).split(kinds, kinds):
-            threshold = learn_threshold([outcomes[i] for i in train])
+            trained = [outcomes[i] for i in train]
+            threshold = learn_threshold([o for o in trained if not o.off_topic])
+            floor = learn_floor(trained, threshold)
             for i in test:
-                answered[i] = outcomes[i].confidence >= threshold
+                answered[i] = outcomes[i].nearness >= floor and outcomes[i].confidence >= threshold
         answered_by_repeat.append(answered)
     return answered_by_repeat
 
@@ -145,9 +198,10 @@ def resident_mb() -> float:
 
 
 def outcomes_of(path: Path, base, index, milliseconds: list[float]) -> list[Outcome]:
-    """Every labelled question of `path` answered by the index, no threshold; the time each took
-    is added to `milliseconds`."""
-    questions = labelled(path)
+    """Every labelled question of `path` answered by the index, no threshold, then its off-topic
+    messages; the time each took is added to `milliseconds`."""
+    noise = sorted(off_topic(path))
+    questions = labelled(path) + [(text, []) for text in noise]
     unknown = {key for _, keys in questions for key in keys} - {p.key for p in base.passages}
     if unknown:
         raise ValueError(f"{path.name} names passages the knowledge base has not: {', '.join(sorted(unknown))}")
@@ -159,9 +213,11 @@ def outcomes_of(path: Path, base, index, milliseconds: list[float]) -> list[Outc
         milliseconds.append((time.perf_counter() - started) * 1000)
     routed = routed_by_the_intent_model([text for text, _ in questions])
     # No answer at all (a question the texts do not answer was nearest): never answered, at any threshold.
-    return [Outcome(answer.confidence, answer.passage.key in keys, bool(keys), here) if answer is not None
-            else Outcome(float("-inf"), False, bool(keys), here)
-            for answer, (_, keys), here in zip(answers, questions, routed)]
+    chatter = [i >= len(questions) - len(noise) for i in range(len(questions))]
+    return [Outcome(answer.confidence, answer.passage.key in keys, bool(keys), here, answer.nearness, noisy)
+            if answer is not None
+            else Outcome(float("-inf"), False, bool(keys), here, off_topic=noisy)
+            for answer, (_, keys), here, noisy in zip(answers, questions, routed, chatter)]
 
 
 def evaluate() -> KnowledgeScores:
@@ -175,11 +231,15 @@ def evaluate() -> KnowledgeScores:
     milliseconds: list[float] = []
     outcomes = outcomes_of(QUESTIONS, base, index, milliseconds)
     tests = outcomes_of(TEST_QUESTIONS, base, index, milliseconds)
-    threshold = learn_threshold(outcomes)
-    test_precision, test_share = figures(tests, [o.confidence >= threshold for o in tests])
+    threshold = learn_threshold([o for o in outcomes if not o.off_topic])
+    floor = learn_floor(outcomes, threshold)
+    chatter_placed = (sum(answered_at([o for o in tests if o.off_topic], float("-inf"), base.threshold)),
+                      sum(answered_at([o for o in tests if o.off_topic], floor, threshold)))
+    test_precision, test_share = figures(tests, answered_at(tests, floor, threshold))
     routed_tests = [o for o in tests if o.routed]
-    test_routed_precision, test_routed_share = figures(routed_tests,
-                                                       [o.confidence >= threshold for o in routed_tests])
+    test_routed_precision, test_routed_share = figures(routed_tests, answered_at(routed_tests, floor, threshold))
+    told = not_in_texts_outcomes(TEST_QUESTIONS, base, index, floor, threshold)
+    test_person_precision, test_person_share = figures(told, [o.confidence >= floor for o in told])
     repeats = held_out_answers(outcomes)
     precisions, shares = zip(*(figures(outcomes, answered) for answered in repeats))
     kept = [i for i, o in enumerate(outcomes) if o.routed]
@@ -193,7 +253,8 @@ def evaluate() -> KnowledgeScores:
         float(np.mean(routed_shares)), threshold, base.threshold, build_seconds, resident,
         (float(np.percentile(milliseconds, 50)), float(np.percentile(milliseconds, 95))),
         sum(o.answerable for o in tests), sum(not o.answerable for o in tests), test_precision, test_share,
-        test_routed_precision, test_routed_share)
+        test_routed_precision, test_routed_share, floor, base.floor, test_person_precision,
+        test_person_share, sum(o.off_topic for o in tests), chatter_placed)
 
 
 def print_knowledge(scores: KnowledgeScores) -> None:
@@ -216,6 +277,16 @@ def print_knowledge(scores: KnowledgeScores) -> None:
           f"**{s.test_precision:.3f}**, answered share **{s.test_share:.3f}**; of those the shipped intent model "
           f"leaves to the knowledge base: precision {s.test_routed_precision:.3f}, answered share "
           f"{s.test_routed_share:.3f}")
+    print(f"\nthe floor (least similarity placed at all; learned with the threshold on the development set "
+          f"{s.floor_learned:.3f}, configured {s.floor_configured:.3f}); questions told the texts don't answer them "
+          f"and a person can: on the test set, {s.test_person_precision:.3f} of those told are questions for the "
+          f"support team (not small talk), and {s.test_person_share:.3f} of those left unanswered are told so")
+    print(f"the test set's {s.test_off_topic} off-topic messages answered from the texts: "
+          f"{s.test_off_topic_answered[0]} at the configured threshold alone, {s.test_off_topic_answered[1]} with "
+          "the learned threshold and floor")
+    if abs(s.floor_learned - s.floor_configured) > 1e-3:
+        print(f"config/knowledge.yml's floor is not the one learned on these questions: set it to "
+              f"{s.floor_learned:.3f}")
     if abs(s.threshold_learned - s.threshold_configured) > 1e-3:
         print(f"config/knowledge.yml's threshold is not the one learned on these questions: set it to "
               f"{s.threshold_learned:.3f}")

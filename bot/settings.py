@@ -16,8 +16,9 @@ from pathlib import Path
 
 import yaml
 
-from bot.core.knowledge import (KnowledgeBase, KnowledgeError, knowledge_base, parse_config, parse_intent_passages,
-                                parse_not_answered, parse_questions)
+from bot.core.knowledge import KnowledgeBase, KnowledgeError
+from bot.core.knowledge_config import (knowledge_base, parse_config, parse_intent_passages, parse_not_answered,
+                                       parse_floor, parse_questions)
 from bot.core.plans import Plan, parse_plans
 from bot.core.policy import Policy, PolicyError, parse_policy
 
@@ -306,4 +307,5 @@ def load_knowledge(path: str | os.PathLike | None = None) -> KnowledgeBase:
     not_answered = (parse_not_answered(read["not_answered"][0], source=read["not_answered"][1])
                     if "not_answered" in read else ())
     return knowledge_base(sources, texts, threshold, questions, not_answered,
-                          parse_intent_passages(config, source=str(path)))
+                          parse_intent_passages(config, source=str(path)),
+                          parse_floor(config, source=str(path)))

@@ -33,6 +33,10 @@ class KnowledgeIndex:
     def answer(self, question: str) -> Answer | None:
         return self.base.answer(*self.similarities(question), question=question)
 
+    def not_in_texts(self, question: str) -> str | None:
+        """The question the texts are known not to answer that `question` asks, or None."""
+        return self.base.not_in_texts(*self.similarities(question), question=question)
+
     def answer_follow_up(self, previous: str, question: str) -> Answer | None:
         """`question` asked right after `previous` was answered from the texts: the passage both
         together are about, quoted where it answers `question`."""

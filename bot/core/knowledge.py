@@ -16,16 +16,15 @@ nearest), when the answer's confidence reaches the threshold `make bench-nlu` le
 questions (bench/knowledge.py). The confidence is that passage's lead over the next one, and over
 the questions the team knows the texts do not answer: measured, a close second is where wrong
 answers come from (a similarity alone never separated right from wrong at 90 % precision). A
-question nearer to one the texts do not answer, or below the threshold, gets no quote: the
-assistant says what it can help with and offers a person.
+question nearer to one the texts do not answer, or below the threshold, gets no quote. Nearer to
+one of those by the threshold, it was understood: the assistant says the texts don't answer it and
+offers a person, rather than asking to hear it again in other words.
 """
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
-
-import yaml
 
 NUMBERED_HEADING = re.compile(r"^(\d{1,3})\.\s+(\S.{0,100})$")
 BULLET = re.compile(r"^\s*[-*•]\s+")
@@ -79,6 +78,7 @@ class Answer:
     passage: Passage
     sentences: tuple[str, ...]  # the passage's sentences that answer, in the text's order
     confidence: float
+    nearness: float = 0.0       # how similar the question is to the passage (what `floor` is compared with)
 
 
 @dataclass(frozen=True)
@@ -89,97 +89,38 @@ class KnowledgeBase:
     # intent -> the passages its own answer gives (config `intents`): the texts may correct an unsure
     # reading as that intent only with another passage (bot/core/asking.py, texts_may_correct)
     intent_passages: tuple[tuple[str, frozenset[str]], ...] = ()
+    # The least similarity to the nearest of what the team wrote down (a passage's units, or a question
+    # the texts do not answer) for a message to be placed at all: "is the iphone 15 worth upgrading"
+    # leads on the terms' section 4 by chance, at a similarity no customer's question has.
+    floor: float = float("-inf")
 
     def answer(self, similarities: Sequence[Sequence[float]], elsewhere: Sequence[float] = (),
                question: str = "") -> Answer | None:
-        return choose(self.passages, similarities, self.threshold, elsewhere, question)
+        return choose(self.passages, similarities, self.threshold, elsewhere, question, self.floor)
 
+    def not_in_texts(self, similarities: Sequence[Sequence[float]], elsewhere: Sequence[float],
+                     question: str) -> str | None:
+        """The question the support team wrote down as one the texts do not answer that `question`
+        asks: "can I transfer my account to a colleague?" is understood, and saying it another way
+        would not help. None when it is under the floor ("what's the weather in paris" leads on them by
+        chance) or not near them."""
+        nearest = self.nearest_not_answered(similarities, elsewhere, question)
+        return nearest[0] if nearest and nearest[1] >= self.floor else None
 
-@dataclass(frozen=True)
-class Source:
-    """One document of the knowledge base, as config/knowledge.yml names it."""
-    key: str       # what its passages' keys start with: "terms"
-    file: str      # where its text is, relative to the configuration file
-    called: str    # its name as customers read it: "our terms"
-
-
-def parse_config(text: str, *, source: str = "knowledge file") -> tuple[list[Source], float, dict[str, str]]:
-    """The documents, the threshold, and the files of questions a knowledge configuration names
-    (`questions`: what each passage answers; `not_answered`: what the texts do not)."""
-    try:
-        data = yaml.safe_load(text) or {}
-    except yaml.YAMLError as exc:
-        raise KnowledgeError(f"{source} is not valid YAML: {str(exc).splitlines()[0]}") from None
-    documents, threshold = (data.get("documents"), data.get("threshold")) if isinstance(data, dict) else (None, None)
-    if not isinstance(documents, list) or not documents:
-        raise KnowledgeError(f"{source}: `documents` lists the texts to answer from (key, file, called)")
-    if isinstance(threshold, bool) or not isinstance(threshold, (int, float)):
-        raise KnowledgeError(f"{source}: `threshold` is a number (make bench-nlu learns it)")
-    sources = []
-    for entry in documents:
-        if not isinstance(entry, dict) or not all(isinstance(entry.get(k), str) for k in ("key", "file", "called")):
-            raise KnowledgeError(f"{source}: each document has a key, a file and how customers call it, not {entry!r}")
-        sources.append(Source(entry["key"], entry["file"], entry["called"]))
-    files = {name: data.get(name) for name in ("questions", "not_answered") if data.get(name) is not None}
-    if not all(isinstance(file, str) for file in files.values()):
-        raise KnowledgeError(f"{source}: `questions` and `not_answered` name files of questions")
-    return sources, float(threshold), files
-
-
-def parse_not_answered(text: str, *, source: str = "not-answered file") -> tuple[str, ...]:
-    """The questions customers ask that the texts do not answer: a list."""
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise KnowledgeError(f"{source} is not valid YAML: {str(exc).splitlines()[0]}") from None
-    if not isinstance(data, list) or not all(isinstance(q, str) and q.strip() for q in data):
-        raise KnowledgeError(f"{source}: a list of the questions the texts do not answer")
-    return tuple(q.strip() for q in data)
-
-
-def parse_questions(text: str, *, source: str = "questions file") -> dict[str, tuple[str, ...]]:
-    """Each passage's key and the questions it answers."""
-    try:
-        data = yaml.safe_load(text) or {}
-    except yaml.YAMLError as exc:
-        raise KnowledgeError(f"{source} is not valid YAML: {str(exc).splitlines()[0]}") from None
-    if not isinstance(data, dict) or not all(
-            isinstance(key, str) and isinstance(asked, list) and asked and all(isinstance(q, str) and q.strip()
-                                                                             for q in asked)
-            for key, asked in data.items()):
-        raise KnowledgeError(f"{source}: each passage's key names a list of the questions it answers")
-    return {key: tuple(q.strip() for q in asked) for key, asked in data.items()}
-
-
-def parse_intent_passages(text: str, *, source: str = "knowledge file") -> dict[str, frozenset[str]]:
-    """A knowledge configuration's `intents`: each intent whose answer is one of the texts' passages,
-    and those passages' keys (none: an empty mapping)."""
-    data = yaml.safe_load(text) or {}
-    named = data.get("intents", {}) if isinstance(data, dict) else {}
-    if not isinstance(named, dict) or not all(
-            isinstance(intent, str) and isinstance(keys, list) and keys and all(isinstance(k, str) for k in keys)
-            for intent, keys in named.items()):
-        raise KnowledgeError(f"{source}: `intents` names, for an intent, the list of passages its answer gives")
-    return {intent: frozenset(keys) for intent, keys in named.items()}
-
-
-def knowledge_base(sources: Sequence[Source], texts: Mapping[str, str], threshold: float,
-                   questions: Mapping[str, tuple[str, ...]] | None = None,
-                   not_answered: Sequence[str] = (),
-                   intent_passages: Mapping[str, frozenset[str]] | None = None) -> KnowledgeBase:
-    """The passages of every document (`texts`: each source's key to its text), each with the
-    questions `questions` lists for its key, the questions the texts do not answer, and the passages
-    intents answer with."""
-    passages = [p for s in sources for p in split_document(s.key, s.called, texts[s.key])]
-    keys = [p.key for p in passages]
-    if len(set(keys)) != len(keys):
-        raise KnowledgeError("two documents share a key")
-    questions, intent_passages = questions or {}, intent_passages or {}
-    for what, named in (("questions", set(questions)), ("intents", set().union(*intent_passages.values()))):
-        if named - set(keys):
-            raise KnowledgeError(f"{what} name passages the texts do not have: {', '.join(sorted(named - set(keys)))}")
-    return KnowledgeBase(tuple(replace(p, questions=questions.get(p.key, ())) for p in passages), threshold,
-                         tuple(not_answered), tuple(sorted(intent_passages.items())))
+    def nearest_not_answered(self, similarities: Sequence[Sequence[float]], elsewhere: Sequence[float],
+                             question: str) -> tuple[str, float] | None:
+        """The written-down question the texts do not answer nearest to `question`, and its
+        similarity, when those questions lead every passage by the answering threshold; None
+        otherwise (a short message must share a word with it: "asdfgh qwerty" asks nothing)."""
+        if not elsewhere or len(elsewhere) != len(self.not_answered):
+            return None
+        nearest = max(range(len(elsewhere)), key=elsewhere.__getitem__)
+        lead = _nearness(elsewhere) - max((_nearness(scores) for scores in similarities), default=float("-inf"))
+        asked = self.not_answered[nearest]
+        if lead < self.threshold or (len(_WORD.findall(question.lower())) <= FEW_WORDS and
+                                     not _shared(_stems(question), _stems(asked))):
+            return None
+        return asked, elsewhere[nearest]
 
 
 def split_document(key: str, called: str, text: str) -> list[Passage]:
@@ -269,11 +210,11 @@ def _readable(sentence: str) -> str:
 
 
 def choose(passages: Sequence[Passage], similarities: Sequence[Sequence[float]], threshold: float,
-           elsewhere: Sequence[float] = (), question: str = "") -> Answer | None:
+           elsewhere: Sequence[float] = (), question: str = "", floor: float = float("-inf")) -> Answer | None:
     """The answer to a question from its similarity to each unit of each passage
     (`similarities[i][j]`: passage i's unit j, as `Passage.units` lists them) and to each question
     the texts do not answer (`elsewhere`), or None when such a question is nearer than any passage
-    or the confidence is below `threshold`.
+    or the confidence is below `threshold`, or the nearest passage is less near than `floor`.
 
     A passage is as near as the mean of its two nearest units (one close wording alone is often a
     coincidence; with dozens of questions a passage answers, the right one has several); the
@@ -287,13 +228,13 @@ def choose(passages: Sequence[Passage], similarities: Sequence[Sequence[float]],
     near = [_nearness(scores) for scores in similarities]
     index = max(range(len(passages)), key=near.__getitem__)
     not_here = _nearness(elsewhere) if elsewhere else float("-inf")
-    if not_here >= near[index]:
+    if not_here >= near[index] or near[index] < floor:
         return None
     runner_up = max((score for i, score in enumerate(near) if i != index), default=float("-inf"))
     confidence = near[index] - max(runner_up, not_here)
     if confidence < threshold or (question and not _says_enough(question, passages[index])):
         return None
-    return Answer(passages[index], _quoted(passages[index], similarities[index], question), confidence)
+    return Answer(passages[index], _quoted(passages[index], similarities[index], question), confidence, near[index])
 
 
 def _says_enough(question: str, passage: Passage) -> bool:
@@ -309,7 +250,7 @@ def quoted_for(answer: Answer, passages: Sequence[Passage], similarities: Sequen
     reads them): a follow-up ("and what happens if I do it anyway?") is placed in the passage by
     the question it follows, and answered by the sentences nearest its own words."""
     index = passages.index(answer.passage)
-    return Answer(answer.passage, _quoted(answer.passage, similarities[index], question), answer.confidence)
+    return replace(answer, sentences=_quoted(answer.passage, similarities[index], question))
 
 
 def _quoted(passage: Passage, unit_scores: Sequence[float], question: str = "") -> tuple[str, ...]:
@@ -348,3 +289,10 @@ def answer_text(answer: Answer) -> str:
     else:
         where = passage.called
     return f"From {where}: {' '.join(answer.sentences)}"
+
+
+def not_in_texts_reply(base: KnowledgeBase) -> str:
+    """What a customer reads when their question is one the texts are known not to answer."""
+    texts = " or ".join(dict.fromkeys(passage.called for passage in base.passages)) or "our texts"
+    return (f"That isn't something {texts} cover, so I can't answer it myself; a person from our support team "
+            "can. Would you like me to pass you to them?")

@@ -313,3 +313,18 @@ def test_a_one_time_code_never_goes_into_what_agents_are_told_the_customer_wrote
     assert customer_words(tracker(*events), wanted, limit=5) == \
         "what plan am I on?\ncy@example.com\nand can I get a refund"
     assert customer_words(tracker(*events), wanted, limit=2) == "cy@example.com\nand can I get a refund"
+
+
+def test_a_yes_to_would_you_like_a_person_hands_the_conversation_over(core, monkeypatch):
+    # make run, 2026-12-07: "yes" to "... Would you like me to pass you to them?" was told nothing waited for a yes
+    import actions.requests
+    handed = []
+    monkeypatch.setattr(actions.requests.ActionHandToPerson, "respond",
+                        lambda self, dispatcher, tracker, domain: handed.append(tracker.sender_id) or [])
+    t = tracker(user("can I transfer my account to a colleague?", "nlu_fallback"),
+                {"event": "action", "name": "action_rephrase_or_offer_human"},
+                {"event": "slot", "name": "look_again", "value": "request_human"},
+                {"event": "action", "name": "action_listen"}, user("yes", "affirm"))
+    messages, slots = run(ActionAnswerYes(), t)
+    assert handed == ["s1"] and "utter_nothing_to_confirm" not in [m.get("response") for m in messages]
+    assert slots["look_again"] is None and not [c for c in core.calls if c[0] in ("carry_out", "answer")]

@@ -67,11 +67,24 @@ def test_a_message_in_another_language_gets_a_person_in_it_and_in_english(messag
 
 @pytest.mark.parametrize("texts, response", [
     (["what's the weather in paris"], "utter_please_rephrase"),
-    (["what's the weather in paris", "how much is the pro plan per month"], "utter_offer_human"),
+    (["what's the weather in paris", "who won the football last night"], "utter_offer_human"),
 ])
 def test_what_neither_covers_gets_the_usual_answer_and_a_second_miss_a_person(texts, response):
-    messages, _ = fallback_reply(*texts)
+    messages, events = fallback_reply(*texts)
     assert [m["response"] for m in messages] == [response] and messages[0]["buttons"] == HUMAN_BUTTON
+    # both ask whether they'd like a person: a "yes" next is that (actions/requests.py, look_again)
+    assert events == [{"event": "slot", "timestamp": None, "name": "look_again", "value": "request_human"}]
+
+
+@pytest.mark.parametrize("question", ["can I transfer my account to a colleague?",
+                                      "is there a limit on emails per day"])
+def test_a_question_the_texts_are_known_not_to_answer_is_a_persons_not_a_rephrasing(question):
+    # make run, 2026-12-07: "can I transfer my account to a colleague?" was "Sorry, I didn't understand that"
+    messages, events = fallback_reply(question)
+    assert messages[0]["text"].startswith("That isn't something our terms or our refund FAQ cover") and \
+        messages[0]["buttons"] == HUMAN_BUTTON
+    assert {"event": "slot", "timestamp": None, "name": "look_again", "value": "request_human"} in events
+    assert fallback_reply(question, channel="email")[0] == []  # by email the channel hands it to a person
 
 
 def test_a_broken_knowledge_base_leaves_the_usual_answer(monkeypatch):

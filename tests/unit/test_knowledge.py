@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from bot.core.knowledge import (KnowledgeError, Passage, answer_text, choose, knowledge_base, parse_config,
-                                parse_intent_passages, parse_not_answered, parse_questions, split_document)
+from bot.core.knowledge import (KnowledgeBase, KnowledgeError, Passage, answer_text, choose, not_in_texts_reply,
+                                split_document)
+from bot.core.knowledge_config import (knowledge_base, parse_config, parse_intent_passages, parse_not_answered,
+                                       parse_questions)
 from bot.settings import load_knowledge
 
 TERMS = """Terms of Service
@@ -239,3 +241,29 @@ def test_a_word_or_two_that_shares_nothing_with_the_passage_is_not_answered_from
     assert near is not None and near.passage == PASSAGES[0]   # a word of its own: answered
     longer = choose(PASSAGES, similarities, threshold=0.3, question="can you tell me about this one please")
     assert longer is not None and longer.passage == PASSAGES[0]
+
+
+def test_a_question_the_texts_are_known_not_to_answer_is_named_when_it_leads_every_passage():
+    """"can I transfer my account to a colleague?" was understood: the reply says the texts don't
+    answer it, rather than asking to hear it again in other words (make run, 2026-12-07)."""
+    base = KnowledgeBase(tuple(PASSAGES), threshold=0.1,
+                         not_answered=("can I transfer ownership of the account", "how do I reset my password"))
+    passages = [[0.1, 0.5, 0.5, 0.2], [0.3, 0.3]]
+    asked = "can I transfer my account to a colleague?"
+    assert base.not_in_texts(passages, [0.8, 0.5], asked) == "can I transfer ownership of the account"
+    assert base.not_in_texts(passages, [0.65, 0.6], asked) is not None  # a lead of 0.125: enough
+    assert base.not_in_texts(passages, [0.55, 0.5], asked) is None   # nearer, but not by the threshold
+    assert base.not_in_texts(passages, [0.4, 0.3], asked) is None    # a passage is nearer
+    assert base.not_in_texts(passages, [], asked) is None            # no questions written down
+
+
+def test_a_word_or_two_is_a_question_the_texts_do_not_answer_only_when_it_shares_a_word_with_it():
+    base = KnowledgeBase(tuple(PASSAGES), threshold=0.1, not_answered=("how do I reset my password",))
+    passages = [[0.1, 0.2, 0.2, 0.2], [0.1, 0.1]]
+    assert base.not_in_texts(passages, [0.9], "asdfgh qwerty") is None
+    assert base.not_in_texts(passages, [0.9], "password reset?") == "how do I reset my password"
+
+
+def test_the_reply_to_a_question_the_texts_do_not_answer_names_them_and_offers_a_person():
+    said = not_in_texts_reply(load_knowledge())
+    assert "our terms or our refund FAQ" in said and "person" in said
