@@ -17,7 +17,7 @@ from actions.what_if import answer_if_hypothetical
 from bot.core.asking import TEXTS_ANSWER_KEY
 from bot.core.conversation_ids import EMAIL
 from bot.core.mentions import asks_for_money
-from bot.core.plan_facts import asks_about_allowances
+from bot.core.plan_facts import asks_about_allowances, compares_the_plans
 from bot.settings import load_policy
 
 # intent -> (response, follow-up topic)
@@ -65,7 +65,8 @@ def answer_unmatched(dispatcher: CollectingDispatcher, tracker: Tracker, *, unma
     text, language, topic = tracker.latest_message.get("text") or "", language_of(tracker), tracker.get_slot("topic")
     if language and tracker.get_latest_input_channel() == EMAIL:
         return []  # by email a person answers it, and the reply names the case (channels/email.py)
-    if unmatched and not language and asks_about_allowances(text):  # "how many users can we have?"
+    if unmatched and not language and (asks_about_allowances(text) or compares_the_plans(text, topic)):
+        # "how many users can we have?", "what's the difference?" after the plans
         return answer_plans(dispatcher, tracker)
     if unmatched and not language and asks_for_money(text):
         # The texts' nearest passage to "can I get some money back for the days it was down" is the

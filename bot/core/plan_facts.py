@@ -37,6 +37,14 @@ ALLOWANCE = re.compile(r"""\b(contacts?|users?|seats?)\s+(limit|cap|max\w*)s?\b
     | \b(more|extra|another|add\w*)\s+(\w+\s+)?(users?|seats?)\b
     | \bhow\s+many\s+(users?|contacts?|seats?|people)\b""", re.IGNORECASE | re.VERBOSE)
 EVERYTHING_IN = re.compile(r"^everything in (.+)$", re.IGNORECASE)
+# "which one is better for a team of 5?", "we're 8 people": how many users the plan must allow
+TEAM_SIZE = re.compile(r"""\b(?:team|company|group|business|office|staff)\s+of\s+(\d{1,5})\b
+    | \b(\d{1,5})\s+(?:users?|people|persons|seats?|of\s+us|employees|staff|reps|members|colleagues|salespeople)\b
+    | \bwe\s*(?:'re|\s+are)\s+(\d{1,5})\b""", re.IGNORECASE | re.VERBOSE)
+USERS_ALLOWED = re.compile(r"^up to ([\d,]+) users?$", re.IGNORECASE)
+# "what's the difference?", "which one should I get?": how the plans differ, not each one again
+DIFFERENCE = re.compile(r"""\b(differ\w*|compar\w*|vs\.?|versus|better|which\s+(one|plan)|recommend\w*
+    | should\s+(i|we)\s+(get|pick|choose|take|go\s+for))\b""", re.IGNORECASE | re.VERBOSE)
 
 
 @dataclass(frozen=True)
@@ -120,8 +128,50 @@ def what_a_move_loses(current: Plan, target: Plan, catalogue: Mapping[str, Plan]
 
 
 def asks_about_allowances(text: str | None) -> bool:
-    """The words ask what a plan allows: how many users, seats or contacts, or a limit on them."""
-    return bool(ALLOWANCE.search(text or ""))
+    """The words ask what a plan allows: how many users, seats or contacts, or a limit on them, or
+    which plan a team of a size needs."""
+    return bool(ALLOWANCE.search(text or "") or TEAM_SIZE.search(text or ""))
+
+
+def compares_the_plans(text: str | None, topic: Mapping | None) -> bool:
+    """"What's the difference?" or "which one should I get?" right after the plans were described."""
+    return (topic or {}).get("kind") == "plans" and bool(DIFFERENCE.search(text or ""))
+
+
+def team_size(text: str) -> int | None:
+    found = TEAM_SIZE.search(text)
+    return int(next(group for group in found.groups() if group)) if found else None
+
+
+def users_allowed(tier: Tier) -> int | None:
+    """How many users a plan allows, as its list says ("up to 3 users"); None when it names no limit."""
+    found = (USERS_ALLOWED.match(item) for item in tier.includes)
+    return next((int(m.group(1).replace(",", "")) for m in found if m), None)
+
+
+def for_a_team(size: int, all_tiers: list[Tier], reader: Reader) -> str | None:
+    """Which plan a team of `size` needs, by the users each allows; None when a plan's list names no
+    limit (the catalogue doesn't say, so neither does the assistant)."""
+    limits = [(tier, users_allowed(tier)) for tier in all_tiers]
+    if not limits or any(limit is None for _, limit in limits):
+        return None
+    allowed = listing([f"{tier.name} up to {limit:,}" for tier, limit in limits], reader)
+    fitting = [tier for tier, limit in limits if limit >= size]
+    if not fitting:
+        return f"None of our plans is for {size:,} users: {allowed}. A person from our team can talk with you " \
+               "about a larger team."
+    return f"For {size:,} users, {fitting[0].name} is the plan that fits: {allowed} users."
+
+
+def how_they_differ(shown: list[Tier], reader: Reader) -> str:
+    """What the dearer plans add to the cheapest one shown, and what they cost more."""
+    cheapest, others = shown[0], shown[1:]
+    sentences = [what_it_lacks(cheapest, others, reader)]
+    for other in others:
+        if other.monthly and cheapest.monthly and other.monthly.price > cheapest.monthly.price:
+            more = money(other.monthly.price - cheapest.monthly.price, other.monthly.currency, reader)
+            sentences.append(f"{other.name} costs {more} a month more.")
+    return " ".join(sentences)
 
 
 def _describe(tier: Tier, reader: Reader, interval: str | None) -> str:
@@ -151,8 +201,14 @@ def plans_answer(text: str, catalogue: Mapping[str, Plan], *, currency: str, cur
         sentences = [_describe(t, reader, interval) for t in shown]
     if len(shown) == 1 and LACKING.search(text):
         sentences.insert(0, what_it_lacks(shown[0], [t for t in all_tiers if t is not shown[0]], reader))
-    if len(shown) > 1:
+    if len(shown) > 1 and {t.name for t in shown} <= set(before.get("plans") or ()) and DIFFERENCE.search(text):
+        sentences = [how_they_differ(shown, reader)]  # all just described: only how they differ
+    elif len(shown) > 1:
         sentences.insert(0, f"We have {len(shown)} plans:")
+    size = team_size(text)
+    fit = for_a_team(size, all_tiers, reader) if size else None
+    if fit:
+        sentences.insert(0, fit)
     if SAVING.search(text):
         who = WHO_FOR.search(text)
         if who:

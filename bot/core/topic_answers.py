@@ -140,7 +140,10 @@ ANSWERS: dict[str, dict[str, str]] = {
         "how_much": "The same amount as the failed payment: nothing extra.",
         "what_next": "Update your card in your account's billing settings; access may pause until it's paid."},
     "terms:export_data": {
-        "when": "Any time from your account settings; do it before your subscription ends.",
+        # "and how long do you keep it?" asks this too: the terms name no number of days (make run, 2026-12-07)
+        "when": "Any time from your account settings, until your subscription ends. After that your data may be "
+                "deleted after a reasonable period (our terms, section 9, name no number of days), so export it "
+                "before then.",
         "why": "After the subscription ends, data may be deleted after a reasonable period.",
         "how_much": "Exporting costs nothing.",
         "what_next": "Open your account settings and choose the export; it downloads as a file."},

@@ -11,7 +11,7 @@ from bot.core import facts
 from bot.core.domain import Account, Charge, Incident, Subscription
 from bot.core.topic_answers import answer
 from bot.core.formatting import Reader
-from bot.core.plan_facts import plans_answer
+from bot.core.plan_facts import asks_about_allowances, compares_the_plans, plans_answer
 from bot.settings import load_plans
 from bot.core.plans import parse_plans
 from bot.core.policy import Policy
@@ -290,3 +290,38 @@ def test_recent_payments_are_listed_oldest_first_with_what_was_refunded():
 def test_a_trial_question_about_ones_own_trial_is_told_from_one_about_its_terms(text, own):
     from bot.core.facts import asks_own_trial
     assert asks_own_trial(text) == own
+
+
+def test_the_difference_asked_right_after_the_plans_were_described_is_only_how_they_differ():
+    # make run, 2026-12-07: "whats the difference" after both plans' prices was not understood
+    shipped = load_plans()
+    said, topic = plans_answer("how much is pro vs starter", shipped, currency="usd", current=None, topic=None,
+                               reader=US)
+    differ, _ = plans_answer("whats the difference", shipped, currency="usd", current=None, topic=topic, reader=US)
+    assert differ.startswith("Pro has what Starter doesn't: up to 20 users, unlimited contacts, group sync, the "
+                             "scheduler, and reports and the API.")
+    assert "Pro costs $30.00 a month more." in differ and "Starter is $19.00" not in differ
+    assert compares_the_plans("which one should we get?", topic) and not compares_the_plans("which one", None)
+
+
+@pytest.mark.parametrize("question, fits", [
+    ("which one is better for a team of 5", "For 5 users, Pro is the plan that fits: Starter up to 3 and Pro up to "
+                                            "20 users."),
+    ("we're 3 people, is starter enough?", "For 3 users, Starter is the plan that fits"),
+    ("we have 40 employees, what plan do we need", "None of our plans is for 40 users: Starter up to 3 and Pro up "
+                                                   "to 20. A person from our team can talk with you about a larger "
+                                                   "team."),
+])
+def test_a_team_of_a_size_hears_which_plan_allows_that_many_users(question, fits):
+    assert asks_about_allowances(question)
+    said, _ = plans_answer(question, load_plans(), currency="usd", current=None, topic=None, reader=US)
+    assert said.startswith(fits)
+
+
+def test_a_catalogue_that_names_no_user_limit_recommends_no_plan_for_a_team():
+    unlimited = parse_plans({"plans": {"pro-monthly": {"name": "Pro", "tier": 2, "price": 4900, "currency": "usd",
+                                                       "interval": "month"}},
+                             "includes": {"Pro": ["as many users as you like"]}})
+    said, _ = plans_answer("which plan for a team of 5", unlimited, currency="usd", current=None, topic=None,
+                           reader=US)
+    assert "plan that fits" not in said and "None of our plans" not in said
