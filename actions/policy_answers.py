@@ -9,6 +9,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.identity import signed_in_account
+from actions.offer_turns import person_offered
 from actions.plan_answers import answer_plans
 from actions.quick_replies import CANCEL, CHANGE_PLAN, GET_REFUND, MY_PLAN, PERSON
 from actions.topic_questions import answer_in_context, answer_question, asked_in_context
@@ -16,6 +17,7 @@ from actions.unmatched import ReadsUnmatched, language_of, unmatched_reply
 from actions.what_if import answer_if_hypothetical
 from bot.core.asking import TEXTS_ANSWER_KEY
 from bot.core.conversation_ids import EMAIL
+from bot.core.farewell import GRUDGING_ACCEPTANCE, accepts_grudgingly
 from bot.core.mentions import asks_for_money
 from bot.core.plan_facts import asks_about_allowances, compares_the_plans
 from bot.settings import load_policy
@@ -65,6 +67,10 @@ def answer_unmatched(dispatcher: CollectingDispatcher, tracker: Tracker, *, unma
     text, language, topic = tracker.latest_message.get("text") or "", language_of(tracker), tracker.get_slot("topic")
     if language and tracker.get_latest_input_channel() == EMAIL:
         return []  # by email a person answers it, and the reply names the case (channels/email.py)
+    if unmatched and not language and accepts_grudgingly(text) and tracker.get_latest_input_channel() != EMAIL:
+        # "that seems harsh but ok": neither a question for the texts nor something to say again
+        dispatcher.utter_message(text=GRUDGING_ACCEPTANCE, buttons=HUMAN_BUTTON)
+        return person_offered()
     if unmatched and not language and (asks_about_allowances(text) or compares_the_plans(text, topic)):
         # "how many users can we have?", "what's the difference?" after the plans
         return answer_plans(dispatcher, tracker)

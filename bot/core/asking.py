@@ -95,6 +95,7 @@ _KIND_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = (
         \bhow\s+much\b | \bwhat\s+(would|will|do|did|could)\s+i\s+(get|receive|be\s+paid|get\s+back)\b
       | \b(what|which)\s+(amount|sum|price)\b | \bhow\s+big\b | \bhow\s+many\s+(dollars|euros|pounds|yen)\b
       | \bwhat'?s\s+(it|that)\s+(worth|come\s+to)\b | \bthe\s+(amount|total)\b | \bcost\b
+      | \bnothing\s+(at\s+all|back|whatsoever)\b | \bnot\s+even\s+(a\s+)?(bit|little|part|partial|some)\b
     """, re.IGNORECASE | re.VERBOSE)),
     # Whether the customer can go on using the product meanwhile: until when, where a date decides it
     # (STAND_INS), and "nothing changes while they look" where a person is deciding something.

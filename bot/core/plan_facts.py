@@ -149,7 +149,7 @@ def users_allowed(tier: Tier) -> int | None:
     return next((int(m.group(1).replace(",", "")) for m in found if m), None)
 
 
-def for_a_team(size: int, all_tiers: list[Tier], reader: Reader) -> str | None:
+def for_a_team(size: int, all_tiers: list[Tier], reader: Reader, current: str | None = None) -> str | None:
     """Which plan a team of `size` needs, by the users each allows; None when a plan's list names no
     limit (the catalogue doesn't say, so neither does the assistant)."""
     limits = [(tier, users_allowed(tier)) for tier in all_tiers]
@@ -160,7 +160,8 @@ def for_a_team(size: int, all_tiers: list[Tier], reader: Reader) -> str | None:
     if not fitting:
         return f"None of our plans is for {size:,} users: {allowed}. A person from our team can talk with you " \
                "about a larger team."
-    return f"For {size:,} users, {fitting[0].name} is the plan that fits: {allowed} users."
+    yours = ", the one you're on" if fitting[0].name == current else ""
+    return f"For {size:,} users, {fitting[0].name} is the plan that fits{yours}: {allowed} users."
 
 
 def how_they_differ(shown: list[Tier], reader: Reader) -> str:
@@ -201,12 +202,14 @@ def plans_answer(text: str, catalogue: Mapping[str, Plan], *, currency: str, cur
         sentences = [_describe(t, reader, interval) for t in shown]
     if len(shown) == 1 and LACKING.search(text):
         sentences.insert(0, what_it_lacks(shown[0], [t for t in all_tiers if t is not shown[0]], reader))
-    if len(shown) > 1 and {t.name for t in shown} <= set(before.get("plans") or ()) and DIFFERENCE.search(text):
-        sentences = [how_they_differ(shown, reader)]  # all just described: only how they differ
+    if len(shown) > 1 and DIFFERENCE.search(text):  # how they differ, and what hasn't been described yet
+        described = set(before.get("plans") or ())
+        sentences = [how_they_differ(shown, reader)] + [_describe(t, reader, interval) for t in shown
+                                                        if t.name not in described]
     elif len(shown) > 1:
         sentences.insert(0, f"We have {len(shown)} plans:")
     size = team_size(text)
-    fit = for_a_team(size, all_tiers, reader) if size else None
+    fit = for_a_team(size, all_tiers, reader, current.name if current else None) if size else None
     if fit:
         sentences.insert(0, fit)
     if SAVING.search(text):

@@ -57,6 +57,8 @@ from bot.core.asking import asks, asks_trial_terms, follow_up_kind, hypothetical
     ("thanks. will i get an email about this?", "how_told"),
     ("will you email me when they decide", "how_told"),
     ("how will i know", "how_told"),
+    ("so nothing at all?", "how_much"),   # wim after an R4 refusal: the texts' "never used" passage, by chance
+    ("not even a partial refund?", "how_much"),
     ("ok what now", "what_next"),
     ("do I need to do anything?", "what_next"),
     ("thanks", None),

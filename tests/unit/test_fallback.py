@@ -224,3 +224,11 @@ def test_what_a_plan_allows_is_answered_from_the_catalogue(question):
     messages, events = fallback_reply(question)
     assert "up to 3 users" in messages[0]["text"] and "up to 20 users" in messages[0]["text"]
     assert any(e.get("name") == "topic" and e["value"]["kind"] == "plans" for e in events)
+
+
+def test_a_grumbling_acceptance_is_acknowledged_with_a_person_offered_not_quoted_the_terms():
+    messages, events = fallback_reply("that seems harsh but ok")
+    assert messages[0]["text"].startswith("I understand it's not the answer you hoped for") and \
+        messages[0]["buttons"] == HUMAN_BUTTON
+    assert events == [{"event": "slot", "timestamp": None, "name": "look_again", "value": "request_human"}]
+

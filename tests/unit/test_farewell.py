@@ -6,7 +6,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.thanks import ActionWelcome
-from bot.core.farewell import takes_leave
+from bot.core.farewell import accepts_grudgingly, takes_leave
 
 
 @pytest.mark.parametrize("text, leaving", [
@@ -31,3 +31,17 @@ def test_thanks_with_a_goodbye_say_goodbye():
         return dispatcher.messages[0]["response"]
     assert said("thanks bye") == "utter_welcome_goodbye"
     assert said("thanks!") == "utter_welcome"
+
+
+@pytest.mark.parametrize("text, accepting", [
+    ("that seems harsh but ok", True),   # after a terms answer: quoted the terms' spam clause by chance
+    ("annoying, but fine i guess", True),
+    ("hmm ok i guess", True),
+    ("well alright then", True),
+    ("ok", False),                       # a plain ok is the model's affirm
+    ("but ok what happens to my data", False),
+    ("fine, cancel it", False),
+])
+def test_a_grumbling_acceptance_is_told_from_a_question_or_a_request(text, accepting):
+    assert accepts_grudgingly(text) is accepting
+

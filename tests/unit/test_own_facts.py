@@ -202,9 +202,14 @@ def test_a_follow_up_names_another_plan_or_an_interval_of_the_same_one():
     assert yearly.startswith("Starter yearly is $190.00 a year")
 
 
-def test_a_comparison_shows_every_plan_side_by_side():
+def test_a_comparison_says_how_the_plans_differ_and_describes_those_not_yet_described():
     _, both = plans("how much is pro?", "what's the difference between them")
-    assert "2 plans" in both and both.index("Starter is") < both.index("Pro is") and "up to 3 users" in both
+    assert both.startswith("Pro has what Starter doesn't: up to 20 users and group sync. Pro costs $30.00 a month "
+                           "more. Starter is $19.00 a month or $190.00 a year: up to 3 users.")
+    assert "Pro is" not in both   # just described
+    side_by_side, = plans("compare your plans")
+    assert side_by_side.index("Starter is") < side_by_side.index("Pro is") and "Pro costs $30.00 a month more" \
+        in side_by_side
 
 
 def test_a_customer_sees_their_own_plan_beside_the_one_asked_about():
@@ -307,7 +312,7 @@ def test_the_difference_asked_right_after_the_plans_were_described_is_only_how_t
 @pytest.mark.parametrize("question, fits", [
     ("which one is better for a team of 5", "For 5 users, Pro is the plan that fits: Starter up to 3 and Pro up to "
                                             "20 users."),
-    ("we're 3 people, is starter enough?", "For 3 users, Starter is the plan that fits"),
+    ("we're 3 people, is starter enough?", "For 3 users, Starter is the plan that fits:"),
     ("we have 40 employees, what plan do we need", "None of our plans is for 40 users: Starter up to 3 and Pro up "
                                                    "to 20. A person from our team can talk with you about a larger "
                                                    "team."),
@@ -325,3 +330,11 @@ def test_a_catalogue_that_names_no_user_limit_recommends_no_plan_for_a_team():
     said, _ = plans_answer("which plan for a team of 5", unlimited, currency="usd", current=None, topic=None,
                            reader=US)
     assert "plan that fits" not in said and "None of our plans" not in said
+
+
+def test_a_team_whose_plan_already_fits_hears_it_is_the_one_they_are_on():
+    # make run, 2026-12-07: ben, on Pro, asked which plan a team of 5 should get
+    said, _ = plans_answer("we are a team of 5, which plan should we get", load_plans(), currency="usd",
+                           current=load_plans()["pro-monthly"], topic=None, reader=US)
+    assert said.startswith("For 5 users, Pro is the plan that fits, the one you're on: Starter up to 3")
+
