@@ -58,10 +58,11 @@ def answer_trial(dispatcher: CollectingDispatcher, tracker: Tracker,
     sub = own.account.subscription if own else None
     if sub is None or sub.status != "trialing":
         return None
-    reader, now = reader_of(tracker), now_utc()
-    dispatcher.utter_message(text=facts.trial_answer(sub, own.plan_name, reader, now),
+    reader, now, extension = reader_of(tracker), now_utc(), facts.asks_to_extend_trial(_text(tracker))
+    said = facts.trial_answer(sub, own.plan_name, reader, now)
+    dispatcher.utter_message(text=f"{facts.TRIAL_EXTENSION} {said}" if extension else said,
                              buttons=[*([CANCEL] if sub.renews else []), MY_PLAN, PERSON])
-    return [SlotSet("topic", facts.trial_topic(sub, own.plan_name))]
+    return [SlotSet("topic", facts.trial_topic(sub, own.plan_name, extension_asked=extension))]
 
 
 class ActionAnswerTrial(CustomerAction):
@@ -93,7 +94,11 @@ def answer_trial_question(dispatcher: CollectingDispatcher, tracker: Tracker,
                           own: OwnAccount | None) -> list[dict[str, Any]]:
     """The customer's own trial when they are signed in and in one, the trial's terms otherwise."""
     answered = answer_trial(dispatcher, tracker, own)
-    return answered if answered is not None else explain_terms(dispatcher, "ask_free_trial")
+    if answered is not None:
+        return answered
+    if facts.asks_to_extend_trial(_text(tracker)):  # "can you extend the trial?": not mine to do, then the terms
+        dispatcher.utter_message(text=facts.TRIAL_EXTENSION, buttons=[PERSON])
+    return explain_terms(dispatcher, "ask_free_trial")
 
 
 requests.register("ask_free_trial", lambda dispatcher, tracker, email, intent: answer_trial_question(

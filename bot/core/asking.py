@@ -39,12 +39,16 @@ _KIND_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = (
       | \bwhy\s+is\s+(it|this|that)\s+up\s+to\s+(a\s+|the\s+|your\s+)?(person|human|someone|team|agent)
     """, re.IGNORECASE | re.VERBOSE)),
     # Whether an offer can wait: taking time to decide before saying yes ("can I think about it and
-    # come back later?"), not signing up again, which the next kind asks.
+    # come back later?", "what if I did it next month instead?"), not signing up again, which the next
+    # kind asks.
     ("decide_later", re.compile(r"""
         \bthink\s+(about\s+it|it\s+over|on\s+it)\b | \bsleep\s+on\s+it\b | \bmull\s+it\s+over\b
       | \b(decide|answer|confirm|say\s+yes)\s+(later|tomorrow|another\s+time)\b | \bget\s+back\s+to\s+you\b
       | \b(give\s+me|need|take)\s+(some|a\s+(bit\s+of|little|few))\s+(time|days?|hours?)\b
       | \bcome\s+back\s+(to\s+(it|this|you)|and\s+(decide|say|confirm|answer))\b
+      | \b(do|did|doing|switch\w*|mov(e|ed|ing)|chang(e|ed|ing)|cancel\w*|stop\w*)\s+(it\s+|that\s+)?
+        (next\s+(month|week)|at\s+(the\s+)?(next\s+)?renewal|later(\s+on)?|in\s+(a\s+few|\d+|two|three)\s+(days|weeks))\b
+      | \bschedule\b | \bwait\s+(until|till)\b
     """, re.IGNORECASE | re.VERBOSE)),
     # Whether the way stays open: signing up again, switching back later.
     ("come_back", re.compile(r"""

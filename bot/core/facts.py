@@ -143,10 +143,24 @@ def account_topic(sub: Subscription, access_until: datetime | None) -> dict:
             "price": sub.price, "currency": sub.currency, "interval": sub.interval}
 
 
-def trial_topic(sub: Subscription, plan_name: str) -> dict:
+def trial_topic(sub: Subscription, plan_name: str, *, extension_asked: bool = False) -> dict:
     return {"kind": "trial", "trial_end": sub.trial_end.isoformat() if sub.trial_end else None,
             "renews": sub.renews, "price": sub.price, "currency": sub.currency, "interval": sub.interval,
-            "plan": plan_name}
+            "plan": plan_name, **({"extension_asked": True} if extension_asked else {})}
+
+
+# "can you extend my trial?": the trial's length is the terms', and an exception is a person's call
+_EXTEND = re.compile(r"\b(extend\w*|extension|prolong\w*|longer\s+trial|trial\s+longer|another\s+week)\b",
+                     re.IGNORECASE)
+TRIAL_EXTENSION = ("I can't extend a trial myself: it's the same length for every account, and an exception is our "
+                   "support team's call. A person can tell you whether it's possible.")
+TRIAL_EXTENSION_WHY = ("The trial's length is set for everyone, so making it longer for one account is an exception, "
+                       "and exceptions are our support team's to decide, not mine. Press \"Talk to a person\" and "
+                       "they'll tell you whether they can.")
+
+
+def asks_to_extend_trial(text: str | None) -> bool:
+    return bool(_EXTEND.search(text or ""))
 
 
 # --- incidents -------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 
 from bot.core.asking import asks, follow_up_kind
-from bot.core.facts import days_left
+from bot.core.facts import TRIAL_EXTENSION_WHY, days_left
 from bot.core.conversation_ids import EMAIL, SLACK
 from bot.core.formatting import Reader, day, deadline, money
 from bot.core.messages import feature_names
@@ -222,7 +222,8 @@ def decide_later(topic: Mapping, *, window_hours: int, reader: Reader, now: date
         return (f"{waits} You can cancel any time; to stop the next payment, do it before "
                 f"{day(_moment(topic['access_until']), reader, now=now)}.")
     if topic.get("kind") == "plan":
-        return f"{waits} Ask me again whenever you're ready, and I'll quote the switch for that day."
+        return f"{waits} I can't schedule a switch for later, so ask me again when you're ready, and I'll quote it " \
+               "for that day."
     return f"{waits} Ask me again whenever you're ready."
 
 
@@ -279,7 +280,10 @@ TRIAL_ANSWERS = {"when": lambda t, r, n: f"Your free trial ends on {day(_moment(
 
 
 def trial_answer(question: str, trial: Mapping, reader: Reader, now: datetime) -> str | None:
-    """A follow-up about the customer's own trial (the topic kind "trial")."""
+    """A follow-up about the customer's own trial (the topic kind "trial"); "why not?" after asking
+    for a longer one is why that is a person's call."""
+    if question == "why" and trial.get("extension_asked"):
+        return TRIAL_EXTENSION_WHY
     said = TRIAL_ANSWERS.get(question)
     return said(trial, reader, now) if said else None
 

@@ -57,6 +57,8 @@ from bot.core.asking import asks, asks_trial_terms, follow_up_kind, hypothetical
     ("thanks. will i get an email about this?", "how_told"),
     ("will you email me when they decide", "how_told"),
     ("how will i know", "how_told"),
+    ("what if I did it next month instead", "decide_later"),   # eve during a plan offer, make run 2026-12-07
+    ("can we switch at the renewal instead?", "decide_later"),
     ("so nothing at all?", "how_much"),   # wim after an R4 refusal: the texts' "never used" passage, by chance
     ("not even a partial refund?", "how_much"),
     ("ok what now", "what_next"),
