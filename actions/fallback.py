@@ -10,11 +10,14 @@ from typing import Any
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.identity import answer_when_identified
 from actions.offer_turns import person_offered
+from actions.own_facts import answer_incident
 from actions.policy_answers import HUMAN_BUTTON, answer_unmatched
 from actions.unmatched import ReadsUnmatched
 from bot.app.case_status import case_state
 from bot.core.conversation_ids import EMAIL
+from bot.core.facts import asks_if_known
 
 MISSES_BEFORE_OFFERING_A_PERSON = 2
 
@@ -37,6 +40,9 @@ class ActionRephraseOrOfferHuman(ReadsUnmatched):
         return "action_rephrase_or_offer_human"
 
     def respond(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
+        if asks_if_known(tracker.latest_message.get("text")):  # "is it just me?": where known problems stand
+            return answer_when_identified(dispatcher, tracker,
+                                          lambda email: answer_incident(dispatcher, tracker, email))
         answered = answer_unmatched(dispatcher, tracker, unmatched=True)
         if answered is not None:
             return answered

@@ -171,10 +171,15 @@ def feature_name(feature: str) -> str:
 
 
 def names_feature(feature: str, text: str | None) -> bool:
-    """Whether the words name this feature ("the sync", "scheduler"); "group" and "post" alone are
-    too common to name one."""
-    words = set(re.findall(r"[a-z]+", (text or "").lower()))
-    return bool(words & (set(feature_name(feature).split()) - {"group", "post"}))
+    """Whether the words name this feature ("the sync", "scheduler", "my scheduled posts", "syncing"):
+    compared by stem; "group" and "post" alone are too common to name one."""
+    words = {_stem(word) for word in re.findall(r"[a-z]+", (text or "").lower())}
+    return bool(words & {_stem(word) for word in feature_name(feature).split() if word not in ("group", "post")})
+
+
+def _stem(word: str) -> str:
+    """'scheduler', 'scheduled', 'schedule', 'scheduling' -> 'schedul'; 'syncing' -> 'sync'."""
+    return re.sub(r"(ing|ed|er|es|e|s)$", "", word) if len(word) > 4 else word
 
 
 def incident_named(incidents: tuple[Incident, ...], text: str | None, now: datetime) -> Incident | None:
@@ -199,8 +204,14 @@ def _latest(incident: Incident) -> tuple:
 
 # "Is it a known issue?" asks whether a problem is known, not whether it is fixed: "Not yet" would answer
 # a question that wasn't asked.
-KNOWN_QUESTION = re.compile(r"""
-    \bknown\s+(issue|problem|bug|outage)s?\b | \baware\b | \bjust\s+me\b
+# "Is it just me?": a yes would say it is; the answer says it isn't.
+NOT_ONLY_ME = re.compile(r"""
+    \b(just|only)\s+(me|us)\b
+  | \b(any|some)(one|body)\s+else\s+(\w+\s+){0,2}(hav|see|get|experienc|report|notic|affect)\w*
+  | \bother\s+(people|customers|users)\s+(\w+\s+){0,2}(hav|see|get|experienc|report|notic|affect)\w*
+""", re.IGNORECASE | re.VERBOSE)
+KNOWN_QUESTION = re.compile(NOT_ONLY_ME.pattern + r"""
+  | \bknown\s+(issue|problem|bug|outage)s?\b | \baware\b
   | \b(is|are)\s+there\s+(an?|any)\s+(\w+\s+)?(outage|incident|issue|problem|bug)s?\b
   | \b(anything|something|what'?s?|what\s+is|any\s+\w+)\s+(else\s+)?(down|broken|not\s+working)\b
   | \bon\s+your\s+(side|end)\s*\?
@@ -224,7 +235,8 @@ def incident_answer(incident: Incident | None, reader: Reader, now: datetime, *,
         if not named:
             return (f"We know of a problem with the {name} right now: it {down} If you're seeing something else, "
                     "it isn't a problem we know of yet, and our team will want to hear what happens.")
-        lead = "Yes, we know about it" if KNOWN_QUESTION.search(asked or "") else "Not yet"
+        lead = "No, it's not just you" if NOT_ONLY_ME.search(asked or "") else \
+            "Yes, we know about it" if KNOWN_QUESTION.search(asked or "") else "Not yet"
         return f"{lead}: {name.capitalize()} {down}"
     lasted = span(int((incident.end - incident.start).total_seconds()))
     fixed = (f"{name.capitalize()} was fixed on {deadline(incident.end, reader, now=now)} and has been working "
@@ -309,6 +321,12 @@ STATUS_QUESTION = re.compile(r"""
 """, re.IGNORECASE | re.VERBOSE)
 REPORT = re.compile(r"\b(doesn'?t|does\s+not|isn'?t|is\s+not|won'?t|can'?t|cannot|not)\s+(work|load|sync|open)",
                     re.IGNORECASE)
+
+
+def asks_if_known(text: str | None) -> bool:
+    """"Is it just me?", "are you aware of it?": whether a problem is known, asked in words the model
+    has no intent for."""
+    return asks(text or "") and bool(KNOWN_QUESTION.search(text or ""))
 
 
 def asks_incident_status(text: str | None) -> bool:

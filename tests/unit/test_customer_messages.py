@@ -44,6 +44,10 @@ def test_a_known_problem_the_customer_did_not_name_is_not_told_as_theirs():
                     "the ticket makes sure our team looks at what you told me.")
     assert decision_for_customer(result, window_hours=24, reader=Reader(), now=NOW, asked_for_money=False,
                                  reported="my scheduler stopped posting").startswith("We know about a problem with")
+    # gia on make run, 2026-12-07: her scheduled posts are the post scheduler
+    assert decision_for_customer(result, window_hours=24, reader=Reader(), now=NOW, asked_for_money=False,
+                                 reported="my scheduled posts didnt go out this morning").startswith(
+        "We know about a problem with")
 
 
 def test_without_a_known_problem_only_the_rule_is_said():

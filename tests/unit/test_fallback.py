@@ -232,3 +232,19 @@ def test_a_grumbling_acceptance_is_acknowledged_with_a_person_offered_not_quoted
         messages[0]["buttons"] == HUMAN_BUTTON
     assert events == [{"event": "slot", "timestamp": None, "name": "look_again", "value": "request_human"}]
 
+
+
+@pytest.mark.parametrize("text", ["is it just me?", "is anyone else having this"])
+def test_whether_a_problem_is_known_is_answered_with_where_known_problems_stand(text, monkeypatch):
+    # gia on make run, 2026-12-07: "is it just me?" after her ticket was "I'm not sure I follow"
+    import actions.fallback
+    asked = []
+    monkeypatch.setattr(actions.fallback, "answer_when_identified",
+                        lambda dispatcher, tracker, answer: asked.append(tracker.latest_message["text"]) or [])
+    messages, _ = fallback_reply(text)
+    assert asked == [text] and messages == []
+
+
+def test_someone_else_to_help_is_not_a_question_about_known_problems():
+    from bot.core.facts import asks_if_known
+    assert not asks_if_known("can someone else help me?") and asks_if_known("are other customers seeing this?")

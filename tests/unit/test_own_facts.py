@@ -125,6 +125,8 @@ def test_the_incident_asked_about_is_the_one_named(incidents, words, expected):
     ("is the sync fixed yet?", "Not yet: Group sync has been down"),
     ("is the sync thing a known issue?", "Yes, we know about it: Group sync has been down"),
     ("are you aware the sync is down?", "Yes, we know about it: Group sync has been down"),
+    ("is it just me?", "No, it's not just you: Group sync has been down"),   # gia on make run, 2026-12-07
+    ("is anyone else having this", "No, it's not just you: Group sync has been down"),
 ])
 def test_a_named_incident_answers_the_question_asked(asked, lead):
     assert facts.incident_answer(SYNC_DOWN, US, NOW, asked=asked).startswith(lead)
