@@ -18,7 +18,8 @@ from actions.identity import answer_when_identified, latest_intent, reader_of, v
 from actions.offer_turns import ask_to_look_again, offer_buttons, offered
 from actions.quick_replies import CANCEL, MY_PLAN, PERSON
 from actions.own_facts import answer_incident
-from actions.topic_questions import answer_question, asks_where_the_money_goes, asks_who_decides
+from actions.topic_questions import (answer_question, asks_where_the_money_goes, asks_who_decides,
+                                    next_explanation)
 from actions.transcript import customer_words, entities_of, latest_customer_event, written_at
 from actions.what_if import answer_what_if, asked_hypothetically
 from bot.app import offers
@@ -31,7 +32,7 @@ from bot.core.domain import Outcome
 from bot.core.facts import asks_incident_status
 from bot.core.formatting import deadline, money
 from bot.core.mentions import asks_for_money, mismatch_note, parse_amount, parse_date
-from bot.core.refusals import STATED_REASON, reason_stands, review_needs_cancelling, standing_reason
+from bot.core.refusals import SAME_ANSWER, STATED_REASON, reason_stands, review_needs_cancelling, standing_reason
 from bot.core.statuses import OfferKind
 from bot.core.timeutil import parse_utc
 from bot.db.models import Offer
@@ -79,6 +80,10 @@ def assess(dispatcher: CollectingDispatcher, tracker: Tracker, email: str, inten
     note, steps = _mismatch(tracker, decision, reader), _next_steps(decision)
     if reason != asked and decision.outcome is Outcome.NO_REFUND:  # asked again, nothing new: the reason stands
         dispatcher.utter_message(text=reason_stands(reason))
+    elif decision.outcome is Outcome.NO_REFUND and _refused_before(tracker, decision):
+        # a new fact, the same refusal of the same payment (hal, make run 2026-12-07): why, in other words
+        said, counted = next_explanation(tracker, decision.rule)
+        told, events = f"{SAME_ANSWER} {said}", events + counted
     if decision.awaits_cancellation:  # R2 while it renews: a person reviews it once it's cancelled
         told = review_needs_cancelling(decision.as_json(), reader)
     dispatcher.utter_message(text=told, buttons=[] if note else steps)
@@ -97,6 +102,14 @@ def assess(dispatcher: CollectingDispatcher, tracker: Tracker, email: str, inten
     if decision.outcome is Outcome.NO_REFUND:  # R3, R4, R8: offer to stop the next renewal
         events += offer_cancellation(dispatcher, tracker, email, refused=decision_topic(decision))
     return events
+
+
+def _refused_before(tracker: Tracker, decision: RefundDecision) -> bool:
+    """Whether the conversation's topic is this refusal already: the same rule, the same payment."""
+    topic = tracker.get_slot("topic") or {}
+    refused = topic.get("refused") or topic
+    return refused.get("kind") == "decision" and refused.get("rule") == decision.rule and \
+        str(refused.get("charge_date")) == str(decision.charge_date)
 
 
 def _next_steps(decision: RefundDecision) -> list[dict]:

@@ -228,12 +228,18 @@ def refused_rule(topic: dict) -> str | None:
 
 def explain_refusal(dispatcher: CollectingDispatcher, tracker: Tracker, rule: str) -> list[dict[str, Any]]:
     """"Why not?": the next explanation of the refusal, never the one before, and a person."""
+    said, events = next_explanation(tracker, rule)
+    dispatcher.utter_message(text=said, buttons=_person_unless_offer(tracker))
+    return events
+
+
+def next_explanation(tracker: Tracker, rule: str) -> tuple[str, list[dict[str, Any]]]:
+    """The refusal's next explanation in words not said yet, and the slot that counts them."""
     told = tracker.get_slot(WHY_NOT_SLOT) or {}
     times = told.get("told", 0) if told.get("rule") == rule else 0
-    by_mail = tracker.get_latest_input_channel() == EMAIL
-    dispatcher.utter_message(text=why_not(rule, times, window_hours=load_policy().late_cancel_window_hours,
-                                          by_mail=by_mail), buttons=_person_unless_offer(tracker))
-    return [SlotSet(WHY_NOT_SLOT, {"rule": rule, "told": times + 1})]
+    said = why_not(rule, times, window_hours=load_policy().late_cancel_window_hours,
+                   by_mail=tracker.get_latest_input_channel() == EMAIL)
+    return said, [SlotSet(WHY_NOT_SLOT, {"rule": rule, "told": times + 1})]
 
 
 def _person_unless_offer(tracker: Tracker) -> list[dict]:

@@ -69,6 +69,9 @@ def why_not(rule: str | None, told: int, *, window_hours: int, by_mail: bool = F
     return f"{said} {PERSON_WAY_MAIL if by_mail else PERSON_WAYS[told % len(PERSON_WAYS)]}"
 
 
+# A new fact that leaves the same payment refused: said before the next explanation, never the refusal again.
+SAME_ANSWER = "Thanks for telling me, but it doesn't change the answer, I'm afraid."
+
 REASON_NAMES = {"unused_account": "you haven't used the account",
                 "forgot_subscription": "you'd forgotten about the subscription"}
 

@@ -234,7 +234,9 @@ def _values(topic: Mapping, policy: Policy, reader: Reader, now: datetime) -> di
               "how": topic.get("how", "")}
     # No access_until: the subscription has ended (an R1 refund ends access at once), nothing runs on.
     ended = not topic.get("access_until")
-    values["cancel_when"] = _cancel_when(topic, values["access_until"], policy)
+    ended_on = (topic.get("refused") or {}).get("period_end")  # a refusal because the period is over (R8)
+    values["cancel_when"] = _cancel_when(topic, values["access_until"], policy,
+                                         day(_moment(ended_on), reader, now=now) if ended_on else None)
     values["cancel_next"] = ("Nothing else: your subscription has ended and you won't be charged again." if ended else
                              f"Nothing else: you keep access until {values['access_until']} and won't be charged "
                              "again." if topic.get("done") else
@@ -259,9 +261,12 @@ def _values(topic: Mapping, policy: Policy, reader: Reader, now: datetime) -> di
     return values
 
 
-def _cancel_when(topic: Mapping, access_until: str, policy: Policy) -> str:
+def _cancel_when(topic: Mapping, access_until: str, policy: Policy, ended_on: str | None = None) -> str:
     """When a renewal stop takes effect: said as done only once it is."""
     if not topic.get("access_until"):  # the subscription has ended (an R1 refund ends access at once)
+        if ended_on:  # "when did my access end?" (hal, make run 2026-12-07): the day, not only that it has
+            return f"Your subscription ended on {ended_on}, with the period you'd paid for, and you won't be " \
+                   "charged again."
         return "Your subscription has already ended, and you won't be charged again."
     if topic.get("done"):
         return f"Your access ends on {access_until}, and you won't be charged again."

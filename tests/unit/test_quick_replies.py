@@ -108,3 +108,16 @@ def test_the_terms_offer_to_cancel_only_while_there_is_a_renewal_to_stop(account
     assert buttons(asked) == ["Talk to a person"]
     assert buttons(tracker(user("can I export my data?", "ask_export_data"))) == ["Cancel my subscription",
                                                                                   "Talk to a person"]
+
+
+def test_a_new_fact_that_leaves_the_same_payment_refused_is_explained_not_refused_again_word_for_word(account):
+    # hal on make run, 2026-12-07: "but I didnt use it after cancelling" got the same refusal, word for word
+    refused = {"kind": "decision", "rule": "R3", "charge_date": "2026-11-17", "outcome": "no_refund"}
+    first, _ = run(ActionAssessRefund(), tracker(user("I never used it", "unused_account", token=token())))
+    again, slots = run(ActionAssessRefund(), tracker(user("but it never even worked", "unused_account",
+                                                          token=token()), slots={"topic": refused}))
+    assert again[0]["text"].startswith("Thanks for telling me, but it doesn't change the answer")
+    assert first[0]["text"] not in again[0]["text"] and slots["why_not_told"] == {"rule": "R3", "told": 1}
+    other_payment, _ = run(ActionAssessRefund(), tracker(user("I never used it", "unused_account", token=token()),
+                                                         slots={"topic": {**refused, "charge_date": "2026-10-17"}}))
+    assert other_payment[0]["text"] == first[0]["text"]

@@ -68,6 +68,9 @@ def test_when_a_renewal_stops_is_said_as_done_only_once_it_is():
     assert when().startswith("Nothing has changed yet: if you stop the renewal, your access runs until December 22")
     assert when(done=True) == "Your access ends on December 22, and you won't be charged again."
     assert when(access_until=None).startswith("Your subscription has already ended")
+    # hal on make run, 2026-12-07, refused because the period was over: "when did my access end?"
+    ended = when(access_until=None, done=True, refused={"rule": "R8", "period_end": "2026-11-16T12:00:00+00:00"})
+    assert ended.startswith("Your subscription ended on November 16")
     assert when(review=True).startswith("Once you stop the renewal, a person from our team looks at the refund and "
                                         "replies here within 48 hours.")
 
