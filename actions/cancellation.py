@@ -37,18 +37,21 @@ RESULT_RESPONSE = {CancellationStatus.CANCELLED: "utter_cancelled_at_period_end"
 
 def offer_cancellation(dispatcher: CollectingDispatcher, tracker: Tracker, email: str,
                        restating: bool = False, refused: dict | None = None,
-                       review: int | None = None) -> list[dict[str, Any]]:
+                       review: int | None = None, proposal: dict | None = None) -> list[dict[str, Any]]:
     """Offer to stop the renewal; `refused` is the refund decision it follows, if any, which a
     "why not?" asks about (and a restated offer still follows). After a refusal a person is
     one button away too. `review`: the R2 decision a person reviews once the customer says yes
-    (bot/app/reviews.py), which the offer carries."""
+    (bot/app/reviews.py), which the offer carries, and `proposal` that decision, which "how much would
+    I get?" and "why is a person deciding?" ask about."""
     now, reader = now_utc(), reader_of(tracker)
     state = renewal(email, now=now)
     until = access_until(state.access_until, reader, now)
-    if restating and refused is None:
-        refused = (tracker.get_slot("topic") or {}).get("refused")
+    if restating:
+        before = tracker.get_slot("topic") or {}
+        refused, proposal = refused or before.get("refused"), proposal or before.get("proposal")
     topic = {"kind": "cancel", "access_until": state.access_until.isoformat() if state.access_until else None,
-             **({"refused": refused} if refused else {}), **({"review": True} if review else {})}
+             **({"refused": refused} if refused else {}), **({"review": True} if review else {}),
+             **({"proposal": proposal} if proposal else {})}
     person = [PERSON] if refused else []
     if not state.renews:
         response = "utter_not_renewing" if state.access_until else "utter_subscription_ended"

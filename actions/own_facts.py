@@ -48,7 +48,8 @@ def answer_account(dispatcher: CollectingDispatcher, tracker: Tracker, email: st
         said = account_summary(email, now=now, reader=reader)
     dispatcher.utter_message(text=said, buttons=[CHANGE_PLAN, *([CANCEL] if sub.renews else []), PERSON])
     topic = facts.trial_topic(sub, own.plan_name) if asked[:1] == ("trial",) else \
-        facts.account_topic(sub, renewal(email, now=now).access_until)
+        facts.account_topic(sub, renewal(email, now=now).access_until, charges=own.account.charges,
+                            plan_name=own.plan_name, now=now)
     return [SlotSet("topic", topic), SlotSet("last_request", "check_subscription")]
 
 

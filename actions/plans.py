@@ -144,6 +144,9 @@ def carry_out(dispatcher: CollectingDispatcher, tracker: Tracker, email: str, of
 def undo_change(dispatcher: CollectingDispatcher, tracker: Tracker, email: str) -> list[dict[str, Any]]:
     """"Change it back": the plan this conversation last switched away from, offered again."""
     last = offers.last_plan_change(tracker.sender_id)
+    if last is None and (tracker.get_slot("topic") or {}).get("kind") not in ("plan", "plans"):
+        # "I want it back" with no switch made and no plan talked about (ivy, make run 2026-12-07): the money
+        return requests.answer_request(dispatcher, tracker, email, "request_refund")
     if last is None or last.from_plan is None:
         dispatcher.utter_message(response="utter_nothing_to_undo")
         return []

@@ -96,7 +96,8 @@ def assess(dispatcher: CollectingDispatcher, tracker: Tracker, email: str, inten
             decision_id=decision.decision_id, amount=decision.refund, currency=decision.currency)
         return events + present(dispatcher, offer, cancels=decision.requires_cancellation, reader=reader)
     if decision.awaits_cancellation:
-        return events + offer_cancellation(dispatcher, tracker, email, review=decision.decision_id)
+        return events + offer_cancellation(dispatcher, tracker, email, review=decision.decision_id,
+                                           proposal=decision_topic(decision))
     if decision.outcome in REVIEW_OUTCOMES:
         tell_about_case(dispatcher, decision.case, reader)
     if decision.outcome is Outcome.NO_REFUND:  # R3, R4, R8: offer to stop the next renewal

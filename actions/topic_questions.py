@@ -136,7 +136,9 @@ def own_topic(email: str | None) -> dict | None:
         return None
     if sub.status == "trialing":
         return facts.trial_topic(sub, own.plan_name)
-    return facts.account_topic(sub, renewal(own.account.email, now=now_utc()).access_until)
+    now = now_utc()
+    return facts.account_topic(sub, renewal(own.account.email, now=now).access_until, charges=own.account.charges,
+                               plan_name=own.plan_name, now=now)
 
 
 def _answer_about(dispatcher: CollectingDispatcher, tracker: Tracker, question: str,

@@ -35,7 +35,7 @@ _KIND_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = (
       | \bwhy\s+(a|do\s+i\s+need\s+a)\s+(person|human)\b | \bwho\s+(decides|approves|makes\s+the\s+call)\b
       | \b(do\s+it|decide)\s+yourself\b | \bare\s+you\s+(not\s+)?allowed\b
       | \bwhy\s+(does|do|must|should|would|is)\s+(a\s+|the\s+|your\s+)?(person|human|someone|team|agent|people)\s+
-        (have\s+to\s+|need\s+to\s+|got\s+to\s+)?(decide|approve|look|check|review|be\s+involved)
+        (have\s+to\s+|need\s+to\s+|got\s+to\s+)?(decid(e|ing)|approv(e|ing)|look|check|review|be(ing)?\s+involved)
       | \bwhy\s+is\s+(it|this|that)\s+up\s+to\s+(a\s+|the\s+|your\s+)?(person|human|someone|team|agent)
     """, re.IGNORECASE | re.VERBOSE)),
     # Whether an offer can wait: taking time to decide before saying yes ("can I think about it and
@@ -130,7 +130,7 @@ _KIND_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = (
 
 # Its lead-in words may pile up: "hmm ok but what day did you charge me".
 _QUESTION_START = re.compile(
-    r"^\W*(and\s+|but\s+|so\s+|ok(ay)?,?\s+|hmm+,?\s+|wait,?\s+|actually,?\s+|also,?\s+)*"
+    r"^\W*(and\s+|but\s+|so\s+|ok(ay)?,?\s+|hmm+,?\s+|wait,?\s+|actually,?\s+|also,?\s+|(hi|hey|hello)(\s+there)?,?\s+)*"
     r"(what|whats|what's|why|how|when|where|who|which|is|are|do|does|did|can|could|will|would|should|shall|"
     r"has|have|am|may|might|isn'?t|aren'?t|don'?t|doesn'?t|won'?t|can'?t)\b", re.IGNORECASE)
 

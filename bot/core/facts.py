@@ -136,11 +136,15 @@ def account_answer(account: Account, plan_name: str, asked: tuple[str, ...], rea
     return " ".join(sentences[fact]() for fact in asked)
 
 
-def account_topic(sub: Subscription, access_until: datetime | None) -> dict:
-    """What follow-ups about the account ("how much?", "when?") need; `access_until` is None once
-    access has ended (an R1 refund ends it at once, before the period does)."""
+def account_topic(sub: Subscription, access_until: datetime | None, *, charges: tuple[Charge, ...] = (),
+                  plan_name: str = "", now: datetime | None = None) -> dict:
+    """What follow-ups about the account ("how much?", "when?", "why was I charged?") need;
+    `access_until` is None once access has ended (an R1 refund ends it at once, before the period
+    does)."""
+    latest = rules.latest_charge(charges, now) if charges and now else None
     return {"kind": "account", "renews": sub.renews, "period_end": access_until.isoformat() if access_until else None,
-            "price": sub.price, "currency": sub.currency, "interval": sub.interval}
+            "price": sub.price, "currency": sub.currency, "interval": sub.interval, "plan": plan_name,
+            **({"last_charge": {"amount": latest.amount, "on": latest.created.isoformat()}} if latest else {})}
 
 
 def trial_topic(sub: Subscription, plan_name: str, *, extension_asked: bool = False) -> dict:

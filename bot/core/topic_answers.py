@@ -114,7 +114,7 @@ ANSWERS: dict[str, dict[str, str]] = {
         "what_next": "{how}"},
     "account": {
         "when": "{account_when}",
-        "why": "Plans are billed in advance and renew automatically until you cancel.",
+        "why": "{account_why}",
         "how_much": "{price} a {interval}.",
         "what_next": "{account_when} Nothing changes unless you ask: you can change plans or stop the renewal any "
                      "time."},
@@ -173,11 +173,15 @@ def adds_nothing(answer_text: str, said: list[str]) -> bool:
 def asked_about(question: str, topic: Mapping) -> Mapping:
     """The topic a follow-up asks about, when the conversation's topic carries an earlier one:
     - a renewal offered right after a refused refund: "why not?" and "how much?" are about the refund;
+    - a renewal stop offered so that a person can review a refund (R2): "how much would I get?" is the
+      refund proposed;
     - "why?" after a hypothetical refund or cancellation: the reasons of the decision or the cancellation;
     - where an outage stands, asked while its credit case is open: "do I get something for it?" and
       "how much?" are about the credit proposed, not the outage."""
     if topic.get("refused") and question in ("why", "how_much"):
         return topic["refused"]
+    if topic.get("proposal") and question in ("why", "how_much"):  # R2 offered once cancelled: the refund's
+        return topic["proposal"]
     if topic.get("kind") == "what_if" and question == "why":
         # A hypothetical refund about the real payment has the reasons of the decision it would be.
         if topic.get("about") == "refund" and topic.get("rule") and not topic.get("supposed"):
@@ -254,6 +258,13 @@ def _values(topic: Mapping, policy: Policy, reader: Reader, now: datetime) -> di
                                           f"{deadline(_moment(opening), reader, now=now) if opening else 'soon'}, "
                                           "and they'll reply here then."}.get(
         topic.get("handoff"), f"A person will reply here by {due}.")
+    paid = topic.get("last_charge")  # "why was I charged this month?" (ivy, make run 2026-12-07): that payment
+    values["account_why"] = (
+        f"That was your payment of {money(int(paid['amount']), currency, reader)} on "
+        f"{day(_moment(paid['on']), reader, now=now)} for {topic.get('plan') or 'your plan'}: plans are billed in "
+        f"advance for the {topic.get('interval', 'period')} ahead and renew automatically until you cancel. If you "
+        "didn't mean to keep it, tell me what happened and I'll check what our policy allows." if paid else
+        "Plans are billed in advance and renew automatically until you cancel.")
     values["account_when"] = (
         f"Your subscription renews on {values['period_end']}." if topic.get("renews") else
         f"Your access runs until {values['period_end']}; it won't renew." if topic.get("period_end") else

@@ -40,7 +40,9 @@ STAND_INS = {"paid_to": "what_next", "status": "what_next", "who_decides": "why"
 # With no topic, "how many days do I have left?" or "what will I pay after?" asks about the
 # customer's own trial or plan (a visitor is asked who they are first); "when does it end?" names
 # no one and still needs its subject.
-OWN_QUESTIONS = ("when", "how_much")
+OWN_QUESTIONS = ("when", "how_much", "why")
+# "Why was I charged this month?": a why about oneself is about the account only when it names a payment
+ABOUT_A_PAYMENT = re.compile(r"\b(charg\w*|bill(ed|ing)?|paid|pay|payments?|debit\w*|took|taken)\b", re.IGNORECASE)
 ABOUT_THE_ACCOUNT = re.compile(r"\b(bill(ed|ing)?|charged?|pay|paid|payments?|trial|plan|subscription|renew\w*|"
                                r"left|remaining)\b", re.IGNORECASE)
 ABOUT_ONESELF = re.compile(r"\b(i|i'm|im|i've|i'll|me|my|mine|we|our|us)\b", re.IGNORECASE)
@@ -48,7 +50,8 @@ ABOUT_ONESELF = re.compile(r"\b(i|i'm|im|i've|i'll|me|my|mine|we|our|us)\b", re.
 
 def asks_about_oneself(question: str, text: str | None) -> bool:
     """Whether a question asked with no topic is about the customer's own account."""
-    return question in OWN_QUESTIONS and bool(ABOUT_ONESELF.search(text or ""))
+    return question in OWN_QUESTIONS and bool(ABOUT_ONESELF.search(text or "")) and \
+        (question != "why" or bool(ABOUT_A_PAYMENT.search(text or "")))
 
 
 def topic_question(intent: str | None, text: str | None, *, has_topic: bool) -> str | None:
@@ -113,7 +116,7 @@ def who_decides(topic: Mapping, policy: Policy, reader: Reader, now: datetime,
                 state: Mapping | None = None) -> str | None:
     """Why a person decides and not the assistant, with the case they are deciding; None when
     nothing in the topic waits for a person (then "why?" answers)."""
-    decided = topic.get("refused") or topic
+    decided = topic.get("refused") or topic.get("proposal") or topic
     template = WHO_DECIDES.get(decided.get("rule")) if decided.get("kind") == "decision" else \
         WHO_DECIDES_CASE if topic.get("kind") == "case" else \
         WHO_DECIDES_OUTAGE if topic.get("kind") == "incident" and not topic.get("credit_case") else None

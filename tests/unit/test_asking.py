@@ -59,6 +59,7 @@ from bot.core.asking import asks, asks_trial_terms, follow_up_kind, hypothetical
     ("how will i know", "how_told"),
     ("what if I did it next month instead", "decide_later"),   # eve during a plan offer, make run 2026-12-07
     ("can we switch at the renewal instead?", "decide_later"),
+    ("why is a person deciding?", "who_decides"),   # ivy during the R2 cancellation offer, 2026-12-07
     ("so nothing at all?", "how_much"),   # wim after an R4 refusal: the texts' "never used" passage, by chance
     ("not even a partial refund?", "how_much"),
     ("ok what now", "what_next"),

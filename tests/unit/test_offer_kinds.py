@@ -21,7 +21,8 @@ def test_every_request_that_needs_an_account_is_registered_under_an_intent_of_th
     intents = {intent if isinstance(intent, str) else next(iter(intent))
                for intent in yaml.safe_load((ROOT / "domain.yml").read_text())["intents"]}
     expected = {*refunds.REASON_BY_INTENT, "check_subscription", "cancel_subscription", "change_plan", "undo_change",
-                "ask_incident_status", "ask_when", "ask_how_much", "ask_free_trial"}   # the last three: a visitor's own
+                "ask_incident_status", "ask_when", "ask_how_much", "ask_why",
+                "ask_free_trial"}   # the last four: a visitor's own ("why was I charged?": the code, then theirs)
     assert set(requests.REQUESTS) == expected and expected <= intents
 
 

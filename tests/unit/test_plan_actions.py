@@ -97,3 +97,18 @@ def test_a_trial_hears_that_switching_costs_nothing_not_how_proration_works(monk
     # carla on make run, 2026-12-07: a trial was told an upgrade "is charged pro rata" before choosing
     assert _choices(monkeypatch, in_trial=True)[0] == "utter_change_plan_in_trial"
     assert _choices(monkeypatch, in_trial=False)[0] == "utter_change_plan_terms"
+
+
+def test_wanting_it_back_with_no_switch_made_or_talked_about_asks_for_the_money(monkeypatch):
+    # ivy on make run, 2026-12-07: "I want it back" after asking why she was charged heard that no plan was changed
+    asked_for = []
+    monkeypatch.setattr(actions.plans.offers, "last_plan_change", lambda conversation_id: None)
+    monkeypatch.setattr(actions.plans.requests, "answer_request",
+                        lambda dispatcher, tracker, email, intent: asked_for.append(intent) or [])
+    dispatcher = CollectingDispatcher()
+    about_money = Tracker("s", {"topic": {"kind": "account"}}, {"text": "I want it back"}, [], False, None, {}, "")
+    actions.plans.undo_change(dispatcher, about_money, "ivy@example.com")
+    assert asked_for == ["request_refund"] and dispatcher.messages == []
+    about_plans = Tracker("s", {"topic": {"kind": "plans"}}, {"text": "I want it back"}, [], False, None, {}, "")
+    actions.plans.undo_change(dispatcher, about_plans, "ivy@example.com")
+    assert asked_for == ["request_refund"] and dispatcher.messages[0]["response"] == "utter_nothing_to_undo"

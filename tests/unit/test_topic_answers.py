@@ -141,3 +141,31 @@ def test_a_plan_change_says_when_its_money_moves(direction, left, how_much, when
     why = answer("why", topic, policy=Policy(), reader=Reader(), now=NOW)
     assert ("new period" in why) is (direction == "new_period")
     assert ("nothing to charge or credit" in why) is (direction == "none")  # a trial's switch is not prorated
+
+
+def test_why_the_customer_was_charged_is_their_latest_payment_and_the_renewal():
+    # ivy on make run, 2026-12-07: "why was I charged this month" was not understood
+    from bot.core.domain import Charge, Subscription
+    from bot.core.facts import account_topic
+    sub = Subscription(plan="pro-monthly", price=4900, currency="usd", interval="month", status="active",
+                       current_period_start=datetime(2026, 11, 20, tzinfo=timezone.utc),
+                       current_period_end=datetime(2026, 12, 20, tzinfo=timezone.utc))
+    paid = (Charge("ch_1", 4900, "usd", datetime(2026, 11, 20, tzinfo=timezone.utc)),)
+    topic = account_topic(sub, sub.current_period_end, charges=paid, plan_name="Pro monthly", now=NOW)
+    why = answer("why", topic, policy=Policy(), reader=Reader(), now=NOW)
+    assert why.startswith("That was your payment of $49.00 on November 20 for Pro monthly: plans are billed in "
+                          "advance for the month ahead")
+    assert answer("why", account_topic(sub, sub.current_period_end), policy=Policy(), reader=Reader(),
+                  now=NOW).startswith("Plans are billed in advance")
+
+
+def test_during_the_cancellation_a_review_needs_how_much_and_why_are_the_proposed_refunds():
+    # ivy on make run, 2026-12-07: "how much would I get" heard "Nothing more: you won't be charged again"
+    proposal = {"kind": "decision", "rule": "R2", "refund": 4354, "base": 4583, "fee": 229, "currency": "jpy",
+                "case_id": None}
+    topic = {"kind": "cancel", "access_until": "2027-01-04T00:00:00+00:00", "review": True, "proposal": proposal}
+    said = answer("how_much", topic, policy=Policy(), reader=Reader(), now=NOW)
+    assert said.startswith("We've proposed") and "4,354" in said
+    assert "unused part" in answer("why", topic, policy=Policy(), reader=Reader(), now=NOW)
+    assert answer("when", topic, policy=Policy(), reader=Reader(), now=NOW).startswith("Once you stop the renewal")
+

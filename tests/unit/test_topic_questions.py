@@ -199,3 +199,20 @@ def test_money_back_goes_to_the_card_and_an_outage_credit_off_the_invoice():
     assert paid_to({"kind": "decision", "rule": "R5", "credit": 2042, "case_id": 3}) == CREDIT_ON_THE_INVOICE
     assert paid_to({"kind": "incident", "credit_case": {"rule": "R5", "credit": 2042}}) == CREDIT_ON_THE_INVOICE
     assert "card" in paid_to(None) and "next invoice" in paid_to(None)
+
+
+def test_a_why_about_oneself_is_about_the_account_only_when_it_names_a_payment():
+    from bot.core.asking import asks
+    from bot.core.topic_questions import asks_about_oneself, topic_question
+    assert asks("hi, why was I charged this month")   # a greeting before the question word
+    assert topic_question("nlu_fallback", "hi, why was I charged this month", has_topic=False) == "why"
+    assert asks_about_oneself("why", "why was I billed") and not asks_about_oneself("why", "why is my sync broken")
+    assert topic_question("nlu_fallback", "why is my sync broken?", has_topic=False) is None
+
+
+
+def test_why_a_person_decides_a_refund_proposed_while_the_cancellation_it_needs_is_on_offer():
+    from bot.core.policy import Policy
+    from bot.core.topic_questions import who_decides
+    topic = {"kind": "cancel", "review": True, "proposal": {"kind": "decision", "rule": "R2"}}
+    assert who_decides(topic, Policy(), Reader(), NOW).startswith("I'm not allowed to: a refund for part of a period")
