@@ -10,14 +10,15 @@ from typing import Any
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.identity import answer_when_identified
+from actions.identity import identify_then, prove
 from actions.offer_turns import person_offered
-from actions.own_facts import answer_incident
+from actions.own_facts import answer_incident, answer_refund_status
 from actions.policy_answers import HUMAN_BUTTON, answer_unmatched
 from actions.unmatched import ReadsUnmatched
 from bot.app.case_status import case_state
 from bot.core.conversation_ids import EMAIL
 from bot.core.facts import asks_if_known
+from bot.core.refund_status import asks_refund_status
 
 MISSES_BEFORE_OFFERING_A_PERSON = 2
 
@@ -40,9 +41,12 @@ class ActionRephraseOrOfferHuman(ReadsUnmatched):
         return "action_rephrase_or_offer_human"
 
     def respond(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
-        if asks_if_known(tracker.latest_message.get("text")):  # "is it just me?": where known problems stand
-            return answer_when_identified(dispatcher, tracker,
-                                          lambda email: answer_incident(dispatcher, tracker, email))
+        text, proof = tracker.latest_message.get("text"), prove(tracker)
+        if asks_if_known(text):  # "is it just me?": where known problems stand (a visitor: the code first)
+            return answer_incident(dispatcher, tracker, proof.email) if proof.email else \
+                identify_then(dispatcher, tracker, proof, "ask_incident_status")
+        if asks_refund_status(text) and proof.email:  # "where is my refund?": the one made, not a new request
+            return answer_refund_status(dispatcher, tracker, proof.email)
         answered = answer_unmatched(dispatcher, tracker, unmatched=True)
         if answered is not None:
             return answered

@@ -7,11 +7,14 @@ from typing import Any
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.identity import verified_email
+from actions.own_facts import answer_refund_status
 from actions.policy_answers import HUMAN_BUTTON
 from actions.topic_questions import answer_in_context, answer_question, question_in_context
 from actions.unmatched import ReadsUnmatched, knowledge_answer
 from actions.what_if import answer_what_if
 from bot.core import supposing
+from bot.core.refund_status import asks_refund_status
 
 
 class ActionAnswerFollowUp(ReadsUnmatched):
@@ -28,6 +31,10 @@ class ActionAnswerFollowUp(ReadsUnmatched):
                 dispatcher.utter_message(text=answered, buttons=HUMAN_BUTTON)
                 return []
         text = tracker.latest_message.get("text")
+        email = verified_email(tracker)
+        if asks_refund_status(text) and email and topic.get("kind") != "decision":
+            # "when will I get my refund" with no refund decided here: the one made before, on the account
+            return answer_refund_status(dispatcher, tracker, email)
         if supposing.about_data(text) and question_in_context(tracker) == "what_next":
             # "hmm what happens to my contacts then", an offer waiting: what it would do to their data
             return answer_what_if(dispatcher, tracker)

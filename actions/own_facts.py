@@ -26,6 +26,7 @@ from bot.core import facts, messages
 from bot.core.asking import follow_up_kind
 from bot.core.mentions import asks_for_amends
 from bot.core.plans import asks_to_switch, options_for
+from bot.core.refund_status import refund_status_answer
 from bot.settings import load_plans
 
 def _text(tracker: Tracker) -> str:
@@ -165,6 +166,16 @@ def answer_incident(dispatcher: CollectingDispatcher, tracker: Tracker, email: s
     # The credit case this conversation opened for an outage stays what "do I get anything?" asks about.
     credit = before if before.get("kind") == "decision" and before.get("rule") == "R5" else before.get("credit_case")
     return [SlotSet("topic", {**facts.incident_topic(incident), **({"credit_case": credit} if credit else {})})]
+
+
+def answer_refund_status(dispatcher: CollectingDispatcher, tracker: Tracker, email: str) -> list[dict[str, Any]]:
+    """"Where is my refund?": the latest refund made and when it should be on the card (no case)."""
+    own = own_account_or_none(email)
+    if own is None:
+        dispatcher.utter_message(response="utter_no_account")
+        return []
+    dispatcher.utter_message(text=refund_status_answer(own.account, reader_of(tracker), now_utc()), buttons=[PERSON])
+    return [SlotSet("topic", None)]
 
 
 class ActionAnswerIncidentStatus(CustomerAction):

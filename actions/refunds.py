@@ -17,7 +17,7 @@ from actions.customer_action import CustomerAction
 from actions.identity import answer_when_identified, latest_intent, reader_of, verified_email
 from actions.offer_turns import ask_to_look_again, offer_buttons, offered
 from actions.quick_replies import CANCEL, MY_PLAN, PERSON
-from actions.own_facts import answer_incident
+from actions.own_facts import answer_incident, answer_refund_status
 from actions.topic_questions import (answer_question, asks_where_the_money_goes, asks_who_decides,
                                     next_explanation)
 from actions.transcript import customer_words, entities_of, latest_customer_event, written_at
@@ -30,6 +30,7 @@ from bot.clock import now_utc
 from bot.core import messages
 from bot.core.domain import Outcome
 from bot.core.facts import asks_incident_status
+from bot.core.refund_status import asks_refund_status
 from bot.core.formatting import deadline, money
 from bot.core.mentions import asks_for_money, mismatch_note, parse_amount, parse_date
 from bot.core.refusals import SAME_ANSWER, STATED_REASON, reason_stands, review_needs_cancelling, standing_reason
@@ -224,6 +225,8 @@ class ActionAssessRefund(CustomerAction):
             return answer_what_if(dispatcher, tracker)
         if asks_who_decides(tracker):  # "can't you just refund it?": deciding again would only repeat it
             return answer_question(dispatcher, tracker, "who_decides")
+        if asks_refund_status(text) and verified_email(tracker):  # "I still haven't received my refund"
+            return answer_refund_status(dispatcher, tracker, verified_email(tracker))
         if latest_intent(tracker) == "technical_problem" and asks_incident_status(text):  # a status, not a claim
             return answer_when_identified(dispatcher, tracker,
                                           lambda email: answer_incident(dispatcher, tracker, email))

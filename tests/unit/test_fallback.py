@@ -239,12 +239,25 @@ def test_whether_a_problem_is_known_is_answered_with_where_known_problems_stand(
     # gia on make run, 2026-12-07: "is it just me?" after her ticket was "I'm not sure I follow"
     import actions.fallback
     asked = []
-    monkeypatch.setattr(actions.fallback, "answer_when_identified",
-                        lambda dispatcher, tracker, answer: asked.append(tracker.latest_message["text"]) or [])
+    monkeypatch.setattr(actions.fallback, "identify_then",   # a visitor: the code first, then the status
+                        lambda dispatcher, tracker, proof, request: asked.append(request) or [])
     messages, _ = fallback_reply(text)
-    assert asked == [text] and messages == []
+    assert asked == ["ask_incident_status"] and messages == []
 
 
 def test_someone_else_to_help_is_not_a_question_about_known_problems():
     from bot.core.facts import asks_if_known
     assert not asks_if_known("can someone else help me?") and asks_if_known("are other customers seeing this?")
+
+
+def test_where_a_refund_stands_is_told_to_a_signed_in_customer_from_the_refunds_made(monkeypatch):
+    # jon on make run, 2026-12-07: "where is my refund?" was asked what had happened
+    import actions.fallback
+    from actions.identity import Proof
+    told = []
+    monkeypatch.setattr(actions.fallback, "prove", lambda tracker: Proof(email="jon@example.com"))
+    monkeypatch.setattr(actions.fallback, "answer_refund_status",
+                        lambda dispatcher, tracker, email: told.append(email) or [])
+    fallback_reply("where is my refund?")
+    assert told == ["jon@example.com"]
+

@@ -1,0 +1,58 @@
+"""Where a refund the customer was given stands (issue 28, class 4): what was refunded and when, and
+when it should be on their card. Pure: the account and `now` in, words out."""
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+
+from bot.core.domain import Account
+from bot.core.formatting import Reader, day, money
+
+# "Where is my refund?", "I still haven't received my refund", "did you refund me?": where a refund
+# made stands, not a request for one (jon on make run, 2026-12-07, was asked what had happened)
+REFUND_STATUS = re.compile(r"""
+    \bwhere('?s|\s+is)\s+(my|the)\s+(refund|money)\b
+  | \b(haven'?t|have\s+not|not|never|didn'?t|did\s+not)\s+(yet\s+)?(received|receive|got(ten)?|get|seen|see)\s+
+    (my\s+|the\s+|a\s+|any\s+)?(refund|money\s+back)\b
+  | \bdid\s+(you|it|the\s+refund)\s+(refund|go\s+through|process|come\s+through)
+  | \b(status|progress)\s+of\s+(my\s+|the\s+)?refund\b | \brefund\s+status\b
+  | \bwhen\s+(will|do|does|would|should)\s+(i|my\s+refund|the\s+refund|it)\s+
+    (get|see|receive|arrive|come|show|reach|land)(\s+(my|the|a))?(\s+refund)?
+  | \bhas\s+(my|the)\s+refund\s+(been|gone|come)
+""", re.IGNORECASE | re.VERBOSE)
+# About as long as "5 to 10 business days" can take: after it, a person checks with the payment processor.
+REFUND_LATE_DAYS = 14
+
+
+def asks_refund_status(text: str | None) -> bool:
+    return bool(REFUND_STATUS.search(text or ""))
+
+
+def refund_status_answer(account: Account, reader: Reader, now: datetime) -> str:
+    """Where the customer's latest refund stands: what was refunded, when, and when it should be on
+    their card; or that there is none on the account."""
+    made = [r for r in account.refunds if r.created <= now]
+    refunded = [c for c in account.charges if c.refunded and c.created <= now]
+    if not made and refunded:  # the payment mirror shows a refund that the history doesn't date
+        charge = max(refunded, key=lambda c: c.created)
+        back = money(charge.refunded, charge.currency, reader)
+        return (f"Your payment of {money(charge.amount, charge.currency, reader)} from "
+                f"{day(charge.created, reader, now=now)} has been refunded ({back}). Refunds usually reach your card "
+                "within 5 to 10 business days of being made; if it hasn't arrived, a person from our support team can "
+                "check it with our payment processor.")
+    if not made:
+        return ("I don't see a refund on your account. If you asked for one, tell me what happened and I'll check "
+                "what our policy allows, or a person from our support team can look into it.")
+    latest = max(made, key=lambda r: r.created)
+    charge = next((c for c in account.charges if c.id == latest.charge_id), None)
+    currency = charge.currency if charge else account.subscription.currency if account.subscription else "usd"
+    of = f" of your payment of {money(charge.amount, currency, reader)} from {day(charge.created, reader, now=now)}" \
+        if charge else ""
+    said = (f"On {day(latest.created, reader, now=now)} we refunded {money(latest.amount, currency, reader)}{of}. "
+            "Refunds usually reach your card within 5 to 10 business days of being made")
+    if now - latest.created > timedelta(days=REFUND_LATE_DAYS):
+        return f"{said}, so it should have arrived by now: a person from our support team can check it with our " \
+               "payment processor."
+    by = day(latest.created + timedelta(days=REFUND_LATE_DAYS), reader, now=now)
+    return f"{said}, so it may not show yet; if it hasn't arrived by {by}, a person can check it with our payment " \
+           "processor."
