@@ -259,11 +259,13 @@ def _values(topic: Mapping, policy: Policy, reader: Reader, now: datetime) -> di
                                           "and they'll reply here then."}.get(
         topic.get("handoff"), f"A person will reply here by {due}.")
     paid = topic.get("last_charge")  # "why was I charged this month?" (ivy, make run 2026-12-07): that payment
+    renews = "renew automatically until you cancel" if topic.get("renews") else \
+        f"yours won't renew again: you keep access until {values['period_end']}"
     values["account_why"] = (
         f"That was your payment of {money(int(paid['amount']), currency, reader)} on "
         f"{day(_moment(paid['on']), reader, now=now)} for {topic.get('plan') or 'your plan'}: plans are billed in "
-        f"advance for the {topic.get('interval', 'period')} ahead and renew automatically until you cancel. If you "
-        "didn't mean to keep it, tell me what happened and I'll check what our policy allows." if paid else
+        f"advance for the {topic.get('interval', 'period')} ahead, and {renews}. If you didn't mean to keep it, "
+        "tell me what happened and I'll check what our policy allows." if paid else
         "Plans are billed in advance and renew automatically until you cancel.")
     values["account_when"] = (
         f"Your subscription renews on {values['period_end']}." if topic.get("renews") else

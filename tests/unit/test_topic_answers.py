@@ -2,6 +2,7 @@
 customer's money and dates, and a question with no topic gets what the assistant can do."""
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timezone
 
 import pytest
@@ -154,7 +155,12 @@ def test_why_the_customer_was_charged_is_their_latest_payment_and_the_renewal():
     topic = account_topic(sub, sub.current_period_end, charges=paid, plan_name="Pro monthly", now=NOW)
     why = answer("why", topic, policy=Policy(), reader=Reader(), now=NOW)
     assert why.startswith("That was your payment of $49.00 on November 20 for Pro monthly: plans are billed in "
-                          "advance for the month ahead")
+                          "advance for the month ahead, and renew automatically until you cancel.")
+    # ben by mail, 2026-12-07: cancelled, he was told it renews until he cancels
+    stopped = account_topic(replace(sub, cancel_at_period_end=True), sub.current_period_end, charges=paid,
+                            plan_name="Pro monthly", now=NOW)
+    assert "yours won't renew again: you keep access until December 20" in \
+        answer("why", stopped, policy=Policy(), reader=Reader(), now=NOW)
     assert answer("why", account_topic(sub, sub.current_period_end), policy=Policy(), reader=Reader(),
                   now=NOW).startswith("Plans are billed in advance")
 
