@@ -93,9 +93,11 @@ def labelled(path: Path = QUESTIONS) -> list[tuple[str, list[str]]]:
         [(text, []) for text in data["unanswerable"]]
 
 
-def off_topic(path: Path) -> frozenset[str]:
-    """The set's messages that are no question for the support team at all."""
-    return frozenset(yaml.safe_load(path.read_text(encoding="utf-8")).get("off_topic", []))
+def every_message(path: Path) -> list[tuple[str, list[str], bool]]:
+    """The labelled questions, then the set's messages that are no question for the support team at
+    all: each text, the passages it is labelled with, and whether it is off topic."""
+    off_topic = yaml.safe_load(path.read_text(encoding="utf-8")).get("off_topic", [])
+    return [(text, keys, False) for text, keys in labelled(path)] + [(text, [], True) for text in off_topic]
 
 
 def not_in_texts_outcomes(path: Path, base, index, floor: float, threshold: float) -> list[Outcome]:
@@ -103,13 +105,13 @@ def not_in_texts_outcomes(path: Path, base, index, floor: float, threshold: floa
     is a person's sees it: the similarity of the nearest question the texts are known not to answer,
     and whether saying so is right (a question for the support team the texts do not answer, not
     small talk nor one they answer); `answerable` marks the ones that should be told."""
-    noise, outcomes = off_topic(path), []
-    for text, keys in labelled(path) + [(text, []) for text in sorted(off_topic(path))]:
+    outcomes = []
+    for text, keys, noise in every_message(path):
         similarities, elsewhere = index.similarities(text)
         if choose(base.passages, similarities, threshold, elsewhere, text, floor) is not None:
             continue  # answered from the texts: never told it's a person's
         nearest = base.nearest_not_answered(similarities, elsewhere, text)
-        for_a_person = not keys and text not in noise
+        for_a_person = not keys and not noise
         outcomes.append(Outcome(nearest[1] if nearest else float("-inf"), for_a_person, for_a_person, False))
     return outcomes
 
@@ -200,24 +202,22 @@ def resident_mb() -> float:
 def outcomes_of(path: Path, base, index, milliseconds: list[float]) -> list[Outcome]:
     """Every labelled question of `path` answered by the index, no threshold, then its off-topic
     messages; the time each took is added to `milliseconds`."""
-    noise = sorted(off_topic(path))
-    questions = labelled(path) + [(text, []) for text in noise]
-    unknown = {key for _, keys in questions for key in keys} - {p.key for p in base.passages}
+    questions = every_message(path)
+    unknown = {key for _, keys, _ in questions for key in keys} - {p.key for p in base.passages}
     if unknown:
         raise ValueError(f"{path.name} names passages the knowledge base has not: {', '.join(sorted(unknown))}")
     answers = []
-    for text, _ in questions:
+    for text, _, _ in questions:
         started = time.perf_counter()
         similarities, elsewhere = index.similarities(text)
         answers.append(choose(base.passages, similarities, float("-inf"), elsewhere))
         milliseconds.append((time.perf_counter() - started) * 1000)
-    routed = routed_by_the_intent_model([text for text, _ in questions])
+    routed = routed_by_the_intent_model([text for text, _, _ in questions])
     # No answer at all (a question the texts do not answer was nearest): never answered, at any threshold.
-    chatter = [i >= len(questions) - len(noise) for i in range(len(questions))]
     return [Outcome(answer.confidence, answer.passage.key in keys, bool(keys), here, answer.nearness, noisy)
             if answer is not None
             else Outcome(float("-inf"), False, bool(keys), here, off_topic=noisy)
-            for answer, (_, keys), here, noisy in zip(answers, questions, routed, chatter)]
+            for answer, (_, keys, noisy), here in zip(answers, questions, routed)]
 
 
 def evaluate() -> KnowledgeScores:
