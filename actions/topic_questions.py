@@ -27,6 +27,7 @@ from bot.clock import now_utc
 from bot.core import facts
 from bot.core.asking import follow_up_kind
 from bot.core.mentions import asks_for_amends
+from bot.core import trial_follow_ups
 from bot.core.topic_answers import adds_nothing, answer, asked_about
 from bot.core.refusals import objects, objection, why_not
 from bot.app.topic_facts import latest_refund
@@ -34,7 +35,7 @@ from bot.core.conversation_ids import EMAIL
 from bot.core.topic_questions import (INTENT_QUESTIONS, OWN_QUESTIONS, STAND_INS, about_the_subscription,
                                       access_meanwhile, asks_about_oneself, case_of, case_status,
                                       charged_again, charged_on, come_back, decide_later, fee_kept, how_told,
-                                      if_declined, known_issue, paid_to, topic_question, trial_answer,
+                                      if_declined, known_issue, paid_to, topic_question,
                                       who_decides)
 from bot.settings import load_policy
 
@@ -183,7 +184,7 @@ def _answer_about(dispatcher: CollectingDispatcher, tracker: Tracker, question: 
 
 def _from_the_account(tracker: Tracker, topic: dict, question: str, policy, reader, now) -> str | None:
     """Answers that need more than the topic's facts, or another wording than the table's."""
-    said = trial_answer(question, topic, reader, now) if topic.get("kind") == "trial" else None
+    said = trial_follow_ups.answer(question, topic, reader, now) if topic.get("kind") == "trial" else None
     if said:
         return said
     if question == "decide_later" and tracker.get_slot("offer"):

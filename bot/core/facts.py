@@ -13,7 +13,8 @@ import re
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 
-from bot.core import rules, what_if
+from bot.core import rules, trial_follow_ups, what_if
+from bot.core.trial_follow_ups import days_left
 from bot.core.asking import asks
 from bot.core.domain import Account, Charge, Incident, Subscription
 from bot.core.formatting import Reader, day, deadline, money, span
@@ -43,11 +44,6 @@ def asks_own_trial(text: str | None) -> bool:
 def facts_asked(text: str | None) -> tuple[str, ...]:
     """The facts a question asks for, in a fixed order ("when is my next bill and what plan is that")."""
     return tuple(fact for fact, words in _ASKS if words.search(text or ""))
-
-
-def days_left(moment: datetime, now: datetime) -> str:
-    """'5 days and 3 hours', '1 day and 6 hours', '7 hours': how long until `moment`."""
-    return span(max(int((moment - now).total_seconds()), 0))
 
 
 def plan_line(plan_name: str, sub: Subscription, reader: Reader) -> str:
@@ -158,9 +154,6 @@ _EXTEND = re.compile(r"\b(extend\w*|extension|prolong\w*|longer\s+trial|trial\s+
                      re.IGNORECASE)
 TRIAL_EXTENSION = ("I can't extend a trial myself: it's the same length for every account, and an exception is our "
                    "support team's call. A person can tell you whether it's possible.")
-TRIAL_EXTENSION_WHY = ("The trial's length is set for everyone, so making it longer for one account is an exception, "
-                       "and exceptions are our support team's to decide, not mine. Press \"Talk to a person\" and "
-                       "they'll tell you whether they can.")
 
 
 def asks_to_extend_trial(text: str | None) -> bool:
@@ -265,7 +258,8 @@ def follow_up(question: str, topic: Mapping, *, reader: Reader, now: datetime) -
     (bot/core/plan_facts.py) or a hypothetical's (bot/core/what_if.py); None for other topics."""
     kind = topic.get("kind")
     if kind == "trial":
-        return _trial_follow_up(question, topic, reader, now)
+        return trial_follow_ups.answer(question, topic, reader, now) or \
+            trial_follow_ups.what_is_charged(topic, reader, now)
     if kind == "incident":
         return _incident_follow_up(question, topic, reader, now)
     if kind == "plans" and topic.get("said"):
@@ -275,22 +269,6 @@ def follow_up(question: str, topic: Mapping, *, reader: Reader, now: datetime) -
     if kind == "what_if":
         return what_if.follow_up(question, topic, reader=reader, now=now)
     return None
-
-
-def _trial_follow_up(question: str, topic: Mapping, reader: Reader, now: datetime) -> str:
-    end = parse_utc(topic["trial_end"]) if topic.get("trial_end") else None
-    price = money(int(topic.get("price") or 0), topic.get("currency") or "usd", reader)
-    plan, interval = topic.get("plan") or "your plan", topic.get("interval") or "month"
-    if end is None:
-        return "Your free trial has ended."
-    charged = (f"{price} is charged automatically on {day(end, reader, now=now)}, when {plan} starts, unless you "
-               "cancel before." if topic.get("renews") else "Nothing is charged: you've cancelled.")
-    return {
-        "when": f"Your free trial ends on {deadline(end, reader, now=now)}, in {days_left(end, now)}.",
-        "how_much": f"Nothing during the trial. {charged}",
-        "why": what_if.TRIAL_WHY,
-        "what_next": f"{charged} After that it's {price} every {interval}; you can cancel any time.",
-    }.get(question, charged)
 
 
 def _incident_follow_up(question: str, topic: Mapping, reader: Reader, now: datetime) -> str:

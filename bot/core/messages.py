@@ -15,6 +15,7 @@ from datetime import date, datetime, timedelta
 from bot.core.facts import feature_name, names_feature
 from bot.core.formatting import Reader, day, listing, money, span
 from bot.core.money import format_amount
+from bot.core.refund_status import REFUND_TIME
 from bot.core.statuses import CaseKind, CaseStatus, LedgerStatus, MovementKind
 
 
@@ -124,8 +125,7 @@ PERSON_FOLLOWS_UP = "A person from our team is looking into it and will reply he
 # The payment processor's ids (re_…) are for people and the ledger, not for customers: nothing a
 # customer or their bank could do with one. A case's number is theirs to quote.
 def refunded(amount: int, currency: str, reader: Reader = Reader()) -> str:
-    return (f"Done: I've refunded {money(amount, currency, reader)}. Refunds usually reach your card within 5 to 10 "
-            "business days.")
+    return f"Done: I've refunded {money(amount, currency, reader)}. {REFUND_TIME}"
 
 
 def refund_failed(amount: int, currency: str, canceled: bool, reader: Reader = Reader()) -> str:

@@ -20,7 +20,10 @@ REFUND_STATUS = re.compile(r"""
     (get|see|receive|arrive|come|show|reach|land)(\s+(my|the|a))?(\s+refund)?
   | \bhas\s+(my|the)\s+refund\s+(been|gone|come)
 """, re.IGNORECASE | re.VERBOSE)
-# About as long as "5 to 10 business days" can take: after it, a person checks with the payment processor.
+# How long a refund to a card takes to arrive (card networks' usual span): said wherever a refund is.
+REFUND_DAYS = "5 to 10 business days"
+REFUND_TIME = f"Refunds usually reach your card within {REFUND_DAYS}."
+# About as long as REFUND_DAYS can take: after it, a person checks with the payment processor.
 REFUND_LATE_DAYS = 14
 
 
@@ -38,7 +41,7 @@ def refund_status_answer(account: Account, reader: Reader, now: datetime) -> str
         back = money(charge.refunded, charge.currency, reader)
         return (f"Your payment of {money(charge.amount, charge.currency, reader)} from "
                 f"{day(charge.created, reader, now=now)} has been refunded ({back}). Refunds usually reach your card "
-                "within 5 to 10 business days of being made; if it hasn't arrived, a person from our support team can "
+                f"within {REFUND_DAYS} of being made; if it hasn't arrived, a person from our support team can "
                 "check it with our payment processor.")
     if not made:
         return ("I don't see a refund on your account. If you asked for one, tell me what happened and I'll check "
@@ -49,7 +52,7 @@ def refund_status_answer(account: Account, reader: Reader, now: datetime) -> str
     of = f" of your payment of {money(charge.amount, currency, reader)} from {day(charge.created, reader, now=now)}" \
         if charge else ""
     said = (f"On {day(latest.created, reader, now=now)} we refunded {money(latest.amount, currency, reader)}{of}. "
-            "Refunds usually reach your card within 5 to 10 business days of being made")
+            f"Refunds usually reach your card within {REFUND_DAYS} of being made")
     if now - latest.created > timedelta(days=REFUND_LATE_DAYS):
         return f"{said}, so it should have arrived by now: a person from our support team can check it with our " \
                "payment processor."

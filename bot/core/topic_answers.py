@@ -14,9 +14,9 @@ from datetime import date, datetime
 from bot.core import facts
 from bot.core.formatting import Reader, day, deadline, money
 from bot.core.policy import Policy
+from bot.core.refund_status import REFUND_TIME
 
 QUESTIONS = ("when", "why", "how_much", "what_next")
-REFUND_TIME = "Refunds usually reach your card within 5 to 10 business days."
 WAIT_FOR_PERSON = ("You don't need to do anything else: the answer will be here, so you can close this chat and "
                    "come back.")
 

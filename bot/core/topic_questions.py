@@ -19,12 +19,11 @@ from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 
 from bot.core.asking import asks, follow_up_kind
-from bot.core.facts import TRIAL_EXTENSION_WHY, days_left
 from bot.core.conversation_ids import EMAIL, SLACK
 from bot.core.formatting import Reader, day, deadline, money
 from bot.core.messages import feature_names
 from bot.core.policy import Policy
-from bot.core.topic_answers import REFUND_TIME
+from bot.core.refund_status import REFUND_DAYS, REFUND_TIME
 
 INTENT_QUESTIONS = {"ask_when": "when", "ask_why": "why", "ask_how_much": "how_much", "ask_what_next": "what_next"}
 # The model's readings that request nothing: a question about the topic may hide behind them.
@@ -261,36 +260,6 @@ def known_issue(topic: Mapping, policy: Policy, reader: Reader) -> str | None:
             "hours or more, and this one has been shorter so far; your ticket makes sure someone checks your account.")
 
 
-def after_trial(trial: Mapping, reader: Reader, now: datetime) -> str:
-    """What happens when the customer's own trial ends."""
-    price = money(trial["price"], trial["currency"], reader)
-    return (f"When it ends, your subscription starts and the first payment of {price} a {trial['interval']} is "
-            "taken, unless you cancel before then; cancel in time and you're never charged.")
-
-
-def trial_price(trial: Mapping, reader: Reader, now: datetime) -> str:
-    """How much the customer's own trial leads to: "what happens after?" just said it, so in other words."""
-    price, every = money(trial["price"], trial["currency"], reader), trial["interval"]
-    return (f"{price} a {every}. The first payment is taken on {day(_moment(trial['trial_end']), reader, now=now)}, "
-            f"when your trial ends, then one every {every}; nothing is charged before that.")
-
-
-TRIAL_ANSWERS = {"when": lambda t, r, n: f"Your free trial ends on {day(_moment(t['trial_end']), r, now=n)}, "
-                                         f"in {days_left(_moment(t['trial_end']), n)}.",
-                 "what_next": after_trial, "how_much": trial_price,
-                 "why": lambda t, r, n: "The trial is free so you can try everything before paying. "
-                                        + after_trial(t, r, n)}
-
-
-def trial_answer(question: str, trial: Mapping, reader: Reader, now: datetime) -> str | None:
-    """A follow-up about the customer's own trial (the topic kind "trial"); "why not?" after asking
-    for a longer one is why that is a person's call."""
-    if question == "why" and trial.get("extension_asked"):
-        return TRIAL_EXTENSION_WHY
-    said = TRIAL_ANSWERS.get(question)
-    return said(trial, reader, now) if said else None
-
-
 def _moment(value) -> datetime:
     return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
 
@@ -308,6 +277,6 @@ def paid_to(topic: Mapping | None) -> str:
         return CREDIT_ON_THE_INVOICE
     if decided.get("refund") or decided.get("rule") in ("R1", "R2", "R7") or topic.get("kind") == "case":
         return REFUND_TO_THE_CARD
-    return ("A refund goes back to the card you paid with (usually within 5 to 10 business days); a credit for an "
+    return (f"A refund goes back to the card you paid with (usually within {REFUND_DAYS}); a credit for an "
             "outage comes off your next invoice instead.")
 

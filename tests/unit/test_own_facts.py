@@ -311,8 +311,8 @@ def test_asking_to_extend_the_trial_is_told_from_asking_about_it(text, asked):
 
 
 def test_why_a_trial_is_not_extended_is_a_persons_call_not_the_trials_purpose():
-    from bot.core.topic_questions import trial_answer
+    from bot.core.trial_follow_ups import TRIAL_EXTENSION_WHY, answer as trial_answer
     sub = trial(timedelta(days=5))
     asked = facts.trial_topic(sub, "Pro monthly", extension_asked=True)
-    assert trial_answer("why", asked, US, NOW) == facts.TRIAL_EXTENSION_WHY
+    assert trial_answer("why", asked, US, NOW) == TRIAL_EXTENSION_WHY
     assert trial_answer("why", facts.trial_topic(sub, "Pro monthly"), US, NOW).startswith("The trial is free")

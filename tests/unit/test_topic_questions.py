@@ -9,9 +9,10 @@ import pytest
 
 from bot.core.formatting import Reader
 from bot.core.policy import Policy
+from bot.core.trial_follow_ups import answer as trial_answer
 from bot.core.topic_questions import (ACCESS_WHILE_DECIDED, about_the_subscription, access_meanwhile, case_of,
                                       case_status, charged_again, charged_on, come_back, decide_later, fee_kept,
-                                      how_told, if_declined, known_issue, topic_question, trial_answer, who_decides)
+                                      how_told, if_declined, known_issue, topic_question, who_decides)
 
 NOW = datetime(2026, 12, 2, 12, 0, tzinfo=timezone.utc)
 DUE = "2026-12-04T12:00:00+00:00"
@@ -216,3 +217,24 @@ def test_why_a_person_decides_a_refund_proposed_while_the_cancellation_it_needs_
     from bot.core.topic_questions import who_decides
     topic = {"kind": "cancel", "review": True, "proposal": {"kind": "decision", "rule": "R2"}}
     assert who_decides(topic, Policy(), Reader(), NOW).startswith("I'm not allowed to: a refund for part of a period")
+
+
+@pytest.mark.parametrize("question", ["how_much", "what_next", "why"])
+def test_a_cancelled_trial_is_not_told_of_a_first_payment(question):
+    # The trial's follow-ups had two implementations; the one the dialogue used ignored a cancellation.
+    said = trial_answer(question, {**TRIAL, "renews": False}, Reader(), NOW)
+    assert "Nothing is charged" in said and "first payment" not in said
+
+
+@pytest.mark.parametrize("question", ["when", "how_much", "what_next"])
+def test_a_trial_that_has_ended_has_no_days_left(question):
+    assert trial_answer(question, TRIAL, Reader(), datetime(2026, 12, 8, tzinfo=timezone.utc)) == \
+        "Your free trial has ended."
+    assert trial_answer(question, {**TRIAL, "trial_end": None}, Reader(), NOW) == "Your free trial has ended."
+
+
+def test_other_questions_about_the_trial_hear_what_is_charged_and_when():
+    from bot.core.facts import follow_up
+    said = follow_up("status", {**TRIAL, "plan": "Pro monthly", "renews": True}, reader=Reader(), now=NOW)
+    assert said == "$49.00 is charged automatically on December 7, when Pro monthly starts, unless you cancel before."
+    assert follow_up("when", TRIAL, reader=Reader(), now=NOW) == trial_answer("when", TRIAL, Reader(), NOW)
