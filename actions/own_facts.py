@@ -19,6 +19,7 @@ from actions.policy_answers import explain_terms
 from actions.quick_replies import CANCEL, CHANGE_PLAN, MY_PLAN, PERSON
 from actions.transcript import latest_customer_event
 from actions.what_if import answer_what_if, asked_hypothetically
+from bot.app.case_status import refund_case_state
 from bot.app.account import account_summary, renewal
 from bot.app.own_facts import OwnAccount, own_account_or_none
 from bot.clock import now_utc
@@ -26,7 +27,7 @@ from bot.core import facts, messages
 from bot.core.asking import follow_up_kind
 from bot.core.mentions import asks_for_amends
 from bot.core.plans import asks_to_switch, options_for
-from bot.core.refund_status import refund_status_answer
+from bot.core.refund_status import any_refund, refund_status_answer
 from bot.settings import load_plans
 
 def _text(tracker: Tracker) -> str:
@@ -169,13 +170,17 @@ def answer_incident(dispatcher: CollectingDispatcher, tracker: Tracker, email: s
 
 
 def answer_refund_status(dispatcher: CollectingDispatcher, tracker: Tracker, email: str) -> list[dict[str, Any]]:
-    """"Where is my refund?": the latest refund made and when it should be on the card (no case)."""
+    """"Where is my refund?": the latest refund made and when it should be on the card, or the case
+    that decides it (no new case)."""
     own = own_account_or_none(email)
     if own is None:
         dispatcher.utter_message(response="utter_no_account")
         return []
-    dispatcher.utter_message(text=refund_status_answer(own.account, reader_of(tracker), now_utc()), buttons=[PERSON])
-    return [SlotSet("topic", None)]
+    now = now_utc()
+    case = None if any_refund(own.account, now) else refund_case_state(email)
+    dispatcher.utter_message(text=refund_status_answer(own.account, reader_of(tracker), now, case), buttons=[PERSON])
+    # "has anyone looked at it yet?" is then about the case told
+    return [SlotSet("topic", {"kind": "case", "case_id": case["case_id"], "case_due": case["due"]} if case else None)]
 
 
 class ActionAnswerIncidentStatus(CustomerAction):

@@ -32,8 +32,9 @@ from bot.core.topic_answers import adds_nothing, answer, asked_about
 from bot.core.refusals import objects, objection, why_not
 from bot.app.topic_facts import latest_refund
 from bot.core.conversation_ids import EMAIL
+from bot.core.case_words import case_status
 from bot.core.topic_questions import (INTENT_QUESTIONS, OWN_QUESTIONS, STAND_INS, about_the_subscription,
-                                      access_meanwhile, asks_about_oneself, case_of, case_status,
+                                      access_meanwhile, asks_about_oneself, case_of,
                                       charged_again, charged_on, come_back, decide_later, fee_kept, how_told,
                                       if_declined, known_issue, paid_to, topic_question,
                                       who_decides)

@@ -3,8 +3,10 @@ when it should be on their card. Pure: the account and `now` in, words out."""
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 
+from bot.core.case_words import case_status
 from bot.core.domain import Account
 from bot.core.formatting import Reader, day, money
 
@@ -31,9 +33,16 @@ def asks_refund_status(text: str | None) -> bool:
     return bool(REFUND_STATUS.search(text or ""))
 
 
-def refund_status_answer(account: Account, reader: Reader, now: datetime) -> str:
+def any_refund(account: Account, now: datetime) -> bool:
+    """Whether a refund has been made on the account (in its history, or shown by a payment)."""
+    return any(r.created <= now for r in account.refunds) or any(c.refunded and c.created <= now
+                                                                for c in account.charges)
+
+
+def refund_status_answer(account: Account, reader: Reader, now: datetime, case: Mapping | None = None) -> str:
     """Where the customer's latest refund stands: what was refunded, when, and when it should be on
-    their card; or that there is none on the account."""
+    their card; with none made, where their refund case stands (`case`: bot/app/case_status.py),
+    or that there is none on the account."""
     made = [r for r in account.refunds if r.created <= now]
     refunded = [c for c in account.charges if c.refunded and c.created <= now]
     if not made and refunded:  # the payment mirror shows a refund that the history doesn't date
@@ -43,6 +52,9 @@ def refund_status_answer(account: Account, reader: Reader, now: datetime) -> str
                 f"{day(charge.created, reader, now=now)} has been refunded ({back}). Refunds usually reach your card "
                 f"within {REFUND_DAYS} of being made; if it hasn't arrived, a person from our support team can "
                 "check it with our payment processor.")
+    if not made and case:  # asked for, and a person decides it (R2), or has
+        return ("No refund has been made. " if case["status"] == "denied" else "No refund has been made yet. ") + \
+            case_status(case, reader, now)
     if not made:
         return ("I don't see a refund on your account. If you asked for one, tell me what happened and I'll check "
                 "what our policy allows, or a person from our support team can look into it.")

@@ -96,3 +96,16 @@ def test_a_refund_offer_confirmed_too_late_moves_no_money(seeded_engine):
     assert result.status == "expired" and "expired" in result.message
     with unit_of_work(seeded_engine) as session:
         assert session.execute(select(func.count()).select_from(models.LedgerEntry)).scalar_one() == 0
+
+
+def test_where_is_my_refund_hears_of_the_customers_latest_refund_case_and_of_no_one_elses(seeded_engine):
+    from bot.app.case_status import refund_case_state
+    assert refund_case_state("ben@example.com", engine=seeded_engine) is None
+    decision = assess_refund("ben@example.com", "late_cancellation", now=DEMO_NOW, channel="rest",
+                             conversation_id="conv-ben", note="", engine=seeded_engine)
+    state = refund_case_state("Ben@Example.com ", engine=seeded_engine)   # another conversation, the same customer
+    assert (state["case_id"], state["status"], state["picked_up"]) == (decision.case_id, "open", False)
+    assert refund_case_state("ana@example.com", engine=seeded_engine) is None
+    request_person("ana@example.com", now=DEMO_NOW, channel="rest", conversation_id="conv-ana", note="",
+                   engine=seeded_engine)
+    assert refund_case_state("ana@example.com", engine=seeded_engine) is None   # a person asked for is no refund case

@@ -56,3 +56,21 @@ def test_a_refund_the_payments_show_without_a_dated_record_is_still_told():
     unpaid = Account("x@example.com", "X", None)
     assert refund_status_answer(unpaid, Reader(), NOW).startswith("I don't see a refund on your account.")
 
+
+
+CASE = {"case_id": 12, "status": "open", "picked_up": False, "due": "2026-12-09T12:00:00+00:00", "agent": None}
+
+
+def test_with_no_refund_made_and_a_case_open_it_says_where_the_case_stands():
+    # make run, 2026-12-07: ben, his R2 case open, was told there was no refund and asked what had happened
+    nothing = Account("ben@example.com", "Ben", None, charges=(Charge("c", 1900, "usd", NOW),))
+    said = refund_status_answer(nothing, Reader(), NOW, CASE)
+    assert said.startswith("No refund has been made yet. Your case #12 is open and waiting in our support team's queue")
+    said = refund_status_answer(nothing, Reader(), NOW, {**CASE, "status": "denied", "note": "Used all month"})
+    assert said == 'No refund has been made. Your case #12 has been decided: our team couldn\'t approve it. ' \
+                   'They wrote: "Used all month"'
+
+
+def test_a_refund_made_is_told_whatever_case_there_is():
+    made = account(PriorRefund("ch_jon_1", 1900, "R1", NOW - timedelta(days=3)))
+    assert refund_status_answer(made, Reader(), NOW, CASE).startswith("On December 4 we refunded")

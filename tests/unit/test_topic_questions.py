@@ -10,8 +10,9 @@ import pytest
 from bot.core.formatting import Reader
 from bot.core.policy import Policy
 from bot.core.trial_follow_ups import answer as trial_answer
+from bot.core.case_words import case_status
 from bot.core.topic_questions import (ACCESS_WHILE_DECIDED, about_the_subscription, access_meanwhile, case_of,
-                                      case_status, charged_again, charged_on, come_back, decide_later, fee_kept,
+                                      charged_again, charged_on, come_back, decide_later, fee_kept,
                                       how_told, if_declined, known_issue, topic_question, who_decides)
 
 NOW = datetime(2026, 12, 2, 12, 0, tzinfo=timezone.utc)
