@@ -12,12 +12,12 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.identity import identify_then, prove
 from actions.offer_turns import person_offered
-from actions.own_facts import answer_incident, answer_refund_status
+from actions.own_facts import answer_account, answer_incident, answer_refund_status
 from actions.policy_answers import HUMAN_BUTTON, answer_unmatched
 from actions.unmatched import ReadsUnmatched
 from bot.app.case_status import case_state
 from bot.core.conversation_ids import EMAIL
-from bot.core.facts import asks_if_known
+from bot.core.facts import asks_if_known, facts_asked
 from bot.core.refund_status import asks_refund_status
 
 MISSES_BEFORE_OFFERING_A_PERSON = 2
@@ -47,6 +47,9 @@ class ActionRephraseOrOfferHuman(ReadsUnmatched):
                 identify_then(dispatcher, tracker, proof, "ask_incident_status")
         if asks_refund_status(text) and proof.email:  # "where is my refund?": the one made, not a new request
             return answer_refund_status(dispatcher, tracker, proof.email)
+        if proof.email and facts_asked(text) == ("plan",) and (tracker.get_slot("topic") or {}).get("kind") in \
+                ("account", "trial"):  # "and which plan is it after that?" about their trial or payment
+            return answer_account(dispatcher, tracker, proof.email)
         answered = answer_unmatched(dispatcher, tracker, unmatched=True)
         if answered is not None:
             return answered

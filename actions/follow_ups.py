@@ -8,12 +8,13 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.identity import verified_email
-from actions.own_facts import answer_refund_status
+from actions.own_facts import answer_incident, answer_refund_status
 from actions.policy_answers import HUMAN_BUTTON
 from actions.topic_questions import answer_in_context, answer_question, question_in_context
 from actions.unmatched import ReadsUnmatched, knowledge_answer
 from actions.what_if import answer_what_if
 from bot.core import supposing
+from bot.core.facts import asks_if_known
 from bot.core.refund_status import asks_refund_status
 
 
@@ -32,6 +33,8 @@ class ActionAnswerFollowUp(ReadsUnmatched):
                 return []
         text = tracker.latest_message.get("text")
         email = verified_email(tracker)
+        if asks_if_known(text) and email:  # "is it just me?": where known problems stand, not why
+            return answer_incident(dispatcher, tracker, email)
         if asks_refund_status(text) and email and topic.get("kind") != "decision":
             # "when will I get my refund" with no refund decided here: the one made before, on the account
             return answer_refund_status(dispatcher, tracker, email)

@@ -15,7 +15,8 @@ from actions.quick_replies import CANCEL, CHANGE_PLAN, GET_REFUND, MY_PLAN, PERS
 from actions.topic_questions import answer_in_context, answer_question, asked_in_context
 from actions.unmatched import ReadsUnmatched, language_of, unmatched_reply
 from actions.what_if import answer_if_hypothetical
-from bot.core.asking import TEXTS_ANSWER_KEY
+from bot.app.case_status import case_state
+from bot.core.asking import TEXTS_ANSWER_KEY, UNSURE_BELOW
 from bot.core.conversation_ids import EMAIL
 from bot.core.farewell import GRUDGING_ACCEPTANCE, accepts_grudgingly
 from bot.core.mentions import asks_for_money
@@ -107,6 +108,14 @@ class ActionExplainPolicy(ReadsUnmatched):
         answered = answer_unmatched(dispatcher, tracker, unmatched=intent == "out_of_scope")
         if answered is not None:
             return answered
+        confidence = (tracker.latest_message.get("intent") or {}).get("confidence", 1.0)
+        if intent == "out_of_scope" and confidence < UNSURE_BELOW and tracker.get_latest_input_channel() != EMAIL:
+            # "can i add a note that I am travelling", barely read as off topic: as with what is not
+            # understood, the conversation's open case has it, and its people read it
+            case = case_state(case_id=None, conversation_id=tracker.sender_id, email=None)
+            if case is not None:
+                dispatcher.utter_message(response="utter_not_understood_case_open", case_id=case["case_id"])
+                return []
         explain_scope(dispatcher, intent)
         return []
 

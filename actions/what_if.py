@@ -21,6 +21,7 @@ from bot.app import offers
 from bot.app.own_facts import OwnAccount, own_account_or_none, refund_if
 from bot.clock import now_utc
 from bot.core import facts, supposing, what_if
+from bot.core.asking import follow_up_kind
 from bot.core.plan_facts import LACKING, asks_about_allowances, what_a_move_loses
 from bot.core.plans import Plan, match_plan, move_direction, options_for
 from bot.core.refusals import STATED_REASON
@@ -182,4 +183,7 @@ class ActionAnswerWhatIf(CustomerAction):
     def respond(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
         if asks_where_the_money_goes(tracker):  # "and would it go back to my card or as credit?"
             return answer_question(dispatcher, tracker, "paid_to")
+        if tracker.get_slot("offer") and follow_up_kind(tracker.latest_message.get("text")) == "decide_later":
+            # "what if I did it next month instead?", offered a switch: whether the offer can wait
+            return answer_question(dispatcher, tracker, "decide_later")
         return answer_what_if(dispatcher, tracker)

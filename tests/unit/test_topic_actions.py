@@ -261,3 +261,41 @@ def test_the_fee_asked_about_during_a_refund_offer_is_that_refunds_own(core, ren
     assert not [c for c in core.calls if c[0] in ("assess", "answer", "withdraw")] and messages[-1].get("buttons")
     visitor, _ = run(ActionExplainPolicy(), tracker(user("is there a refund fee?", "ask_refund_fee")))
     assert visitor[0]["response"] == "utter_refund_fee"
+
+
+def test_is_it_just_me_read_as_a_why_is_told_where_known_problems_stand(core, monkeypatch):  # noqa: F811
+    # 2026-12-07 (seventh session): with more "why" examples the model reads "is it just me?" after a ticket as ask_why
+    import actions.follow_ups
+    told = []
+    monkeypatch.setattr(actions.follow_ups, "answer_incident", lambda d, t, email: told.append(email) or [])
+    topic = {"kind": "decision", "rule": "R6", "ongoing": ["post-scheduler"]}
+    run(ActionAnswerFollowUp(), tracker(user("is it just me?", "ask_why", token=token()), slots={"topic": topic}))
+    assert len(told) == 1
+    told.clear()
+    run(ActionAnswerFollowUp(), tracker(user("why is that?", "ask_why", token=token()), slots={"topic": topic}))
+    assert told == []
+
+
+def test_which_plan_not_understood_after_a_payment_or_trial_is_their_own_plan(core, monkeypatch):  # noqa: F811
+    import actions.fallback
+    asked = []
+    monkeypatch.setattr(actions.fallback, "answer_account", lambda d, t, email: asked.append(email) or [])
+    for kind in ("account", "trial"):
+        run(ActionRephraseOrOfferHuman(), tracker(user("and which plan is it after that", "nlu_fallback",
+                                                       token=token()), slots={"topic": {"kind": kind}}))
+    assert len(asked) == 2
+    run(ActionRephraseOrOfferHuman(), tracker(user("and which plan is it after that", "nlu_fallback", token=token())))
+    assert len(asked) == 2   # with nothing of theirs talked about, it is not taken for their plan
+
+
+def test_what_if_i_did_it_next_month_during_an_offer_asks_whether_the_offer_can_wait(core, monkeypatch):  # noqa: F811
+    import actions.what_if
+    from actions.what_if import ActionAnswerWhatIf
+    asked = []
+    monkeypatch.setattr(actions.what_if, "answer_question", lambda dispatcher, tracker, q: asked.append(q) or [])
+    monkeypatch.setattr(actions.what_if, "answer_what_if", lambda dispatcher, tracker: asked.append("what_if") or [])
+    text = "what if i did it next month instead"
+    run(ActionAnswerWhatIf(), tracker(user(token=token()), *offered("offer1"), user(text, "ask_what_if", token=token()),
+                                      slots={"offer": "offer1"}))
+    run(ActionAnswerWhatIf(), tracker(user(text, "ask_what_if", token=token())))
+    assert asked == ["decide_later", "what_if"]
