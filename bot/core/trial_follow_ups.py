@@ -29,8 +29,9 @@ def _after(trial: Mapping, reader: Reader, now: datetime) -> str:
     if not trial.get("renews", True):
         return CANCELLED
     price = money(int(trial.get("price") or 0), trial.get("currency") or "usd", reader)
-    return (f"When it ends, your subscription starts and the first payment of {price} a {trial['interval']} is "
-            "taken, unless you cancel before then; cancel in time and you're never charged.")
+    plan = f"{trial['plan']} " if trial.get("plan") else ""  # "and which plan is it after that?"
+    return (f"When it ends, your {plan}subscription starts and the first payment of {price} a {trial['interval']} "
+            "is taken, unless you cancel before then; cancel in time and you're never charged.")
 
 
 def _price(trial: Mapping, reader: Reader, now: datetime) -> str:
