@@ -89,9 +89,11 @@ def test_several_questions_get_one_reply(live):
 
 
 def test_what_the_assistant_cannot_answer_goes_to_a_person_by_itself(live):
-    answer = inbound(live, sender="wes@example.net", subject="Trial and VAT",
-                     body="Hello,\n\nHow long is the free trial? And can you add our VAT number to our past "
-                          "invoices?\n\nBest,\nWes", message_id="<wes-1@example.net>")
+    # A question no intent and no passage of the texts answers (invoice changes, which this once asked
+    # about, are read since 2026-12-07 as the request for a person they are, and go to one too).
+    answer = inbound(live, sender="wes@example.net", subject="Trial and data centre",
+                     body="Hello,\n\nHow long is the free trial? And can you move our workspace to the EU data "
+                          "centre?\n\nBest,\nWes", message_id="<wes-1@example.net>")
     assert answer.status_code == 200 and answer.json()["unanswered"] == 1, answer.text
     [reply] = live.smtp.to("wes@example.net")
     text = plain_text(reply)
@@ -103,7 +105,7 @@ def test_what_the_assistant_cannot_answer_goes_to_a_person_by_itself(live):
     with unit_of_work(engine) as session:
         [case] = session.execute(select(models.ReviewCase).where(
             models.ReviewCase.conversation_id == answer.json()["conversation_id"])).scalars().all()
-        assert case.kind == "handoff" and "VAT number" in case.customer_note and f"case #{case.id}" in text
+        assert case.kind == "handoff" and "EU data centre" in case.customer_note and f"case #{case.id}" in text
     engine.dispose()
 
 
