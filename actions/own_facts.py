@@ -24,7 +24,7 @@ from bot.app.account import account_summary, renewal
 from bot.app.own_facts import OwnAccount, own_account_or_none
 from bot.clock import now_utc
 from bot.core import facts, messages
-from bot.core.asking import follow_up_kind
+from bot.core.asking import asks_minimum_term, follow_up_kind
 from bot.core.mentions import asks_for_amends
 from bot.core.plans import asks_to_switch, options_for
 from bot.core.refund_status import any_refund, refund_status_answer
@@ -124,7 +124,11 @@ class ActionAnswerBilling(CustomerAction):
     def respond(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
         if (tracker.get_slot("topic") or {}).get("kind") == "plans":
             return ActionAnswerPlans().respond(dispatcher, tracker, domain)
-        events = explain_terms(dispatcher, "ask_billing_cycle")
+        if asks_minimum_term(_text(tracker)):  # "is there a minimum commitment?": no, first
+            dispatcher.utter_message(response="utter_no_minimum_term", buttons=[MY_PLAN, CHANGE_PLAN])
+            events = [SlotSet("topic", {"kind": "terms", "topic": "billing_cycle"})]
+        else:
+            events = explain_terms(dispatcher, "ask_billing_cycle")
         answered = answer_trial(dispatcher, tracker, signed_in_account(tracker))
         return answered if answered is not None else events
 

@@ -226,3 +226,15 @@ def texts_may_answer(intent: str | None, confidence: float, text: str,
     if intent in TEXTS_MAY_ANSWER and confidence < UNSURE_BELOW and asks(text) and not hypothetical(text):
         return TEXTS_CLEARLY_ANSWER
     return None
+
+
+# "is there a minimum commitment?", "would I be tied into a contract?": a yes-or-no question about the
+# billing terms, answered "no" first, not with the billing cycle's general sentence again
+_MINIMUM_TERM = re.compile(r"""
+    \bminimum\s+(term|commitment|contract|period|length|subscription)\b | \bcommit(ment|ted)?\b
+  | \block(ed)?[\s-]*in\b | \btied\s+(in|into|to)\b | \bcontracts?\b | \bnotice\s+period\b
+""", re.IGNORECASE | re.VERBOSE)
+
+
+def asks_minimum_term(text: str | None) -> bool:
+    return bool(_MINIMUM_TERM.search(text or ""))

@@ -17,6 +17,16 @@ def takes_leave(text: str | None) -> bool:
     return bool(_TAKES_LEAVE.search(text or ""))
 
 
+# Thanks in words: "ok noted", "fair enough" or "good to know" only acknowledge an answer, and
+# "you're welcome" to them thanks the customer for a thank-you they did not say.
+_THANKS = re.compile(r"\b(thanks?|thx|thnx|thank\s*you|ty|cheers|ta|appreciated?|grateful|helpful|merci)\b",
+                     re.IGNORECASE)
+
+
+def says_thanks(text: str | None) -> bool:
+    return bool(_THANKS.search(text or ""))
+
+
 # A grumble, then the acceptance at the end: "that seems harsh but ok", "annoying, fine i guess"
 _ACCEPTS_GRUDGINGLY = re.compile(r"""
     \b(but|though|anyway|well|still)\W+(i\s+guess\s+)?(ok(ay)?|fine|alright|fair\s+enough|understood|got\s+it)

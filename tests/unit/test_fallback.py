@@ -277,3 +277,22 @@ def test_barely_off_topic_while_a_case_is_open_says_its_people_read_it(monkeypat
     asyncio.run(actions.policy_answers.ActionExplainPolicy().run(dispatcher, t, {}))
     responses = [m.get("response") for m in dispatcher.messages]
     assert (responses == ["utter_not_understood_case_open"]) is case_told
+
+
+@pytest.mark.parametrize("text, minimum", [
+    ("is there a minimum commitment", True),     # make run, 2026-12-07: the billing sentence again, word for word
+    ("would I be tied into a 12 month contract", True),
+    ("is there a minimum term or can I go month to month", True),
+    ("how does billing work here, is it in advance?", False),
+    ("how often am I billed", False),
+])
+def test_a_minimum_term_asked_about_is_answered_no_first(text, minimum):
+    from actions.own_facts import ActionAnswerBilling
+    from bot.core.asking import asks_minimum_term
+    assert asks_minimum_term(text) is minimum
+    t = Tracker("c", {}, {"intent": {"name": "ask_billing_cycle", "confidence": 0.95}, "text": text},
+                [], False, None, {}, "")
+    dispatcher = CollectingDispatcher()
+    ActionAnswerBilling().respond(dispatcher, t, {})
+    said = dispatcher.messages[0]["response"]
+    assert said == ("utter_no_minimum_term" if minimum else "utter_billing_cycle")

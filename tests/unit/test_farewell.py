@@ -31,6 +31,10 @@ def test_thanks_with_a_goodbye_say_goodbye():
         return dispatcher.messages[0]["response"]
     assert said("thanks bye") == "utter_welcome_goodbye"
     assert said("thanks!") == "utter_welcome"
+    # make run, 2026-12-07: "ok fair enough" after an answer got "You're welcome!"
+    assert said("ok fair enough") == "utter_noted"
+    assert said("good to know, bye") == "utter_goodbye"
+    assert said("cheers, that helps") == "utter_welcome"
 
 
 @pytest.mark.parametrize("text, accepting", [
