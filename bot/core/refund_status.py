@@ -18,6 +18,8 @@ REFUND_STATUS = re.compile(r"""
     (my\s+|the\s+|a\s+|any\s+)?(refund|money\s+back)\b
   | \bdid\s+(you|it|the\s+refund)\s+(refund|go\s+through|process|come\s+through)
   | \b(status|progress)\s+of\s+(my\s+|the\s+)?refund\b | \brefund\s+status\b
+  | \b(has|have|did)\s+(any\s*one|some\s*one|some\s*body|any\s*body|a\s+person|you(r\s+team)?)\s+(looked|checked)\s+
+    (at|into|on)\s+(my|the)\s+refund\b
   | \bwhen\s+(will|do|does|would|should)\s+(i|my\s+refund|the\s+refund|it)\s+
     (get|see|receive|arrive|come|show|reach|land)(\s+(my|the|a))?(\s+refund)?
   | \bhas\s+(my|the)\s+refund\s+(been|gone|come)

@@ -20,6 +20,8 @@ PAID = Charge("ch_jon_1", 1900, "usd", datetime(2026, 11, 14, tzinfo=timezone.ut
     ("did you refund me?", True),
     ("when will I get my refund", True),
     ("whats the status of my refund", True),
+    ("hi, has anyone looked at my refund yet?", True),   # ben, make run 2026-12-07: a review case opened for it
+    ("has someone checked on my refund", True),
     ("I want a refund", False),
     ("can I get my money back", False),
     ("how long do refunds take", False),
