@@ -13,9 +13,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.identity import identify_then, prove
 from actions.offer_turns import person_offered
 from actions.own_facts import answer_account, answer_incident, answer_refund_status
-from actions.policy_answers import HUMAN_BUTTON, answer_unmatched
+from actions.policy_answers import HUMAN_BUTTON, answer_unmatched, told_the_open_case_has_it
 from actions.unmatched import ReadsUnmatched
-from bot.app.case_status import case_state
 from bot.core.conversation_ids import EMAIL
 from bot.core.facts import asks_if_known, facts_asked
 from bot.core.refund_status import asks_refund_status
@@ -57,9 +56,7 @@ class ActionRephraseOrOfferHuman(ReadsUnmatched):
             # Nothing said: the mail channel hands what no one answered to a person by itself, with
             # its case number in the reply (channels/email.py); "say it another way" is for a chat.
             return []
-        case = case_state(case_id=None, conversation_id=tracker.sender_id, email=None)
-        if case is not None:  # the conversation's open case: its people already read what is written here
-            dispatcher.utter_message(response="utter_not_understood_case_open", case_id=case["case_id"])
+        if told_the_open_case_has_it(dispatcher, tracker):  # its people already read what is written here
             return []
         if consecutive_misses(tracker) >= MISSES_BEFORE_OFFERING_A_PERSON:
             dispatcher.utter_message(response="utter_offer_human", buttons=HUMAN_BUTTON)

@@ -53,6 +53,15 @@ def explain_scope(dispatcher: CollectingDispatcher, intent: str | None) -> None:
                              buttons=HUMAN_BUTTON)
 
 
+def told_the_open_case_has_it(dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
+    """Said, for a message the assistant could not place, that the conversation's open case has it
+    (its people read what is written here); False when there is no open case."""
+    case = case_state(case_id=None, conversation_id=tracker.sender_id, email=None)
+    if case is not None:
+        dispatcher.utter_message(response="utter_not_understood_case_open", case_id=case["case_id"])
+    return case is not None
+
+
 def answer_unmatched(dispatcher: CollectingDispatcher, tracker: Tracker, *, unmatched: bool) -> list | None:
     """What a message no intent covers gets before "I can't help with that", or None: a what-if
     ("say I'd forgotten to cancel, would that be refunded?"), a question about the topic the model
@@ -112,9 +121,7 @@ class ActionExplainPolicy(ReadsUnmatched):
         if intent == "out_of_scope" and confidence < UNSURE_BELOW and tracker.get_latest_input_channel() != EMAIL:
             # "can i add a note that I am travelling", barely read as off topic: as with what is not
             # understood, the conversation's open case has it, and its people read it
-            case = case_state(case_id=None, conversation_id=tracker.sender_id, email=None)
-            if case is not None:
-                dispatcher.utter_message(response="utter_not_understood_case_open", case_id=case["case_id"])
+            if told_the_open_case_has_it(dispatcher, tracker):
                 return []
         explain_scope(dispatcher, intent)
         return []

@@ -45,21 +45,21 @@ def refund_status_answer(account: Account, reader: Reader, now: datetime, case: 
     """Where the customer's latest refund stands: what was refunded, when, and when it should be on
     their card; with none made, where their refund case stands (`case`: bot/app/case_status.py),
     or that there is none on the account."""
+    if not any_refund(account, now):
+        if case:  # asked for, and a person decides it (R2), or has
+            return ("No refund has been made. " if case["status"] == "denied" else "No refund has been made yet. ") \
+                + case_status(case, reader, now)
+        return ("I don't see a refund on your account. If you asked for one, tell me what happened and I'll check "
+                "what our policy allows, or a person from our support team can look into it.")
     made = [r for r in account.refunds if r.created <= now]
-    refunded = [c for c in account.charges if c.refunded and c.created <= now]
-    if not made and refunded:  # the payment mirror shows a refund that the history doesn't date
+    if not made:  # the payment mirror shows a refund that the history doesn't date
+        refunded = [c for c in account.charges if c.refunded and c.created <= now]
         charge = max(refunded, key=lambda c: c.created)
         back = money(charge.refunded, charge.currency, reader)
         return (f"Your payment of {money(charge.amount, charge.currency, reader)} from "
                 f"{day(charge.created, reader, now=now)} has been refunded ({back}). Refunds usually reach your card "
                 f"within {REFUND_DAYS} of being made; if it hasn't arrived, a person from our support team can "
                 "check it with our payment processor.")
-    if not made and case:  # asked for, and a person decides it (R2), or has
-        return ("No refund has been made. " if case["status"] == "denied" else "No refund has been made yet. ") + \
-            case_status(case, reader, now)
-    if not made:
-        return ("I don't see a refund on your account. If you asked for one, tell me what happened and I'll check "
-                "what our policy allows, or a person from our support team can look into it.")
     latest = max(made, key=lambda r: r.created)
     charge = next((c for c in account.charges if c.id == latest.charge_id), None)
     currency = charge.currency if charge else account.subscription.currency if account.subscription else "usd"

@@ -25,10 +25,18 @@ def days_left(moment: datetime, now: datetime) -> str:
     return span(max(int((moment - now).total_seconds()), 0))
 
 
+def _price_of(trial: Mapping, reader: Reader) -> str:
+    return money(int(trial.get("price") or 0), trial.get("currency") or "usd", reader)
+
+
+def _over(trial: Mapping, now: datetime) -> bool:
+    return not trial.get("trial_end") or parse_utc(trial["trial_end"]) <= now
+
+
 def _after(trial: Mapping, reader: Reader, now: datetime) -> str:
     if not trial.get("renews", True):
         return CANCELLED
-    price = money(int(trial.get("price") or 0), trial.get("currency") or "usd", reader)
+    price = _price_of(trial, reader)
     plan = f"{trial['plan']} " if trial.get("plan") else ""  # "and which plan is it after that?"
     return (f"When it ends, your {plan}subscription starts and the first payment of {price} a {trial['interval']} "
             "is taken, unless you cancel before then; cancel in time and you're never charged.")
@@ -38,7 +46,7 @@ def _price(trial: Mapping, reader: Reader, now: datetime) -> str:
     """"What happens after?" may just have said it, so in other words."""
     if not trial.get("renews", True):
         return CANCELLED
-    price, every = money(int(trial.get("price") or 0), trial.get("currency") or "usd", reader), trial["interval"]
+    price, every = _price_of(trial, reader), trial["interval"]
     return (f"{price} a {every}. The first payment is taken on {day(parse_utc(trial['trial_end']), reader, now=now)}, "
             f"when your trial ends, then one every {every}; nothing is charged before that.")
 
@@ -62,17 +70,17 @@ def answer(question: str, trial: Mapping, reader: Reader, now: datetime) -> str 
     said = _ANSWERS.get(question)
     if said is None:
         return None
-    if not trial.get("trial_end") or parse_utc(trial["trial_end"]) <= now:
-        return TRIAL_ENDED if question != "why" or not trial.get("extension_asked") else TRIAL_EXTENSION_WHY
+    if _over(trial, now) and not (said is _why and trial.get("extension_asked")):
+        return TRIAL_ENDED  # why a trial isn't extended holds after it, too; nothing else does
     return said(trial, reader, now)
 
 
 def what_is_charged(trial: Mapping, reader: Reader, now: datetime) -> str:
     """For any other question about the trial: what it will cost, and when."""
-    if not trial.get("trial_end") or parse_utc(trial["trial_end"]) <= now:
+    if _over(trial, now):
         return TRIAL_ENDED
     if not trial.get("renews", True):
         return CANCELLED
-    price = money(int(trial.get("price") or 0), trial.get("currency") or "usd", reader)
-    return (f"{price} is charged automatically on {day(parse_utc(trial['trial_end']), reader, now=now)}, when "
-            f"{trial.get('plan') or 'your plan'} starts, unless you cancel before.")
+    end = day(parse_utc(trial["trial_end"]), reader, now=now)
+    return (f"{_price_of(trial, reader)} is charged automatically on {end}, when {trial.get('plan') or 'your plan'} "
+            "starts, unless you cancel before.")

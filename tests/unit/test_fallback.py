@@ -165,7 +165,7 @@ def _user(intent):
 def test_second_miss_in_a_row_offers_a_person(intents, response, monkeypatch):
     import actions.fallback
     from actions.fallback import ActionRephraseOrOfferHuman
-    monkeypatch.setattr(actions.fallback, "case_state", lambda **_: None)
+    monkeypatch.setattr(actions.policy_answers, "case_state", lambda **_: None)
     events = []
     for intent in intents:
         events += [_user(intent), {"event": "action", "name": "action_listen"}]
@@ -186,7 +186,7 @@ def test_a_miss_while_a_case_is_open_says_its_people_read_it(misses, monkeypatch
         asked.update(query)
         return {"case_id": 7, "status": "open"}
 
-    monkeypatch.setattr(actions.fallback, "case_state", open_case)
+    monkeypatch.setattr(actions.policy_answers, "case_state", open_case)
     events = [_user("request_refund"), {"event": "action", "name": "action_listen"}]
     events += [_user("nlu_fallback"), {"event": "action", "name": "action_listen"}] * misses
     t = Tracker("conversation-1", {}, {"intent": {"name": "nlu_fallback"}, "text": "?"}, events, False, None, {}, "")
@@ -200,7 +200,7 @@ def test_money_asked_for_in_words_not_understood_is_asked_what_happened(monkeypa
     """Not the texts' nearest passage, the FAQ's 'does not offer refunds', which the rules' exceptions
     contradict: 'can i get some money back for the days it was down'."""
     import actions.fallback
-    monkeypatch.setattr(actions.fallback, "case_state", lambda **_: None)
+    monkeypatch.setattr(actions.policy_answers, "case_state", lambda **_: None)
     text = "can i get some money back for the days it was down"
     said = {"event": "user", "text": text, "parse_data": {"intent": {"name": "nlu_fallback"}}}
     t = Tracker("s", {"topic": {"kind": "terms", "topic": "data_ownership"}}, {"intent": {"name": "nlu_fallback"},

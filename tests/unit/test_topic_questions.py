@@ -227,7 +227,7 @@ def test_a_cancelled_trial_is_not_told_of_a_first_payment(question):
     assert "Nothing is charged" in said and "first payment" not in said
 
 
-@pytest.mark.parametrize("question", ["when", "how_much", "what_next"])
+@pytest.mark.parametrize("question", ["when", "how_much", "what_next", "why"])
 def test_a_trial_that_has_ended_has_no_days_left(question):
     assert trial_answer(question, TRIAL, Reader(), datetime(2026, 12, 8, tzinfo=timezone.utc)) == \
         "Your free trial has ended."
